@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+import { main } from "./main.js";
+
+// The only place that touches the real process (STYLE habit 12).
+main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    // A bug, not a user error: say so plainly; the stack only on request.
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`wfc: internal error: ${message}\nThis is a bug in wfc; please report it with the input that caused it.\n`);
+    if (process.env.WFC_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = 70;
+  },
+);

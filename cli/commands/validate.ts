@@ -1,0 +1,57 @@
+import type { Diagnostic } from "../../compiler/diagnostics/diagnostic.js";
+import { formatDiagnostic, formatSummary, type FileLookup } from "../../compiler/diagnostics/format.js";
+import { toJsonDiagnostic } from "../../compiler/diagnostics/json.js";
+import type { SourceFile } from "../../compiler/source/source-file.js";
+import { validateFile } from "../../compiler/validate.js";
+import { ExitCode, useColor, type Io } from "../io.js";
+
+export interface ValidateCommandOptions {
+  readonly params: Readonly<Record<string, string>>;
+  readonly format: "text" | "json";
+}
+
+/** `wfc validate FILE...`: 0 when every file is valid, 2 otherwise. */
+export async function validateCommand(files: readonly string[], options: ValidateCommandOptions, io: Io): Promise<number> {
+  const reports: { file: string; valid: boolean; stages: number; jobs: number; diagnostics: readonly Diagnostic[]; lookup: FileLookup }[] =
+    [];
+  for (const file of files) {
+    const result = await validateFile(file, { params: options.params });
+    const source: SourceFile | undefined = result.document?.file;
+    const lookup: FileLookup = (path) => (source !== undefined && path === source.path ? source : undefined);
+    const stages = result.validated?.workflow.stages;
+    reports.push({
+      file,
+      valid: result.validated !== undefined,
+      stages: stages?.size ?? 0,
+      jobs: stages === undefined ? 0 : [...stages.values()].reduce((n, s) => n + s.fanout.size, 0),
+      diagnostics: result.diagnostics,
+      lookup,
+    });
+  }
+
+  if (options.format === "json") {
+    const json = {
+      files: reports.map((r) => ({
+        file: r.file,
+        valid: r.valid,
+        ...(r.valid ? { stages: r.stages, jobs: r.jobs } : {}),
+        diagnostics: r.diagnostics.map((d) => toJsonDiagnostic(d, r.lookup)),
+      })),
+    };
+    io.stdout.write(JSON.stringify(json, null, 2) + "\n");
+  } else {
+    const color = useColor(io.stderr, io.env);
+    for (const r of reports) {
+      for (const d of r.diagnostics) io.stderr.write(formatDiagnostic(d, r.lookup, { color }) + "\n\n");
+      if (r.valid) {
+        const warnings = r.diagnostics.length > 0 ? ` (${formatSummary(r.diagnostics, r.file).replace(/ in .*$/, "")})` : "";
+        io.stdout.write(
+          `${r.file}: valid, ${r.stages} stage${r.stages === 1 ? "" : "s"}, ${r.jobs} job${r.jobs === 1 ? "" : "s"}${warnings}\n`,
+        );
+      } else {
+        io.stderr.write(formatSummary(r.diagnostics, r.file) + "\n");
+      }
+    }
+  }
+  return reports.every((r) => r.valid) ? ExitCode.ok : ExitCode.invalid;
+}

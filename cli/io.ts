@@ -1,0 +1,25 @@
+/** The streams a command writes to; parameters so tests can capture them (STYLE habit 12). */
+export interface Io {
+  readonly stdout: { write(text: string): unknown; isTTY?: boolean };
+  readonly stderr: { write(text: string): unknown; isTTY?: boolean };
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+}
+
+/** Exit codes, as documented in the README. */
+export const ExitCode = {
+  ok: 0,
+  jobFailed: 1,
+  invalid: 2,
+  internal: 70,
+  interrupted: 130,
+} as const;
+
+/** A usage error: printed without a stack trace, exits with code 2. */
+export class UsageError extends Error {
+  readonly exitCode = ExitCode.invalid;
+}
+
+export function useColor(stream: Io["stderr"], env: Io["env"]): boolean {
+  return stream.isTTY === true && env.NO_COLOR === undefined && env.TERM !== "dumb";
+}

@@ -1,0 +1,106 @@
+import { didYouMean, oneOf } from "../diagnostics/suggest.js";
+import type { LocatedTemplate, PathDecl, Stage, Workflow } from "../lower/ast.js";
+import type { DiagnosticSink } from "../lower/sink.js";
+import { refsOf } from "../lower/template.js";
+
+/**
+ * Every placeholder must resolve: `{var}` to a foreach variable of the stage,
+ * `{var.col}` to a sheet column, `{params.x}` to a param, and (in commands and
+ * env only) `{inputs...}`/`{outputs...}` to declared paths.
+ */
+export function checkPlaceholders(workflow: Workflow, sink: DiagnosticSink): void {
+  for (const stage of workflow.stages.values()) {
+    for (const decl of [...stage.inputs, ...stage.outputs]) check(decl, stage, workflow, sink, "path");
+    const action = stage.action;
+    if (action?.kind === "shell") check(action.command, stage, workflow, sink, "command");
+    if (action?.kind === "argv") for (const arg of action.argv) check(arg, stage, workflow, sink, "command");
+    for (const value of stage.settings.env.values()) check(value, stage, workflow, sink, "command");
+  }
+}
+
+function check(located: LocatedTemplate, stage: Stage, workflow: Workflow, sink: DiagnosticSink, where: "path" | "command"): void {
+  const vars = new Map(stage.fanout.vars.map((v) => [v.name, v]));
+  const roots = [...vars.keys(), "params", "stage", ...(where === "command" ? ["inputs", "outputs"] : [])];
+  for (const ref of refsOf(located.template)) {
+    const text = located.template.source;
+    const within = { offset: ref.offset, length: ref.length, text };
+    const shown = `{${ref.field === undefined ? ref.root : `${ref.root}.${ref.field}`}}`;
+    const fail = (message: string, expected: string, help: string | undefined) =>
+      sink.error("WFC205", message, located.path, { within, expected, help });
+
+    if (ref.root === "params") {
+      if (ref.field === undefined) {
+        fail("`{params}` needs a parameter name", "`{params.name}`", `one of ${oneOf(workflow.params.keys())}`);
+        continue;
+      }
+      const param = workflow.params.get(ref.field);
+      if (param === undefined) {
+        fail(
+          `\`${shown}\` refers to an unknown param \`${ref.field}\``,
+          `one of ${oneOf(workflow.params.keys(), "no params are defined")}`,
+          didYouMean(ref.field, workflow.params.keys()) ?? `define \`${ref.field}\` under \`params\``,
+        );
+      } else if (Array.isArray(param.value) && where === "path") {
+        fail(
+          `param \`${ref.field}\` is a list and cannot be part of a path`,
+          "a scalar param",
+          `to run once per value, fan out over it: \`foreach: { x: "{params.${ref.field}}" }\` and use \`{x}\``,
+        );
+      }
+      continue;
+    }
+    if (ref.root === "stage") continue;
+    if (ref.root === "inputs" || ref.root === "outputs") {
+      if (where === "path") {
+        fail(`\`${shown}\` cannot be used in an input or output path`, "foreach variables and `{params.name}`", undefined);
+        continue;
+      }
+      const decls: readonly PathDecl[] = ref.root === "inputs" ? stage.inputs : stage.outputs;
+      if (decls.length === 0) {
+        fail(
+          `\`${shown}\` is used, but stage \`${stage.name}\` declares no ${ref.root}`,
+          `a stage with \`${ref.root}\``,
+          `declare \`${ref.root}\` on the stage`,
+        );
+      } else if (ref.field !== undefined) {
+        const names = [...new Set(decls.map((d) => d.name).filter((n): n is string => n !== undefined))];
+        if (!names.includes(ref.field)) {
+          fail(
+            `\`${shown}\` names no ${ref.root === "inputs" ? "input" : "output"} of stage \`${stage.name}\``,
+            names.length > 0
+              ? `one of ${oneOf(names.map((n) => `${ref.root}.${n}`))}`
+              : `\`{${ref.root}}\` (the ${ref.root} are not named)`,
+            didYouMean(ref.field, names),
+          );
+        }
+      }
+      continue;
+    }
+    const v = vars.get(ref.root);
+    if (v === undefined) {
+      const owner = [...workflow.stages.values()].find((s) => s !== stage && s.fanout.vars.some((x) => x.name === ref.root));
+      fail(
+        `\`${shown}\` refers to nothing: stage \`${stage.name}\` has no foreach variable \`${ref.root}\``,
+        `one of ${oneOf(roots.map((r) => (r === "params" ? "{params.name}" : `{${r}}`)))}`,
+        didYouMean(ref.root, roots) ??
+          (owner
+            ? `\`${ref.root}\` belongs to stage \`${owner.name}\`; add it to this stage's \`foreach\` too`
+            : `add \`${ref.root}\` to the stage's \`foreach\``),
+      );
+    } else if (ref.field !== undefined) {
+      if (v.sheet === undefined) {
+        fail(
+          `\`${shown}\`: foreach variable \`${v.name}\` comes from a ${v.source}, not a sample sheet, so it has no columns`,
+          `\`{${v.name}}\``,
+          undefined,
+        );
+      } else if (!v.sheet.columns.includes(ref.field)) {
+        fail(
+          `\`${shown}\`: the sample sheet of \`${v.name}\` has no column \`${ref.field}\``,
+          `one of ${oneOf(v.sheet.columns.map((c) => `${v.name}.${c}`))}`,
+          didYouMean(ref.field, v.sheet.columns),
+        );
+      }
+    }
+  }
+}

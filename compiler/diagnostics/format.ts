@@ -1,0 +1,94 @@
+import type { Diagnostic, Location } from "./diagnostic.js";
+import type { SourceFile } from "../source/source-file.js";
+
+/** Looks up a file's text for printing source lines; undefined prints without them. */
+export type FileLookup = (path: string) => SourceFile | undefined;
+
+export interface FormatOptions {
+  /** ANSI colours; only for a TTY and never when NO_COLOR is set. */
+  readonly color?: boolean;
+}
+
+const ansi = {
+  bold: (s: string) => `\x1b[1m${s}\x1b[22m`,
+  red: (s: string) => `\x1b[31m${s}\x1b[39m`,
+  yellow: (s: string) => `\x1b[33m${s}\x1b[39m`,
+  blue: (s: string) => `\x1b[34m${s}\x1b[39m`,
+  cyan: (s: string) => `\x1b[36m${s}\x1b[39m`,
+};
+const plain = { bold: id, red: id, yellow: id, blue: id, cyan: id };
+function id(s: string): string {
+  return s;
+}
+
+/** `file:line:col` (or just `file`) for a location. */
+export function formatLocation(location: Location, files: FileLookup): string {
+  const file = files(location.file);
+  if (location.span === undefined || file === undefined) return location.file;
+  const { line, column } = file.lines.position(location.span.start);
+  return `${location.file}:${line}:${column}`;
+}
+
+/**
+ * Renders one diagnostic the way compilers users know do:
+ *
+ *   wf.yaml:12:12: error WFC202: unknown limit `ftpp`
+ *      12 |     limit: ftpp
+ *         |            ^^^^ expected one of `ftp` or `io`
+ *         = help: did you mean `ftp`?
+ */
+export function formatDiagnostic(d: Diagnostic, files: FileLookup, options: FormatOptions = {}): string {
+  const c = options.color ? ansi : plain;
+  const where = d.location === undefined ? "wfc" : formatLocation(d.location, files);
+  const severity = d.severity === "error" ? c.red(c.bold("error")) : c.yellow(c.bold("warning"));
+  const out = [`${c.bold(where)}: ${severity} ${d.code}: ${c.bold(d.message)}`];
+
+  const snippet = d.location ? sourceSnippet(d.location, files) : undefined;
+  const gutterWidth = snippet ? String(snippet.line).length + 1 : 2;
+  const gutter = (label = "") => c.blue(`${label.padStart(gutterWidth)} |`);
+  const note = (label: string, text: string) => `${" ".repeat(gutterWidth)} ${c.blue("=")} ${c.bold(label)}: ${text}`;
+
+  if (snippet) {
+    out.push(`${gutter(String(snippet.line))} ${snippet.text}`);
+    const marker = " ".repeat(snippet.markerStart) + "^".repeat(snippet.markerLength);
+    const expected = d.expected === undefined ? "" : ` expected ${d.expected}`;
+    out.push(`${gutter()} ${c.red(marker)}${expected}`);
+  } else if (d.expected !== undefined) {
+    out.push(note("expected", d.expected));
+  }
+  if (d.help !== undefined) out.push(note("help", d.help));
+  for (const r of d.related ?? []) {
+    out.push(note("note", `${formatLocation(r.location, files)}: ${r.message}`));
+  }
+  return out.join("\n");
+}
+
+interface Snippet {
+  readonly line: number;
+  readonly text: string;
+  readonly markerStart: number;
+  readonly markerLength: number;
+}
+
+function sourceSnippet(location: Location, files: FileLookup): Snippet | undefined {
+  const file = files(location.file);
+  if (file === undefined || location.span === undefined) return undefined;
+  const { start, end } = location.span;
+  const { line, column } = file.lines.position(start);
+  const raw = file.lines.lineText(line);
+  // Tabs would misalign the marker; show them as one space each.
+  const text = raw.replace(/\t/g, " ");
+  const markerStart = Math.min(column - 1, text.length);
+  const lineEnd = file.lines.offset(line, raw.length + 1);
+  const markerLength = Math.max(1, Math.min(end, lineEnd) - start);
+  return { line, text, markerStart, markerLength };
+}
+
+/** A closing line: "2 errors, 1 warning in wf.yaml". */
+export function formatSummary(diagnostics: readonly Diagnostic[], what: string): string {
+  const errors = diagnostics.filter((d) => d.severity === "error").length;
+  const warnings = diagnostics.length - errors;
+  const parts = [`${errors} error${errors === 1 ? "" : "s"}`];
+  if (warnings > 0) parts.push(`${warnings} warning${warnings === 1 ? "" : "s"}`);
+  return `${parts.join(", ")} in ${what}`;
+}

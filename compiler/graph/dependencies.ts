@@ -1,0 +1,141 @@
+import type { NameRef, PathDecl, Stage, Workflow } from "../lower/ast.js";
+import { expandPath, forEachElement } from "../lower/elements.js";
+import { globToRegex } from "../lower/fanout.js";
+import { intersects, literalPrefix, toPattern, type Pattern } from "./pattern.js";
+
+/** Why stage `to` waits for stage `from`. */
+export type StageEdge =
+  | { readonly kind: "data"; readonly from: string; readonly to: string; readonly output: PathDecl; readonly input: PathDecl }
+  | { readonly kind: "after"; readonly from: string; readonly to: string; readonly ref: NameRef };
+
+/** Above this many template expansions, trust the symbolic answer instead of enumerating elements. */
+const CONCRETE_BUDGET = 200_000;
+
+interface OutputEntry {
+  readonly stage: Stage;
+  readonly decl: PathDecl;
+  readonly pattern: Pattern;
+  readonly prefix: string;
+}
+
+/**
+ * An index of every output template by its literal prefix, so that matching
+ * an input against 10,000 stages' outputs looks at a handful of candidates.
+ */
+export class OutputIndex {
+  readonly #byPrefix = new Map<string, OutputEntry[]>();
+  readonly #sorted: OutputEntry[];
+
+  constructor(readonly workflow: Workflow) {
+    const entries: OutputEntry[] = [];
+    for (const stage of workflow.stages.values()) {
+      for (const decl of stage.outputs) {
+        const pattern = toPattern(decl.template, workflow.params, false);
+        const entry = { stage, decl, pattern, prefix: literalPrefix(pattern) };
+        entries.push(entry);
+        const list = this.#byPrefix.get(entry.prefix);
+        if (list) list.push(entry);
+        else this.#byPrefix.set(entry.prefix, [entry]);
+      }
+    }
+    this.#sorted = entries.sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
+  }
+
+  get entries(): readonly OutputEntry[] {
+    return this.#sorted;
+  }
+
+  /** Outputs whose literal prefix is compatible with `prefix` (one is a prefix of the other). */
+  candidates(prefix: string): OutputEntry[] {
+    const out: OutputEntry[] = [];
+    for (let k = 0; k < prefix.length; k++) out.push(...(this.#byPrefix.get(prefix.slice(0, k)) ?? []));
+    // Entries starting with `prefix` are contiguous in sorted order.
+    let lo = 0;
+    let hi = this.#sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.#sorted[mid]!.prefix < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.#sorted.length && this.#sorted[i]!.prefix.startsWith(prefix); i++) out.push(this.#sorted[i]!);
+    return out;
+  }
+}
+
+/** Every concrete path a stage's output template names, or undefined if too many to list. */
+function concreteOutputs(workflow: Workflow, stage: Stage, decl: PathDecl, budget: number): string[] | undefined {
+  if (stage.fanout.size > budget) return undefined;
+  const out: string[] = [];
+  forEachElement(stage.fanout, (b) => {
+    const p = expandPath(decl.template, b, workflow.params, stage.name);
+    if (p !== undefined) out.push(p);
+  });
+  return out;
+}
+
+/** Whether some element of `consumer` reads a file some element of `producer` writes. */
+function confirmRead(workflow: Workflow, producer: Stage, output: PathDecl, consumer: Stage, input: PathDecl): boolean {
+  const cost = input.glob ? producer.fanout.size * consumer.fanout.size : producer.fanout.size + consumer.fanout.size;
+  if (cost > CONCRETE_BUDGET) return true;
+  const written = concreteOutputs(workflow, producer, output, CONCRETE_BUDGET);
+  if (written === undefined) return true;
+  const set = new Set(written);
+  let found = false;
+  forEachElement(consumer.fanout, (b) => {
+    if (found) return;
+    const path = expandPath(input.template, b, workflow.params, consumer.name);
+    if (path === undefined) return;
+    if (!input.glob) found = set.has(path);
+    else {
+      const re = new RegExp(`^${globToRegex(path)}$`);
+      found = written.some((w) => re.test(w));
+    }
+  });
+  return found;
+}
+
+/** Stage-level dependencies: inferred from outputs → inputs, plus `after`. */
+export function inferDependencies(workflow: Workflow, index = new OutputIndex(workflow)): StageEdge[] {
+  const edges: StageEdge[] = [];
+  for (const consumer of workflow.stages.values()) {
+    for (const ref of consumer.after) {
+      if (workflow.stages.has(ref.name)) edges.push({ kind: "after", from: ref.name, to: consumer.name, ref });
+    }
+    for (const input of consumer.inputs) {
+      const pattern = toPattern(input.template, workflow.params, true);
+      const seen = new Set<string>();
+      for (const entry of index.candidates(literalPrefix(pattern))) {
+        const key = `${entry.stage.name}\u0000${entry.decl.template.source}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        if (!intersects(pattern, entry.pattern)) continue;
+        if (!confirmRead(workflow, entry.stage, entry.decl, consumer, input)) continue;
+        edges.push({ kind: "data", from: entry.stage.name, to: consumer.name, output: entry.decl, input });
+      }
+    }
+  }
+  return edges;
+}
+
+/** Pairs of output templates of different stages that name the same file. */
+export function findOutputCollisions(workflow: Workflow, index: OutputIndex): [OutputEntry, OutputEntry][] {
+  const collisions: [OutputEntry, OutputEntry][] = [];
+  const order = new Map([...workflow.stages.keys()].map((name, i) => [name, i]));
+  for (const entry of index.entries) {
+    for (const other of index.candidates(entry.prefix)) {
+      if (other.stage === entry.stage) continue;
+      // Visit each pair once, reported on the stage that comes later in the file.
+      if (order.get(other.stage.name)! >= order.get(entry.stage.name)!) continue;
+      if (!intersects(entry.pattern, other.pattern)) continue;
+      if (!confirmCollision(workflow, other, entry)) continue;
+      collisions.push([other, entry]);
+    }
+  }
+  return collisions;
+}
+
+function confirmCollision(workflow: Workflow, a: OutputEntry, b: OutputEntry): boolean {
+  if (a.stage.fanout.size + b.stage.fanout.size > CONCRETE_BUDGET) return true;
+  const left = new Set(concreteOutputs(workflow, a.stage, a.decl, CONCRETE_BUDGET));
+  return (concreteOutputs(workflow, b.stage, b.decl, CONCRETE_BUDGET) ?? []).some((p) => left.has(p));
+}

@@ -1,0 +1,159 @@
+import type { DataPath } from "../source/document.js";
+import type { Template } from "./template.js";
+
+/**
+ * The workflow AST: what the user wrote, typed, defaults applied, fan-out
+ * sources resolved to values, and every user reference carrying the data path
+ * it came from so later phases can point at it (STYLE habit 7).
+ */
+export type Scalar = string | number | boolean;
+
+/** A name the user wrote that refers to something else (a stage, limit, executor). */
+export interface NameRef {
+  readonly name: string;
+  readonly path: DataPath;
+}
+
+export interface Param {
+  readonly name: string;
+  readonly value: Scalar | readonly Scalar[];
+  readonly path: DataPath;
+  /** True when `--param` replaced the file's value. */
+  readonly overridden: boolean;
+}
+
+export interface LimitDef {
+  readonly name: string;
+  readonly capacity: number;
+  readonly path: DataPath;
+}
+
+export type ExecutorType = "threads" | "processes" | "slurm";
+export type StageKind = "run" | "fn";
+
+export interface SlurmOptions {
+  readonly partition?: string;
+  readonly account?: string;
+  readonly qos?: string;
+  readonly time?: number;
+  readonly mem?: number;
+  readonly cpus?: number;
+  readonly options: readonly string[];
+  readonly licenses: boolean;
+  readonly maxArraySize?: number;
+}
+
+export interface ExecutorDef {
+  readonly name: string;
+  readonly type: ExecutorType;
+  readonly max?: number;
+  /** Kinds of stage it accepts. */
+  readonly runs: ReadonlySet<StageKind>;
+  /** Undefined for the built-in executors, which come from no file. */
+  readonly path?: DataPath;
+  readonly slurm?: SlurmOptions;
+}
+
+/** A template string and where it was written. */
+export interface LocatedTemplate {
+  readonly template: Template;
+  readonly path: DataPath;
+}
+
+export type Action =
+  | { readonly kind: "shell"; readonly command: LocatedTemplate; readonly path: DataPath }
+  | { readonly kind: "argv"; readonly argv: readonly LocatedTemplate[]; readonly path: DataPath }
+  | { readonly kind: "fn"; readonly module: string; readonly exportName: string; readonly path: DataPath };
+
+/** One declared input or output template. */
+export interface PathDecl extends LocatedTemplate {
+  /** The key under a named map (`{inputs.reads}`), else undefined. */
+  readonly name: string | undefined;
+  /** Whether its literal text has glob syntax (`*`, `?`, `[`). */
+  readonly glob: boolean;
+}
+
+export type VarValues =
+  | { readonly kind: "list"; readonly items: readonly Scalar[] }
+  | { readonly kind: "range"; readonly start: number; readonly stop: number; readonly step: number };
+
+export type VarSource = "list" | "param" | "range" | "glob" | "sheet";
+
+/** One fan-out variable and its values. */
+export interface FanVar {
+  readonly name: string;
+  readonly path: DataPath;
+  readonly source: VarSource;
+  readonly values: VarValues;
+  /** For sheet variables: the columns (`{var.column}`) and the rows, in file order. */
+  readonly sheet?: { readonly columns: readonly string[]; readonly rows: readonly (readonly string[])[]; readonly key: string };
+}
+
+export interface FanOut {
+  readonly vars: readonly FanVar[];
+  /** Variables paired element by element (`zip`); the rest are crossed. */
+  readonly zip: readonly string[];
+  /** Number of elements (jobs before batching). */
+  readonly size: number;
+}
+
+export type LimitUse =
+  | { readonly kind: "named"; readonly name: string; readonly weight: number; readonly path: DataPath }
+  | { readonly kind: "cap"; readonly cap: number; readonly path: DataPath };
+
+export interface StageSettings {
+  readonly cpus: number;
+  readonly mem?: number;
+  readonly time?: number;
+  readonly retries: number;
+  readonly timeout?: number;
+  readonly env: ReadonlyMap<string, LocatedTemplate>;
+  readonly fuse: boolean;
+  readonly batch: number;
+  readonly expected?: number;
+}
+
+export interface Stage {
+  readonly name: string;
+  readonly path: DataPath;
+  readonly description?: string;
+  /** Undefined only when the file gave neither `run` nor `fn` (already reported). */
+  readonly action: Action | undefined;
+  readonly fanout: FanOut;
+  readonly inputs: readonly PathDecl[];
+  readonly outputs: readonly PathDecl[];
+  readonly after: readonly NameRef[];
+  readonly limits: readonly LimitUse[];
+  /** The stage's own `executor`, else the workflow default's; undefined leaves it to config. */
+  readonly executor?: NameRef;
+  readonly labels: readonly string[];
+  readonly settings: StageSettings;
+}
+
+export interface Workflow {
+  /** The workflow file as given (for diagnostics). */
+  readonly file: string;
+  /** Absolute directory of the workflow file: jobs' working directory. */
+  readonly dir: string;
+  readonly name: string;
+  readonly description?: string;
+  readonly params: ReadonlyMap<string, Param>;
+  readonly jobs?: number;
+  readonly limits: ReadonlyMap<string, LimitDef>;
+  /** The workflow's executors plus the built-in `threads` and `processes` (unless redefined). */
+  readonly executors: ReadonlyMap<string, ExecutorDef>;
+  /** In the order the file lists them. */
+  readonly stages: ReadonlyMap<string, Stage>;
+}
+
+/** Number of values of a fan-out variable. */
+export function varSize(values: VarValues): number {
+  if (values.kind === "list") return values.items.length;
+  const { start, stop, step } = values;
+  return Math.max(0, Math.ceil((stop - start) / step));
+}
+
+/** The i-th value of a fan-out variable. */
+export function varValue(values: VarValues, i: number): Scalar {
+  return values.kind === "list" ? values.items[i]! : values.start + i * values.step;
+}

@@ -1,0 +1,351 @@
+import { readFile } from "node:fs/promises";
+import { extname, resolve } from "node:path";
+import { parse as parseCsv } from "csv-parse/sync";
+import { glob } from "tinyglobby";
+import { didYouMean } from "../diagnostics/suggest.js";
+import type { DataPath } from "../source/document.js";
+import type { FanOut, FanVar, Param, Scalar, VarValues } from "./ast.js";
+import { varSize } from "./ast.js";
+import type { DiagnosticSink } from "./sink.js";
+import { parseTemplate, wholeParamRef } from "./template.js";
+
+export interface FanOutContext {
+  readonly sink: DiagnosticSink;
+  readonly dir: string;
+  readonly params: ReadonlyMap<string, Param>;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isScalar = (v: unknown): v is Scalar => typeof v === "string" || typeof v === "number" || typeof v === "boolean";
+
+/**
+ * Resolves a stage's `foreach` (and `zip`) to variables with concrete values.
+ * Ranges stay symbolic, so a million-element range costs nothing here.
+ */
+export async function lowerFanOut(stagePath: DataPath, raw: Record<string, unknown>, ctx: FanOutContext): Promise<FanOut> {
+  const vars: FanVar[] = [];
+  const foreach = raw.foreach;
+  if (isObject(foreach)) {
+    for (const [name, source] of Object.entries(foreach)) {
+      const path = [...stagePath, "foreach", name];
+      if (["params", "inputs", "outputs", "stage"].includes(name)) {
+        ctx.sink.error("WFC220", `\`${name}\` is reserved and cannot be a foreach variable`, path, {
+          part: "key",
+          help: `rename the variable; \`{${name}...}\` already means something in templates`,
+        });
+        continue;
+      }
+      const v = await lowerVar(name, path, source, ctx);
+      if (v) vars.push(v);
+    }
+  }
+
+  const zip: string[] = [];
+  if (Array.isArray(raw.zip)) {
+    const zipPath = [...stagePath, "zip"];
+    let length: number | undefined;
+    let first: string | undefined;
+    raw.zip.forEach((name, i) => {
+      if (typeof name !== "string") return;
+      const v = vars.find((x) => x.name === name);
+      if (!v) {
+        const declared = isObject(foreach) && name in foreach;
+        if (!declared) {
+          ctx.sink.error("WFC211", `\`zip\` names \`${name}\`, which is not a foreach variable of this stage`, [...zipPath, i], {
+            expected: vars.length > 0 ? `one of ${vars.map((x) => `\`${x.name}\``).join(", ")}` : "a foreach variable",
+            help: didYouMean(
+              name,
+              vars.map((x) => x.name),
+            ),
+          });
+        }
+        return;
+      }
+      const size = varSize(v.values);
+      if (length === undefined) {
+        length = size;
+        first = name;
+      } else if (size !== length) {
+        ctx.sink.error("WFC211", `cannot zip \`${first}\` (${length} values) with \`${name}\` (${size} values)`, [...zipPath, i], {
+          expected: "variables with the same number of values",
+          help: "zip pairs values by position; remove a variable from `zip` to cross it instead",
+          related: [
+            { path: v.path, message: `\`${name}\` is defined here`, part: "key" },
+            { path: vars.find((x) => x.name === first)!.path, message: `\`${first}\` is defined here`, part: "key" },
+          ],
+        });
+      }
+      zip.push(name);
+    });
+  }
+
+  let size = 1;
+  let zipped = false;
+  for (const v of vars) {
+    if (zip.includes(v.name)) {
+      if (zipped) continue;
+      zipped = true;
+    }
+    size *= varSize(v.values);
+  }
+  return { vars, zip, size };
+}
+
+async function lowerVar(name: string, path: DataPath, source: unknown, ctx: FanOutContext): Promise<FanVar | undefined> {
+  const { sink } = ctx;
+  if (Array.isArray(source)) {
+    if (!source.every(isScalar)) return undefined; // schema reported it
+    warnEmpty(name, path, source.length, ctx);
+    return { name, path, source: "list", values: { kind: "list", items: source } };
+  }
+  if (typeof source === "string") {
+    const param = paramRef(source, path, ctx, "list");
+    if (param === undefined) return undefined;
+    const items = Array.isArray(param.value) ? param.value : [param.value as Scalar];
+    warnEmpty(name, path, items.length, ctx);
+    return { name, path, source: "param", values: { kind: "list", items } };
+  }
+  if (!isObject(source)) return undefined;
+  const kinds = ["range", "glob", "sheet"].filter((k) => k in source);
+  if (kinds.length !== 1) {
+    sink.error(
+      "WFC212",
+      kinds.length === 0
+        ? `foreach variable \`${name}\` needs a source`
+        : `foreach variable \`${name}\` has ${kinds.map((k) => `\`${k}\``).join(" and ")}; it can have only one`,
+      path,
+      {
+        part: kinds.length === 0 ? "value" : "key",
+        expected: "exactly one of `range`, `glob` or `sheet` (or a list, or a `{params.name}` reference)",
+      },
+    );
+    return undefined;
+  }
+  if ("key" in source && !("sheet" in source)) {
+    sink.error("WFC212", "`key` applies only to a `sheet` source", [...path, "key"], { part: "key", help: "remove `key`" });
+  }
+  if ("range" in source) return lowerRange(name, path, source.range, ctx);
+  if ("glob" in source && typeof source.glob === "string") return lowerGlob(name, path, source.glob, ctx);
+  if ("sheet" in source && typeof source.sheet === "string") {
+    return lowerSheet(name, path, source.sheet, typeof source.key === "string" ? source.key : undefined, ctx);
+  }
+  return undefined;
+}
+
+function warnEmpty(name: string, path: DataPath, size: number, ctx: FanOutContext): void {
+  if (size === 0) {
+    ctx.sink.warning("WFC217", `foreach variable \`${name}\` has no values, so this stage runs no jobs`, path, {
+      help: "give it at least one value, or remove the stage",
+    });
+  }
+}
+
+/** Resolves a `{params.x}` string, reporting every way it can go wrong. */
+function paramRef(text: string, path: DataPath, ctx: FanOutContext, want: "list" | "integer"): Param | undefined {
+  const { template, errors } = parseTemplate(text);
+  const name = errors.length === 0 ? wholeParamRef(template) : undefined;
+  if (name === undefined) {
+    ctx.sink.error(
+      "WFC212",
+      want === "list"
+        ? `a foreach source string must be a whole \`{params.name}\` reference, not ${JSON.stringify(text)}`
+        : `a range bound must be an integer or a \`{params.name}\` reference, not ${JSON.stringify(text)}`,
+      path,
+      { help: want === "list" ? "write the values as a list, or reference a list parameter" : undefined },
+    );
+    return undefined;
+  }
+  const param = ctx.params.get(name);
+  if (param === undefined) {
+    const ref = template.parts[0] as { offset: number; length: number };
+    ctx.sink.error("WFC205", `unknown param \`${name}\``, path, {
+      within: { ...ref, text },
+      expected:
+        ctx.params.size > 0
+          ? `one of ${[...ctx.params.keys()]
+              .sort()
+              .map((p) => `\`${p}\``)
+              .join(", ")}`
+          : "a name defined under `params`",
+      help: didYouMean(name, ctx.params.keys()) ?? `define \`${name}\` under \`params\``,
+    });
+    return undefined;
+  }
+  if (want === "integer" && !Number.isInteger(param.value)) {
+    ctx.sink.error("WFC212", `param \`${name}\` is ${JSON.stringify(param.value)}, not an integer, so it cannot bound a range`, path, {
+      related: [{ path: param.path, message: `\`${name}\` is defined here`, part: "key" }],
+    });
+    return undefined;
+  }
+  return param;
+}
+
+function lowerRange(name: string, path: DataPath, raw: unknown, ctx: FanOutContext): FanVar | undefined {
+  if (!Array.isArray(raw) || raw.length < 2 || raw.length > 3) return undefined; // schema reported it
+  const bounds: number[] = [];
+  for (const [i, b] of raw.entries()) {
+    if (typeof b === "number" && Number.isInteger(b)) bounds.push(b);
+    else if (typeof b === "string") {
+      const p = paramRef(b, [...path, "range", i], ctx, "integer");
+      if (p === undefined) return undefined;
+      bounds.push(p.value as number);
+    } else return undefined;
+  }
+  const [start, stop, step = 1] = bounds as [number, number, number?];
+  if (step === 0) {
+    ctx.sink.error("WFC212", "a range step cannot be 0", [...path, "range", 2], {
+      help: "use a positive step to count up or a negative one to count down",
+    });
+    return undefined;
+  }
+  const values: VarValues = { kind: "range", start, stop, step };
+  warnEmpty(name, path, varSize(values), ctx);
+  return { name, path, source: "range", values };
+}
+
+/** `data/{sample}.fa` → glob `data/*.fa` and a regex that captures `{sample}`. */
+async function lowerGlob(name: string, path: DataPath, pattern: string, ctx: FanOutContext): Promise<FanVar | undefined> {
+  const globPath = [...path, "glob"];
+  const { template, errors } = parseTemplate(pattern);
+  if (errors.length > 0) {
+    for (const e of errors) ctx.sink.error("WFC222", e.message, globPath, { within: { ...e, text: pattern } });
+    return undefined;
+  }
+  let globText = "";
+  let regex = "";
+  let captures = 0;
+  for (const part of template.parts) {
+    if (part.kind === "text") {
+      globText += part.text;
+      regex += globToRegex(part.text);
+    } else if (part.root === name && part.field === undefined) {
+      globText += "*";
+      regex += "([^/]*)";
+      captures++;
+    } else if (part.root === "params" && part.field !== undefined && ctx.params.has(part.field)) {
+      const value = String(ctx.params.get(part.field)!.value);
+      globText += value.replace(/[*?[\]{}()!]/g, "\\$&");
+      regex += escapeRegex(value);
+    } else {
+      ctx.sink.error("WFC205", `\`{${part.field ? `${part.root}.${part.field}` : part.root}}\` cannot be used in this glob`, globPath, {
+        within: { ...part, text: pattern },
+        expected: `\`{${name}}\` (the part that becomes the value) or a \`{params.name}\` reference`,
+        help: part.root === "params" ? didYouMean(part.field ?? "", ctx.params.keys()) : undefined,
+      });
+      return undefined;
+    }
+  }
+  if (captures > 1) {
+    ctx.sink.error("WFC212", `\`{${name}}\` may appear only once in its glob`, globPath);
+    return undefined;
+  }
+  const matches = (await glob(globText, { cwd: ctx.dir, onlyFiles: false, dot: false, expandDirectories: false })).sort();
+  const re = new RegExp(`^${regex}$`);
+  const items = [...new Set(matches.map((m) => (captures === 1 ? (re.exec(m)?.[1] ?? m) : m)))].sort();
+  if (items.length === 0) {
+    ctx.sink.warning("WFC217", `glob \`${pattern}\` matches no files, so this stage runs no jobs`, globPath, {
+      help: `paths are relative to the workflow's folder, ${ctx.dir}`,
+    });
+  }
+  return { name, path, source: "glob", values: { kind: "list", items } };
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Glob syntax in a path segment to a regex: `**` crosses `/`, `*` and `?` do not. */
+export function globToRegex(glob: string): string {
+  let out = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === "*" && glob[i + 1] === "*") {
+      out += ".*";
+      i++;
+      if (glob[i + 1] === "/") i++;
+    } else if (c === "*") out += "[^/]*";
+    else if (c === "?") out += "[^/]";
+    else if (c === "[") {
+      const close = glob.indexOf("]", i + 1);
+      if (close === -1) out += "\\[";
+      else {
+        out += `[${glob
+          .slice(i + 1, close)
+          .replace(/^!/, "^")
+          .replace(/\\/g, "\\\\")}]`;
+        i = close;
+      }
+    } else out += escapeRegex(c);
+  }
+  return out;
+}
+
+async function lowerSheet(
+  name: string,
+  path: DataPath,
+  file: string,
+  key: string | undefined,
+  ctx: FanOutContext,
+): Promise<FanVar | undefined> {
+  const sheetPath = [...path, "sheet"];
+  const abs = resolve(ctx.dir, file);
+  let text: string;
+  try {
+    text = await readFile(abs, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    ctx.sink.error("WFC213", `cannot read sample sheet \`${file}\` (${code === "ENOENT" ? "no such file" : code})`, sheetPath, {
+      help: `paths are relative to the workflow's folder, ${ctx.dir}`,
+    });
+    return undefined;
+  }
+  const delimiter = extname(file).toLowerCase() === ".csv" ? "," : "\t";
+  let records: string[][];
+  try {
+    records = parseCsv(text, { delimiter, skip_empty_lines: true, relax_column_count: false, bom: true, comment: "#" }) as string[][];
+  } catch (error) {
+    const e = error as { message: string };
+    ctx.sink.error("WFC213", `sample sheet \`${file}\` is malformed: ${e.message.replace(/^Invalid Record Length: /, "")}`, sheetPath, {
+      help: delimiter === "," ? "a .csv sheet is comma-separated with a header row" : "a .tsv sheet is tab-separated with a header row",
+    });
+    return undefined;
+  }
+  const [header, ...rows] = records;
+  if (header === undefined || header.length === 0) {
+    ctx.sink.error("WFC213", `sample sheet \`${file}\` is empty`, sheetPath, { expected: "a header row, then one row per element" });
+    return undefined;
+  }
+  const keyColumn = key ?? header[0]!;
+  const keyIndex = header.indexOf(keyColumn);
+  if (keyIndex === -1) {
+    ctx.sink.error("WFC213", `sample sheet \`${file}\` has no column \`${keyColumn}\``, [...path, "key"], {
+      expected: `one of ${header.map((h) => `\`${h}\``).join(", ")}`,
+      help: didYouMean(keyColumn, header),
+    });
+    return undefined;
+  }
+  const seen = new Map<string, number>();
+  for (const [i, row] of rows.entries()) {
+    const k = row[keyIndex]!;
+    if (seen.has(k)) {
+      ctx.sink.error(
+        "WFC213",
+        `sample sheet \`${file}\` has the key \`${k}\` twice (data rows ${seen.get(k)! + 1} and ${i + 1})`,
+        sheetPath,
+        {
+          help: `values of the key column \`${keyColumn}\` name the elements and must be unique`,
+        },
+      );
+      return undefined;
+    }
+    seen.set(k, i);
+  }
+  warnEmpty(name, path, rows.length, ctx);
+  return {
+    name,
+    path,
+    source: "sheet",
+    values: { kind: "list", items: rows.map((r) => r[keyIndex]!) },
+    sheet: { columns: header, rows, key: keyColumn },
+  };
+}

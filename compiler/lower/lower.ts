@@ -1,0 +1,326 @@
+import { basename, dirname, extname, resolve } from "node:path";
+import { parse as parseYamlValue } from "yaml";
+import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { didYouMean, oneOf } from "../diagnostics/suggest.js";
+import type { DataPath, ParsedDocument } from "../source/document.js";
+import type {
+  Action,
+  ExecutorDef,
+  ExecutorType,
+  LimitDef,
+  LimitUse,
+  LocatedTemplate,
+  NameRef,
+  Param,
+  PathDecl,
+  Scalar,
+  SlurmOptions,
+  Stage,
+  StageKind,
+  StageSettings,
+  Workflow,
+} from "./ast.js";
+import { lowerFanOut } from "./fanout.js";
+import { DiagnosticSink } from "./sink.js";
+import { hasGlob, parseTemplate } from "./template.js";
+import { parseDuration, parseMemory } from "./units.js";
+
+export interface LowerOptions {
+  /** `--param name=value` overrides, values as typed on the command line. */
+  readonly params?: Readonly<Record<string, string>>;
+}
+
+type Obj = Record<string, unknown>;
+const isObject = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+const isScalar = (v: unknown): v is Scalar => typeof v === "string" || typeof v === "number" || typeof v === "boolean";
+const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+const int = (v: unknown): number | undefined => (typeof v === "number" && Number.isInteger(v) ? v : undefined);
+
+/** The built-in executors, always available unless a workflow redefines the name. */
+export const BUILTIN_EXECUTORS: readonly ExecutorDef[] = [
+  { name: "processes", type: "processes", runs: new Set<StageKind>(["run", "fn"]) },
+  { name: "threads", type: "threads", runs: new Set<StageKind>(["run", "fn"]) },
+];
+
+/**
+ * Turns checked data into the workflow AST. Written defensively: the schema
+ * has already reported shape errors, so anything of the wrong shape is
+ * skipped here rather than reported twice.
+ */
+export async function lowerWorkflow(
+  doc: ParsedDocument,
+  options: LowerOptions = {},
+): Promise<{ workflow: Workflow; diagnostics: Diagnostic[] }> {
+  const sink = new DiagnosticSink(doc);
+  const commandLine: Diagnostic[] = [];
+  const data: Obj = isObject(doc.data) ? doc.data : {};
+  const dir = dirname(resolve(doc.file.path));
+
+  const params = lowerParams(data, options.params ?? {}, commandLine);
+  const limits = new Map<string, LimitDef>();
+  for (const [name, capacity] of Object.entries(isObject(data.limits) ? data.limits : {})) {
+    if (int(capacity) !== undefined) limits.set(name, { name, capacity: capacity as number, path: ["limits", name] });
+  }
+  const executors = lowerExecutors(data);
+  const defaults: Obj = isObject(data.defaults) ? data.defaults : {};
+
+  const stages = new Map<string, Stage>();
+  for (const [name, raw] of Object.entries(isObject(data.stages) ? data.stages : {})) {
+    if (!isObject(raw)) continue;
+    stages.set(name, await lowerStage(name, raw, defaults, { sink, dir, params }));
+  }
+
+  const name = str(data.name) ?? basename(doc.file.path, extname(doc.file.path));
+  const description = str(data.description);
+  const jobs = int(data.jobs);
+  const workflow: Workflow = {
+    file: doc.file.path,
+    dir,
+    name,
+    ...(description !== undefined ? { description } : {}),
+    params,
+    ...(jobs !== undefined ? { jobs } : {}),
+    limits,
+    executors,
+    stages,
+  };
+  return { workflow, diagnostics: [...commandLine, ...sink.diagnostics] };
+}
+
+function lowerParams(data: Obj, overrides: Readonly<Record<string, string>>, out: Diagnostic[]): Map<string, Param> {
+  const params = new Map<string, Param>();
+  for (const [name, value] of Object.entries(isObject(data.params) ? data.params : {})) {
+    if (isScalar(value) || (Array.isArray(value) && value.every(isScalar))) {
+      params.set(name, { name, value, path: ["params", name], overridden: false });
+    }
+  }
+  for (const [name, text] of Object.entries(overrides).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const declared = params.get(name);
+    if (declared === undefined) {
+      out.push({
+        severity: "error",
+        code: "WFC216",
+        message: `\`--param ${name}=…\` names no param of this workflow`,
+        expected: `one of ${oneOf(params.keys(), "no params are defined")}`,
+        ...(didYouMean(name, params.keys()) ? { help: didYouMean(name, params.keys())! } : {}),
+      });
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = text === "" ? "" : parseYamlValue(text);
+    } catch {
+      value = text;
+    }
+    if (value === null) value = text;
+    const want = Array.isArray(declared.value) ? "list" : typeof declared.value;
+    // A list param accepts `a,b,c` as well as `[a, b, c]`.
+    if (want === "list" && !Array.isArray(value)) value = text.split(",").map((s) => coerce(s.trim()));
+    if (want === "string" && typeof value !== "string") value = text;
+    const got = Array.isArray(value) ? "list" : typeof value;
+    if (got !== want || (Array.isArray(value) && !value.every(isScalar))) {
+      out.push({
+        severity: "error",
+        code: "WFC216",
+        message: `\`--param ${name}=${text}\` gives ${got === "list" ? "a list" : `a ${got}`}, but \`${name}\` is ${want === "list" ? "a list" : `a ${want}`}`,
+        expected: want === "list" ? "a list like `[a, b]` or `a,b`" : `a ${want}`,
+      });
+      continue;
+    }
+    params.set(name, { ...declared, value: value as Scalar | Scalar[], overridden: true });
+  }
+  return params;
+}
+
+function coerce(text: string): Scalar {
+  try {
+    const v: unknown = parseYamlValue(text);
+    return isScalar(v) ? v : text;
+  } catch {
+    return text;
+  }
+}
+
+function lowerExecutors(data: Obj): Map<string, ExecutorDef> {
+  const executors = new Map<string, ExecutorDef>(BUILTIN_EXECUTORS.map((e) => [e.name, e]));
+  for (const [name, raw] of Object.entries(isObject(data.executors) ? data.executors : {})) {
+    if (!isObject(raw)) continue;
+    const type = raw.type;
+    if (type !== "threads" && type !== "processes" && type !== "slurm") continue;
+    const runs = new Set<StageKind>(
+      Array.isArray(raw.runs) ? raw.runs.filter((k): k is StageKind => k === "run" || k === "fn") : ["run", "fn"],
+    );
+    const max = int(raw.max);
+    const def: ExecutorDef = {
+      name,
+      type: type as ExecutorType,
+      runs,
+      path: ["executors", name],
+      ...(max !== undefined ? { max } : {}),
+      ...(type === "slurm" ? { slurm: lowerSlurm(raw) } : {}),
+    };
+    executors.set(name, def);
+  }
+  return executors;
+}
+
+function lowerSlurm(raw: Obj): SlurmOptions {
+  const pick = <T>(v: T | undefined) => v;
+  const time = raw.time === undefined ? undefined : parseDuration(raw.time as number | string);
+  const mem = raw.mem === undefined ? undefined : parseMemory(raw.mem as number | string);
+  const options: Partial<Record<keyof SlurmOptions, unknown>> = {
+    partition: str(raw.partition),
+    account: str(raw.account),
+    qos: str(raw.qos),
+    time: pick(time),
+    mem: pick(mem),
+    cpus: int(raw.cpus),
+    maxArraySize: int(raw.max_array_size),
+  };
+  return {
+    ...(Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<SlurmOptions>),
+    options: Array.isArray(raw.options) ? raw.options.filter((o): o is string => typeof o === "string") : [],
+    licenses: raw.licenses !== false,
+  };
+}
+
+interface StageContext {
+  readonly sink: DiagnosticSink;
+  readonly dir: string;
+  readonly params: ReadonlyMap<string, Param>;
+}
+
+async function lowerStage(name: string, raw: Obj, defaults: Obj, ctx: StageContext): Promise<Stage> {
+  const path: DataPath = ["stages", name];
+  const { sink } = ctx;
+  const template = (text: string, at: DataPath): LocatedTemplate => {
+    const { template, errors } = parseTemplate(text);
+    for (const e of errors) sink.error("WFC222", e.message, at, { within: { ...e, text }, help: "write `{{` and `}}` for literal braces" });
+    return { template, path: at };
+  };
+
+  let action: Action | undefined;
+  if ("run" in raw && "fn" in raw) {
+    sink.error("WFC210", `stage \`${name}\` has both \`run\` and \`fn\``, [...path, "fn"], {
+      part: "key",
+      expected: "exactly one of them",
+      help: "a stage runs either a command (`run`) or a JavaScript function (`fn`); split it into two stages",
+      related: [{ path: [...path, "run"], message: "`run` is here", part: "key" }],
+    });
+  } else if (!("run" in raw) && !("fn" in raw)) {
+    sink.error("WFC210", `stage \`${name}\` has nothing to run`, path, {
+      part: "key",
+      expected: "`run` (a command) or `fn` (a JavaScript function)",
+      help: 'add `run: "..."` with the command each job runs',
+    });
+  } else if (typeof raw.run === "string") {
+    action = { kind: "shell", command: template(raw.run, [...path, "run"]), path: [...path, "run"] };
+  } else if (Array.isArray(raw.run) && raw.run.length > 0 && raw.run.every((a) => typeof a === "string")) {
+    action = { kind: "argv", argv: raw.run.map((a: string, i) => template(a, [...path, "run", i])), path: [...path, "run"] };
+  } else if (typeof raw.fn === "string" && /^[^#]+(#[A-Za-z_$][A-Za-z0-9_$]*)?$/.test(raw.fn)) {
+    const [module, exportName = "default"] = raw.fn.split("#") as [string, string?];
+    action = { kind: "fn", module, exportName, path: [...path, "fn"] };
+  }
+
+  const fanout = await lowerFanOut(path, raw, ctx);
+  const paths = (key: "inputs" | "outputs"): PathDecl[] => {
+    const value = raw[key];
+    const at: DataPath = [...path, key];
+    const decls: PathDecl[] = [];
+    const add = (text: unknown, p: DataPath, named: string | undefined) => {
+      if (typeof text !== "string") return;
+      const t = template(text, p);
+      decls.push({ ...t, name: named, glob: hasGlob(t.template) });
+    };
+    if (typeof value === "string") add(value, at, undefined);
+    else if (Array.isArray(value)) value.forEach((v, i) => add(v, [...at, i], undefined));
+    else if (isObject(value)) {
+      for (const [n, v] of Object.entries(value)) {
+        if (Array.isArray(v)) v.forEach((x, i) => add(x, [...at, n, i], n));
+        else add(v, [...at, n], n);
+      }
+    }
+    return decls;
+  };
+  const inputs = paths("inputs");
+  const outputs = paths("outputs");
+  for (const o of outputs) {
+    if (o.glob) {
+      sink.error("WFC221", "an output cannot be a glob", o.path, {
+        help: "name each output file exactly; use the stage's `foreach` variables to tell elements apart",
+      });
+    }
+  }
+
+  const after: NameRef[] = [];
+  if (typeof raw.after === "string") after.push({ name: raw.after, path: [...path, "after"] });
+  else if (Array.isArray(raw.after))
+    raw.after.forEach((a, i) => typeof a === "string" && after.push({ name: a, path: [...path, "after", i] }));
+
+  const limits: LimitUse[] = [];
+  const addLimit = (v: unknown, p: DataPath) => {
+    if (typeof v === "string") limits.push({ kind: "named", name: v, weight: 1, path: p });
+    else if (int(v) !== undefined && (v as number) >= 1) limits.push({ kind: "cap", cap: v as number, path: p });
+    else if (isObject(v) && typeof v.name === "string") {
+      limits.push({ kind: "named", name: v.name, weight: int(v.weight) ?? 1, path: p });
+    }
+  };
+  if (Array.isArray(raw.limit)) raw.limit.forEach((v, i) => addLimit(v, [...path, "limit", i]));
+  else addLimit(raw.limit, [...path, "limit"]);
+  const caps = limits.filter((l) => l.kind === "cap");
+  for (const extra of caps.slice(1)) {
+    sink.error("WFC218", `stage \`${name}\` has more than one inline cap`, extra.path, {
+      expected: "at most one integer in `limit`",
+      help: "keep the smallest; a stage's own cap is a single number",
+      related: [{ path: caps[0]!.path, message: "the first cap is here" }],
+    });
+  }
+
+  const executorName = str(raw.executor) ?? str(defaults.executor);
+  const executor: NameRef | undefined =
+    executorName === undefined
+      ? undefined
+      : { name: executorName, path: "executor" in raw ? [...path, "executor"] : ["defaults", "executor"] };
+
+  const setting = (key: string): [unknown, DataPath] => (key in raw ? [raw[key], [...path, key]] : [defaults[key], ["defaults", key]]);
+  const env = new Map<string, LocatedTemplate>();
+  for (const source of [defaults.env, raw.env]) {
+    if (!isObject(source)) continue;
+    const base: DataPath = source === raw.env ? [...path, "env"] : ["defaults", "env"];
+    for (const [k, v] of Object.entries(source)) if (isScalar(v)) env.set(k, template(String(v), [...base, k]));
+  }
+  const [memRaw] = setting("mem");
+  const [timeRaw] = setting("time");
+  const [timeoutRaw] = setting("timeout");
+  const duration = (v: unknown) => (typeof v === "number" || typeof v === "string" ? parseDuration(v) : undefined);
+  const mem = typeof memRaw === "number" || typeof memRaw === "string" ? parseMemory(memRaw) : undefined;
+  const time = duration(timeRaw);
+  const timeout = duration(timeoutRaw);
+  const expected = duration(raw.expected);
+  const settings: StageSettings = {
+    cpus: int(setting("cpus")[0]) ?? 1,
+    retries: int(setting("retries")[0]) ?? 0,
+    env,
+    fuse: setting("fuse")[0] !== false,
+    batch: int(raw.batch) ?? 1,
+    ...(mem !== undefined ? { mem } : {}),
+    ...(time !== undefined ? { time } : {}),
+    ...(timeout !== undefined ? { timeout } : {}),
+    ...(expected !== undefined ? { expected } : {}),
+  };
+  const description = str(raw.description);
+  return {
+    name,
+    path,
+    ...(description !== undefined ? { description } : {}),
+    action,
+    fanout,
+    inputs,
+    outputs,
+    after,
+    limits,
+    ...(executor !== undefined ? { executor } : {}),
+    labels: Array.isArray(raw.labels) ? raw.labels.filter((l): l is string => typeof l === "string") : [],
+    settings,
+  };
+}

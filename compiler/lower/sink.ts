@@ -1,0 +1,53 @@
+import type { Diagnostic, Related, Severity, Span } from "../diagnostics/diagnostic.js";
+import type { DataPath, ParsedDocument, SpanPart } from "../source/document.js";
+
+export interface ReportOptions {
+  readonly part?: SpanPart;
+  /** Point inside a string value at this substring (a placeholder), if found there. */
+  readonly within?: { readonly offset: number; readonly length: number; readonly text: string };
+  readonly expected?: string | undefined;
+  readonly help?: string | undefined;
+  readonly related?: readonly { readonly path: DataPath; readonly message: string; readonly part?: SpanPart }[];
+}
+
+/** Collects located diagnostics for one document (STYLE habit 3: collect, don't throw). */
+export class DiagnosticSink {
+  readonly diagnostics: Diagnostic[] = [];
+  constructor(readonly doc: ParsedDocument) {}
+
+  span(path: DataPath, options: Pick<ReportOptions, "part" | "within"> = {}): Span {
+    const span = this.doc.locate(path, options.part ?? "value");
+    const within = options.within;
+    if (within === undefined) return span;
+    const source = this.doc.file.text.slice(span.start, span.end);
+    const needle = within.text.slice(within.offset, within.offset + within.length);
+    // Quoted or escaped scalars shift offsets; find the placeholder's own text.
+    const at = source.indexOf(needle, Math.max(0, within.offset - 1));
+    const found = at === -1 ? source.indexOf(needle) : at;
+    return found === -1 ? span : { start: span.start + found, end: span.start + found + needle.length };
+  }
+
+  report(severity: Severity, code: string, message: string, path: DataPath, options: ReportOptions = {}): void {
+    const related: Related[] | undefined = options.related?.map((r) => ({
+      location: { file: this.doc.file.path, span: this.span(r.path, { part: r.part ?? "value" }) },
+      message: r.message,
+    }));
+    this.diagnostics.push({
+      severity,
+      code,
+      message,
+      location: { file: this.doc.file.path, span: this.span(path, options) },
+      ...(options.expected !== undefined ? { expected: options.expected } : {}),
+      ...(options.help !== undefined ? { help: options.help } : {}),
+      ...(related !== undefined && related.length > 0 ? { related } : {}),
+    });
+  }
+
+  error(code: string, message: string, path: DataPath, options?: ReportOptions): void {
+    this.report("error", code, message, path, options);
+  }
+
+  warning(code: string, message: string, path: DataPath, options?: ReportOptions): void {
+    this.report("warning", code, message, path, options);
+  }
+}

@@ -1,0 +1,253 @@
+import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { didYouMean, oneOf } from "../diagnostics/suggest.js";
+import type { DataPath, ParsedDocument } from "../source/document.js";
+import { describePath } from "./describe.js";
+import { loadSchema } from "./assets.js";
+
+let validator: ValidateFunction | undefined;
+
+function compiled(): ValidateFunction {
+  // Compiling the schema costs a few tens of milliseconds; do it once per process.
+  validator ??= new Ajv2020({ allErrors: true, strict: false, verbose: true }).compile(loadSchema("workflow.schema.json"));
+  return validator;
+}
+
+/** Checks a parsed document against schema/workflow.schema.json; every error located. */
+export function validateSchema(doc: ParsedDocument): Diagnostic[] {
+  const validate = compiled();
+  if (validate(doc.data)) return [];
+  return mapErrors(validate.errors ?? [], doc);
+}
+
+function parsePointer(pointer: string): (string | number)[] {
+  if (pointer === "") return [];
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .map((s) => (/^(0|[1-9][0-9]*)$/.test(s) ? Number(s) : s));
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (value instanceof Date) return "a date";
+  switch (typeof value) {
+    case "string":
+      return "a string";
+    case "number":
+      return Number.isInteger(value) ? "an integer" : "a number";
+    case "boolean":
+      return "a boolean";
+    case "object":
+      return "a map";
+    default:
+      return typeof value;
+  }
+}
+
+const typeWords: Record<string, string> = {
+  string: "a string",
+  number: "a number",
+  integer: "an integer",
+  boolean: "a boolean",
+  array: "a list",
+  object: "a map",
+  null: "null",
+};
+
+function listWords(words: string[]): string {
+  return words.length <= 1 ? (words[0] ?? "") : `${words.slice(0, -1).join(", ")} or ${words.at(-1)}`;
+}
+
+/** Property names a schema node allows, for "expected one of" and did-you-mean. */
+function allowedKeys(schema: unknown): string[] {
+  const properties = (schema as { properties?: Record<string, unknown> } | undefined)?.properties;
+  return properties ? Object.keys(properties).filter((k) => k !== "$schema") : [];
+}
+
+function mapErrors(errors: readonly ErrorObject[], doc: ParsedDocument): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const file = doc.file.path;
+  // Errors inside an anyOf branch are noise once the anyOf itself is reported.
+  const anyOfPaths = errors.filter((e) => e.keyword === "anyOf").map((e) => e.schemaPath);
+  for (const error of errors) {
+    if (anyOfPaths.some((p) => error.schemaPath !== p && error.schemaPath.startsWith(p + "/"))) continue;
+    const path = parsePointer(error.instancePath);
+    const where = describePath(path);
+    const at = (p: DataPath, part: "key" | "value" = "value") => ({ file, span: doc.locate(p, part) });
+    const params = error.params as Record<string, unknown>;
+    switch (error.keyword) {
+      case "if":
+        continue; // the failing `then` branch reports the real problem
+      case "propertyNames":
+        continue; // reported through the nested `pattern` error, which names the key
+      case "additionalProperties": {
+        const key = String(params.additionalProperty);
+        const allowed = allowedKeys(error.parentSchema);
+        out.push({
+          severity: "error",
+          code: "WFC102",
+          message: `unknown key \`${key}\` in ${where}`,
+          location: at([...path, key], "key"),
+          expected: allowed.length > 0 ? `one of ${oneOf(allowed)}` : undefined,
+          help: didYouMean(key, allowed) ?? `remove \`${key}\`, or check the spelling against the language reference`,
+        } as Diagnostic);
+        break;
+      }
+      case "required": {
+        const key = String(params.missingProperty);
+        const description = (error.parentSchema as { properties?: Record<string, { description?: string }> }).properties?.[key]?.description;
+        out.push({
+          severity: "error",
+          code: "WFC103",
+          message: `${where} is missing the required key \`${key}\``,
+          location: path.length === 0 ? { file, span: { start: 0, end: 0 } } : at(path, "key"),
+          help: description === undefined ? `add \`${key}\`` : `add \`${key}\`: ${firstSentence(description)}`,
+        });
+        break;
+      }
+      case "type": {
+        const wanted = String(params.type).split(",").map((t) => typeWords[t] ?? t);
+        out.push({
+          severity: "error",
+          code: "WFC101",
+          message: `${where} must be ${listWords(wanted)}, not ${typeName(error.data)}`,
+          location: at(path),
+          expected: listWords(wanted),
+        });
+        break;
+      }
+      case "anyOf": {
+        out.push({
+          severity: "error",
+          code: "WFC101",
+          message: `${where} has the wrong shape: ${typeName(error.data)} is not accepted here`,
+          location: at(path),
+          expected: describeAnyOf(error.schema),
+        });
+        break;
+      }
+      case "const":
+      case "enum": {
+        const allowed = (error.keyword === "const" ? [params.allowedValue] : (params.allowedValues as unknown[])).map((v) => JSON.stringify(v));
+        const isVersion = path.length === 1 && path[0] === "wfc";
+        out.push({
+          severity: "error",
+          code: isVersion ? "WFC107" : "WFC104",
+          message: isVersion
+            ? `unsupported language version ${JSON.stringify(error.data)}`
+            : `${where} cannot be ${JSON.stringify(error.data)}`,
+          location: at(path),
+          expected: allowed.length === 1 ? allowed[0]! : `one of ${allowed.join(", ")}`,
+          help: isVersion
+            ? "this wfc understands `wfc: 1`; a newer file needs a newer wfc"
+            : typeof error.data === "string"
+              ? didYouMean(error.data, allowed.map((a) => JSON.parse(a) as string))
+              : undefined,
+        } as Diagnostic);
+        break;
+      }
+      case "minimum":
+      case "exclusiveMinimum":
+      case "maximum": {
+        const isLimit = path.length === 2 && path[0] === "limits";
+        out.push({
+          severity: "error",
+          code: isLimit ? "WFC209" : "WFC105",
+          message: isLimit
+            ? `limit \`${String(path[1])}\` must be at least 1, not ${String(error.data)}`
+            : `${where} is out of range: ${String(error.data)}`,
+          location: at(path),
+          expected: `a value ${String(params.comparison)} ${String(params.limit)}`,
+          help: isLimit ? "a limit of 0 or less would never let a job start; remove the limit to run without one" : undefined,
+        } as Diagnostic);
+        break;
+      }
+      case "minItems":
+      case "maxItems":
+      case "minLength":
+      case "minProperties": {
+        const n = Number(params.limit);
+        const unit = error.keyword === "minLength" ? "character" : error.keyword === "minProperties" ? "entry" : "item";
+        const plural = n === 1 ? unit : unit === "entry" ? "entries" : `${unit}s`;
+        out.push({
+          severity: "error",
+          code: "WFC105",
+          message: `${where} ${error.keyword === "maxItems" ? `has more than ${n} ${plural}` : n === 1 ? "is empty" : `has fewer than ${n} ${plural}`}`,
+          location: at(path),
+          expected: `${error.keyword === "maxItems" ? "at most" : "at least"} ${n} ${plural}`,
+        });
+        break;
+      }
+      case "uniqueItems": {
+        const j = Number(params.j);
+        out.push({
+          severity: "error",
+          code: "WFC108",
+          message: `${where} lists ${JSON.stringify((error.data as unknown[])[j])} twice`,
+          location: at([...path, j]),
+          help: "remove the repeated item",
+        });
+        break;
+      }
+      case "pattern": {
+        const propertyName = (error as { propertyName?: string }).propertyName;
+        if (propertyName !== undefined) {
+          out.push({
+            severity: "error",
+            code: "WFC106",
+            message: `invalid name \`${propertyName}\` in ${where}`,
+            location: at([...path, propertyName], "key"),
+            expected: namePatternWords(String(params.pattern)),
+          });
+        } else {
+          out.push({
+            severity: "error",
+            code: "WFC106",
+            message: `${where} has an invalid format: ${JSON.stringify(error.data)}`,
+            location: at(path),
+            expected: formatWords(path, String(params.pattern)),
+          });
+        }
+        break;
+      }
+      default:
+        out.push({
+          severity: "error",
+          code: "WFC100",
+          message: `${where} ${error.message ?? "is invalid"}`,
+          location: at(path),
+        });
+    }
+  }
+  return out;
+}
+
+function firstSentence(text: string): string {
+  const end = text.search(/\.(\s|$)/);
+  return (end === -1 ? text : text.slice(0, end)).replace(/^./, (c) => c.toLowerCase());
+}
+
+function describeAnyOf(schema: unknown): string {
+  const branches = Array.isArray(schema) ? (schema as { type?: string; $ref?: string }[]) : [];
+  const words = branches.map((b) => (b.$ref?.endsWith("/Template") ? "a template string" : b.type === "array" ? "a list of template strings" : (typeWords[b.type ?? ""] ?? "something else")));
+  return listWords(words);
+}
+
+function namePatternWords(pattern: string): string {
+  return pattern.includes("-")
+    ? "letters, digits, `_` and `-`, starting with a letter or `_`"
+    : "letters, digits and `_`, starting with a letter or `_`";
+}
+
+function formatWords(path: DataPath, pattern: string): string {
+  const last = path.at(-1);
+  if (last === "mem") return "a size like `512M` or `4G`, or megabytes as an integer";
+  if (last === "time" || last === "timeout" || last === "expected")
+    return "a duration like `90s`, `5m`, `1h30m`, or `HH:MM:SS`";
+  if (last === "fn") return "`path/to/module.mjs#exportName`";
+  if (path.at(-2) === "options") return "an sbatch option starting with `-`, like `--constraint=avx2`";
+  return `text matching /${pattern}/`;
+}

@@ -1,0 +1,58 @@
+import type { Diagnostic } from "./diagnostics/diagnostic.js";
+import { hasErrors, sortDiagnostics } from "./diagnostics/diagnostic.js";
+import type { Workflow } from "./lower/ast.js";
+import { lowerWorkflow, type LowerOptions } from "./lower/lower.js";
+import { DiagnosticSink } from "./lower/sink.js";
+import { checkCycles } from "./check/cycles.js";
+import { checkOutputs } from "./check/outputs.js";
+import { checkPlaceholders } from "./check/placeholders.js";
+import { checkReferences } from "./check/references.js";
+import { inferDependencies, OutputIndex, type StageEdge } from "./graph/dependencies.js";
+import { validateSchema } from "./schema/validate-schema.js";
+import type { ParsedDocument } from "./source/document.js";
+import { readSource } from "./source/parse.js";
+
+export interface Validated {
+  readonly workflow: Workflow;
+  /** Stage-level dependencies, inferred and explicit. */
+  readonly edges: readonly StageEdge[];
+}
+
+export interface ValidateResult {
+  /** The parsed document, when the file could be read (for printing source lines). */
+  readonly document?: ParsedDocument;
+  /** Present when there were no errors (warnings allowed). */
+  readonly validated?: Validated;
+  /** Every problem found, sorted by position. */
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export type ValidateOptions = LowerOptions;
+
+/**
+ * Syntax → schema → AST → semantic checks. Each phase runs as far as the
+ * input allows, so one run reports every problem in the file.
+ */
+export async function validateDocument(document: ParsedDocument, options: ValidateOptions = {}): Promise<ValidateResult> {
+  if (document.diagnostics.length > 0 || document.data === undefined) {
+    return { document, diagnostics: sortDiagnostics(document.diagnostics) };
+  }
+  const schemaDiagnostics = validateSchema(document);
+  const { workflow, diagnostics: lowerDiagnostics } = await lowerWorkflow(document, options);
+  const sink = new DiagnosticSink(document);
+  checkReferences(workflow, sink);
+  checkPlaceholders(workflow, sink);
+  const index = new OutputIndex(workflow);
+  checkOutputs(workflow, index, sink);
+  const edges = inferDependencies(workflow, index);
+  checkCycles(workflow, edges, sink);
+  const diagnostics = sortDiagnostics([...schemaDiagnostics, ...lowerDiagnostics, ...sink.diagnostics]);
+  return hasErrors(diagnostics) ? { document, diagnostics } : { document, validated: { workflow, edges }, diagnostics };
+}
+
+/** Reads, parses and validates a workflow file. Never throws for bad input. */
+export async function validateFile(path: string, options: ValidateOptions = {}): Promise<ValidateResult> {
+  const read = await readSource(path);
+  if (!read.ok) return { diagnostics: [read.diagnostic] };
+  return validateDocument(read.document, options);
+}

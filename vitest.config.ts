@@ -1,0 +1,9 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // End-to-end tests spawn the built CLI; they need room on a 2-core machine.
+    testTimeout: 60_000,
+  },
+});
