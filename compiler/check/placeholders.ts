@@ -1,7 +1,6 @@
 import { didYouMean, oneOf } from "../diagnostics/suggest.js";
-import type { LocatedTemplate, PathDecl, Stage, Workflow } from "../lower/ast.js";
+import type { FanVar, LocatedTemplate, PathDecl, Stage, Workflow } from "../lower/ast.js";
 import type { DiagnosticSink } from "../lower/sink.js";
-import { refsOf } from "../lower/template.js";
 
 /**
  * Every placeholder must resolve: `{var}` to a foreach variable of the stage,
@@ -10,18 +9,27 @@ import { refsOf } from "../lower/template.js";
  */
 export function checkPlaceholders(workflow: Workflow, sink: DiagnosticSink): void {
   for (const stage of workflow.stages.values()) {
-    for (const decl of [...stage.inputs, ...stage.outputs]) check(decl, stage, workflow, sink, "path");
+    const scope: Scope = { stage, workflow, sink, vars: new Map(stage.fanout.vars.map((v) => [v.name, v])) };
+    for (const decl of stage.inputs) check(decl, scope, "path");
+    for (const decl of stage.outputs) check(decl, scope, "path");
     const action = stage.action;
-    if (action?.kind === "shell") check(action.command, stage, workflow, sink, "command");
-    if (action?.kind === "argv") for (const arg of action.argv) check(arg, stage, workflow, sink, "command");
-    for (const value of stage.settings.env.values()) check(value, stage, workflow, sink, "command");
+    if (action?.kind === "shell") check(action.command, scope, "command");
+    if (action?.kind === "argv") for (const arg of action.argv) check(arg, scope, "command");
+    for (const value of stage.settings.env.values()) check(value, scope, "command");
   }
 }
 
-function check(located: LocatedTemplate, stage: Stage, workflow: Workflow, sink: DiagnosticSink, where: "path" | "command"): void {
-  const vars = new Map(stage.fanout.vars.map((v) => [v.name, v]));
-  const roots = [...vars.keys(), "params", "stage", ...(where === "command" ? ["inputs", "outputs"] : [])];
-  for (const ref of refsOf(located.template)) {
+interface Scope {
+  readonly stage: Stage;
+  readonly workflow: Workflow;
+  readonly sink: DiagnosticSink;
+  readonly vars: ReadonlyMap<string, FanVar>;
+}
+
+function check(located: LocatedTemplate, { stage, workflow, sink, vars }: Scope, where: "path" | "command"): void {
+  for (const ref of located.template.parts) {
+    if (ref.kind !== "ref" || vars.has(ref.root) && ref.field === undefined) continue;
+    const roots = [...vars.keys(), "params", "stage", ...(where === "command" ? ["inputs", "outputs"] : [])];
     const text = located.template.source;
     const within = { offset: ref.offset, length: ref.length, text };
     const shown = `{${ref.field === undefined ? ref.root : `${ref.root}.${ref.field}`}}`;

@@ -25,6 +25,8 @@ interface OutputEntry {
 export class OutputIndex {
   readonly #byPrefix = new Map<string, OutputEntry[]>();
   readonly #sorted: OutputEntry[];
+  /** The distinct prefix lengths, so a lookup tries only those. */
+  readonly #lengths: number[];
 
   constructor(readonly workflow: Workflow) {
     const entries: OutputEntry[] = [];
@@ -38,6 +40,7 @@ export class OutputIndex {
         else this.#byPrefix.set(entry.prefix, [entry]);
       }
     }
+    this.#lengths = [...new Set(entries.map((e) => e.prefix.length))].sort((a, b) => a - b);
     this.#sorted = entries.sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
   }
 
@@ -48,7 +51,11 @@ export class OutputIndex {
   /** Outputs whose literal prefix is compatible with `prefix` (one is a prefix of the other). */
   candidates(prefix: string): OutputEntry[] {
     const out: OutputEntry[] = [];
-    for (let k = 0; k < prefix.length; k++) out.push(...(this.#byPrefix.get(prefix.slice(0, k)) ?? []));
+    for (const k of this.#lengths) {
+      if (k >= prefix.length) break;
+      const list = this.#byPrefix.get(prefix.slice(0, k));
+      if (list) for (const e of list) out.push(e);
+    }
     // Entries starting with `prefix` are contiguous in sorted order.
     let lo = 0;
     let hi = this.#sorted.length;

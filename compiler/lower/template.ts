@@ -65,8 +65,11 @@ export function parseTemplate(source: string): { template: Template; errors: Tem
       text += c;
       i++;
     } else {
-      text += c;
-      i++;
+      // Copy the run of plain text up to the next brace in one go.
+      let next = i + 1;
+      while (next < source.length && source[next] !== "{" && source[next] !== "}") next++;
+      text += source.slice(i, next);
+      i = next;
     }
   }
   if (text !== "") parts.push({ kind: "text", text });

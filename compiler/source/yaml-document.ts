@@ -1,35 +1,56 @@
+import jsyaml from "js-yaml";
 import { isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from "yaml";
 import type { Diagnostic, Span } from "../diagnostics/diagnostic.js";
 import type { DataPath, ParsedDocument, SourceFormat, SpanPart } from "./document.js";
 import type { SourceFile } from "./source-file.js";
 
 /**
- * YAML (and, through the same parser, JSON) keeps a range on every node, so
- * locating a path is a walk down the document.
+ * YAML (and, through the same path, JSON). Two parsers, each for what it does
+ * best: js-yaml reads the data about ten times faster (a 10,000-stage file in
+ * ~0.1 s instead of ~1.3 s), and `yaml` keeps a range on every node, so it is
+ * run only when something must be located: a syntax error (it reports all of
+ * them, not just the first) or a diagnostic from a later phase.
  */
 export function parseYaml(file: SourceFile, format: SourceFormat = "yaml"): ParsedDocument {
-  const doc = parseDocument(file.text, { prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
-  const diagnostics: Diagnostic[] = doc.errors.map((error) => {
-    const [start, end] = error.pos;
-    const duplicate = error.code === "DUPLICATE_KEY";
-    const message = duplicate ? "duplicate key" : `${format === "json" ? "JSON" : "YAML"} syntax error: ${lowerFirst(error.message)}`;
-    return {
-      severity: "error",
-      code: duplicate ? "WFC004" : format === "json" ? "WFC003" : "WFC001",
-      message: duplicate ? `${message} \`${file.text.slice(start, end)}\`` : message,
-      location: { file: file.path, span: { start, end: Math.max(end, start + 1) } },
-      ...(duplicate ? { help: "each key may appear once in a mapping; merge the two entries or rename one" } : {}),
-    } satisfies Diagnostic;
-  });
+  let positioned: Document | undefined;
+  const document = (): Document =>
+    (positioned ??= parseDocument(file.text, { prettyErrors: false, uniqueKeys: true, keepSourceTokens: false }));
   let data: unknown;
-  if (doc.errors.length === 0) {
-    data = doc.toJS({ maxAliasCount: 10_000 });
-  } else {
+  let diagnostics: Diagnostic[] = [];
+  try {
+    data = jsyaml.load(file.text, { schema: jsyaml.CORE_SCHEMA, filename: file.path });
+  } catch (error) {
+    if (!(error instanceof jsyaml.YAMLException)) throw error;
+    diagnostics = document().errors.map((e) => syntaxDiagnostic(file, format, e.code, e.message, e.pos));
+    if (diagnostics.length === 0) {
+      // The two parsers disagree on this input; report js-yaml's own error.
+      const offset = error.mark ? file.lines.offset(error.mark.line + 1, error.mark.column + 1) : 0;
+      diagnostics = [syntaxDiagnostic(file, format, /duplicated mapping key/.test(error.reason) ? "DUPLICATE_KEY" : "", error.reason, [offset, offset + 1])];
+    }
     // Broken syntax still yields partial data, but checking it would only add
     // noise on top of the syntax error; report the syntax errors alone.
     data = undefined;
   }
-  return { file, format, data, diagnostics, locate: (path, part) => trimSpan(file.text, locateYaml(doc, path, part)) };
+  return {
+    file,
+    format,
+    data,
+    diagnostics,
+    locate: (path, part) => trimSpan(file.text, locateYaml(document(), path, part)),
+  };
+}
+
+function syntaxDiagnostic(file: SourceFile, format: SourceFormat, code: string, reason: string, [start, end]: readonly [number, number]): Diagnostic {
+  const duplicate = code === "DUPLICATE_KEY";
+  return {
+    severity: "error",
+    code: duplicate ? "WFC004" : format === "json" ? "WFC003" : "WFC001",
+    message: duplicate
+      ? `duplicate key \`${file.text.slice(start, end)}\``
+      : `${format === "json" ? "JSON" : "YAML"} syntax error: ${lowerFirst(reason)}`,
+    location: { file: file.path, span: { start, end: Math.max(end, start + 1) } },
+    ...(duplicate ? { help: "each key may appear once in a mapping; merge the two entries or rename one" } : {}),
+  };
 }
 
 function lowerFirst(s: string): string {
