@@ -25,7 +25,12 @@ export function parseYaml(file: SourceFile, format: SourceFormat = "yaml"): Pars
     if (diagnostics.length === 0) {
       // The two parsers disagree on this input; report js-yaml's own error.
       const offset = error.mark ? file.lines.offset(error.mark.line + 1, error.mark.column + 1) : 0;
-      diagnostics = [syntaxDiagnostic(file, format, /duplicated mapping key/.test(error.reason) ? "DUPLICATE_KEY" : "", error.reason, [offset, offset + 1])];
+      diagnostics = [
+        syntaxDiagnostic(file, format, /duplicated mapping key/.test(error.reason) ? "DUPLICATE_KEY" : "", error.reason, [
+          offset,
+          offset + 1,
+        ]),
+      ];
     }
     // Broken syntax still yields partial data, but checking it would only add
     // noise on top of the syntax error; report the syntax errors alone.
@@ -40,7 +45,13 @@ export function parseYaml(file: SourceFile, format: SourceFormat = "yaml"): Pars
   };
 }
 
-function syntaxDiagnostic(file: SourceFile, format: SourceFormat, code: string, reason: string, [start, end]: readonly [number, number]): Diagnostic {
+function syntaxDiagnostic(
+  file: SourceFile,
+  format: SourceFormat,
+  code: string,
+  reason: string,
+  [start, end]: readonly [number, number],
+): Diagnostic {
   const duplicate = code === "DUPLICATE_KEY";
   return {
     severity: "error",
