@@ -1,0 +1,40 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
+import { stringify as toToml } from "smol-toml";
+import { stringify as toYaml } from "yaml";
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const bin = join(repoRoot, "dist/cli/bin.js");
+
+/** Runs the built CLI like a user would; never throws on a non-zero exit. */
+export async function wfc(args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+  const result = await execa(process.execPath, [bin, ...args], {
+    cwd: options.cwd ?? repoRoot,
+    env: { NO_COLOR: "1", ...options.env },
+    reject: false,
+    stdin: "ignore",
+  });
+  return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/** A temp directory with files written from object literals (workflows) or strings. */
+export function fixture(files: Record<string, unknown>): string {
+  const dir = mkdtempSync(join(tmpdir(), "wfc-test-"));
+  for (const [name, content] of Object.entries(files)) {
+    const path = join(dir, name);
+    mkdirSync(dirname(path), { recursive: true });
+    const text =
+      typeof content === "string"
+        ? content
+        : name.endsWith(".toml")
+          ? toToml(content as Record<string, unknown>)
+          : name.endsWith(".json")
+            ? JSON.stringify(content, null, 2)
+            : toYaml(content);
+    writeFileSync(path, text);
+  }
+  return dir;
+}
