@@ -73,12 +73,27 @@ for (const c of cases) {
   const t0 = performance.now();
   execFileSync(process.execPath, [cli, "validate", path], { stdio: "ignore" });
   const cliMs = performance.now() - t0;
-  rows.push({ case: c.name, size: `${(c.text.length / 1024).toFixed(0)} KiB`, validate: best.ms, cli: cliMs, rss: best.rssMB, jobs: best.jobs });
+  rows.push({
+    case: c.name,
+    size: `${(c.text.length / 1024).toFixed(0)} KiB`,
+    validate: best.ms,
+    cli: cliMs,
+    rss: best.rssMB,
+    jobs: best.jobs,
+  });
 }
 
 const pad = (s, n) => String(s).padEnd(n);
 console.log(`wfc validate benchmark (best of 3 in-process; whole CLI once incl. Node start-up)\n`);
-console.log(pad("workflow", 30), pad("file", 10), pad("jobs", 10), pad("validate", 10), pad("CLI total", 10), pad("peak RSS", 10), "target");
+console.log(
+  pad("workflow", 30),
+  pad("file", 10),
+  pad("jobs", 10),
+  pad("validate", 10),
+  pad("CLI total", 10),
+  pad("peak RSS", 10),
+  "target",
+);
 for (const r of rows) {
   console.log(
     pad(r.case, 30),

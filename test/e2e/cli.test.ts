@@ -65,7 +65,7 @@ describe("wfc validate", () => {
   });
 
   test("every error in one run, sorted by position, and one file's errors do not hide another's", async () => {
-    const broken = structuredClone(pipeline) as Record<string, any>;
+    const broken = structuredClone(pipeline) as typeof pipeline & { stages: { fetch: { limit: string }; report: { after?: string[] } } };
     broken.stages.fetch.limit = "ftpp";
     broken.stages.report.after = ["fech"];
     const dir = fixture({ "bad.yaml": broken, "good.yaml": pipeline });
