@@ -1,6 +1,6 @@
 import type { Workflow } from "../lower/ast.js";
 import type { DiagnosticSink } from "../lower/sink.js";
-import { refsOf } from "../lower/template.js";
+import { parseTemplate, refsOf } from "../lower/template.js";
 import { findOutputCollisions, type OutputIndex } from "../graph/dependencies.js";
 
 /**
@@ -17,6 +17,9 @@ export function checkOutputs(workflow: Workflow, index: OutputIndex, sink: Diagn
       // most likely the misspelt variable, so don't also call it missing.
       const known = new Set([...stage.fanout.vars.map((v) => v.name), "params", "stage"]);
       if ([...used].some((r) => !known.has(r))) continue;
+      // A malformed template (`{month.txt`) is reported as such; its variables can't be told.
+      if (parseTemplate(decl.template.source).errors.length > 0) continue;
+      if (stage.fanout.unresolved.length > 0) continue;
       const zipCovered = [...zip].some((z) => used.has(z));
       const missing = stage.fanout.vars
         .filter((v) => !used.has(v.name) && !(zip.has(v.name) && zipCovered))

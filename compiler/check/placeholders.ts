@@ -29,6 +29,8 @@ interface Scope {
 function check(located: LocatedTemplate, { stage, workflow, sink, vars }: Scope, where: "path" | "command"): void {
   for (const ref of located.template.parts) {
     if (ref.kind !== "ref" || (vars.has(ref.root) && ref.field === undefined)) continue;
+    // A variable whose source was invalid is reported there, not at every use.
+    if (stage.fanout.unresolved.includes(ref.root)) continue;
     const roots = [...vars.keys(), "params", "stage", ...(where === "command" ? ["inputs", "outputs"] : [])];
     const text = located.template.source;
     const within = { offset: ref.offset, length: ref.length, text };

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import { didYouMean, oneOf } from "../diagnostics/suggest.js";
 import type { Workflow } from "../lower/ast.js";
 import type { DiagnosticSink } from "../lower/sink.js";
@@ -7,6 +7,11 @@ import type { DiagnosticSink } from "../lower/sink.js";
 /** Names that must refer to something: `after` stages, limits, executors, `fn` modules. */
 export function checkReferences(workflow: Workflow, sink: DiagnosticSink): void {
   const usedLimits = new Set<string>();
+  // Names defined under `limits`, including those with an invalid value, for suggestions.
+  const limitNames = [
+    ...workflow.limits.keys(),
+    ...[...workflow.invalidDefinitions].filter((d) => d.startsWith("limit:")).map((d) => d.slice(6)),
+  ];
   for (const stage of workflow.stages.values()) {
     for (const ref of stage.after) {
       if (workflow.stages.has(ref.name)) continue;
@@ -23,23 +28,20 @@ export function checkReferences(workflow: Workflow, sink: DiagnosticSink): void 
       if (use.kind !== "named") continue;
       usedLimits.add(use.name);
       const limit = workflow.limits.get(use.name);
+      // A limit defined with an invalid value is reported at its definition.
+      if (limit === undefined && workflow.invalidDefinitions.has(`limit:${use.name}`)) continue;
       if (limit === undefined) {
-        sink.error(
-          "WFC202",
-          `unknown limit \`${use.name}\``,
-          typeof use.path.at(-1) === "number" || use.path.at(-1) === "limit" ? use.path : [...use.path, "name"],
-          {
-            expected: `one of the limits under \`limits\`: ${oneOf(workflow.limits.keys(), "none are defined")}`,
-            help:
-              didYouMean(use.name, workflow.limits.keys()) ??
-              `define it: \`limits: { ${use.name}: 1 }\`, or give the stage its own cap with \`limit: 2\``,
-          },
-        );
+        sink.error("WFC202", `unknown limit \`${use.name}\``, use.namePath, {
+          expected: `one of the limits under \`limits\`: ${oneOf(limitNames, "none are defined")}`,
+          help:
+            didYouMean(use.name, limitNames) ??
+            `define it: \`limits: { ${use.name}: 1 }\`, or give the stage its own cap with \`limit: 2\``,
+        });
       } else if (use.weight > limit.capacity) {
         sink.error(
           "WFC215",
           `stage \`${stage.name}\` takes ${use.weight} slots of limit \`${use.name}\`, which has only ${limit.capacity}`,
-          use.path,
+          use.weightPath,
           {
             expected: `a weight of at most ${limit.capacity}`,
             help: "its jobs could never start; lower the weight or raise the limit",
@@ -52,7 +54,9 @@ export function checkReferences(workflow: Workflow, sink: DiagnosticSink): void 
     const action = stage.action;
     if (stage.executor !== undefined) {
       const executor = workflow.executors.get(stage.executor.name);
-      if (executor === undefined) {
+      if (executor === undefined && workflow.invalidDefinitions.has(`executor:${stage.executor.name}`)) {
+        // Defined with an invalid value, reported there.
+      } else if (executor === undefined) {
         sink.error("WFC203", `unknown executor \`${stage.executor.name}\``, stage.executor.path, {
           expected: `one of ${oneOf(workflow.executors.keys())}`,
           help:
@@ -74,7 +78,7 @@ export function checkReferences(workflow: Workflow, sink: DiagnosticSink): void 
     if (action?.kind === "fn" && !existsSync(resolve(workflow.dir, action.module))) {
       sink.error("WFC214", `fn module \`${action.module}\` not found`, action.path, {
         expected: "a JavaScript module relative to the workflow file",
-        help: `looked for ${resolve(workflow.dir, action.module)}`,
+        help: `looked for ${relative(process.cwd(), resolve(workflow.dir, action.module))}`,
       });
     }
   }

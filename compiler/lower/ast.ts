@@ -95,10 +95,20 @@ export interface FanOut {
   readonly zip: readonly string[];
   /** Number of elements (jobs before batching). */
   readonly size: number;
+  /** Variables whose source was invalid (already reported); their uses are not reported again. */
+  readonly unresolved: readonly string[];
 }
 
 export type LimitUse =
-  | { readonly kind: "named"; readonly name: string; readonly weight: number; readonly path: DataPath }
+  | {
+      readonly kind: "named";
+      readonly name: string;
+      readonly weight: number;
+      readonly path: DataPath;
+      /** Where the name and the weight are written (the same as `path` for a bare name). */
+      readonly namePath: DataPath;
+      readonly weightPath: DataPath;
+    }
   | { readonly kind: "cap"; readonly cap: number; readonly path: DataPath };
 
 export interface StageSettings {
@@ -142,6 +152,8 @@ export interface Workflow {
   readonly limits: ReadonlyMap<string, LimitDef>;
   /** The workflow's executors plus the built-in `threads` and `processes` (unless redefined). */
   readonly executors: ReadonlyMap<string, ExecutorDef>;
+  /** Limits and executors defined with an invalid value (already reported): references to them are fine. */
+  readonly invalidDefinitions: ReadonlySet<string>;
   /** In the order the file lists them. */
   readonly stages: ReadonlyMap<string, Stage>;
 }

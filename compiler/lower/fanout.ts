@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
-import { extname, resolve } from "node:path";
+import { extname, relative, resolve } from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
 import { glob } from "tinyglobby";
-import { didYouMean } from "../diagnostics/suggest.js";
+import { didYouMean, oneOf } from "../diagnostics/suggest.js";
 import type { DataPath } from "../source/document.js";
 import type { FanOut, FanVar, Param, Scalar, VarValues } from "./ast.js";
 import { varSize } from "./ast.js";
@@ -24,6 +24,7 @@ const isScalar = (v: unknown): v is Scalar => typeof v === "string" || typeof v 
  */
 export async function lowerFanOut(stagePath: DataPath, raw: Record<string, unknown>, ctx: FanOutContext): Promise<FanOut> {
   const vars: FanVar[] = [];
+  const unresolved: string[] = [];
   const foreach = raw.foreach;
   if (isObject(foreach)) {
     for (const [name, source] of Object.entries(foreach)) {
@@ -37,6 +38,7 @@ export async function lowerFanOut(stagePath: DataPath, raw: Record<string, unkno
       }
       const v = await lowerVar(name, path, source, ctx);
       if (v) vars.push(v);
+      else unresolved.push(name);
     }
   }
 
@@ -52,7 +54,7 @@ export async function lowerFanOut(stagePath: DataPath, raw: Record<string, unkno
         const declared = isObject(foreach) && name in foreach;
         if (!declared) {
           ctx.sink.error("WFC211", `\`zip\` names \`${name}\`, which is not a foreach variable of this stage`, [...zipPath, i], {
-            expected: vars.length > 0 ? `one of ${vars.map((x) => `\`${x.name}\``).join(", ")}` : "a foreach variable",
+            expected: vars.length > 0 ? `one of ${oneOf(vars.map((x) => x.name))}` : "a foreach variable",
             help: didYouMean(
               name,
               vars.map((x) => x.name),
@@ -88,7 +90,7 @@ export async function lowerFanOut(stagePath: DataPath, raw: Record<string, unkno
     }
     size *= varSize(v.values);
   }
-  return { vars, zip, size };
+  return { vars, zip, size, unresolved };
 }
 
 async function lowerVar(name: string, path: DataPath, source: unknown, ctx: FanOutContext): Promise<FanVar | undefined> {
@@ -107,6 +109,8 @@ async function lowerVar(name: string, path: DataPath, source: unknown, ctx: FanO
   }
   if (!isObject(source)) return undefined;
   const kinds = ["range", "glob", "sheet"].filter((k) => k in source);
+  // An unknown key (`values:`) is the schema's to report; "needs a source" would repeat it.
+  if (kinds.length === 0 && Object.keys(source).some((k) => k !== "key")) return undefined;
   if (kinds.length !== 1) {
     sink.error(
       "WFC212",
@@ -168,6 +172,14 @@ function paramRef(text: string, path: DataPath, ctx: FanOutContext, want: "list"
               .join(", ")}`
           : "a name defined under `params`",
       help: didYouMean(name, ctx.params.keys()) ?? `define \`${name}\` under \`params\``,
+    });
+    return undefined;
+  }
+  if (want === "list" && !Array.isArray(param.value)) {
+    ctx.sink.error("WFC212", `param \`${name}\` is ${JSON.stringify(param.value)}, not a list, so it cannot be a foreach source`, path, {
+      expected: "a list param, like `samples: [a, b, c]`",
+      help: `make \`${name}\` a list (a single value is \`[${JSON.stringify(param.value)}]\`), or write the values here as a list`,
+      related: [{ path: param.path, message: `\`${name}\` is defined here`, part: "key" }],
     });
     return undefined;
   }
@@ -244,7 +256,7 @@ async function lowerGlob(name: string, path: DataPath, pattern: string, ctx: Fan
   const items = [...new Set(matches.map((m) => (captures === 1 ? (re.exec(m)?.[1] ?? m) : m)))].sort();
   if (items.length === 0) {
     ctx.sink.warning("WFC217", `glob \`${pattern}\` matches no files, so this stage runs no jobs`, globPath, {
-      help: `paths are relative to the workflow's folder, ${ctx.dir}`,
+      help: `paths are relative to the workflow's folder, ${shownDir(ctx.dir)}`,
     });
   }
   return { name, path, source: "glob", values: { kind: "list", items } };
@@ -295,7 +307,7 @@ async function lowerSheet(
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     ctx.sink.error("WFC213", `cannot read sample sheet \`${file}\` (${code === "ENOENT" ? "no such file" : code})`, sheetPath, {
-      help: `paths are relative to the workflow's folder, ${ctx.dir}`,
+      help: `paths are relative to the workflow's folder, ${shownDir(ctx.dir)}`,
     });
     return undefined;
   }
@@ -319,7 +331,7 @@ async function lowerSheet(
   const keyIndex = header.indexOf(keyColumn);
   if (keyIndex === -1) {
     ctx.sink.error("WFC213", `sample sheet \`${file}\` has no column \`${keyColumn}\``, [...path, "key"], {
-      expected: `one of ${header.map((h) => `\`${h}\``).join(", ")}`,
+      expected: `one of ${oneOf(header)}`,
       help: didYouMean(keyColumn, header),
     });
     return undefined;
@@ -348,4 +360,10 @@ async function lowerSheet(
     values: { kind: "list", items: rows.map((r) => r[keyIndex]!) },
     sheet: { columns: header, rows, key: keyColumn },
   };
+}
+
+/** A folder as the user would type it: relative to the current directory. */
+export function shownDir(dir: string): string {
+  const rel = relative(process.cwd(), dir);
+  return rel === "" ? "the current directory" : rel.startsWith("..") && rel.split("/").filter((s) => s === "..").length > 2 ? dir : rel;
 }

@@ -58,10 +58,13 @@ export async function lowerWorkflow(
 
   const params = lowerParams(data, options.params ?? {}, commandLine);
   const limits = new Map<string, LimitDef>();
+  const invalidDefinitions = new Set<string>();
   for (const [name, capacity] of Object.entries(isObject(data.limits) ? data.limits : {})) {
-    if (int(capacity) !== undefined) limits.set(name, { name, capacity: capacity as number, path: ["limits", name] });
+    if (int(capacity) !== undefined && (capacity as number) >= 1)
+      limits.set(name, { name, capacity: capacity as number, path: ["limits", name] });
+    else invalidDefinitions.add(`limit:${name}`);
   }
-  const executors = lowerExecutors(data);
+  const executors = lowerExecutors(data, invalidDefinitions);
   const defaults: Obj = isObject(data.defaults) ? data.defaults : {};
 
   const stages = new Map<string, Stage>();
@@ -82,6 +85,7 @@ export async function lowerWorkflow(
     ...(jobs !== undefined ? { jobs } : {}),
     limits,
     executors,
+    invalidDefinitions,
     stages,
   };
   return { workflow, diagnostics: [...commandLine, ...sink.diagnostics] };
@@ -141,12 +145,14 @@ function coerce(text: string): Scalar {
   }
 }
 
-function lowerExecutors(data: Obj): Map<string, ExecutorDef> {
+function lowerExecutors(data: Obj, invalid: Set<string>): Map<string, ExecutorDef> {
   const executors = new Map<string, ExecutorDef>(BUILTIN_EXECUTORS.map((e) => [e.name, e]));
   for (const [name, raw] of Object.entries(isObject(data.executors) ? data.executors : {})) {
-    if (!isObject(raw)) continue;
-    const type = raw.type;
-    if (type !== "threads" && type !== "processes" && type !== "slurm") continue;
+    const type = isObject(raw) ? raw.type : undefined;
+    if (!isObject(raw) || (type !== "threads" && type !== "processes" && type !== "slurm")) {
+      invalid.add(`executor:${name}`);
+      continue;
+    }
     const runs = new Set<StageKind>(
       Array.isArray(raw.runs) ? raw.runs.filter((k): k is StageKind => k === "run" || k === "fn") : ["run", "fn"],
     );
@@ -259,10 +265,18 @@ async function lowerStage(name: string, raw: Obj, defaults: Obj, ctx: StageConte
 
   const limits: LimitUse[] = [];
   const addLimit = (v: unknown, p: DataPath) => {
-    if (typeof v === "string") limits.push({ kind: "named", name: v, weight: 1, path: p });
+    if (typeof v === "string") limits.push({ kind: "named", name: v, weight: 1, path: p, namePath: p, weightPath: p });
     else if (int(v) !== undefined && (v as number) >= 1) limits.push({ kind: "cap", cap: v as number, path: p });
     else if (isObject(v) && typeof v.name === "string") {
-      limits.push({ kind: "named", name: v.name, weight: int(v.weight) ?? 1, path: p });
+      const weight = int(v.weight) ?? 1;
+      limits.push({
+        kind: "named",
+        name: v.name,
+        weight,
+        path: p,
+        namePath: [...p, "name"],
+        weightPath: "weight" in v ? [...p, "weight"] : p,
+      });
     }
   };
   if (Array.isArray(raw.limit)) raw.limit.forEach((v, i) => addLimit(v, [...path, "limit", i]));

@@ -131,7 +131,7 @@ function mapErrors(errors: readonly ErrorObject[], doc: ParsedDocument): Diagnos
       }
       case "const":
       case "enum": {
-        const allowed = (error.keyword === "const" ? [params.allowedValue] : (params.allowedValues as unknown[])).map((v) => JSON.stringify(v));
+        const allowed = (error.keyword === "const" ? [params.allowedValue] : (params.allowedValues as unknown[])).map((v) => `\`${String(v)}\``);
         const isVersion = path.length === 1 && path[0] === "wfc";
         out.push({
           severity: "error",
@@ -144,7 +144,7 @@ function mapErrors(errors: readonly ErrorObject[], doc: ParsedDocument): Diagnos
           help: isVersion
             ? "this wfc understands `wfc: 1`; a newer file needs a newer wfc"
             : typeof error.data === "string"
-              ? didYouMean(error.data, allowed.map((a) => JSON.parse(a) as string))
+              ? didYouMean(error.data, allowed.map((a) => a.slice(1, -1)))
               : undefined,
         } as Diagnostic);
         break;
@@ -153,6 +153,18 @@ function mapErrors(errors: readonly ErrorObject[], doc: ParsedDocument): Diagnos
       case "exclusiveMinimum":
       case "maximum": {
         const isLimit = path.length === 2 && path[0] === "limits";
+        const isCap = path[0] === "stages" && path[2] === "limit" && typeof error.data === "number";
+        if (isCap) {
+          out.push({
+            severity: "error",
+            code: "WFC209",
+            message: `the cap of stage \`${String(path[1])}\` must be at least 1, not ${String(error.data)}`,
+            location: at(path),
+            expected: "an integer >= 1",
+            help: "a cap of 0 or less would never let a job start; remove it to run without one",
+          });
+          break;
+        }
         out.push({
           severity: "error",
           code: isLimit ? "WFC209" : "WFC105",

@@ -4,6 +4,7 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { ParsedDocument, SourceFormat } from "./document.js";
 import { SourceFile } from "./source-file.js";
 import { parseToml_ } from "./toml-document.js";
+import { jsonSyntax, withHint } from "./syntax-hints.js";
 import { parseYaml } from "./yaml-document.js";
 
 /** The format of a file, from its extension. */
@@ -52,7 +53,7 @@ function parseJson(file: SourceFile): ParsedDocument {
       message: `JSON syntax error: ${message.replace(/ in JSON at position \d+.*$/, "").replace(/ \(line \d+ column \d+\)$/, "")}`,
       location: { file: file.path, span: { start, end: start + 1 } },
     };
-    return { ...located, data: undefined, diagnostics: [diagnostic] };
+    return { ...located, data: undefined, diagnostics: [withHint(diagnostic, jsonSyntax(file, start, message), "JSON syntax error: ")] };
   }
 }
 

@@ -3,6 +3,7 @@ import { parseTOML, type AST } from "toml-eslint-parser";
 import type { Diagnostic, Span } from "../diagnostics/diagnostic.js";
 import type { DataPath, ParsedDocument, SpanPart } from "./document.js";
 import type { SourceFile } from "./source-file.js";
+import { tomlRedefinition, tomlSyntax, withHint } from "./syntax-hints.js";
 
 /**
  * TOML data comes from smol-toml, which reports syntax errors with positions
@@ -20,13 +21,17 @@ export function parseToml_(file: SourceFile): ParsedDocument {
     const start = file.lines.offset(error.line, error.column);
     const reason = error.message.split("\n")[0]!.replace(/^Invalid TOML document:\s*/, "");
     const duplicate = /redefine|already defined/.test(reason);
-    diagnostics.push({
+    const base: Diagnostic = {
       severity: "error",
       code: duplicate ? "WFC004" : "WFC002",
       message: duplicate ? `duplicate key: ${reason}` : `TOML syntax error: ${reason}`,
-      location: { file: file.path, span: { start, end: Math.min(start + 1, file.text.length) || start + 1 } },
-      ...(duplicate ? { help: "each key or table may be defined once; merge the two definitions" } : {}),
-    });
+      location: { file: file.path, span: { start, end: start + 1 } },
+    };
+    diagnostics.push(
+      duplicate
+        ? withHint(base, tomlRedefinition(file, start), "")
+        : withHint(base, tomlSyntax(file, start, reason), "TOML syntax error: "),
+    );
   }
   let spans: Map<string, Entry> | undefined;
   const locate = (path: DataPath, part: SpanPart = "value"): Span => {

@@ -3,6 +3,7 @@ import { isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node
 import type { Diagnostic, Span } from "../diagnostics/diagnostic.js";
 import type { DataPath, ParsedDocument, SourceFormat, SpanPart } from "./document.js";
 import type { SourceFile } from "./source-file.js";
+import { duplicateMappingKey, withHint, yamlSyntax } from "./syntax-hints.js";
 
 /**
  * YAML (and, through the same path, JSON). Two parsers, each for what it does
@@ -52,16 +53,16 @@ function syntaxDiagnostic(
   reason: string,
   [start, end]: readonly [number, number],
 ): Diagnostic {
-  const duplicate = code === "DUPLICATE_KEY";
-  return {
+  const base: Diagnostic = {
     severity: "error",
-    code: duplicate ? "WFC004" : format === "json" ? "WFC003" : "WFC001",
-    message: duplicate
-      ? `duplicate key \`${file.text.slice(start, end)}\``
-      : `${format === "json" ? "JSON" : "YAML"} syntax error: ${lowerFirst(reason)}`,
+    code: code === "DUPLICATE_KEY" ? "WFC004" : format === "json" ? "WFC003" : "WFC001",
+    message: `${format === "json" ? "JSON" : "YAML"} syntax error: ${lowerFirst(reason)}`,
     location: { file: file.path, span: { start, end: Math.max(end, start + 1) } },
-    ...(duplicate ? { help: "each key may appear once in a mapping; merge the two entries or rename one" } : {}),
   };
+  if (code === "DUPLICATE_KEY") return withHint(base, duplicateMappingKey(file, start), "");
+  const prefix = `${format === "json" ? "JSON" : "YAML"} syntax error: `;
+  const hint = yamlSyntax(file, { start, end }, lowerFirst(reason));
+  return withHint(base, hint, prefix);
 }
 
 function lowerFirst(s: string): string {
