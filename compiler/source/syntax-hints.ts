@@ -16,7 +16,8 @@ export interface SyntaxHint {
 }
 
 function lineBounds(text: string, offset: number): [number, number] {
-  const start = text.lastIndexOf("\n", offset - 1) + 1;
+  // lastIndexOf clamps a negative start to 0 and would find a newline at 0 itself.
+  const start = offset <= 0 ? 0 : text.lastIndexOf("\n", offset - 1) + 1;
   const nl = text.indexOf("\n", offset);
   return [start, nl === -1 ? text.length : nl];
 }
