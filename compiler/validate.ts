@@ -37,6 +37,17 @@ export async function validateDocument(document: ParsedDocument, options: Valida
   if (document.diagnostics.length > 0 || document.data === undefined) {
     return { document, diagnostics: sortDiagnostics(document.diagnostics) };
   }
+  if (document.data === null) {
+    const diagnostic: Diagnostic = {
+      severity: "error",
+      code: "WFC103",
+      message: "the file has no workflow in it",
+      location: { file: document.file.path, span: { start: 0, end: 0 } },
+      expected: "a map with `wfc: 1` and `stages`",
+      help: "start from a sample: samples/scipion-steps/workflow.yaml is a short one",
+    };
+    return { document, diagnostics: [diagnostic] };
+  }
   const schemaDiagnostics = validateSchema(document);
   const { workflow, diagnostics: lowerDiagnostics } = await lowerWorkflow(document, options);
   const sink = new DiagnosticSink(document);

@@ -67,7 +67,8 @@ export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
 export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
   const out: Diagnostic[] = [];
-  for (const d of [...diagnostics].sort(compareDiagnostics)) {
+  for (const raw of [...diagnostics].sort(compareDiagnostics)) {
+    const d = oneLine(raw);
     const key = `${d.location?.file}|${d.location?.span?.start}|${d.location?.span?.end}|${d.code}|${d.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -79,4 +80,11 @@ export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[
 /** For exhaustive switches: adding a case to a union fails the build here. */
 export function unreachable(value: never): never {
   throw new Error(`unreachable: ${JSON.stringify(value)}`);
+}
+
+/** Messages are one line: control characters from user values are shown escaped. */
+function oneLine(d: Diagnostic): Diagnostic {
+  // eslint-disable-next-line no-control-regex
+  const escaped = d.message.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  return escaped === d.message ? d : { ...d, message: escaped };
 }

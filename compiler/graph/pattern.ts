@@ -27,6 +27,8 @@ export function toPattern(template: Template, params: ReadonlyMap<string, Param>
       else if (c === "*" && text[i + 1] === "*") {
         out.push(ANY);
         i++;
+        // `**/` also matches no folder at all, as globs do: let ANY take the slash.
+        if (text[i + 1] === "/") i++;
       } else if (c === "[") {
         const close = text.indexOf("]", i + 1);
         out.push(SEGMENT);
@@ -47,26 +49,51 @@ export function literalPrefix(pattern: Pattern): string {
   return out;
 }
 
-/** Whether some path matches both patterns (a conservative yes for wildcards facing wildcards). */
+/** Above this many DP cells, compare only the literal ends (conservatively). */
+const MAX_CELLS = 4_000_000;
+
+/**
+ * Whether some path matches both patterns (a conservative yes for wildcards
+ * facing wildcards). Bottom-up over two rows: O(n·m) time, O(m) memory, no
+ * recursion, so an 8,000-character path cannot overflow the stack.
+ */
 export function intersects(p: Pattern, q: Pattern): boolean {
   const n = p.length;
   const m = q.length;
-  const memo = new Uint8Array((n + 1) * (m + 1)); // 0 unknown, 1 no, 2 yes
-  const go = (i: number, j: number): boolean => {
-    const k = i * (m + 1) + j;
-    if (memo[k] !== 0) return memo[k] === 2;
-    memo[k] = 1; // guards against cycles through wildcard-wildcard steps
-    let ok = false;
+  if ((n + 1) * (m + 1) > MAX_CELLS) return literalEndsAgree(p, q);
+  let next = new Uint8Array(m + 1); // row i + 1
+  let row = new Uint8Array(m + 1); // row i
+  for (let i = n; i >= 0; i--) {
+    for (let j = m; j >= 0; j--) {
+      const a = p[i];
+      const b = q[j];
+      let ok: boolean;
+      if (i === n && j === m) ok = true;
+      else if (typeof a === "number") {
+        ok = next[j] === 1 || (j < m && (typeof b === "number" ? a === ANY || b === SEGMENT : a === ANY || b !== "/") && row[j + 1] === 1);
+      } else if (typeof b === "number") {
+        ok = row[j + 1] === 1 || (i < n && (b === ANY || a !== "/") && next[j] === 1);
+      } else ok = i < n && j < m && a === b && next[j + 1] === 1;
+      row[j] = ok ? 1 : 0;
+    }
+    [next, row] = [row, next];
+  }
+  return next[0] === 1;
+}
+
+/** For huge patterns: the literal prefixes and suffixes must agree as far as both go. */
+function literalEndsAgree(p: Pattern, q: Pattern): boolean {
+  for (let i = 0; i < Math.min(p.length, q.length); i++) {
     const a = p[i];
-    const b = q[j];
-    if (i === n && j === m) ok = true;
-    else if (typeof a === "number") {
-      ok = go(i + 1, j) || (j < m && (typeof b === "number" ? a === ANY || b === SEGMENT : a === ANY || b !== "/") && go(i, j + 1));
-    } else if (typeof b === "number") {
-      ok = go(i, j + 1) || (i < n && (b === ANY || a !== "/") && go(i + 1, j));
-    } else ok = i < n && j < m && a === b && go(i + 1, j + 1);
-    memo[k] = ok ? 2 : 1;
-    return ok;
-  };
-  return go(0, 0);
+    const b = q[i];
+    if (typeof a !== "string" || typeof b !== "string") break;
+    if (a !== b) return false;
+  }
+  for (let i = 1; i <= Math.min(p.length, q.length); i++) {
+    const a = p[p.length - i];
+    const b = q[q.length - i];
+    if (typeof a !== "string" || typeof b !== "string") break;
+    if (a !== b) return false;
+  }
+  return true;
 }

@@ -294,7 +294,7 @@ async function lowerStage(name: string, raw: Obj, defaults: Obj, ctx: StageConte
   const executor: NameRef | undefined =
     executorName === undefined
       ? undefined
-      : { name: executorName, path: "executor" in raw ? [...path, "executor"] : ["defaults", "executor"] };
+      : { name: executorName, path: typeof raw.executor === "string" ? [...path, "executor"] : ["defaults", "executor"] };
 
   const setting = (key: string): [unknown, DataPath] => (key in raw ? [raw[key], [...path, key]] : [defaults[key], ["defaults", key]]);
   const env = new Map<string, LocatedTemplate>();

@@ -5,7 +5,9 @@ export function parseDuration(value: number | string): number | undefined {
   if (clock) {
     const [, days, a, b, c] = clock;
     // SLURM reads `MM:SS` and `HH:MM:SS` (and `D-HH[:MM[:SS]]`).
-    const [h, m, s] = c === undefined ? [0, Number(a), Number(b)] : [Number(a), Number(b), Number(c)];
+    // With a day prefix, two fields are `D-HH:MM`; without, `MM:SS`.
+    const [h, m, s] =
+      c !== undefined ? [Number(a), Number(b), Number(c)] : days !== undefined ? [Number(a), Number(b), 0] : [0, Number(a), Number(b)];
     return Number(days ?? 0) * 86400 + h * 3600 + m * 60 + s;
   }
   const units: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };

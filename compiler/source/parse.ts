@@ -53,7 +53,11 @@ function parseJson(file: SourceFile): ParsedDocument {
       message: `JSON syntax error: ${message.replace(/ in JSON at position \d+.*$/, "").replace(/ \(line \d+ column \d+\)$/, "")}`,
       location: { file: file.path, span: { start, end: start + 1 } },
     };
-    return { ...located, data: undefined, diagnostics: [withHint(diagnostic, jsonSyntax(file, start, message), "JSON syntax error: ")] };
+    return {
+      ...located,
+      data: undefined,
+      diagnostics: [withHint(diagnostic, jsonSyntax(file, start, message), "JSON syntax error: ", file.text.length)],
+    };
   }
 }
 

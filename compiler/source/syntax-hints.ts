@@ -22,16 +22,18 @@ function lineBounds(text: string, offset: number): [number, number] {
   return [start, nl === -1 ? text.length : nl];
 }
 
-/** The key token starting at `offset`: a quoted string (quotes included) or a bare word. */
-function keyToken(text: string, offset: number): Span {
+/** The key token at `offset` (after any blank): a quoted string (quotes included) or a bare word. */
+function keyToken(text: string, from: number): Span {
+  let offset = from;
+  while (offset < text.length && /\s/.test(text[offset]!)) offset++;
   const quote = text[offset];
   if (quote === '"' || quote === "'") {
     const close = text.indexOf(quote, offset + 1);
     return { start: offset, end: close === -1 ? offset + 1 : close + 1 };
   }
   let end = offset;
-  while (end < text.length && !/[\s:=\]]/.test(text[end]!)) end++;
-  return { start: offset, end: Math.max(end, offset + 1) };
+  while (end < text.length && !/[\s:=,{}[\]]/.test(text[end]!)) end++;
+  return { start: offset, end: Math.max(end, Math.min(offset + 1, text.length)) };
 }
 
 const unquote = (s: string) => s.replace(/^(["'])(.*)\1$/, "$2");
@@ -41,10 +43,10 @@ export function duplicateMappingKey(file: SourceFile, offset: number): SyntaxHin
   const text = file.text;
   const span = keyToken(text, offset);
   const key = text.slice(span.start, span.end);
-  const { column } = file.lines.position(offset);
+  const { column } = file.lines.position(span.start);
   // Walk back over the same mapping (lines indented at least as deep) for the first definition.
   let first: Span | undefined;
-  let [lineStart] = lineBounds(text, offset);
+  let [lineStart] = lineBounds(text, span.start);
   while (lineStart > 0) {
     const [prevStart, prevEnd] = lineBounds(text, lineStart - 1);
     const line = text.slice(prevStart, prevEnd);
@@ -164,14 +166,23 @@ export function yamlSyntax(file: SourceFile, span: Span, reason: string): Syntax
   return undefined;
 }
 
-/** Applies a hint to a syntax diagnostic. */
-export function withHint(diagnostic: Diagnostic, hint: SyntaxHint | undefined, prefix: string): Diagnostic {
-  if (hint === undefined) return diagnostic;
+/** Keeps a span inside the text: 0 ≤ start ≤ end ≤ length (an error at the very end is empty). */
+export function clampSpan(span: Span, length: number): Span {
+  const start = Math.max(0, Math.min(span.start, length));
+  return { start, end: Math.max(start, Math.min(span.end, length)) };
+}
+
+/** Applies a hint to a syntax diagnostic, keeping its span inside the text. */
+export function withHint(diagnostic: Diagnostic, hint: SyntaxHint | undefined, prefix: string, length: number): Diagnostic {
   const file = diagnostic.location!.file;
+  if (hint === undefined) {
+    const span = diagnostic.location?.span;
+    return span === undefined ? diagnostic : { ...diagnostic, location: { file, span: clampSpan(span, length) } };
+  }
   return {
     ...diagnostic,
     message: `${prefix}${hint.message}`,
-    location: { file, span: hint.span },
+    location: { file, span: clampSpan(hint.span, length) },
     ...(hint.help !== undefined ? { help: hint.help } : {}),
     ...(hint.related ? { related: [{ location: { file, span: hint.related.span }, message: hint.related.message }] } : {}),
   };

@@ -15,7 +15,7 @@ export function parseToml_(file: SourceFile): ParsedDocument {
   let data: unknown;
   const diagnostics: Diagnostic[] = [];
   try {
-    data = parseToml(file.text);
+    data = toPlain(parseToml(file.text));
   } catch (error) {
     if (!(error instanceof TomlError)) throw error;
     const start = file.lines.offset(error.line, error.column);
@@ -29,8 +29,8 @@ export function parseToml_(file: SourceFile): ParsedDocument {
     };
     diagnostics.push(
       duplicate
-        ? withHint(base, tomlRedefinition(file, start), "")
-        : withHint(base, tomlSyntax(file, start, reason), "TOML syntax error: "),
+        ? withHint(base, tomlRedefinition(file, start), "", file.text.length)
+        : withHint(base, tomlSyntax(file, start, reason), "TOML syntax error: ", file.text.length),
     );
   }
   let spans: Map<string, Entry> | undefined;
@@ -127,4 +127,20 @@ function buildSpanMap(text: string): Map<string, Entry> {
     for (const kv of item.body) visitKeyValue(resolved, kv);
   }
   return map;
+}
+
+/**
+ * smol-toml builds null-prototype objects; ajv's deep-equal (for
+ * `uniqueItems`) calls `valueOf` on them and throws. Copy into plain ones.
+ */
+function toPlain(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(toPlain);
+  if (typeof value === "object" && value !== null && !(value instanceof Date)) {
+    const out: Record<string, unknown> = {};
+    // defineProperty, not assignment: a `__proto__` key must stay a key.
+    for (const [k, v] of Object.entries(value))
+      Object.defineProperty(out, k, { value: toPlain(v), enumerable: true, writable: true, configurable: true });
+    return out;
+  }
+  return value;
 }

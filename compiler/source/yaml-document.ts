@@ -19,7 +19,8 @@ export function parseYaml(file: SourceFile, format: SourceFormat = "yaml"): Pars
   let data: unknown;
   let diagnostics: Diagnostic[] = [];
   try {
-    data = jsyaml.load(file.text, { schema: jsyaml.CORE_SCHEMA, filename: file.path });
+    // An empty file is an empty document (null), as with the `yaml` library.
+    data = jsyaml.load(file.text, { schema: jsyaml.CORE_SCHEMA, filename: file.path }) ?? null;
   } catch (error) {
     if (!(error instanceof jsyaml.YAMLException)) throw error;
     diagnostics = document().errors.map((e) => syntaxDiagnostic(file, format, e.code, e.message, e.pos));
@@ -59,10 +60,10 @@ function syntaxDiagnostic(
     message: `${format === "json" ? "JSON" : "YAML"} syntax error: ${lowerFirst(reason)}`,
     location: { file: file.path, span: { start, end: Math.max(end, start + 1) } },
   };
-  if (code === "DUPLICATE_KEY") return withHint(base, duplicateMappingKey(file, start), "");
+  if (code === "DUPLICATE_KEY") return withHint(base, duplicateMappingKey(file, start), "", file.text.length);
   const prefix = `${format === "json" ? "JSON" : "YAML"} syntax error: `;
   const hint = yamlSyntax(file, { start, end }, lowerFirst(reason));
-  return withHint(base, hint, prefix);
+  return withHint(base, hint, prefix, file.text.length);
 }
 
 function lowerFirst(s: string): string {
@@ -82,7 +83,9 @@ function locateYaml(doc: Document, path: DataPath, part: SpanPart = "value"): Sp
     const segment = path[i]!;
     const last = i === path.length - 1;
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+      // A lone CR (old Mac line ending) stays in the yaml library's key but not in the data's.
+      const keyOf = (p: unknown) => (isPair(p) && isScalar(p.key) ? String(p.key.value).replace(/\r/g, "") : undefined);
+      const pair = node.items.find((p) => keyOf(p) === String(segment));
       if (!pair) return best;
       const keySpan = rangeOf(pair.key as Node);
       const valueSpan = rangeOf(pair.value as Node);
