@@ -3,6 +3,9 @@ import type { DiagnosticSink } from "../lower/sink.js";
 import { findCycles } from "../graph/cycles.js";
 import type { StageEdge } from "../graph/dependencies.js";
 
+/** A 2,000-stage cycle is named in full in the message; its notes stop here. */
+const MAX_NOTES = 20;
+
 /** Reports each dependency cycle with its whole trail, one note per edge. */
 export function checkCycles(workflow: Workflow, edges: readonly StageEdge[], sink: DiagnosticSink): void {
   for (const cycle of findCycles([...workflow.stages.keys()], edges)) {
@@ -19,8 +22,8 @@ export function checkCycles(workflow: Workflow, edges: readonly StageEdge[], sin
         ? first.kind === "after"
           ? "remove the stage from its own `after`"
           : "an input matches the stage's own output; make the output path distinct from the input"
-        : "break the cycle: remove an `after`, or rename an output so a stage no longer reads it",
-      related: self ? [] : cycle.map(why),
+        : `break the cycle: remove an \`after\`, or rename an output so a stage no longer reads it${cycle.length > MAX_NOTES ? ` (the first ${MAX_NOTES} of its ${cycle.length} links are noted)` : ""}`,
+      related: self ? [] : cycle.slice(0, MAX_NOTES).map(why),
     });
   }
 }

@@ -70,10 +70,7 @@ function allowedKeys(schema: unknown): string[] {
 function mapErrors(errors: readonly ErrorObject[], doc: ParsedDocument): Diagnostic[] {
   const out: Diagnostic[] = [];
   const file = doc.file.path;
-  // Errors inside an anyOf branch are noise once the anyOf itself is reported.
-  const anyOfPaths = errors.filter((e) => e.keyword === "anyOf").map((e) => e.schemaPath);
   for (const error of errors) {
-    if (anyOfPaths.some((p) => error.schemaPath !== p && error.schemaPath.startsWith(p + "/"))) continue;
     const path = parsePointer(error.instancePath);
     const where = describePath(path);
     const at = (p: DataPath, part: "key" | "value" = "value") => ({ file, span: doc.locate(p, part) });
@@ -116,16 +113,6 @@ function mapErrors(errors: readonly ErrorObject[], doc: ParsedDocument): Diagnos
           message: `${where} must be ${listWords(wanted)}, not ${typeName(error.data)}`,
           location: at(path),
           expected: listWords(wanted),
-        });
-        break;
-      }
-      case "anyOf": {
-        out.push({
-          severity: "error",
-          code: "WFC101",
-          message: `${where} has the wrong shape: ${typeName(error.data)} is not accepted here`,
-          location: at(path),
-          expected: describeAnyOf(error.schema),
         });
         break;
       }
@@ -240,12 +227,6 @@ function mapErrors(errors: readonly ErrorObject[], doc: ParsedDocument): Diagnos
 function firstSentence(text: string): string {
   const end = text.search(/\.(\s|$)/);
   return (end === -1 ? text : text.slice(0, end)).replace(/^./, (c) => c.toLowerCase());
-}
-
-function describeAnyOf(schema: unknown): string {
-  const branches = Array.isArray(schema) ? (schema as { type?: string; $ref?: string }[]) : [];
-  const words = branches.map((b) => (b.$ref?.endsWith("/Template") ? "a template string" : b.type === "array" ? "a list of template strings" : (typeWords[b.type ?? ""] ?? "something else")));
-  return listWords(words);
 }
 
 function namePatternWords(pattern: string): string {
