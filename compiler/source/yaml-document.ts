@@ -109,6 +109,7 @@ function locateYaml(doc: Document, path: DataPath, part: SpanPart = "value"): Sp
 /** Block scalars and maps include trailing newlines in their range; markers look better without. */
 function trimSpan(text: string, span: Span): Span {
   let end = span.end;
-  while (end > span.start + 1 && /\s/.test(text[end - 1] ?? "")) end--;
+  // Only YAML's own blanks: `\s` would also eat a value's trailing U+2000.
+  while (end > span.start + 1 && /[ \t\r\n]/.test(text[end - 1] ?? "")) end--;
   return { start: span.start, end };
 }

@@ -139,3 +139,9 @@ describe("YAML and JSON syntax errors", () => {
     ]);
   });
 });
+
+describe("values ending in a Unicode space", () => {
+  test("keep that space in their span (only YAML's own blanks are trimmed)", () => {
+    expect(at("stages:\n  a:\n    executor: 0\u2000\n    run: x\n", ["stages", "a", "executor"])).toBe("0\u2000");
+  });
+});
