@@ -132,6 +132,39 @@ describe("wfc validate", () => {
   });
 });
 
+describe("fan-out sources", () => {
+  test("globs capture their variable, sheets give one element per row, zip pairs, ranges count", async () => {
+    const dir = fixture({
+      "data/s1.fa": ">a\nACGT\n",
+      "data/s2.fa": ">b\nACGT\n",
+      "data/notes.txt": "not a fasta\n",
+      "samples.csv": "id,reads,condition\nr1,r1.fq,ctl\nr2,r2.fq,trt\nr3,r3.fq,trt\n",
+      "wf.yaml": {
+        wfc: 1,
+        stages: {
+          index: {
+            foreach: { sample: { glob: "data/{sample}.fa" } },
+            inputs: "data/{sample}.fa",
+            outputs: "idx/{sample}.idx",
+            run: "index {inputs} {outputs}",
+          },
+          align: {
+            foreach: { row: { sheet: "samples.csv" }, sample: { glob: "data/{sample}.fa" } },
+            inputs: { reads: "{row.reads}", index: "idx/{sample}.idx" },
+            outputs: "bam/{row}/{sample}.{row.condition}.bam",
+            run: "align {inputs.index} {inputs.reads} > {outputs}",
+          },
+          pair: { foreach: { a: [1, 2, 3], b: ["x", "y", "z"] }, zip: ["a", "b"], outputs: "pair/{a}-{b}", run: "touch {outputs}" },
+          count: { foreach: { i: { range: [10, 0, -3] } }, outputs: "count/{i}", run: "touch {outputs}" },
+        },
+      },
+    });
+    const r = await wfc(["validate", "wf.yaml"], { cwd: dir });
+    // index 2 (s1, s2) + align 3 rows × 2 samples + pair 3 + count 4 (10, 7, 4, 1)
+    expect(r).toEqual({ exitCode: 0, stdout: "wf.yaml: valid, 4 stages, 15 jobs", stderr: "" });
+  });
+});
+
 describe("wfc schema", () => {
   test("prints the workflow schema byte for byte", async () => {
     const r = await wfc(["schema"]);
