@@ -170,21 +170,25 @@ function lowerExecutors(data: Obj, invalid: Set<string>): Map<string, ExecutorDe
   return executors;
 }
 
+const duration = (v: unknown) => (typeof v === "number" || typeof v === "string" ? parseDuration(v) : undefined);
+const memory = (v: unknown) => (typeof v === "number" || typeof v === "string" ? parseMemory(v) : undefined);
+
+/** The object without its undefined entries (for optional fields of the AST). */
+function defined<T extends object>(fields: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
+}
+
 function lowerSlurm(raw: Obj): SlurmOptions {
-  const pick = <T>(v: T | undefined) => v;
-  const time = raw.time === undefined ? undefined : parseDuration(raw.time as number | string);
-  const mem = raw.mem === undefined ? undefined : parseMemory(raw.mem as number | string);
-  const options: Partial<Record<keyof SlurmOptions, unknown>> = {
-    partition: str(raw.partition),
-    account: str(raw.account),
-    qos: str(raw.qos),
-    time: pick(time),
-    mem: pick(mem),
-    cpus: int(raw.cpus),
-    maxArraySize: int(raw.max_array_size),
-  };
   return {
-    ...(Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<SlurmOptions>),
+    ...defined({
+      partition: str(raw.partition),
+      account: str(raw.account),
+      qos: str(raw.qos),
+      time: duration(raw.time),
+      mem: memory(raw.mem),
+      cpus: int(raw.cpus),
+      maxArraySize: int(raw.max_array_size),
+    }),
     options: Array.isArray(raw.options) ? raw.options.filter((o): o is string => typeof o === "string") : [],
     licenses: raw.licenses !== false,
   };
@@ -296,31 +300,28 @@ async function lowerStage(name: string, raw: Obj, defaults: Obj, ctx: StageConte
       ? undefined
       : { name: executorName, path: typeof raw.executor === "string" ? [...path, "executor"] : ["defaults", "executor"] };
 
-  const setting = (key: string): [unknown, DataPath] => (key in raw ? [raw[key], [...path, key]] : [defaults[key], ["defaults", key]]);
+  // A stage's own setting wins over `defaults`.
+  const setting = (key: string): unknown => (key in raw ? raw[key] : defaults[key]);
   const env = new Map<string, LocatedTemplate>();
-  for (const source of [defaults.env, raw.env]) {
+  for (const [source, base] of [
+    [defaults.env, ["defaults", "env"]],
+    [raw.env, [...path, "env"]],
+  ] as const) {
     if (!isObject(source)) continue;
-    const base: DataPath = source === raw.env ? [...path, "env"] : ["defaults", "env"];
     for (const [k, v] of Object.entries(source)) if (isScalar(v)) env.set(k, template(String(v), [...base, k]));
   }
-  const [memRaw] = setting("mem");
-  const [timeRaw] = setting("time");
-  const [timeoutRaw] = setting("timeout");
-  const duration = (v: unknown) => (typeof v === "number" || typeof v === "string" ? parseDuration(v) : undefined);
-  const mem = typeof memRaw === "number" || typeof memRaw === "string" ? parseMemory(memRaw) : undefined;
-  const time = duration(timeRaw);
-  const timeout = duration(timeoutRaw);
-  const expected = duration(raw.expected);
   const settings: StageSettings = {
-    cpus: int(setting("cpus")[0]) ?? 1,
-    retries: int(setting("retries")[0]) ?? 0,
+    cpus: int(setting("cpus")) ?? 1,
+    retries: int(setting("retries")) ?? 0,
     env,
-    fuse: setting("fuse")[0] !== false,
+    fuse: setting("fuse") !== false,
     batch: int(raw.batch) ?? 1,
-    ...(mem !== undefined ? { mem } : {}),
-    ...(time !== undefined ? { time } : {}),
-    ...(timeout !== undefined ? { timeout } : {}),
-    ...(expected !== undefined ? { expected } : {}),
+    ...defined({
+      mem: memory(setting("mem")),
+      time: duration(setting("time")),
+      timeout: duration(setting("timeout")),
+      expected: duration(raw.expected),
+    }),
   };
   const description = str(raw.description);
   return {
