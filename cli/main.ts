@@ -1,5 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { schemaText, wfcVersion } from "../compiler/schema/assets.js";
+import { compileCommand } from "./commands/compile.js";
+import { configInitCommand, configShowCommand } from "./commands/config.js";
 import { validateCommand } from "./commands/validate.js";
 import { ExitCode, UsageError, type Io } from "./io.js";
 
@@ -38,10 +40,43 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     });
 
   program
+    .command("compile")
+    .description("compile a workflow into an optimized plan (plan.json)")
+    .argument("<file>", "workflow file (.yaml, .yml, .toml, .json)")
+    .option("-o, --output <plan>", "write the plan here (default: standard output)")
+    .option("-p, --param <name=value>", "override a param (repeatable)", collectParam, {})
+    .option("--explain", "print every decision: fusion, groups, executors, priorities, SLURM shape")
+    .action(async (file: string, opts: { output?: string; param: Record<string, string>; explain?: boolean }) => {
+      exitCode = await compileCommand(
+        file,
+        { ...(opts.output !== undefined ? { output: opts.output } : {}), params: opts.param, explain: opts.explain === true },
+        io,
+      );
+    });
+
+  program
     .command("schema")
     .description("print the workflow JSON Schema (for editors: yaml-language-server, taplo)")
     .action(() => {
       io.stdout.write(schemaText("workflow.schema.json"));
+    });
+
+  const config = program.command("config").description("show or write config files: executors, and which stages run on them");
+  config
+    .command("show")
+    .description("print the merged config and where each value came from")
+    .option("-c, --config <file>", "a config file that takes precedence over all others")
+    .addOption(new Option("--format <format>", "TOML-like text or JSON").choices(["text", "json"]).default("text"))
+    .action(async (opts: { config?: string; format: "text" | "json" }) => {
+      exitCode = await configShowCommand({ config: opts.config, format: opts.format }, io);
+    });
+  config
+    .command("init")
+    .description("write the built-in default config, commented, to ./wfc.config.toml")
+    .option("--path <file>", "where to write it instead")
+    .option("--force", "overwrite an existing file", false)
+    .action(async (opts: { path?: string; force: boolean }) => {
+      exitCode = await configInitCommand({ path: opts.path, force: opts.force }, io);
     });
 
   try {

@@ -28,6 +28,8 @@ import { parseDuration, parseMemory } from "./units.js";
 export interface LowerOptions {
   /** `--param name=value` overrides, values as typed on the command line. */
   readonly params?: Readonly<Record<string, string>>;
+  /** Executors from config files; they replace workflow executors of the same name. */
+  readonly executors?: ReadonlyMap<string, ExecutorDef>;
 }
 
 type Obj = Record<string, unknown>;
@@ -65,6 +67,7 @@ export async function lowerWorkflow(
     else invalidDefinitions.add(`limit:${name}`);
   }
   const executors = lowerExecutors(data, invalidDefinitions);
+  for (const [name, def] of options.executors ?? []) executors.set(name, def);
   const defaults: Obj = isObject(data.defaults) ? data.defaults : {};
 
   const stages = new Map<string, Stage>();

@@ -20,10 +20,13 @@ export function packageRoot(): string {
   return root;
 }
 
+/** The JSON Schemas shipped in `schema/`. */
+export type SchemaName = "workflow.schema.json" | "config.schema.json";
+
 const cache = new Map<string, unknown>();
 
 /** A JSON file shipped in `schema/`, parsed once. */
-export function loadSchema(name: "workflow.schema.json"): Record<string, unknown> {
+export function loadSchema(name: SchemaName): Record<string, unknown> {
   let schema = cache.get(name);
   if (schema === undefined) {
     schema = JSON.parse(readFileSync(join(packageRoot(), "schema", name), "utf8")) as unknown;
@@ -33,7 +36,7 @@ export function loadSchema(name: "workflow.schema.json"): Record<string, unknown
 }
 
 /** The text of a schema file, byte for byte (for `wfc schema`). */
-export function schemaText(name: "workflow.schema.json"): string {
+export function schemaText(name: SchemaName): string {
   return readFileSync(join(packageRoot(), "schema", name), "utf8");
 }
 

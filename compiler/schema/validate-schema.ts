@@ -3,21 +3,31 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { didYouMean, oneOf } from "../diagnostics/suggest.js";
 import type { DataPath, ParsedDocument } from "../source/document.js";
 import { describePath } from "./describe.js";
-import { loadSchema } from "./assets.js";
+import { loadSchema, type SchemaName } from "./assets.js";
 
-let validator: ValidateFunction | undefined;
+const validators = new Map<SchemaName, ValidateFunction>();
 
-function compiled(): ValidateFunction {
-  // Compiling the schema costs a few tens of milliseconds; do it once per process.
-  validator ??= new Ajv2020({ allErrors: true, strict: false, verbose: true }).compile(loadSchema("workflow.schema.json"));
+function compiled(name: SchemaName): ValidateFunction {
+  // Compiling a schema costs a few tens of milliseconds; do it once per schema per process.
+  let validator = validators.get(name);
+  if (validator === undefined) {
+    validator = new Ajv2020({ allErrors: true, strict: false, verbose: true }).compile(loadSchema(name));
+    validators.set(name, validator);
+  }
   return validator;
 }
 
-/** Checks a parsed document against schema/workflow.schema.json; every error located. */
-export function validateSchema(doc: ParsedDocument): Diagnostic[] {
-  const validate = compiled();
+/** What the top level of a document is called in messages ("unknown key `x` in the config file"). */
+const rootNames: Record<SchemaName, string> = {
+  "workflow.schema.json": describePath([]),
+  "config.schema.json": "the config file",
+};
+
+/** Checks a parsed document against a schema in `schema/` (by default the workflow's); every error located. */
+export function validateSchema(doc: ParsedDocument, schemaName: SchemaName = "workflow.schema.json"): Diagnostic[] {
+  const validate = compiled(schemaName);
   if (validate(doc.data)) return [];
-  return mapErrors(validate.errors ?? [], doc);
+  return mapErrors(validate.errors ?? [], doc, rootNames[schemaName]);
 }
 
 function parsePointer(pointer: string): (string | number)[] {
@@ -67,12 +77,12 @@ function allowedKeys(schema: unknown): string[] {
   return properties ? Object.keys(properties).filter((k) => k !== "$schema") : [];
 }
 
-function mapErrors(errors: readonly ErrorObject[], doc: ParsedDocument): Diagnostic[] {
+function mapErrors(errors: readonly ErrorObject[], doc: ParsedDocument, root: string): Diagnostic[] {
   const out: Diagnostic[] = [];
   const file = doc.file.path;
   for (const error of errors) {
     const path = parsePointer(error.instancePath);
-    const where = describePath(path);
+    const where = path.length === 0 ? root : describePath(path);
     const at = (p: DataPath, part: "key" | "value" = "value") => ({ file, span: doc.locate(p, part) });
     const params = error.params as Record<string, unknown>;
     switch (error.keyword) {

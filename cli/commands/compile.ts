@@ -1,0 +1,53 @@
+import { compileFile } from "../../compiler/compile.js";
+import type { Note } from "../../compiler/passes/executors.js";
+import { canonicalJson } from "../../compiler/plan/canonical-json.js";
+import { ExitCode, type Io } from "../io.js";
+import { lookupFor, printDiagnostics } from "../print-diagnostics.js";
+import { writeFileAtomic } from "../write-file.js";
+
+export interface CompileCommandOptions {
+  readonly output?: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly explain: boolean;
+}
+
+const TOPICS: readonly [Note["topic"], string][] = [
+  ["fusion", "Fusion"],
+  ["batch", "Batching"],
+  ["group", "Concurrency groups"],
+  ["executor", "Executors"],
+  ["priority", "Priorities (critical path)"],
+  ["slurm", "SLURM export shape"],
+];
+
+/** `--explain`: every decision the compiler made, by topic. */
+export function formatExplain(notes: readonly Note[]): string {
+  const out: string[] = [];
+  for (const [topic, title] of TOPICS) {
+    const lines = notes.filter((n) => n.topic === topic);
+    out.push(`${title}:`);
+    if (lines.length === 0) out.push(topic === "slurm" ? "  (no stage runs on a SLURM executor)" : "  (none)");
+    for (const n of lines) out.push(`  - ${n.message}`);
+  }
+  return out.join("\n") + "\n";
+}
+
+/** `wfc compile FILE [-o plan.json]`: 0 with a plan, 2 with diagnostics. */
+export async function compileCommand(file: string, options: CompileCommandOptions, io: Io): Promise<number> {
+  const result = await compileFile(file, { params: options.params, ...(options.output !== undefined ? { planPath: options.output } : {}) });
+  printDiagnostics(result.diagnostics, lookupFor([result.document]), file, io);
+  if (result.plan === undefined) return ExitCode.invalid;
+  const json = canonicalJson(result.plan);
+  const jobs = result.plan.tasks.reduce((n, t) => n + t.jobs, 0);
+  if (options.output === undefined) {
+    io.stdout.write(json);
+    if (options.explain) io.stderr.write(formatExplain(result.notes));
+  } else {
+    await writeFileAtomic(options.output, json);
+    io.stdout.write(
+      `${options.output}: ${result.plan.tasks.length} task${result.plan.tasks.length === 1 ? "" : "s"}, ${jobs} job${jobs === 1 ? "" : "s"} (${Buffer.byteLength(json)} bytes)\n`,
+    );
+    if (options.explain) io.stdout.write(formatExplain(result.notes));
+  }
+  return ExitCode.ok;
+}

@@ -1,0 +1,77 @@
+import { createHash } from "node:crypto";
+import { dirname, relative, resolve } from "node:path";
+import type { Diagnostic } from "./diagnostics/diagnostic.js";
+import { assignExecutors, type ExecutorConfig, type Note } from "./passes/executors.js";
+import { fuse } from "./passes/fusion.js";
+import { concurrencyGroups } from "./passes/groups.js";
+import { priorities } from "./passes/priorities.js";
+import { slurmShape } from "./passes/slurm-shape.js";
+import { initialTasks, topologicalOrder } from "./passes/tasks.js";
+import { buildPlan } from "./plan/build.js";
+import type { Plan } from "./plan/plan.js";
+import { wfcVersion } from "./schema/assets.js";
+import type { ParsedDocument } from "./source/document.js";
+import { readSource } from "./source/parse.js";
+import { validateDocument, type ValidateOptions } from "./validate.js";
+
+export interface CompileOptions extends ValidateOptions {
+  /** Executors and mappings from config files. */
+  readonly config?: ExecutorConfig;
+  /** Where plan.json will be written: `workdir` is recorded relative to it (default: the current directory). */
+  readonly planPath?: string;
+  /** CPUs for the built-in pools (default: this machine's). */
+  readonly cpus?: number;
+}
+
+export interface CompileResult {
+  readonly document?: ParsedDocument;
+  readonly plan?: Plan;
+  readonly notes: readonly Note[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Workflow file → validated AST → optimization passes → plan. Never throws for bad input. */
+export async function compileFile(path: string, options: CompileOptions = {}): Promise<CompileResult> {
+  const read = await readSource(path);
+  if (!read.ok) return { notes: [], diagnostics: [read.diagnostic] };
+  return compileDocument(read.document, options);
+}
+
+export async function compileDocument(document: ParsedDocument, options: CompileOptions = {}): Promise<CompileResult> {
+  const extra = options.config ? new Map([...options.config.executors].map(([name, { def }]) => [name, def])) : undefined;
+  const validation = await validateDocument(document, { ...options, ...(extra ? { executors: extra } : {}) });
+  const validated = validation.validated;
+  if (validated === undefined) return { document, notes: [], diagnostics: validation.diagnostics };
+  const { workflow, edges } = validated;
+
+  const assigned = assignExecutors(initialTasks(workflow, edges), workflow, options.config, options.cpus);
+  const fused = fuse(assigned.tasks);
+  const ordered = topologicalOrder(fused.tasks);
+  const groups = concurrencyGroups(ordered, workflow);
+  const prio = priorities(ordered);
+
+  const planDir = resolve(options.planPath === undefined ? "." : dirname(options.planPath));
+  const plan = buildPlan({
+    workflow,
+    ordered,
+    executors: assigned.executors,
+    groups,
+    priority: prio.priority,
+    source: {
+      file: relative(planDir, resolve(document.file.path)) || document.file.path,
+      format: document.format,
+      sha256: createHash("sha256").update(document.file.text).digest("hex"),
+    },
+    workdir: relative(planDir, workflow.dir) || ".",
+    version: wfcVersion(),
+    jobs: workflow.jobs,
+  });
+  const batchNotes: Note[] = plan.tasks
+    .filter((t) => t.batch > 1)
+    .map((t) => ({
+      topic: "batch",
+      message: `\`${t.id}\`: ${t.space.size} elements in ${t.jobs} jobs of ${t.batch}, each asking for the resources of one element`,
+    }));
+  const notes = [...fused.notes, ...groups.notes, ...assigned.notes, ...batchNotes, ...prio.notes, ...slurmShape(plan)];
+  return { document, plan, notes, diagnostics: validation.diagnostics };
+}

@@ -1,0 +1,63 @@
+import type { ParsedDocument } from "../source/document.js";
+import type { ConfigExecutor, ConfigMapping, MergedConfig, Origin } from "./config.js";
+import { builtinExecutorTables, lowerConfigExecutor } from "./executors.js";
+
+type Obj = Readonly<Record<string, unknown>>;
+
+/** One config file's checked data, with the document it came from. */
+export interface ConfigLayer {
+  readonly document: ParsedDocument;
+  /** The file's top-level table (an empty file is an empty table). */
+  readonly data: Obj;
+}
+
+/**
+ * Merges config files, highest precedence first, over the built-in default.
+ * Per executor name the whole definition comes from the first file that
+ * defines it (merging fields of two definitions would build an executor
+ * neither file describes); per mapping key, the first file's value.
+ */
+export function mergeConfigs(layers: readonly ConfigLayer[], cpus: number): MergedConfig {
+  const executors = new Map<string, ConfigExecutor>();
+  const stageMap = new Map<string, ConfigMapping>();
+  const labelMap = new Map<string, ConfigMapping>();
+  for (const { document, data } of layers) {
+    const origin = (path: readonly string[]): Origin => ({ kind: "file", file: document.file.path, span: document.locate(path, "key") });
+    for (const [name, table] of entries(data.executors)) {
+      if (executors.has(name)) continue;
+      const def = lowerConfigExecutor(name, table, true);
+      if (def !== undefined) executors.set(name, { def, table: table as Obj, origin: origin(["executors", name]) });
+    }
+    const map = isObject(data.map) ? data.map : {};
+    for (const [key, into] of [
+      ["stages", stageMap],
+      ["labels", labelMap],
+    ] as const) {
+      for (const [name, executor] of entries(map[key])) {
+        if (!into.has(name) && typeof executor === "string") into.set(name, { executor, origin: origin(["map", key, name]) });
+      }
+    }
+  }
+  for (const [name, table] of builtinExecutorTables(cpus)) {
+    if (executors.has(name)) continue;
+    executors.set(name, { def: lowerConfigExecutor(name, table, false)!, table, origin: { kind: "built-in" } });
+  }
+  return {
+    executors: sorted(executors),
+    stageMap: sorted(stageMap),
+    labelMap: sorted(labelMap),
+    files: layers.map((layer) => layer.document.file.path),
+  };
+}
+
+function entries(value: unknown): [string, unknown][] {
+  return isObject(value) ? Object.entries(value) : [];
+}
+
+function isObject(value: unknown): value is Obj {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function sorted<V>(map: Map<string, V>): Map<string, V> {
+  return new Map([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

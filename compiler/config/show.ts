@@ -1,0 +1,126 @@
+import type { FileLookup } from "../diagnostics/format.js";
+import { toJsonDiagnostic, type JsonDiagnostic } from "../diagnostics/json.js";
+import type { ParsedDocument } from "../source/document.js";
+import type { ConfigLevel, LoadConfigResult, LocationStatus, MergedConfig, Origin, SearchedLocation } from "./config.js";
+import { builtinWorkers } from "./executors.js";
+import { tomlKey, tomlValue } from "./toml-text.js";
+
+/** Finds a config file's text by the path diagnostics use, for source lines and line numbers. */
+export function configFileLookup(documents: readonly ParsedDocument[]): FileLookup {
+  const byPath = new Map(documents.map((d) => [d.file.path, d.file]));
+  return (path) => byPath.get(path);
+}
+
+const statusWords: Record<LocationStatus, string> = {
+  loaded: "loaded",
+  missing: "not found",
+  error: "not loaded: has errors",
+  duplicate: "same file as above",
+};
+
+/**
+ * The merged config as TOML, every value followed by a comment saying where
+ * it came from (`# from ./wfc.config.toml:4` or `# built-in`), under a
+ * header listing the files searched. The output is itself a valid config
+ * file: `wfc config show > wfc.config.toml` pins the merged result.
+ */
+export function renderConfigText(config: MergedConfig, result: Pick<LoadConfigResult, "documents" | "searched">, cpus: number): string {
+  const documents = new Map(result.documents.map((d) => [d.file.path, d]));
+  const where = (origin: Origin, path: readonly string[]): string => {
+    if (origin.kind === "built-in") return "# built-in";
+    const document = documents.get(origin.file);
+    // A field's own line when it can be found, else the line the origin points at.
+    const span = path.length > 0 && document ? document.locate(path, "key") : origin.span;
+    const line = span && document ? document.file.lines.position(span.start).line : undefined;
+    return `# from ${origin.file}${line === undefined ? "" : `:${line}`}`;
+  };
+
+  const out: string[] = [...searchedHeader(result.searched, cpus)];
+  for (const [name, executor] of config.executors) {
+    const rows: [string, string][] = [[`[executors.${tomlKey(name)}]`, where(executor.origin, [])]];
+    const { type, ...rest } = executor.table;
+    for (const [key, value] of Object.entries({ type, ...rest })) {
+      rows.push([`${tomlKey(key)} = ${tomlValue(value)}`, where(executor.origin, ["executors", name, key])]);
+    }
+    out.push("", ...aligned(rows));
+  }
+  for (const [key, map] of [
+    ["stages", config.stageMap],
+    ["labels", config.labelMap],
+  ] as const) {
+    const rows: [string, string][] = [[`[map.${key}]`, map.size === 0 ? `# none mapped by ${key === "stages" ? "name" : "label"}` : ""]];
+    for (const [name, mapping] of map) rows.push([`${tomlKey(name)} = ${tomlValue(mapping.executor)}`, where(mapping.origin, [])]);
+    out.push("", ...aligned(rows));
+  }
+  return out.join("\n") + "\n";
+}
+
+function searchedHeader(searched: readonly SearchedLocation[], cpus: number): string[] {
+  const rows: [string, string, string][] = [];
+  const has = (level: ConfigLevel) => searched.some((s) => s.level === level);
+  if (!has("--config")) rows.push(["--config", "(not given)", ""]);
+  if (!has("$WFC_CONFIG")) rows.push(["$WFC_CONFIG", "(not set)", ""]);
+  // Keep the search order: the two rows above come first, as their levels do.
+  for (const s of searched) rows.push([s.level, s.path, statusWords[s.status]]);
+  const workers = builtinWorkers(cpus);
+  rows.push(["built-in", `threads and processes, ${workers} worker${workers === 1 ? "" : "s"} each`, ""]);
+  rows.sort((a, b) => levelRank(a[0]) - levelRank(b[0]));
+  const w0 = Math.max(...rows.map((r) => r[0].length));
+  const w1 = Math.max(...rows.filter((r) => r[2] !== "").map((r) => r[1].length), 0);
+  return [
+    "# wfc config: every config file merged; the first file to set a value wins.",
+    "# Searched, highest precedence first:",
+    ...rows.map(([level, path, status]) => `#   ${level.padEnd(w0)}  ${status === "" ? path : `${path.padEnd(w1)}  ${status}`}`.trimEnd()),
+  ];
+}
+
+const levelOrder: readonly string[] = ["--config", "$WFC_CONFIG", "current directory", "user", "site", "built-in"];
+function levelRank(level: string): number {
+  return levelOrder.indexOf(level);
+}
+
+/** Rows of `code  # comment`, the comments lined up within a table. */
+function aligned(rows: readonly [string, string][]): string[] {
+  const width = Math.max(...rows.map(([code]) => code.length));
+  return rows.map(([code, comment]) => (comment === "" ? code : `${code.padEnd(width)}  ${comment}`));
+}
+
+/** Where a value came from, in `--format json`: a 1-based position in a file, or `"built-in"`. */
+export type JsonOrigin = { file: string; line: number | null; column: number | null } | "built-in";
+
+/** `wfc config show --format json`. */
+export interface ConfigJson {
+  files: { level: ConfigLevel; path: string; status: LocationStatus }[];
+  /** Absent when a config file has errors. */
+  executors?: Record<string, { definition: Record<string, unknown>; from: JsonOrigin }>;
+  map?: {
+    stages: Record<string, { executor: string; from: JsonOrigin }>;
+    labels: Record<string, { executor: string; from: JsonOrigin }>;
+  };
+  diagnostics: JsonDiagnostic[];
+}
+
+/** The same information as `renderConfigText`, as data. */
+export function configJson(result: LoadConfigResult): ConfigJson {
+  const lookup = configFileLookup(result.documents);
+  const from = (origin: Origin): JsonOrigin => {
+    if (origin.kind === "built-in") return "built-in";
+    const file = lookup(origin.file);
+    const position = file && origin.span ? file.lines.position(origin.span.start) : undefined;
+    return { file: origin.file, line: position?.line ?? null, column: position?.column ?? null };
+  };
+  const json: ConfigJson = {
+    files: result.searched.map((s) => ({ level: s.level, path: s.path, status: s.status })),
+    diagnostics: result.diagnostics.map((d) => toJsonDiagnostic(d, lookup)),
+  };
+  const config = result.config;
+  if (config === undefined) return json;
+  const mappings = (map: MergedConfig["stageMap"]) =>
+    Object.fromEntries([...map].map(([name, m]) => [name, { executor: m.executor, from: from(m.origin) }]));
+  return {
+    files: json.files,
+    executors: Object.fromEntries([...config.executors].map(([name, e]) => [name, { definition: { ...e.table }, from: from(e.origin) }])),
+    map: { stages: mappings(config.stageMap), labels: mappings(config.labelMap) },
+    diagnostics: json.diagnostics,
+  };
+}

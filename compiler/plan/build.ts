@@ -1,0 +1,133 @@
+import type { ExecutorDef, FanOut, LocatedTemplate, PathDecl, Stage, Workflow } from "../lower/ast.js";
+import type { Groups } from "../passes/groups.js";
+import type { DraftTask } from "../passes/tasks.js";
+import type { IndexSpace, Part, Plan, PlanAction, PlanExecutor, PlanPath, PlanStep, PlanTask, PlanVar } from "./plan.js";
+import { PLAN_VERSION } from "./plan.js";
+
+export interface PlanInputs {
+  readonly workflow: Workflow;
+  readonly ordered: readonly DraftTask[];
+  readonly executors: ReadonlyMap<string, ExecutorDef>;
+  readonly groups: Groups;
+  readonly priority: ReadonlyMap<string, number>;
+  readonly source: Plan["source"];
+  readonly workdir: string;
+  readonly version: string;
+  readonly jobs: number | undefined;
+}
+
+/** Assembles plan.json from the optimized tasks. */
+export function buildPlan(inputs: PlanInputs): Plan {
+  const { workflow, ordered } = inputs;
+  const taskOfStage = new Map<string, string>();
+  for (const t of ordered) for (const s of t.stages) taskOfStage.set(s.name, t.id);
+
+  const tasks: PlanTask[] = ordered.map((task) => {
+    const first = task.stages[0]!;
+    const settings = first.settings;
+    const steps = task.stages.map((stage) => planStep(stage, task, workflow, taskOfStage));
+    return {
+      id: task.id,
+      stages: task.stages.map((s) => s.name),
+      space: indexSpace(first.fanout),
+      steps,
+      deps: task.deps
+        .map((d) => ({ task: d.task, edge: d.edge, input: d.input }))
+        .sort((a, b) => (a.task < b.task ? -1 : a.task > b.task ? 1 : (a.input?.index ?? -1) - (b.input?.index ?? -1))),
+      executor: task.executor!.name,
+      resources: { cpus: settings.cpus, mem: settings.mem ?? null, time: settings.time ?? null },
+      retries: settings.retries,
+      timeout: settings.timeout ?? null,
+      batch: settings.batch,
+      jobs: Math.ceil(first.fanout.size / settings.batch),
+      groups: inputs.groups.membership.get(task.id) ?? [],
+      priority: inputs.priority.get(task.id) ?? 0,
+    };
+  });
+
+  const used = new Set(tasks.map((t) => t.executor));
+  const executors: Record<string, PlanExecutor> = {};
+  for (const name of [...used].sort()) executors[name] = planExecutor(inputs.executors.get(name)!);
+
+  const params: Record<string, Plan["params"][string]> = {};
+  for (const [name, p] of [...workflow.params].sort(([a], [b]) => (a < b ? -1 : 1))) params[name] = p.value;
+
+  return {
+    plan: PLAN_VERSION,
+    wfc: inputs.version,
+    name: workflow.name,
+    source: inputs.source,
+    workdir: inputs.workdir,
+    params,
+    jobs: inputs.jobs ?? null,
+    executors,
+    groups: inputs.groups.groups,
+    tasks,
+  };
+}
+
+function planExecutor(def: ExecutorDef): PlanExecutor {
+  return {
+    type: def.type,
+    max: def.max ?? null,
+    runs: [...def.runs].sort(),
+    ...(def.slurm ? { slurm: { ...def.slurm } } : {}),
+  };
+}
+
+function indexSpace(fanout: FanOut): IndexSpace {
+  const vars: PlanVar[] = fanout.vars.map((v) => {
+    if (v.sheet) return { name: v.name, sheet: { columns: v.sheet.columns, key: v.sheet.key, rows: v.sheet.rows } };
+    if (v.values.kind === "range") return { name: v.name, range: [v.values.start, v.values.stop, v.values.step] as const };
+    return { name: v.name, values: v.values.items };
+  });
+  return { vars, zip: fanout.zip, size: fanout.size };
+}
+
+/** A template as parts, params and `{stage}` substituted. */
+function parts(located: LocatedTemplate, stage: Stage, workflow: Workflow): Part[] {
+  const out: Part[] = [];
+  const text = (s: string) => {
+    if (typeof out.at(-1) === "string") out[out.length - 1] = (out.at(-1) as string) + s;
+    else if (s !== "") out.push(s);
+  };
+  for (const p of located.template.parts) {
+    if (p.kind === "text") text(p.text);
+    else if (p.root === "params") {
+      const value = workflow.params.get(p.field ?? "")?.value;
+      text(Array.isArray(value) ? value.join(" ") : String(value));
+    } else if (p.root === "stage") text(stage.name);
+    else if (p.root === "inputs") out.push(p.field === undefined ? { inputs: true } : { inputs: true, name: p.field });
+    else if (p.root === "outputs") out.push(p.field === undefined ? { outputs: true } : { outputs: true, name: p.field });
+    else out.push(p.field === undefined ? { var: p.root } : { var: p.root, field: p.field });
+  }
+  return out;
+}
+
+function planStep(stage: Stage, task: DraftTask, workflow: Workflow, taskOfStage: ReadonlyMap<string, string>): PlanStep {
+  const action = stage.action!;
+  const planAction: PlanAction =
+    action.kind === "shell"
+      ? { kind: "shell", command: parts(action.command, stage, workflow) }
+      : action.kind === "argv"
+        ? { kind: "argv", argv: action.argv.map((a) => parts(a, stage, workflow)) }
+        : { kind: "fn", module: action.module, export: action.exportName };
+  const path = (decl: PathDecl, from: PlanPath["from"]): PlanPath => ({
+    name: decl.name ?? null,
+    template: parts(decl, stage, workflow),
+    glob: decl.glob,
+    from,
+  });
+  const inputs = stage.inputs.map((decl, index) =>
+    path(
+      decl,
+      [...task.deps, ...(task.internal ?? [])]
+        .filter((d) => d.input?.step === stage.name && d.input.index === index && d.output !== null)
+        .map((d) => ({ task: taskOfStage.get(d.output!.step) ?? d.task, step: d.output!.step, output: d.output!.index }))
+        .sort((a, b) => (a.step < b.step ? -1 : a.step > b.step ? 1 : a.output - b.output)),
+    ),
+  );
+  const env: Record<string, Part[]> = {};
+  for (const [name, value] of [...stage.settings.env].sort(([a], [b]) => (a < b ? -1 : 1))) env[name] = parts(value, stage, workflow);
+  return { stage: stage.name, action: planAction, inputs, outputs: stage.outputs.map((decl) => path(decl, [])), env };
+}

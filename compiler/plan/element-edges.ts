@@ -1,0 +1,285 @@
+import type { FanOut, FanVar, PathDecl, Stage, Workflow } from "../lower/ast.js";
+import { varSize, varValue } from "../lower/ast.js";
+import { expandPath, forEachElement } from "../lower/elements.js";
+import { globToRegex } from "../lower/fanout.js";
+
+/**
+ * How the elements of a consumer depend on the elements of a producer,
+ * derived symbolically from the two path templates (the project's own idea:
+ * peers expand every job into a graph node; we unify two templates once).
+ *
+ * - `one-to-one`: element i waits for element i (the same index space).
+ * - `all`: every element waits for every producer element (a barrier).
+ * - `match`: element j waits for the producer elements whose variables
+ *   `on[k][0]` equal j's variables `on[k][1]`, among those whose variables
+ *   equal `where`, and only if j's variables equal `when`.
+ * - `map`: an explicit index map (CSR: j's producers are
+ *   `indices[offsets[j]..offsets[j+1])`), for templates that do not unify.
+ */
+export type ElementEdge =
+  | { readonly kind: "one-to-one" }
+  | { readonly kind: "all" }
+  | {
+      readonly kind: "match";
+      readonly on: readonly (readonly [string, string])[];
+      readonly where: Readonly<Record<string, string>>;
+      readonly when: Readonly<Record<string, string>>;
+    }
+  | { readonly kind: "map"; readonly offsets: readonly number[]; readonly indices: readonly number[] };
+
+/** Element edges are worked out concretely up to this many template expansions. */
+const MAP_BUDGET = 200_000;
+
+type Token =
+  | { readonly kind: "lit"; readonly text: string }
+  | { readonly kind: "var"; readonly key: string }
+  | { readonly kind: "star"; readonly crossesSlash: boolean };
+
+/** A template as tokens, params substituted; `{var.col}` is the key `var.col`. */
+function tokens(decl: PathDecl, workflow: Workflow, stage: Stage, globs: boolean): Token[] {
+  const out: Token[] = [];
+  const lit = (text: string) => {
+    const last = out.at(-1);
+    if (last?.kind === "lit") out[out.length - 1] = { kind: "lit", text: last.text + text };
+    else if (text !== "") out.push({ kind: "lit", text });
+  };
+  for (const part of decl.template.parts) {
+    if (part.kind === "ref") {
+      if (part.root === "params") lit(String(workflow.params.get(part.field ?? "")?.value ?? ""));
+      else if (part.root === "stage") lit(stage.name);
+      else out.push({ kind: "var", key: part.field === undefined ? part.root : `${part.root}.${part.field}` });
+      continue;
+    }
+    if (!globs || !/[*?[]/.test(part.text)) {
+      lit(part.text);
+      continue;
+    }
+    // Split literal text at glob syntax; `?` and `[...]` are approximated as `*`.
+    const text = part.text;
+    let buf = "";
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i]!;
+      if (c === "*" && text[i + 1] === "*") {
+        lit(buf);
+        buf = "";
+        out.push({ kind: "star", crossesSlash: true });
+        i += text[i + 2] === "/" ? 2 : 1;
+      } else if (c === "*" || c === "?" || c === "[") {
+        lit(buf);
+        buf = "";
+        out.push({ kind: "star", crossesSlash: false });
+        if (c === "[") i = Math.max(i, text.indexOf("]", i + 1));
+      } else buf += c;
+    }
+    lit(buf);
+  }
+  return out;
+}
+
+/** Membership tests for the values a variable key can take. */
+function valueSets(fanout: FanOut): Map<string, (value: string) => boolean> {
+  const sets = new Map<string, (value: string) => boolean>();
+  for (const v of fanout.vars) {
+    sets.set(v.name, memberTest(v));
+    for (const [c, column] of (v.sheet?.columns ?? []).entries()) {
+      const values = new Set(v.sheet!.rows.map((r) => r[c] ?? ""));
+      sets.set(`${v.name}.${column}`, (s) => values.has(s));
+    }
+  }
+  return sets;
+}
+
+function memberTest(v: FanVar): (value: string) => boolean {
+  const values = v.values;
+  if (values.kind === "range") {
+    const { start, step } = values;
+    const n = varSize(values);
+    return (s) => {
+      if (!/^-?\d+$/.test(s)) return false;
+      const k = (Number(s) - start) / step;
+      return Number.isInteger(k) && k >= 0 && k < n;
+    };
+  }
+  const set = new Set(values.items.map(String));
+  return (s) => set.has(s);
+}
+
+interface Solution {
+  /** producer key → consumer key */
+  readonly on: Map<string, string>;
+  readonly where: Map<string, string>;
+  readonly when: Map<string, string>;
+}
+
+/**
+ * All ways to align a consumer's input tokens with a producer's output
+ * tokens. Variables meet variables whole; a variable meeting literal text
+ * takes one of its own values as a prefix of that text; a glob star swallows
+ * producer variables and text. Templates are short, so backtracking is cheap;
+ * the search stops at a few solutions (more means "ambiguous").
+ */
+function unify(
+  consumer: Token[],
+  producer: Token[],
+  cSets: Map<string, (v: string) => boolean>,
+  pSets: Map<string, (v: string) => boolean>,
+): Solution[] {
+  const solutions: Solution[] = [];
+  const on = new Map<string, string>();
+  const reverse = new Map<string, string>();
+  const where = new Map<string, string>();
+  const when = new Map<string, string>();
+  let steps = 0;
+
+  const go = (i: number, ci: number, j: number, pj: number): void => {
+    if (solutions.length > 3 || ++steps > 100_000) return;
+    const c = consumer[i];
+    const p = producer[j];
+    if (c === undefined && p === undefined) {
+      solutions.push({ on: new Map(on), where: new Map(where), when: new Map(when) });
+      return;
+    }
+    if (c?.kind === "star") {
+      go(i + 1, 0, j, pj); // the star ends here
+      if (p?.kind === "var" && pj === 0) go(i, 0, j + 1, 0); // it swallows a producer variable
+      if (p?.kind === "lit" && (c.crossesSlash || p.text[pj] !== "/")) {
+        if (pj + 1 < p.text.length) go(i, 0, j, pj + 1);
+        else go(i, 0, j + 1, 0);
+      }
+      return;
+    }
+    if (c === undefined || p === undefined) return;
+    if (c.kind === "lit" && p.kind === "lit") {
+      const a = c.text.slice(ci);
+      const b = p.text.slice(pj);
+      const n = Math.min(a.length, b.length);
+      if (a.slice(0, n) !== b.slice(0, n)) return;
+      go(n === a.length ? i + 1 : i, n === a.length ? 0 : ci + n, n === b.length ? j + 1 : j, n === b.length ? 0 : pj + n);
+      return;
+    }
+    if (c.kind === "var" && p.kind === "var") {
+      if (ci !== 0 || pj !== 0) return;
+      const prev = on.get(p.key);
+      const prevC = reverse.get(c.key);
+      if ((prev !== undefined && prev !== c.key) || (prevC !== undefined && prevC !== p.key)) return;
+      on.set(p.key, c.key);
+      reverse.set(c.key, p.key);
+      go(i + 1, 0, j + 1, 0);
+      if (prev === undefined) {
+        on.delete(p.key);
+        reverse.delete(c.key);
+      }
+      return;
+    }
+    // A variable against literal text: it must take one of its values as a prefix.
+    const [varKey, text, fixed, sets] =
+      c.kind === "var"
+        ? [c.key, (p as { text: string }).text.slice(pj), when, cSets]
+        : [(p as { key: string }).key, (c as { text: string }).text.slice(ci), where, pSets];
+    if (c.kind === "var" ? ci !== 0 : pj !== 0) return;
+    const test = sets.get(varKey);
+    for (let n = 1; n <= text.length; n++) {
+      const value = text.slice(0, n);
+      if (test !== undefined && !test(value)) continue;
+      const prev = fixed.get(varKey);
+      if (prev !== undefined && prev !== value) continue;
+      fixed.set(varKey, value);
+      if (c.kind === "var") go(i + 1, 0, n === text.length ? j + 1 : j, n === text.length ? 0 : pj + n);
+      else go(n === text.length ? i + 1 : i, n === text.length ? 0 : ci + n, j + 1, 0);
+      if (prev === undefined) fixed.delete(varKey);
+    }
+  };
+  go(0, 0, 0, 0);
+  return solutions;
+}
+
+function sameSpace(a: FanOut, b: FanOut): boolean {
+  if (a.size !== b.size || a.vars.length !== b.vars.length || a.zip.join() !== b.zip.join()) return false;
+  return a.vars.every((v, i) => {
+    const w = b.vars[i]!;
+    if (v.name !== w.name || varSize(v.values) !== varSize(w.values)) return false;
+    for (let k = 0; k < varSize(v.values); k++) if (String(varValue(v.values, k)) !== String(varValue(w.values, k))) return false;
+    return true;
+  });
+}
+
+export interface DerivedEdge {
+  readonly edge: ElementEdge;
+  /** Why this kind, for `--explain`. */
+  readonly why: string;
+}
+
+/** The element-level edge for one producer output feeding one consumer input. */
+export function deriveElementEdge(workflow: Workflow, producer: Stage, output: PathDecl, consumer: Stage, input: PathDecl): DerivedEdge {
+  const c = tokens(input, workflow, consumer, true);
+  const p = tokens(output, workflow, producer, false);
+  const solutions = unify(c, p, valueSets(consumer.fanout), valueSets(producer.fanout));
+  if (solutions.length === 1) {
+    const s = solutions[0]!;
+    const pairs = [...s.on].sort(([a], [b]) => (a < b ? -1 : 1));
+    const identity =
+      s.where.size === 0 &&
+      s.when.size === 0 &&
+      pairs.length === producer.fanout.vars.length &&
+      pairs.every(([a, b]) => a === b) &&
+      sameSpace(producer.fanout, consumer.fanout);
+    if (identity)
+      return { edge: { kind: "one-to-one" }, why: `element i of \`${consumer.name}\` reads what element i of \`${producer.name}\` writes` };
+    if (pairs.length === 0 && s.where.size === 0 && s.when.size === 0) {
+      return { edge: { kind: "all" }, why: `every element of \`${consumer.name}\` reads every output of \`${producer.name}\`` };
+    }
+    return {
+      edge: { kind: "match", on: pairs, where: Object.fromEntries([...s.where].sort()), when: Object.fromEntries([...s.when].sort()) },
+      why:
+        pairs.length > 0
+          ? `elements are matched on ${pairs.map(([a, b]) => (a === b ? `\`${a}\`` : `\`${a}\` = \`${b}\``)).join(", ")}`
+          : "elements are matched on fixed values",
+    };
+  }
+  const map = concreteMap(workflow, producer, output, consumer, input);
+  if (map !== undefined) {
+    return {
+      edge: map,
+      why:
+        solutions.length === 0
+          ? "the templates do not line up variable by variable, so the element map is listed"
+          : "the templates line up in more than one way, so the element map is listed",
+    };
+  }
+  return {
+    edge: { kind: "all" },
+    why: "the templates do not line up and the fan-out is too large to list, so it is a barrier (conservative)",
+  };
+}
+
+function concreteMap(workflow: Workflow, producer: Stage, output: PathDecl, consumer: Stage, input: PathDecl): ElementEdge | undefined {
+  const cost = input.glob ? producer.fanout.size * consumer.fanout.size : producer.fanout.size + consumer.fanout.size;
+  if (cost > MAP_BUDGET) return undefined;
+  const byPath = new Map<string, number[]>();
+  const written: [string, number][] = [];
+  let k = 0;
+  forEachElement(producer.fanout, (b) => {
+    const path = expandPath(output.template, b, workflow.params, producer.name);
+    if (path !== undefined) {
+      written.push([path, k]);
+      const list = byPath.get(path);
+      if (list) list.push(k);
+      else byPath.set(path, [k]);
+    }
+    k++;
+  });
+  const offsets = [0];
+  const indices: number[] = [];
+  forEachElement(consumer.fanout, (b) => {
+    const path = expandPath(input.template, b, workflow.params, consumer.name);
+    if (path !== undefined) {
+      if (!input.glob) indices.push(...(byPath.get(path) ?? []));
+      else {
+        const re = new RegExp(`^${globToRegex(path)}$`);
+        for (const [w, index] of written) if (re.test(w)) indices.push(index);
+      }
+    }
+    offsets.push(indices.length);
+  });
+  return { kind: "map", offsets, indices };
+}

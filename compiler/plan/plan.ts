@@ -1,0 +1,112 @@
+import type { ElementEdge } from "./element-edges.js";
+
+/**
+ * plan.json: the one contract between compiler and runtime. Its shape is
+ * schema/plan.schema.json; bump PLAN_VERSION on any incompatible change.
+ * A fanned-out stage is one task with its index space, never one record per
+ * job, so a plan grows with the number of stages, not jobs.
+ */
+export const PLAN_VERSION = 1;
+
+export type Scalar = string | number | boolean;
+
+/** A template, pre-parsed and with params substituted: text, or a reference. */
+export type Part =
+  | string
+  | { readonly var: string; readonly field?: string }
+  | { readonly inputs: true; readonly name?: string }
+  | { readonly outputs: true; readonly name?: string };
+
+export type PlanVar =
+  | { readonly name: string; readonly values: readonly Scalar[] }
+  | { readonly name: string; readonly range: readonly [number, number, number] }
+  | {
+      readonly name: string;
+      readonly sheet: { readonly columns: readonly string[]; readonly key: string; readonly rows: readonly (readonly string[])[] };
+    };
+
+/** Elements are numbered with the first variable varying slowest; `zip` variables advance together. */
+export interface IndexSpace {
+  readonly vars: readonly PlanVar[];
+  readonly zip: readonly string[];
+  readonly size: number;
+}
+
+export interface PlanPath {
+  readonly name: string | null;
+  readonly template: readonly Part[];
+  readonly glob: boolean;
+  /** The outputs (task, step, output index) that can produce this input; empty for source files. */
+  readonly from: readonly { readonly task: string; readonly step: string; readonly output: number }[];
+}
+
+export type PlanAction =
+  | { readonly kind: "shell"; readonly command: readonly Part[] }
+  | { readonly kind: "argv"; readonly argv: readonly (readonly Part[])[] }
+  | { readonly kind: "fn"; readonly module: string; readonly export: string };
+
+/** One original stage inside a task; a fused task runs its steps in order per element. */
+export interface PlanStep {
+  readonly stage: string;
+  readonly action: PlanAction;
+  readonly inputs: readonly PlanPath[];
+  readonly outputs: readonly PlanPath[];
+  readonly env: Readonly<Record<string, readonly Part[]>>;
+}
+
+export interface PlanDep {
+  readonly task: string;
+  readonly edge: ElementEdge;
+  /** Which input of which step it feeds; null for `after`. */
+  readonly input: { readonly step: string; readonly index: number } | null;
+}
+
+export interface PlanTask {
+  readonly id: string;
+  readonly stages: readonly string[];
+  readonly space: IndexSpace;
+  readonly steps: readonly PlanStep[];
+  readonly deps: readonly PlanDep[];
+  readonly executor: string;
+  readonly resources: { readonly cpus: number; readonly mem: number | null; readonly time: number | null };
+  readonly retries: number;
+  readonly timeout: number | null;
+  /** Elements per job; `jobs` = ceil(size / batch). */
+  readonly batch: number;
+  readonly jobs: number;
+  /** Concurrency groups this task's jobs hold while they run. */
+  readonly groups: readonly { readonly group: string; readonly weight: number }[];
+  /** Critical-path seconds from the start of one of its elements to the end of the workflow. */
+  readonly priority: number;
+}
+
+export interface PlanExecutor {
+  readonly type: "threads" | "processes" | "slurm";
+  /** Jobs at once on this executor; null for no cap of its own (SLURM). */
+  readonly max: number | null;
+  readonly runs: readonly ("run" | "fn")[];
+  readonly slurm?: Readonly<Record<string, unknown>>;
+}
+
+export interface PlanGroup {
+  readonly id: string;
+  readonly capacity: number;
+  /** `limit`: a named limit shared by its members; `cap`: one stage's own cap. */
+  readonly kind: "limit" | "cap";
+}
+
+export interface Plan {
+  readonly plan: typeof PLAN_VERSION;
+  readonly wfc: string;
+  readonly name: string;
+  readonly source: { readonly file: string; readonly format: "yaml" | "toml" | "json"; readonly sha256: string };
+  /** The workflow's folder (jobs' working directory), relative to the plan file's folder. */
+  readonly workdir: string;
+  readonly params: Readonly<Record<string, Scalar | readonly Scalar[]>>;
+  /** Workflow-wide cap on running jobs; null for none (executors still cap). */
+  readonly jobs: number | null;
+  readonly executors: Readonly<Record<string, PlanExecutor>>;
+  readonly groups: readonly PlanGroup[];
+  /** In dependency order (ties by id). */
+  readonly tasks: readonly PlanTask[];
+}
