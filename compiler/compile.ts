@@ -21,6 +21,8 @@ export interface CompileOptions extends ValidateOptions {
   readonly planPath?: string;
   /** CPUs for the built-in pools (default: this machine's). */
   readonly cpus?: number;
+  /** `--jobs N`: a workflow-wide cap on running jobs, replacing the workflow's `jobs`. */
+  readonly jobs?: number;
 }
 
 export interface CompileResult {
@@ -64,7 +66,7 @@ export async function compileDocument(document: ParsedDocument, options: Compile
     },
     workdir: relative(planDir, workflow.dir) || ".",
     version: wfcVersion(),
-    jobs: workflow.jobs,
+    jobs: options.jobs ?? workflow.jobs,
   });
   const batchNotes: Note[] = plan.tasks
     .filter((t) => t.batch > 1)

@@ -9,6 +9,7 @@ export interface CompileCommandOptions {
   readonly output?: string;
   readonly params: Readonly<Record<string, string>>;
   readonly explain: boolean;
+  readonly jobs?: number;
 }
 
 const TOPICS: readonly [Note["topic"], string][] = [
@@ -34,7 +35,11 @@ export function formatExplain(notes: readonly Note[]): string {
 
 /** `wfc compile FILE [-o plan.json]`: 0 with a plan, 2 with diagnostics. */
 export async function compileCommand(file: string, options: CompileCommandOptions, io: Io): Promise<number> {
-  const result = await compileFile(file, { params: options.params, ...(options.output !== undefined ? { planPath: options.output } : {}) });
+  const result = await compileFile(file, {
+    params: options.params,
+    ...(options.output !== undefined ? { planPath: options.output } : {}),
+    ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
+  });
   printDiagnostics(result.diagnostics, lookupFor([result.document]), file, io);
   if (result.plan === undefined) return ExitCode.invalid;
   const json = canonicalJson(result.plan);

@@ -12,29 +12,9 @@ import type { DraftTask } from "./tasks.js";
 export function fuse(tasks: readonly DraftTask[]): { tasks: DraftTask[]; notes: Note[] } {
   let current = [...tasks];
   const notes: Note[] = [];
-  const refused = new Set<string>();
   for (;;) {
-    const consumers = new Map<string, Set<string>>();
-    for (const t of current) for (const d of t.deps) consumers.set(d.task, (consumers.get(d.task) ?? new Set()).add(t.id));
-    const byId = new Map(current.map((t) => [t.id, t]));
-    let merged: { a: DraftTask; b: DraftTask } | undefined;
-    for (const b of [...current].sort((x, y) => (x.id < y.id ? -1 : 1))) {
-      for (const producer of [...new Set(b.deps.map((d) => d.task))].sort()) {
-        const a = byId.get(producer)!;
-        const reason = whyNot(a, b, consumers.get(a.id)!);
-        const key = `${a.id}\u0000${b.id}`;
-        if (reason === undefined) {
-          merged = { a, b };
-          break;
-        }
-        if (!refused.has(key)) {
-          refused.add(key);
-          if (reason !== "") notes.push({ topic: "fusion", message: `\`${a.id}\` → \`${b.id}\` not fused: ${reason}` });
-        }
-      }
-      if (merged) break;
-    }
-    if (!merged) return { tasks: current, notes };
+    const merged = firstFusible(current);
+    if (merged === undefined) break;
     const { a, b } = merged;
     const fused: DraftTask = {
       id: `${a.id}+${b.stages.map((s) => s.name).join("+")}`,
@@ -49,6 +29,31 @@ export function fuse(tasks: readonly DraftTask[]): { tasks: DraftTask[]; notes: 
       .map((t) => ({ ...t, deps: t.deps.map((d) => (d.task === a.id || d.task === b.id ? { ...d, task: fused.id } : d)) }));
     current.push(fused);
   }
+  // What did not fuse, and why, among the tasks that remain.
+  for (const [a, b, reason] of pairs(current)) {
+    if (reason !== undefined) notes.push({ topic: "fusion", message: `\`${a.id}\` → \`${b.id}\` not fused: ${reason}` });
+  }
+  return { tasks: current, notes };
+}
+
+/** Every producer → consumer pair of tasks, in a stable order, with the reason it may not fuse. */
+function pairs(tasks: readonly DraftTask[]): [DraftTask, DraftTask, string | undefined][] {
+  const consumers = new Map<string, Set<string>>();
+  for (const t of tasks) for (const d of t.deps) consumers.set(d.task, (consumers.get(d.task) ?? new Set()).add(t.id));
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  const out: [DraftTask, DraftTask, string | undefined][] = [];
+  for (const b of [...tasks].sort((x, y) => (x.id < y.id ? -1 : 1))) {
+    for (const producer of [...new Set(b.deps.map((d) => d.task))].sort()) {
+      const a = byId.get(producer)!;
+      out.push([a, b, whyNot(a, b, consumers.get(a.id)!)]);
+    }
+  }
+  return out;
+}
+
+function firstFusible(tasks: readonly DraftTask[]): { a: DraftTask; b: DraftTask } | undefined {
+  const found = pairs(tasks).find(([, , reason]) => reason === undefined);
+  return found && { a: found[0], b: found[1] };
 }
 
 const EDGE_WORDS = {
@@ -58,7 +63,7 @@ const EDGE_WORDS = {
   map: "an element map",
 } as const;
 
-/** Why A → B may not fuse; undefined when it may; "" for reasons not worth a note. */
+/** Why A → B may not fuse; undefined when it may. */
 function whyNot(a: DraftTask, b: DraftTask, consumersOfA: ReadonlySet<string>): string | undefined {
   const edges = b.deps.filter((d) => d.task === a.id);
   if (!edges.every((d) => d.edge.kind === "one-to-one")) {
