@@ -1,7 +1,8 @@
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { schemaText, wfcVersion } from "../compiler/schema/assets.js";
 import { compileCommand } from "./commands/compile.js";
 import { configInitCommand, configShowCommand } from "./commands/config.js";
+import { graphCommand, type GraphFormat } from "./commands/graph.js";
 import { validateCommand } from "./commands/validate.js";
 import { ExitCode, UsageError, type Io } from "./io.js";
 
@@ -10,6 +11,12 @@ function collectParam(value: string, previous: Record<string, string>): Record<s
   const eq = value.indexOf("=");
   if (eq <= 0) throw new UsageError(`--param expects name=value, got \`${value}\``);
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+/** `--jobs 4`: a whole number of at least 1. */
+function positiveInteger(value: string): number {
+  if (!/^[1-9][0-9]*$/.test(value)) throw new InvalidArgumentError("expected a whole number of at least 1.");
+  return Number(value);
 }
 
 /**
@@ -45,13 +52,33 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .argument("<file>", "workflow file (.yaml, .yml, .toml, .json)")
     .option("-o, --output <plan>", "write the plan here (default: standard output)")
     .option("-p, --param <name=value>", "override a param (repeatable)", collectParam, {})
+    .option("-j, --jobs <n>", "at most n jobs at once across the workflow (overrides `jobs`)", positiveInteger)
+    .option("-c, --config <file>", "a config file that takes precedence over all others")
     .option("--explain", "print every decision: fusion, groups, executors, priorities, SLURM shape")
-    .action(async (file: string, opts: { output?: string; param: Record<string, string>; explain?: boolean }) => {
-      exitCode = await compileCommand(
-        file,
-        { ...(opts.output !== undefined ? { output: opts.output } : {}), params: opts.param, explain: opts.explain === true },
-        io,
-      );
+    .action(
+      async (file: string, opts: { output?: string; param: Record<string, string>; explain?: boolean; jobs?: number; config?: string }) => {
+        exitCode = await compileCommand(
+          file,
+          {
+            ...(opts.output !== undefined ? { output: opts.output } : {}),
+            ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
+            ...(opts.config !== undefined ? { config: opts.config } : {}),
+            params: opts.param,
+            explain: opts.explain === true,
+          },
+          io,
+        );
+      },
+    );
+
+  program
+    .command("graph")
+    .description("draw a compiled plan: tasks, fused stages, limits, executors and edge kinds, as Graphviz DOT or Mermaid")
+    .argument("<plan>", "a plan written by `wfc compile -o plan.json`")
+    .addOption(new Option("--format <format>", "output language").choices(["dot", "mermaid"]).default("dot"))
+    .option("-o, --output <file>", "write the drawing here (default: standard output)")
+    .action(async (plan: string, opts: { format: GraphFormat; output?: string }) => {
+      exitCode = await graphCommand(plan, { format: opts.format, ...(opts.output !== undefined ? { output: opts.output } : {}) }, io);
     });
 
   program

@@ -40,7 +40,10 @@ export async function compileFile(path: string, options: CompileOptions = {}): P
 }
 
 export async function compileDocument(document: ParsedDocument, options: CompileOptions = {}): Promise<CompileResult> {
-  const extra = options.config ? new Map([...options.config.executors].map(([name, { def }]) => [name, def])) : undefined;
+  // Config files' executors (not the built-ins, which every workflow has) join the workflow's for validation.
+  const extra = options.config
+    ? new Map([...options.config.executors].filter(([, e]) => e.origin.kind === "file").map(([name, { def }]) => [name, def]))
+    : undefined;
   const validation = await validateDocument(document, { ...options, ...(extra ? { executors: extra } : {}) });
   const validated = validation.validated;
   if (validated === undefined) return { document, notes: [], diagnostics: validation.diagnostics };

@@ -1,7 +1,9 @@
 import { compileFile } from "../../compiler/compile.js";
+import { loadConfig } from "../../compiler/config/load.js";
 import type { Note } from "../../compiler/passes/executors.js";
 import { canonicalJson } from "../../compiler/plan/canonical-json.js";
 import { ExitCode, type Io } from "../io.js";
+import { configHost, type ConfigHost } from "./config.js";
 import { lookupFor, printDiagnostics } from "../print-diagnostics.js";
 import { writeFileAtomic } from "../write-file.js";
 
@@ -10,6 +12,8 @@ export interface CompileCommandOptions {
   readonly params: Readonly<Record<string, string>>;
   readonly explain: boolean;
   readonly jobs?: number;
+  /** `--config FILE`, above every other config file. */
+  readonly config?: string;
 }
 
 const TOPICS: readonly [Note["topic"], string][] = [
@@ -34,13 +38,25 @@ export function formatExplain(notes: readonly Note[]): string {
 }
 
 /** `wfc compile FILE [-o plan.json]`: 0 with a plan, 2 with diagnostics. */
-export async function compileCommand(file: string, options: CompileCommandOptions, io: Io): Promise<number> {
+export async function compileCommand(
+  file: string,
+  options: CompileCommandOptions,
+  io: Io,
+  host: ConfigHost = configHost(io),
+): Promise<number> {
+  const loaded = await loadConfig({ explicit: options.config, env: io.env, cwd: io.cwd, home: host.home, cpus: host.cpus });
+  if (loaded.config === undefined) {
+    printDiagnostics(loaded.diagnostics, lookupFor(loaded.documents), "the config files", io);
+    return ExitCode.invalid;
+  }
   const result = await compileFile(file, {
+    config: loaded.config,
+    cpus: host.cpus,
     params: options.params,
     ...(options.output !== undefined ? { planPath: options.output } : {}),
     ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
   });
-  printDiagnostics(result.diagnostics, lookupFor([result.document]), file, io);
+  printDiagnostics([...loaded.diagnostics, ...result.diagnostics], lookupFor([...loaded.documents, result.document]), file, io);
   if (result.plan === undefined) return ExitCode.invalid;
   const json = canonicalJson(result.plan);
   const jobs = result.plan.tasks.reduce((n, t) => n + t.jobs, 0);

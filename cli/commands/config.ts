@@ -43,11 +43,11 @@ function printDiagnostics(result: LoadConfigResult, io: Io): void {
   if (result.diagnostics.length === 0) return;
   const lookup = configFileLookup(result.documents);
   const color = useColor(io.stderr, io.env);
-  for (const d of result.diagnostics) io.stderr.write(formatDiagnostic(d, lookup, { color }) + "\n\n");
+  io.stderr.write(result.diagnostics.map((d) => formatDiagnostic(d, lookup, { color }) + "\n").join("\n"));
   // Warnings alone need no summary: the config follows on stdout.
   if (!hasErrors(result.diagnostics)) return;
   const files = [...new Set(result.diagnostics.map((d) => d.location?.file).filter((f) => f !== undefined))];
-  io.stderr.write(formatSummary(result.diagnostics, files.length === 1 ? files[0]! : "the config files") + "\n");
+  io.stderr.write("\n" + formatSummary(result.diagnostics, files.length === 1 ? files[0]! : "the config files") + "\n");
 }
 
 export interface ConfigInitOptions {
@@ -65,23 +65,35 @@ export interface ConfigInitOptions {
 export async function configInitCommand(options: ConfigInitOptions, io: Io, host: ConfigHost = configHost(io)): Promise<number> {
   const shown = options.path ?? `./${PROJECT_CONFIG}`;
   const target = resolve(io.cwd, shown);
-  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
+  const fail = (message: string) => {
+    io.stderr.write(`wfc: error: ${message}\n`);
+    return ExitCode.invalid;
+  };
   try {
     await mkdir(dirname(target), { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return fail(
+      code === "EEXIST" || code === "ENOTDIR"
+        ? `cannot write \`${shown}\`: \`${dirname(shown)}\` is not a directory`
+        : `cannot create the directory of \`${shown}\` (${code ?? (error as Error).message})`,
+    );
+  }
+  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
     await writeFile(temp, defaultConfigText(host.cpus), { flag: "wx" });
     if (options.force) await rename(temp, target);
     else await linkNoClobber(temp, target);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
     const code = (error as NodeJS.ErrnoException).code;
-    const message =
+    return fail(
       code === "EEXIST"
         ? `\`${shown}\` already exists; pass --force to overwrite it`
         : code === "EISDIR"
           ? `\`${shown}\` is a directory`
-          : `cannot write \`${shown}\` (${code ?? (error as Error).message})`;
-    io.stderr.write(`wfc: error: ${message}\n`);
-    return ExitCode.invalid;
+          : `cannot write \`${shown}\` (${code ?? (error as Error).message})`,
+    );
   }
   io.stdout.write(`wrote ${shown}\n`);
   return ExitCode.ok;

@@ -7,7 +7,7 @@ import { validateSchema } from "../schema/validate-schema.js";
 import type { ParsedDocument } from "../source/document.js";
 import { formatOf, parseSource } from "../source/parse.js";
 import { SourceFile } from "../source/source-file.js";
-import type { ConfigEnvironment, ConfigLocation, LoadConfigResult, LocationStatus, SearchedLocation } from "./config.js";
+import type { ConfigEnvironment, ConfigLocation, LoadConfigResult, SearchedLocation } from "./config.js";
 import { builtinExecutorTables } from "./executors.js";
 import { configLocations } from "./locations.js";
 import { mergeConfigs, type ConfigLayer } from "./merge.js";
@@ -33,35 +33,38 @@ export async function loadConfig(environment: ConfigEnvironment): Promise<LoadCo
   const seen = new Set<string>();
 
   for (const location of configLocations(environment)) {
-    const status = await (async (): Promise<LocationStatus> => {
-      const read = await readConfig(location, seen);
-      if (read.kind !== "read") {
-        if (read.kind === "error") diagnostics.push(read.diagnostic);
-        return read.kind;
-      }
-      const document = read.document;
-      documents.push(document);
-      if (document.diagnostics.length > 0 || document.data === undefined) {
-        diagnostics.push(...document.diagnostics);
-        return "error";
-      }
-      // An empty YAML or JSON file (null) configures nothing, like an empty TOML one.
-      const data: unknown = document.data === null ? {} : document.data;
-      const schema = validateSchema({ ...document, data }, "config.schema.json");
-      diagnostics.push(...schema);
-      const isTable = typeof data === "object" && data !== null && !Array.isArray(data);
-      if (isTable) tables.push({ document, data: data as Obj });
-      if (schema.length > 0 || !isTable) return "error";
-      layers.push({ document, data: data as Obj });
-      return "loaded";
-    })();
-    searched.push({ ...location, status });
+    const read = await readConfig(location, seen);
+    if (read.kind !== "read") {
+      if (read.kind === "error") diagnostics.push(read.diagnostic);
+      searched.push({ ...location, status: read.kind });
+      continue;
+    }
+    documents.push(read.document);
+    const checked = checkConfig(read.document);
+    diagnostics.push(...checked.diagnostics);
+    if (checked.table !== undefined) tables.push(checked.table);
+    if (checked.valid) layers.push(checked.table!);
+    searched.push({ ...location, status: checked.valid ? "loaded" : "error" });
   }
 
   diagnostics.push(...checkMappings(tables, environment.cpus));
-  const sortedDiagnostics = sortDiagnostics(diagnostics);
-  if (hasErrors(sortedDiagnostics)) return { diagnostics: sortedDiagnostics, documents, searched };
-  return { config: mergeConfigs(layers, environment.cpus), diagnostics: sortedDiagnostics, documents, searched };
+  const sorted = sortDiagnostics(diagnostics);
+  if (hasErrors(sorted)) return { diagnostics: sorted, documents, searched };
+  return { config: mergeConfigs(layers, environment.cpus), diagnostics: sorted, documents, searched };
+}
+
+/** Syntax, then the schema. `table` is the file's data when it is a table, even an invalid one. */
+function checkConfig(document: ParsedDocument): { valid: boolean; table?: ConfigLayer; diagnostics: readonly Diagnostic[] } {
+  if (document.diagnostics.length > 0 || document.data === undefined) return { valid: false, diagnostics: document.diagnostics };
+  // An empty YAML or JSON file (null) configures nothing, like an empty TOML one.
+  const data: unknown = document.data === null ? {} : document.data;
+  const diagnostics = validateSchema({ ...document, data }, "config.schema.json");
+  const isTable = typeof data === "object" && data !== null && !Array.isArray(data);
+  return {
+    valid: isTable && diagnostics.length === 0,
+    ...(isTable ? { table: { document, data: data as Obj } } : {}),
+    diagnostics,
+  };
 }
 
 type ReadConfig =

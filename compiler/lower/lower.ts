@@ -6,7 +6,6 @@ import type { DataPath, ParsedDocument } from "../source/document.js";
 import type {
   Action,
   ExecutorDef,
-  ExecutorType,
   LimitDef,
   LimitUse,
   LocatedTemplate,
@@ -28,7 +27,7 @@ import { parseDuration, parseMemory } from "./units.js";
 export interface LowerOptions {
   /** `--param name=value` overrides, values as typed on the command line. */
   readonly params?: Readonly<Record<string, string>>;
-  /** Executors from config files; they replace workflow executors of the same name. */
+  /** Executors from config files, so stages may name them. */
   readonly executors?: ReadonlyMap<string, ExecutorDef>;
 }
 
@@ -67,7 +66,9 @@ export async function lowerWorkflow(
     else invalidDefinitions.add(`limit:${name}`);
   }
   const executors = lowerExecutors(data, invalidDefinitions);
-  for (const [name, def] of options.executors ?? []) executors.set(name, def);
+  // Config files' executors are known names too (the compiler decides which definition wins).
+  for (const [name, def] of options.executors ?? [])
+    if (!executors.has(name) || executors.get(name)!.path === undefined) executors.set(name, { ...def, path: undefined });
   const defaults: Obj = isObject(data.defaults) ? data.defaults : {};
 
   const stages = new Map<string, Stage>();
@@ -151,26 +152,30 @@ function coerce(text: string): Scalar {
 function lowerExecutors(data: Obj, invalid: Set<string>): Map<string, ExecutorDef> {
   const executors = new Map<string, ExecutorDef>(BUILTIN_EXECUTORS.map((e) => [e.name, e]));
   for (const [name, raw] of Object.entries(isObject(data.executors) ? data.executors : {})) {
-    const type = isObject(raw) ? raw.type : undefined;
-    if (!isObject(raw) || (type !== "threads" && type !== "processes" && type !== "slurm")) {
-      invalid.add(`executor:${name}`);
-      continue;
-    }
-    const runs = new Set<StageKind>(
-      Array.isArray(raw.runs) ? raw.runs.filter((k): k is StageKind => k === "run" || k === "fn") : ["run", "fn"],
-    );
-    const max = int(raw.max);
-    const def: ExecutorDef = {
-      name,
-      type: type as ExecutorType,
-      runs,
-      path: ["executors", name],
-      ...(max !== undefined ? { max } : {}),
-      ...(type === "slurm" ? { slurm: lowerSlurm(raw) } : {}),
-    };
-    executors.set(name, def);
+    const def = lowerExecutor(name, raw, ["executors", name]);
+    if (def === undefined) invalid.add(`executor:${name}`);
+    else executors.set(name, def);
   }
   return executors;
+}
+
+/**
+ * One executor table, from a workflow or a config file (`path` is where it
+ * is written; none for built-ins). Undefined for a table of the wrong shape,
+ * which the schema has reported.
+ */
+export function lowerExecutor(name: string, raw: unknown, path: DataPath | undefined): ExecutorDef | undefined {
+  const type = isObject(raw) ? raw.type : undefined;
+  if (!isObject(raw) || (type !== "threads" && type !== "processes" && type !== "slurm")) return undefined;
+  const runs = new Set<StageKind>(
+    Array.isArray(raw.runs) ? raw.runs.filter((k): k is StageKind => k === "run" || k === "fn") : ["run", "fn"],
+  );
+  return {
+    name,
+    type,
+    runs,
+    ...defined({ path, max: int(raw.max), slurm: type === "slurm" ? lowerSlurm(raw) : undefined }),
+  };
 }
 
 const duration = (v: unknown) => (typeof v === "number" || typeof v === "string" ? parseDuration(v) : undefined);

@@ -1,22 +1,19 @@
 import { availableParallelism } from "node:os";
+import type { MergedConfig, Origin } from "../config/config.js";
+import { builtinWorkers } from "../config/executors.js";
 import type { ExecutorDef, Stage, StageKind, Workflow } from "../lower/ast.js";
 import type { Assignment, DraftTask } from "./tasks.js";
 
-/** What a config file contributes to executor assignment (see compiler/config). */
-export interface ExecutorConfig {
-  readonly executors: ReadonlyMap<string, { readonly def: ExecutorDef; readonly origin: string }>;
-  readonly stageMap: ReadonlyMap<string, { readonly executor: string; readonly origin: string }>;
-  readonly labelMap: ReadonlyMap<string, { readonly executor: string; readonly origin: string }>;
+/** What config files contribute to executor assignment: the merged config (built-ins included). */
+export type ExecutorConfig = Pick<MergedConfig, "executors" | "stageMap" | "labelMap">;
+
+function where(origin: Origin): string {
+  return origin.kind === "file" ? origin.file : "the built-in config";
 }
 
 export interface Note {
   readonly topic: "executor" | "fusion" | "batch" | "group" | "priority" | "slurm";
   readonly message: string;
-}
-
-/** Workers of the built-in pools: CPUs − 1, at least 1 (QIIME 2's default, kept). */
-export function builtinWorkers(cpus = availableParallelism()): number {
-  return Math.max(1, cpus - 1);
 }
 
 /**
@@ -34,12 +31,12 @@ export function assignExecutors(
   const executors = new Map<string, ExecutorDef>();
   // Local pools without `max` get the built-in worker count; SLURM has no default cap.
   const withMax = (def: ExecutorDef): ExecutorDef =>
-    def.max === undefined && def.type !== "slurm" ? { ...def, max: builtinWorkers(cpus) } : def;
+    def.max === undefined && def.type !== "slurm" ? { ...def, max: builtinWorkers(cpus ?? availableParallelism()) } : def;
   for (const [name, def] of workflow.executors) executors.set(name, withMax(def));
   const notes: Note[] = [];
   for (const [name, { def, origin }] of config?.executors ?? []) {
     if (workflow.executors.get(name)?.path !== undefined)
-      notes.push({ topic: "executor", message: `executor \`${name}\` from ${origin} replaces the workflow's definition` });
+      notes.push({ topic: "executor", message: `executor \`${name}\` from ${where(origin)} replaces the workflow's definition` });
     executors.set(name, withMax(def));
   }
   const out = tasks.map((task) => {
@@ -64,13 +61,13 @@ function choose(stage: Stage, config: ExecutorConfig | undefined, executors: Rea
   }
   const byName = config?.stageMap.get(stage.name);
   if (byName) {
-    const a = pick(byName.executor, `mapped by stage name in ${byName.origin}`);
+    const a = pick(byName.executor, `mapped by stage name in ${where(byName.origin)}`);
     if (a) return a;
   }
   for (const label of [...stage.labels].sort()) {
     const byLabel = config?.labelMap.get(label);
     if (!byLabel) continue;
-    const a = pick(byLabel.executor, `label \`${label}\` mapped in ${byLabel.origin}`);
+    const a = pick(byLabel.executor, `label \`${label}\` mapped in ${where(byLabel.origin)}`);
     if (a) return a;
   }
   if (own !== undefined) {

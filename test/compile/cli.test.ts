@@ -64,4 +64,25 @@ describe("wfc compile", () => {
     expect(r).toMatchObject({ exitCode: 2, stdout: "" });
     expect(r.stderr).toContain("argument '0' is invalid. expected a whole number of at least 1.");
   });
+
+  test("a config file maps a labelled stage to a SLURM executor, and --explain shows the export shape", async () => {
+    const labelled = { ...chain, stages: { ...chain.stages, all: { ...chain.stages.all, labels: ["big"] } } };
+    const dir = fixture({
+      "wf.yaml": labelled,
+      "site.toml": '[executors.cluster]\ntype = "slurm"\npartition = "short"\n\n[map.labels]\nbig = "cluster"\n',
+    });
+    const r = await wfc(["compile", "wf.yaml", "--config", "site.toml", "--explain", "-o", "plan.json"], { cwd: dir });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("  - `all` → `cluster` (slurm): label `big` mapped in site.toml\n");
+    expect(r.stdout).toContain("  - `all` on `cluster`: 1 array of 1 (1 job), --licenses=io:1 (admin: Licenses=io:2), afterok on `a+b`\n");
+    expect(r.stdout.trimEnd().endsWith("  - 1 sbatch call in all")).toBe(true);
+  });
+
+  test("a broken config file stops compilation with a located error", async () => {
+    const dir = fixture({ "wf.yaml": chain, "wfc.config.toml": '[executors.x]\ntype = "slurmm"\n' });
+    const r = await wfc(["compile", "wf.yaml"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("./wfc.config.toml:2:8: error WFC104");
+  });
 });

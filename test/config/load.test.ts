@@ -63,20 +63,11 @@ describe("precedence: the first file to set a value wins", () => {
         env: top <= 1 ? { WFC_CONFIG: join(m.root, "env/config.toml") } : {},
       });
       // The mappings name executors no file defines: warnings, one per file.
-      expect(result.diagnostics.map((d) => [d.severity, d.code])).toEqual(
-        levels.slice(top).map(() => ["warning", "WFC303"]),
-      );
+      expect(result.diagnostics.map((d) => [d.severity, d.code])).toEqual(levels.slice(top).map(() => ["warning", "WFC303"]));
       const config = result.config!;
       expect(config.executors.get("x")!.def.max).toBe(top + 1);
       expect(config.stageMap.get("s")!.executor).toBe(`e${top + 1}`);
-      const shown = [
-        "explicit.toml",
-        join(m.root, "env/config.toml"),
-        "./wfc.config.toml",
-        m.user,
-        m.site1,
-        m.site2,
-      ].slice(top);
+      const shown = ["explicit.toml", join(m.root, "env/config.toml"), "./wfc.config.toml", m.user, m.site1, m.site2].slice(top);
       expect(config.files).toEqual(shown);
       expect(where(result, config.executors.get("x")!.origin)).toBe(`${shown[0]}:1`);
       expect(where(result, config.stageMap.get("s")!.origin)).toBe(`${shown[0]}:6`);
@@ -115,7 +106,13 @@ describe("precedence: the first file to set a value wins", () => {
   test("a config file replaces a built-in executor of the same name", async () => {
     const m = machine({ "home/.config/wfc/config.toml": { executors: { threads: { type: "threads", max: 2, runs: ["fn"] } } } });
     const config = ok(await m.load());
-    expect(config.executors.get("threads")!.def).toEqual({ name: "threads", type: "threads", runs: new Set(["fn"]), path: ["executors", "threads"], max: 2 });
+    expect(config.executors.get("threads")!.def).toEqual({
+      name: "threads",
+      type: "threads",
+      runs: new Set(["fn"]),
+      path: ["executors", "threads"],
+      max: 2,
+    });
     expect(config.executors.get("processes")!.origin).toEqual({ kind: "built-in" });
   });
 });
@@ -194,7 +191,16 @@ describe("merging", () => {
       max: 50,
       runs: new Set(["run"]),
       path: ["executors", "hpc"],
-      slurm: { account: "lab", qos: "normal", time: 5400, mem: 2048, cpus: 4, options: ["--constraint=avx2"], licenses: false, maxArraySize: 1000 },
+      slurm: {
+        account: "lab",
+        qos: "normal",
+        time: 5400,
+        mem: 2048,
+        cpus: 4,
+        options: ["--constraint=avx2"],
+        licenses: false,
+        maxArraySize: 1000,
+      },
     });
   });
 
@@ -266,7 +272,9 @@ describe("which files must exist", () => {
   test("--config with an extension wfc cannot read is an error", async () => {
     const m = machine({ "project/wfc.ini": "[executors]" });
     const result = await m.load({ explicit: "wfc.ini" });
-    expect(result.diagnostics.map((d) => [d.code, d.message])).toEqual([["WFC302", "cannot tell the format of config file `wfc.ini` from its extension"]]);
+    expect(result.diagnostics.map((d) => [d.code, d.message])).toEqual([
+      ["WFC302", "cannot tell the format of config file `wfc.ini` from its extension"],
+    ]);
   });
 
   test("one file reached two ways is read once", async () => {
@@ -320,10 +328,7 @@ describe("wfc config init's file", () => {
       const builtin = ok(await machine({}).load({ cpus }));
       // The same executors; only where they come from differs.
       const strip = (c: MergedConfig) =>
-        [...c.executors].map(([name, e]) => {
-          const { path: _path, ...def } = e.def;
-          return [name, def, e.table];
-        });
+        [...c.executors].map(([name, e]) => [name, Object.fromEntries(Object.entries(e.def).filter(([key]) => key !== "path")), e.table]);
       expect(strip(config)).toEqual(strip(builtin));
       expect([...config.executors.values()].map((e) => where(result, e.origin))).toEqual(["./wfc.config.toml:36", "./wfc.config.toml:32"]);
       expect(config.stageMap.size + config.labelMap.size).toBe(0);

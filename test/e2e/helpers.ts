@@ -9,11 +9,21 @@ import { stringify as toYaml } from "yaml";
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const bin = join(repoRoot, "dist/cli/bin.js");
 
+const emptyHome = mkdtempSync(join(tmpdir(), "wfc-home-"));
+
 /** Runs the built CLI like a user would; never throws on a non-zero exit. */
 export async function wfc(args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
   const result = await execa(process.execPath, [bin, ...args], {
     cwd: options.cwd ?? repoRoot,
-    env: { NO_COLOR: "1", ...options.env },
+    // Hermetic: no config file of this machine's user or site leaks into a test.
+    env: {
+      NO_COLOR: "1",
+      WFC_CONFIG: "",
+      HOME: emptyHome,
+      XDG_CONFIG_HOME: join(emptyHome, ".config"),
+      XDG_CONFIG_DIRS: join(emptyHome, "xdg"),
+      ...options.env,
+    },
     reject: false,
     stdin: "ignore",
   });

@@ -1,0 +1,71 @@
+import type { Plan } from "../plan/plan.js";
+import { unreachable } from "../diagnostics/diagnostic.js";
+import { graphModel, type GraphEdge } from "./model.js";
+
+// Control characters other than line breaks cannot be shown; Graphviz would reject some.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f]/g;
+
+/** A DOT double-quoted string: the only escape DOT itself knows is `\"`; `\\` keeps label escapes (`\n`, `\N`) literal. */
+export function dotId(text: string): string {
+  return `"${text
+    .replace(CONTROL, "\uFFFD")
+    .replace(/\\/g, "\\\\")
+    .replace(/"/g, '\\"')
+    .replace(/\r\n|\r|\n/g, "\\n")}"`;
+}
+
+/** A label of several centred lines. */
+function dotLabel(lines: readonly string[]): string {
+  return dotId(lines.join("\n"));
+}
+
+function edgeStyle(edge: GraphEdge): string {
+  switch (edge.kind) {
+    case "one-to-one":
+      return "solid";
+    case "all":
+      return "bold";
+    case "match":
+      return "dashed";
+    case "map":
+      return "dotted";
+    default:
+      return unreachable(edge.kind);
+  }
+}
+
+/**
+ * The plan as a Graphviz digraph: a box per task, a cluster per fused task
+ * with a box per step, edges styled by kind (1:1 solid, all bold, match
+ * dashed, map dotted; `after` with a hollow arrowhead).
+ */
+export function renderDot(plan: Plan): string {
+  const model = graphModel(plan);
+  const out: string[] = [];
+  out.push(`digraph ${dotId(plan.name)} {`);
+  out.push(`  graph [rankdir=LR, compound=true, labelloc=t, fontname="Helvetica", label=${dotLabel(model.title)}];`);
+  out.push(`  node [shape=box, style=rounded, fontname="Helvetica"];`);
+  out.push(`  edge [fontname="Helvetica", fontsize=10];`);
+  for (const node of model.nodes) out.push(`  ${dotId(node.key)} [label=${dotLabel(node.lines)}];`);
+  for (const cluster of model.clusters) {
+    out.push(`  subgraph ${dotId(`cluster_${cluster.key}`)} {`);
+    out.push(`    label=${dotLabel(cluster.lines)};`);
+    out.push(`    style="rounded,dashed";`);
+    for (const node of cluster.nodes) out.push(`    ${dotId(node.key)} [label=${dotLabel(node.lines)}];`);
+    for (const [i, node] of cluster.nodes.entries()) {
+      const next = cluster.nodes[i + 1];
+      if (next !== undefined) out.push(`    ${dotId(node.key)} -> ${dotId(next.key)};`);
+    }
+    out.push("  }");
+  }
+  for (const edge of model.edges) {
+    const attrs = [`label=${dotLabel(edge.lines)}`, `style=${edgeStyle(edge)}`];
+    if (edge.after) attrs.push("arrowhead=empty");
+    if (edge.fromCluster !== null) attrs.push(`ltail=${dotId(`cluster_${edge.fromCluster}`)}`);
+    if (edge.toCluster !== null) attrs.push(`lhead=${dotId(`cluster_${edge.toCluster}`)}`);
+    out.push(`  ${dotId(edge.from)} -> ${dotId(edge.to)} [${attrs.join(", ")}];`);
+  }
+  out.push("}");
+  return out.join("\n") + "\n";
+}
