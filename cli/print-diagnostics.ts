@@ -1,13 +1,6 @@
 import type { Diagnostic } from "../compiler/diagnostics/diagnostic.js";
 import { formatDiagnostic, formatSummary, type FileLookup } from "../compiler/diagnostics/format.js";
-import type { ParsedDocument } from "../compiler/source/document.js";
 import { useColor, type Io } from "./io.js";
-
-/** A lookup that knows the given documents' text, for printing source lines. */
-export function lookupFor(documents: readonly (ParsedDocument | undefined)[]): FileLookup {
-  const files = new Map(documents.filter((d) => d !== undefined).map((d) => [d.file.path, d.file]));
-  return (path) => files.get(path);
-}
 
 /** Prints diagnostics to stderr, then a summary line when any is an error. */
 export function printDiagnostics(diagnostics: readonly Diagnostic[], lookup: FileLookup, what: string, io: Io): void {

@@ -1,7 +1,7 @@
 // The public library API: re-exports only (STYLE habit 13).
 export { validateFile, validateDocument, type ValidateResult, type ValidateOptions, type Validated } from "./validate.js";
 export type { Diagnostic, Location, Span, Severity, Related, Result } from "./diagnostics/diagnostic.js";
-export { formatDiagnostic, formatLocation, formatSummary, type FileLookup } from "./diagnostics/format.js";
+export { formatDiagnostic, formatLocation, formatSummary, lookupIn, type FileLookup } from "./diagnostics/format.js";
 export { toJsonDiagnostic, type JsonDiagnostic } from "./diagnostics/json.js";
 export { readSource, parseSource, formatOf } from "./source/parse.js";
 export { SourceFile } from "./source/source-file.js";
@@ -13,5 +13,5 @@ export { configLocations, PROJECT_CONFIG } from "./config/locations.js";
 export { mergeConfigs, type ConfigLayer } from "./config/merge.js";
 export { builtinWorkers } from "./config/executors.js";
 export { defaultConfigText } from "./config/default-file.js";
-export { renderConfigText, configJson, configFileLookup, type ConfigJson, type JsonOrigin } from "./config/show.js";
+export { renderConfigText, configJson, type ConfigJson, type JsonOrigin } from "./config/show.js";
 export type * from "./config/config.js";

@@ -4,7 +4,8 @@ import type { Note } from "../../compiler/passes/executors.js";
 import { canonicalJson } from "../../compiler/plan/canonical-json.js";
 import { ExitCode, type Io } from "../io.js";
 import { configHost, type ConfigHost } from "./config.js";
-import { lookupFor, printDiagnostics } from "../print-diagnostics.js";
+import { lookupIn } from "../../compiler/diagnostics/format.js";
+import { printDiagnostics } from "../print-diagnostics.js";
 import { writeFileAtomic } from "../write-file.js";
 
 export interface CompileCommandOptions {
@@ -46,7 +47,7 @@ export async function compileCommand(
 ): Promise<number> {
   const loaded = await loadConfig({ explicit: options.config, env: io.env, cwd: io.cwd, home: host.home, cpus: host.cpus });
   if (loaded.config === undefined) {
-    printDiagnostics(loaded.diagnostics, lookupFor(loaded.documents), "the config files", io);
+    printDiagnostics(loaded.diagnostics, lookupIn(loaded.documents), "the config files", io);
     return ExitCode.invalid;
   }
   const result = await compileFile(file, {
@@ -56,7 +57,7 @@ export async function compileCommand(
     ...(options.output !== undefined ? { planPath: options.output } : {}),
     ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
   });
-  printDiagnostics([...loaded.diagnostics, ...result.diagnostics], lookupFor([...loaded.documents, result.document]), file, io);
+  printDiagnostics([...loaded.diagnostics, ...result.diagnostics], lookupIn([...loaded.documents, result.document]), file, io);
   if (result.plan === undefined) return ExitCode.invalid;
   const json = canonicalJson(result.plan);
   const jobs = result.plan.tasks.reduce((n, t) => n + t.jobs, 0);

@@ -6,9 +6,9 @@ import type { LoadConfigResult } from "../../compiler/config/config.js";
 import { defaultConfigText } from "../../compiler/config/default-file.js";
 import { loadConfig } from "../../compiler/config/load.js";
 import { PROJECT_CONFIG } from "../../compiler/config/locations.js";
-import { configFileLookup, configJson, renderConfigText } from "../../compiler/config/show.js";
+import { configJson, renderConfigText } from "../../compiler/config/show.js";
 import { hasErrors } from "../../compiler/diagnostics/diagnostic.js";
-import { formatDiagnostic, formatSummary } from "../../compiler/diagnostics/format.js";
+import { formatDiagnostic, formatSummary, lookupIn } from "../../compiler/diagnostics/format.js";
 import { ExitCode, useColor, type Io } from "../io.js";
 
 /** What config commands read from the machine beyond `Io`; a parameter so tests fake it. */
@@ -41,7 +41,7 @@ export async function configShowCommand(options: ConfigShowOptions, io: Io, host
 
 function printDiagnostics(result: LoadConfigResult, io: Io): void {
   if (result.diagnostics.length === 0) return;
-  const lookup = configFileLookup(result.documents);
+  const lookup = lookupIn(result.documents);
   const color = useColor(io.stderr, io.env);
   io.stderr.write(result.diagnostics.map((d) => formatDiagnostic(d, lookup, { color }) + "\n").join("\n"));
   // Warnings alone need no summary: the config follows on stdout.

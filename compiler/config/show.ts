@@ -1,16 +1,10 @@
-import type { FileLookup } from "../diagnostics/format.js";
+import { lookupIn } from "../diagnostics/format.js";
 import { toJsonDiagnostic, type JsonDiagnostic } from "../diagnostics/json.js";
-import type { ParsedDocument } from "../source/document.js";
 import type { ConfigLevel, LoadConfigResult, LocationStatus, MergedConfig, Origin, SearchedLocation } from "./config.js";
 import { builtinWorkers } from "./executors.js";
 import { tomlKey, tomlValue } from "./toml-text.js";
 
 /** Finds a config file's text by the path diagnostics use, for source lines and line numbers. */
-export function configFileLookup(documents: readonly ParsedDocument[]): FileLookup {
-  const byPath = new Map(documents.map((d) => [d.file.path, d.file]));
-  return (path) => byPath.get(path);
-}
-
 const statusWords: Record<LocationStatus, string> = {
   loaded: "loaded",
   missing: "not found",
@@ -102,7 +96,7 @@ export interface ConfigJson {
 
 /** The same information as `renderConfigText`, as data. */
 export function configJson(result: LoadConfigResult): ConfigJson {
-  const lookup = configFileLookup(result.documents);
+  const lookup = lookupIn(result.documents);
   const from = (origin: Origin): JsonOrigin => {
     if (origin.kind === "built-in") return "built-in";
     const file = lookup(origin.file);

@@ -4,6 +4,12 @@ import type { SourceFile } from "../source/source-file.js";
 /** Looks up a file's text for printing source lines; undefined prints without them. */
 export type FileLookup = (path: string) => SourceFile | undefined;
 
+/** A lookup over the files of some parsed documents (absent ones skipped). */
+export function lookupIn(documents: readonly ({ readonly file: SourceFile } | undefined)[]): FileLookup {
+  const files = new Map(documents.filter((d) => d !== undefined).map((d) => [d.file.path, d.file]));
+  return (path) => files.get(path);
+}
+
 export interface FormatOptions {
   /** ANSI colours; only for a TTY and never when NO_COLOR is set. */
   readonly color?: boolean;
