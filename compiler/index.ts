@@ -15,3 +15,21 @@ export { builtinWorkers } from "./config/executors.js";
 export { defaultConfigText } from "./config/default-file.js";
 export { renderConfigText, configJson, type ConfigJson, type JsonOrigin } from "./config/show.js";
 export type * from "./config/config.js";
+export { compileFile, compileDocument, type CompileOptions, type CompileResult } from "./compile.js";
+export { canonicalJson } from "./plan/canonical-json.js";
+export { PLAN_VERSION } from "./plan/plan.js";
+export type {
+  Plan,
+  PlanTask,
+  PlanStep,
+  PlanPath,
+  PlanDep,
+  PlanAction,
+  PlanExecutor,
+  PlanGroup,
+  PlanVar,
+  IndexSpace,
+  Part,
+} from "./plan/plan.js";
+export type { ElementEdge } from "./plan/element-edges.js";
+export type { Note } from "./passes/executors.js";
