@@ -1,59 +1,69 @@
 import type { LimitUse } from "../lower/ast.js";
 import type { Note } from "./executors.js";
-import type { DraftTask } from "./tasks.js";
+import { topologicalOrder, type DraftTask } from "./tasks.js";
 
 /**
  * Stage fusion: a chain A → B becomes one task that runs A then B per
  * element, when B's elements depend one-to-one on A's, A feeds nothing else
  * (so no other path A ⇝ B can exist and the fused graph gains no cycle), both
  * run on the same executor with the same limits and resources, and neither
- * says `fuse: false`. Repeats until nothing more fuses, so chains collapse.
+ * says `fuse: false`.
+ *
+ * Whether A may fuse into B depends only on A, B and their edge, so every
+ * pair is judged once; the fused tasks are then the trees those pairs form
+ * (each task fuses into at most one consumer). Linear in stages and edges.
  */
 export function fuse(tasks: readonly DraftTask[]): { tasks: DraftTask[]; notes: Note[] } {
-  let current = [...tasks];
-  const notes: Note[] = [];
-  for (;;) {
-    const merged = firstFusible(current);
-    if (merged === undefined) break;
-    const { a, b } = merged;
-    const fused: DraftTask = {
-      id: `${a.id}+${b.stages.map((s) => s.name).join("+")}`,
-      stages: [...a.stages, ...b.stages],
-      deps: [...a.deps, ...b.deps.filter((d) => d.task !== a.id)],
-      internal: [...(a.internal ?? []), ...(b.internal ?? []), ...b.deps.filter((d) => d.task === a.id)],
-      ...(a.executor ? { executor: a.executor } : {}),
-    };
-    notes.push({ topic: "fusion", message: `\`${a.id}\` → \`${b.id}\` fused into \`${fused.id}\`: one job per element runs both` });
-    current = current
-      .filter((t) => t !== a && t !== b)
-      .map((t) => ({ ...t, deps: t.deps.map((d) => (d.task === a.id || d.task === b.id ? { ...d, task: fused.id } : d)) }));
-    current.push(fused);
-  }
-  // What did not fuse, and why, among the tasks that remain.
-  for (const [a, b, reason] of pairs(current)) {
-    if (reason !== undefined) notes.push({ topic: "fusion", message: `\`${a.id}\` → \`${b.id}\` not fused: ${reason}` });
-  }
-  return { tasks: current, notes };
-}
-
-/** Every producer → consumer pair of tasks, in a stable order, with the reason it may not fuse. */
-function pairs(tasks: readonly DraftTask[]): [DraftTask, DraftTask, string | undefined][] {
+  const ordered = topologicalOrder(tasks);
+  const byId = new Map(ordered.map((t) => [t.id, t]));
   const consumers = new Map<string, Set<string>>();
-  for (const t of tasks) for (const d of t.deps) consumers.set(d.task, (consumers.get(d.task) ?? new Set()).add(t.id));
-  const byId = new Map(tasks.map((t) => [t.id, t]));
-  const out: [DraftTask, DraftTask, string | undefined][] = [];
-  for (const b of [...tasks].sort((x, y) => (x.id < y.id ? -1 : 1))) {
+  for (const t of ordered) for (const d of t.deps) consumers.set(d.task, (consumers.get(d.task) ?? new Set()).add(t.id));
+
+  const into = new Map<string, string>();
+  const refused: [string, string, string][] = [];
+  for (const b of ordered) {
     for (const producer of [...new Set(b.deps.map((d) => d.task))].sort()) {
-      const a = byId.get(producer)!;
-      out.push([a, b, whyNot(a, b, consumers.get(a.id)!)]);
+      const reason = whyNot(byId.get(producer)!, b, consumers.get(producer)!);
+      if (reason === undefined) into.set(producer, b.id);
+      else refused.push([producer, b.id, reason]);
     }
   }
-  return out;
+
+  // Each task's group is named by the last task of its tree; consumers come later in `ordered`.
+  const root = new Map<string, string>();
+  for (const t of [...ordered].reverse()) root.set(t.id, into.has(t.id) ? root.get(into.get(t.id)!)! : t.id);
+  const members = new Map<string, DraftTask[]>();
+  for (const t of ordered) members.set(root.get(t.id)!, [...(members.get(root.get(t.id)!) ?? []), t]);
+  const groupId = new Map<string, string>();
+  for (const [r, list] of members) groupId.set(r, fusedId(list.flatMap((t) => t.stages.map((s) => s.name))));
+  const idOf = (task: string) => groupId.get(root.get(task)!)!;
+
+  const out: DraftTask[] = [];
+  for (const [r, list] of members) {
+    const id = groupId.get(r)!;
+    const deps = list.flatMap((t) => t.deps);
+    const executor = byId.get(r)!.executor;
+    out.push({
+      id,
+      stages: list.flatMap((t) => t.stages),
+      deps: deps.filter((d) => idOf(d.task) !== id).map((d) => ({ ...d, task: idOf(d.task) })),
+      internal: [...list.flatMap((t) => t.internal ?? []), ...deps.filter((d) => idOf(d.task) === id)],
+      ...(executor ? { executor } : {}),
+    });
+  }
+  const notes: Note[] = [
+    ...[...into].map(([a, b]): Note => ({
+      topic: "fusion",
+      message: `\`${a}\` → \`${b}\` fused into \`${idOf(b)}\`: one job per element runs both`,
+    })),
+    ...refused.map(([a, b, reason]): Note => ({ topic: "fusion", message: `\`${idOf(a)}\` → \`${idOf(b)}\` not fused: ${reason}` })),
+  ];
+  return { tasks: out, notes };
 }
 
-function firstFusible(tasks: readonly DraftTask[]): { a: DraftTask; b: DraftTask } | undefined {
-  const found = pairs(tasks).find(([, , reason]) => reason === undefined);
-  return found && { a: found[0], b: found[1] };
+/** `a+b+c`; a long chain is named by its ends, so ids (repeated in the plan) stay short. */
+function fusedId(stages: readonly string[]): string {
+  return stages.length <= 3 ? stages.join("+") : `${stages[0]}+…+${stages.at(-1)}`;
 }
 
 const EDGE_WORDS = {
