@@ -102,7 +102,14 @@ function estimate(tool, shape) {
   return { s: prev.s * f, kb: prev.kb === undefined ? undefined : prev.kb * f, from: prev.jobs };
 }
 
-const fmtS = (s) => (s < 1 ? `${(s * 1000).toFixed(0)} ms` : s < 100 ? `${s.toFixed(2)} s` : `${s.toFixed(0)} s`);
+const fmtS = (s) =>
+  s < 1
+    ? `${(s * 1000).toFixed(0)} ms`
+    : s < 100
+      ? `${s.toFixed(2)} s`
+      : s < 3600
+        ? `${s.toFixed(0)} s (${(s / 60).toFixed(0)} min)`
+        : `${s.toFixed(0)} s (${(s / 3600).toFixed(1)} h)`;
 const fmtKB = (kb) => (kb === undefined ? "?" : kb < 1024 * 1024 ? `${(kb / 1024).toFixed(0)} MB` : `${(kb / 1024 / 1024).toFixed(1)} GB`);
 const fmtB = (b) => (b < 1024 ? `${b} B` : b < 1024 * 1024 ? `${(b / 1024).toFixed(1)} KiB` : `${(b / 1024 / 1024).toFixed(1)} MiB`);
 const fmtN = (n) => n.toLocaleString("en");
@@ -172,7 +179,12 @@ for (const shape of shapes) {
 // ---------------------------------------------------------------- table
 
 const cell = (r) => (!r ? "n/a" : r.skip ? "skipped" : r.fail ? "failed" : `${fmtS(r.s)}${r.kb === undefined ? "" : ` / ${fmtKB(r.kb)}`}`);
-const ratio = (w, r) => (!r || r.skip || r.fail ? "—" : `${(w.s / r.s).toFixed(r.s / w.s > 100 ? 4 : 2)}×`);
+/** wfc's time over the peer's, to two significant digits. */
+const ratio = (w, r) => {
+  if (!r || r.skip || r.fail) return "—";
+  const x = w.s / r.s;
+  return `${x < 10 ? x.toPrecision(2) : x.toFixed(0)}×`;
+};
 const header = ["shape", "jobs", "wfc time", "wfc peak RSS", "plan size", ...PEERS.map((t) => `${t} -n`), ...PEERS.map((t) => `wfc/${t}`)];
 const table = rows.map((r) => [
   r.shape.label,
