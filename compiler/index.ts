@@ -17,7 +17,7 @@ export { renderConfigText, configJson, type ConfigJson, type JsonOrigin } from "
 export type * from "./config/config.js";
 export { compileFile, compileDocument, type CompileOptions, type CompileResult } from "./compile.js";
 export { canonicalJson } from "./plan/canonical-json.js";
-export { PLAN_VERSION } from "./plan/plan.js";
+export { PLAN_VERSION } from "../runtime/plan.js";
 export type {
   Plan,
   PlanTask,
@@ -30,6 +30,6 @@ export type {
   PlanVar,
   IndexSpace,
   Part,
-} from "./plan/plan.js";
+} from "../runtime/plan.js";
 export type { ElementEdge } from "./plan/element-edges.js";
 export type { Note } from "./passes/executors.js";

@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { renderDot } from "../../compiler/render/dot.js";
 import { renderMermaid } from "../../compiler/render/mermaid.js";
 import { ExitCode, type Io } from "../io.js";
-import { loadPlan } from "../load-plan.js";
+import { loadPlan } from "../../runtime/load-plan.js";
 import { writeFileAtomic } from "../write-file.js";
 
 export type GraphFormat = "dot" | "mermaid";

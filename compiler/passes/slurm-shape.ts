@@ -1,4 +1,4 @@
-import type { Plan } from "../plan/plan.js";
+import type { Plan } from "../../runtime/plan.js";
 import type { Note } from "./executors.js";
 
 /** SLURM's default MaxArraySize is 1001 (indices 0..1000). */

@@ -2,30 +2,9 @@ import type { FanOut, FanVar, PathDecl, Stage, Workflow } from "../lower/ast.js"
 import { varSize, varValue } from "../lower/ast.js";
 import { expandPath, forEachElement } from "../lower/elements.js";
 import { globToRegex } from "../lower/fanout.js";
+import type { ElementEdge } from "../../runtime/plan.js";
 
-/**
- * How the elements of a consumer depend on the elements of a producer,
- * derived symbolically from the two path templates (the project's own idea:
- * peers expand every job into a graph node; we unify two templates once).
- *
- * - `one-to-one`: element i waits for element i (the same index space).
- * - `all`: every element waits for every producer element (a barrier).
- * - `match`: element j waits for the producer elements whose variables
- *   `on[k][0]` equal j's variables `on[k][1]`, among those whose variables
- *   equal `where`, and only if j's variables equal `when`.
- * - `map`: an explicit index map (CSR: j's producers are
- *   `indices[offsets[j]..offsets[j+1])`), for templates that do not unify.
- */
-export type ElementEdge =
-  | { readonly kind: "one-to-one" }
-  | { readonly kind: "all" }
-  | {
-      readonly kind: "match";
-      readonly on: readonly (readonly [string, string])[];
-      readonly where: Readonly<Record<string, string>>;
-      readonly when: Readonly<Record<string, string>>;
-    }
-  | { readonly kind: "map"; readonly offsets: readonly number[]; readonly indices: readonly number[] };
+export type { ElementEdge };
 
 /** Element edges are worked out concretely up to this many template expansions. */
 const MAP_BUDGET = 200_000;

@@ -1,5 +1,3 @@
-import type { ElementEdge } from "./element-edges.js";
-
 /**
  * plan.json: the one contract between compiler and runtime. Its shape is
  * schema/plan.schema.json; bump PLAN_VERSION on any incompatible change.
@@ -7,6 +5,30 @@ import type { ElementEdge } from "./element-edges.js";
  * job, so a plan grows with the number of stages, not jobs.
  */
 export const PLAN_VERSION = 1;
+
+/**
+ * How the elements of a consumer depend on the elements of a producer,
+ * derived symbolically from the two path templates (the project's own idea:
+ * peers expand every job into a graph node; we unify two templates once).
+ *
+ * - `one-to-one`: element i waits for element i (the same index space).
+ * - `all`: every element waits for every producer element (a barrier).
+ * - `match`: element j waits for the producer elements whose variables
+ *   `on[k][0]` equal j's variables `on[k][1]`, among those whose variables
+ *   equal `where`, and only if j's variables equal `when`.
+ * - `map`: an explicit index map (CSR: j's producers are
+ *   `indices[offsets[j]..offsets[j+1])`), for templates that do not unify.
+ */
+export type ElementEdge =
+  | { readonly kind: "one-to-one" }
+  | { readonly kind: "all" }
+  | {
+      readonly kind: "match";
+      readonly on: readonly (readonly [string, string])[];
+      readonly where: Readonly<Record<string, string>>;
+      readonly when: Readonly<Record<string, string>>;
+    }
+  | { readonly kind: "map"; readonly offsets: readonly number[]; readonly indices: readonly number[] };
 
 export type Scalar = string | number | boolean;
 

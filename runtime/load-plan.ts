@@ -3,14 +3,13 @@ import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
-// Types only: the runtime shares this loader and must not load compiler code.
-import type { Plan } from "../compiler/plan/plan.js";
+import { PLAN_VERSION, type Plan } from "./plan.js";
 
 /** A plan, or why it cannot be used: one line, meant for `wfc: error: …`. */
 export type LoadPlanResult = { readonly ok: true; readonly plan: Plan } | { readonly ok: false; readonly message: string };
 
-/** The plan format this wfc reads; kept equal to PLAN_VERSION in compiler/plan/plan.ts by a test. */
-export const SUPPORTED_PLAN_VERSION = 1;
+/** The plan format this wfc reads. */
+export const SUPPORTED_PLAN_VERSION = PLAN_VERSION;
 
 const RECOMPILE = "recompile it with `wfc compile`";
 const WRITE = "plans are written by `wfc compile WORKFLOW -o FILE`";
