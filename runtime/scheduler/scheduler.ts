@@ -1,0 +1,178 @@
+import type { Plan, PlanTask } from "../plan.js";
+import { Readiness } from "./readiness.js";
+import { Semaphore } from "./semaphore.js";
+
+/** A job: elements `[first, end)` of one task, run serially (a batch), or one element. */
+export interface JobRef {
+  readonly task: number;
+  readonly job: number;
+  readonly first: number;
+  readonly end: number;
+}
+
+export type JobState = "waiting" | "ready" | "running" | "done" | "failed" | "skipped";
+
+export interface SchedulerOptions {
+  /** Workflow-wide cap on running jobs (`--jobs`, else the plan's `jobs`); undefined for none. */
+  readonly jobs?: number;
+  /** Cores of this machine: local jobs' `cpus` never add up beyond them. */
+  readonly cores: number;
+}
+
+/**
+ * The scheduler core: an I/O-free ready queue (STYLE habit 9). It knows
+ * which jobs may start now, given element-wise dependencies, every
+ * concurrency group, each executor's worker count, the machine's cores and
+ * the workflow-wide cap, and prefers tasks on the critical path. Executors
+ * and the clock live elsewhere; tests drive it with fake jobs.
+ */
+export class Scheduler {
+  readonly tasks: readonly PlanTask[];
+  readonly #readiness: Readiness;
+  /** Per task: elements not yet ready, per job. */
+  readonly #notReady: Int32Array[];
+  readonly #state: Uint8Array[];
+  readonly #ready: number[][];
+  readonly #readyHead: number[];
+  /** Task indexes by priority (critical path first), then plan order. */
+  readonly #order: number[];
+  readonly #groups = new Map<string, Semaphore>();
+  readonly #executors = new Map<string, Semaphore | undefined>();
+  readonly #executorTypes = new Map<string, string>();
+  readonly #global: Semaphore | undefined;
+  readonly #cores: Semaphore;
+  #running = 0;
+  #stopped = false;
+  readonly counts = { done: 0, failed: 0, skipped: 0 };
+
+  constructor(plan: Plan, options: SchedulerOptions) {
+    this.tasks = plan.tasks;
+    for (const g of plan.groups) this.#groups.set(g.id, new Semaphore(g.id, g.capacity));
+    for (const [name, e] of Object.entries(plan.executors)) {
+      this.#executors.set(name, e.max === null ? undefined : new Semaphore(`executor ${name}`, e.max));
+      this.#executorTypes.set(name, e.type);
+    }
+    const jobs = options.jobs ?? plan.jobs ?? undefined;
+    this.#global = jobs === undefined ? undefined : new Semaphore("jobs", jobs);
+    this.#cores = new Semaphore("cores", Math.max(1, options.cores));
+    this.#notReady = this.tasks.map((t) => {
+      const counts = new Int32Array(t.jobs);
+      for (let j = 0; j < t.jobs; j++) counts[j] = Math.min(t.batch, t.space.size - j * t.batch);
+      return counts;
+    });
+    this.#state = this.tasks.map((t) => new Uint8Array(t.jobs));
+    this.#ready = this.tasks.map(() => []);
+    this.#readyHead = this.tasks.map(() => 0);
+    this.#order = this.tasks.map((_, i) => i).sort((a, b) => this.tasks[b]!.priority - this.tasks[a]!.priority || a - b);
+    this.#readiness = new Readiness(this.tasks, (task, element) => {
+      const job = Math.floor(element / this.tasks[task]!.batch);
+      if (--this.#notReady[task]![job]! === 0 && this.#state[task]![job] === STATE.waiting) {
+        this.#state[task]![job] = STATE.ready;
+        this.#ready[task]!.push(job);
+      }
+    });
+    this.#readiness.start();
+  }
+
+  /** Jobs that may start now; they are marked running. Empty when nothing fits or after `stop()`. */
+  take(): JobRef[] {
+    const out: JobRef[] = [];
+    if (this.#stopped) return out;
+    for (const t of this.#order) {
+      const queue = this.#ready[t]!;
+      while (this.#readyHead[t]! < queue.length) {
+        if (!this.#fits(t)) break;
+        const job = queue[this.#readyHead[t]!++]!;
+        this.#acquire(t);
+        this.#state[t]![job] = STATE.running;
+        this.#running++;
+        out.push(this.#ref(t, job));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A taken job ended. `done` and `skipped` (up to date, or `--touch`)
+   * release its dependents; `failed` blocks them.
+   */
+  finish(job: JobRef, outcome: "done" | "failed" | "skipped"): void {
+    if (this.#state[job.task]![job.job] !== STATE.running)
+      throw new Error(`finish of a job that is not running: ${this.tasks[job.task]!.id}#${job.job}`);
+    this.#release(job.task);
+    this.#running--;
+    this.#state[job.task]![job.job] = STATE[outcome];
+    this.counts[outcome]++;
+    if (outcome !== "failed") for (let e = job.first; e < job.end; e++) this.#readiness.complete(job.task, e);
+  }
+
+  /** Fail fast: start nothing more; running jobs finish. */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  get running(): number {
+    return this.#running;
+  }
+
+  /** Nothing runs and nothing more can start: the run is over. */
+  get idle(): boolean {
+    return this.#running === 0 && (this.#stopped || this.tasks.every((_, t) => this.#readyHead[t]! >= this.#ready[t]!.length));
+  }
+
+  /** Jobs in a state, per task (for the summary: waiting ones at the end were blocked by a failure). */
+  stateCounts(task: number): Record<JobState, number> {
+    const counts: Record<JobState, number> = { waiting: 0, ready: 0, running: 0, done: 0, failed: 0, skipped: 0 };
+    for (const s of this.#state[task]!) counts[NAMES[s]!]++;
+    return counts;
+  }
+
+  #ref(task: number, job: number): JobRef {
+    const t = this.tasks[task]!;
+    return { task, job, first: job * t.batch, end: Math.min(t.space.size, (job + 1) * t.batch) };
+  }
+
+  /** Local jobs use this machine's cores; SLURM jobs use the cluster's. */
+  #local(t: number): boolean {
+    return this.#executorTypes.get(this.tasks[t]!.executor) !== "slurm";
+  }
+
+  #fits(t: number): boolean {
+    const task = this.tasks[t]!;
+    if (this.#global && !this.#global.fits(1)) return false;
+    const executor = this.#executors.get(task.executor);
+    if (executor && !executor.fits(1)) return false;
+    if (this.#local(t) && !this.#cores.fits(task.resources.cpus)) return false;
+    return task.groups.every((g) => this.#groups.get(g.group)!.fits(g.weight));
+  }
+
+  #acquire(t: number): void {
+    const task = this.tasks[t]!;
+    this.#global?.acquire(1);
+    this.#executors.get(task.executor)?.acquire(1);
+    if (this.#local(t)) this.#cores.acquire(task.resources.cpus);
+    // Sorted, as locks should be, though nothing here waits.
+    for (const g of [...task.groups].sort((a, b) => (a.group < b.group ? -1 : 1))) this.#groups.get(g.group)!.acquire(g.weight);
+  }
+
+  #release(t: number): void {
+    const task = this.tasks[t]!;
+    this.#global?.release(1);
+    this.#executors.get(task.executor)?.release(1);
+    if (this.#local(t)) this.#cores.release(task.resources.cpus);
+    for (const g of task.groups) this.#groups.get(g.group)!.release(g.weight);
+  }
+
+  /** How full each concurrency group is now (for tests and the progress display). */
+  usage(): Map<string, { used: number; capacity: number }> {
+    const out = new Map<string, { used: number; capacity: number }>();
+    for (const [id, s] of this.#groups) out.set(id, { used: s.used, capacity: s.capacity });
+    if (this.#global) out.set("jobs", { used: this.#global.used, capacity: this.#global.capacity });
+    out.set("cores", { used: this.#cores.used, capacity: this.#cores.capacity });
+    for (const [name, s] of this.#executors) if (s) out.set(`executor:${name}`, { used: s.used, capacity: s.capacity });
+    return out;
+  }
+}
+
+const STATE = { waiting: 0, ready: 1, running: 2, done: 3, failed: 4, skipped: 5 } as const;
+const NAMES: readonly JobState[] = ["waiting", "ready", "running", "done", "failed", "skipped"];

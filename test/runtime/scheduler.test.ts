@@ -1,0 +1,246 @@
+import fc from "fast-check";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { compileFile } from "../../compiler/compile.js";
+import type { ElementEdge, Plan, PlanTask } from "../../runtime/plan.js";
+import { Scheduler, type JobRef } from "../../runtime/scheduler/scheduler.js";
+import { repoRoot } from "../e2e/helpers.js";
+
+/** A task with just what the scheduler reads. */
+function task(id: string, size: number, extra: Partial<PlanTask> = {}): PlanTask {
+  const batch = extra.batch ?? 1;
+  return {
+    id,
+    stages: [id],
+    space: { vars: [{ name: "i", range: [0, size, 1] }], zip: [], size },
+    steps: [],
+    deps: [],
+    executor: "local",
+    resources: { cpus: 1, mem: null, time: null },
+    retries: 0,
+    timeout: null,
+    batch,
+    jobs: Math.ceil(size / batch),
+    groups: [],
+    priority: 0,
+    ...extra,
+  };
+}
+
+function plan(tasks: PlanTask[], extra: Partial<Plan> = {}): Plan {
+  return {
+    plan: 1,
+    wfc: "test",
+    name: "t",
+    source: { file: "wf.yaml", format: "yaml", sha256: "0".repeat(64) },
+    workdir: ".",
+    params: {},
+    jobs: null,
+    executors: { local: { type: "processes", max: null, runs: ["fn", "run"] } },
+    groups: [],
+    tasks,
+    ...extra,
+  };
+}
+
+const dep = (from: string, edge: ElementEdge) => ({ task: from, edge, input: null });
+const names = (s: Scheduler, jobs: JobRef[]) => jobs.map((j) => `${s.tasks[j.task]!.id}#${j.job}`);
+
+describe("the scheduler", () => {
+  test("element i of B starts as soon as element i of A is done, before the rest of A", () => {
+    const s = new Scheduler(plan([task("a", 3), task("b", 3, { deps: [dep("a", { kind: "one-to-one" })] })]), { cores: 8 });
+    const first = s.take();
+    expect(names(s, first)).toEqual(["a#0", "a#1", "a#2"]);
+    s.finish(first[1]!, "done");
+    expect(names(s, s.take())).toEqual(["b#1"]);
+  });
+
+  test("an all-to-one edge is a barrier", () => {
+    const s = new Scheduler(plan([task("a", 2), task("b", 1, { deps: [dep("a", { kind: "all" })] })]), { cores: 8 });
+    const [a0, a1] = s.take();
+    s.finish(a0!, "done");
+    expect(s.take()).toEqual([]);
+    s.finish(a1!, "done");
+    expect(names(s, s.take())).toEqual(["b#0"]);
+  });
+
+  test("a match edge waits only for the producer elements with the same key", () => {
+    const a = task("a", 4, { space: { vars: [{ name: "s", values: ["x", "x", "y", "y"] }], zip: [], size: 4 } });
+    const b = task("b", 2, {
+      space: { vars: [{ name: "s", values: ["x", "y"] }], zip: [], size: 2 },
+      deps: [dep("a", { kind: "match", on: [["s", "s"]], where: {}, when: {} })],
+    });
+    const s = new Scheduler(plan([a, b]), { cores: 8 });
+    const jobs = s.take();
+    s.finish(jobs[2]!, "done");
+    s.finish(jobs[3]!, "done");
+    expect(names(s, s.take())).toEqual(["b#1"]);
+  });
+
+  test("a batch starts when all of its elements are ready", () => {
+    const s = new Scheduler(plan([task("a", 4), task("b", 4, { batch: 2, deps: [dep("a", { kind: "one-to-one" })] })]), { cores: 8 });
+    const a = s.take();
+    s.finish(a[0]!, "done");
+    expect(s.take()).toEqual([]);
+    s.finish(a[1]!, "done");
+    expect(s.take()).toEqual([{ task: 1, job: 0, first: 0, end: 2 }]);
+  });
+
+  test("a failure blocks its dependents but not the rest; stop() starts nothing more", () => {
+    const s = new Scheduler(plan([task("a", 2), task("b", 2, { deps: [dep("a", { kind: "one-to-one" })] })]), { cores: 8 });
+    const [a0, a1] = s.take();
+    s.finish(a0!, "failed");
+    s.finish(a1!, "done");
+    const b = s.take();
+    expect(names(s, b)).toEqual(["b#1"]);
+    s.stop();
+    s.finish(b[0]!, "done");
+    expect(s.idle).toBe(true);
+    expect(s.stateCounts(1)).toMatchObject({ waiting: 1, done: 1 });
+  });
+
+  test("the critical path starts first", () => {
+    const s = new Scheduler(plan([task("short", 1, { priority: 1 }), task("long", 1, { priority: 5 })], { jobs: 1 }), { cores: 8 });
+    expect(names(s, s.take())).toEqual(["long#0"]);
+  });
+
+  test("Ruffus sample: 3 ftp jobs across both stage1 stages, 5 stage2 jobs, 10 in all", async () => {
+    const compiled = await compileFile(join(repoRoot, "samples/ruffus-jobs-limit/workflow.yaml"), { cpus: 64 });
+    const p = {
+      ...compiled.plan!,
+      executors: { processes: { type: "processes" as const, max: null, runs: ["fn", "run"] as ("fn" | "run")[] } },
+    };
+    const s = new Scheduler(p, { cores: 64 });
+    let peakFtp = 0;
+    let peakStage2 = 0;
+    const running: JobRef[] = [];
+    for (;;) {
+      running.push(...s.take());
+      if (running.length === 0) break;
+      const ids = running.map((j) => s.tasks[j.task]!.id);
+      peakFtp = Math.max(peakFtp, ids.filter((id) => id.startsWith("stage1")).length);
+      peakStage2 = Math.max(peakStage2, ids.filter((id) => id === "stage2").length);
+      expect(running.length).toBeLessThanOrEqual(10);
+      // Finish stage2 jobs last, so they pile up against their cap.
+      const next = running.findIndex((j) => s.tasks[j.task]!.id !== "stage2");
+      s.finish(running.splice(next === -1 ? 0 : next, 1)[0]!, "done");
+    }
+    expect([peakFtp, peakStage2]).toEqual([3, 5]);
+    expect(s.counts).toEqual({ done: 30, failed: 0, skipped: 0 });
+  });
+});
+
+describe("the scheduler, simulated on random plans", () => {
+  const arbPlan = fc
+    .record({
+      groups: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 3 }),
+      jobs: fc.option(fc.integer({ min: 1, max: 4 }), { nil: null }),
+      cores: fc.integer({ min: 1, max: 4 }),
+      tasks: fc.array(
+        fc.record({
+          size: fc.integer({ min: 0, max: 5 }),
+          batch: fc.integer({ min: 1, max: 3 }),
+          cpus: fc.integer({ min: 1, max: 3 }),
+          groups: fc.array(fc.record({ g: fc.nat(), weight: fc.integer({ min: 1, max: 3 }) }), { maxLength: 2 }),
+          deps: fc.array(fc.record({ from: fc.nat(), kind: fc.constantFrom("one-to-one", "all", "map"), seed: fc.nat() }), {
+            maxLength: 2,
+          }),
+          priority: fc.nat({ max: 5 }),
+        }),
+        { minLength: 1, maxLength: 6 },
+      ),
+    })
+    .map((r) => {
+      const tasks: PlanTask[] = [];
+      r.tasks.forEach((t, k) => {
+        const deps = t.deps
+          .filter(() => k > 0)
+          .map((d) => {
+            const from = d.from % k;
+            const producer = tasks[from]!;
+            let edge: ElementEdge = { kind: "all" };
+            if (d.kind === "one-to-one" && producer.space.size === t.size) edge = { kind: "one-to-one" };
+            if (d.kind === "map") {
+              const offsets = [0];
+              const indices: number[] = [];
+              for (let j = 0; j < t.size; j++) {
+                for (let x = 0; x < producer.space.size; x++) if ((d.seed >> ((j + x) % 16)) & 1) indices.push(x);
+                offsets.push(indices.length);
+              }
+              edge = { kind: "map", offsets, indices };
+            }
+            return dep(producer.id, edge);
+          });
+        const groups =
+          r.groups.length === 0
+            ? []
+            : t.groups.map((g) => ({ group: `g${g.g % r.groups.length}`, weight: Math.min(g.weight, r.groups[g.g % r.groups.length]!) }));
+        const unique = [...new Map(groups.map((g) => [g.group, g])).values()];
+        tasks.push(
+          task(`t${k}`, t.size, {
+            batch: t.batch,
+            deps,
+            groups: unique,
+            priority: t.priority,
+            resources: { cpus: t.cpus, mem: null, time: null },
+          }),
+        );
+      });
+      return {
+        plan: plan(tasks, { jobs: r.jobs, groups: r.groups.map((c, i) => ({ id: `g${i}`, capacity: c, kind: "limit" as const })) }),
+        cores: r.cores,
+      };
+    });
+
+  test("no limit is ever exceeded, every dependency is respected, and everything runs", () => {
+    fc.assert(
+      fc.property(
+        arbPlan,
+        fc.array(fc.nat(), { minLength: 50, maxLength: 50 }),
+        fc.array(fc.boolean(), { minLength: 20, maxLength: 20 }),
+        ({ plan: p, cores }, picks, failures) => {
+          const s = new Scheduler(p, { cores });
+          const doneElements = p.tasks.map((t) => new Uint8Array(t.space.size));
+          const failedElements = p.tasks.map((t) => new Uint8Array(t.space.size));
+          const running: JobRef[] = [];
+          let step = 0;
+          const elementReady = (t: number, e: number) =>
+            p.tasks[t]!.deps.every((d) => {
+              const pi = p.tasks.findIndex((x) => x.id === d.task);
+              const done = doneElements[pi]!;
+              if (d.edge.kind === "one-to-one") return done[e] === 1;
+              if (d.edge.kind === "all") return done.every((x) => x === 1);
+              if (d.edge.kind === "map") return d.edge.indices.slice(d.edge.offsets[e], d.edge.offsets[e + 1]).every((k) => done[k] === 1);
+              return true;
+            });
+          for (;;) {
+            for (const j of s.take()) {
+              for (let e = j.first; e < j.end; e++)
+                expect(elementReady(j.task, e), `${p.tasks[j.task]!.id}[${e}] started too early`).toBe(true);
+              running.push(j);
+            }
+            // Invariants on what runs now.
+            const cpus = running.reduce((n, j) => n + p.tasks[j.task]!.resources.cpus, 0);
+            if (running.length > 1) expect(cpus).toBeLessThanOrEqual(cores);
+            if (p.jobs !== null) expect(running.length).toBeLessThanOrEqual(p.jobs);
+            for (const g of p.groups) {
+              const used = running.reduce((n, j) => n + (p.tasks[j.task]!.groups.find((x) => x.group === g.id)?.weight ?? 0), 0);
+              const holders = running.filter((j) => p.tasks[j.task]!.groups.some((x) => x.group === g.id)).length;
+              if (holders > 1) expect(used).toBeLessThanOrEqual(g.capacity);
+            }
+            if (running.length === 0) break;
+            const job = running.splice(picks[step % picks.length]! % running.length, 1)[0]!;
+            const fail = failures[step % failures.length]! && step % 7 === 0;
+            step++;
+            s.finish(job, fail ? "failed" : "done");
+            for (let e = job.first; e < job.end; e++) (fail ? failedElements : doneElements)[job.task]![e] = 1;
+          }
+          expect(s.idle).toBe(true);
+          // Liveness: without failures, every job ran.
+          if (s.counts.failed === 0) expect(s.counts.done).toBe(p.tasks.reduce((n, t) => n + t.jobs, 0));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
