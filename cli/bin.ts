@@ -9,8 +9,23 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// Ctrl-C or SIGTERM stops a run cleanly; a second Ctrl-C leaves at once.
+const interrupt = new AbortController();
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    interrupt.abort();
+  });
+}
+
 // The only place that touches the real process (STYLE habit 12).
-main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }).then(
+main(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+  signal: interrupt.signal,
+}).then(
   (code) => {
     process.exitCode = code;
   },

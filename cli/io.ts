@@ -4,6 +4,8 @@ export interface Io {
   readonly stderr: { write(text: string): unknown; isTTY?: boolean };
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /** Aborted on Ctrl-C or SIGTERM (bin.ts); long-running commands stop cleanly. */
+  readonly signal?: AbortSignal;
 }
 
 /** Exit codes, as documented in the README. */

@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { schemaText, wfcVersion } from "../compiler/schema/assets.js";
 import { compileCommand } from "./commands/compile.js";
+import { runCommand } from "./commands/run.js";
 import { configInitCommand, configShowCommand } from "./commands/config.js";
 import { graphCommand, type GraphFormat } from "./commands/graph.js";
 import { validateCommand } from "./commands/validate.js";
@@ -80,6 +81,50 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .action(async (plan: string, opts: { format: GraphFormat; output?: string }) => {
       exitCode = await graphCommand(plan, { format: opts.format, ...(opts.output !== undefined ? { output: opts.output } : {}) }, io);
     });
+
+  program
+    .command("run")
+    .description("run a plan (or a workflow, compiled first) on this machine")
+    .argument("<file>", "plan.json, or a workflow file")
+    .option("-j, --jobs <n>", "at most n jobs at once (overrides the plan's `jobs`)", positiveInteger)
+    .option("-k, --keep-going", "run everything not downstream of a failure", false)
+    .option("--force", "run every job, up to date or not", false)
+    .option("-n, --dry-run", "say what would run and why, run nothing", false)
+    .option("--touch", "mark jobs up to date (touch their outputs) without running them", false)
+    .option("--json", "print NDJSON events on stdout", false)
+    .option("-p, --param <name=value>", "override a param when compiling a workflow (repeatable)", collectParam, {})
+    .option("-c, --config <file>", "a config file that takes precedence over all others")
+    .action(
+      async (
+        file: string,
+        opts: {
+          jobs?: number;
+          keepGoing: boolean;
+          force: boolean;
+          dryRun: boolean;
+          touch: boolean;
+          json: boolean;
+          param: Record<string, string>;
+          config?: string;
+        },
+      ) => {
+        exitCode = await runCommand(
+          file,
+          {
+            params: opts.param,
+            keepGoing: opts.keepGoing,
+            force: opts.force,
+            dryRun: opts.dryRun,
+            touch: opts.touch,
+            json: opts.json,
+            ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
+            ...(opts.config !== undefined ? { config: opts.config } : {}),
+            ...(io.signal ? { signal: io.signal } : {}),
+          },
+          io,
+        );
+      },
+    );
 
   program
     .command("schema")

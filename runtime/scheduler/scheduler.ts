@@ -106,6 +106,10 @@ export class Scheduler {
     if (outcome !== "failed") for (let e = job.first; e < job.end; e++) this.#readiness.complete(job.task, e);
   }
 
+  isRunning(job: JobRef): boolean {
+    return this.#state[job.task]![job.job] === STATE.running;
+  }
+
   /** Fail fast: start nothing more; running jobs finish. */
   stop(): void {
     this.#stopped = true;

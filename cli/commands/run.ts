@@ -1,0 +1,122 @@
+import { readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { dirname, extname } from "node:path";
+import { compileFile } from "../../compiler/compile.js";
+import { loadConfig } from "../../compiler/config/load.js";
+import { lookupIn } from "../../compiler/diagnostics/format.js";
+import { loadPlan } from "../../runtime/load-plan.js";
+import type { Plan } from "../../runtime/plan.js";
+import { run, RunError, type RunEvent, type RunSummary } from "../../runtime/run/run.js";
+import { ExitCode, type Io } from "../io.js";
+import { printDiagnostics } from "../print-diagnostics.js";
+import { configHost } from "./config.js";
+
+export interface RunCommandOptions {
+  readonly params: Readonly<Record<string, string>>;
+  readonly config?: string;
+  readonly jobs?: number;
+  readonly keepGoing: boolean;
+  readonly force: boolean;
+  readonly dryRun: boolean;
+  readonly touch: boolean;
+  readonly json: boolean;
+  /** Aborted on Ctrl-C / SIGTERM by bin.ts. */
+  readonly signal?: AbortSignal;
+}
+
+/** A plan file, or a workflow compiled on the fly. */
+async function planFor(file: string, options: RunCommandOptions, io: Io): Promise<{ plan: Plan; planDir: string } | number> {
+  if (extname(file) === ".json" && (await isPlan(file))) {
+    const loaded = await loadPlan(file, io.cwd);
+    if (!loaded.ok) {
+      io.stderr.write(`wfc: error: ${loaded.message}\n`);
+      return ExitCode.invalid;
+    }
+    return { plan: loaded.plan, planDir: dirname(file) };
+  }
+  const host = configHost(io);
+  const config = await loadConfig({ explicit: options.config, env: io.env, cwd: io.cwd, home: host.home, cpus: host.cpus });
+  if (config.config === undefined) {
+    printDiagnostics(config.diagnostics, lookupIn(config.documents), "the config files", io);
+    return ExitCode.invalid;
+  }
+  const result = await compileFile(file, { params: options.params, config: config.config, cpus: host.cpus, planPath: "plan.json" });
+  printDiagnostics([...config.diagnostics, ...result.diagnostics], lookupIn([...config.documents, result.document]), file, io);
+  if (result.plan === undefined) return ExitCode.invalid;
+  return { plan: result.plan, planDir: "." };
+}
+
+/** A JSON file with a top-level `plan` key is a plan; anything else is a workflow. */
+async function isPlan(file: string): Promise<boolean> {
+  try {
+    const data: unknown = JSON.parse(await readFile(file, "utf8"));
+    return typeof data === "object" && data !== null && "plan" in data;
+  } catch {
+    return true; // let the plan loader say what is wrong with it
+  }
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+}
+
+/** Plain progress lines (not a TTY), one per finished job. */
+function lineFor(event: RunEvent, done: { n: number }, total: number): string | undefined {
+  if (event.type === "job-end") {
+    done.n++;
+    const name = `${event.task}#${event.job}`;
+    const took = event.status === "skipped" ? (event.reason ?? "") : seconds(event.time - event.start);
+    return `[${done.n}/${total}] ${event.status.padEnd(9)} ${name} ${took}`.trimEnd();
+  }
+  if (event.type === "would-run") return `would run ${event.task}#${event.job}: ${event.reason}\n  ${event.commands.join("\n  ")}`;
+  return undefined;
+}
+
+function summaryText(s: RunSummary): string {
+  const lines: string[] = [];
+  for (const f of s.failures) {
+    lines.push(`failed: ${f.task}#${f.job}${f.exitCode === null ? "" : ` (exit ${f.exitCode})`}`);
+    if (f.command) lines.push(`  command: ${f.command}`);
+    if (f.log) lines.push(`  log: ${f.log}`);
+    if (f.tail) lines.push(...f.tail.split("\n").map((l) => `  | ${l}`));
+  }
+  lines.push(
+    `${s.status === "ok" ? "ok" : s.status}: ${s.done} done, ${s.skipped} up to date, ${s.failed} failed, ${s.notRun} not run in ${seconds(s.wallMs)}`,
+  );
+  return lines.join("\n") + "\n";
+}
+
+/** `wfc run FILE`: 0 when everything ran, 1 when a job failed, 2 for bad input, 130 when interrupted. */
+export async function runCommand(file: string, options: RunCommandOptions, io: Io): Promise<number> {
+  const planned = await planFor(file, options, io);
+  if (typeof planned === "number") return planned;
+  const total = planned.plan.tasks.reduce((n, t) => n + t.jobs, 0);
+  const done = { n: 0 };
+  try {
+    const summary = await run(planned.plan, {
+      planDir: planned.planDir,
+      cores: availableParallelism(),
+      keepGoing: options.keepGoing,
+      force: options.force,
+      dryRun: options.dryRun,
+      touch: options.touch,
+      ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onEvent: (event) => {
+        if (options.json) io.stdout.write(JSON.stringify(event) + "\n");
+        else {
+          const line = lineFor(event, done, total);
+          if (line !== undefined) io.stdout.write(line + "\n");
+        }
+      },
+    });
+    if (!options.json) io.stderr.write(summaryText(summary));
+    return summary.status === "ok" ? ExitCode.ok : summary.status === "interrupted" ? ExitCode.interrupted : ExitCode.jobFailed;
+  } catch (error) {
+    if (error instanceof RunError) {
+      io.stderr.write(`wfc: error: ${error.message}\n`);
+      return ExitCode.invalid;
+    }
+    throw error;
+  }
+}

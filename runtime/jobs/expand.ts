@@ -1,0 +1,184 @@
+import { glob } from "tinyglobby";
+import type { ElementEdge, Part, Plan, PlanPath, PlanStep, PlanTask } from "../plan.js";
+import { ElementSpace } from "../space.js";
+import { shellQuote } from "./quote.js";
+
+/** What one step runs for one element: everything resolved to strings. */
+export interface StepCommand {
+  readonly stage: string;
+  readonly kind: "shell" | "argv" | "fn";
+  /** The shell command (`kind: shell`). */
+  readonly command?: string;
+  /** The argv (`kind: argv`). */
+  readonly argv?: readonly string[];
+  /** The module and export (`kind: fn`), the module relative to the workdir. */
+  readonly fn?: { readonly module: string; readonly export: string };
+  /** Inputs and outputs in declared shape: per declaration, its paths. */
+  readonly inputs: readonly ResolvedPath[];
+  readonly outputs: readonly ResolvedPath[];
+  readonly env: Readonly<Record<string, string>>;
+  /** Variables of the element, for `fn` stages. */
+  readonly vars: Readonly<Record<string, string | number | boolean>>;
+}
+
+export interface ResolvedPath {
+  readonly name: string | null;
+  readonly paths: readonly string[];
+  /** Whether the declaration gathers (a glob): `fn` stages get a list even for one path. */
+  readonly many: boolean;
+}
+
+/**
+ * Turns plan templates into concrete commands for one element. Gathered
+ * inputs (globs) come from the producers' outputs for the elements this one
+ * depends on, or from the file system when no stage produces them.
+ */
+export class Expander {
+  readonly #spaces: ElementSpace[];
+  readonly #index: Map<string, number>;
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly workdir: string,
+  ) {
+    this.#spaces = plan.tasks.map((t) => new ElementSpace(t.space));
+    this.#index = new Map(plan.tasks.map((t, i) => [t.id, i]));
+  }
+
+  async step(task: number, step: PlanStep, element: number): Promise<StepCommand> {
+    const space = this.#spaces[task]!;
+    const bindings = space.bindings(element);
+    const value = (p: Extract<Part, { var: string }>) => {
+      const b = bindings.get(p.var);
+      return p.field === undefined ? String(b?.value ?? "") : (b?.row?.get(p.field) ?? "");
+    };
+    const plain = (parts: readonly Part[]) => parts.map((p) => (typeof p === "string" ? p : "var" in p ? value(p) : "")).join("");
+    const outputs: ResolvedPath[] = step.outputs.map((o) => ({ name: o.name, paths: [plain(o.template)], many: false }));
+    const inputs: ResolvedPath[] = [];
+    for (const i of step.inputs) inputs.push(await this.#input(task, element, i, plain(i.template)));
+
+    const refPaths = (p: Exclude<Part, string>): string[] => {
+      const list = "inputs" in p ? inputs : "outputs" in p ? outputs : [];
+      const name = "inputs" in p || "outputs" in p ? p.name : undefined;
+      return list.filter((x) => name === undefined || x.name === name).flatMap((x) => x.paths);
+    };
+    const shell = (parts: readonly Part[]) =>
+      parts.map((p) => (typeof p === "string" ? p : "var" in p ? shellQuote(value(p)) : refPaths(p).map(shellQuote).join(" "))).join("");
+    const env: Record<string, string> = {};
+    for (const [k, parts] of Object.entries(step.env))
+      env[k] = parts.map((p) => (typeof p === "string" ? p : "var" in p ? value(p) : refPaths(p).join(" "))).join("");
+    const vars: Record<string, string | number | boolean> = {};
+    for (const [k, b] of bindings) vars[k] = b.value;
+    const base = { stage: step.stage, inputs, outputs, env, vars };
+
+    const action = step.action;
+    switch (action.kind) {
+      case "shell":
+        return { ...base, kind: "shell", command: shell(action.command) };
+      case "argv":
+        return {
+          ...base,
+          kind: "argv",
+          // A placeholder that is a whole item expands to one item per path.
+          argv: action.argv.flatMap((parts) => {
+            const only = parts.length === 1 ? parts[0]! : undefined;
+            if (only !== undefined && typeof only !== "string" && !("var" in only)) return refPaths(only);
+            return [parts.map((p) => (typeof p === "string" ? p : "var" in p ? value(p) : refPaths(p).join(" "))).join("")];
+          }),
+        };
+      case "fn":
+        return { ...base, kind: "fn", fn: { module: action.module, export: action.export } };
+    }
+  }
+
+  async #input(task: number, element: number, input: PlanPath, expanded: string): Promise<ResolvedPath> {
+    if (!input.glob) return { name: input.name, paths: [expanded], many: false };
+    const re = new RegExp(`^${globToRegex(expanded)}$`);
+    if (input.from.length === 0) {
+      const found = await glob(expanded, { cwd: this.workdir, onlyFiles: false, expandDirectories: false });
+      return { name: input.name, paths: found.sort(), many: true };
+    }
+    const paths = new Set<string>();
+    const consumer = this.plan.tasks[task]!;
+    for (const from of input.from) {
+      const p = this.#index.get(from.task)!;
+      const producer = this.plan.tasks[p]!;
+      const step = producer.steps.find((s) => s.stage === from.step)!;
+      const template = step.outputs[from.output]!.template;
+      const edges = consumer.deps.filter((d) => d.task === from.task).map((d) => d.edge);
+      for (const k of producerElements(edges, element, producer, consumer, this.#spaces[p]!, this.#spaces[task]!)) {
+        const path = expandPlain(template, this.#spaces[p]!, k);
+        if (re.test(path)) paths.add(path);
+      }
+    }
+    return { name: input.name, paths: [...paths].sort(), many: true };
+  }
+}
+
+function expandPlain(parts: readonly Part[], space: ElementSpace, element: number): string {
+  return parts
+    .map((p) =>
+      typeof p === "string" ? p : "var" in p ? (space.value(element, p.field === undefined ? p.var : `${p.var}.${p.field}`) ?? "") : "",
+    )
+    .join("");
+}
+
+/** The producer elements element `j` of the consumer depends on, through any of the edges. */
+function* producerElements(
+  edges: readonly ElementEdge[],
+  j: number,
+  producer: PlanTask,
+  _consumer: PlanTask,
+  ps: ElementSpace,
+  cs: ElementSpace,
+): Generator<number> {
+  for (const edge of edges) {
+    switch (edge.kind) {
+      case "one-to-one":
+        yield j;
+        break;
+      case "all":
+        for (let k = 0; k < producer.space.size; k++) yield k;
+        break;
+      case "map":
+        for (let x = edge.offsets[j]!; x < edge.offsets[j + 1]!; x++) yield edge.indices[x]!;
+        break;
+      case "match": {
+        const want = edge.on.map(([, b]) => cs.value(j, b));
+        for (let k = 0; k < producer.space.size; k++) {
+          if (Object.entries(edge.where).some(([v, x]) => ps.value(k, v) !== x)) continue;
+          if (edge.on.every(([a], i) => ps.value(k, a) === want[i])) yield k;
+        }
+        break;
+      }
+    }
+  }
+}
+
+/** Glob syntax to a regex: `**` crosses `/` (and `**\/` matches no folder too), `*` and `?` do not. */
+export function globToRegex(pattern: string): string {
+  let out = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === "*" && pattern[i + 1] === "*") {
+      i++;
+      if (pattern[i + 1] === "/") {
+        out += "(?:.*/)?";
+        i++;
+      } else out += ".*";
+    } else if (c === "*") out += "[^/]*";
+    else if (c === "?") out += "[^/]";
+    else if (c === "[") {
+      const close = pattern.indexOf("]", i + 1);
+      if (close === -1) out += "\\[";
+      else {
+        out += `[${pattern
+          .slice(i + 1, close)
+          .replace(/^!/, "^")
+          .replace(/\\/g, "\\\\")}]`;
+        i = close;
+      }
+    } else out += c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  }
+  return out;
+}

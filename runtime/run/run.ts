@@ -1,0 +1,384 @@
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { FnPool } from "../fn/fn-pool.js";
+import { Expander, type StepCommand } from "../jobs/expand.js";
+import type { Plan } from "../plan.js";
+import { Scheduler, type JobRef } from "../scheduler/scheduler.js";
+import { Journal } from "../state/journal.js";
+import { acquireLock } from "../state/lock.js";
+import { SpawnCommandRunner, type CommandRunner } from "./runner.js";
+
+/** What a run reports as it goes (`--json` prints these as NDJSON; see schema/events.schema.json). */
+export type RunEvent =
+  | { readonly type: "run-start"; readonly time: number; readonly tasks: number; readonly jobs: number }
+  | {
+      readonly type: "job-start";
+      readonly time: number;
+      readonly task: string;
+      readonly job: number;
+      readonly elements: readonly [number, number];
+    }
+  | {
+      readonly type: "job-end";
+      readonly time: number;
+      readonly task: string;
+      readonly job: number;
+      readonly elements: readonly [number, number];
+      readonly status: "done" | "failed" | "skipped" | "cancelled";
+      readonly start: number;
+      readonly exitCode: number | null;
+      readonly reason?: string;
+      readonly log?: string;
+    }
+  | {
+      readonly type: "would-run";
+      readonly task: string;
+      readonly job: number;
+      readonly reason: string;
+      readonly commands: readonly string[];
+    }
+  | { readonly type: "run-end"; readonly time: number; readonly summary: RunSummary };
+
+export interface RunFailure {
+  readonly task: string;
+  readonly job: number;
+  readonly command: string;
+  readonly exitCode: number | null;
+  readonly log: string;
+  readonly tail: string;
+}
+
+export interface RunSummary {
+  readonly status: "ok" | "failed" | "interrupted";
+  readonly done: number;
+  readonly skipped: number;
+  readonly failed: number;
+  /** Jobs that never ran: downstream of a failure, or not started after fail-fast or Ctrl-C. */
+  readonly notRun: number;
+  readonly wallMs: number;
+  readonly failures: readonly RunFailure[];
+}
+
+export interface RunOptions {
+  /** The folder of plan.json: the plan's `workdir` is relative to it. */
+  readonly planDir: string;
+  readonly signal?: AbortSignal;
+  readonly jobs?: number;
+  readonly keepGoing?: boolean;
+  readonly force?: boolean;
+  readonly dryRun?: boolean;
+  readonly touch?: boolean;
+  readonly cores?: number;
+  readonly onEvent?: (event: RunEvent) => void;
+  /** Runs commands; default: a process-group-aware spawner. */
+  readonly runner?: CommandRunner;
+}
+
+/**
+ * Runs a plan on this machine: the scheduler says what may start, jobs run
+ * their steps per element (a fused chain; a batch serially), the journal
+ * records every finished job, and up-to-date jobs are skipped.
+ */
+export async function run(plan: Plan, options: RunOptions): Promise<RunSummary> {
+  const started = Date.now();
+  const emit = options.onEvent ?? (() => {});
+  const workdir = resolve(options.planDir, plan.workdir);
+  const stateDir = join(workdir, ".wfc");
+  const lock = options.dryRun ? { ok: true as const, release: () => {} } : acquireLock(stateDir);
+  if (!lock.ok) throw new RunError(lock.message);
+  const journal = new Journal(stateDir);
+  const scheduler = new Scheduler(plan, {
+    cores: options.cores ?? availableParallelism(),
+    ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
+  });
+  const expander = new Expander(plan, workdir);
+  const runner = options.runner ?? new SpawnCommandRunner();
+  const fnPools = new Map<string, FnPool>();
+  const fnPool = (executor: string) => {
+    let pool = fnPools.get(executor);
+    if (!pool) {
+      const e = plan.executors[executor]!;
+      pool = new FnPool(e.type === "threads" ? "threads" : "processes", e.max ?? 1);
+      fnPools.set(executor, pool);
+    }
+    return pool;
+  };
+  const failures: RunFailure[] = [];
+  const wouldWrite = new Set<string>();
+  const abort = new AbortController();
+  const onAbort = () => abort.abort();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  emit({ type: "run-start", time: Date.now(), tasks: plan.tasks.length, jobs: plan.tasks.reduce((n, t) => n + t.jobs, 0) });
+
+  const running = new Set<Promise<void>>();
+  let wake: (() => void) | undefined;
+  const startJob = (ref: JobRef) => {
+    const p = runJob(ref)
+      .catch((error: unknown) => {
+        // A job that cannot even be prepared (an unreadable glob, …) fails like one that ran.
+        const task = plan.tasks[ref.task]!;
+        failures.push({
+          task: task.id,
+          job: ref.job,
+          command: "",
+          exitCode: null,
+          log: "",
+          tail: String((error as Error)?.message ?? error),
+        });
+        if (scheduler.isRunning(ref)) scheduler.finish(ref, "failed");
+        if (!options.keepGoing) scheduler.stop();
+      })
+      .then(() => {
+        running.delete(p);
+        wake?.();
+      });
+    running.add(p);
+  };
+
+  const runJob = async (ref: JobRef): Promise<void> => {
+    const task = plan.tasks[ref.task]!;
+    const commands: StepCommand[] = [];
+    for (let e = ref.first; e < ref.end; e++) for (const step of task.steps) commands.push(await expander.step(ref.task, step, e));
+    const hash = createHash("sha256")
+      .update(JSON.stringify(commands.map(describe)))
+      .digest("hex");
+    const elements = [ref.first, ref.end] as const;
+    // In a dry run nothing is rebuilt, so what would be must count as changed downstream.
+    const rebuilt = commands.flatMap((c) => c.inputs.flatMap((i) => i.paths)).find((p) => wouldWrite.has(p));
+    const why = options.force
+      ? "--force"
+      : rebuilt !== undefined
+        ? `input ${rebuilt} would be rebuilt`
+        : outOfDate(journal, task.id, ref.job, hash, commands, workdir);
+    if (why === undefined) {
+      scheduler.finish(ref, "skipped");
+      emit({
+        type: "job-end",
+        time: Date.now(),
+        task: task.id,
+        job: ref.job,
+        elements,
+        status: "skipped",
+        start: Date.now(),
+        exitCode: null,
+        reason: "up to date",
+      });
+      return;
+    }
+    if (options.dryRun) {
+      for (const c of commands) for (const o of c.outputs) for (const path of o.paths) wouldWrite.add(path);
+      emit({ type: "would-run", task: task.id, job: ref.job, reason: why, commands: commands.map(describe) });
+      scheduler.finish(ref, "skipped");
+      return;
+    }
+    if (options.touch) {
+      for (const c of commands) for (const o of c.outputs) for (const path of o.paths) touch(join(workdir, path));
+      journal.append({ task: task.id, job: ref.job, status: "touched", hash, start: Date.now(), end: Date.now() });
+      scheduler.finish(ref, "skipped");
+      emit({
+        type: "job-end",
+        time: Date.now(),
+        task: task.id,
+        job: ref.job,
+        elements,
+        status: "skipped",
+        start: Date.now(),
+        exitCode: null,
+        reason: "touched",
+      });
+      return;
+    }
+    const log = join(stateDir, "logs", task.id, `${ref.job}.log`);
+    mkdirSync(dirname(log), { recursive: true });
+    writeFileSync(log, "");
+    const start = Date.now();
+    emit({ type: "job-start", time: start, task: task.id, job: ref.job, elements });
+    let outcome: { ok: boolean; exitCode: number | null; command: string; cancelled: boolean } = {
+      ok: false,
+      exitCode: null,
+      command: "",
+      cancelled: false,
+    };
+    for (let attempt = 0; attempt <= task.retries; attempt++) {
+      if (attempt > 0) await sleep(Math.min(30_000, 250 * 2 ** (attempt - 1)), abort.signal);
+      outcome = await runCommands(commands, task.executor, task.timeout, log);
+      if (outcome.ok || outcome.cancelled || abort.signal.aborted) break;
+    }
+    const end = Date.now();
+    if (outcome.ok) {
+      journal.append({ task: task.id, job: ref.job, status: "done", hash, start, end, exitCode: 0 });
+      scheduler.finish(ref, "done");
+      emit({ type: "job-end", time: end, task: task.id, job: ref.job, elements, status: "done", start, exitCode: 0, log });
+      return;
+    }
+    // A job that did not finish leaves no half-written outputs behind.
+    for (const c of commands)
+      for (const o of c.outputs) for (const path of o.paths) rmSync(join(workdir, path), { force: true, recursive: true });
+    scheduler.finish(ref, "failed");
+    if (outcome.cancelled || abort.signal.aborted) {
+      emit({
+        type: "job-end",
+        time: end,
+        task: task.id,
+        job: ref.job,
+        elements,
+        status: "cancelled",
+        start,
+        exitCode: outcome.exitCode,
+        log,
+      });
+      return;
+    }
+    journal.append({ task: task.id, job: ref.job, status: "failed", hash, start, end, exitCode: outcome.exitCode });
+    failures.push({ task: task.id, job: ref.job, command: outcome.command, exitCode: outcome.exitCode, log, tail: tail(log) });
+    emit({ type: "job-end", time: end, task: task.id, job: ref.job, elements, status: "failed", start, exitCode: outcome.exitCode, log });
+    if (!options.keepGoing) scheduler.stop();
+  };
+
+  const runCommands = async (commands: readonly StepCommand[], executor: string, timeout: number | null, log: string) => {
+    for (const c of commands) {
+      for (const o of c.outputs) for (const path of o.paths) mkdirSync(dirname(join(workdir, path)), { recursive: true });
+      if (c.kind === "fn") {
+        try {
+          await fnPool(executor).run({ workdir, module: c.fn!.module, export: c.fn!.export, args: fnArgs(c, plan) }, abort.signal);
+        } catch (error) {
+          writeFileSync(log, `${(error as Error)?.stack ?? String(error)}\n`, { flag: "a" });
+          return { ok: false, exitCode: null, command: describe(c), cancelled: abort.signal.aborted };
+        }
+        continue;
+      }
+      const result = await runner.run(
+        {
+          id: `${c.stage}`,
+          kind: c.kind,
+          ...(c.kind === "argv" ? { argv: c.argv! } : { command: c.command! }),
+          cwd: workdir,
+          env: c.env,
+          log,
+          ...(timeout !== null ? { timeoutMs: timeout * 1000 } : {}),
+        },
+        abort.signal,
+      );
+      if (result.exitCode !== 0) return { ok: false, exitCode: result.exitCode, command: describe(c), cancelled: result.cancelled };
+    }
+    return { ok: true, exitCode: 0, command: "", cancelled: false };
+  };
+
+  abort.signal.addEventListener("abort", () => wake?.(), { once: true });
+  try {
+    for (;;) {
+      if (abort.signal.aborted) scheduler.stop();
+      for (const ref of scheduler.take()) startJob(ref);
+      // Nothing running and nothing could start: the run is over.
+      if (running.size === 0) break;
+      await new Promise<void>((r) => (wake = r));
+    }
+    await Promise.all(running);
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
+    await Promise.all([...fnPools.values()].map((p) => p.close()));
+    if (!options.runner) await runner.close();
+    lock.release();
+  }
+  const total = plan.tasks.reduce((n, t) => n + t.jobs, 0);
+  const { done, failed, skipped } = scheduler.counts;
+  const summary: RunSummary = {
+    status: abort.signal.aborted ? "interrupted" : failures.length > 0 ? "failed" : "ok",
+    done,
+    skipped,
+    failed: failures.length,
+    notRun: total - done - skipped - failed,
+    wallMs: Date.now() - started,
+    failures,
+  };
+  emit({ type: "run-end", time: Date.now(), summary });
+  return summary;
+}
+
+/** A user-facing reason the run cannot start (a lock held by another run). */
+export class RunError extends Error {}
+
+function describe(c: StepCommand): string {
+  if (c.kind === "shell") return c.command!;
+  if (c.kind === "argv") return c.argv!.map((a) => (/^[\w./:=@%+,-]+$/.test(a) ? a : JSON.stringify(a))).join(" ");
+  return `fn ${c.fn!.module}#${c.fn!.export} ${JSON.stringify({ inputs: c.inputs, outputs: c.outputs, vars: c.vars })}`;
+}
+
+function fnArgs(c: StepCommand, plan: Plan): Record<string, unknown> {
+  const shape = (list: StepCommand["inputs"]) => {
+    const one = (x: StepCommand["inputs"][number]) => (x.many || x.paths.length !== 1 ? x.paths : x.paths[0]);
+    if (list.length > 0 && list.every((x) => x.name !== null)) return Object.fromEntries(list.map((x) => [x.name, one(x)]));
+    return list.length === 1 ? one(list[0]!) : list.map(one);
+  };
+  return { inputs: shape(c.inputs), outputs: shape(c.outputs), params: plan.params, vars: c.vars, env: c.env, stage: c.stage };
+}
+
+/** Why a job must run, or undefined when it is up to date. */
+function outOfDate(
+  journal: Journal,
+  task: string,
+  job: number,
+  hash: string,
+  commands: readonly StepCommand[],
+  workdir: string,
+): string | undefined {
+  const record = journal.get(task, job);
+  if (record === undefined || (record.status !== "done" && record.status !== "touched"))
+    return record?.status === "failed" ? "it failed last time" : "it has not run";
+  if (record.hash !== hash) return "its command changed";
+  let oldestOutput = Infinity;
+  for (const c of commands) {
+    for (const o of c.outputs) {
+      for (const path of o.paths) {
+        const m = mtime(join(workdir, path));
+        if (m === undefined) return `output ${path} is missing`;
+        oldestOutput = Math.min(oldestOutput, m);
+      }
+    }
+  }
+  for (const c of commands) {
+    for (const i of c.inputs) {
+      for (const path of i.paths) {
+        const m = mtime(join(workdir, path));
+        if (m !== undefined && m > oldestOutput) return `input ${path} is newer than its outputs`;
+      }
+    }
+  }
+  return undefined;
+}
+
+function mtime(path: string): number | undefined {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+function touch(path: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const now = new Date();
+  if (existsSync(path)) utimesSync(path, now, now);
+  else writeFileSync(path, "");
+}
+
+function tail(path: string, lines = 20): string {
+  try {
+    return readFileSync(path, "utf8")
+      .split("\n")
+      .slice(-lines - 1)
+      .join("\n")
+      .trimEnd();
+  } catch {
+    return "";
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((r) => {
+    const t = setTimeout(r, ms);
+    signal.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
+  });
+}
