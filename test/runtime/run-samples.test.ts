@@ -1,0 +1,134 @@
+import { cpSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { repoRoot, wfc } from "../e2e/helpers.js";
+
+/** A fresh copy of a sample, so runs never write into the repository. */
+function copy(sample: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `wfc-run-${sample}-`));
+  cpSync(join(repoRoot, "samples", sample), dir, { recursive: true });
+  return dir;
+}
+
+/** The most intervals open at once. */
+function peak(intervals: readonly [number, number][]): number {
+  const points = intervals.flatMap(([s, e]) => [
+    [s, 1],
+    [e, -1],
+  ]);
+  points.sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
+  let now = 0;
+  let max = 0;
+  for (const [, d] of points) max = Math.max(max, (now += d!));
+  return max;
+}
+
+type Event = { type: string; task?: string; time?: number; start?: number; status?: string };
+const events = (stdout: string): Event[] =>
+  stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Event);
+
+describe("wfc run on the seed samples", () => {
+  test("Ruffus: at most 3 ftp_download_limit jobs and 5 stage2 jobs at once, from the jobs' own timestamps", async () => {
+    const dir = copy("ruffus-jobs-limit");
+    const r = await wfc(["run", "workflow.yaml"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const lines = readdirSync(join(dir, "work"))
+      .filter((f) => f.endsWith(".stage3"))
+      .flatMap((f) =>
+        readFileSync(join(dir, "work", f), "utf8")
+          .trim()
+          .split("\n"),
+      )
+      .map((l) => l.split("\t"));
+    const spans = (pred: (stage: string) => boolean) =>
+      lines.filter(([stage]) => pred(stage!)).map(([, , s, e]) => [Number(s), Number(e)] as [number, number]);
+    expect(lines).toHaveLength(30);
+    expect(peak(spans((s) => s.startsWith("stage1_")))).toBeLessThanOrEqual(3);
+    expect(peak(spans((s) => s === "stage2"))).toBeLessThanOrEqual(5);
+    expect(peak(spans(() => true))).toBeLessThanOrEqual(10);
+  });
+
+  test("QIIME: a serial run and a parallel run give byte-identical outputs", async () => {
+    const serial = copy("qiime-search");
+    const parallel = copy("qiime-search");
+    expect((await wfc(["run", "workflow.yaml", "--jobs", "1"], { cwd: serial })).exitCode).toBe(0);
+    expect((await wfc(["run", "workflow.toml"], { cwd: parallel })).exitCode).toBe(0);
+    for (const file of ["results/hits-table.html", "results/summary.tsv", "work/hits.tsv"]) {
+      expect(readFileSync(join(parallel, file)), file).toEqual(readFileSync(join(serial, file)));
+    }
+  });
+
+  test("Scipion: createOutputStep starts after every processStep ended", async () => {
+    const dir = copy("scipion-steps");
+    const r = await wfc(["run", "workflow.yaml", "--json"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const ends = events(r.stdout).filter((e) => e.type === "job-end" && e.task === "processStep");
+    const start = events(r.stdout).find((e) => e.type === "job-start" && e.task === "createOutputStep")!;
+    expect(ends).toHaveLength(6);
+    expect(Math.max(...ends.map((e) => e.time!))).toBeLessThanOrEqual(start.time!);
+  });
+
+  test("a second run skips everything; a newer input re-runs only what depends on it", async () => {
+    const dir = copy("qiime-search");
+    expect((await wfc(["run", "workflow.yaml"], { cwd: dir })).exitCode).toBe(0);
+    const again = await wfc(["run", "workflow.yaml"], { cwd: dir });
+    expect(again.stderr).toMatch(/^ok: 0 done, 14 up to date, 0 failed, 0 not run in /m);
+    const dry = await wfc(["run", "workflow.yaml", "--dry-run", "--force"], { cwd: dir });
+    expect(dry.stdout).toContain("would run split#0: --force");
+  });
+});
+
+describe("wfc run failures", () => {
+  const failing = (extra = "") => `wfc: 1
+stages:
+  a:
+    foreach: { i: [1, 2, 3] }
+    outputs: "a/{i}.txt"
+    run: "if [ {i} = 2 ]; then echo broken >&2; exit 3; fi; echo {i} > {outputs}"
+  b:
+    foreach: { i: [1, 2, 3] }
+    inputs: "a/{i}.txt"
+    outputs: "b/{i}.txt"
+    fuse: false
+    run: "cat {inputs} > {outputs}"${extra}
+`;
+
+  test("fail fast: exit 1 with the failing command, its exit code and the tail of its log", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wfc-fail-"));
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(join(dir, "wf.yaml"), failing());
+    const r = await wfc(["run", "wf.yaml", "--jobs", "1"], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain("failed: a#1 (exit 3)");
+    expect(r.stderr).toContain("  | broken");
+    expect(r.stderr).toMatch(/^failed: \d+ done, 0 up to date, 1 failed, \d+ not run in /m);
+  });
+
+  test("--keep-going runs everything not downstream of the failure", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wfc-keep-"));
+    const { writeFileSync, existsSync } = await import("node:fs");
+    writeFileSync(join(dir, "wf.yaml"), failing());
+    const r = await wfc(["run", "wf.yaml", "--keep-going"], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/^failed: 4 done, 0 up to date, 1 failed, 1 not run in /m);
+    expect([1, 2, 3].map((i) => existsSync(join(dir, `b/${i}.txt`)))).toEqual([true, false, true]);
+  });
+
+  test("a second run in the same folder while one runs is refused", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wfc-lock-"));
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(join(dir, "wf.yaml"), 'wfc: 1\nstages:\n  a:\n    outputs: done.txt\n    run: "sleep 3; touch done.txt"\n');
+    const first = wfc(["run", "wf.yaml"], { cwd: dir });
+    // Wait until the first run holds the lock (not a fixed delay: machines are noisy).
+    const { existsSync } = await import("node:fs");
+    while (!existsSync(join(dir, ".wfc", "lock"))) await new Promise((r) => setTimeout(r, 20));
+    const second = await wfc(["run", "wf.yaml"], { cwd: dir });
+    expect(second.exitCode).toBe(2);
+    expect(second.stderr).toMatch(/^wfc: error: another wfc run \(pid \d+\) is using .*\.wfc; wait for it to finish, or stop it$/);
+    expect((await first).exitCode).toBe(0);
+  });
+});
