@@ -267,6 +267,10 @@ export async function run(plan: Plan, options: RunOptions): Promise<RunSummary> 
   };
 
   abort.signal.addEventListener("abort", () => wake?.(), { once: true });
+  // Jobs, `fn` stages included (worker threads share the process's working
+  // directory), see paths relative to the workflow's folder.
+  const previousCwd = process.cwd();
+  process.chdir(workdir);
   try {
     for (;;) {
       if (abort.signal.aborted) scheduler.stop();
@@ -281,6 +285,7 @@ export async function run(plan: Plan, options: RunOptions): Promise<RunSummary> 
     await Promise.all([...fnPools.values()].map((p) => p.close()));
     if (!options.runner) await runner.close();
     lock.release();
+    process.chdir(previousCwd);
   }
   const total = plan.tasks.reduce((n, t) => n + t.jobs, 0);
   const { done, failed, skipped } = scheduler.counts;
