@@ -1,0 +1,65 @@
+import type { LaunchSpec } from "./job.js";
+
+/**
+ * The line protocol between ProcessPool and its workers (worker-python.ts,
+ * worker-perl.ts). A worker runs one job at a time and says `R` before it
+ * reads anything, so a worker that dies before `R` never touched a job.
+ *
+ * Node → worker, one request per job:
+ *
+ *     J <seq> <bytes>\n<payload>
+ *
+ * where the payload is NUL-separated fields: cwd, log, the number of
+ * environment pairs n, n names and values interleaved, then argv. Values are
+ * length-delimited, never quoted, so any byte but NUL passes through unchanged
+ * (NUL cannot be in argv, environ or a path anyway; toLaunchSpec rejects it).
+ *
+ * Worker → Node, one line each:
+ *
+ *     R <worker pid> <1 if it has sub-ms timestamps, else 0>   once, at start
+ *     S <seq> <job pid> <ms>          started; the pid leads its own process group
+ *     E <seq> <wait status> <ms>      reaped; the raw status from waitpid
+ *     F <seq> <ms> <hex message>      could not start (log, cwd, exec); after `S` or instead of it
+ *
+ * `<ms>` is epoch milliseconds taken just before the fork and just after
+ * waitpid, or `-` when the worker has no sub-millisecond clock; Node then uses its own.
+ * The job's stdin is /dev/null; stdout and stderr are appended to the log.
+ */
+
+/** Encodes one job as a request for the worker. */
+export function encodeRequest(seq: number, spec: LaunchSpec): Buffer {
+  const fields = [spec.cwd, spec.log, String(spec.env.length), ...spec.env.flat(), ...spec.argv];
+  const payload = Buffer.from(fields.join("\0"), "utf8");
+  return Buffer.concat([Buffer.from(`J ${seq} ${payload.length}\n`, "latin1"), payload]);
+}
+
+/** One line from a worker. */
+export type Reply =
+  | { readonly type: "ready"; readonly pid: number; readonly hires: boolean }
+  | { readonly type: "started"; readonly seq: number; readonly pid: number; readonly at: number | null }
+  | { readonly type: "exited"; readonly seq: number; readonly status: number; readonly at: number | null }
+  | { readonly type: "failed"; readonly seq: number; readonly at: number | null; readonly message: string };
+
+const TIME = String.raw`(-|\d+(?:\.\d+)?)`;
+const LINES = {
+  R: new RegExp(String.raw`^R (\d+) ([01])$`),
+  S: new RegExp(String.raw`^S (\d+) (\d+) ${TIME}$`),
+  E: new RegExp(String.raw`^E (\d+) (\d+) ${TIME}$`),
+  F: new RegExp(String.raw`^F (\d+) ${TIME} ((?:[0-9a-f]{2})*)$`),
+};
+const time = (s: string): number | null => (s === "-" ? null : Number(s));
+
+/** Parses one line from a worker; null for a line that is not part of the protocol. */
+export function parseReply(line: string): Reply | null {
+  let m: RegExpExecArray | null;
+  if ((m = LINES.S.exec(line))) {
+    const pid = Number(m[2]);
+    // The pid becomes a process-group id to signal: 0 or 1 would mean "everyone".
+    return pid > 1 ? { type: "started", seq: Number(m[1]), pid, at: time(m[3]!) } : null;
+  }
+  if ((m = LINES.E.exec(line))) return { type: "exited", seq: Number(m[1]), status: Number(m[2]), at: time(m[3]!) };
+  if ((m = LINES.F.exec(line)))
+    return { type: "failed", seq: Number(m[1]), at: time(m[2]!), message: Buffer.from(m[3]!, "hex").toString("utf8") };
+  if ((m = LINES.R.exec(line))) return { type: "ready", pid: Number(m[1]), hires: m[2] === "1" };
+  return null;
+}

@@ -1,0 +1,361 @@
+/**
+ * ProcessPool: `size` persistent worker processes that each start jobs with a
+ * cheap fork/exec, so a job does not cost a spawn from Node.
+ *
+ * Why: spawning from Node costs more than a short job itself: libuv forks the
+ * whole Node process (the bigger the heap, the slower) and every start and
+ * exit goes through the event loop. ninja and make start jobs from a small C
+ * process. A worker here is a small interpreter running one of two ~60-line
+ * programs, worker-python.ts (posix_spawn, i.e. vfork: preferred) or
+ * worker-perl.ts (fork: the fallback), speaking the line protocol in
+ * pool-protocol.ts: Node writes a length-delimited request, the worker starts
+ * the job as the leader of its own process group with stdin from /dev/null and
+ * stdout+stderr appended to the log, replies `S <pid>`, waits, and replies
+ * `E <raw wait status>`, with timestamps taken next to the fork and the wait.
+ *
+ * Why not a long-lived /bin/sh, the first candidate (2,500 serial /bin/true
+ * jobs on this 2-core machine; bench/spawn.mjs has the whole table):
+ * - POSIX sh cannot put a job in its own process group: dash's `set -m` needs
+ *   a terminal, and `setsid PROG` costs a second exec per job (dash + setsid:
+ *   1.26 ms a job; perl fork + setpgrp + exec: 0.9 ms; python posix_spawn: 0.7 ms).
+ * - `wait` folds "killed by SIGTERM" and "exit 143" into one number; both
+ *   interpreters give the raw wait status.
+ * - sh has no sub-millisecond clock without forking `date`.
+ * - Length-delimited fields need no quoting at all, so no value can be
+ *   misparsed, and environment names need not be shell identifiers.
+ * Between them, python3 and perl cover Linux distributions, macOS and HPC
+ * clusters (perl-base is Essential in Debian, so node:*-slim images have it);
+ * where neither runs (Alpine), `ProcessPool.detect()` returns null and the
+ * caller uses SpawnRunner.
+ *
+ * Workers start lazily, detached (their own session, so a terminal's Ctrl-C
+ * reaches Node, which decides what to kill), and are unreferenced while idle,
+ * so a forgotten pool does not keep Node alive; when Node exits, an idle
+ * worker reads end-of-file and exits. A worker that dies is replaced on the
+ * next launch: if it died before its `R` line it never read the job, which is
+ * launched again on a fresh worker; otherwise the job's process group is
+ * killed (no orphan) and the job ends with an `error`. Three workers in a row
+ * dying before `R` break the pool: later jobs end at once with the reason.
+ *
+ * Measured with bench/spawn.mjs (5,000 `/bin/true` jobs, 2 at a time, 2 cores):
+ * python pool 2.05 s, perl pool 2.70 s, SpawnRunner 5.3 s (9.0 s from a
+ * 1.1 GB Node process, where the pool does not slow down), xargs -P2 2.4 s,
+ * ninja -j2 1.9 s. What is left between the pool and ninja is mostly the two
+ * pipe round trips a job makes through Node's event loop.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
+import { BoundedRunner, type BoundedRunnerOptions, type LaunchHandle, type LaunchHandlers, type Launcher } from "./bounded-runner.js";
+import { epochMs, type JobEvents, type JobResult, type JobRunner, type JobSpec, type LaunchSpec } from "./job.js";
+import { encodeRequest, parseReply, type Reply } from "./pool-protocol.js";
+import { PERL_WORKER } from "./worker-perl.js";
+import { PYTHON_WORKER } from "./worker-python.js";
+import { signalGroup, signalName } from "./process-group.js";
+
+/** Which program the workers run, and with which interpreter. */
+export interface WorkerProgram {
+  readonly kind: "python" | "perl";
+  /** The interpreter, looked up on PATH unless it contains a slash. */
+  readonly interpreter: string;
+}
+
+export interface ProcessPoolOptions extends BoundedRunnerOptions {
+  /** Default: `ProcessPool.detect()`; the constructor throws if that finds nothing. */
+  readonly worker?: WorkerProgram;
+}
+
+const CANDIDATES: readonly (WorkerProgram & { readonly probe: readonly string[] })[] = [
+  {
+    kind: "python",
+    interpreter: "python3",
+    probe: ["-I", "-S", "-c", "import sys, os; sys.exit(sys.version_info < (3, 8) or not hasattr(os, 'posix_spawnp'))"],
+  },
+  { kind: "perl", interpreter: "perl", probe: ["-e", "exit 0"] },
+];
+let detected: WorkerProgram | null | undefined;
+
+function workerArgs(program: WorkerProgram): string[] {
+  switch (program.kind) {
+    case "python":
+      return ["-I", "-S", "-c", PYTHON_WORKER];
+    case "perl":
+      return ["-e", PERL_WORKER];
+  }
+}
+
+export class ProcessPool implements JobRunner {
+  readonly #core: BoundedRunner;
+  readonly #workers: WorkerLauncher;
+
+  /**
+   * The worker program this machine can run, python3 ≥ 3.8 first, then perl;
+   * null if neither (use SpawnRunner). Spawns at most two probes, once per process.
+   */
+  static detect(): WorkerProgram | null {
+    if (detected === undefined) {
+      const works = (c: (typeof CANDIDATES)[number]) => spawnSync(c.interpreter, c.probe, { stdio: "ignore" }).status === 0;
+      const found = process.platform === "win32" ? undefined : CANDIDATES.find(works);
+      detected = found ? { kind: found.kind, interpreter: found.interpreter } : null;
+    }
+    return detected;
+  }
+
+  constructor(options: ProcessPoolOptions) {
+    const program = options.worker ?? ProcessPool.detect();
+    if (program === null) throw new Error("ProcessPool needs python3 (≥ 3.8) or perl on PATH; use SpawnRunner instead");
+    this.#workers = new WorkerLauncher(options.size, program);
+    this.#core = new BoundedRunner(this.#workers, options);
+  }
+
+  /** The program the workers run. */
+  get worker(): WorkerProgram {
+    return this.#workers.program;
+  }
+
+  get size(): number {
+    return this.#core.size;
+  }
+
+  run(job: JobSpec, signal?: AbortSignal, events?: JobEvents): Promise<JobResult> {
+    return this.#core.run(job, signal, events);
+  }
+
+  killAll(graceMs?: number): Promise<void> {
+    return this.#core.killAll(graceMs);
+  }
+
+  close(): Promise<void> {
+    return this.#core.close();
+  }
+
+  /** The pids of the live worker processes (for diagnostics and tests). */
+  workerPids(): number[] {
+    return this.#workers.pids();
+  }
+}
+
+/** Consecutive workers dying before their first line that break the pool. */
+const MAX_START_FAILURES = 3;
+/** A worker that has not said `R` by then is killed (and counts as a start failure): not the interpreter we expect. */
+const START_TIMEOUT_MS = 30_000;
+/** close(): how long an idle worker may take to exit after end-of-file, then after SIGKILL. */
+const EXIT_WAIT_MS = 5000;
+/** Bytes of a worker's stderr kept for the message when it dies. */
+const STDERR_TAIL = 2000;
+
+/** One launch; it moves to a fresh worker if its worker dies before reading it. */
+interface Assignment {
+  readonly spec: LaunchSpec;
+  readonly handlers: LaunchHandlers;
+  worker: Worker | null;
+  seq: number;
+  pid: number;
+}
+
+class Worker {
+  readonly child: ChildProcess;
+  readonly stdin: Writable;
+  readonly closed: Promise<void>;
+  ready = false;
+  /** Given up on by the pool (killed, no longer counted); its end is not news. */
+  abandoned = false;
+  job: Assignment | null = null;
+  seq = 0;
+  stderr = "";
+  #partial = "";
+  #referenced = true;
+  #startTimer: NodeJS.Timeout;
+
+  constructor(
+    program: WorkerProgram,
+    onReply: (w: Worker, r: Reply | null, line: string) => void,
+    onClose: (w: Worker, code: number | null, signal: NodeJS.Signals | null) => void,
+  ) {
+    this.child = spawn(program.interpreter, workerArgs(program), { stdio: ["pipe", "pipe", "pipe"], detached: true });
+    const { stdin, stdout, stderr } = this.child as ChildProcess & { stdin: Writable; stdout: Readable; stderr: Readable };
+    this.stdin = stdin;
+    // EPIPE when the worker has died: its 'close' event handles that.
+    stdin.on("error", () => {});
+    stdout.setEncoding("latin1");
+    stdout.on("data", (chunk: string) => {
+      const lines = (this.#partial + chunk).split("\n");
+      this.#partial = lines.pop()!;
+      for (const line of lines) onReply(this, parseReply(line), line);
+    });
+    stderr.setEncoding("utf8");
+    stderr.on("data", (chunk: string) => (this.stderr = (this.stderr + chunk).slice(-STDERR_TAIL)));
+    this.child.on("error", (err) => (this.stderr += `${err.message}\n`));
+    this.#startTimer = setTimeout(() => {
+      this.stderr += `no "R" line within ${START_TIMEOUT_MS} ms\n`;
+      this.child.kill("SIGKILL");
+    }, START_TIMEOUT_MS);
+    this.#startTimer.unref();
+    // 'close' comes after the last stdout data, so a final `E` line is never lost.
+    this.closed = new Promise((resolve) =>
+      this.child.on("close", (code, signal) => {
+        clearTimeout(this.#startTimer);
+        onClose(this, code, signal);
+        resolve();
+      }),
+    );
+  }
+
+  markReady(): void {
+    this.ready = true;
+    clearTimeout(this.#startTimer);
+  }
+
+  /** An idle worker must not keep Node's event loop alive. */
+  setRef(ref: boolean): void {
+    if (ref === this.#referenced) return;
+    this.#referenced = ref;
+    const streams = [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as (null | { ref(): void; unref(): void })[];
+    for (const s of streams) {
+      if (ref) s?.ref();
+      else s?.unref();
+    }
+  }
+}
+
+class WorkerLauncher implements Launcher {
+  #workers: Worker[] = [];
+  #startFailures = 0;
+  #broken: string | null = null;
+
+  constructor(
+    readonly size: number,
+    readonly program: WorkerProgram,
+  ) {}
+
+  pids(): number[] {
+    return this.#workers.filter((w) => w.child.pid !== undefined).map((w) => w.child.pid!);
+  }
+
+  launch(spec: LaunchSpec, handlers: LaunchHandlers): LaunchHandle {
+    const job: Assignment = { spec, handlers, worker: null, seq: 0, pid: 0 };
+    this.#assign(job);
+    return { abandon: (reason) => this.#abandon(job, reason) };
+  }
+
+  #assign(job: Assignment): void {
+    if (this.#broken !== null) {
+      const error = this.#broken;
+      job.worker = null;
+      queueMicrotask(() => job.handlers.ended({ exitCode: null, signal: null, endedAt: epochMs(), error }));
+      return;
+    }
+    let worker = this.#workers.find((w) => w.job === null);
+    if (!worker) {
+      if (this.#workers.length >= this.size) throw new Error(`bug: no idle worker among ${this.#workers.length} of ${this.size}`);
+      worker = new Worker(this.program, this.#onReply, this.#onClose);
+      this.#workers.push(worker);
+    }
+    worker.seq += 1;
+    worker.job = job;
+    job.worker = worker;
+    job.seq = worker.seq;
+    worker.setRef(true);
+    worker.stdin.write(encodeRequest(worker.seq, job.spec));
+  }
+
+  /**
+   * The job's worker is stuck (in waitpid on an unkillable process, or in the
+   * kernel itself, e.g. chdir into a dead NFS mount): end the job now, drop the
+   * worker from the pool so a fresh one takes the slot, and kill it. Its
+   * 'close' may never come; it is not waited for.
+   */
+  #abandon(job: Assignment, reason: string): void {
+    const worker = job.worker;
+    if (worker === null || worker.job !== job) return;
+    worker.abandoned = true;
+    worker.job = null;
+    this.#workers = this.#workers.filter((w) => w !== worker);
+    worker.child.kill("SIGKILL");
+    worker.setRef(false);
+    job.handlers.ended({ exitCode: null, signal: null, endedAt: epochMs(), error: `${reason}; its worker was killed` });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      this.#workers.map(async (w) => {
+        w.setRef(true);
+        w.stdin.end();
+        if (await exitsWithin(w, EXIT_WAIT_MS)) return;
+        w.child.kill("SIGKILL");
+        if (!(await exitsWithin(w, EXIT_WAIT_MS))) w.setRef(false); // stuck in the kernel: stop waiting
+      }),
+    );
+  }
+
+  #onReply = (worker: Worker, reply: Reply | null, line: string): void => {
+    const job = worker.job;
+    if (reply?.type === "ready") {
+      worker.markReady();
+      this.#startFailures = 0;
+      return;
+    }
+    if (reply === null || job === null || reply.seq !== job.seq) {
+      // Not our protocol: the worker is not trustworthy any more.
+      worker.stderr += `unexpected line from worker: ${JSON.stringify(line.slice(0, 200))}\n`;
+      worker.child.kill("SIGKILL");
+      return;
+    }
+    switch (reply.type) {
+      case "started":
+        job.pid = reply.pid;
+        job.handlers.started(reply.pid, reply.at ?? epochMs());
+        return;
+      case "exited":
+      case "failed": {
+        worker.job = null;
+        const endedAt = reply.at ?? epochMs();
+        if (reply.type === "failed") {
+          job.handlers.ended({ exitCode: null, signal: null, endedAt, error: reply.message });
+        } else {
+          // Raw wait status: low 7 bits are the terminating signal, the next byte the exit code.
+          const sig = reply.status & 0x7f;
+          job.handlers.ended({
+            exitCode: sig === 0 ? reply.status >> 8 : null,
+            signal: sig === 0 ? null : signalName(sig),
+            endedAt,
+            error: null,
+          });
+        }
+        // `ended` usually hands this worker the next job at once; unreference it only if not.
+        if (worker.job === null) worker.setRef(false);
+        return;
+      }
+    }
+  };
+
+  #onClose = (worker: Worker, code: number | null, signal: NodeJS.Signals | null): void => {
+    if (worker.abandoned) return;
+    this.#workers = this.#workers.filter((w) => w !== worker);
+    const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
+    const stderr = worker.stderr.trim();
+    const reason = `worker process ${worker.child.pid ?? "(not started)"} ${how}${stderr ? `: ${stderr}` : ""}`;
+    if (!worker.ready && ++this.#startFailures >= MAX_START_FAILURES) {
+      this.#broken = `cannot start pool workers (${this.program.interpreter}): ${reason}`;
+    }
+    const job = worker.job;
+    if (job === null) return;
+    worker.job = null;
+    if (!worker.ready) {
+      // It never read the request: start the job on a fresh worker (or fail it if the pool is broken).
+      this.#assign(job);
+      return;
+    }
+    // Nobody is left to wait for the job: kill its group rather than leave an orphan.
+    if (job.pid !== 0) signalGroup(job.pid, "SIGKILL");
+    const fate = job.pid !== 0 ? "the job's process group was killed" : "the job may not have started";
+    job.handlers.ended({ exitCode: null, signal: null, endedAt: epochMs(), error: `${reason}; ${fate}` });
+  };
+}
+
+async function exitsWithin(worker: Worker, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const exited = await Promise.race([worker.closed.then(() => true), timeout]);
+  clearTimeout(timer);
+  return exited;
+}

@@ -1,0 +1,102 @@
+/**
+ * SpawnRunner: one `child_process.spawn` per job, behind the same interface as
+ * ProcessPool. It is the fallback where perl is missing and the baseline the
+ * pool is measured against (bench/spawn.mjs). Each job is spawned `detached`,
+ * so it leads its own process group (and session) and the shared
+ * BoundedRunner can kill the whole group on timeout or cancel.
+ *
+ * Plain node:child_process rather than execa: execa's kill and
+ * forceKillAfterDelay act on the child's pid, not its process group, and its
+ * per-spawn work (stream setup, result object) is a cost this runner exists to measure.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { appendFileSync, closeSync, existsSync, openSync } from "node:fs";
+import { getSystemErrorMap } from "node:util";
+import { BoundedRunner, type BoundedRunnerOptions, type LaunchHandle, type LaunchHandlers, type Launcher } from "./bounded-runner.js";
+import { epochMs, type JobEvents, type JobResult, type JobRunner, type JobSpec, type LaunchSpec } from "./job.js";
+
+export class SpawnRunner implements JobRunner {
+  readonly #core: BoundedRunner;
+
+  constructor(options: BoundedRunnerOptions) {
+    this.#core = new BoundedRunner(new SpawnLauncher(), options);
+  }
+
+  get size(): number {
+    return this.#core.size;
+  }
+
+  run(job: JobSpec, signal?: AbortSignal, events?: JobEvents): Promise<JobResult> {
+    return this.#core.run(job, signal, events);
+  }
+
+  killAll(graceMs?: number): Promise<void> {
+    return this.#core.killAll(graceMs);
+  }
+
+  close(): Promise<void> {
+    return this.#core.close();
+  }
+}
+
+class SpawnLauncher implements Launcher {
+  launch(spec: LaunchSpec, handlers: LaunchHandlers): LaunchHandle {
+    let ended = false;
+    const end = (exitCode: number | null, signal: string | null, error: string | null) => {
+      if (ended) return;
+      ended = true;
+      handlers.ended({ exitCode, signal, endedAt: epochMs(), error });
+    };
+    const fail = (error: string) => process.nextTick(() => end(null, null, error));
+    let fd: number;
+    try {
+      fd = openSync(spec.log, "a");
+    } catch (err) {
+      fail(`cannot open log ${spec.log}: ${(err as Error).message}`);
+      return { abandon: () => {} };
+    }
+    const [file, ...args] = spec.argv as [string, ...string[]];
+    const startedAt = epochMs();
+    let child: ChildProcess;
+    try {
+      child = spawn(file, args, {
+        cwd: spec.cwd,
+        env: spec.env.length === 0 ? process.env : { ...process.env, ...Object.fromEntries(spec.env) },
+        stdio: ["ignore", fd, fd],
+        detached: true,
+      });
+    } catch (err) {
+      // Most spawn failures arrive as 'error' events; a few (e.g. E2BIG on some platforms) are thrown.
+      fail(`cannot execute ${file}: ${(err as Error).message}`);
+      return { abandon: () => {} };
+    } finally {
+      closeSync(fd);
+    }
+    child.once("error", (err: NodeJS.ErrnoException) => {
+      // libuv reports a missing cwd as ENOENT of the program: say which it was.
+      const what = err.code === "ENOENT" && !existsSync(spec.cwd) ? `cannot change directory to ${spec.cwd}` : `cannot execute ${file}`;
+      const text = typeof err.errno === "number" ? getSystemErrorMap().get(err.errno)?.[1] : undefined;
+      const message = `${what}: ${text ?? err.message} (${err.code})`;
+      try {
+        appendFileSync(spec.log, `wfc: ${message}\n`); // as the pool's workers do
+      } catch {
+        // the result carries the message anyway
+      }
+      fail(message);
+    });
+    child.once("exit", (exitCode, signal) => end(exitCode, signal, null));
+    if (child.pid !== undefined) {
+      const pid = child.pid;
+      process.nextTick(() => handlers.started(pid, startedAt));
+    }
+    return {
+      abandon: (reason) => {
+        // Its 'exit' may still come, late; `end` ignores it then. Meanwhile it must not keep Node alive.
+        child.unref();
+        end(null, null, reason);
+      },
+    };
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,152 @@
+// What only ProcessPool has: persistent workers that can die, start, and go away.
+import { execFileSync, spawn } from "node:child_process";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import ts from "typescript";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { ProcessPool, type WorkerProgram } from "../../../runtime/executors/index.js";
+import { RUNNERS, alive, liveGroupMembers, tempDir, waitForText } from "./helpers.js";
+
+const PROGRAMS: WorkerProgram[] = [
+  ...(ProcessPool.detect()?.kind === "python" ? [{ kind: "python", interpreter: "python3" } as const] : []),
+  ...(RUNNERS.some((r) => r.name.includes("perl")) ? [{ kind: "perl", interpreter: "perl" } as const] : []),
+];
+
+test("detect() finds a worker program on this machine", () => {
+  expect(ProcessPool.detect()).not.toBeNull();
+});
+
+describe.each(PROGRAMS)("ProcessPool ($kind)", (program) => {
+  let dir: string;
+  let cleanup: () => void;
+  beforeEach(() => ({ dir, cleanup } = tempDir()));
+  afterEach(() => cleanup());
+
+  const shell = (command: string, log = join(dir, "job.log")) => ({ id: "j", kind: "shell", command, cwd: dir, log }) as const;
+
+  test("jobs are children of the workers, which start lazily and stop on close()", async () => {
+    const pool = new ProcessPool({ size: 2, worker: program });
+    expect(pool.workerPids()).toEqual([]);
+    const results = await Promise.all([0, 1, 2, 3].map((i) => pool.run(shell(`echo $PPID > ppid-${i}`))));
+    expect(results.map((r) => r.exitCode)).toEqual([0, 0, 0, 0]);
+    const workers = pool.workerPids();
+    expect(workers).toHaveLength(2);
+    const parents = new Set([0, 1, 2, 3].map((i) => Number(readFileSync(join(dir, `ppid-${i}`), "utf8"))));
+    expect([...parents].every((p) => workers.includes(p))).toBe(true);
+    await pool.close();
+    expect(pool.workerPids()).toEqual([]);
+    for (const pid of workers) expect(alive(pid)).toBe(false);
+  });
+
+  test("a worker killed with SIGKILL fails its job, leaves no orphan, and is replaced", async () => {
+    const pool = new ProcessPool({ size: 1, worker: program });
+    try {
+      const job = shell("echo $PPID > worker.pid; sleep 30 & echo $! > bg.pid; echo ready; wait");
+      const result = pool.run(job);
+      await waitForText(job.log, "ready");
+      const worker = Number(readFileSync(join(dir, "worker.pid"), "utf8"));
+      process.kill(worker, "SIGKILL");
+      const r = await result;
+      expect([r.exitCode, r.signal, r.cancelled]).toEqual([null, null, false]);
+      expect(r.error).toMatch(new RegExp(`^worker process ${worker} was killed by SIGKILL; the job's process group was killed$`));
+      expect(liveGroupMembers(r.pid)).toEqual([]);
+      expect(alive(Number(readFileSync(join(dir, "bg.pid"), "utf8")))).toBe(false);
+      const next = await pool.run(shell("echo $PPID"));
+      expect(next.exitCode).toBe(0);
+      expect(pool.workerPids()).not.toContain(worker);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test("a job whose worker died before reading it runs on a fresh worker", async () => {
+    // An interpreter that fails its first start, as a broken or overloaded machine might.
+    const flaky = join(dir, "flaky-interpreter");
+    writeFileSync(flaky, `#!/bin/sh\nif [ ! -e '${dir}/tried' ]; then : > '${dir}/tried'; exit 1; fi\nexec ${program.interpreter} "$@"\n`, {
+      mode: 0o755,
+    });
+    const pool = new ProcessPool({ size: 1, worker: { kind: program.kind, interpreter: flaky } });
+    try {
+      const r = await pool.run(shell("echo ran"));
+      expect([r.exitCode, r.error]).toEqual([0, null]);
+      expect(readFileSync(join(dir, "job.log"), "utf8")).toBe("ran\n");
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test("workers that cannot start fail the jobs with the reason instead of hanging", async () => {
+    const pool = new ProcessPool({ size: 2, worker: { kind: program.kind, interpreter: join(dir, "no-such-interpreter") } });
+    try {
+      const results = await Promise.all([pool.run(shell("true")), pool.run(shell("true")), pool.run(shell("true"))]);
+      for (const r of results) {
+        expect([r.exitCode, r.pid]).toEqual([null, 0]);
+        expect(r.error).toMatch(/^cannot start pool workers \(.*no-such-interpreter\): worker process .* ENOENT/);
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test("a worker stuck before it starts the job is abandoned when the job is cancelled", async () => {
+    // Says it is ready, then never reads: like a worker blocked in the kernel (chdir into a dead NFS mount).
+    const stuck = join(dir, "stuck-interpreter");
+    writeFileSync(stuck, `#!/bin/sh\necho "R $$ 1"\nexec sleep 30\n`, { mode: 0o755 });
+    const pool = new ProcessPool({ size: 1, killGraceMs: 50, killWaitMs: 50, worker: { kind: program.kind, interpreter: stuck } });
+    const controller = new AbortController();
+    const result = pool.run(shell("true"), controller.signal);
+    while (pool.workerPids().length === 0) await new Promise((r) => setTimeout(r, 5));
+    const [worker] = pool.workerPids();
+    controller.abort();
+    const r = await result;
+    expect([r.cancelled, r.pid, r.error]).toEqual([true, 0, "the job did not start within 100 ms of being stopped; its worker was killed"]);
+    expect(pool.workerPids()).toEqual([]);
+    await waitUntilGone(worker!);
+    await pool.close();
+  });
+
+  test("an idle pool that is never closed does not keep Node alive, and its workers exit with Node", async () => {
+    const out = join(dir, "js");
+    transpileExecutors(out);
+    const script = join(dir, "forgotten.mjs");
+    writeFileSync(
+      script,
+      `import { ProcessPool } from ${JSON.stringify(join(out, "index.js"))};
+const pool = new ProcessPool({ size: 2, worker: ${JSON.stringify(program)} });
+const results = await Promise.all([1, 2].map(() => pool.run({ id: "x", kind: "argv", argv: ["true"], cwd: ${JSON.stringify(dir)}, log: ${JSON.stringify(join(dir, "x.log"))} })));
+console.log(JSON.stringify({ codes: results.map((r) => r.exitCode), workers: pool.workerPids() }));
+`,
+    );
+    const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "inherit"] });
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    // A cap, not a measurement: if the pool kept Node alive, this kills it and the test fails.
+    const cap = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    clearTimeout(cap);
+    expect(code).toBe(0);
+    const { codes, workers } = JSON.parse(stdout) as { codes: number[]; workers: number[] };
+    expect(codes).toEqual([0, 0]);
+    expect(workers).toHaveLength(2);
+    for (const pid of workers) await waitUntilGone(pid);
+  });
+});
+
+/** The executors as plain JavaScript, for a child Node process (tests run TypeScript through vitest). */
+function transpileExecutors(outDir: string): void {
+  const src = join(import.meta.dirname, "../../../runtime/executors");
+  execFileSync("mkdir", ["-p", outDir]);
+  for (const name of readdirSync(src).filter((f) => f.endsWith(".ts"))) {
+    const { outputText } = ts.transpileModule(readFileSync(join(src, name), "utf8"), {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
+    });
+    writeFileSync(join(outDir, name.replace(/\.ts$/, ".js")), outputText);
+  }
+  writeFileSync(join(outDir, "package.json"), '{ "type": "module" }');
+}
+
+/** Polls until the process is gone (orphaned workers are reparented, then exit on end-of-file). */
+async function waitUntilGone(pid: number): Promise<void> {
+  for (let i = 0; i < 2000 && alive(pid); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(alive(pid)).toBe(false);
+}

@@ -1,0 +1,324 @@
+// The JobRunner contract, checked with real processes against every runner
+// this machine has: ProcessPool with each worker program, and SpawnRunner.
+// No assertion is about durations; waits only order the test after an event.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import type { JobResult, JobRunner, JobSpec } from "../../../runtime/executors/index.js";
+import { RUNNERS, alive, liveGroupMembers, maxOverlap, shellQuote, tempDir, waitForText } from "./helpers.js";
+
+/** Values that break naive quoting, splitting or encoding. */
+const NASTY = [
+  "",
+  " ",
+  "two words",
+  "  leading and trailing  ",
+  "it's",
+  '"double"',
+  "'\\''",
+  "$(echo pwned)",
+  "`echo pwned`",
+  "$HOME ${HOME} $1 $@ $$",
+  "a;b|c&d>e<f",
+  "*.txt ? [a-z]",
+  "back\\slash\\n",
+  "new\nline",
+  "\n",
+  "tab\there",
+  "ünïcødé ✓ 日本語 😀",
+  "-n",
+  "--",
+  "%s %d %%",
+  "=",
+  "\u0001\u007f",
+];
+
+describe.each(RUNNERS)("$name", ({ make }) => {
+  let dir: string;
+  let cleanup: () => void;
+  let runner: JobRunner;
+  let n = 0;
+
+  beforeEach(() => {
+    ({ dir, cleanup } = tempDir());
+    runner = make(2);
+  });
+  afterEach(async () => {
+    await runner.killAll(100);
+    await runner.close();
+    cleanup();
+  });
+
+  const log = () => join(dir, `job-${++n}.log`);
+  const shell = (command: string, more: Partial<JobSpec> = {}): JobSpec => ({
+    id: `s${n}`,
+    kind: "shell",
+    command,
+    cwd: dir,
+    log: log(),
+    ...more,
+  });
+  const argv = (args: string[], more: Partial<JobSpec> = {}): JobSpec => ({
+    id: `a${n}`,
+    kind: "argv",
+    argv: args,
+    cwd: dir,
+    log: log(),
+    ...more,
+  });
+
+  test("exit codes", async () => {
+    const results = await Promise.all([
+      runner.run(shell("exit 0")),
+      runner.run(shell("exit 3")),
+      runner.run(argv(["/bin/sh", "-c", "exit 255"])),
+      runner.run(argv(["false"])),
+      runner.run(shell("no-such-command-wfc")),
+    ]);
+    expect(results.map((r) => [r.exitCode, r.signal, r.error])).toEqual([
+      [0, null, null],
+      [3, null, null],
+      [255, null, null],
+      [1, null, null],
+      [127, null, null], // sh's own "not found"
+    ]);
+    for (const r of results) {
+      expect(r.pid).toBeGreaterThan(1);
+      expect(r.startedAt).toBeLessThanOrEqual(r.endedAt);
+      expect([r.timedOut, r.cancelled]).toEqual([false, false]);
+    }
+  });
+
+  test("a signal is reported as a signal, and exit 143 as an exit code", async () => {
+    const results = await Promise.all([
+      runner.run(shell("kill -TERM $$")),
+      runner.run(shell("kill -KILL $$")),
+      runner.run(shell("exit 143")),
+      runner.run(argv(["/bin/sh", "-c", "kill -INT $$"])),
+    ]);
+    expect(results.map((r) => [r.exitCode, r.signal])).toEqual([
+      [null, "SIGTERM"],
+      [null, "SIGKILL"],
+      [143, null],
+      [null, "SIGINT"],
+    ]);
+  });
+
+  test("stdout and stderr are appended to the log; stdin is empty", async () => {
+    const job = shell("printf 'out1\\n'; printf 'err1\\n' >&2; cat; printf 'out2\\n'");
+    await runner.run(job);
+    await runner.run(job);
+    expect(readFileSync(job.log, "utf8")).toBe("out1\nerr1\nout2\n".repeat(2));
+  });
+
+  test("the log's folder and name may contain anything but NUL", async () => {
+    const folder = join(dir, "l o g's $(x)\nü");
+    mkdirSync(folder);
+    const r = await runner.run(shell("echo hello", { log: join(folder, "a b\n.log") }));
+    expect(r.exitCode).toBe(0);
+    expect(readFileSync(join(folder, "a b\n.log"), "utf8")).toBe("hello\n");
+  });
+
+  test("cwd, and env added to the inherited environment", async () => {
+    const cwd = join(dir, "work dir ü $(x)");
+    mkdirSync(cwd);
+    const job = shell('pwd -P; printf "%s|%s|%s\\n" "$WFC_A" "$HOME" "${PATH:+has-path}"', {
+      cwd,
+      env: { WFC_A: "a value", HOME: "/replaced/home" },
+    });
+    expect((await runner.run(job)).exitCode).toBe(0);
+    expect(readFileSync(job.log, "utf8")).toBe(`${cwd}\na value|/replaced/home|has-path\n`);
+  });
+
+  test("an env PATH is used to find an argv program", async () => {
+    const bin = join(dir, "bin dir");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "wfc-hello"), "#!/bin/sh\necho hello from PATH\n", { mode: 0o755 });
+    const job = argv(["wfc-hello"], { env: { PATH: `${bin}:/usr/bin:/bin` } });
+    expect((await runner.run(job)).exitCode).toBe(0);
+    expect(readFileSync(job.log, "utf8")).toBe("hello from PATH\n");
+  });
+
+  test("a relative argv program is found from the job's cwd", async () => {
+    const cwd = join(dir, "scripts");
+    mkdirSync(cwd);
+    writeFileSync(join(cwd, "run me.sh"), "#!/bin/sh\necho relative\n", { mode: 0o755 });
+    const job = argv(["./run me.sh"], { cwd });
+    expect((await runner.run(job)).exitCode).toBe(0);
+    expect(readFileSync(job.log, "utf8")).toBe("relative\n");
+  });
+
+  test("argv values reach the program byte for byte, without a shell", async () => {
+    const results = await Promise.all(
+      NASTY.map((value, i) => runner.run(argv(["/bin/sh", "-c", 'printf "%s" "$1" > "$2"', "sh", value, join(dir, `argv-${i}`)]))),
+    );
+    expect(results.map((r) => r.exitCode)).toEqual(NASTY.map(() => 0));
+    NASTY.forEach((value, i) => expect(readFileSync(join(dir, `argv-${i}`))).toEqual(Buffer.from(value)));
+    // Nothing was expanded: no `pwned` output went anywhere.
+    expect(existsSync(join(dir, "pwned"))).toBe(false);
+  });
+
+  test("empty arguments are kept, in order", async () => {
+    const job = argv(["/bin/sh", "-c", 'printf "[%s]" "$@"', "sh", "", "a", "", "b c", ""]);
+    await runner.run(job);
+    expect(readFileSync(job.log, "utf8")).toBe("[][a][][b c][]");
+  });
+
+  test("a shell command reaches sh -c unchanged (quoted values round-trip)", async () => {
+    const results = await Promise.all(
+      NASTY.map((value, i) => runner.run(shell(`printf '%s' ${shellQuote(value)} > ${shellQuote(`shell-${i}`)}`))),
+    );
+    expect(results.map((r) => r.exitCode)).toEqual(NASTY.map(() => 0));
+    NASTY.forEach((value, i) => expect(readFileSync(join(dir, `shell-${i}`))).toEqual(Buffer.from(value)));
+  });
+
+  test("env values round-trip", async () => {
+    const results = await Promise.all(
+      NASTY.map((value, i) => runner.run(shell(`printf '%s' "$WFC_VALUE" > env-${i}`, { env: { WFC_VALUE: value } }))),
+    );
+    expect(results.map((r) => r.exitCode)).toEqual(NASTY.map(() => 0));
+    NASTY.forEach((value, i) => expect(readFileSync(join(dir, `env-${i}`))).toEqual(Buffer.from(value)));
+  });
+
+  test("jobs that cannot start end with an error, not an exit code", async () => {
+    const missingJob = argv(["wfc-no-such-program"]);
+    const [missing, noCwd, noLog] = await Promise.all([
+      runner.run(missingJob),
+      runner.run(argv(["/bin/true"], { cwd: join(dir, "missing") })),
+      runner.run(argv(["/bin/true"], { log: join(dir, "missing", "x.log") })),
+    ]);
+    expect([missing.exitCode, missing.error]).toEqual([null, expect.stringMatching(/^cannot execute wfc-no-such-program: no such file/i)]);
+    expect([noCwd.exitCode, noCwd.error]).toEqual([null, expect.stringMatching(/^cannot change directory to .*missing: no such file/i)]);
+    expect([noLog.exitCode, noLog.error]).toEqual([null, expect.stringMatching(/^cannot open log .*x\.log: .*no such file/i)]);
+    expect(readFileSync(missingJob.log, "utf8")).toBe(`wfc: ${missing.error}\n`);
+  });
+
+  test("malformed jobs are refused synchronously", () => {
+    expect(() => runner.run(argv(["/bin/echo", "a\0b"]))).toThrow(/argv\[1\] contains a NUL/);
+    expect(() => runner.run(argv(["/bin/true"], { env: { "A=B": "x" } }))).toThrow(/environment variable name "A=B"/);
+    expect(() => runner.run(argv([]))).toThrow(/argv must be a non-empty array/);
+    expect(() => runner.run(shell("true", { timeoutMs: 0 }))).toThrow(/timeoutMs must be a positive number/);
+  });
+
+  test("jobs start with default signal dispositions: SIGPIPE ends `yes | head`", async () => {
+    const job = shell("yes | head -n 2");
+    expect((await runner.run(job)).exitCode).toBe(0);
+    expect(readFileSync(job.log, "utf8")).toBe("y\ny\n");
+  });
+
+  test("each job leads its own process group", async () => {
+    const job = shell("ps -o pgid= -p $$");
+    const r = await runner.run(job);
+    expect(Number(readFileSync(job.log, "utf8").trim())).toBe(r.pid);
+  });
+
+  test("a timeout kills the job's whole process group", async () => {
+    const r = await runner.run(shell("sleep 30 & echo $! > bg.pid; sleep 30", { timeoutMs: 300 }));
+    expect([r.timedOut, r.cancelled, r.exitCode, r.signal]).toEqual([true, false, null, "SIGTERM"]);
+    expect(liveGroupMembers(r.pid)).toEqual([]);
+    expect(alive(Number(readFileSync(join(dir, "bg.pid"), "utf8")))).toBe(false);
+  });
+
+  test("aborting kills a running job's whole process group", async () => {
+    const controller = new AbortController();
+    const job = shell("sleep 30 & sleep 30 & echo started; wait");
+    const result = runner.run(job, controller.signal, { started: () => {} });
+    await waitForText(job.log, "started");
+    controller.abort();
+    const r = await result;
+    expect([r.cancelled, r.timedOut, r.signal]).toEqual([true, false, "SIGTERM"]);
+    expect(liveGroupMembers(r.pid)).toEqual([]);
+  });
+
+  test("an already aborted job never starts", async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const r = await runner.run(shell("touch ran"), controller.signal);
+    expect([r.cancelled, r.pid, r.exitCode, r.error]).toEqual([true, 0, null, null]);
+    expect(existsSync(join(dir, "ran"))).toBe(false);
+  });
+
+  test("aborting a queued job settles it at once and it never starts", async () => {
+    const single = make(1);
+    try {
+      const blocker = shell("echo running; sleep 30");
+      const first = single.run(blocker);
+      await waitForText(blocker.log, "running");
+      const controller = new AbortController();
+      const queued = single.run(shell("touch ran"), controller.signal);
+      controller.abort();
+      const r = await queued; // settles while the blocker still runs
+      expect([r.cancelled, r.pid]).toEqual([true, 0]);
+      await single.killAll(100);
+      expect((await first).cancelled).toBe(true);
+      expect(existsSync(join(dir, "ran"))).toBe(false);
+    } finally {
+      await single.close();
+    }
+  });
+
+  test("killAll escalates to SIGKILL for jobs that ignore SIGTERM", async () => {
+    const jobs = [0, 1].map((i) => shell(`trap '' TERM; echo ready; sleep 30; echo survived > survived-${i}`));
+    const results = jobs.map((job) => runner.run(job));
+    await Promise.all(jobs.map((job) => waitForText(job.log, "ready")));
+    await runner.killAll(200);
+    const settled = await Promise.all(results);
+    expect(settled.map((r) => [r.cancelled, r.signal])).toEqual([
+      [true, "SIGKILL"],
+      [true, "SIGKILL"],
+    ]);
+    for (const r of settled) expect(liveGroupMembers(r.pid)).toEqual([]);
+  });
+
+  test("killAll also cancels queued jobs, and the runner keeps working", async () => {
+    const running = [0, 1].map((i) => shell(`echo up; sleep 30 # ${i}`));
+    const results = running.map((job) => runner.run(job));
+    const queued = [runner.run(shell("touch ran-1")), runner.run(shell("touch ran-2"))];
+    await Promise.all(running.map((job) => waitForText(job.log, "up")));
+    await runner.killAll(200);
+    expect((await Promise.all(queued)).map((r) => [r.cancelled, r.pid])).toEqual([
+      [true, 0],
+      [true, 0],
+    ]);
+    expect((await Promise.all(results)).map((r) => r.cancelled)).toEqual([true, true]);
+    expect(existsSync(join(dir, "ran-1")) || existsSync(join(dir, "ran-2"))).toBe(false);
+    expect((await runner.run(shell("exit 7"))).exitCode).toBe(7);
+  });
+
+  test("never more jobs at once than size, by the jobs' own timestamps", async () => {
+    const three = make(3);
+    try {
+      const results: JobResult[] = await Promise.all(
+        Array.from({ length: 24 }, (_, i) => three.run(shell(`i=0; while [ $i -lt ${(i % 5) * 20} ]; do i=$((i+1)); done`))),
+      );
+      expect(results.every((r) => r.exitCode === 0)).toBe(true);
+      expect(maxOverlap(results)).toBeLessThanOrEqual(3);
+    } finally {
+      await three.close();
+    }
+  });
+
+  test("a job waits for a free slot: the third of two starts only after one ends", async () => {
+    const started: string[] = [];
+    const hold = (name: string) => shell(`while [ ! -e release-${name} ]; do sleep 0.01; done`, { id: name });
+    const runs = ["a", "b", "c"].map((name) => runner.run(hold(name), undefined, { started: () => started.push(name) }));
+    const release = (name: string) => writeFileSync(join(dir, `release-${name}`), "");
+    // a and b take both slots; c cannot start until one of them ends, which needs a release.
+    for (let i = 0; i < 1000 && started.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(started.toSorted()).toEqual(["a", "b"]);
+    release("c");
+    release("a");
+    const [a, , c] = [await runs[0]!, null, await runs[2]!];
+    expect(started.toSorted()).toEqual(["a", "b", "c"]);
+    expect(c.startedAt).toBeGreaterThanOrEqual(a.endedAt);
+    release("b");
+    await runs[1];
+  });
+
+  test("close() waits for running jobs and then refuses new ones", async () => {
+    const result = runner.run(shell("sleep 0.2; echo done"));
+    await runner.close();
+    expect((await result).exitCode).toBe(0);
+    expect(() => runner.run(shell("true"))).toThrow(/closed/);
+  });
+});
