@@ -8,7 +8,7 @@ import type { Plan } from "../plan.js";
 import { Scheduler, type JobRef } from "../scheduler/scheduler.js";
 import { Journal } from "../state/journal.js";
 import { acquireLock } from "../state/lock.js";
-import { SpawnCommandRunner, type CommandRunner } from "./runner.js";
+import { ProcessPool, SpawnRunner, type JobRunner } from "../executors/index.js";
 
 /** What a run reports as it goes (`--json` prints these as NDJSON; see schema/events.schema.json). */
 export type RunEvent =
@@ -72,8 +72,8 @@ export interface RunOptions {
   readonly touch?: boolean;
   readonly cores?: number;
   readonly onEvent?: (event: RunEvent) => void;
-  /** Runs commands; default: a process-group-aware spawner. */
-  readonly runner?: CommandRunner;
+  /** Runs commands; default: a pool of persistent worker processes (a plain spawner where none can start). */
+  readonly runner?: JobRunner;
 }
 
 /**
@@ -94,7 +94,7 @@ export async function run(plan: Plan, options: RunOptions): Promise<RunSummary> 
     ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
   });
   const expander = new Expander(plan, workdir);
-  const runner = options.runner ?? new SpawnCommandRunner();
+  const runner = options.runner ?? defaultRunner(plan, options.cores ?? availableParallelism());
   const fnPools = new Map<string, FnPool>();
   const fnPool = (executor: string) => {
     let pool = fnPools.get(executor);
@@ -300,6 +300,23 @@ export async function run(plan: Plan, options: RunOptions): Promise<RunSummary> 
   };
   emit({ type: "run-end", time: Date.now(), summary });
   return summary;
+}
+
+/**
+ * One runner for every local command: the scheduler already bounds each
+ * executor, so the pool only needs a worker per job that may run at once.
+ */
+function defaultRunner(plan: Plan, cores: number): JobRunner {
+  const local = Object.values(plan.executors).filter((e) => e.type !== "slurm");
+  const size = Math.max(
+    1,
+    Math.min(
+      256,
+      plan.jobs ?? Infinity,
+      local.reduce((n, e) => n + (e.max ?? cores), 0),
+    ),
+  );
+  return ProcessPool.detect() !== null ? new ProcessPool({ size }) : new SpawnRunner({ size });
 }
 
 /** A user-facing reason the run cannot start (a lock held by another run). */
