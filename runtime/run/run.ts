@@ -152,43 +152,23 @@ export async function run(plan: Plan, options: RunOptions): Promise<RunSummary> 
       : rebuilt !== undefined
         ? `input ${rebuilt} would be rebuilt`
         : outOfDate(journal, task.id, ref.job, hash, commands, workdir);
-    if (why === undefined) {
+    const skipped = (reason: string) => {
       scheduler.finish(ref, "skipped");
-      emit({
-        type: "job-end",
-        time: Date.now(),
-        task: task.id,
-        job: ref.job,
-        elements,
-        status: "skipped",
-        start: Date.now(),
-        exitCode: null,
-        reason: "up to date",
-      });
-      return;
-    }
+      const now = Date.now();
+      emit({ type: "job-end", time: now, task: task.id, job: ref.job, elements, status: "skipped", start: now, exitCode: null, reason });
+    };
+    const outputs = commands.flatMap((c) => c.outputs.flatMap((o) => o.paths));
+    if (why === undefined) return skipped("up to date");
     if (options.dryRun) {
-      for (const c of commands) for (const o of c.outputs) for (const path of o.paths) wouldWrite.add(path);
+      for (const path of outputs) wouldWrite.add(path);
       emit({ type: "would-run", task: task.id, job: ref.job, reason: why, commands: commands.map(describe) });
       scheduler.finish(ref, "skipped");
       return;
     }
     if (options.touch) {
-      for (const c of commands) for (const o of c.outputs) for (const path of o.paths) touch(join(workdir, path));
+      for (const path of outputs) touch(join(workdir, path));
       journal.append({ task: task.id, job: ref.job, status: "touched", hash, start: Date.now(), end: Date.now() });
-      scheduler.finish(ref, "skipped");
-      emit({
-        type: "job-end",
-        time: Date.now(),
-        task: task.id,
-        job: ref.job,
-        elements,
-        status: "skipped",
-        start: Date.now(),
-        exitCode: null,
-        reason: "touched",
-      });
-      return;
+      return skipped("touched");
     }
     const log = join(stateDir, "logs", task.id, `${ref.job}.log`);
     mkdirSync(dirname(log), { recursive: true });

@@ -36,6 +36,9 @@ export class Scheduler {
   readonly #readyHead: number[];
   /** Task indexes by priority (critical path first), then plan order. */
   readonly #order: number[];
+  /** Rank in `#order` of each task, and the ranks of tasks with ready jobs: `take()` visits only those. */
+  readonly #rank: number[];
+  readonly #readyRanks = new Set<number>();
   readonly #groups = new Map<string, Semaphore>();
   readonly #executors = new Map<string, Semaphore | undefined>();
   readonly #executorTypes = new Map<string, string>();
@@ -64,11 +67,14 @@ export class Scheduler {
     this.#ready = this.tasks.map(() => []);
     this.#readyHead = this.tasks.map(() => 0);
     this.#order = this.tasks.map((_, i) => i).sort((a, b) => this.tasks[b]!.priority - this.tasks[a]!.priority || a - b);
+    this.#rank = [];
+    this.#order.forEach((t, r) => (this.#rank[t] = r));
     this.#readiness = new Readiness(this.tasks, (task, element) => {
       const job = Math.floor(element / this.tasks[task]!.batch);
       if (--this.#notReady[task]![job]! === 0 && this.#state[task]![job] === STATE.waiting) {
         this.#state[task]![job] = STATE.ready;
         this.#ready[task]!.push(job);
+        this.#readyRanks.add(this.#rank[task]!);
       }
     });
     this.#readiness.start();
@@ -78,7 +84,9 @@ export class Scheduler {
   take(): JobRef[] {
     const out: JobRef[] = [];
     if (this.#stopped) return out;
-    for (const t of this.#order) {
+    // Only tasks with ready jobs, in priority order: a 10,000-task plan costs nothing per idle task.
+    for (const r of [...this.#readyRanks].sort((a, b) => a - b)) {
+      const t = this.#order[r]!;
       const queue = this.#ready[t]!;
       while (this.#readyHead[t]! < queue.length) {
         if (!this.#fits(t)) break;
@@ -88,6 +96,7 @@ export class Scheduler {
         this.#running++;
         out.push(this.#ref(t, job));
       }
+      if (this.#readyHead[t]! >= queue.length) this.#readyRanks.delete(r);
     }
     return out;
   }
@@ -121,7 +130,7 @@ export class Scheduler {
 
   /** Nothing runs and nothing more can start: the run is over. */
   get idle(): boolean {
-    return this.#running === 0 && (this.#stopped || this.tasks.every((_, t) => this.#readyHead[t]! >= this.#ready[t]!.length));
+    return this.#running === 0 && (this.#stopped || this.#readyRanks.size === 0);
   }
 
   /** Jobs in a state, per task (for the summary: waiting ones at the end were blocked by a failure). */
@@ -165,16 +174,6 @@ export class Scheduler {
     this.#executors.get(task.executor)?.release(1);
     if (this.#local(t)) this.#cores.release(task.resources.cpus);
     for (const g of task.groups) this.#groups.get(g.group)!.release(g.weight);
-  }
-
-  /** How full each concurrency group is now (for tests and the progress display). */
-  usage(): Map<string, { used: number; capacity: number }> {
-    const out = new Map<string, { used: number; capacity: number }>();
-    for (const [id, s] of this.#groups) out.set(id, { used: s.used, capacity: s.capacity });
-    if (this.#global) out.set("jobs", { used: this.#global.used, capacity: this.#global.capacity });
-    out.set("cores", { used: this.#cores.used, capacity: this.#cores.capacity });
-    for (const [name, s] of this.#executors) if (s) out.set(`executor:${name}`, { used: s.used, capacity: s.capacity });
-    return out;
   }
 }
 
