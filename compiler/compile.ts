@@ -19,8 +19,6 @@ export interface CompileOptions extends ValidateOptions {
   readonly config?: ExecutorConfig;
   /** Where plan.json will be written: `workdir` is recorded relative to it (default: the current directory). */
   readonly planPath?: string;
-  /** CPUs for the built-in pools (default: this machine's). */
-  readonly cpus?: number;
   /** `--jobs N`: a workflow-wide cap on running jobs, replacing the workflow's `jobs`. */
   readonly jobs?: number;
 }
@@ -49,7 +47,7 @@ export async function compileDocument(document: ParsedDocument, options: Compile
   if (validated === undefined) return { document, notes: [], diagnostics: validation.diagnostics };
   const { workflow, edges } = validated;
 
-  const assigned = assignExecutors(initialTasks(workflow, edges), workflow, options.config, options.cpus);
+  const assigned = assignExecutors(initialTasks(workflow, edges), workflow, options.config);
   const fused = fuse(assigned.tasks);
   const ordered = topologicalOrder(fused.tasks);
   const groups = concurrencyGroups(ordered, workflow);

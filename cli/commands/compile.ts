@@ -45,14 +45,13 @@ export async function compileCommand(
   io: Io,
   host: ConfigHost = configHost(io),
 ): Promise<number> {
-  const loaded = await loadConfig({ explicit: options.config, env: io.env, cwd: io.cwd, home: host.home, cpus: host.cpus });
+  const loaded = await loadConfig({ explicit: options.config, env: io.env, cwd: io.cwd, home: host.home });
   if (loaded.config === undefined) {
     printDiagnostics(loaded.diagnostics, lookupIn(loaded.documents), "the config files", io);
     return ExitCode.invalid;
   }
   const result = await compileFile(file, {
     config: loaded.config,
-    cpus: host.cpus,
     params: options.params,
     ...(options.output !== undefined ? { planPath: options.output } : {}),
     ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),

@@ -28,7 +28,7 @@ export interface ConfigShowOptions {
 
 /** `wfc config show`: the merged config and where each value came from; 2 when a config file is invalid. */
 export async function configShowCommand(options: ConfigShowOptions, io: Io, host: ConfigHost = configHost(io)): Promise<number> {
-  const result = await loadConfig({ explicit: options.config, env: io.env, cwd: io.cwd, home: host.home, cpus: host.cpus });
+  const result = await loadConfig({ explicit: options.config, env: io.env, cwd: io.cwd, home: host.home });
   if (options.format === "json") {
     io.stdout.write(JSON.stringify(configJson(result), null, 2) + "\n");
     return result.config === undefined ? ExitCode.invalid : ExitCode.ok;

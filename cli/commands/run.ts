@@ -35,12 +35,12 @@ async function planFor(file: string, options: RunCommandOptions, io: Io): Promis
     return { plan: loaded.plan, planDir: dirname(file) };
   }
   const host = configHost(io);
-  const config = await loadConfig({ explicit: options.config, env: io.env, cwd: io.cwd, home: host.home, cpus: host.cpus });
+  const config = await loadConfig({ explicit: options.config, env: io.env, cwd: io.cwd, home: host.home });
   if (config.config === undefined) {
     printDiagnostics(config.diagnostics, lookupIn(config.documents), "the config files", io);
     return ExitCode.invalid;
   }
-  const result = await compileFile(file, { params: options.params, config: config.config, cpus: host.cpus, planPath: "plan.json" });
+  const result = await compileFile(file, { params: options.params, config: config.config, planPath: "plan.json" });
   printDiagnostics([...config.diagnostics, ...result.diagnostics], lookupIn([...config.documents, result.document]), file, io);
   if (result.plan === undefined) return ExitCode.invalid;
   return { plan: result.plan, planDir: "." };

@@ -74,8 +74,6 @@ export interface ConfigEnvironment {
   readonly cwd: string;
   /** The user's home directory (for the default `$XDG_CONFIG_HOME`). */
   readonly home: string;
-  /** CPUs of this machine; the built-in executors get `max(1, cpus - 1)` workers. */
-  readonly cpus: number;
 }
 
 export interface LoadConfigResult {

@@ -31,22 +31,22 @@ export function defaultConfigText(cpus: number): string {
 #                processes  a pool of worker processes on this machine
 #                slurm      a SLURM cluster, jobs submitted as job arrays
 #   max          at most this many jobs at once on this executor (optional;
-#                the built-in default is this machine's CPUs - 1, at least 1)
+#                without it, a local pool follows the machine that runs the
+#                plan: \`--jobs N\` when given, else its CPUs - 1, at least 1)
 #   runs         which kinds of stage it accepts: ["run", "fn"] (the default),
 #                ["run"] (commands only) or ["fn"] (JavaScript functions only)
 #   description  what this executor is for (optional)
 #
 # This machine has ${cores}, so the built-in executors get ${workers} worker${workers === 1 ? "" : "s"} each.
-# A number written here stays fixed when the file is copied to another
-# machine; delete \`max\` to follow the machine's CPU count instead.
+# Uncomment \`max\` to fix the number wherever the file is copied.
 
 [executors.threads]
 type = "threads"
-max = ${workers}
+# max = ${workers}
 
 [executors.processes]
 type = "processes"
-max = ${workers}
+# max = ${workers}
 
 # A SLURM executor also takes (all optional):
 #   partition, account, qos  sbatch's --partition, --account, --qos

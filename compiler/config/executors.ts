@@ -8,12 +8,15 @@ export function builtinWorkers(cpus: number): number {
   return Math.max(1, Math.floor(cpus) - 1);
 }
 
-/** The built-in executors' tables, as `wfc config init` writes them. */
-export function builtinExecutorTables(cpus: number): ReadonlyMap<string, Obj> {
-  const max = builtinWorkers(cpus);
+/**
+ * The built-in executors' tables, as `wfc config init` writes them: without
+ * `max`, so a pool is sized by the machine that runs the plan (`--jobs N`,
+ * else builtinWorkers of its CPUs), not the one that compiled it.
+ */
+export function builtinExecutorTables(): ReadonlyMap<string, Obj> {
   return new Map<string, Obj>([
-    ["processes", { type: "processes", max }],
-    ["threads", { type: "threads", max }],
+    ["processes", { type: "processes" }],
+    ["threads", { type: "threads" }],
   ]);
 }
 

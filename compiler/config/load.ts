@@ -47,10 +47,10 @@ export async function loadConfig(environment: ConfigEnvironment): Promise<LoadCo
     searched.push({ ...location, status: checked.valid ? "loaded" : "error" });
   }
 
-  diagnostics.push(...checkMappings(tables, environment.cpus));
+  diagnostics.push(...checkMappings(tables));
   const sorted = sortDiagnostics(diagnostics);
   if (hasErrors(sorted)) return { diagnostics: sorted, documents, searched };
-  return { config: mergeConfigs(layers, environment.cpus), diagnostics: sorted, documents, searched };
+  return { config: mergeConfigs(layers), diagnostics: sorted, documents, searched };
 }
 
 /** Syntax, then the schema. `table` is the file's data when it is a table, even an invalid one. */
@@ -134,8 +134,8 @@ function unreadable(location: ConfigLocation, code: string | undefined): Diagnos
  * config file defines is a warning, not an error: the compiler reports it
  * as unknown if the workflow does not define it either.
  */
-function checkMappings(layers: readonly ConfigLayer[], cpus: number): Diagnostic[] {
-  const known = new Set<string>(builtinExecutorTables(cpus).keys());
+function checkMappings(layers: readonly ConfigLayer[]): Diagnostic[] {
+  const known = new Set<string>(builtinExecutorTables().keys());
   for (const { data } of layers) for (const name of Object.keys(asObject(data.executors))) known.add(name);
   const out: Diagnostic[] = [];
   for (const { document, data } of layers) {

@@ -13,7 +13,7 @@ export const PROJECT_CONFIG = "wfc.config.toml";
  * empty variable means its default (`~/.config`, `/etc/xdg`), and relative
  * paths in either variable are ignored, as the spec requires.
  */
-export function configLocations(environment: Omit<ConfigEnvironment, "cpus">): ConfigLocation[] {
+export function configLocations(environment: ConfigEnvironment): ConfigLocation[] {
   const { explicit, env, cwd, home } = environment;
   const out: ConfigLocation[] = [];
   if (explicit !== undefined) out.push({ level: "--config", path: explicit, absolute: resolve(cwd, explicit), required: true });

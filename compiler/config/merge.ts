@@ -17,7 +17,7 @@ export interface ConfigLayer {
  * defines it (merging fields of two definitions would build an executor
  * neither file describes); per mapping key, the first file's value.
  */
-export function mergeConfigs(layers: readonly ConfigLayer[], cpus: number): MergedConfig {
+export function mergeConfigs(layers: readonly ConfigLayer[]): MergedConfig {
   const executors = new Map<string, ConfigExecutor>();
   const stageMap = new Map<string, ConfigMapping>();
   const labelMap = new Map<string, ConfigMapping>();
@@ -38,7 +38,7 @@ export function mergeConfigs(layers: readonly ConfigLayer[], cpus: number): Merg
       }
     }
   }
-  for (const [name, table] of builtinExecutorTables(cpus)) {
+  for (const [name, table] of builtinExecutorTables()) {
     if (executors.has(name)) continue;
     executors.set(name, { def: lowerConfigExecutor(name, table, false)!, table, origin: { kind: "built-in" } });
   }

@@ -1,6 +1,4 @@
-import { availableParallelism } from "node:os";
 import type { MergedConfig, Origin } from "../config/config.js";
-import { builtinWorkers } from "../config/executors.js";
 import type { ExecutorDef, Stage, StageKind, Workflow } from "../lower/ast.js";
 import type { Assignment, DraftTask } from "./tasks.js";
 
@@ -26,18 +24,15 @@ export function assignExecutors(
   tasks: readonly DraftTask[],
   workflow: Workflow,
   config: ExecutorConfig | undefined,
-  cpus?: number,
 ): { tasks: DraftTask[]; executors: Map<string, ExecutorDef>; notes: Note[] } {
   const executors = new Map<string, ExecutorDef>();
-  // Local pools without `max` get the built-in worker count; SLURM has no default cap.
-  const withMax = (def: ExecutorDef): ExecutorDef =>
-    def.max === undefined && def.type !== "slurm" ? { ...def, max: builtinWorkers(cpus ?? availableParallelism()) } : def;
-  for (const [name, def] of workflow.executors) executors.set(name, withMax(def));
+  // A local pool without `max` is sized by the runtime on the machine that runs the plan.
+  for (const [name, def] of workflow.executors) executors.set(name, def);
   const notes: Note[] = [];
   for (const [name, { def, origin }] of config?.executors ?? []) {
     if (workflow.executors.get(name)?.path !== undefined)
       notes.push({ topic: "executor", message: `executor \`${name}\` from ${where(origin)} replaces the workflow's definition` });
-    executors.set(name, withMax(def));
+    executors.set(name, def);
   }
   const out = tasks.map((task) => {
     const stage = task.stages[0]!;

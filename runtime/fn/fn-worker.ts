@@ -1,5 +1,6 @@
 // Runs inside a pool worker (a thread, or a child process): imports a
-// workflow's module once per worker and calls one export per job.
+// workflow's module once per worker and runs a batch of calls, one after
+// another, each settled on its own.
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -10,9 +11,14 @@ export interface FnCall {
   readonly args: Record<string, unknown>;
 }
 
+/** One call's outcome, with when it ran (epoch ms, as measured in the worker). */
+export type FnOutcome =
+  | { readonly ok: true; readonly value: unknown; readonly start: number; readonly end: number }
+  | { readonly ok: false; readonly error: string; readonly start: number; readonly end: number };
+
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 
-export default async function call({ workdir, module, export: name, args }: FnCall): Promise<unknown> {
+async function call({ workdir, module, export: name, args }: FnCall): Promise<unknown> {
   const url = pathToFileURL(resolve(workdir, module)).href;
   let loaded = modules.get(url);
   if (loaded === undefined) {
@@ -28,4 +34,18 @@ export default async function call({ workdir, module, export: name, args }: FnCa
   } catch {
     return String(result);
   }
+}
+
+export default async function runBatch(calls: readonly FnCall[]): Promise<FnOutcome[]> {
+  const out: FnOutcome[] = [];
+  for (const c of calls) {
+    const start = Date.now();
+    try {
+      const value = await call(c);
+      out.push({ ok: true, value, start, end: Date.now() });
+    } catch (error) {
+      out.push({ ok: false, error: (error as Error)?.stack ?? String(error), start, end: Date.now() });
+    }
+  }
+  return out;
 }

@@ -3,9 +3,10 @@ import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, e
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { FnPool } from "../fn/fn-pool.js";
+import type { FnOutcome } from "../fn/fn-worker.js";
 import { Expander, type StepCommand } from "../jobs/expand.js";
 import type { Plan } from "../plan.js";
-import { Scheduler, type JobRef } from "../scheduler/scheduler.js";
+import { Scheduler, executorWorkers, type JobRef } from "../scheduler/scheduler.js";
 import { Journal } from "../state/journal.js";
 import { acquireLock } from "../state/lock.js";
 import { ProcessPool, SpawnRunner, type JobRunner } from "../executors/index.js";
@@ -89,21 +90,29 @@ export async function run(plan: Plan, options: RunOptions): Promise<RunSummary> 
   const lock = options.dryRun ? { ok: true as const, release: () => {} } : acquireLock(stateDir);
   if (!lock.ok) throw new RunError(lock.message);
   const journal = new Journal(stateDir);
-  const scheduler = new Scheduler(plan, {
-    cores: options.cores ?? availableParallelism(),
-    ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
-  });
+  const cores = options.cores ?? availableParallelism();
+  const jobs = options.jobs ?? plan.jobs ?? undefined;
+  const scheduler = new Scheduler(plan, { cores, ...(jobs !== undefined ? { jobs } : {}) });
+  const workers = (name: string) => executorWorkers(plan.executors[name]!, jobs, cores);
   const expander = new Expander(plan, workdir);
-  const runner = options.runner ?? defaultRunner(plan, options.cores ?? availableParallelism());
+  const runner = options.runner ?? defaultRunner(plan, workers, jobs);
   const fnPools = new Map<string, FnPool>();
   const fnPool = (executor: string) => {
     let pool = fnPools.get(executor);
     if (!pool) {
       const e = plan.executors[executor]!;
-      pool = new FnPool(e.type === "threads" ? "threads" : "processes", e.max ?? 1);
+      // `--jobs` bounds the calls that really run at once (see FN_CALLS_PER_WORKER).
+      pool = new FnPool(e.type === "threads" ? "threads" : "processes", Math.min(workers(executor) ?? 1, jobs ?? Infinity), abort.signal);
       fnPools.set(executor, pool);
     }
     return pool;
+  };
+  // Folders made in this run: a fan-out of 100,000 writes into a handful of them.
+  const made = new Set<string>();
+  const ensureDir = (dir: string) => {
+    if (made.has(dir)) return;
+    mkdirSync(dir, { recursive: true });
+    made.add(dir);
   };
   const failures: RunFailure[] = [];
   const wouldWrite = new Set<string>();
@@ -171,21 +180,24 @@ export async function run(plan: Plan, options: RunOptions): Promise<RunSummary> 
       return skipped("touched");
     }
     const log = join(stateDir, "logs", task.id, `${ref.job}.log`);
-    mkdirSync(dirname(log), { recursive: true });
-    writeFileSync(log, "");
-    const start = Date.now();
-    emit({ type: "job-start", time: start, task: task.id, job: ref.job, elements });
-    let outcome: { ok: boolean; exitCode: number | null; command: string; cancelled: boolean } = {
-      ok: false,
-      exitCode: null,
-      command: "",
-      cancelled: false,
-    };
+    ensureDir(dirname(log));
+    // Workers append to the log; one from an earlier run of this job goes first.
+    if (journal.get(task.id, ref.job) !== undefined) rmSync(log, { force: true });
+    // `fn` calls wait at their worker in batches: such a job starts when its worker says it did.
+    const queued = commands.every((c) => c.kind === "fn");
+    let start = Date.now();
+    if (!queued) emit({ type: "job-start", time: start, task: task.id, job: ref.job, elements });
+    let outcome: Awaited<ReturnType<typeof runCommands>> | undefined;
     for (let attempt = 0; attempt <= task.retries; attempt++) {
       if (attempt > 0) await sleep(Math.min(30_000, 250 * 2 ** (attempt - 1)), abort.signal);
       outcome = await runCommands(commands, task.executor, task.timeout, log);
+      if (queued && attempt === 0) {
+        start = outcome.started;
+        emit({ type: "job-start", time: start, task: task.id, job: ref.job, elements });
+      }
       if (outcome.ok || outcome.cancelled || abort.signal.aborted) break;
     }
+    outcome ??= { ok: false, exitCode: null, command: "", cancelled: true, started: start };
     const end = Date.now();
     if (outcome.ok) {
       journal.append({ task: task.id, job: ref.job, status: "done", hash, start, end, exitCode: 0 });
@@ -218,17 +230,22 @@ export async function run(plan: Plan, options: RunOptions): Promise<RunSummary> 
   };
 
   const runCommands = async (commands: readonly StepCommand[], executor: string, timeout: number | null, log: string) => {
+    let started: number | undefined;
     for (const c of commands) {
-      for (const o of c.outputs) for (const path of o.paths) mkdirSync(dirname(join(workdir, path)), { recursive: true });
+      for (const o of c.outputs) for (const path of o.paths) ensureDir(dirname(join(workdir, path)));
       if (c.kind === "fn") {
+        let outcome: FnOutcome;
         try {
-          await fnPool(executor).run({ workdir, module: c.fn!.module, export: c.fn!.export, args: fnArgs(c, plan) }, abort.signal);
+          outcome = await fnPool(executor).run({ workdir, module: c.fn!.module, export: c.fn!.export, args: fnArgs(c, plan) });
         } catch (error) {
-          writeFileSync(log, `${(error as Error)?.stack ?? String(error)}\n`, { flag: "a" });
-          return { ok: false, exitCode: null, command: describe(c), cancelled: abort.signal.aborted };
+          outcome = { ok: false, error: String((error as Error)?.stack ?? error), start: Date.now(), end: Date.now() };
         }
-        continue;
+        started ??= outcome.start;
+        if (outcome.ok) continue;
+        writeFileSync(log, `${outcome.error}\n`, { flag: "a" });
+        return { ok: false, exitCode: null, command: describe(c), cancelled: abort.signal.aborted, started };
       }
+      started ??= Date.now();
       const result = await runner.run(
         {
           id: `${c.stage}`,
@@ -241,9 +258,10 @@ export async function run(plan: Plan, options: RunOptions): Promise<RunSummary> 
         },
         abort.signal,
       );
-      if (result.exitCode !== 0) return { ok: false, exitCode: result.exitCode, command: describe(c), cancelled: result.cancelled };
+      if (result.exitCode !== 0)
+        return { ok: false, exitCode: result.exitCode, command: describe(c), cancelled: result.cancelled, started };
     }
-    return { ok: true, exitCode: 0, command: "", cancelled: false };
+    return { ok: true, exitCode: 0, command: "", cancelled: false, started: started ?? Date.now() };
   };
 
   abort.signal.addEventListener("abort", () => wake?.(), { once: true });
@@ -264,6 +282,7 @@ export async function run(plan: Plan, options: RunOptions): Promise<RunSummary> 
     options.signal?.removeEventListener("abort", onAbort);
     await Promise.all([...fnPools.values()].map((p) => p.close()));
     if (!options.runner) await runner.close();
+    journal.close();
     lock.release();
     process.chdir(previousCwd);
   }
@@ -286,14 +305,14 @@ export async function run(plan: Plan, options: RunOptions): Promise<RunSummary> 
  * One runner for every local command: the scheduler already bounds each
  * executor, so the pool only needs a worker per job that may run at once.
  */
-function defaultRunner(plan: Plan, cores: number): JobRunner {
-  const local = Object.values(plan.executors).filter((e) => e.type !== "slurm");
+function defaultRunner(plan: Plan, workers: (executor: string) => number | undefined, jobs: number | undefined): JobRunner {
+  const local = Object.entries(plan.executors).filter(([, e]) => e.type !== "slurm");
   const size = Math.max(
     1,
     Math.min(
       256,
-      plan.jobs ?? Infinity,
-      local.reduce((n, e) => n + (e.max ?? cores), 0),
+      jobs ?? Infinity,
+      local.reduce((n, [name]) => n + (workers(name) ?? 1), 0),
     ),
   );
   return ProcessPool.detect() !== null ? new ProcessPool({ size }) : new SpawnRunner({ size });

@@ -20,6 +20,16 @@ export interface SchedulerOptions {
 }
 
 /**
+ * How many `fn` calls make one busy worker. An `fn` call is tens of
+ * microseconds of work, less than a round trip to its thread, so a local
+ * pool is handed calls in batches: up to this many per worker are in flight
+ * (queued at the worker), each weighing 1/FN_CALLS_PER_WORKER of a worker,
+ * a core and a `--jobs` slot. Named limits still count every call whole.
+ */
+export const FN_CALLS_PER_WORKER = 32;
+const WHOLE = FN_CALLS_PER_WORKER;
+
+/**
  * The scheduler core: an I/O-free ready queue (STYLE habit 9). It knows
  * which jobs may start now, given element-wise dependencies, every
  * concurrency group, each executor's worker count, the machine's cores and
@@ -44,6 +54,8 @@ export class Scheduler {
   readonly #executorTypes = new Map<string, string>();
   readonly #global: Semaphore | undefined;
   readonly #cores: Semaphore;
+  /** Per task: what one job weighs on its executor, the cores and `--jobs`: 1 for local `fn` tasks, else WHOLE. */
+  readonly #weight: number[];
   #running = 0;
   #stopped = false;
   readonly counts = { done: 0, failed: 0, skipped: 0 };
@@ -51,13 +63,20 @@ export class Scheduler {
   constructor(plan: Plan, options: SchedulerOptions) {
     this.tasks = plan.tasks;
     for (const g of plan.groups) this.#groups.set(g.id, new Semaphore(g.id, g.capacity));
+    const jobs = options.jobs ?? plan.jobs ?? undefined;
+    // Executors, cores and `--jobs` count in units of 1/WHOLE (see FN_CALLS_PER_WORKER).
     for (const [name, e] of Object.entries(plan.executors)) {
-      this.#executors.set(name, e.max === null ? undefined : new Semaphore(`executor ${name}`, e.max));
+      const workers = executorWorkers(e, jobs, options.cores);
+      this.#executors.set(name, workers === undefined ? undefined : new Semaphore(`executor ${name}`, workers * WHOLE));
       this.#executorTypes.set(name, e.type);
     }
-    const jobs = options.jobs ?? plan.jobs ?? undefined;
-    this.#global = jobs === undefined ? undefined : new Semaphore("jobs", jobs);
-    this.#cores = new Semaphore("cores", Math.max(1, options.cores));
+    this.#global = jobs === undefined ? undefined : new Semaphore("jobs", jobs * WHOLE);
+    // `--jobs` above the core count oversubscribes on purpose (jobs that mostly
+    // wait), as `make -j` and Snakemake's `--cores` do.
+    this.#cores = new Semaphore("cores", Math.max(1, options.cores, jobs ?? 0) * WHOLE);
+    this.#weight = this.tasks.map((t) =>
+      this.#executorTypes.get(t.executor) !== "slurm" && t.steps.length > 0 && t.steps.every((s) => s.action.kind === "fn") ? 1 : WHOLE,
+    );
     this.#notReady = this.tasks.map((t) => {
       const counts = new Int32Array(t.jobs);
       for (let j = 0; j < t.jobs; j++) counts[j] = Math.min(t.batch, t.space.size - j * t.batch);
@@ -152,30 +171,44 @@ export class Scheduler {
 
   #fits(t: number): boolean {
     const task = this.tasks[t]!;
-    if (this.#global && !this.#global.fits(1)) return false;
+    const w = this.#weight[t]!;
+    if (this.#global && !this.#global.fits(w)) return false;
     const executor = this.#executors.get(task.executor);
-    if (executor && !executor.fits(1)) return false;
-    if (this.#local(t) && !this.#cores.fits(task.resources.cpus)) return false;
+    if (executor && !executor.fits(w)) return false;
+    if (this.#local(t) && !this.#cores.fits(task.resources.cpus * w)) return false;
     return task.groups.every((g) => this.#groups.get(g.group)!.fits(g.weight));
   }
 
   #acquire(t: number): void {
     const task = this.tasks[t]!;
-    this.#global?.acquire(1);
-    this.#executors.get(task.executor)?.acquire(1);
-    if (this.#local(t)) this.#cores.acquire(task.resources.cpus);
+    const w = this.#weight[t]!;
+    this.#global?.acquire(w);
+    this.#executors.get(task.executor)?.acquire(w);
+    if (this.#local(t)) this.#cores.acquire(task.resources.cpus * w);
     // Sorted, as locks should be, though nothing here waits.
     for (const g of [...task.groups].sort((a, b) => (a.group < b.group ? -1 : 1))) this.#groups.get(g.group)!.acquire(g.weight);
   }
 
   #release(t: number): void {
     const task = this.tasks[t]!;
-    this.#global?.release(1);
-    this.#executors.get(task.executor)?.release(1);
-    if (this.#local(t)) this.#cores.release(task.resources.cpus);
+    const w = this.#weight[t]!;
+    this.#global?.release(w);
+    this.#executors.get(task.executor)?.release(w);
+    if (this.#local(t)) this.#cores.release(task.resources.cpus * w);
     for (const g of task.groups) this.#groups.get(g.group)!.release(g.weight);
   }
 }
 
 const STATE = { waiting: 0, ready: 1, running: 2, done: 3, failed: 4, skipped: 5 } as const;
 const NAMES: readonly JobState[] = ["waiting", "ready", "running", "done", "failed", "skipped"];
+
+/**
+ * How many jobs an executor runs at once: its `max`; for a local pool without
+ * one, `--jobs` (or the plan's `jobs`) when given, else this machine's CPUs
+ * less one (at least one). SLURM executors without `max` are not capped here.
+ */
+export function executorWorkers(executor: Plan["executors"][string], jobs: number | undefined, cores: number): number | undefined {
+  if (executor.max !== null) return executor.max;
+  if (executor.type === "slurm") return undefined;
+  return jobs ?? Math.max(1, Math.floor(cores) - 1);
+}

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
 /** One finished job, as a line of `.wfc/journal.ndjson`. */
@@ -21,11 +21,14 @@ export interface JournalRecord {
 export class Journal {
   readonly #path: string;
   readonly #last = new Map<string, JournalRecord>();
+  #fd: number | undefined;
 
   constructor(stateDir: string) {
     mkdirSync(stateDir, { recursive: true });
     this.#path = join(stateDir, "journal.ndjson");
-    if (existsSync(this.#path)) {
+    // Logs without a journal are from a state that was deleted: they describe no job now.
+    if (!existsSync(this.#path)) rmSync(join(stateDir, "logs"), { recursive: true, force: true });
+    else {
       for (const line of readFileSync(this.#path, "utf8").split("\n")) {
         if (line.trim() === "") continue;
         try {
@@ -42,8 +45,15 @@ export class Journal {
     return this.#last.get(`${task}#${job}`);
   }
 
+  /** Written before it returns (one write(2) on a file kept open), so a kill -9 right after loses nothing. */
   append(record: JournalRecord): void {
-    appendFileSync(this.#path, JSON.stringify(record) + "\n");
+    this.#fd ??= openSync(this.#path, "a");
+    writeSync(this.#fd, JSON.stringify(record) + "\n");
     this.#last.set(`${record.task}#${record.job}`, record);
+  }
+
+  close(): void {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
   }
 }

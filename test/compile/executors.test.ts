@@ -9,12 +9,12 @@ import { SourceFile } from "../../compiler/source/source-file.js";
 /** A config as if read from site.toml. */
 function config(table: Record<string, unknown>) {
   const document = parseSource(new SourceFile("site.toml", stringifyToml(table)), "toml");
-  return mergeConfigs([{ document, data: table }], 4);
+  return mergeConfigs([{ document, data: table }]);
 }
 
 async function assignments(stages: Record<string, unknown>, extra: Record<string, unknown> = {}, table?: Record<string, unknown>) {
   const doc = parseSource(new SourceFile("/tmp/wfc-exec/wf.yaml", stringify({ wfc: 1, ...extra, stages })), "yaml");
-  const result = await compileDocument(doc, { cpus: 4, ...(table ? { config: config(table) } : {}) });
+  const result = await compileDocument(doc, { ...(table ? { config: config(table) } : {}) });
   expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   const notes = result.notes.filter((n) => n.topic === "executor").map((n) => n.message);
   return { plan: result.plan!, notes };
@@ -23,9 +23,9 @@ async function assignments(stages: Record<string, unknown>, extra: Record<string
 const cluster = { executors: { cluster: { type: "slurm", partition: "short" }, big: { type: "processes", max: 2 } } };
 
 describe("executor assignment, first rule wins", () => {
-  test("built-in defaults: processes for commands, threads for fn, CPUs − 1 workers", async () => {
+  test("built-in defaults: processes for commands, threads for fn, sized where the plan runs", async () => {
     const { plan, notes } = await assignments({ a: { run: "true" } });
-    expect(plan.executors).toEqual({ processes: { type: "processes", max: 3, runs: ["fn", "run"] } });
+    expect(plan.executors).toEqual({ processes: { type: "processes", max: null, runs: ["fn", "run"] } });
     expect(notes).toEqual(["`a` → `processes` (processes): built-in default for commands"]);
   });
 

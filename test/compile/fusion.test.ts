@@ -8,7 +8,7 @@ import { stringify } from "yaml";
 
 async function compileData(data: unknown): Promise<Plan> {
   const doc = parseSource(new SourceFile("/tmp/wfc-fusion/wf.yaml", stringify(data)), "yaml");
-  const result = await compileDocument(doc, { cpus: 4 });
+  const result = await compileDocument(doc);
   expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   return result.plan!;
 }

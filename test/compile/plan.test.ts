@@ -13,7 +13,7 @@ const validatePlan = new Ajv2020({ allErrors: true, strict: false }).compile(
 const samples = ["qiime-search", "ruffus-jobs-limit", "scipion-steps"];
 
 async function plan(file: string, options = {}): Promise<Plan> {
-  const result = await compileFile(join(repoRoot, file), { cpus: 4, planPath: join(repoRoot, "plan.json"), ...options });
+  const result = await compileFile(join(repoRoot, file), { planPath: join(repoRoot, "plan.json"), ...options });
   expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   return result.plan!;
 }

@@ -90,7 +90,6 @@ describe("wfc config show", () => {
         "",
         "[executors.processes]  # built-in",
         'type = "processes"     # built-in',
-        "max = 7                # built-in",
         "",
         `[executors.threads]  # from ${userFile}:1`,
         `type = "threads"     # from ${userFile}:2`,
@@ -150,7 +149,6 @@ describe("wfc config show", () => {
     const r = await wfc(["config", "show", "--format", "json"], hermetic(dir, { WFC_CONFIG: "wfc.config.toml" }));
     expect(r.stderr).toBe("");
     expect(r.exitCode).toBe(0);
-    const workers = builtinWorkers(availableParallelism());
     expect(JSON.parse(r.stdout)).toEqual({
       files: [
         { level: "$WFC_CONFIG", path: "wfc.config.toml", status: "loaded" },
@@ -163,8 +161,8 @@ describe("wfc config show", () => {
           definition: { type: "slurm", partition: "short", time: "01:00:00", options: ["--constraint=avx2", "--exclusive"] },
           from: { file: "wfc.config.toml", line: 1, column: 12 },
         },
-        processes: { definition: { type: "processes", max: workers }, from: "built-in" },
-        threads: { definition: { type: "threads", max: workers }, from: "built-in" },
+        processes: { definition: { type: "processes" }, from: "built-in" },
+        threads: { definition: { type: "threads" }, from: "built-in" },
       },
       map: { stages: { search: { executor: "cluster", from: { file: "wfc.config.toml", line: 8, column: 1 } } }, labels: {} },
       diagnostics: [],
@@ -177,16 +175,14 @@ describe("wfc config show", () => {
     const workers = builtinWorkers(availableParallelism());
     expect(r.exitCode).toBe(0);
     const builtin = (code: string, width: number) => `${code.padEnd(width)}  # built-in`;
-    expect(r.stdout.split("\n").slice(-13)).toEqual([
+    expect(r.stdout.split("\n").slice(-11)).toEqual([
       `#   built-in           threads and processes, ${workers} worker${workers === 1 ? "" : "s"} each`,
       "",
       builtin("[executors.processes]", 21),
       builtin('type = "processes"', 21),
-      builtin(`max = ${workers}`, 21),
       "",
       builtin("[executors.threads]", 19),
       builtin('type = "threads"', 19),
-      builtin(`max = ${workers}`, 19),
       "",
       "[map.stages]  # none mapped by name",
       "",
@@ -256,7 +252,7 @@ describe("wfc config init", () => {
     const shown = await p.show({ config: "conf/laptop.toml" });
     expect(shown.stderr).toBe("");
     expect(shown.stdout).toContain("[executors.processes]  # from conf/laptop.toml:36");
-    expect(shown.stdout).toContain("max = 7                # from conf/laptop.toml:38");
+    expect(shown.stdout).toContain('type = "processes"     # from conf/laptop.toml:37');
   });
 
   test("a path that cannot be written is a clear error", async () => {

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import type { LoadConfigResult, MergedConfig, Origin } from "../../compiler/config/config.js";
 import { defaultConfigText } from "../../compiler/config/default-file.js";
+import { builtinWorkers } from "../../compiler/config/executors.js";
 import { loadConfig } from "../../compiler/config/load.js";
 import { fixture } from "../e2e/helpers.js";
 
@@ -20,13 +21,12 @@ function machine(files: Record<string, unknown>) {
     user: join(root, "home/.config/wfc/config.toml"),
     site1: join(root, "site1/wfc/config.toml"),
     site2: join(root, "site2/wfc/config.toml"),
-    load(options: { explicit?: string; env?: Record<string, string>; cpus?: number } = {}): Promise<LoadConfigResult> {
+    load(options: { explicit?: string; env?: Record<string, string> } = {}): Promise<LoadConfigResult> {
       return loadConfig({
         explicit: options.explicit,
         env: { XDG_CONFIG_DIRS: `${root}/site1:${root}/site2`, ...options.env },
         cwd: join(root, "project"),
         home: join(root, "home"),
-        cpus: options.cpus ?? 8,
       });
     },
   };
@@ -74,13 +74,13 @@ describe("precedence: the first file to set a value wins", () => {
     });
   }
 
-  test("with no file anywhere, the built-in default: threads and processes with CPUs − 1 workers", async () => {
+  test("with no file anywhere, the built-in default: threads and processes, sized by the machine that runs the plan", async () => {
     const m = machine({});
-    const result = await m.load({ cpus: 8 });
+    const result = await m.load();
     const config = ok(result);
     expect([...config.executors].map(([name, e]) => [name, e.def.type, e.def.max, [...e.def.runs], e.origin])).toEqual([
-      ["processes", "processes", 7, ["run", "fn"], { kind: "built-in" }],
-      ["threads", "threads", 7, ["run", "fn"], { kind: "built-in" }],
+      ["processes", "processes", undefined, ["run", "fn"], { kind: "built-in" }],
+      ["threads", "threads", undefined, ["run", "fn"], { kind: "built-in" }],
     ]);
     expect(config.files).toEqual([]);
     expect(result.searched.map((s) => [s.level, s.status])).toEqual([
@@ -91,16 +91,8 @@ describe("precedence: the first file to set a value wins", () => {
     ]);
   });
 
-  test("built-in workers are at least 1, even on one CPU", async () => {
-    for (const [cpus, max] of [
-      [1, 1],
-      [2, 1],
-      [3, 2],
-      [64, 63],
-    ] as const) {
-      const config = ok(await machine({}).load({ cpus }));
-      expect(config.executors.get("threads")!.def.max).toBe(max);
-    }
+  test("built-in workers are CPUs − 1, at least 1, even on one CPU", () => {
+    expect([1, 2, 3, 64].map(builtinWorkers)).toEqual([1, 1, 2, 63]);
   });
 
   test("a config file replaces a built-in executor of the same name", async () => {
@@ -323,9 +315,9 @@ describe("wfc config init's file", () => {
   test("loads back as exactly the built-in default, with no diagnostics", async () => {
     for (const cpus of [1, 2, 8]) {
       const m = machine({ "project/wfc.config.toml": defaultConfigText(cpus) });
-      const result = await m.load({ cpus });
+      const result = await m.load();
       const config = ok(result);
-      const builtin = ok(await machine({}).load({ cpus }));
+      const builtin = ok(await machine({}).load());
       // The same executors; only where they come from differs.
       const strip = (c: MergedConfig) =>
         [...c.executors].map(([name, e]) => [name, Object.fromEntries(Object.entries(e.def).filter(([key]) => key !== "path")), e.table]);

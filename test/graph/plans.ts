@@ -8,7 +8,7 @@ export const samples = ["qiime-search", "ruffus-jobs-limit", "scipion-steps"] as
 
 /** A sample's plan, compiled in-process the way `wfc compile` would. */
 export async function samplePlan(sample: (typeof samples)[number]): Promise<Plan> {
-  const result = await compileFile(join(repoRoot, `samples/${sample}/workflow.yaml`), { cpus: 4, planPath: join(repoRoot, "plan.json") });
+  const result = await compileFile(join(repoRoot, `samples/${sample}/workflow.yaml`), { planPath: join(repoRoot, "plan.json") });
   if (result.plan === undefined) throw new Error(`samples/${sample} does not compile: ${JSON.stringify(result.diagnostics)}`);
   return result.plan;
 }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { compileFile } from "../../compiler/compile.js";
 import type { ElementEdge, Plan, PlanTask } from "../../runtime/plan.js";
-import { Scheduler, type JobRef } from "../../runtime/scheduler/scheduler.js";
+import { FN_CALLS_PER_WORKER, Scheduler, type JobRef } from "../../runtime/scheduler/scheduler.js";
 import { repoRoot } from "../e2e/helpers.js";
 
 /** A task with just what the scheduler reads. */
@@ -105,7 +105,7 @@ describe("the scheduler", () => {
   });
 
   test("Ruffus sample: 3 ftp jobs across both stage1 stages, 5 stage2 jobs, 10 in all", async () => {
-    const compiled = await compileFile(join(repoRoot, "samples/ruffus-jobs-limit/workflow.yaml"), { cpus: 64 });
+    const compiled = await compileFile(join(repoRoot, "samples/ruffus-jobs-limit/workflow.yaml"));
     const p = {
       ...compiled.plan!,
       executors: { processes: { type: "processes" as const, max: null, runs: ["fn", "run"] as ("fn" | "run")[] } },
@@ -136,8 +136,10 @@ describe("the scheduler, simulated on random plans", () => {
       groups: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 3 }),
       jobs: fc.option(fc.integer({ min: 1, max: 4 }), { nil: null }),
       cores: fc.integer({ min: 1, max: 4 }),
+      max: fc.option(fc.integer({ min: 1, max: 3 }), { nil: null }),
       tasks: fc.array(
         fc.record({
+          fn: fc.boolean(),
           size: fc.integer({ min: 0, max: 5 }),
           batch: fc.integer({ min: 1, max: 3 }),
           cpus: fc.integer({ min: 1, max: 3 }),
@@ -183,11 +185,24 @@ describe("the scheduler, simulated on random plans", () => {
             groups: unique,
             priority: t.priority,
             resources: { cpus: t.cpus, mem: null, time: null },
+            steps: [
+              {
+                stage: `t${k}`,
+                action: t.fn ? { kind: "fn", module: "m.mjs", export: "f" } : { kind: "shell", command: ["true"] },
+                inputs: [],
+                outputs: [],
+                env: {},
+              },
+            ],
           }),
         );
       });
       return {
-        plan: plan(tasks, { jobs: r.jobs, groups: r.groups.map((c, i) => ({ id: `g${i}`, capacity: c, kind: "limit" as const })) }),
+        plan: plan(tasks, {
+          jobs: r.jobs,
+          groups: r.groups.map((c, i) => ({ id: `g${i}`, capacity: c, kind: "limit" as const })),
+          executors: { local: { type: "processes", max: r.max, runs: ["fn", "run"] } },
+        }),
         cores: r.cores,
       };
     });
@@ -219,10 +234,16 @@ describe("the scheduler, simulated on random plans", () => {
                 expect(elementReady(j.task, e), `${p.tasks[j.task]!.id}[${e}] started too early`).toBe(true);
               running.push(j);
             }
-            // Invariants on what runs now.
-            const cpus = running.reduce((n, j) => n + p.tasks[j.task]!.resources.cpus, 0);
-            if (running.length > 1) expect(cpus).toBeLessThanOrEqual(cores);
-            if (p.jobs !== null) expect(running.length).toBeLessThanOrEqual(p.jobs);
+            // Invariants on what runs now. A queued `fn` call weighs 1/FN_CALLS_PER_WORKER
+            // of a worker, a core and a `--jobs` slot; a command weighs a whole one.
+            const whole = FN_CALLS_PER_WORKER;
+            const weight = (j: JobRef) => (p.tasks[j.task]!.steps[0]!.action.kind === "fn" ? 1 : whole);
+            const units = running.reduce((n, j) => n + weight(j), 0);
+            const cpus = running.reduce((n, j) => n + p.tasks[j.task]!.resources.cpus * weight(j), 0);
+            if (running.length > 1) expect(cpus).toBeLessThanOrEqual(Math.max(cores, p.jobs ?? 0) * whole);
+            if (p.jobs !== null && running.length > 1) expect(units).toBeLessThanOrEqual(p.jobs * whole);
+            const workers = p.executors.local!.max ?? p.jobs ?? Math.max(1, cores - 1);
+            if (running.length > 1) expect(units).toBeLessThanOrEqual(workers * whole);
             for (const g of p.groups) {
               const used = running.reduce((n, j) => n + (p.tasks[j.task]!.groups.find((x) => x.group === g.id)?.weight ?? 0), 0);
               const holders = running.filter((j) => p.tasks[j.task]!.groups.some((x) => x.group === g.id)).length;
@@ -242,5 +263,39 @@ describe("the scheduler, simulated on random plans", () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("fn calls in batches", () => {
+  const fnStep = (id: string) => ({
+    stage: id,
+    action: { kind: "fn" as const, module: "m.mjs", export: "f" },
+    inputs: [],
+    outputs: [],
+    env: {},
+  });
+  const shStep = (id: string) => ({ stage: id, action: { kind: "shell" as const, command: ["true"] }, inputs: [], outputs: [], env: {} });
+
+  test("a local pool of 2 workers is handed 2 × FN_CALLS_PER_WORKER fn calls at once, and 2 commands", () => {
+    const executors = { local: { type: "processes" as const, max: 2, runs: ["fn", "run"] as ("fn" | "run")[] } };
+    const fns = new Scheduler(plan([task("f", 1000, { steps: [fnStep("f")] })], { executors }), { cores: 8 });
+    expect(fns.take()).toHaveLength(2 * FN_CALLS_PER_WORKER);
+    const cmds = new Scheduler(plan([task("c", 1000, { steps: [shStep("c")] })], { executors }), { cores: 8 });
+    expect(cmds.take()).toHaveLength(2);
+  });
+
+  test("a named limit still counts every fn call whole", () => {
+    const p = plan([task("f", 100, { steps: [fnStep("f")], groups: [{ group: "db", weight: 1 }] })], {
+      groups: [{ id: "db", capacity: 3, kind: "limit" }],
+    });
+    expect(new Scheduler(p, { cores: 8 }).take()).toHaveLength(3);
+  });
+
+  test("commands and fn calls share an executor: queued calls take their share of a worker", () => {
+    const executors = { local: { type: "processes" as const, max: 1, runs: ["fn", "run"] as ("fn" | "run")[] } };
+    const p = plan([task("c", 5, { steps: [shStep("c")], priority: 1 }), task("f", 100, { steps: [fnStep("f")] })], { executors });
+    const s = new Scheduler(p, { cores: 8 });
+    // The command takes the one worker whole; no call fits beside it.
+    expect(s.take().map((j) => s.tasks[j.task]!.id)).toEqual(["c"]);
   });
 });
