@@ -51,7 +51,7 @@ export async function compileDocument(document: ParsedDocument, options: Compile
   const fused = fuse(assigned.tasks);
   const ordered = topologicalOrder(fused.tasks);
   const groups = concurrencyGroups(ordered, workflow);
-  const prio = priorities(ordered);
+  const prio = priorities(ordered, groups);
 
   const planDir = resolve(options.planPath === undefined ? "." : dirname(options.planPath));
   const plan = buildPlan({

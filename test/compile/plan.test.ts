@@ -5,7 +5,7 @@ import { describe, expect, test } from "vitest";
 import { compileFile } from "../../compiler/compile.js";
 import { canonicalJson } from "../../compiler/plan/canonical-json.js";
 import type { Plan } from "../../runtime/plan.js";
-import { repoRoot } from "../e2e/helpers.js";
+import { fixture, repoRoot } from "../e2e/helpers.js";
 
 const validatePlan = new Ajv2020({ allErrors: true, strict: false }).compile(
   JSON.parse(readFileSync(join(repoRoot, "schema/plan.schema.json"), "utf8")),
@@ -92,6 +92,32 @@ describe("element-level edges", () => {
       ["search", 3],
       ["merge", 2],
       ["summarize", 1],
+    ]);
+  });
+});
+
+describe("priorities and limits", () => {
+  test("a stage behind a tight limit outranks a short free chain, and its producer inherits that", async () => {
+    const dir = fixture({
+      "wf.yaml": [
+        "wfc: 1",
+        "limits: { one: 1 }",
+        "stages:",
+        "  free: { foreach: { i: { range: [0, 30] } }, outputs: 'free/{i}', run: 'touch {outputs}' }",
+        "  make: { foreach: { i: { range: [0, 30] } }, outputs: 'in/{i}', run: 'touch {outputs}' }",
+        "  limited: { foreach: { i: { range: [0, 30] } }, inputs: 'in/{i}', outputs: 'lim/{i}', limit: one, run: 'cp {inputs} {outputs}', fuse: false }",
+      ].join("\n"),
+    });
+    const result = await compileFile(join(dir, "wf.yaml"), { planPath: join(dir, "plan.json") });
+    expect(result.plan!.tasks.map((t) => [t.id, t.priority])).toEqual([
+      ["free", 1],
+      ["make", 31],
+      ["limited", 30],
+    ]);
+    expect(result.notes.filter((n) => n.topic === "priority").map((n) => n.message)).toEqual([
+      "`make`: 31 s of critical path from its start",
+      "`limited`: 30 s (group `limit:one` needs 30 s to get through its work)",
+      "`free`: 1 s of critical path from its start",
     ]);
   });
 });
