@@ -17,7 +17,6 @@ export { renderConfigText, configJson, type ConfigJson, type JsonOrigin } from "
 export type * from "./config/config.js";
 export { compileFile, compileDocument, type CompileOptions, type CompileResult } from "./compile.js";
 export { canonicalJson } from "./plan/canonical-json.js";
-export { PLAN_VERSION } from "../runtime/plan.js";
 export type {
   Plan,
   PlanTask,
@@ -33,3 +32,18 @@ export type {
 } from "../runtime/plan.js";
 export type { ElementEdge } from "./plan/element-edges.js";
 export type { Note } from "./passes/executors.js";
+// Running plans: the runtime's API (see runtime/index.ts).
+export {
+  run,
+  RunError,
+  loadPlan,
+  PLAN_VERSION,
+  type RunOptions,
+  type RunConfig,
+  type RunEvent,
+  type RunSummary,
+  type RunFailure,
+  type PathStep,
+  type LimitUse,
+  type LoadPlanResult,
+} from "../runtime/index.js";

@@ -7,7 +7,9 @@ import { lookupIn } from "../../compiler/diagnostics/format.js";
 import { loadPlan } from "../../runtime/load-plan.js";
 import type { Plan } from "../../runtime/plan.js";
 import { run, RunError, type RunEvent, type RunSummary } from "../../runtime/run/run.js";
-import { ExitCode, type Io } from "../io.js";
+import { ExitCode, useColor, type Io } from "../io.js";
+import { createProgressDisplay } from "../progress/display.js";
+import { wantsAscii } from "../progress/render.js";
 import { printDiagnostics } from "../print-diagnostics.js";
 import { configHost } from "./config.js";
 
@@ -80,10 +82,34 @@ function summaryText(s: RunSummary): string {
     if (f.log) lines.push(`  log: ${f.log}`);
     if (f.tail) lines.push(...f.tail.split("\n").map((l) => `  | ${l}`));
   }
+  lines.push(...whereTimeWent(s));
   lines.push(
     `${s.status === "ok" ? "ok" : s.status}: ${s.done} done, ${s.skipped} up to date, ${s.failed} failed, ${s.notRun} not run in ${seconds(s.wallMs)}`,
   );
   return lines.join("\n") + "\n";
+}
+
+/** The critical path and the busiest limit, one line each. */
+function whereTimeWent(s: RunSummary): string[] {
+  const lines: string[] = [];
+  const path = s.criticalPath;
+  if (path.length > 0) {
+    const names = path.map((p) => `${p.task}#${p.job}`);
+    const shown = names.length <= 6 ? names : [...names.slice(0, 3), `… ${names.length - 5} more …`, ...names.slice(-2)];
+    const running = path.reduce((ms, p) => ms + (p.end - p.start), 0);
+    const span = path[path.length - 1]!.end - path[0]!.start;
+    lines.push(
+      `critical path: ${shown.join(" → ")} (${path.length} job${path.length === 1 ? "" : "s"}, ${seconds(running)} running of ${seconds(span)})`,
+    );
+  }
+  const busiest = s.busiestLimit;
+  if (busiest !== null) {
+    const name = busiest.group.startsWith("cap:")
+      ? `${busiest.group.slice(4)}'s own limit of ${busiest.capacity}`
+      : `${busiest.group.replace(/^limit:/, "")} (${busiest.capacity} slot${busiest.capacity === 1 ? "" : "s"})`;
+    lines.push(`busiest limit: ${name}, full for ${seconds(busiest.fullMs)}, ${Math.round(busiest.share * 100)}% of its slots used`);
+  }
+  return lines;
 }
 
 /** `wfc run FILE`: 0 when everything ran, 1 when a job failed, 2 for bad input, 130 when interrupted. */
@@ -92,27 +118,41 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   if (typeof planned === "number") return planned;
   const total = planned.plan.tasks.reduce((n, t) => n + t.jobs, 0);
   const done = { n: 0 };
+  // A live display on a terminal; plain lines (or NDJSON) anywhere else.
+  const display =
+    !options.json && !options.dryRun && io.stderr.isTTY === true && io.env.TERM !== "dumb"
+      ? createProgressDisplay(io.stderr, {
+          tasks: planned.plan.tasks.map((t) => ({ id: t.id, jobs: t.jobs })),
+          color: useColor(io.stderr, io.env),
+          ascii: wantsAscii(io.env),
+        })
+      : undefined;
   try {
     const summary = await run(planned.plan, {
       planDir: planned.planDir,
-      cores: availableParallelism(),
-      keepGoing: options.keepGoing,
-      force: options.force,
-      dryRun: options.dryRun,
-      touch: options.touch,
-      ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
+      config: {
+        cores: availableParallelism(),
+        keepGoing: options.keepGoing,
+        force: options.force,
+        dryRun: options.dryRun,
+        touch: options.touch,
+        ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
+      },
       ...(options.signal ? { signal: options.signal } : {}),
       onEvent: (event) => {
         if (options.json) io.stdout.write(JSON.stringify(event) + "\n");
+        else if (display) display.onEvent(event);
         else {
           const line = lineFor(event, done, total);
           if (line !== undefined) io.stdout.write(line + "\n");
         }
       },
     });
+    display?.stop();
     if (!options.json) io.stderr.write(summaryText(summary));
     return summary.status === "ok" ? ExitCode.ok : summary.status === "interrupted" ? ExitCode.interrupted : ExitCode.jobFailed;
   } catch (error) {
+    display?.stop();
     if (error instanceof RunError) {
       io.stderr.write(`wfc: error: ${error.message}\n`);
       return ExitCode.invalid;

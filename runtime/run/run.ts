@@ -5,9 +5,11 @@ import { dirname, join, resolve } from "node:path";
 import { FnPool } from "../fn/fn-pool.js";
 import type { FnOutcome } from "../fn/fn-worker.js";
 import { Expander, type StepCommand } from "../jobs/expand.js";
+import { loadPlan } from "../load-plan.js";
 import type { Plan } from "../plan.js";
 import { Scheduler, executorWorkers, type JobRef } from "../scheduler/scheduler.js";
 import { Journal } from "../state/journal.js";
+import { RunStats, type LimitUse, type PathStep } from "./stats.js";
 import { acquireLock } from "../state/lock.js";
 import { ProcessPool, SpawnRunner, type JobRunner } from "../executors/index.js";
 
@@ -60,18 +62,35 @@ export interface RunSummary {
   readonly notRun: number;
   readonly wallMs: number;
   readonly failures: readonly RunFailure[];
+  /** The chain of jobs, each released by the end of the one before, that ends with the last job to finish. */
+  readonly criticalPath: readonly PathStep[];
+  /** The concurrency group (named limit or stage cap) that was full the longest; null when no job held one. */
+  readonly busiestLimit: LimitUse | null;
+}
+
+/** How to run: what `wfc run`'s flags set. */
+export interface RunConfig {
+  /** At most this many jobs at once (`--jobs`); default: the plan's `jobs`, else no workflow-wide cap. */
+  readonly jobs?: number;
+  /** Run everything not downstream of a failure (`--keep-going`); default: stop starting jobs at the first. */
+  readonly keepGoing?: boolean;
+  /** Run every job, up to date or not (`--force`). */
+  readonly force?: boolean;
+  /** Run nothing; report what would run and why (`--dry-run`). */
+  readonly dryRun?: boolean;
+  /** Mark out-of-date jobs up to date without running them (`--touch`). */
+  readonly touch?: boolean;
+  /** This machine's cores (default: os.availableParallelism()). */
+  readonly cores?: number;
 }
 
 export interface RunOptions {
-  /** The folder of plan.json: the plan's `workdir` is relative to it. */
-  readonly planDir: string;
+  /** The folder the plan's `workdir` is relative to: plan.json's (default: the current directory, or the plan file's folder). */
+  readonly planDir?: string;
+  /** Aborting it stops the run as Ctrl-C does: running jobs are killed, the summary says `interrupted`. */
   readonly signal?: AbortSignal;
-  readonly jobs?: number;
-  readonly keepGoing?: boolean;
-  readonly force?: boolean;
-  readonly dryRun?: boolean;
-  readonly touch?: boolean;
-  readonly cores?: number;
+  readonly config?: RunConfig;
+  /** Every event of the run, as `--json` prints them (schema/events.schema.json). */
   readonly onEvent?: (event: RunEvent) => void;
   /** Runs commands; default: a pool of persistent worker processes (a plain spawner where none can start). */
   readonly runner?: JobRunner;
@@ -81,17 +100,32 @@ export interface RunOptions {
  * Runs a plan on this machine: the scheduler says what may start, jobs run
  * their steps per element (a fused chain; a batch serially), the journal
  * records every finished job, and up-to-date jobs are skipped.
+ *
+ * `plan` is a plan object or the path of a plan.json (checked as `wfc run`
+ * checks it). The promise resolves with the summary however the jobs went:
+ * a failed job is in `summary.failures`, not an exception. It rejects with
+ * a RunError only when the run cannot start (an unreadable or invalid plan,
+ * another run holding the lock).
  */
-export async function run(plan: Plan, options: RunOptions): Promise<RunSummary> {
-  const started = Date.now();
+export async function run(plan: Plan | string, options: RunOptions = {}): Promise<RunSummary> {
+  if (typeof plan === "string") {
+    const loaded = await loadPlan(plan);
+    if (!loaded.ok) throw new RunError(loaded.message);
+    return runPlan(loaded.plan, { ...options, planDir: options.planDir ?? dirname(resolve(plan)) });
+  }
+  return runPlan(plan, options);
+}
+
+async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Promise<RunSummary> {
+  const runStart = Date.now();
   const emit = options.onEvent ?? (() => {});
-  const workdir = resolve(options.planDir, plan.workdir);
+  const workdir = resolve(options.planDir ?? ".", plan.workdir);
   const stateDir = join(workdir, ".wfc");
-  const lock = options.dryRun ? { ok: true as const, release: () => {} } : acquireLock(stateDir);
+  const lock = config.dryRun ? { ok: true as const, release: () => {} } : acquireLock(stateDir);
   if (!lock.ok) throw new RunError(lock.message);
   const journal = new Journal(stateDir);
-  const cores = options.cores ?? availableParallelism();
-  const jobs = options.jobs ?? plan.jobs ?? undefined;
+  const cores = config.cores ?? availableParallelism();
+  const jobs = config.jobs ?? plan.jobs ?? undefined;
   const scheduler = new Scheduler(plan, { cores, ...(jobs !== undefined ? { jobs } : {}) });
   const workers = (name: string) => executorWorkers(plan.executors[name]!, jobs, cores);
   const expander = new Expander(plan, workdir);
@@ -115,6 +149,7 @@ export async function run(plan: Plan, options: RunOptions): Promise<RunSummary> 
     made.add(dir);
   };
   const failures: RunFailure[] = [];
+  const stats = new RunStats(plan);
   const wouldWrite = new Set<string>();
   const abort = new AbortController();
   const onAbort = () => abort.abort();
@@ -136,8 +171,13 @@ export async function run(plan: Plan, options: RunOptions): Promise<RunSummary> 
           log: "",
           tail: String((error as Error)?.message ?? error),
         });
-        if (scheduler.isRunning(ref)) scheduler.finish(ref, "failed");
-        if (!options.keepGoing) scheduler.stop();
+        if (scheduler.isRunning(ref)) {
+          scheduler.finish(ref, "failed");
+          const now = Date.now();
+          const elements = [ref.first, ref.end] as const;
+          emit({ type: "job-end", time: now, task: task.id, job: ref.job, elements, status: "failed", start: now, exitCode: null });
+        }
+        if (!config.keepGoing) scheduler.stop();
       })
       .then(() => {
         running.delete(p);
@@ -156,7 +196,7 @@ export async function run(plan: Plan, options: RunOptions): Promise<RunSummary> 
     const elements = [ref.first, ref.end] as const;
     // In a dry run nothing is rebuilt, so what would be must count as changed downstream.
     const rebuilt = commands.flatMap((c) => c.inputs.flatMap((i) => i.paths)).find((p) => wouldWrite.has(p));
-    const why = options.force
+    const why = config.force
       ? "--force"
       : rebuilt !== undefined
         ? `input ${rebuilt} would be rebuilt`
@@ -168,13 +208,13 @@ export async function run(plan: Plan, options: RunOptions): Promise<RunSummary> 
     };
     const outputs = commands.flatMap((c) => c.outputs.flatMap((o) => o.paths));
     if (why === undefined) return skipped("up to date");
-    if (options.dryRun) {
+    if (config.dryRun) {
       for (const path of outputs) wouldWrite.add(path);
       emit({ type: "would-run", task: task.id, job: ref.job, reason: why, commands: commands.map(describe) });
       scheduler.finish(ref, "skipped");
       return;
     }
-    if (options.touch) {
+    if (config.touch) {
       for (const path of outputs) touch(join(workdir, path));
       journal.append({ task: task.id, job: ref.job, status: "touched", hash, start: Date.now(), end: Date.now() });
       return skipped("touched");
@@ -186,19 +226,25 @@ export async function run(plan: Plan, options: RunOptions): Promise<RunSummary> 
     // `fn` calls wait at their worker in batches: such a job starts when its worker says it did.
     const queued = commands.every((c) => c.kind === "fn");
     let start = Date.now();
-    if (!queued) emit({ type: "job-start", time: start, task: task.id, job: ref.job, elements });
+    const started = () => {
+      stats.hold(ref.task, 1, start);
+      emit({ type: "job-start", time: start, task: task.id, job: ref.job, elements });
+    };
+    if (!queued) started();
     let outcome: Awaited<ReturnType<typeof runCommands>> | undefined;
     for (let attempt = 0; attempt <= task.retries; attempt++) {
       if (attempt > 0) await sleep(Math.min(30_000, 250 * 2 ** (attempt - 1)), abort.signal);
       outcome = await runCommands(commands, task.executor, task.timeout, log);
       if (queued && attempt === 0) {
         start = outcome.started;
-        emit({ type: "job-start", time: start, task: task.id, job: ref.job, elements });
+        started();
       }
       if (outcome.ok || outcome.cancelled || abort.signal.aborted) break;
     }
     outcome ??= { ok: false, exitCode: null, command: "", cancelled: true, started: start };
     const end = Date.now();
+    stats.ran(ref, start, end);
+    stats.hold(ref.task, -1, end);
     if (outcome.ok) {
       journal.append({ task: task.id, job: ref.job, status: "done", hash, start, end, exitCode: 0 });
       scheduler.finish(ref, "done");
@@ -226,7 +272,7 @@ export async function run(plan: Plan, options: RunOptions): Promise<RunSummary> 
     journal.append({ task: task.id, job: ref.job, status: "failed", hash, start, end, exitCode: outcome.exitCode });
     failures.push({ task: task.id, job: ref.job, command: outcome.command, exitCode: outcome.exitCode, log, tail: tail(log) });
     emit({ type: "job-end", time: end, task: task.id, job: ref.job, elements, status: "failed", start, exitCode: outcome.exitCode, log });
-    if (!options.keepGoing) scheduler.stop();
+    if (!config.keepGoing) scheduler.stop();
   };
 
   const runCommands = async (commands: readonly StepCommand[], executor: string, timeout: number | null, log: string) => {
@@ -288,14 +334,17 @@ export async function run(plan: Plan, options: RunOptions): Promise<RunSummary> 
   }
   const total = plan.tasks.reduce((n, t) => n + t.jobs, 0);
   const { done, failed, skipped } = scheduler.counts;
+  const ended = Date.now();
   const summary: RunSummary = {
     status: abort.signal.aborted ? "interrupted" : failures.length > 0 ? "failed" : "ok",
     done,
     skipped,
     failed: failures.length,
     notRun: total - done - skipped - failed,
-    wallMs: Date.now() - started,
+    wallMs: ended - runStart,
     failures,
+    criticalPath: stats.criticalPath((job) => scheduler.releasedBy(job)),
+    busiestLimit: stats.busiestLimit(runStart, ended),
   };
   emit({ type: "run-end", time: Date.now(), summary });
   return summary;

@@ -54,6 +54,10 @@ export class Scheduler {
   readonly #executorTypes = new Map<string, string>();
   readonly #global: Semaphore | undefined;
   readonly #cores: Semaphore;
+  /** Per task and job: the job whose end made it ready (task, job), or -1: what a critical path follows. */
+  readonly #releasedByTask: Int32Array[];
+  readonly #releasedByJob: Int32Array[];
+  #finishing: JobRef | undefined;
   /** Per task: what one job weighs on its executor, the cores and `--jobs`: 1 for local `fn` tasks, else WHOLE. */
   readonly #weight: number[];
   #running = 0;
@@ -88,9 +92,15 @@ export class Scheduler {
     this.#order = this.tasks.map((_, i) => i).sort((a, b) => this.tasks[b]!.priority - this.tasks[a]!.priority || a - b);
     this.#rank = [];
     this.#order.forEach((t, r) => (this.#rank[t] = r));
+    this.#releasedByTask = this.tasks.map((t) => new Int32Array(t.jobs).fill(-1));
+    this.#releasedByJob = this.tasks.map((t) => new Int32Array(t.jobs).fill(-1));
     this.#readiness = new Readiness(this.tasks, (task, element) => {
       const job = Math.floor(element / this.tasks[task]!.batch);
       if (--this.#notReady[task]![job]! === 0 && this.#state[task]![job] === STATE.waiting) {
+        if (this.#finishing) {
+          this.#releasedByTask[task]![job] = this.#finishing.task;
+          this.#releasedByJob[task]![job] = this.#finishing.job;
+        }
         this.#state[task]![job] = STATE.ready;
         this.#ready[task]!.push(job);
         this.#readyRanks.add(this.#rank[task]!);
@@ -131,7 +141,15 @@ export class Scheduler {
     this.#running--;
     this.#state[job.task]![job.job] = STATE[outcome];
     this.counts[outcome]++;
+    this.#finishing = job;
     if (outcome !== "failed") for (let e = job.first; e < job.end; e++) this.#readiness.complete(job.task, e);
+    this.#finishing = undefined;
+  }
+
+  /** The job whose end made this one ready: undefined for a job that waited for nothing. */
+  releasedBy(job: { task: number; job: number }): JobRef | undefined {
+    const task = this.#releasedByTask[job.task]![job.job]!;
+    return task < 0 ? undefined : this.#ref(task, this.#releasedByJob[job.task]![job.job]!);
   }
 
   isRunning(job: JobRef): boolean {

@@ -1,6 +1,6 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { stringify as toToml } from "smol-toml";
@@ -28,6 +28,18 @@ export async function wfc(args: readonly string[], options: { cwd?: string; env?
     stdin: "ignore",
   });
   return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/**
+ * A fresh copy of a sample without what runs left in it (`.wfc/`, `work/`,
+ * `results/`: the README's quick start runs a sample in place), so a test
+ * starts from the sample as committed and never writes into the repository.
+ */
+export function copySample(sample: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `wfc-${sample}-`));
+  const from = join(repoRoot, "samples", sample);
+  cpSync(from, dir, { recursive: true, filter: (src) => !/^(\.wfc|work|results)$/.test(relative(from, src).split(sep)[0]!) });
+  return dir;
 }
 
 /** A temp directory with files written from object literals (workflows) or strings. */

@@ -1,15 +1,11 @@
-import { cpSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
+import { execa } from "execa";
 import { describe, expect, test } from "vitest";
-import { repoRoot, wfc } from "../e2e/helpers.js";
-
-/** A fresh copy of a sample, so runs never write into the repository. */
-function copy(sample: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `wfc-run-${sample}-`));
-  cpSync(join(repoRoot, "samples", sample), dir, { recursive: true });
-  return dir;
-}
+import { copySample, repoRoot, wfc } from "../e2e/helpers.js";
 
 /** The most intervals open at once. */
 function peak(intervals: readonly [number, number][]): number {
@@ -33,7 +29,7 @@ const events = (stdout: string): Event[] =>
 
 describe("wfc run on the seed samples", () => {
   test("Ruffus: at most 3 ftp_download_limit jobs and 5 stage2 jobs at once, from the jobs' own timestamps", async () => {
-    const dir = copy("ruffus-jobs-limit");
+    const dir = copySample("ruffus-jobs-limit");
     const r = await wfc(["run", "workflow.yaml"], { cwd: dir });
     expect(r.exitCode, r.stderr).toBe(0);
     const lines = readdirSync(join(dir, "work"))
@@ -53,8 +49,8 @@ describe("wfc run on the seed samples", () => {
   });
 
   test("QIIME: a serial run and a parallel run give byte-identical outputs", async () => {
-    const serial = copy("qiime-search");
-    const parallel = copy("qiime-search");
+    const serial = copySample("qiime-search");
+    const parallel = copySample("qiime-search");
     expect((await wfc(["run", "workflow.yaml", "--jobs", "1"], { cwd: serial })).exitCode).toBe(0);
     // From another folder: jobs and fn stages still see paths relative to the workflow.
     expect((await wfc(["run", join(parallel, "workflow.toml")], { cwd: tmpdir() })).exitCode).toBe(0);
@@ -64,7 +60,7 @@ describe("wfc run on the seed samples", () => {
   });
 
   test("Scipion: createOutputStep starts after every processStep ended", async () => {
-    const dir = copy("scipion-steps");
+    const dir = copySample("scipion-steps");
     const r = await wfc(["run", "workflow.yaml", "--json"], { cwd: dir });
     expect(r.exitCode, r.stderr).toBe(0);
     const ends = events(r.stdout).filter((e) => e.type === "job-end" && e.task === "processStep");
@@ -74,7 +70,7 @@ describe("wfc run on the seed samples", () => {
   });
 
   test("a second run skips everything; a newer input re-runs only what depends on it", async () => {
-    const dir = copy("qiime-search");
+    const dir = copySample("qiime-search");
     expect((await wfc(["run", "workflow.yaml"], { cwd: dir })).exitCode).toBe(0);
     const again = await wfc(["run", "workflow.yaml"], { cwd: dir });
     expect(again.stderr).toMatch(/^ok: 0 done, 14 up to date, 0 failed, 0 not run in /m);
@@ -131,5 +127,35 @@ stages:
     expect(second.exitCode).toBe(2);
     expect(second.stderr).toMatch(/^wfc: error: another wfc run \(pid \d+\) is using .*\.wfc; wait for it to finish, or stop it$/);
     expect((await first).exitCode).toBe(0);
+  });
+});
+
+describe("wfc run on a terminal", () => {
+  // `script` (util-linux, in every Debian) gives the run a pseudo-terminal, as a user's shell would.
+  const hasScript = spawnSync("script", ["--version"], { stdio: "ignore" }).status === 0;
+  test.skipIf(!hasScript)("a live display per stage instead of per-job lines, ending with every bar full", async () => {
+    const dir = copySample("ruffus-jobs-limit");
+    const r = await execa("script", ["-qec", `${process.execPath} ${join(repoRoot, "dist/cli/bin.js")} run workflow.yaml`, "/dev/null"], {
+      cwd: dir,
+      env: { NO_COLOR: "1", WFC_CONFIG: "", TERM: "xterm" },
+      reject: false,
+    });
+    expect(r.exitCode).toBe(0);
+    const screen = stripVTControlCharacters(String(r.stdout)).replace(/\r/g, "");
+    expect(screen).not.toMatch(/\[\d+\/30\] done/);
+    const last = screen.slice(screen.lastIndexOf("30/30 jobs"));
+    expect(
+      last
+        .split("\n")
+        .slice(0, 5)
+        .map((l) => l.replace(/\s+[█░]+\s+/, " ").trim()),
+    ).toEqual([
+      "30/30 jobs  0 running  elapsed " + /elapsed (\S+)/.exec(last)![1],
+      "make_files 10/10",
+      "stage1_big 5/5",
+      "stage1_small 5/5",
+      "stage2 10/10",
+    ]);
+    expect(screen).toMatch(/\nok: 30 done, 0 up to date, 0 failed, 0 not run in /);
   });
 });

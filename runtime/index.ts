@@ -1,0 +1,7 @@
+// The runtime's library API (`import { run } from "wfc/runtime"`, also
+// re-exported by "wfc"): re-exports only (STYLE habit 13).
+export { run, RunError, type RunOptions, type RunConfig, type RunEvent, type RunSummary, type RunFailure } from "./run/run.js";
+export type { PathStep, LimitUse } from "./run/stats.js";
+export { loadPlan, type LoadPlanResult } from "./load-plan.js";
+export { PLAN_VERSION } from "./plan.js";
+export type * from "./plan.js";
