@@ -5,6 +5,8 @@ import { runCommand } from "./commands/run.js";
 import { configInitCommand, configShowCommand } from "./commands/config.js";
 import { graphCommand, type GraphFormat } from "./commands/graph.js";
 import { validateCommand } from "./commands/validate.js";
+import { exportSlurmCommand } from "./commands/export.js";
+import { fnCommand } from "./commands/fn.js";
 import { ExitCode, UsageError, type Io } from "./io.js";
 
 /** `--param k=v`, repeatable. */
@@ -125,6 +127,53 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         );
       },
     );
+
+  const exporter = program.command("export").description("export a plan for a cluster scheduler");
+  exporter
+    .command("slurm")
+    .description("export a plan (or a workflow) as chained SLURM job arrays and a submit.sh")
+    .argument("<file>", "plan.json, or a workflow file")
+    .option("-o, --output <dir>", "the export's folder (replaced if it holds an earlier export)")
+    .option("-n, --dry-run", "print the arrays, throttles, licenses and dependencies; write nothing", false)
+    .option("--max-array-size <n>", "the cluster's MaxArraySize (default: from scontrol, else the config, else 1001)", positiveInteger)
+    .option("--no-licenses", "the cluster has no licenses for named limits: serialize the arrays that share one")
+    .option("-p, --param <name=value>", "override a param when compiling a workflow (repeatable)", collectParam, {})
+    .option("-c, --config <file>", "a config file that takes precedence over all others")
+    .action(
+      async (
+        file: string,
+        opts: {
+          output?: string;
+          dryRun: boolean;
+          maxArraySize?: number;
+          licenses: boolean;
+          param: Record<string, string>;
+          config?: string;
+        },
+      ) => {
+        exitCode = await exportSlurmCommand(
+          file,
+          {
+            params: opts.param,
+            dryRun: opts.dryRun,
+            licenses: opts.licenses,
+            ...(opts.output !== undefined ? { output: opts.output } : {}),
+            ...(opts.maxArraySize !== undefined ? { maxArraySize: opts.maxArraySize } : {}),
+            ...(opts.config !== undefined ? { config: opts.config } : {}),
+          },
+          io,
+        );
+      },
+    );
+
+  program
+    .command("fn")
+    .description("run one `fn` step here (what an exported SLURM job runs for an fn stage)")
+    .argument("<target>", "MODULE#EXPORT, the module relative to the current directory")
+    .argument("<args>", "the function's argument, as JSON")
+    .action(async (target: string, args: string) => {
+      exitCode = await fnCommand(target, args, io);
+    });
 
   program
     .command("schema")

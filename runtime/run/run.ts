@@ -5,6 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { FnPool } from "../fn/fn-pool.js";
 import type { FnOutcome } from "../fn/fn-worker.js";
 import { Expander, type StepCommand } from "../jobs/expand.js";
+import { fnArgs } from "../jobs/step-script.js";
 import { loadPlan } from "../load-plan.js";
 import type { Plan } from "../plan.js";
 import { Scheduler, executorWorkers, type JobRef } from "../scheduler/scheduler.js";
@@ -374,15 +375,6 @@ function describe(c: StepCommand): string {
   if (c.kind === "shell") return c.command!;
   if (c.kind === "argv") return c.argv!.map((a) => (/^[\w./:=@%+,-]+$/.test(a) ? a : JSON.stringify(a))).join(" ");
   return `fn ${c.fn!.module}#${c.fn!.export} ${JSON.stringify({ inputs: c.inputs, outputs: c.outputs, vars: c.vars })}`;
-}
-
-function fnArgs(c: StepCommand, plan: Plan): Record<string, unknown> {
-  const shape = (list: StepCommand["inputs"]) => {
-    const one = (x: StepCommand["inputs"][number]) => (x.many || x.paths.length !== 1 ? x.paths : x.paths[0]);
-    if (list.length > 0 && list.every((x) => x.name !== null)) return Object.fromEntries(list.map((x) => [x.name, one(x)]));
-    return list.length === 1 ? one(list[0]!) : list.map(one);
-  };
-  return { inputs: shape(c.inputs), outputs: shape(c.outputs), params: plan.params, vars: c.vars, env: c.env, stage: c.stage };
 }
 
 /** Why a job must run, or undefined when it is up to date. */

@@ -1,0 +1,76 @@
+import { execFileSync } from "node:child_process";
+import { relative, resolve } from "node:path";
+import type { Plan } from "../../runtime/plan.js";
+import { ExportError, writeExport } from "../../runtime/slurm/export.js";
+import { slurmLayout, type SlurmLayout } from "../../runtime/slurm/layout.js";
+import { ExitCode, type Io } from "../io.js";
+import { planFor, type PlanSource } from "./plan-for.js";
+
+export interface ExportCommandOptions extends PlanSource {
+  readonly output?: string;
+  readonly dryRun: boolean;
+  readonly maxArraySize?: number;
+  readonly licenses: boolean;
+}
+
+/** `wfc export slurm FILE -o DIR`: the whole workflow as chained job arrays. */
+export async function exportSlurmCommand(file: string, options: ExportCommandOptions, io: Io): Promise<number> {
+  if (options.output === undefined && !options.dryRun) {
+    io.stderr.write("wfc: error: say where the export goes with -o DIR (or look first with --dry-run)\n");
+    return ExitCode.invalid;
+  }
+  const planned = await planFor(file, options, io);
+  if (typeof planned === "number") return planned;
+  const maxArraySize = options.maxArraySize ?? clusterMaxArraySize();
+  const layout = slurmLayout(planned.plan, {
+    ...(maxArraySize !== undefined ? { maxArraySize } : {}),
+    ...(options.licenses ? {} : { licenses: false }),
+  });
+  if (!options.dryRun) {
+    try {
+      await writeExport(planned.plan, layout, { planDir: planned.planDir, dir: resolve(io.cwd, options.output!) });
+    } catch (error) {
+      if (!(error instanceof ExportError)) throw error;
+      io.stderr.write(`wfc: error: ${error.message}\n`);
+      return ExitCode.invalid;
+    }
+  }
+  io.stdout.write(
+    shapeReport(planned.plan, layout, options.dryRun ? undefined : relative(io.cwd, resolve(io.cwd, options.output!)) || "."),
+  );
+  return ExitCode.ok;
+}
+
+/** The cluster's MaxArraySize from `scontrol show config`, when there is a cluster to ask. */
+function clusterMaxArraySize(): number | undefined {
+  try {
+    const text = execFileSync("scontrol", ["show", "config"], { encoding: "utf8", timeout: 5000, stdio: ["ignore", "pipe", "ignore"] });
+    const m = /^MaxArraySize\s*=\s*(\d+)/m.exec(text);
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What is (or would be) submitted: sbatch calls, array sizes, throttles, licenses, dependencies. */
+export function shapeReport(plan: Plan, layout: SlurmLayout, dir: string | undefined): string {
+  const calls = layout.arrays.length;
+  const lines = [
+    dir === undefined
+      ? `${plan.name}: would submit ${calls} job array${calls === 1 ? "" : "s"} in ${calls} sbatch call${calls === 1 ? "" : "s"} (MaxArraySize ${layout.maxArraySize})`
+      : `wrote ${dir}/: ${calls} job array${calls === 1 ? "" : "s"}, ${calls} sbatch call${calls === 1 ? "" : "s"} (MaxArraySize ${layout.maxArraySize}); submit with ${dir}/submit.sh`,
+  ];
+  const width = Math.max(0, ...layout.arrays.map((a) => a.name.length));
+  const sizes = layout.arrays.map((a) => `${a.size} job${a.size === 1 ? "" : "s"}`);
+  const sizeWidth = Math.max(0, ...sizes.map((s) => s.length));
+  for (const [i, a] of layout.arrays.entries()) {
+    const parts = [sizes[i]!.padEnd(sizeWidth)];
+    if (a.throttle !== null) parts.push(`%${a.throttle}`);
+    if (a.licenses.length > 0) parts.push(`licenses ${a.licenses.join(",")}`);
+    for (const d of a.dependencies) parts.push(`${d.kind}:${d.on}`);
+    lines.push(`  ${a.name.padEnd(width)}  ${parts.join("  ")}`.trimEnd());
+  }
+  if (layout.licenses.length > 0) lines.push(`the cluster's slurm.conf must have: Licenses=${layout.licenses.join(",")}`);
+  for (const note of layout.notes) lines.push(`note: ${note}`);
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,47 @@
+import { readFile } from "node:fs/promises";
+import { dirname, extname } from "node:path";
+import { compileFile } from "../../compiler/compile.js";
+import { loadConfig } from "../../compiler/config/load.js";
+import { lookupIn } from "../../compiler/diagnostics/format.js";
+import { loadPlan } from "../../runtime/load-plan.js";
+import type { Plan } from "../../runtime/plan.js";
+import { ExitCode, type Io } from "../io.js";
+import { printDiagnostics } from "../print-diagnostics.js";
+import { configHost } from "./config.js";
+
+export interface PlanSource {
+  readonly params: Readonly<Record<string, string>>;
+  readonly config?: string;
+}
+
+/** A plan file, or a workflow compiled on the fly. */
+export async function planFor(file: string, options: PlanSource, io: Io): Promise<{ plan: Plan; planDir: string } | number> {
+  if (extname(file) === ".json" && (await isPlan(file))) {
+    const loaded = await loadPlan(file, io.cwd);
+    if (!loaded.ok) {
+      io.stderr.write(`wfc: error: ${loaded.message}\n`);
+      return ExitCode.invalid;
+    }
+    return { plan: loaded.plan, planDir: dirname(file) };
+  }
+  const host = configHost(io);
+  const config = await loadConfig({ explicit: options.config, env: io.env, cwd: io.cwd, home: host.home });
+  if (config.config === undefined) {
+    printDiagnostics(config.diagnostics, lookupIn(config.documents), "the config files", io);
+    return ExitCode.invalid;
+  }
+  const result = await compileFile(file, { params: options.params, config: config.config, planPath: "plan.json" });
+  printDiagnostics([...config.diagnostics, ...result.diagnostics], lookupIn([...config.documents, result.document]), file, io);
+  if (result.plan === undefined) return ExitCode.invalid;
+  return { plan: result.plan, planDir: "." };
+}
+
+/** A JSON file with a top-level `plan` key is a plan; anything else is a workflow. */
+async function isPlan(file: string): Promise<boolean> {
+  try {
+    const data: unknown = JSON.parse(await readFile(file, "utf8"));
+    return typeof data === "object" && data !== null && "plan" in data;
+  } catch {
+    return true; // let the plan loader say what is wrong with it
+  }
+}

@@ -1,0 +1,32 @@
+import { dirname } from "node:path";
+import type { Plan } from "../plan.js";
+import type { StepCommand } from "./expand.js";
+import { shellQuote } from "./quote.js";
+
+/** The one argument an `fn` step's function receives: inputs and outputs in their declared shape, params, vars, env. */
+export function fnArgs(c: StepCommand, plan: Plan): Record<string, unknown> {
+  const shape = (list: StepCommand["inputs"]) => {
+    const one = (x: StepCommand["inputs"][number]) => (x.many || x.paths.length !== 1 ? x.paths : x.paths[0]);
+    if (list.length > 0 && list.every((x) => x.name !== null)) return Object.fromEntries(list.map((x) => [x.name, one(x)]));
+    return list.length === 1 ? one(list[0]!) : list.map(one);
+  };
+  return { inputs: shape(c.inputs), outputs: shape(c.outputs), params: plan.params, vars: c.vars, env: c.env, stage: c.stage };
+}
+
+/**
+ * One step of one element as a self-contained `sh -c` script, for places
+ * without wfc's runner (a SLURM node): make the outputs' folders, export
+ * the step's environment, run the command. An argv step becomes quoted
+ * words (no shell interpretation, as locally); an `fn` step calls
+ * `wfc fn` (`$WFC`, default `wfc` on PATH) with its argument as JSON.
+ */
+export function stepScript(c: StepCommand, plan: Plan): string {
+  const lines: string[] = [];
+  const dirs = [...new Set(c.outputs.flatMap((o) => o.paths.map((p) => dirname(p))))].filter((d) => d !== ".").sort();
+  if (dirs.length > 0) lines.push(`mkdir -p -- ${dirs.map(shellQuote).join(" ")} || exit`);
+  for (const [k, v] of Object.entries(c.env).sort(([a], [b]) => (a < b ? -1 : 1))) lines.push(`export ${k}=${shellQuote(v)}`);
+  if (c.kind === "shell") lines.push(c.command!);
+  else if (c.kind === "argv") lines.push(c.argv!.map(shellQuote).join(" "));
+  else lines.push(`"\${WFC:-wfc}" fn ${shellQuote(`${c.fn!.module}#${c.fn!.export}`)} ${shellQuote(JSON.stringify(fnArgs(c, plan)))}`);
+  return lines.join("\n");
+}

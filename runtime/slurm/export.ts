@@ -1,0 +1,165 @@
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { Expander } from "../jobs/expand.js";
+import { stepScript } from "../jobs/step-script.js";
+import type { Plan } from "../plan.js";
+import type { SlurmArray, SlurmLayout } from "./layout.js";
+
+/** The file that marks a folder as a wfc export, so a later export may replace it. */
+export const EXPORT_MARKER = ".wfc-export";
+
+export interface ExportOptions {
+  /** The folder the plan's `workdir` is relative to (plan.json's). */
+  readonly planDir: string;
+  /** Where the export goes; replaced whole if it is an earlier export. */
+  readonly dir: string;
+}
+
+/** A user-facing reason the export cannot be written. */
+export class ExportError extends Error {}
+
+/**
+ * Writes the export: `arrays/NAME.sh` per array, `tables/NAME.tbl` with
+ * each array index's commands, `submit.sh`, and `logs/` for SLURM's output.
+ *
+ * Per-element values never appear in a script: each line of a table is the
+ * base64 of that job's step scripts, NUL-separated, decoded on the node
+ * into a bash array, so any byte a path or value can hold arrives as it was
+ * written. The folder is written beside its destination and renamed into
+ * place: an export is there whole, or not at all.
+ */
+export async function writeExport(plan: Plan, layout: SlurmLayout, options: ExportOptions): Promise<void> {
+  const dir = resolve(options.dir);
+  if (existsSync(dir) && readdirSync(dir).length > 0 && !existsSync(join(dir, EXPORT_MARKER)))
+    throw new ExportError(`\`${options.dir}\` exists and is not a wfc export; choose another -o, or remove it`);
+  const workdir = resolve(options.planDir, plan.workdir);
+  mkdirSync(dirname(dir), { recursive: true });
+  const temp = join(dirname(dir), `.${basename(dir)}.wfc-${process.pid}`);
+  rmSync(temp, { recursive: true, force: true });
+  try {
+    mkdirSync(join(temp, "arrays"), { recursive: true });
+    mkdirSync(join(temp, "tables"));
+    mkdirSync(join(temp, "logs"));
+    const expander = new Expander(plan, workdir);
+    const index = new Map(plan.tasks.map((t, i) => [t.id, i]));
+    // Jobs run from the workflow's folder, found from the export's: the two may move together.
+    const toWorkdir = relative(dir, workdir) || ".";
+    for (const array of layout.arrays) {
+      const t = index.get(array.task)!;
+      const task = plan.tasks[t]!;
+      const lines: string[] = [];
+      for (let job = array.first; job < array.first + array.size; job++) {
+        const scripts: string[] = [];
+        for (let e = job * task.batch; e < Math.min(task.space.size, (job + 1) * task.batch); e++)
+          for (const step of task.steps) scripts.push(stepScript(await expander.step(t, step, e), plan));
+        lines.push(Buffer.from(scripts.map((s) => `${s}\0`).join(""), "utf8").toString("base64"));
+      }
+      writeFileSync(join(temp, "tables", `${array.name}.tbl`), lines.join("\n") + "\n");
+      const script = join(temp, "arrays", `${array.name}.sh`);
+      writeFileSync(script, arrayScript(plan, array, toWorkdir));
+      chmodSync(script, 0o755);
+    }
+    const submit = join(temp, "submit.sh");
+    writeFileSync(submit, submitScript(plan, layout));
+    chmodSync(submit, 0o755);
+    writeFileSync(join(temp, EXPORT_MARKER), `${plan.name}\n`);
+    const old = `${temp}.old`;
+    if (existsSync(dir)) renameSync(dir, old);
+    renameSync(temp, dir);
+    rmSync(old, { recursive: true, force: true });
+  } catch (error) {
+    rmSync(temp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** A shell word for a script we write: only names we chose go in bare. */
+function word(text: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+function arrayScript(plan: Plan, array: SlurmArray, toWorkdir: string): string {
+  const task = plan.tasks.find((t) => t.id === array.task)!;
+  const directives = [
+    `--job-name=${jobName(plan, array)}`,
+    `--array=0-${array.size - 1}${array.throttle !== null ? `%${array.throttle}` : ""}`,
+    "--output=logs/%x_%A_%a.out",
+    ...(array.licenses.length > 0 ? [`--licenses=${array.licenses.join(",")}`] : []),
+    ...array.options,
+  ];
+  const what = task.stages.length > 1 ? `stages ${task.stages.join(" → ")}, fused` : `stage ${task.stages[0]}`;
+  return `#!/bin/bash
+# wfc export of \`${plan.name}\`: ${what}, jobs ${array.first}-${array.first + array.size - 1} of ${task.jobs}
+# (array index i runs job ${array.first} + i). Submitted by submit.sh from this
+# export's folder; each job runs its commands from the workflow's folder.
+${directives.map((d) => `#SBATCH ${d}`).join("\n")}
+set -uo pipefail
+
+export_dir=\${SLURM_SUBMIT_DIR:-.}
+table="$export_dir/tables/${array.name}.tbl"
+if [ ! -r "$table" ]; then
+  echo "wfc: cannot read $table: submit with submit.sh from the export's folder" >&2
+  exit 2
+fi
+line=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1)){p;q}" "$table")
+# The job's commands: base64 of NUL-terminated scripts, so no value is ever parsed by this shell.
+mapfile -d '' -t steps < <(printf '%s' "$line" | base64 -d)
+cd -- "$export_dir/"${word(toWorkdir)} || exit 2
+for step in "\${steps[@]}"; do
+  sh -c "$step" || exit
+done
+`;
+}
+
+/** `NAME.TASK` limited to SLURM-friendly characters. */
+function jobName(plan: Plan, array: SlurmArray): string {
+  return `${plan.name}.${array.task}`.replace(/[^A-Za-z0-9_.+-]/g, "_");
+}
+
+function submitScript(plan: Plan, layout: SlurmLayout): string {
+  const v = (name: string) => `id_${name.replace(/[^A-Za-z0-9_]/g, "_")}`;
+  const lines: string[] = [];
+  for (const a of layout.arrays) {
+    const dependency =
+      a.dependencies.length === 0
+        ? ""
+        : ` --dependency=${a.dependencies.map((d) => `${d.kind}:$${v(d.on)}`).join(",")} --kill-on-invalid-dep=yes`;
+    lines.push(`${v(a.name)}=$(submit ${word(a.name)}${dependency} arrays/${word(a.name)}.sh)`);
+  }
+  const licenses = layout.licenses.length > 0 ? `Licenses=${layout.licenses.join(",")}` : "";
+  const calls = layout.arrays.length;
+  return `#!/bin/bash
+# Submits the wfc export of \`${plan.name}\`: ${layout.arrays.length} job array${layout.arrays.length === 1 ? "" : "s"}, each after those it
+# depends on, and records their ids in jobs.tsv. --dry-run prints the sbatch
+# calls without submitting.${licenses ? `\n# The cluster's slurm.conf must have: ${licenses}` : ""}
+set -euo pipefail
+cd -- "$(dirname -- "$0")"
+
+dry_run=false
+if [ "\${1:-}" = "--dry-run" ]; then dry_run=true; fi
+if [ "$dry_run" = false ]; then printf 'array\\tjob_id\\n' > jobs.tsv; fi
+
+# submit NAME SBATCH-ARGS...: prints the new job's id.
+submit() {
+  local name=$1
+  shift
+  if [ "$dry_run" = true ]; then
+    echo "sbatch --parsable $*" >&2
+    echo "<$name>"
+    return
+  fi
+  local id
+  id=$(sbatch --parsable "$@")
+  id=\${id%%;*}
+  printf '%s\\t%s\\n' "$name" "$id" >> jobs.tsv
+  echo "$id"
+}
+
+${lines.join("\n")}
+if [ "$dry_run" = true ]; then
+  echo ${word(`${plan.name}: ${calls} sbatch call${calls === 1 ? "" : "s"} (dry run, nothing submitted)`)} >&2
+else
+  echo ${word(`${plan.name}: ${calls} sbatch call${calls === 1 ? "" : "s"}, ids in jobs.tsv`)} >&2
+fi
+`;
+}
