@@ -119,12 +119,15 @@ function jobName(plan: Plan, array: SlurmArray): string {
 function submitScript(plan: Plan, layout: SlurmLayout): string {
   const v = (name: string) => `id_${name.replace(/[^A-Za-z0-9_]/g, "_")}`;
   const lines: string[] = [];
+  const needed = new Set(layout.arrays.flatMap((a) => a.dependencies.map((d) => d.on)));
   for (const a of layout.arrays) {
     const dependency =
       a.dependencies.length === 0
         ? ""
-        : ` --dependency=${a.dependencies.map((d) => `${d.kind}:$${v(d.on)}`).join(",")} --kill-on-invalid-dep=yes`;
-    lines.push(`${v(a.name)}=$(submit ${word(a.name)}${dependency} arrays/${word(a.name)}.sh)`);
+        : ` "--dependency=${a.dependencies.map((d) => `${d.kind}:$${v(d.on)}`).join(",")}" --kill-on-invalid-dep=yes`;
+    const call = `submit ${word(a.name)}${dependency} arrays/${word(a.name)}.sh`;
+    // Only the ids something waits for are kept.
+    lines.push(needed.has(a.name) ? `${v(a.name)}=$(${call})` : `${call} > /dev/null`);
   }
   const licenses = layout.licenses.length > 0 ? `Licenses=${layout.licenses.join(",")}` : "";
   const calls = layout.arrays.length;
