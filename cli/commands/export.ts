@@ -28,7 +28,7 @@ export async function exportSlurmCommand(file: string, options: ExportCommandOpt
   });
   if (!options.dryRun) {
     try {
-      await writeExport(planned.plan, layout, { planDir: planned.planDir, dir: resolve(io.cwd, options.output!) });
+      await writeExport(planned.plan, layout, { planDir: planned.planDir, dir: resolve(io.cwd, options.output!), shown: options.output! });
     } catch (error) {
       if (!(error instanceof ExportError)) throw error;
       io.stderr.write(`wfc: error: ${error.message}\n`);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { Expander } from "../jobs/expand.js";
 import { stepScript } from "../jobs/step-script.js";
@@ -13,6 +13,8 @@ export interface ExportOptions {
   readonly planDir: string;
   /** Where the export goes; replaced whole if it is an earlier export. */
   readonly dir: string;
+  /** How to name `dir` in messages (default: `dir`): what the user typed. */
+  readonly shown?: string;
 }
 
 /** A user-facing reason the export cannot be written. */
@@ -30,8 +32,12 @@ export class ExportError extends Error {}
  */
 export async function writeExport(plan: Plan, layout: SlurmLayout, options: ExportOptions): Promise<void> {
   const dir = resolve(options.dir);
-  if (existsSync(dir) && readdirSync(dir).length > 0 && !existsSync(join(dir, EXPORT_MARKER)))
-    throw new ExportError(`\`${options.dir}\` exists and is not a wfc export; choose another -o, or remove it`);
+  const shown = options.shown ?? options.dir;
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new ExportError(`\`${shown}\` is a file, not a folder; choose another -o`);
+    if (readdirSync(dir).length > 0 && !existsSync(join(dir, EXPORT_MARKER)))
+      throw new ExportError(`\`${shown}\` exists and is not a wfc export; choose another -o, or remove it`);
+  }
   const workdir = resolve(options.planDir, plan.workdir);
   mkdirSync(dirname(dir), { recursive: true });
   const temp = join(dirname(dir), `.${basename(dir)}.wfc-${process.pid}`);

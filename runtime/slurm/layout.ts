@@ -141,6 +141,8 @@ export function slurmLayout(plan: Plan, options: LayoutOptions = {}): SlurmLayou
       notes.push(
         `\`${task.id}\` is split into ${Math.ceil(task.jobs / maxArraySize)} arrays that run one after another, so its cap holds across them`,
       );
+  if (plan.jobs !== null)
+    notes.push(`the workflow-wide cap of ${plan.jobs} jobs at once is not applied on SLURM (only named limits and stage caps are)`);
   return { arrays, licenses, notes, maxArraySize };
 }
 
