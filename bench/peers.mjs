@@ -1,6 +1,7 @@
 // Helpers for bench/compile.mjs: the benchmark shapes written as a wfc
 // workflow, a Makefile, a build.ninja and a Snakefile (same jobs, same
-// dependencies), and detecting or installing the peer tools.
+// dependencies), and detecting or installing the peer tools (also used by
+// bench/run.mjs).
 import { execFileSync, spawnSync } from "node:child_process";
 import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -150,9 +151,8 @@ export function dryRun(tool, dir) {
 // ---------------------------------------------------------------- tools
 
 export const PEERS = ["make", "ninja", "snakemake"];
-const PACKAGE = { make: "make", ninja: "ninja-build", snakemake: "snakemake", time: "time" };
 
-const have = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+export const have = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
 
 function version(tool) {
   try {
@@ -164,18 +164,29 @@ function version(tool) {
 }
 
 /**
- * Finds make, ninja, snakemake and /usr/bin/time; installs the missing ones
- * with apt-get when running as root (unless `install` is false), otherwise
- * says how. Returns { tools: Map(tool → version), time: boolean }.
+ * A tool ensureTools can find and install: `name`, its Debian package `pkg`,
+ * and optionally `present()` (default: the command is on PATH) and
+ * `version()` (default: the first line of `name --version`).
  */
-export function ensureTools({ install = true, log = console.error } = {}) {
-  const missing = () => [...PEERS.filter((t) => !have(t)), ...(have("/usr/bin/time") ? [] : ["time"])];
+export const toolSpec = (name, pkg, more = {}) => ({ name, pkg, present: () => have(name), version: () => version(name), ...more });
+const PEER_SPECS = [toolSpec("make", "make"), toolSpec("ninja", "ninja-build"), toolSpec("snakemake", "snakemake")];
+const TIME = toolSpec("time", "time", { present: () => have("/usr/bin/time") });
+
+/**
+ * Finds the tools (by default make, ninja, snakemake) and, unless `time` is
+ * false, /usr/bin/time; installs the missing ones with apt-get when running
+ * as root (unless `install` is false), otherwise says how. `tools` is a list
+ * of toolSpec()s. Returns { tools: Map(name → version), time: boolean }.
+ */
+export function ensureTools({ install = true, log = console.error, tools = PEER_SPECS, time = true } = {}) {
+  const wanted = time ? [...tools, TIME] : tools;
+  const missing = () => wanted.filter((t) => !t.present());
   let absent = missing();
   if (absent.length > 0) {
-    const pkgs = absent.map((t) => PACKAGE[t]);
+    const pkgs = [...new Set(absent.map((t) => t.pkg))];
     const root = typeof process.getuid === "function" && process.getuid() === 0;
     if (install && root && have("apt-get")) {
-      log(`missing: ${absent.join(", ")}; installing with apt-get (this may take a few minutes)`);
+      log(`missing: ${absent.map((t) => t.name).join(", ")}; installing with apt-get (this may take a few minutes)`);
       log("  $ apt-get update -qq");
       spawnSync("apt-get", ["update", "-qq"], { stdio: ["ignore", "ignore", "inherit"] });
       log(`  $ apt-get install -y -qq ${pkgs.join(" ")}`);
@@ -187,12 +198,12 @@ export function ensureTools({ install = true, log = console.error } = {}) {
     }
     for (const t of absent) {
       log(
-        t === "time"
+        t === TIME
           ? "no /usr/bin/time: measuring wfc's peak RSS in-process instead (install: apt-get install time)"
-          : `no \`${t}\`: skipping it (install: sudo apt-get install ${PACKAGE[t]})`,
+          : `no \`${t.name}\`: skipping it (install: sudo apt-get install ${t.pkg})`,
       );
     }
   }
-  const tools = new Map(PEERS.filter((t) => !absent.includes(t)).map((t) => [t, version(t)]));
-  return { tools, time: !absent.includes("time") };
+  const found = new Map(tools.filter((t) => !absent.includes(t)).map((t) => [t.name, t.version()]));
+  return { tools: found, time: time && !absent.includes(TIME) };
 }

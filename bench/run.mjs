@@ -1,0 +1,388 @@
+#!/usr/bin/env node
+// Runtime benchmark (not a test): runs the same workloads with `wfc run`,
+// ninja, make, Snakemake and Ruffus, 2 jobs at a time, each run in a fresh
+// directory, checks that every run produced its outputs, and prints one table
+// of wall times with wfc's time as a ratio of each peer's. See bench/README.md.
+//
+//   npm run bench:run                     (builds first)
+//   node bench/run.mjs [options]          (uses the existing dist/)
+//
+// Options:
+//   --no-install      never apt-get install a missing peer; skip it
+//   --workloads=a,b   only these (keys: fan-5000 chain-200x10 limit-60 fn-100k)
+//   --repeat=N        runs per tool and workload, the best kept (default: 3 when
+//                     the first run takes under 10 s, else 1)
+//   --timeout=S       kill a run after S seconds (default 300); a peer whose two
+//                     probes on smaller workloads extrapolate beyond S/2 is skipped
+//   --keep            keep every run's directory (printed path)
+import { spawn } from "node:child_process";
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import os, { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ensureTools } from "./peers.mjs";
+import {
+  PARALLEL,
+  RUN_PEERS,
+  RUN_TOOLS,
+  WORKLOADS,
+  intervals,
+  jobsOf,
+  limitBound,
+  peerCommand,
+  resized,
+  stamped,
+  verify,
+  writeInputs,
+} from "./run-peers.mjs";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const cli = join(root, "dist/cli/bin.js");
+
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const option = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const timeoutS = Number(option("timeout") ?? 300);
+const repeat = option("repeat") === undefined ? undefined : Math.max(1, Number(option("repeat")));
+const only = option("workloads")?.split(",");
+const workloads = only ? WORKLOADS.filter((w) => only.includes(w.key)) : WORKLOADS;
+if (only && workloads.length !== only.length) {
+  console.error(`unknown workload in --workloads; known: ${WORKLOADS.map((w) => w.key).join(" ")}`);
+  process.exit(2);
+}
+
+/** Without --repeat, runs under this many seconds are repeated: best of 3. */
+const REPEAT_BELOW_S = 10;
+/** The limit workload's target: wfc's makespan within 5% of the lower bound. */
+const LIMIT_TARGET = 1.05;
+/** fn throughput: the target, and Parsl's published figure for scale. */
+const FN_TARGET_PER_S = 20_000;
+const PARSL_PER_S = 1_200;
+
+const log = (...a) => console.error(...a);
+const load0 = os.loadavg()[0];
+const out = join(tmpdir(), `wfc-bench-run-${process.pid}`);
+mkdirSync(out, { recursive: true });
+
+const env = ensureTools({ install: !flag("no-install"), tools: RUN_TOOLS, time: false });
+const peers = RUN_PEERS.filter((t) => env.tools.has(t));
+
+// ---------------------------------------------------------------- running
+
+/** The process group of the run in progress, killed on Ctrl-C. */
+let current;
+process.on("SIGINT", () => {
+  if (current) process.kill(-current.pid, "SIGKILL");
+  log(`\ninterrupted; run directories are in ${out}`);
+  process.exit(130);
+});
+
+/**
+ * Runs a command once in its own process group, stdout to `stdout` (a file),
+ * stderr to `stderr`; the whole group is killed after the timeout. Wall time
+ * is performance.now() around the child. Returns { s }, { fail } or { killed }.
+ */
+function runOnce({ cmd, args, cwd, stdout, stderr }) {
+  const fds = [openSync(stdout, "w"), openSync(stderr, "w")];
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { cwd, stdio: ["ignore", ...fds], detached: true });
+    current = child;
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      process.kill(-child.pid, "SIGKILL");
+    }, timeoutS * 1000);
+    const done = (r) => {
+      clearTimeout(timer);
+      current = undefined;
+      fds.forEach(closeSync);
+      resolve(r);
+    };
+    child.on("error", (e) => done({ fail: e.message }));
+    child.on("exit", (code, signal) => {
+      const s = (performance.now() - t0) / 1000;
+      if (killed) return done({ killed: true, fail: `killed after ${timeoutS} s` });
+      if (code === 0) return done({ s });
+      // Why: the first error line of its output (Snakemake prints errors on stdout).
+      const text = [stderr, stdout].map((f) => readFileSync(f, "utf8")).join("\n");
+      const lines = text.split("\n").filter((l) => l.trim());
+      const why = lines.find((l) => /error|Error|ERROR|failed/.test(l)) ?? lines.at(-1) ?? "";
+      done({ fail: `${signal ? `signal ${signal}` : `exit ${code}`}: ${why.trim().slice(0, 120)}` });
+    });
+  });
+}
+
+let dirs = 0;
+/** A new, empty directory for one run. */
+function freshDir(w, tool) {
+  const dir = join(out, w.key, `${tool}-${++dirs}`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** wfc's NDJSON events of one run: run-start, run-end, and the plan's job count. */
+function wfcEvents(file) {
+  const text = readFileSync(file, "utf8");
+  const first = text.slice(0, text.indexOf("\n"));
+  const last = text.trimEnd().slice(text.trimEnd().lastIndexOf("\n") + 1);
+  try {
+    const start = JSON.parse(first);
+    const end = JSON.parse(last);
+    if (start.type === "run-start" && end.type === "run-end") return { start, end };
+  } catch {
+    // fall through
+  }
+  return undefined;
+}
+
+/**
+ * One run of `tool` on workload `w` in a fresh directory, checked.
+ * wfc: `wfc compile` (timed on its own) then `wfc run plan.json --jobs 2 --json`;
+ * the run is wfc's figure, and its events give the run's own duration.
+ * Returns { s, compileS?, runS?, jobs?, makespan? } or { fail, killed? }.
+ */
+async function runTool(tool, w) {
+  const dir = freshDir(w, tool);
+  writeInputs(tool, w, dir);
+  const io = { cwd: dir, stdout: join(dir, "bench.stdout"), stderr: join(dir, "bench.stderr") };
+  let r;
+  if (tool === "wfc") {
+    const c = await runOnce({ ...io, cmd: process.execPath, args: [cli, "compile", "workflow.yaml", "-o", "plan.json"] });
+    if (c.fail) r = { fail: `compile: ${c.fail}` };
+    else {
+      const jobs = JSON.parse(readFileSync(join(dir, "plan.json"), "utf8")).tasks.reduce((n, t) => n + t.jobs, 0);
+      const cmd = { cmd: process.execPath, args: [cli, "run", "plan.json", "--jobs", String(PARALLEL), "--json"] };
+      r = { ...(await runOnce({ ...io, ...cmd })), compileS: c.s, jobs };
+      const ev = r.fail ? undefined : wfcEvents(io.stdout);
+      if (!r.fail && !ev) r = { fail: "no run-start/run-end events in --json output" };
+      else if (ev) {
+        r.runS = (ev.end.time - ev.start.time) / 1000;
+        const sum = ev.end.summary;
+        if (sum.status !== "ok" || sum.failed > 0) r = { fail: `run ended ${sum.status}, ${sum.failed} failed` };
+        else if (w.kind === "fn" && sum.done !== w.n) r = { fail: `${sum.done} of ${w.n} tasks done` };
+      }
+    }
+  } else {
+    r = await runOnce({ ...io, ...peerCommand(tool, w, dir) });
+  }
+  if (!r.fail && w.kind !== "fn") r = { ...r, ...verify(w, dir) };
+  if (r.fail && !r.killed) r.dir = dir;
+  else if (!flag("keep")) rmSync(dir, { recursive: true, force: true });
+  return r;
+}
+
+/**
+ * The limit workload's floor for this job command: the limited jobs run back
+ * to back by one `sh` loop (no scheduler at all), makespan from their stamps;
+ * best of 3.
+ */
+async function serialFloor(w) {
+  const script = `for i in $(seq 0 ${w.limited - 1}); do sh -c '${stamped(w, "one/$1.txt")}' sh $i; done`;
+  let best;
+  for (let i = 0; i < 3; i++) {
+    const dir = freshDir(w, "floor");
+    mkdirSync(join(dir, "one"));
+    const r = await runOnce({ cmd: "sh", args: ["-c", script], cwd: dir, stdout: "/dev/null", stderr: join(dir, "bench.stderr") });
+    const spans = intervals(w, dir).filter((s) => s.limited);
+    if (!flag("keep")) rmSync(dir, { recursive: true, force: true });
+    if (r.fail || spans.some((s) => !s.ok)) return undefined;
+    const makespan = Math.max(...spans.map((s) => s.end)) - Math.min(...spans.map((s) => s.start));
+    best = Math.min(best ?? Infinity, makespan);
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------- measuring
+
+const fmtS = (s) => (s < 1 ? `${(s * 1000).toFixed(0)} ms` : s < 100 ? `${s.toFixed(2)} s` : `${s.toFixed(0)} s`);
+const fmtN = (n) => Math.round(n).toLocaleString("en");
+
+const results = new Map(); // workload key → Map(tool → result)
+const notes = [];
+const probeNotes = [];
+let floor;
+
+for (const w of workloads) {
+  const tools = w.wfcOnly ? ["wfc"] : ["wfc", ...peers];
+  const res = new Map();
+  results.set(w.key, res);
+
+  // Probes: each peer runs the workload at n/(2·probe) and n/probe elements; a power law through
+  // the two (exponent at least 1) extrapolates to n. Growth accelerates (Snakemake's per-job cost
+  // rises with n), so a peer is skipped when the estimate exceeds half the timeout.
+  for (const tool of tools.filter((t) => t !== "wfc" && w.probe)) {
+    const sizes = [2 * w.probe, w.probe].map((f) => resized(w, Math.round(w.n / f)));
+    const probes = [];
+    for (const small of sizes) {
+      log(`${w.key}: ${tool} probe on ${small.key}`);
+      probes.push(await runTool(tool, small));
+      if (probes.at(-1).fail) break;
+    }
+    const failed = probes.find((p) => p.fail);
+    if (failed) {
+      const what = `probe on ${sizes[probes.length - 1].key}`;
+      res.set(tool, failed.killed ? { skip: true } : { fail: `${what}: ${failed.fail}`, dir: failed.dir });
+      if (failed.killed) notes.push(`${tool} on ${w.key}: skipped; its ${what} was killed after ${timeoutS} s`);
+      continue;
+    }
+    const [j1, j2] = sizes.map(jobsOf);
+    const [t1, t2] = probes.map((p) => p.s);
+    const exponent = Math.max(1, Math.log(t2 / t1) / Math.log(j2 / j1));
+    const est = t2 * (jobsOf(w) / j2) ** exponent;
+    const text = `${sizes.map((x, i) => `${fmtS(probes[i].s)} on ${x.key}`).join(", ")}: about ${fmtS(est)} at ${w.key} (time ∝ jobs^${exponent.toFixed(2)})`;
+    if (est > timeoutS / 2) {
+      res.set(tool, { skip: true, est });
+      notes.push(`${tool} on ${w.key}: skipped (estimate above half the ${timeoutS} s timeout); probes ${text}`);
+    } else probeNotes.push(`${tool} on ${w.key}: probes ${text}`);
+  }
+
+  // Round 1 for every tool, then the repeats, interleaved so background load hits the tools alike.
+  const runs = new Map(tools.filter((t) => !res.has(t)).map((t) => [t, []]));
+  const wanted = new Map();
+  for (let round = 0; ; round++) {
+    const todo = [...runs].filter(([t, rs]) => round < (wanted.get(t) ?? 1) && !rs.some((r) => r.fail)).map(([t]) => t);
+    if (todo.length === 0) break;
+    for (const tool of todo) {
+      log(`${w.key}: ${tool} (run ${round + 1}${wanted.has(tool) ? ` of ${wanted.get(tool)}` : ""})`);
+      const r = await runTool(tool, w);
+      runs.get(tool).push(r);
+      if (round === 0) wanted.set(tool, repeat ?? (!r.fail && r.s < REPEAT_BELOW_S ? 3 : 1));
+      if (r.fail) log(`  ${tool} FAILED: ${r.fail}${r.dir ? ` (kept: ${r.dir})` : ""}`);
+    }
+  }
+  for (const [tool, rs] of runs) {
+    const failed = rs.find((r) => r.fail);
+    if (failed) {
+      res.set(tool, failed);
+      continue;
+    }
+    const min = (key) => (rs[0][key] === undefined ? undefined : Math.min(...rs.map((r) => r[key])));
+    res.set(tool, {
+      s: min("s"),
+      compileS: min("compileS"),
+      runS: min("runS"),
+      makespan: min("makespan"),
+      jobs: rs[0].jobs,
+      runs: rs.length,
+    });
+  }
+  for (const [tool, r] of res)
+    if (r.fail) notes.push(`${tool} on ${w.key}: ${r.killed ? "" : "FAILED: "}${r.fail}${r.dir ? ` (kept: ${r.dir})` : ""}`);
+  if (w.kind === "limit") floor = await serialFloor(w);
+}
+
+// ---------------------------------------------------------------- table
+
+/** A cell: the time, FAILED, skipped (with the probes' estimate), > timeout when killed, n/a when not installed or not applicable. */
+const cell = (r, show = (x) => fmtS(x.s)) => {
+  if (!r) return "n/a";
+  if (r.skip) return r.est === undefined ? "skipped" : `skipped (≈ ${fmtS(r.est)})`;
+  if (r.killed) return `> ${timeoutS} s`;
+  return r.fail ? "FAILED" : show(r);
+};
+/** wfc's figure over the peer's (0.5× = wfc takes half the peer's time); against a bound or an estimate, marked so. */
+const ratio = (w, p, pick = (x) => x.s) => {
+  if (!w || w.fail || !p || (p.skip && p.est === undefined) || (p.fail && !p.killed)) return "—";
+  const x = pick(w) / (p.killed ? timeoutS : p.skip ? p.est : pick(p));
+  return `${p.killed ? "< " : p.skip ? "≈ " : ""}${x < 10 ? x.toPrecision(2) : x.toFixed(0)}×`;
+};
+
+const header = ["workload", "jobs", "wfc compile", "wfc", ...RUN_PEERS, ...RUN_PEERS.map((t) => `wfc/${t}`)];
+const rows = [];
+for (const w of workloads) {
+  const res = results.get(w.key);
+  const wfc = res.get("wfc");
+  const peerCells = (show) => RUN_PEERS.map((t) => (w.wfcOnly ? "n/a" : env.tools.has(t) ? cell(res.get(t), show) : "n/a"));
+  const ratios = (pick) => RUN_PEERS.map((t) => ratio(wfc, res.get(t), pick));
+  rows.push([w.key, fmtN(jobsOf(w)), wfc.fail ? "—" : fmtS(wfc.compileS), cell(wfc), ...peerCells(), ...ratios()]);
+  if (w.kind === "limit") {
+    const bound = limitBound(w);
+    const ms = (r) => `${fmtS(r.makespan)} = ${(r.makespan / bound).toFixed(2)}×`;
+    rows.push([`  makespan (÷ ${fmtS(bound)})`, "", "", cell(wfc, ms), ...peerCells(ms), ...ratios((r) => r.makespan)]);
+  }
+  if (w.kind === "fn" && !wfc.fail) rows.push(["  run only (events)", "", "", fmtS(wfc.runS), ...peerCells(), ...RUN_PEERS.map(() => "—")]);
+}
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+const line = (cells) => "| " + cells.map((c, i) => (i < 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
+
+const repeatText = repeat ? `best of ${repeat}` : `best of 3 below ${REPEAT_BELOW_S} s, else 1 run`;
+console.log(`\nwfc run vs. ninja, make, Snakemake and Ruffus, ${PARALLEL} jobs at a time (wall time, ${repeatText})`);
+console.log(`node ${process.version}; ${[...env.tools].map(([t, v]) => `${t}: ${v}`).join("; ") || "no peers"}\n`);
+console.log(line(header));
+console.log("|" + widths.map((wd, i) => (i < 1 ? ":" + "-".repeat(wd + 1) : "-".repeat(wd + 1) + ":")).join("|") + "|");
+for (const row of rows) console.log(line(row));
+console.log(
+  "\nwfc: the `wfc run plan.json --jobs 2 --json` process (Node start-up included); wfc compile: `wfc compile` beforehand, not counted." +
+    " wfc/peer: wfc's wall time as a fraction of the peer's (0.5× = half). Every run starts in an empty directory and its outputs are checked;" +
+    " FAILED means a non-zero exit or missing/wrong outputs. makespan: first job start to last job end, from the times each job records.",
+);
+
+// ---------------------------------------------------------------- notes and targets
+
+const ok = (r) => r && !r.fail && !r.skip;
+for (const w of workloads) {
+  const wfc = results.get(w.key).get("wfc");
+  if (!ok(wfc)) continue;
+  if (wfc.jobs !== jobsOf(w))
+    notes.push(
+      `${w.key}: wfc's plan runs the ${fmtN(jobsOf(w))} stage-jobs as ${fmtN(wfc.jobs)} jobs (fusion); the peers run ${fmtN(jobsOf(w))}`,
+    );
+  // Per-job cost where the jobs do next to nothing.
+  const perJob = [["wfc", wfc], ...peers.map((t) => [t, results.get(w.key).get(t)])]
+    .filter(([, r]) => ok(r))
+    .map(([t, r]) => `${t} ${((r.s * 1000) / jobsOf(w)).toFixed(1)} ms`);
+  notes.push(
+    `${w.key}: wfc's own run (run-start → run-end events) took ${fmtS(wfc.runS)} of its ${fmtS(wfc.s)}` +
+      (w.kind === "fan" || w.kind === "chain" ? `; wall time per stage-job: ${perJob.join(", ")}` : ""),
+  );
+}
+console.log("");
+for (const n of [...notes, ...probeNotes]) console.log(`- ${n}`);
+
+const verdicts = [];
+const limitW = workloads.find((w) => w.kind === "limit");
+const limitWfc = limitW && results.get(limitW.key).get("wfc");
+if (limitW) {
+  const bound = limitBound(limitW);
+  console.log(
+    `\nlimit-60: lower bound ${fmtS(bound)} = max(critical path ${fmtS(limitW.sleep)}, work/cores ${fmtS((limitW.n * limitW.sleep) / PARALLEL)},` +
+      ` limited work/limit ${fmtS(limitW.limited * limitW.sleep)}).` +
+      (floor === undefined
+        ? ""
+        : ` The ${limitW.limited} limited jobs' own command run back to back by one sh loop (no scheduler): ${fmtS(floor)} = ${(floor / bound).toFixed(2)}× the bound` +
+          " (the sh, date and sleep process starts of each job: about the best any scheduler can do with this job command here)."),
+  );
+  if (ok(limitWfc))
+    verdicts.push([
+      `limit-60: wfc's makespan within 5% of ${fmtS(bound)}: ${fmtS(limitWfc.makespan)} = ${(limitWfc.makespan / bound).toFixed(2)}×` +
+        (floor === undefined ? "" : ` (${(limitWfc.makespan / floor).toFixed(2)}× the sh loop's ${fmtS(floor)})`),
+      limitWfc.makespan <= bound * LIMIT_TARGET,
+    ]);
+}
+const fnW = workloads.find((w) => w.kind === "fn");
+const fnWfc = fnW && results.get(fnW.key).get("wfc");
+if (fnW && ok(fnWfc)) {
+  console.log(
+    `\nfn-100k: ${fmtN(fnW.n / fnWfc.s)} tasks/s over the whole \`wfc run\` (${fmtS(fnWfc.s)}), ${fmtN(fnW.n / fnWfc.runS)} tasks/s over the run itself` +
+      ` (${fmtS(fnWfc.runS)}, run-start → run-end); compile ${fmtS(fnWfc.compileS)}.` +
+      ` For scale: Parsl's published figure is ~${fmtN(PARSL_PER_S)} tasks/s; the target is > ${fmtN(FN_TARGET_PER_S)} tasks/s.`,
+  );
+  verdicts.push([
+    `fn-100k: > ${fmtN(FN_TARGET_PER_S)} tasks/s over the run: ${fmtN(fnW.n / fnWfc.runS)}/s`,
+    fnW.n / fnWfc.runS > FN_TARGET_PER_S,
+  ]);
+}
+if (verdicts.length > 0) console.log("\nTargets:");
+for (const [text, met] of verdicts) console.log(`  ${met ? "met   " : "MISSED"}  ${text}`);
+console.log(
+  `\nload average (1 min) at start ${load0.toFixed(1)}, at end ${os.loadavg()[0].toFixed(1)}, on ${os.availableParallelism()} CPUs`,
+);
+
+if (flag("keep")) log(`\nrun directories kept in ${out}`);
+else {
+  // Failed runs keep their directories for inspection; everything else goes.
+  const kept = [...results.values()].flatMap((m) => [...m.values()]).some((r) => r.dir);
+  if (!kept) rmSync(out, { recursive: true, force: true });
+  else for (const w of readdirSync(out)) if (readdirSync(join(out, w)).length === 0) rmSync(join(out, w), { recursive: true });
+}
