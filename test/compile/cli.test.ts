@@ -74,7 +74,14 @@ describe("wfc compile", () => {
     const r = await wfc(["compile", "wf.yaml", "--config", "site.toml", "--explain", "-o", "plan.json"], { cwd: dir });
     expect(r.stderr).toBe("");
     expect(r.stdout).toContain("  - `all` → `cluster` (slurm): label `big` mapped in site.toml\n");
-    expect(r.stdout).toContain("  - `all` on `cluster`: 1 array of 1 (1 job), --licenses=io:1 (admin: Licenses=io:2), afterok on `a+b`\n");
+    expect(r.stdout).toContain(
+      [
+        "SLURM export shape:",
+        "  - `all` on `cluster`: 1 array of 1 (1 job), --licenses=io:1, afterok on `a+b`",
+        "  - the cluster's slurm.conf must have Licenses=io:2",
+        "  - 1 sbatch call in all",
+      ].join("\n"),
+    );
     expect(r.stdout.trimEnd().endsWith("  - 1 sbatch call in all")).toBe(true);
   });
 
