@@ -7,6 +7,7 @@ import { graphCommand, type GraphFormat } from "./commands/graph.js";
 import { validateCommand } from "./commands/validate.js";
 import { exportSlurmCommand } from "./commands/export.js";
 import { fnCommand } from "./commands/fn.js";
+import type { PlanSource } from "./commands/plan-for.js";
 import { ExitCode, UsageError, type Io } from "./io.js";
 
 /** `--param k=v`, repeatable. */
@@ -20,6 +21,17 @@ function collectParam(value: string, previous: Record<string, string>): Record<s
 function positiveInteger(value: string): number {
   if (!/^[1-9][0-9]*$/.test(value)) throw new InvalidArgumentError("expected a whole number of at least 1.");
   return Number(value);
+}
+
+/** `-p` and `-c`: how `run` and `export` compile a workflow given instead of a plan. */
+function planSourceOptions(command: Command): Command {
+  return command
+    .option("-p, --param <name=value>", "override a param when compiling a workflow (repeatable)", collectParam, {})
+    .option("-c, --config <file>", "a config file that takes precedence over all others");
+}
+
+function planSource(opts: { param: Record<string, string>; config?: string }): PlanSource {
+  return { params: opts.param, ...(opts.config !== undefined ? { config: opts.config } : {}) };
 }
 
 /**
@@ -84,8 +96,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       exitCode = await graphCommand(plan, { format: opts.format, ...(opts.output !== undefined ? { output: opts.output } : {}) }, io);
     });
 
-  program
-    .command("run")
+  planSourceOptions(program.command("run"))
     .description("run a plan (or a workflow, compiled first) on this machine")
     .argument("<file>", "plan.json, or a workflow file")
     .option("-j, --jobs <n>", "at most n jobs at once (overrides the plan's `jobs`)", positiveInteger)
@@ -94,8 +105,6 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("-n, --dry-run", "say what would run and why, run nothing", false)
     .option("--touch", "mark jobs up to date (touch their outputs) without running them", false)
     .option("--json", "print NDJSON events on stdout", false)
-    .option("-p, --param <name=value>", "override a param when compiling a workflow (repeatable)", collectParam, {})
-    .option("-c, --config <file>", "a config file that takes precedence over all others")
     .action(
       async (
         file: string,
@@ -113,14 +122,13 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         exitCode = await runCommand(
           file,
           {
-            params: opts.param,
+            ...planSource(opts),
             keepGoing: opts.keepGoing,
             force: opts.force,
             dryRun: opts.dryRun,
             touch: opts.touch,
             json: opts.json,
             ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
-            ...(opts.config !== undefined ? { config: opts.config } : {}),
             ...(io.signal ? { signal: io.signal } : {}),
           },
           io,
@@ -129,16 +137,13 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     );
 
   const exporter = program.command("export").description("export a plan for a cluster scheduler");
-  exporter
-    .command("slurm")
+  planSourceOptions(exporter.command("slurm"))
     .description("export a plan (or a workflow) as chained SLURM job arrays and a submit.sh")
     .argument("<file>", "plan.json, or a workflow file")
     .option("-o, --output <dir>", "the export's folder (replaced if it holds an earlier export)")
     .option("-n, --dry-run", "print the arrays, throttles, licenses and dependencies; write nothing", false)
     .option("--max-array-size <n>", "the cluster's MaxArraySize (default: from scontrol, else the config, else 1001)", positiveInteger)
     .option("--no-licenses", "the cluster has no licenses for named limits: serialize the arrays that share one")
-    .option("-p, --param <name=value>", "override a param when compiling a workflow (repeatable)", collectParam, {})
-    .option("-c, --config <file>", "a config file that takes precedence over all others")
     .action(
       async (
         file: string,
@@ -154,12 +159,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         exitCode = await exportSlurmCommand(
           file,
           {
-            params: opts.param,
+            ...planSource(opts),
             dryRun: opts.dryRun,
             licenses: opts.licenses,
             ...(opts.output !== undefined ? { output: opts.output } : {}),
             ...(opts.maxArraySize !== undefined ? { maxArraySize: opts.maxArraySize } : {}),
-            ...(opts.config !== undefined ? { config: opts.config } : {}),
           },
           io,
         );

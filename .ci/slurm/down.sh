@@ -18,44 +18,8 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 say() { echo "[wfc-slurm down] $*" >&2; }
 
-# running PID: the process exists and is not a zombie. (A daemon that died stays a
-# zombie until PID 1 reaps it, which in some containers takes seconds.)
-running() {
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  stat=${stat##*) } # after "pid (comm) ": the state letter
-  [[ ${stat:0:1} != [ZX] ]]
-}
-
-# pid_alive PIDFILE NAME: whether PIDFILE names a running process called NAME (a pid
-# file left by a killed daemon may name a reused pid).
-pid_alive() {
-  local pid
-  pid=$(head -n 1 "$1" 2>/dev/null | tr -dc 0-9)
-  [[ -n $pid ]] && running "$pid" && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$2" ]]
-}
-
-# stop PIDFILE NAME: SIGTERM, wait up to 10 s, then SIGKILL.
-stop() {
-  local f=$1 name=$2 pid
-  if ! pid_alive "$f" "$name"; then
-    [[ -e $f ]] && say "$name: not running (removing stale $f)"
-    rm -f "$f"
-    return 0
-  fi
-  pid=$(head -n 1 "$f" | tr -dc 0-9)
-  kill -TERM "$pid"
-  for _ in $(seq 100); do
-    running "$pid" || break
-    sleep 0.1
-  done
-  if running "$pid"; then
-    say "$name ($pid) ignored SIGTERM for 10 s: SIGKILL"
-    kill -KILL "$pid"
-  fi
-  rm -f "$f"
-  say "stopped $name ($pid)"
-}
+# shellcheck source=.ci/slurm/daemons.sh
+source "$(dirname "$0")/daemons.sh"
 
 [[ $(id -u) == 0 ]] || {
   say "ERROR: must run as root (the daemons run as root)"
@@ -78,10 +42,10 @@ if pid_alive "$RUN/slurmctld.pid" slurmctld; then
   fi
 fi
 
-stop "$RUN/slurmd.pid" slurmd
-stop "$RUN/slurmctld.pid" slurmctld
+stop_pidfile "$RUN/slurmd.pid" slurmd
+stop_pidfile "$RUN/slurmctld.pid" slurmctld
 if [[ -e $RUN/munged.ours ]]; then
-  stop /run/munge/munged.pid munged
+  stop_pidfile /run/munge/munged.pid munged
   rm -f "$RUN/munged.ours"
 fi
 exit 0

@@ -76,8 +76,9 @@ since() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1
 
 # ---------------------------------------------------------------- preconditions
 [[ $(id -u) == 0 ]] || die "must run as root (it installs packages, writes /etc/slurm and starts daemons); try: sudo bash $0"
-[[ $MAX_ARRAY_SIZE =~ ^[0-9]+$ ]] && ((MAX_ARRAY_SIZE <= 4000001)) ||
+if ! [[ $MAX_ARRAY_SIZE =~ ^[0-9]+$ ]] || ((MAX_ARRAY_SIZE > 4000001)); then
   die "WFC_SLURM_MAX_ARRAY_SIZE must be an integer from 0 to 4000001, got '$MAX_ARRAY_SIZE'"
+fi
 [[ $LICENSES =~ ^[A-Za-z0-9_]+:[0-9]+(,[A-Za-z0-9_]+:[0-9]+)*$ ]] ||
   die "WFC_SLURM_LICENSES must look like name:count[,name:count...], got '$LICENSES'"
 [[ $CPUS =~ ^[1-9][0-9]*$ ]] || die "WFC_SLURM_CPUS must be a positive integer, got '$CPUS'"
@@ -104,37 +105,10 @@ fi
 
 mkdir -p "$RUN" "$LOG" "$DIR/state" "$DIR/spool" "$CONF_DIR"
 
-# running PID: the process exists and is not a zombie. (A daemon that died stays a
-# zombie until PID 1 reaps it, which in some containers takes seconds.)
-running() {
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  stat=${stat##*) } # after "pid (comm) ": the state letter
-  [[ ${stat:0:1} != [ZX] ]]
-}
-
-# pid_alive PIDFILE NAME: whether PIDFILE names a running process called NAME (a pid
-# file left by a killed daemon may name a reused pid).
-pid_alive() {
-  local pid
-  pid=$(head -n 1 "$1" 2>/dev/null | tr -dc 0-9)
-  [[ -n $pid ]] && running "$pid" && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$2" ]]
-}
-pid_of() { head -n 1 "$1" | tr -dc 0-9; }
-
-# stop_daemon NAME: SIGTERM the daemon we started (by its pid file) and wait for it.
-stop_daemon() {
-  local f=$RUN/$1.pid pid
-  pid_alive "$f" "$1" || return 0
-  pid=$(pid_of "$f")
-  kill -TERM "$pid"
-  for _ in $(seq 100); do
-    running "$pid" || break
-    sleep 0.1
-  done
-  running "$pid" && kill -KILL "$pid"
-  rm -f "$f"
-}
+# shellcheck source=.ci/slurm/daemons.sh
+source "$(dirname "$0")/daemons.sh"
+# stop_daemon NAME: stop the daemon we started, by its pid file.
+stop_daemon() { stop_pidfile "$RUN/$1.pid" "$1"; }
 
 # ---------------------------------------------------------------- 2. munge
 munge_works() { munge -n 2>/dev/null | unmunge >/dev/null 2>&1; }

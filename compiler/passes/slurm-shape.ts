@@ -1,5 +1,5 @@
 import type { Plan } from "../../runtime/plan.js";
-import { slurmLayout } from "../../runtime/slurm/layout.js";
+import { slurmLayout, type SlurmArray } from "../../runtime/slurm/layout.js";
 import type { Note } from "./executors.js";
 
 /**
@@ -13,11 +13,16 @@ export function slurmShape(plan: Plan): Note[] {
   if (onSlurm.size === 0) return [];
   const layout = slurmLayout(plan);
   const taskOf = new Map(layout.arrays.map((a) => [a.name, a.task]));
+  const arraysOf = new Map<string, SlurmArray[]>();
+  for (const a of layout.arrays) {
+    if (!arraysOf.has(a.task)) arraysOf.set(a.task, []);
+    arraysOf.get(a.task)!.push(a);
+  }
   const notes: Note[] = [];
   let calls = 0;
   for (const task of plan.tasks) {
     if (!onSlurm.has(task.id)) continue;
-    const arrays = layout.arrays.filter((a) => a.task === task.id);
+    const arrays = arraysOf.get(task.id) ?? [];
     calls += arrays.length;
     const first = arrays[0];
     const parts = [

@@ -46,7 +46,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { BoundedRunner, type BoundedRunnerOptions, type LaunchHandle, type LaunchHandlers, type Launcher } from "./bounded-runner.js";
-import { epochMs, type JobEvents, type JobResult, type JobRunner, type JobSpec, type LaunchSpec } from "./job.js";
+import { epochMs, type LaunchSpec } from "./job.js";
 import { encodeRequest, parseReply, type Reply } from "./pool-protocol.js";
 import { PERL_WORKER } from "./worker-perl.js";
 import { PYTHON_WORKER } from "./worker-python.js";
@@ -83,8 +83,7 @@ function workerArgs(program: WorkerProgram): string[] {
   }
 }
 
-export class ProcessPool implements JobRunner {
-  readonly #core: BoundedRunner;
+export class ProcessPool extends BoundedRunner {
   readonly #workers: WorkerLauncher;
 
   /**
@@ -101,31 +100,20 @@ export class ProcessPool implements JobRunner {
   }
 
   constructor(options: ProcessPoolOptions) {
+    const workers = new WorkerLauncher(options.size, ProcessPool.#program(options));
+    super(workers, options);
+    this.#workers = workers;
+  }
+
+  static #program(options: ProcessPoolOptions): WorkerProgram {
     const program = options.worker ?? ProcessPool.detect();
     if (program === null) throw new Error("ProcessPool needs python3 (≥ 3.8) or perl on PATH; use SpawnRunner instead");
-    this.#workers = new WorkerLauncher(options.size, program);
-    this.#core = new BoundedRunner(this.#workers, options);
+    return program;
   }
 
   /** The program the workers run. */
   get worker(): WorkerProgram {
     return this.#workers.program;
-  }
-
-  get size(): number {
-    return this.#core.size;
-  }
-
-  run(job: JobSpec, signal?: AbortSignal, events?: JobEvents): Promise<JobResult> {
-    return this.#core.run(job, signal, events);
-  }
-
-  killAll(graceMs?: number): Promise<void> {
-    return this.#core.killAll(graceMs);
-  }
-
-  close(): Promise<void> {
-    return this.#core.close();
   }
 
   /** The pids of the live worker processes (for diagnostics and tests). */

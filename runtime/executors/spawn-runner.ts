@@ -13,29 +13,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, closeSync, existsSync, openSync } from "node:fs";
 import { getSystemErrorMap } from "node:util";
 import { BoundedRunner, type BoundedRunnerOptions, type LaunchHandle, type LaunchHandlers, type Launcher } from "./bounded-runner.js";
-import { epochMs, type JobEvents, type JobResult, type JobRunner, type JobSpec, type LaunchSpec } from "./job.js";
+import { epochMs, type LaunchSpec } from "./job.js";
 
-export class SpawnRunner implements JobRunner {
-  readonly #core: BoundedRunner;
-
+export class SpawnRunner extends BoundedRunner {
   constructor(options: BoundedRunnerOptions) {
-    this.#core = new BoundedRunner(new SpawnLauncher(), options);
-  }
-
-  get size(): number {
-    return this.#core.size;
-  }
-
-  run(job: JobSpec, signal?: AbortSignal, events?: JobEvents): Promise<JobResult> {
-    return this.#core.run(job, signal, events);
-  }
-
-  killAll(graceMs?: number): Promise<void> {
-    return this.#core.killAll(graceMs);
-  }
-
-  close(): Promise<void> {
-    return this.#core.close();
+    super(new SpawnLauncher(), options);
   }
 }
 

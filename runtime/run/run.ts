@@ -225,7 +225,7 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
     // Workers append to the log; one from an earlier run of this job goes first.
     if (journal.get(task.id, ref.job) !== undefined) rmSync(log, { force: true });
     // `fn` calls wait at their worker in batches: such a job starts when its worker says it did.
-    const queued = commands.every((c) => c.kind === "fn");
+    const queued = scheduler.queued(ref.task);
     let start = Date.now();
     const started = () => {
       stats.hold(ref.task, 1, start);

@@ -146,6 +146,11 @@ export class Scheduler {
     this.#finishing = undefined;
   }
 
+  /** Whether a task's jobs are `fn` calls that wait at their worker in batches (see FN_CALLS_PER_WORKER). */
+  queued(task: number): boolean {
+    return this.#weight[task] === 1;
+  }
+
   /** The job whose end made this one ready: undefined for a job that waited for nothing. */
   releasedBy(job: { task: number; job: number }): JobRef | undefined {
     const task = this.#releasedByTask[job.task]![job.job]!;

@@ -1,8 +1,9 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { Expander } from "../jobs/expand.js";
+import { shellQuote } from "../jobs/quote.js";
 import { stepScript } from "../jobs/step-script.js";
-import type { Plan } from "../plan.js";
+import type { Plan, PlanTask } from "../plan.js";
 import type { SlurmArray, SlurmLayout } from "./layout.js";
 
 /** The file that marks a folder as a wfc export, so a later export may replace it. */
@@ -62,7 +63,7 @@ export async function writeExport(plan: Plan, layout: SlurmLayout, options: Expo
       }
       writeFileSync(join(temp, "tables", `${array.name}.tbl`), lines.join("\n") + "\n");
       const script = join(temp, "arrays", `${array.name}.sh`);
-      writeFileSync(script, arrayScript(plan, array, toWorkdir));
+      writeFileSync(script, arrayScript(plan, task, array, toWorkdir));
       chmodSync(script, 0o755);
     }
     const submit = join(temp, "submit.sh");
@@ -79,13 +80,7 @@ export async function writeExport(plan: Plan, layout: SlurmLayout, options: Expo
   }
 }
 
-/** A shell word for a script we write: only names we chose go in bare. */
-function word(text: string): string {
-  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
-function arrayScript(plan: Plan, array: SlurmArray, toWorkdir: string): string {
-  const task = plan.tasks.find((t) => t.id === array.task)!;
+function arrayScript(plan: Plan, task: PlanTask, array: SlurmArray, toWorkdir: string): string {
   const directives = [
     `--job-name=${jobName(plan, array)}`,
     `--array=0-${array.size - 1}${array.throttle !== null ? `%${array.throttle}` : ""}`,
@@ -110,7 +105,7 @@ fi
 line=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1)){p;q}" "$table")
 # The job's commands: base64 of NUL-terminated scripts, so no value is ever parsed by this shell.
 mapfile -d '' -t steps < <(printf '%s' "$line" | base64 -d)
-cd -- "$export_dir/"${word(toWorkdir)} || exit 2
+cd -- "$export_dir/"${shellQuote(toWorkdir)} || exit 2
 for step in "\${steps[@]}"; do
   sh -c "$step" || exit
 done
@@ -131,7 +126,7 @@ function submitScript(plan: Plan, layout: SlurmLayout): string {
       a.dependencies.length === 0
         ? ""
         : ` "--dependency=${a.dependencies.map((d) => `${d.kind}:$${v(d.on)}`).join(",")}" --kill-on-invalid-dep=yes`;
-    const call = `submit ${word(a.name)}${dependency} arrays/${word(a.name)}.sh`;
+    const call = `submit ${shellQuote(a.name)}${dependency} arrays/${shellQuote(a.name)}.sh`;
     // Only the ids something waits for are kept.
     lines.push(needed.has(a.name) ? `${v(a.name)}=$(${call})` : `${call} > /dev/null`);
   }
@@ -166,9 +161,9 @@ submit() {
 
 ${lines.join("\n")}
 if [ "$dry_run" = true ]; then
-  echo ${word(`${plan.name}: ${calls} sbatch call${calls === 1 ? "" : "s"} (dry run, nothing submitted)`)} >&2
+  echo ${shellQuote(`${plan.name}: ${calls} sbatch call${calls === 1 ? "" : "s"} (dry run, nothing submitted)`)} >&2
 else
-  echo ${word(`${plan.name}: ${calls} sbatch call${calls === 1 ? "" : "s"}, ids in jobs.tsv`)} >&2
+  echo ${shellQuote(`${plan.name}: ${calls} sbatch call${calls === 1 ? "" : "s"}, ids in jobs.tsv`)} >&2
 fi
 `;
 }

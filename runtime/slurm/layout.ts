@@ -59,6 +59,7 @@ export function slurmLayout(plan: Plan, options: LayoutOptions = {}): SlurmLayou
   const maxArraySize = options.maxArraySize ?? (configured.length > 0 ? Math.min(...configured) : DEFAULT_MAX_ARRAY_SIZE);
   const licensesOn = options.licenses ?? plan.tasks.every((t) => slurmOf(t).licenses !== false);
   const groups = new Map(plan.groups.map((g) => [g.id, g]));
+  const byId = new Map(plan.tasks.map((t) => [t.id, t]));
   const notes: string[] = [];
   const arrays: SlurmArray[] = [];
   const chunksOf = new Map<string, SlurmArray[]>();
@@ -92,7 +93,7 @@ export function slurmLayout(plan: Plan, options: LayoutOptions = {}): SlurmLayou
       const name = `${task.id}.${k}`;
       const dependencies: SlurmDependency[] = [];
       for (const dep of task.deps) {
-        const producer = plan.tasks.find((t) => t.id === dep.task)!;
+        const producer = byId.get(dep.task)!;
         const theirs = chunksOf.get(dep.task)!;
         const aligned = dep.edge.kind === "one-to-one" && producer.batch === 1 && task.batch === 1 && producer.jobs === task.jobs;
         if (theirs.length === 0) continue;
