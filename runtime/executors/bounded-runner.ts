@@ -7,11 +7,16 @@ export interface LaunchEnd {
   readonly signal: string | null;
   readonly endedAt: number;
   readonly error: string | null;
+  /** The command that ended the job (an index into LaunchSpec.commands). */
+  readonly step: number;
 }
 
-/** What a launcher reports about one job, in this order: `started` at most once, then `ended` exactly once. */
+/**
+ * What a launcher reports about one job, in this order: `started` once per
+ * command that started (never again after `ended`), then `ended` exactly once.
+ */
 export interface LaunchHandlers {
-  /** The job's process exists and leads its own process group (pgid = pid). */
+  /** A command's process exists and leads its own process group (pgid = pid). */
   started(pid: number, startedAt: number): void;
   /** The job's process has been reaped, or could not be started, or its supervisor died. */
   ended(end: LaunchEnd): void;
@@ -158,14 +163,17 @@ export class BoundedRunner implements JobRunner {
     let reported = false;
     entry.handle = this.#launcher.launch(entry.spec, {
       started: (pid, startedAt) => {
-        if (reported || entry.pid !== 0) throw new Error(`bug: job ${entry.spec.id} reported as started twice or after its end`);
+        if (reported) throw new Error(`bug: job ${entry.spec.id} reported as started after its end`);
+        const first = entry.pid === 0;
         entry.pid = pid;
-        entry.startedAt = startedAt;
+        entry.startedAt ??= startedAt;
         clearTimeout(entry.startWait);
+        clearTimeout(entry.timer);
+        // Stopped while the previous command was ending: this one goes too.
         if (entry.stop !== null) this.#terminate(entry);
         else if (entry.timeoutMs !== undefined)
           entry.timer = setTimeout(() => this.#stop(entry, "timeout", this.killGraceMs), entry.timeoutMs);
-        entry.events?.started?.(pid, startedAt);
+        if (first) entry.events?.started?.(pid, startedAt);
       },
       ended: (end) => {
         if (reported) throw new Error(`bug: job ${entry.spec.id} reported as ended twice`);
@@ -216,11 +224,12 @@ export class BoundedRunner implements JobRunner {
     this.#pending.delete(entry);
     if (entry.signal) this.#unwatch(entry, entry.signal);
     const now = epochMs();
-    const end = entry.end ?? { exitCode: null, signal: null, endedAt: now, error: null };
+    const end = entry.end ?? { exitCode: null, signal: null, endedAt: now, error: null, step: 0 };
     entry.resolve({
       exitCode: end.exitCode,
       signal: end.signal,
       pid: entry.pid,
+      step: end.step,
       startedAt: entry.startedAt ?? end.endedAt,
       endedAt: end.endedAt,
       timedOut: entry.stop === "timeout",

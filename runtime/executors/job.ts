@@ -1,24 +1,35 @@
 import { isAbsolute, resolve } from "node:path";
+import { simpleCommandArgv } from "./simple-command.js";
 
-/** One command to run on this machine: an argv without a shell, or a string for `sh -c`. */
-export interface JobSpec {
-  /** The caller's name for the job; only used in error messages. */
-  readonly id: string;
+/** One command: an argv without a shell, or a string for `sh -c`. */
+export interface Command {
   readonly kind: "argv" | "shell";
   /** For `kind: "argv"`: the program (looked up on PATH) and its arguments, passed as they are. */
   readonly argv?: readonly string[];
-  /** For `kind: "shell"`: run as `/bin/sh -c COMMAND`. */
+  /** For `kind: "shell"`: run as `/bin/sh -c COMMAND`, or directly when it has no shell syntax (simple-command.ts). */
   readonly command?: string;
-  /** Working directory (relative paths are resolved against `process.cwd()` when the job is submitted). */
-  readonly cwd: string;
   /**
    * Variables added to (or replacing ones in) the runner's environment: Node's
    * `process.env` at spawn time for SpawnRunner, when the worker started for ProcessPool.
    */
   readonly env?: Readonly<Record<string, string>>;
-  /** stdout and stderr are both appended to this file, created if missing. */
+}
+
+/** A job to run on this machine: one command, or several run in order while each exits 0. */
+export interface JobSpec extends Command {
+  /** The caller's name for the job; only used in error messages. */
+  readonly id: string;
+  /**
+   * Commands to run after this one, in order, each only if the one before
+   * exited 0 (a fused job's steps). ProcessPool sends them to its worker as
+   * one request, so they cost no round trip through Node between them.
+   */
+  readonly then?: readonly Command[];
+  /** Working directory (relative paths are resolved against `process.cwd()` when the job is submitted). */
+  readonly cwd: string;
+  /** stdout and stderr (of every command) are both appended to this file, created if missing. */
   readonly log: string;
-  /** Kill the job's process group after this long (SIGTERM, then SIGKILL after the runner's grace period). */
+  /** Kill a command's process group after it ran this long (SIGTERM, then SIGKILL after the runner's grace period). */
   readonly timeoutMs?: number;
 }
 
@@ -28,9 +39,11 @@ export interface JobResult {
   readonly exitCode: number | null;
   /** The signal that ended the job's process, e.g. `"SIGTERM"`. */
   readonly signal: string | null;
-  /** The job's process id, which is also its process-group id; 0 if it never started. */
+  /** The last command's process id, which is also its process-group id; 0 if it never started. */
   readonly pid: number;
-  /** Taken just before the fork (ProcessPool: by the worker; SpawnRunner: just before spawn). */
+  /** Which command ended the job: 0 for the job's own, 1 for `then[0]`, …; the last one when all exited 0. */
+  readonly step: number;
+  /** Taken just before the first fork (ProcessPool: by the worker; SpawnRunner: just before spawn). */
   readonly startedAt: number;
   /** Taken just after the job's process was reaped. */
   readonly endedAt: number;
@@ -48,7 +61,7 @@ export interface JobResult {
 
 /** Optional notifications about one job. */
 export interface JobEvents {
-  /** The job's process exists now (it may already have exited). */
+  /** The job's first process exists now (it may already have exited). */
   readonly started?: (pid: number, startedAt: number) => void;
 }
 
@@ -68,13 +81,17 @@ export interface JobRunner {
   close(): Promise<void>;
 }
 
-/** A job checked and normalized for launching: absolute paths, the argv to execute. */
+/** A job checked and normalized for launching: absolute paths, the argvs to execute in order. */
 export interface LaunchSpec {
   readonly id: string;
-  readonly argv: readonly string[];
+  readonly commands: readonly LaunchCommand[];
   readonly cwd: string;
-  readonly env: readonly (readonly [string, string])[];
   readonly log: string;
+}
+
+export interface LaunchCommand {
+  readonly argv: readonly string[];
+  readonly env: readonly (readonly [string, string])[];
 }
 
 /** Epoch milliseconds with a sub-millisecond fraction. */
@@ -100,20 +117,7 @@ export function toLaunchSpec(job: JobSpec): LaunchSpec {
     return value;
   };
   if (typeof job.id !== "string") return bad("id must be a string");
-  let argv: string[];
-  if (job.kind === "argv") {
-    if (!Array.isArray(job.argv) || job.argv.length === 0) return bad("argv must be a non-empty array");
-    argv = job.argv.map((a, i) => text(`argv[${i}]`, a));
-    if (argv[0] === "") bad("argv[0] must not be empty");
-  } else if (job.kind === "shell") {
-    argv = ["/bin/sh", "-c", text("command", job.command)];
-  } else {
-    return bad(`kind must be "argv" or "shell", not ${JSON.stringify(job.kind)}`);
-  }
-  const env = Object.entries(job.env ?? {}).map(([k, v]): [string, string] => {
-    if (!ENV_NAME.test(k)) bad(`environment variable name ${JSON.stringify(k)} is empty or contains "=" or NUL`);
-    return [k, text(`env.${k}`, v)];
-  });
+  const commands = [job, ...(job.then ?? [])].map((c, i) => launchCommand(c, i === 0 ? "" : `then[${i - 1}].`, text, bad));
   const cwd = text("cwd", job.cwd);
   const log = text("log", job.log);
   if (cwd === "") bad("cwd must not be empty");
@@ -122,5 +126,29 @@ export function toLaunchSpec(job: JobSpec): LaunchSpec {
     bad(`timeoutMs must be a positive number, not ${job.timeoutMs}`);
   }
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(p));
-  return { id: job.id, argv, cwd: abs(cwd), env, log: abs(log) };
+  return { id: job.id, commands, cwd: abs(cwd), log: abs(log) };
+}
+
+function launchCommand(
+  c: Command,
+  at: string,
+  text: (name: string, value: unknown) => string,
+  bad: (what: string) => never,
+): LaunchCommand {
+  let argv: string[];
+  if (c.kind === "argv") {
+    if (!Array.isArray(c.argv) || c.argv.length === 0) return bad(`${at}argv must be a non-empty array`);
+    argv = c.argv.map((a, i) => text(`${at}argv[${i}]`, a));
+    if (argv[0] === "") bad(`${at}argv[0] must not be empty`);
+  } else if (c.kind === "shell") {
+    const command = text(`${at}command`, c.command);
+    argv = simpleCommandArgv(command) ?? ["/bin/sh", "-c", command];
+  } else {
+    return bad(`${at}kind must be "argv" or "shell", not ${JSON.stringify(c.kind)}`);
+  }
+  const env = Object.entries(c.env ?? {}).map(([k, v]): [string, string] => {
+    if (!ENV_NAME.test(k)) bad(`${at}environment variable name ${JSON.stringify(k)} is empty or contains "=" or NUL`);
+    return [k, text(`${at}env.${k}`, v)];
+  });
+  return { argv, env };
 }

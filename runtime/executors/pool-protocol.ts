@@ -9,18 +9,23 @@ import type { LaunchSpec } from "./job.js";
  *
  *     J <seq> <bytes>\n<payload>
  *
- * where the payload is NUL-separated fields: cwd, log, the number of
- * environment pairs n, n names and values interleaved, then argv. Values are
- * length-delimited, never quoted, so any byte but NUL passes through unchanged
- * (NUL cannot be in argv, environ or a path anyway; toLaunchSpec rejects it).
+ * where the payload is NUL-separated fields: cwd, log, the number of commands
+ * c, then per command the number of environment pairs n, the number of argv
+ * items a, n names and values interleaved, and the a items of argv. Values
+ * are length-delimited, never quoted, so any byte but NUL passes through
+ * unchanged (NUL cannot be in argv, environ or a path anyway; toLaunchSpec
+ * rejects it).
  *
- * Worker → Node, one line each:
+ * Worker → Node, one line each; a job's commands run in order, each only
+ * after the one before exited 0, and each gets its own `S` and `E`:
  *
  *     R <worker pid> <1 if it has sub-ms timestamps, else 0>   once, at start
- *     S <seq> <job pid> <ms>          started; the pid leads its own process group
- *     E <seq> <wait status> <ms>      reaped; the raw status from waitpid
- *     F <seq> <ms> <hex message>      could not start (log, cwd, exec); after `S` or instead of it
+ *     S <seq> <job pid> <ms>          a command started; the pid leads its own process group
+ *     E <seq> <wait status> <ms>      it was reaped; the raw status from waitpid
+ *     F <seq> <ms> <hex message>      a command could not start (log, cwd, exec): the job is over
  *
+ * The job is over after an `F`, after an `E` with a non-zero status, and
+ * after the `E` of its last command.
  * `<ms>` is epoch milliseconds taken just before the fork and just after
  * waitpid, or `-` when the worker has no sub-millisecond clock; Node then uses its own.
  * The job's stdin is /dev/null; stdout and stderr are appended to the log.
@@ -28,7 +33,8 @@ import type { LaunchSpec } from "./job.js";
 
 /** Encodes one job as a request for the worker. */
 export function encodeRequest(seq: number, spec: LaunchSpec): Buffer {
-  const fields = [spec.cwd, spec.log, String(spec.env.length), ...spec.env.flat(), ...spec.argv];
+  const fields = [spec.cwd, spec.log, String(spec.commands.length)];
+  for (const c of spec.commands) fields.push(String(c.env.length), String(c.argv.length), ...c.env.flat(), ...c.argv);
   const payload = Buffer.from(fields.join("\0"), "utf8");
   return Buffer.concat([Buffer.from(`J ${seq} ${payload.length}\n`, "latin1"), payload]);
 }

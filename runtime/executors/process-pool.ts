@@ -138,6 +138,8 @@ interface Assignment {
   worker: Worker | null;
   seq: number;
   pid: number;
+  /** The command running (or about to): an index into spec.commands. */
+  step: number;
 }
 
 class Worker {
@@ -220,7 +222,7 @@ class WorkerLauncher implements Launcher {
   }
 
   launch(spec: LaunchSpec, handlers: LaunchHandlers): LaunchHandle {
-    const job: Assignment = { spec, handlers, worker: null, seq: 0, pid: 0 };
+    const job: Assignment = { spec, handlers, worker: null, seq: 0, pid: 0, step: 0 };
     this.#assign(job);
     return { abandon: (reason) => this.#abandon(job, reason) };
   }
@@ -229,7 +231,7 @@ class WorkerLauncher implements Launcher {
     if (this.#broken !== null) {
       const error = this.#broken;
       job.worker = null;
-      queueMicrotask(() => job.handlers.ended({ exitCode: null, signal: null, endedAt: epochMs(), error }));
+      queueMicrotask(() => job.handlers.ended({ exitCode: null, signal: null, endedAt: epochMs(), error, step: 0 }));
       return;
     }
     let worker = this.#workers.find((w) => w.job === null);
@@ -260,7 +262,7 @@ class WorkerLauncher implements Launcher {
     this.#workers = this.#workers.filter((w) => w !== worker);
     worker.child.kill("SIGKILL");
     worker.setRef(false);
-    job.handlers.ended({ exitCode: null, signal: null, endedAt: epochMs(), error: `${reason}; its worker was killed` });
+    job.handlers.ended({ exitCode: null, signal: null, endedAt: epochMs(), error: `${reason}; its worker was killed`, step: job.step });
   }
 
   async close(): Promise<void> {
@@ -295,10 +297,16 @@ class WorkerLauncher implements Launcher {
         return;
       case "exited":
       case "failed": {
+        // The worker goes on with the job's next command by itself.
+        if (reply.type === "exited" && reply.status === 0 && job.step + 1 < job.spec.commands.length) {
+          job.step += 1;
+          return;
+        }
         worker.job = null;
         const endedAt = reply.at ?? epochMs();
+        const step = job.step;
         if (reply.type === "failed") {
-          job.handlers.ended({ exitCode: null, signal: null, endedAt, error: reply.message });
+          job.handlers.ended({ exitCode: null, signal: null, endedAt, error: reply.message, step });
         } else {
           // Raw wait status: low 7 bits are the terminating signal, the next byte the exit code.
           const sig = reply.status & 0x7f;
@@ -307,6 +315,7 @@ class WorkerLauncher implements Launcher {
             signal: sig === 0 ? null : signalName(sig),
             endedAt,
             error: null,
+            step,
           });
         }
         // `ended` usually hands this worker the next job at once; unreference it only if not.
@@ -336,7 +345,7 @@ class WorkerLauncher implements Launcher {
     // Nobody is left to wait for the job: kill its group rather than leave an orphan.
     if (job.pid !== 0) signalGroup(job.pid, "SIGKILL");
     const fate = job.pid !== 0 ? "the job's process group was killed" : "the job may not have started";
-    job.handlers.ended({ exitCode: null, signal: null, endedAt: epochMs(), error: `${reason}; ${fate}` });
+    job.handlers.ended({ exitCode: null, signal: null, endedAt: epochMs(), error: `${reason}; ${fate}`, step: job.step });
   };
 }
 

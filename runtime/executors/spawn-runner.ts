@@ -12,8 +12,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, closeSync, existsSync, openSync } from "node:fs";
 import { getSystemErrorMap } from "node:util";
-import { BoundedRunner, type BoundedRunnerOptions, type LaunchHandle, type LaunchHandlers, type Launcher } from "./bounded-runner.js";
-import { epochMs, type LaunchSpec } from "./job.js";
+import {
+  BoundedRunner,
+  type BoundedRunnerOptions,
+  type LaunchEnd,
+  type LaunchHandle,
+  type LaunchHandlers,
+  type Launcher,
+} from "./bounded-runner.js";
+import { epochMs, type LaunchCommand, type LaunchSpec } from "./job.js";
 
 export class SpawnRunner extends BoundedRunner {
   constructor(options: BoundedRunnerOptions) {
@@ -24,61 +31,89 @@ export class SpawnRunner extends BoundedRunner {
 class SpawnLauncher implements Launcher {
   launch(spec: LaunchSpec, handlers: LaunchHandlers): LaunchHandle {
     let ended = false;
-    const end = (exitCode: number | null, signal: string | null, error: string | null) => {
+    let child: ChildProcess | null = null;
+    let current = 0;
+    const end = (exitCode: number | null, signal: string | null, error: string | null, step: number) => {
       if (ended) return;
       ended = true;
-      handlers.ended({ exitCode, signal, endedAt: epochMs(), error });
+      handlers.ended({ exitCode, signal, endedAt: epochMs(), error, step });
     };
-    const fail = (error: string) => process.nextTick(() => end(null, null, error));
-    let fd: number;
-    try {
-      fd = openSync(spec.log, "a");
-    } catch (err) {
-      fail(`cannot open log ${spec.log}: ${(err as Error).message}`);
-      return { abandon: () => {} };
-    }
-    const [file, ...args] = spec.argv as [string, ...string[]];
-    const startedAt = epochMs();
-    let child: ChildProcess;
-    try {
-      child = spawn(file, args, {
-        cwd: spec.cwd,
-        env: spec.env.length === 0 ? process.env : { ...process.env, ...Object.fromEntries(spec.env) },
-        stdio: ["ignore", fd, fd],
-        detached: true,
+    // Each command is spawned when the one before exited 0.
+    const next = (step: number): void => {
+      if (ended) return;
+      current = step;
+      const started = spawnOne(spec, spec.commands[step]!, {
+        started: (pid, at) => handlers.started(pid, at),
+        ended: (e) => (e.exitCode === 0 && step + 1 < spec.commands.length ? next(step + 1) : end(e.exitCode, e.signal, e.error, step)),
       });
-    } catch (err) {
-      // Most spawn failures arrive as 'error' events; a few (e.g. E2BIG on some platforms) are thrown.
-      fail(`cannot execute ${file}: ${(err as Error).message}`);
-      return { abandon: () => {} };
-    } finally {
-      closeSync(fd);
-    }
-    child.once("error", (err: NodeJS.ErrnoException) => {
-      // libuv reports a missing cwd as ENOENT of the program: say which it was.
-      const what = err.code === "ENOENT" && !existsSync(spec.cwd) ? `cannot change directory to ${spec.cwd}` : `cannot execute ${file}`;
-      const text = typeof err.errno === "number" ? getSystemErrorMap().get(err.errno)?.[1] : undefined;
-      const message = `${what}: ${text ?? err.message} (${err.code})`;
-      try {
-        appendFileSync(spec.log, `wfc: ${message}\n`); // as the pool's workers do
-      } catch {
-        // the result carries the message anyway
-      }
-      fail(message);
-    });
-    child.once("exit", (exitCode, signal) => end(exitCode, signal, null));
-    if (child.pid !== undefined) {
-      const pid = child.pid;
-      process.nextTick(() => handlers.started(pid, startedAt));
-    }
+      child = started;
+    };
+    next(0);
     return {
       abandon: (reason) => {
         // Its 'exit' may still come, late; `end` ignores it then. Meanwhile it must not keep Node alive.
-        child.unref();
-        end(null, null, reason);
+        child?.unref();
+        end(null, null, reason, current);
       },
     };
   }
 
   async close(): Promise<void> {}
+}
+
+/** Spawns one command; reports like a launcher (asynchronously), `ended` without a step. Null if it could not spawn at all. */
+function spawnOne(
+  spec: LaunchSpec,
+  command: LaunchCommand,
+  handlers: { started(pid: number, at: number): void; ended(e: Omit<LaunchEnd, "step" | "endedAt">): void },
+): ChildProcess | null {
+  let ended = false;
+  const end = (exitCode: number | null, signal: string | null, error: string | null) => {
+    if (ended) return;
+    ended = true;
+    handlers.ended({ exitCode, signal, error });
+  };
+  const fail = (error: string) => process.nextTick(() => end(null, null, error));
+  let fd: number;
+  try {
+    fd = openSync(spec.log, "a");
+  } catch (err) {
+    fail(`cannot open log ${spec.log}: ${(err as Error).message}`);
+    return null;
+  }
+  const [file, ...args] = command.argv as [string, ...string[]];
+  const startedAt = epochMs();
+  let child: ChildProcess;
+  try {
+    child = spawn(file, args, {
+      cwd: spec.cwd,
+      env: command.env.length === 0 ? process.env : { ...process.env, ...Object.fromEntries(command.env) },
+      stdio: ["ignore", fd, fd],
+      detached: true,
+    });
+  } catch (err) {
+    // Most spawn failures arrive as 'error' events; a few (e.g. E2BIG on some platforms) are thrown.
+    fail(`cannot execute ${file}: ${(err as Error).message}`);
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+  child.once("error", (err: NodeJS.ErrnoException) => {
+    // libuv reports a missing cwd as ENOENT of the program: say which it was.
+    const what = err.code === "ENOENT" && !existsSync(spec.cwd) ? `cannot change directory to ${spec.cwd}` : `cannot execute ${file}`;
+    const text = typeof err.errno === "number" ? getSystemErrorMap().get(err.errno)?.[1] : undefined;
+    const message = `${what}: ${text ?? err.message} (${err.code})`;
+    try {
+      appendFileSync(spec.log, `wfc: ${message}\n`); // as the pool's workers do
+    } catch {
+      // the result carries the message anyway
+    }
+    fail(message);
+  });
+  child.once("exit", (exitCode, signal) => end(exitCode, signal, null));
+  if (child.pid !== undefined) {
+    const pid = child.pid;
+    process.nextTick(() => handlers.started(pid, startedAt));
+  }
+  return child;
 }

@@ -35,44 +35,48 @@ while (defined(my $header = <STDIN>)) {
     my $got = read(STDIN, $payload, $len - length($payload), length($payload));
     die "wfc worker: truncated request\n" unless $got;
   }
-  my ($cwd, $log, $nenv, @rest) = split /\0/, $payload, -1;
-  my @env = splice(@rest, 0, 2 * $nenv);
-  my @argv = @rest;
-  my $t0 = now();
-  my $pid = fork();
-  if (!defined $pid) {
-    print "F $seq ", now(), ' ', unpack('H*', "cannot fork: $!"), "\n";
-    next;
-  }
-  if ($pid == 0) {
-    my $logged = 0;
-    my $fail = sub {
-      syswrite($errors_out, substr($_[0], 0, 2048));
-      print STDERR "wfc: $_[0]\n" if $logged;
-      exit 127;
-    };
-    setpgrp(0, 0);
-    open(STDOUT, '>>', $log) or $fail->("cannot open log $log: $!");
-    open(STDERR, '>&', \*STDOUT) or $fail->("cannot send stderr to log $log: $!");
-    $logged = 1;
-    open(STDIN, '<', '/dev/null') or $fail->("cannot open /dev/null: $!");
-    chdir($cwd) or $fail->("cannot change directory to $cwd: $!");
-    while (@env) {
-      my $name = shift @env;
-      $ENV{$name} = shift @env;
+  my ($cwd, $log, $count, @rest) = split /\0/, $payload, -1;
+  for (1 .. $count) {
+    my ($nenv, $nargv) = splice(@rest, 0, 2);
+    my @env = splice(@rest, 0, 2 * $nenv);
+    my @argv = splice(@rest, 0, $nargv);
+    my $t0 = now();
+    my $pid = fork();
+    if (!defined $pid) {
+      print "F $seq ", now(), ' ', unpack('H*', "cannot fork: $!"), "\n";
+      last;
     }
-    exec { $argv[0] } @argv;
-    $fail->("cannot execute $argv[0]: $!");
+    if ($pid == 0) {
+      my $logged = 0;
+      my $fail = sub {
+        syswrite($errors_out, substr($_[0], 0, 2048));
+        print STDERR "wfc: $_[0]\n" if $logged;
+        exit 127;
+      };
+      setpgrp(0, 0);
+      open(STDOUT, '>>', $log) or $fail->("cannot open log $log: $!");
+      open(STDERR, '>&', \*STDOUT) or $fail->("cannot send stderr to log $log: $!");
+      $logged = 1;
+      open(STDIN, '<', '/dev/null') or $fail->("cannot open /dev/null: $!");
+      chdir($cwd) or $fail->("cannot change directory to $cwd: $!");
+      while (@env) {
+        my $name = shift @env;
+        $ENV{$name} = shift @env;
+      }
+      exec { $argv[0] } @argv;
+      $fail->("cannot execute $argv[0]: $!");
+    }
+    setpgrp($pid, $pid);
+    print "S $seq $pid $t0\n";
+    waitpid($pid, 0);
+    my $status = $?;
+    my $t1 = now();
+    my $error = '';
+    if ($status == 127 << 8 && select(my $ready = $select_errors, undef, undef, 0) > 0) {
+      sysread($errors_in, $error, 4096);
+    }
+    print $error eq '' ? "E $seq $status $t1\n" : "F $seq $t1 " . unpack('H*', $error) . "\n";
+    last if $status != 0;
   }
-  setpgrp($pid, $pid);
-  print "S $seq $pid $t0\n";
-  waitpid($pid, 0);
-  my $status = $?;
-  my $t1 = now();
-  my $error = '';
-  if ($status == 127 << 8 && select(my $ready = $select_errors, undef, undef, 0) > 0) {
-    sysread($errors_in, $error, 4096);
-  }
-  print $error eq '' ? "E $seq $status $t1\n" : "F $seq $t1 " . unpack('H*', $error) . "\n";
 }
 `;

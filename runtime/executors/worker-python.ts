@@ -47,36 +47,42 @@ while True:
     if tag != b"J" or len(payload) != int(size):
         sys.exit("wfc worker: bad or truncated request")
     fields = payload.split(b"\0")
-    cwd, log, pairs = fields[0], fields[1], int(fields[2])
-    argv = fields[3 + 2 * pairs:]
-    env = os.environb
-    program = argv[0]
-    if pairs:
-        env = dict(os.environb)
-        for i in range(pairs):
-            env[fields[3 + 2 * i]] = fields[4 + 2 * i]
-            if fields[3 + 2 * i] == b"PATH":
-                program = search(program, env[b"PATH"])
-    fd = -1
-    try:
-        doing = b"cannot open log " + log
-        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o666)
-        os.set_blocking(fd, True)
-        doing = b"cannot change directory to " + cwd
-        os.chdir(cwd)
-        doing = b"cannot execute " + argv[0]
-        t0 = now()
-        pid = os.posix_spawnp(program, argv, env, setpgroup=0, setsigdef=restore,
-            file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, fd, 1), (os.POSIX_SPAWN_DUP2, fd, 2)])
-    except OSError as error:
-        message = doing + b": " + os.fsencode(error.strerror or str(error))
-        if fd >= 0:
-            os.write(fd, b"wfc: " + message + b"\n")
-            os.close(fd)
-        say(b"F", seq, now(), message.hex().encode())
-        continue
-    os.close(fd)
-    say(b"S", seq, b"%d" % pid, t0)
-    status = os.waitpid(pid, 0)[1]
-    say(b"E", seq, b"%d" % status, now())
+    cwd, log, count, at = fields[0], fields[1], int(fields[2]), 3
+    for _ in range(count):
+        pairs, items = int(fields[at]), int(fields[at + 1])
+        names = fields[at + 2:at + 2 + 2 * pairs]
+        argv = fields[at + 2 + 2 * pairs:at + 2 + 2 * pairs + items]
+        at += 2 + 2 * pairs + items
+        env = os.environb
+        program = argv[0]
+        if pairs:
+            env = dict(os.environb)
+            for i in range(pairs):
+                env[names[2 * i]] = names[2 * i + 1]
+                if names[2 * i] == b"PATH":
+                    program = search(program, env[b"PATH"])
+        fd = -1
+        try:
+            doing = b"cannot open log " + log
+            fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o666)
+            os.set_blocking(fd, True)
+            doing = b"cannot change directory to " + cwd
+            os.chdir(cwd)
+            doing = b"cannot execute " + argv[0]
+            t0 = now()
+            pid = os.posix_spawnp(program, argv, env, setpgroup=0, setsigdef=restore,
+                file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, fd, 1), (os.POSIX_SPAWN_DUP2, fd, 2)])
+        except OSError as error:
+            message = doing + b": " + os.fsencode(error.strerror or str(error))
+            if fd >= 0:
+                os.write(fd, b"wfc: " + message + b"\n")
+                os.close(fd)
+            say(b"F", seq, now(), message.hex().encode())
+            break
+        os.close(fd)
+        say(b"S", seq, b"%d" % pid, t0)
+        status = os.waitpid(pid, 0)[1]
+        say(b"E", seq, b"%d" % status, now())
+        if status != 0:
+            break
 `;

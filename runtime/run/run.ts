@@ -12,7 +12,7 @@ import { Scheduler, executorWorkers, type JobRef } from "../scheduler/scheduler.
 import { Journal } from "../state/journal.js";
 import { RunStats, type LimitUse, type PathStep } from "./stats.js";
 import { acquireLock } from "../state/lock.js";
-import { ProcessPool, SpawnRunner, type JobRunner } from "../executors/index.js";
+import { ProcessPool, SpawnRunner, type Command, type JobRunner } from "../executors/index.js";
 
 /** What a run reports as it goes (`--json` prints these as NDJSON; see schema/events.schema.json). */
 export type RunEvent =
@@ -278,7 +278,8 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
 
   const runCommands = async (commands: readonly StepCommand[], executor: string, timeout: number | null, log: string) => {
     let started: number | undefined;
-    for (const c of commands) {
+    for (let i = 0; i < commands.length; i++) {
+      const c = commands[i]!;
       for (const o of c.outputs) for (const path of o.paths) ensureDir(dirname(join(workdir, path)));
       if (c.kind === "fn") {
         let outcome: FnOutcome;
@@ -292,21 +293,18 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
         writeFileSync(log, `${outcome.error}\n`, { flag: "a" });
         return { ok: false, exitCode: null, command: describe(c), cancelled: abort.signal.aborted, started };
       }
+      // This command and the local ones right after it go to the runner as one job.
+      const group = [c];
+      while (i + 1 < commands.length && commands[i + 1]!.kind !== "fn") group.push(commands[++i]!);
+      for (const g of group.slice(1)) for (const o of g.outputs) for (const path of o.paths) ensureDir(dirname(join(workdir, path)));
       started ??= Date.now();
+      const [first, ...then] = group.map(toCommand);
       const result = await runner.run(
-        {
-          id: `${c.stage}`,
-          kind: c.kind,
-          ...(c.kind === "argv" ? { argv: c.argv! } : { command: c.command! }),
-          cwd: workdir,
-          env: c.env,
-          log,
-          ...(timeout !== null ? { timeoutMs: timeout * 1000 } : {}),
-        },
+        { id: c.stage, ...first!, then, cwd: workdir, log, ...(timeout !== null ? { timeoutMs: timeout * 1000 } : {}) },
         abort.signal,
       );
       if (result.exitCode !== 0)
-        return { ok: false, exitCode: result.exitCode, command: describe(c), cancelled: result.cancelled, started };
+        return { ok: false, exitCode: result.exitCode, command: describe(group[result.step]!), cancelled: result.cancelled, started };
     }
     return { ok: true, exitCode: 0, command: "", cancelled: false, started: started ?? Date.now() };
   };
@@ -370,6 +368,10 @@ function defaultRunner(plan: Plan, workers: (executor: string) => number | undef
 
 /** A user-facing reason the run cannot start (a lock held by another run). */
 export class RunError extends Error {}
+
+function toCommand(c: StepCommand): Command {
+  return c.kind === "argv" ? { kind: "argv", argv: c.argv!, env: c.env } : { kind: "shell", command: c.command!, env: c.env };
+}
 
 function describe(c: StepCommand): string {
   if (c.kind === "shell") return c.command!;

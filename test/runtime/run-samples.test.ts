@@ -105,6 +105,38 @@ stages:
     expect(r.stderr).toMatch(/^failed: \d+ done, 0 up to date, 1 failed, \d+ not run in /m);
   });
 
+  test("a fused job stops at its failing step, names that step's command and leaves none of its outputs", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wfc-fused-"));
+    const { writeFileSync, existsSync } = await import("node:fs");
+    writeFileSync(
+      join(dir, "wf.yaml"),
+      `wfc: 1
+stages:
+  a:
+    foreach: { i: [1, 2] }
+    outputs: "a/{i}.txt"
+    run: "touch {outputs}"
+  b:
+    foreach: { i: [1, 2] }
+    inputs: "a/{i}.txt"
+    outputs: "b/{i}.txt"
+    run: "if [ {i} = 2 ]; then echo b broke >&2; exit 5; fi; cp {inputs} {outputs}"
+  c:
+    foreach: { i: [1, 2] }
+    inputs: "b/{i}.txt"
+    outputs: "c/{i}.txt"
+    run: "cp {inputs} {outputs}"
+`,
+    );
+    const r = await wfc(["run", "wf.yaml", "--jobs", "1", "--keep-going"], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain("(exit 5)");
+    expect(r.stderr).toContain("if [ 2 = 2 ]; then echo b broke >&2; exit 5; fi; cp a/2.txt b/2.txt");
+    expect(r.stderr).toContain("  | b broke");
+    expect(["a/1.txt", "b/1.txt", "c/1.txt"].every((f) => existsSync(join(dir, f)))).toBe(true);
+    expect(["a/2.txt", "b/2.txt", "c/2.txt"].map((f) => existsSync(join(dir, f)))).toEqual([false, false, false]);
+  });
+
   test("--keep-going runs everything not downstream of the failure", async () => {
     const dir = mkdtempSync(join(tmpdir(), "wfc-keep-"));
     const { writeFileSync, existsSync } = await import("node:fs");

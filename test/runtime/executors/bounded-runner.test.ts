@@ -11,14 +11,14 @@ class StuckLauncher implements Launcher {
   abandoned: string[] = [];
 
   launch(spec: LaunchSpec, handlers: LaunchHandlers) {
-    const [file, ...args] = spec.argv as [string, ...string[]];
+    const [file, ...args] = spec.commands[0]!.argv as [string, ...string[]];
     const child = spawn(file, args, { detached: true, stdio: "ignore" });
     child.unref();
     process.nextTick(() => handlers.started(child.pid!, Date.now()));
     return {
       abandon: (reason: string) => {
         this.abandoned.push(reason);
-        handlers.ended({ exitCode: null, signal: null, endedAt: Date.now(), error: reason });
+        handlers.ended({ exitCode: null, signal: null, endedAt: Date.now(), error: reason, step: 0 });
       },
     };
   }
@@ -58,7 +58,7 @@ test("size must be a positive integer", () => {
 /** Never reports a start: like a worker stuck in chdir on a dead NFS mount before it could fork. */
 class NeverStarts implements Launcher {
   launch(_spec: LaunchSpec, handlers: LaunchHandlers) {
-    return { abandon: (reason: string) => handlers.ended({ exitCode: null, signal: null, endedAt: Date.now(), error: reason }) };
+    return { abandon: (reason: string) => handlers.ended({ exitCode: null, signal: null, endedAt: Date.now(), error: reason, step: 0 }) };
   }
 
   async close(): Promise<void> {}

@@ -1,11 +1,20 @@
 import { expect, test } from "vitest";
 import { encodeRequest, parseReply } from "../../../runtime/executors/pool-protocol.js";
 
-test("a request is a header with the byte length, then NUL-separated fields", () => {
-  const spec = { id: "x", argv: ["printf", "%s", "ü"], cwd: "/w d", env: [["A", "1"] as const], log: "/l" };
+test("a request is a header with the byte length, then NUL-separated fields, commands in order", () => {
+  const spec = {
+    id: "x",
+    commands: [
+      { argv: ["printf", "%s", "ü"], env: [["A", "1"] as const] },
+      { argv: ["true"], env: [] },
+    ],
+    cwd: "/w d",
+    log: "/l",
+  };
   const buf = encodeRequest(7, spec);
   const text = buf.toString("utf8");
-  const payload = "/w d\0/l\x001\0A\x001\0printf\0%s\0ü";
+  // cwd, log, 2 commands; then per command: env pairs, argv items, the pairs, the argv.
+  const payload = "/w d\0/l\x002\x001\x003\0A\x001\0printf\0%s\0ü\x000\x001\0true";
   expect(text).toBe(`J 7 ${Buffer.byteLength(payload)}\n${payload}`);
 });
 

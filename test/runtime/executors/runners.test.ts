@@ -73,7 +73,9 @@ describe.each(RUNNERS)("$name", ({ make }) => {
       runner.run(shell("exit 3")),
       runner.run(argv(["/bin/sh", "-c", "exit 255"])),
       runner.run(argv(["false"])),
-      runner.run(shell("no-such-command-wfc")),
+      runner.run(shell("no-such-command-wfc > /dev/null")),
+      // No shell syntax: executed directly, so the runner itself says it is missing.
+      runner.run(shell("no-such-command-wfc 'an argument'")),
     ]);
     expect(results.map((r) => [r.exitCode, r.signal, r.error])).toEqual([
       [0, null, null],
@@ -81,8 +83,9 @@ describe.each(RUNNERS)("$name", ({ make }) => {
       [255, null, null],
       [1, null, null],
       [127, null, null], // sh's own "not found"
+      [null, null, expect.stringMatching(/^cannot execute no-such-command-wfc: no such file or directory/i)],
     ]);
-    for (const r of results) {
+    for (const r of results.slice(0, -1)) {
       expect(r.pid).toBeGreaterThan(1);
       expect(r.startedAt).toBeLessThanOrEqual(r.endedAt);
       expect([r.timedOut, r.cancelled]).toEqual([false, false]);
@@ -228,6 +231,52 @@ describe.each(RUNNERS)("$name", ({ make }) => {
     const r = await result;
     expect([r.cancelled, r.timedOut, r.signal]).toEqual([true, false, "SIGTERM"]);
     expect(liveGroupMembers(r.pid)).toEqual([]);
+  });
+
+  test("a job's `then` commands run in order into one log, each after the one before exited 0", async () => {
+    const job = shell("echo one", {
+      then: [
+        { kind: "argv", argv: ["sh", "-c", 'echo "two $X"'], env: { X: "x" } },
+        { kind: "shell", command: "echo three; exit 4" },
+        { kind: "shell", command: "echo never" },
+      ],
+    });
+    const r = await runner.run(job);
+    expect([r.exitCode, r.step, r.error]).toEqual([4, 2, null]);
+    expect(readFileSync(job.log, "utf8")).toBe("one\ntwo x\nthree\n");
+    const ok = shell("true", { then: [{ kind: "shell", command: "touch made" }] });
+    expect(await runner.run(ok)).toMatchObject({ exitCode: 0, step: 1, error: null });
+    expect(existsSync(join(dir, "made"))).toBe(true);
+  });
+
+  test("a `then` command that cannot start ends the job with its step and an error", async () => {
+    const r = await runner.run(
+      shell("true", {
+        then: [
+          { kind: "argv", argv: ["wfc-no-such-program"] },
+          { kind: "shell", command: "touch no" },
+        ],
+      }),
+    );
+    expect([r.exitCode, r.step, r.error]).toEqual([null, 1, expect.stringMatching(/^cannot execute wfc-no-such-program/)]);
+    expect(existsSync(join(dir, "no"))).toBe(false);
+  });
+
+  test("aborting a job in its second command kills that command's group and runs nothing after it", async () => {
+    const controller = new AbortController();
+    const job = shell("true", {
+      then: [
+        { kind: "shell", command: "sleep 30 & echo $! > bg.pid; echo started; wait" },
+        { kind: "shell", command: "touch after" },
+      ],
+    });
+    const result = runner.run(job, controller.signal);
+    await waitForText(job.log, "started");
+    controller.abort();
+    const r = await result;
+    expect([r.cancelled, r.step, r.signal]).toEqual([true, 1, "SIGTERM"]);
+    expect(alive(Number(readFileSync(join(dir, "bg.pid"), "utf8")))).toBe(false);
+    expect(existsSync(join(dir, "after"))).toBe(false);
   });
 
   test("an already aborted job never starts", async () => {
