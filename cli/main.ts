@@ -1,12 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { schemaText, wfcVersion } from "../compiler/schema/assets.js";
-import { compileCommand } from "./commands/compile.js";
-import { runCommand } from "./commands/run.js";
-import { configInitCommand, configShowCommand } from "./commands/config.js";
-import { graphCommand, type GraphFormat } from "./commands/graph.js";
-import { validateCommand } from "./commands/validate.js";
-import { exportSlurmCommand } from "./commands/export.js";
-import { fnCommand } from "./commands/fn.js";
+import type { GraphFormat } from "./commands/graph.js";
 import type { PlanSource } from "./commands/plan-for.js";
 import { ExitCode, UsageError, type Io } from "./io.js";
 
@@ -58,7 +52,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("-p, --param <name=value>", "override a param (repeatable)", collectParam, {})
     .addOption(new Option("--format <format>", "diagnostics as text or JSON").choices(["text", "json"]).default("text"))
     .action(async (files: string[], opts: { param: Record<string, string>; format: "text" | "json" }) => {
-      exitCode = await validateCommand(files, { params: opts.param, format: opts.format }, io);
+      exitCode = await (await import("./commands/validate.js")).validateCommand(files, { params: opts.param, format: opts.format }, io);
     });
 
   program
@@ -72,7 +66,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("--explain", "print every decision: fusion, groups, executors, priorities, SLURM shape")
     .action(
       async (file: string, opts: { output?: string; param: Record<string, string>; explain?: boolean; jobs?: number; config?: string }) => {
-        exitCode = await compileCommand(
+        exitCode = await (
+          await import("./commands/compile.js")
+        ).compileCommand(
           file,
           {
             ...(opts.output !== undefined ? { output: opts.output } : {}),
@@ -93,7 +89,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .addOption(new Option("--format <format>", "output language").choices(["dot", "mermaid"]).default("dot"))
     .option("-o, --output <file>", "write the drawing here (default: standard output)")
     .action(async (plan: string, opts: { format: GraphFormat; output?: string }) => {
-      exitCode = await graphCommand(plan, { format: opts.format, ...(opts.output !== undefined ? { output: opts.output } : {}) }, io);
+      exitCode = await (
+        await import("./commands/graph.js")
+      ).graphCommand(plan, { format: opts.format, ...(opts.output !== undefined ? { output: opts.output } : {}) }, io);
     });
 
   planSourceOptions(program.command("run"))
@@ -119,7 +117,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           config?: string;
         },
       ) => {
-        exitCode = await runCommand(
+        exitCode = await (
+          await import("./commands/run.js")
+        ).runCommand(
           file,
           {
             ...planSource(opts),
@@ -156,7 +156,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           config?: string;
         },
       ) => {
-        exitCode = await exportSlurmCommand(
+        exitCode = await (
+          await import("./commands/export.js")
+        ).exportSlurmCommand(
           file,
           {
             ...planSource(opts),
@@ -176,7 +178,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .argument("<target>", "MODULE#EXPORT, the module relative to the current directory")
     .argument("<args>", "the function's argument, as JSON")
     .action(async (target: string, args: string) => {
-      exitCode = await fnCommand(target, args, io);
+      exitCode = await (await import("./commands/fn.js")).fnCommand(target, args, io);
     });
 
   program
@@ -193,7 +195,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("-c, --config <file>", "a config file that takes precedence over all others")
     .addOption(new Option("--format <format>", "TOML-like text or JSON").choices(["text", "json"]).default("text"))
     .action(async (opts: { config?: string; format: "text" | "json" }) => {
-      exitCode = await configShowCommand({ config: opts.config, format: opts.format }, io);
+      exitCode = await (await import("./commands/config.js")).configShowCommand({ config: opts.config, format: opts.format }, io);
     });
   config
     .command("init")
@@ -201,7 +203,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("--path <file>", "where to write it instead")
     .option("--force", "overwrite an existing file", false)
     .action(async (opts: { path?: string; force: boolean }) => {
-      exitCode = await configInitCommand({ path: opts.path, force: opts.force }, io);
+      exitCode = await (await import("./commands/config.js")).configInitCommand({ path: opts.path, force: opts.force }, io);
     });
 
   try {

@@ -1,9 +1,8 @@
-import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import { resolve } from "node:path";
+import type { ErrorObject } from "ajv";
 import { PLAN_VERSION, type Plan } from "./plan.js";
+import { schemaValidator } from "./schema-validators.js";
 
 /** A plan, or why it cannot be used: one line, meant for `wfc: error: …`. */
 export type LoadPlanResult = { readonly ok: true; readonly plan: Plan } | { readonly ok: false; readonly message: string };
@@ -14,21 +13,8 @@ export const SUPPORTED_PLAN_VERSION = PLAN_VERSION;
 const RECOMPILE = "recompile it with `wfc compile`";
 const WRITE = "plans are written by `wfc compile WORKFLOW -o FILE`";
 
-let validator: ValidateFunction | undefined;
-
-/** schema/plan.schema.json, found by walking up from this module (it runs from `cli/` and from `dist/cli/`). */
-function planValidator(): ValidateFunction {
-  if (validator !== undefined) return validator;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "schema", "plan.schema.json"))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error("cannot find schema/plan.schema.json above " + import.meta.url);
-    dir = parent;
-  }
-  const schema = JSON.parse(readFileSync(join(dir, "schema", "plan.schema.json"), "utf8")) as Record<string, unknown>;
-  validator = new Ajv2020({ strict: false }).compile(schema);
-  return validator;
-}
+/** schema/plan.schema.json's validator (precompiled at build time). */
+const planValidator = () => schemaValidator("plan.schema.json");
 
 /**
  * Reads plan.json and checks it before anything uses it: readable, JSON,

@@ -1,13 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { dirname, extname } from "node:path";
-import { compileFile } from "../../compiler/compile.js";
-import { loadConfig } from "../../compiler/config/load.js";
-import { lookupIn } from "../../compiler/diagnostics/format.js";
 import { loadPlan } from "../../runtime/load-plan.js";
 import type { Plan } from "../../runtime/plan.js";
 import { ExitCode, type Io } from "../io.js";
-import { printDiagnostics } from "../print-diagnostics.js";
-import { configHost } from "./config.js";
 
 export interface PlanSource {
   readonly params: Readonly<Record<string, string>>;
@@ -24,6 +19,14 @@ export async function planFor(file: string, options: PlanSource, io: Io): Promis
     }
     return { plan: loaded.plan, planDir: dirname(file) };
   }
+  // The compiler (yaml, TOML, the workflow schema) is loaded only for a workflow: a plan does not need it.
+  const [{ compileFile }, { loadConfig }, { lookupIn }, { printDiagnostics }, { configHost }] = await Promise.all([
+    import("../../compiler/compile.js"),
+    import("../../compiler/config/load.js"),
+    import("../../compiler/diagnostics/format.js"),
+    import("../print-diagnostics.js"),
+    import("./config.js"),
+  ]);
   const host = configHost(io);
   const config = await loadConfig({ explicit: options.config, env: io.env, cwd: io.cwd, home: host.home });
   if (config.config === undefined) {

@@ -1,8 +1,6 @@
 import { availableParallelism } from "node:os";
 import { run, RunError, type RunEvent, type RunSummary } from "../../runtime/run/run.js";
 import { ExitCode, useColor, type Io } from "../io.js";
-import { createProgressDisplay } from "../progress/display.js";
-import { wantsAscii } from "../progress/render.js";
 import { planFor } from "./plan-for.js";
 
 export interface RunCommandOptions {
@@ -79,13 +77,16 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   const total = planned.plan.tasks.reduce((n, t) => n + t.jobs, 0);
   const done = { n: 0 };
   // A live display on a terminal; plain lines (or NDJSON) anywhere else.
+  // The live display (and its terminal libraries) is loaded only for a terminal.
   const display =
     !options.json && !options.dryRun && io.stderr.isTTY === true && io.env.TERM !== "dumb"
-      ? createProgressDisplay(io.stderr, {
-          tasks: planned.plan.tasks.map((t) => ({ id: t.id, jobs: t.jobs })),
-          color: useColor(io.stderr, io.env),
-          ascii: wantsAscii(io.env),
-        })
+      ? await import("../progress/display.js").then(async ({ createProgressDisplay }) =>
+          createProgressDisplay(io.stderr, {
+            tasks: planned.plan.tasks.map((t) => ({ id: t.id, jobs: t.jobs })),
+            color: useColor(io.stderr, io.env),
+            ascii: (await import("../progress/render.js")).wantsAscii(io.env),
+          }),
+        )
       : undefined;
   try {
     const summary = await run(planned.plan, {

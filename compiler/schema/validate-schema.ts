@@ -1,21 +1,10 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import type { ErrorObject } from "ajv";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { didYouMean, oneOf } from "../diagnostics/suggest.js";
 import type { DataPath, ParsedDocument } from "../source/document.js";
 import { describePath } from "./describe.js";
-import { loadSchema, type SchemaName } from "./assets.js";
-
-const validators = new Map<SchemaName, ValidateFunction>();
-
-function compiled(name: SchemaName): ValidateFunction {
-  // Compiling a schema costs a few tens of milliseconds; do it once per schema per process.
-  let validator = validators.get(name);
-  if (validator === undefined) {
-    validator = new Ajv2020({ allErrors: true, strict: false, verbose: true }).compile(loadSchema(name));
-    validators.set(name, validator);
-  }
-  return validator;
-}
+import { schemaValidator } from "../../runtime/schema-validators.js";
+import type { SchemaName } from "./assets.js";
 
 /** What the top level of a document is called in messages ("unknown key `x` in the config file"). */
 const rootNames: Record<SchemaName, string> = {
@@ -25,7 +14,7 @@ const rootNames: Record<SchemaName, string> = {
 
 /** Checks a parsed document against a schema in `schema/` (by default the workflow's); every error located. */
 export function validateSchema(doc: ParsedDocument, schemaName: SchemaName = "workflow.schema.json"): Diagnostic[] {
-  const validate = compiled(schemaName);
+  const validate = schemaValidator(schemaName);
   if (validate(doc.data)) return [];
   return mapErrors(validate.errors ?? [], doc, rootNames[schemaName]);
 }

@@ -25,7 +25,7 @@
  *   misparsed, and environment names need not be shell identifiers.
  * Between them, python3 and perl cover Linux distributions, macOS and HPC
  * clusters (perl-base is Essential in Debian, so node:*-slim images have it);
- * where neither runs (Alpine), `ProcessPool.detect()` returns null and the
+ * where neither is on PATH (Alpine), `ProcessPool.detect()` returns null and the
  * caller uses SpawnRunner.
  *
  * Workers start lazily, detached (their own session, so a terminal's Ctrl-C
@@ -43,7 +43,9 @@
  * ninja -j2 1.9 s. What is left between the pool and ninja is mostly the two
  * pipe round trips a job makes through Node's event loop.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import { accessSync, constants, statSync } from "node:fs";
+import { delimiter, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { BoundedRunner, type BoundedRunnerOptions, type LaunchHandle, type LaunchHandlers, type Launcher } from "./bounded-runner.js";
 import { epochMs, type LaunchSpec } from "./job.js";
@@ -64,13 +66,9 @@ export interface ProcessPoolOptions extends BoundedRunnerOptions {
   readonly worker?: WorkerProgram;
 }
 
-const CANDIDATES: readonly (WorkerProgram & { readonly probe: readonly string[] })[] = [
-  {
-    kind: "python",
-    interpreter: "python3",
-    probe: ["-I", "-S", "-c", "import sys, os; sys.exit(sys.version_info < (3, 8) or not hasattr(os, 'posix_spawnp'))"],
-  },
-  { kind: "perl", interpreter: "perl", probe: ["-e", "exit 0"] },
+const CANDIDATES: readonly WorkerProgram[] = [
+  { kind: "python", interpreter: "python3" },
+  { kind: "perl", interpreter: "perl" },
 ];
 let detected: WorkerProgram | null | undefined;
 
@@ -87,14 +85,15 @@ export class ProcessPool extends BoundedRunner {
   readonly #workers: WorkerLauncher;
 
   /**
-   * The worker program this machine can run, python3 ≥ 3.8 first, then perl;
-   * null if neither (use SpawnRunner). Spawns at most two probes, once per process.
+   * The worker program this machine can run: python3 if it is on PATH, else
+   * perl; null if neither (use SpawnRunner). Looks at PATH only, spawning
+   * nothing (a probe cost a run 40-60 ms); a python3 older than 3.8 is found
+   * out by its first worker, which exits saying so.
    */
   static detect(): WorkerProgram | null {
     if (detected === undefined) {
-      const works = (c: (typeof CANDIDATES)[number]) => spawnSync(c.interpreter, c.probe, { stdio: "ignore" }).status === 0;
-      const found = process.platform === "win32" ? undefined : CANDIDATES.find(works);
-      detected = found ? { kind: found.kind, interpreter: found.interpreter } : null;
+      const found = process.platform === "win32" ? undefined : CANDIDATES.find((c) => onPath(c.interpreter));
+      detected = found ?? null;
     }
     return detected;
   }
@@ -120,6 +119,19 @@ export class ProcessPool extends BoundedRunner {
   workerPids(): number[] {
     return this.#workers.pids();
   }
+}
+
+/** Whether an executable file of this name is in a PATH folder. */
+function onPath(name: string): boolean {
+  return (process.env.PATH ?? "").split(delimiter).some((dir) => {
+    const file = join(dir || ".", name);
+    try {
+      accessSync(file, constants.X_OK);
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Consecutive workers dying before their first line that break the pool. */

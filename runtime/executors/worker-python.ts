@@ -18,6 +18,8 @@
  */
 export const PYTHON_WORKER = String.raw`
 import os, sys, time, signal
+if sys.version_info < (3, 8) or not hasattr(os, "posix_spawnp"):
+    sys.exit("wfc worker: python3 >= 3.8 with os.posix_spawnp is needed, this is " + sys.version.split()[0])
 requests = sys.stdin.buffer
 devnull = os.open("/dev/null", os.O_RDONLY)
 restore = tuple(getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ") if hasattr(signal, name))

@@ -44,3 +44,18 @@ describe("schema/workflow.schema.json", () => {
     expect(JSON.stringify(schema)).not.toMatch(/"(anyOf|oneOf)"/);
   });
 });
+
+describe("precompiled validators (npm run build)", () => {
+  test("each schema's standalone validator is stamped with that schema's hash, and is what wfc uses", async () => {
+    const { createHash } = await import("node:crypto");
+    const { createRequire } = await import("node:module");
+    const { schemaValidator } = await import("../../runtime/schema-validators.js");
+    const require = createRequire(import.meta.url);
+    for (const name of ["workflow.schema.json", "config.schema.json", "plan.schema.json"] as const) {
+      const built = require(join(repoRoot, "dist/schema", `${name}.cjs`)) as { schemaSha256: string };
+      const text = readFileSync(join(repoRoot, "schema", name), "utf8");
+      expect(built.schemaSha256).toBe(createHash("sha256").update(text).digest("hex"));
+      expect(schemaValidator(name)).toBe(built);
+    }
+  });
+});
