@@ -1,7 +1,7 @@
-import { execFileSync } from "node:child_process";
 import { relative, resolve } from "node:path";
 import type { Plan } from "../../runtime/plan.js";
 import { ExportError, writeExport } from "../../runtime/slurm/export.js";
+import { clusterMaxArraySize } from "../../runtime/slurm/cluster.js";
 import { slurmLayout, type SlurmLayout } from "../../runtime/slurm/layout.js";
 import { ExitCode, type Io } from "../io.js";
 import { planFor, type PlanSource } from "./plan-for.js";
@@ -39,17 +39,6 @@ export async function exportSlurmCommand(file: string, options: ExportCommandOpt
     shapeReport(planned.plan, layout, options.dryRun ? undefined : relative(io.cwd, resolve(io.cwd, options.output!)) || "."),
   );
   return ExitCode.ok;
-}
-
-/** The cluster's MaxArraySize from `scontrol show config`, when there is a cluster to ask. */
-function clusterMaxArraySize(): number | undefined {
-  try {
-    const text = execFileSync("scontrol", ["show", "config"], { encoding: "utf8", timeout: 5000, stdio: ["ignore", "pipe", "ignore"] });
-    const m = /^MaxArraySize\s*=\s*(\d+)/m.exec(text);
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** What is (or would be) submitted: sbatch calls, array sizes, throttles, licenses, dependencies. */

@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { run, RunError, type RunEvent, type RunSummary } from "../../runtime/run/run.js";
 import { ExitCode, useColor, type Io } from "../io.js";
+import { submitLine } from "../progress/render.js";
 import { planFor } from "./plan-for.js";
 
 export interface RunCommandOptions {
@@ -29,6 +30,7 @@ function lineFor(event: RunEvent, done: { n: number }, total: number): string | 
     return `[${done.n}/${total}] ${event.status.padEnd(9)} ${name} ${took}`.trimEnd();
   }
   if (event.type === "would-run") return `would run ${event.task}#${event.job}: ${event.reason}\n  ${event.commands.join("\n  ")}`;
+  if (event.type === "slurm-submit") return submitLine(event);
   return undefined;
 }
 

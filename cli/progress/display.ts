@@ -1,6 +1,6 @@
 import { createLogUpdate } from "log-update";
 import type { RunEvent } from "../../runtime/run/run.js";
-import { renderProgress } from "./render.js";
+import { renderProgress, submitLine } from "./render.js";
 import { ProgressState } from "./state.js";
 
 /** A terminal stream: `process.stderr`, or a fake with the same fields in tests. */
@@ -81,6 +81,7 @@ export function createProgressDisplay(stream: ProgressStream, options: ProgressD
   return {
     onEvent(event) {
       state.apply(event);
+      if (event.type === "slurm-submit") log(submitLine(event));
       if (event.type === "job-end" && event.status === "failed") {
         const exit = event.exitCode === null ? "" : ` (exit ${event.exitCode})`;
         log(`${red("failed:")} ${event.task}#${event.job}${exit}${event.log ? `  log: ${event.log}` : ""}`);

@@ -1,3 +1,4 @@
+import type { RunEvent } from "../../runtime/run/run.js";
 import { finished, type ProgressSnapshot, type TaskProgress } from "./state.js";
 
 /** How to draw a frame: everything that is not the state, so a frame is a pure function of its inputs. */
@@ -190,4 +191,9 @@ function fit(segments: readonly Segment[], width: number, ellipsis: string): Seg
 
 function paint(segments: readonly Segment[], color: boolean): string {
   return segments.map((s) => (color && s.style !== undefined ? SGR[s.style][0] + s.text + SGR[s.style][1] : s.text)).join("");
+}
+
+/** A SLURM submission, as one line: `submitted align: 200 jobs as SLURM array 1234`. */
+export function submitLine(event: Extract<RunEvent, { type: "slurm-submit" }>): string {
+  return `submitted ${event.task}: ${event.jobs} job${event.jobs === 1 ? "" : "s"} as SLURM array ${event.jobId}`;
 }

@@ -84,6 +84,9 @@ export class ProgressState implements ProgressSnapshot {
       case "would-run":
         // A dry run: nothing runs, so there is no progress to show.
         return;
+      case "slurm-submit":
+        // Submitted is not running: a SLURM job counts as running from its job-start.
+        return;
       case "run-end":
         this.end = event.time;
         return;

@@ -30,3 +30,16 @@ export function stepScript(c: StepCommand, plan: Plan): string {
   else lines.push(`"\${WFC:-wfc}" fn ${shellQuote(`${c.fn!.module}#${c.fn!.export}`)} ${shellQuote(JSON.stringify(fnArgs(c, plan)))}`);
   return lines.join("\n");
 }
+
+/**
+ * One job's step scripts as one line of a table for a SLURM array: the
+ * base64 of the scripts, each NUL-terminated. Decoded on the node with
+ * DECODE_STEPS, so no value is ever parsed by the shell that reads the table.
+ */
+export function encodeSteps(scripts: readonly string[]): string {
+  return Buffer.from(scripts.map((s) => `${s}\0`).join(""), "utf8").toString("base64");
+}
+
+/** bash: reads line SLURM_ARRAY_TASK_ID + 1 of "$table" into the array `steps` (see encodeSteps). */
+export const DECODE_STEPS = `line=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1)){p;q}" "$table")
+mapfile -d '' -t steps < <(printf '%s' "$line" | base64 -d)`;

@@ -5,13 +5,17 @@ import { dirname, join, resolve } from "node:path";
 import { FnPool } from "../fn/fn-pool.js";
 import type { FnOutcome } from "../fn/fn-worker.js";
 import { Expander, type StepCommand } from "../jobs/expand.js";
-import { fnArgs } from "../jobs/step-script.js";
+import { fnArgs, stepScript } from "../jobs/step-script.js";
 import { loadPlan } from "../load-plan.js";
 import type { Plan } from "../plan.js";
 import { Scheduler, executorWorkers, type JobRef } from "../scheduler/scheduler.js";
 import { Journal } from "../state/journal.js";
 import { RunStats, type LimitUse, type PathStep } from "./stats.js";
 import { acquireLock } from "../state/lock.js";
+import { packageRoot } from "../schema-validators.js";
+import { clusterMaxArraySize } from "../slurm/cluster.js";
+import { SlurmExecutor } from "../slurm/executor.js";
+import { slurmLayout } from "../slurm/layout.js";
 import { ProcessPool, SpawnRunner, type Command, type JobRunner } from "../executors/index.js";
 
 /** What a run reports as it goes (`--json` prints these as NDJSON; see schema/events.schema.json). */
@@ -42,6 +46,16 @@ export type RunEvent =
       readonly job: number;
       readonly reason: string;
       readonly commands: readonly string[];
+    }
+  | {
+      /** Jobs of a task went to SLURM as one job array. */
+      readonly type: "slurm-submit";
+      readonly time: number;
+      readonly task: string;
+      readonly jobId: string;
+      readonly jobs: number;
+      /** sbatch's arguments, the array script last. */
+      readonly sbatch: readonly string[];
     }
   | { readonly type: "run-end"; readonly time: number; readonly summary: RunSummary };
 
@@ -127,7 +141,9 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
   const journal = new Journal(stateDir);
   const cores = config.cores ?? availableParallelism();
   const jobs = config.jobs ?? plan.jobs ?? undefined;
-  const scheduler = new Scheduler(plan, { cores, ...(jobs !== undefined ? { jobs } : {}) });
+  const onSlurm = plan.tasks.some((t) => plan.executors[t.executor]?.type === "slurm");
+  const layout = onSlurm && !config.dryRun ? slurmLayout(plan, { ...maxArraySizeOf(clusterMaxArraySize()) }) : undefined;
+  const scheduler = new Scheduler(plan, { cores, ...(jobs !== undefined ? { jobs } : {}), slurmLicenses: layout?.usesLicenses ?? false });
   const workers = (name: string) => executorWorkers(plan.executors[name]!, jobs, cores);
   const expander = new Expander(plan, workdir);
   const runner = options.runner ?? defaultRunner(plan, workers, jobs);
@@ -142,6 +158,17 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
     }
     return pool;
   };
+  const slurm =
+    layout &&
+    new SlurmExecutor({
+      plan,
+      layout,
+      workdir,
+      stateDir,
+      // `fn` steps on a node call this wfc (the workflow's folder is shared with the nodes).
+      env: { WFC: join(packageRoot(), "dist", "cli", "bin.js") },
+      onSubmit: (s) => emit({ type: "slurm-submit", time: Date.now(), task: s.task, jobId: s.id, jobs: s.jobs, sbatch: s.sbatch }),
+    });
   // Folders made in this run: a fan-out of 100,000 writes into a handful of them.
   const made = new Set<string>();
   const ensureDir = (dir: string) => {
@@ -226,20 +253,33 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
     if (journal.get(task.id, ref.job) !== undefined) rmSync(log, { force: true });
     // `fn` calls wait at their worker in batches: such a job starts when its worker says it did.
     const queued = scheduler.queued(ref.task);
+    const onCluster = slurm !== undefined && plan.executors[task.executor]!.type === "slurm";
     let start = Date.now();
     const started = () => {
       stats.hold(ref.task, 1, start);
       emit({ type: "job-start", time: start, task: task.id, job: ref.job, elements });
     };
-    if (!queued) started();
+    if (!queued && !onCluster) started();
     let outcome: Awaited<ReturnType<typeof runCommands>> | undefined;
+    let running = !queued && !onCluster;
     for (let attempt = 0; attempt <= task.retries; attempt++) {
       if (attempt > 0) await sleep(Math.min(30_000, 250 * 2 ** (attempt - 1)), abort.signal);
-      outcome = await runCommands(commands, task.executor, task.timeout, log);
-      if (queued && attempt === 0) {
+      if (onCluster) {
+        // A SLURM job starts when the cluster runs it, not when it is submitted.
+        outcome = await runOnCluster(ref, commands, log, (at) => {
+          if (running) return;
+          running = true;
+          start = at;
+          started();
+        });
+      } else outcome = await runCommands(commands, task.executor, task.timeout, log);
+      if (!running) {
+        running = true;
         start = outcome.started;
         started();
       }
+      // The node's own clock says when a SLURM job's commands started (wfc may have seen it a poll later).
+      if (onCluster) start = Math.min(start, outcome.started);
       if (outcome.ok || outcome.cancelled || abort.signal.aborted) break;
     }
     outcome ??= { ok: false, exitCode: null, command: "", cancelled: true, started: start };
@@ -309,7 +349,20 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
     return { ok: true, exitCode: 0, command: "", cancelled: false, started: started ?? Date.now() };
   };
 
+  const runOnCluster = async (ref: JobRef, commands: readonly StepCommand[], log: string, onStart: (at: number) => void) => {
+    const o = await slurm!.run(
+      ref,
+      commands.map((c) => stepScript(c, plan)),
+      log,
+      onStart,
+    );
+    const command = o.ok ? "" : o.reason !== null && o.exitCode === null ? o.reason : describe(commands[o.step] ?? commands[0]!);
+    return { ok: o.ok, exitCode: o.exitCode, command, cancelled: o.cancelled, started: o.started ?? Date.now() };
+  };
+
   abort.signal.addEventListener("abort", () => wake?.(), { once: true });
+  // Ctrl-C: cancel everything submitted to SLURM; its jobs then end as cancelled.
+  if (slurm) abort.signal.addEventListener("abort", () => void slurm.cancelAll(), { once: true });
   // Jobs, `fn` stages included (worker threads share the process's working
   // directory), see paths relative to the workflow's folder.
   const previousCwd = process.cwd();
@@ -326,6 +379,7 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
     await Promise.all([...fnPools.values()].map((p) => p.close()));
+    slurm?.close();
     if (!options.runner) await runner.close();
     journal.close();
     lock.release();
@@ -368,6 +422,8 @@ function defaultRunner(plan: Plan, workers: (executor: string) => number | undef
 
 /** A user-facing reason the run cannot start (a lock held by another run). */
 export class RunError extends Error {}
+
+const maxArraySizeOf = (n: number | undefined) => (n === undefined ? {} : { maxArraySize: n });
 
 function toCommand(c: StepCommand): Command {
   return c.kind === "argv" ? { kind: "argv", argv: c.argv!, env: c.env } : { kind: "shell", command: c.command!, env: c.env };

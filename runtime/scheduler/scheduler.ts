@@ -17,6 +17,13 @@ export interface SchedulerOptions {
   readonly jobs?: number;
   /** Cores of this machine: local jobs' `cpus` never add up beyond them. */
   readonly cores: number;
+  /**
+   * Whether named limits that only SLURM tasks share are SLURM licenses,
+   * enforced by the cluster (default false: wfc enforces them). Stage caps
+   * of SLURM tasks are always the arrays' `%k`; `--jobs` and the plan's
+   * `jobs` count local jobs only.
+   */
+  readonly slurmLicenses?: boolean;
 }
 
 /**
@@ -60,6 +67,8 @@ export class Scheduler {
   #finishing: JobRef | undefined;
   /** Per task: what one job weighs on its executor, the cores and `--jobs`: 1 for local `fn` tasks, else WHOLE. */
   readonly #weight: number[];
+  /** Per task: the groups wfc enforces (a SLURM task's caps and licensed limits are the cluster's to enforce). */
+  readonly #enforced: (readonly PlanTask["groups"][number][])[];
   #running = 0;
   #stopped = false;
   readonly counts = { done: 0, failed: 0, skipped: 0 };
@@ -80,6 +89,17 @@ export class Scheduler {
     this.#cores = new Semaphore("cores", Math.max(1, options.cores, jobs ?? 0) * WHOLE);
     this.#weight = this.tasks.map((t) =>
       this.#executorTypes.get(t.executor) !== "slurm" && t.steps.length > 0 && t.steps.every((s) => s.action.kind === "fn") ? 1 : WHOLE,
+    );
+    const slurmOnly = new Set(
+      plan.groups
+        .filter((g) => g.kind === "limit" && this.tasks.every((t) => !t.groups.some((x) => x.group === g.id) || !this.#localTask(t)))
+        .map((g) => g.id),
+    );
+    const kinds = new Map(plan.groups.map((g) => [g.id, g.kind]));
+    this.#enforced = this.tasks.map((t) =>
+      this.#localTask(t)
+        ? t.groups
+        : t.groups.filter((g) => kinds.get(g.group) !== "cap" && !(options.slurmLicenses === true && slurmOnly.has(g.group))),
     );
     this.#notReady = this.tasks.map((t) => {
       const counts = new Int32Array(t.jobs);
@@ -187,38 +207,45 @@ export class Scheduler {
     return { task, job, first: job * t.batch, end: Math.min(t.space.size, (job + 1) * t.batch) };
   }
 
-  /** Local jobs use this machine's cores; SLURM jobs use the cluster's. */
+  /** Local jobs use this machine's cores and count toward `--jobs`; SLURM jobs use the cluster's. */
   #local(t: number): boolean {
-    return this.#executorTypes.get(this.tasks[t]!.executor) !== "slurm";
+    return this.#localTask(this.tasks[t]!);
+  }
+
+  #localTask(task: PlanTask): boolean {
+    return this.#executorTypes.get(task.executor) !== "slurm";
   }
 
   #fits(t: number): boolean {
     const task = this.tasks[t]!;
     const w = this.#weight[t]!;
-    if (this.#global && !this.#global.fits(w)) return false;
+    const local = this.#local(t);
+    if (local && this.#global && !this.#global.fits(w)) return false;
     const executor = this.#executors.get(task.executor);
     if (executor && !executor.fits(w)) return false;
-    if (this.#local(t) && !this.#cores.fits(task.resources.cpus * w)) return false;
-    return task.groups.every((g) => this.#groups.get(g.group)!.fits(g.weight));
+    if (local && !this.#cores.fits(task.resources.cpus * w)) return false;
+    return this.#enforced[t]!.every((g) => this.#groups.get(g.group)!.fits(g.weight));
   }
 
   #acquire(t: number): void {
     const task = this.tasks[t]!;
     const w = this.#weight[t]!;
-    this.#global?.acquire(w);
+    const local = this.#local(t);
+    if (local) this.#global?.acquire(w);
     this.#executors.get(task.executor)?.acquire(w);
-    if (this.#local(t)) this.#cores.acquire(task.resources.cpus * w);
+    if (local) this.#cores.acquire(task.resources.cpus * w);
     // Sorted, as locks should be, though nothing here waits.
-    for (const g of [...task.groups].sort((a, b) => (a.group < b.group ? -1 : 1))) this.#groups.get(g.group)!.acquire(g.weight);
+    for (const g of [...this.#enforced[t]!].sort((a, b) => (a.group < b.group ? -1 : 1))) this.#groups.get(g.group)!.acquire(g.weight);
   }
 
   #release(t: number): void {
     const task = this.tasks[t]!;
     const w = this.#weight[t]!;
-    this.#global?.release(w);
+    const local = this.#local(t);
+    if (local) this.#global?.release(w);
     this.#executors.get(task.executor)?.release(w);
-    if (this.#local(t)) this.#cores.release(task.resources.cpus * w);
-    for (const g of task.groups) this.#groups.get(g.group)!.release(g.weight);
+    if (local) this.#cores.release(task.resources.cpus * w);
+    for (const g of this.#enforced[t]!) this.#groups.get(g.group)!.release(g.weight);
   }
 }
 

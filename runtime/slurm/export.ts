@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, stat
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { Expander } from "../jobs/expand.js";
 import { shellQuote } from "../jobs/quote.js";
-import { stepScript } from "../jobs/step-script.js";
+import { DECODE_STEPS, encodeSteps, stepScript } from "../jobs/step-script.js";
 import type { Plan, PlanTask } from "../plan.js";
 import type { SlurmArray, SlurmLayout } from "./layout.js";
 
@@ -59,7 +59,7 @@ export async function writeExport(plan: Plan, layout: SlurmLayout, options: Expo
         const scripts: string[] = [];
         for (let e = job * task.batch; e < Math.min(task.space.size, (job + 1) * task.batch); e++)
           for (const step of task.steps) scripts.push(stepScript(await expander.step(t, step, e), plan));
-        lines.push(Buffer.from(scripts.map((s) => `${s}\0`).join(""), "utf8").toString("base64"));
+        lines.push(encodeSteps(scripts));
       }
       writeFileSync(join(temp, "tables", `${array.name}.tbl`), lines.join("\n") + "\n");
       const script = join(temp, "arrays", `${array.name}.sh`);
@@ -102,9 +102,8 @@ if [ ! -r "$table" ]; then
   echo "wfc: cannot read $table: submit with submit.sh from the export's folder" >&2
   exit 2
 fi
-line=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1)){p;q}" "$table")
 # The job's commands: base64 of NUL-terminated scripts, so no value is ever parsed by this shell.
-mapfile -d '' -t steps < <(printf '%s' "$line" | base64 -d)
+${DECODE_STEPS}
 cd -- "$export_dir/"${shellQuote(toWorkdir)} || exit 2
 for step in "\${steps[@]}"; do
   sh -c "$step" || exit

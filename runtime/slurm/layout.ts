@@ -37,6 +37,8 @@ export interface SlurmLayout {
   /** Where the layout had to give something up (licenses off, a stage cap over split arrays). */
   readonly notes: readonly string[];
   readonly maxArraySize: number;
+  /** Whether named limits became licenses (else arrays sharing one are serialized). */
+  readonly usesLicenses: boolean;
 }
 
 export interface LayoutOptions {
@@ -144,7 +146,7 @@ export function slurmLayout(plan: Plan, options: LayoutOptions = {}): SlurmLayou
       );
   if (plan.jobs !== null)
     notes.push(`the workflow-wide cap of ${plan.jobs} jobs at once is not applied on SLURM (only named limits and stage caps are)`);
-  return { arrays, licenses, notes, maxArraySize };
+  return { arrays, licenses, notes, maxArraySize, usesLicenses: licensesOn };
 }
 
 /** Resources of one job, then the executor's partition, account, qos and extra options. */

@@ -1,0 +1,420 @@
+/**
+ * The `slurm` executor of `wfc run`: jobs of a task mapped to a SLURM
+ * executor are submitted as job arrays and followed until they end.
+ *
+ * wfc's scheduler still decides when a job is ready (so mixed plans work:
+ * a SLURM stage can read a local stage's outputs and the other way round);
+ * every job that becomes ready within one short window is submitted with its
+ * task's other ready jobs as one array (`--array=3,5,7-9`), chunked at the
+ * cluster's MaxArraySize like the export. A stage's cap becomes the array's
+ * `%k` and a named limit that only SLURM stages share a `--licenses`, as in
+ * the export; a capped task's next array waits (`afterany`) for the one
+ * before, so the cap holds across them.
+ *
+ * Each element runs a small bash script from the workflow's folder (which
+ * must be on a file system the nodes share, as for every SLURM workflow
+ * manager): it appends its commands' output to wfc's own per-job log and,
+ * when its commands are done, writes a status line (start, end, exit code,
+ * failing step). wfc follows the arrays with `squeue -r -t all`; an element
+ * is over when its status line exists, or when SLURM says it ended without
+ * one (cancelled, timed out, out of memory, node failure: the exit code then
+ * comes from `scontrol -o show job`), or when it has left SLURM's memory
+ * (purged after MinJobAge) without one. Failed elements that have retries
+ * left come back through the run loop and, failing together, are submitted
+ * again together as one array of just their indices.
+ */
+import { existsSync, mkdirSync, readFileSync, watch, writeFileSync, type FSWatcher } from "node:fs";
+import { join } from "node:path";
+import { shellQuote } from "../jobs/quote.js";
+import { DECODE_STEPS, encodeSteps } from "../jobs/step-script.js";
+import type { Plan } from "../plan.js";
+import type { JobRef } from "../scheduler/scheduler.js";
+import { FINISHED_STATES, exitCodeOf, queueStates, sbatch, scancel } from "./cluster.js";
+import type { SlurmArray, SlurmLayout } from "./layout.js";
+
+/** How one job (one array element) ended. Times are epoch milliseconds. */
+export interface SlurmOutcome {
+  readonly ok: boolean;
+  readonly exitCode: number | null;
+  /** The step (index into the job's scripts) that failed, when one did. */
+  readonly step: number;
+  readonly cancelled: boolean;
+  /** When its commands started, by the node's clock; null when it never told (it never ran, or was killed first). */
+  readonly started: number | null;
+  /** Why it failed when the exit code does not say (sbatch refused it, SLURM's own state). */
+  readonly reason: string | null;
+}
+
+export interface SlurmExecutorOptions {
+  readonly plan: Plan;
+  readonly layout: SlurmLayout;
+  /** The workflow's folder: where jobs run. */
+  readonly workdir: string;
+  /** `.wfc/` of the run: submissions go to `slurm/` in it. */
+  readonly stateDir: string;
+  /** Added to sbatch's environment (which jobs inherit): `WFC`, the wfc that `fn` steps call. */
+  readonly env: Record<string, string>;
+  /** Told when an element starts running on the cluster, and when an array is submitted. */
+  readonly onSubmit?: (info: { task: string; id: string; jobs: number; sbatch: readonly string[] }) => void;
+}
+
+/** Submission window: jobs made ready by one scheduler round go in one array. */
+const GATHER_MS = 30;
+/** Polling: quick at first, then slower while nothing changes (slurmctld serves everyone). */
+const POLL_MIN_MS = 500;
+const POLL_MAX_MS = 3000;
+/** Polls an element may go without a status line after SLURM says it ended (shared file systems lag). */
+const GRACE_POLLS = 2;
+/** After scancel, how long to wait for the cluster to confirm the elements ended. */
+const CANCEL_WAIT_MS = 20_000;
+
+interface Waiting {
+  readonly ref: JobRef;
+  readonly scripts: readonly string[];
+  readonly log: string;
+  readonly onStart: (at: number) => void;
+  readonly resolve: (outcome: SlurmOutcome) => void;
+}
+
+interface Element extends Waiting {
+  readonly index: number;
+  started: boolean;
+  /** Polls since SLURM first said it ended (or stopped listing it) without a status line. */
+  overdue: number;
+  lastState: string | null;
+}
+
+interface Submitted {
+  readonly id: string;
+  readonly task: number;
+  readonly dir: string;
+  readonly elements: Map<number, Element>;
+  seen: boolean;
+  watchers: FSWatcher[];
+}
+
+export class SlurmExecutor {
+  readonly #options: SlurmExecutorOptions;
+  readonly #arrays = new Map<string, SlurmArray>();
+  #waiting: Waiting[] = [];
+  #gather: NodeJS.Timeout | undefined;
+  readonly #active = new Map<string, Submitted>();
+  /** Per task: the last array submitted, for capped tasks' `afterany`. */
+  readonly #lastOf = new Map<number, Submitted>();
+  #poll: NodeJS.Timeout | undefined;
+  #pollMs = POLL_MIN_MS;
+  #polling: Promise<void> | null = null;
+  #submissions = 0;
+  #cancelled = false;
+  readonly submitted: string[] = [];
+
+  constructor(options: SlurmExecutorOptions) {
+    this.#options = options;
+    // The layout gives each task's throttle, licenses and #SBATCH options; chunk 0 speaks for all chunks.
+    for (const a of options.layout.arrays) if (a.chunk === 0) this.#arrays.set(a.task, a);
+  }
+
+  /** Runs one job on the cluster; resolves when it ended, however it ended. */
+  run(ref: JobRef, scripts: readonly string[], log: string, onStart: (at: number) => void): Promise<SlurmOutcome> {
+    return new Promise((resolve) => {
+      if (this.#cancelled) return resolve(cancelledOutcome());
+      this.#waiting.push({ ref, scripts, log, onStart, resolve });
+      this.#gather ??= setTimeout(() => void this.#submitWaiting(), GATHER_MS);
+    });
+  }
+
+  /** Ctrl-C: nothing more is submitted, every submitted array is cancelled, and this waits (boundedly) until SLURM confirms. */
+  async cancelAll(): Promise<void> {
+    this.#cancelled = true;
+    clearTimeout(this.#gather);
+    this.#gather = undefined;
+    for (const w of this.#waiting.splice(0)) w.resolve(cancelledOutcome());
+    const ids = [...this.#active.keys()];
+    await scancel(ids);
+    const deadline = Date.now() + CANCEL_WAIT_MS;
+    while (this.#active.size > 0 && Date.now() < deadline) {
+      await this.#pollOnce();
+      if (this.#active.size > 0) await sleep(POLL_MIN_MS);
+    }
+    for (const array of [...this.#active.values()]) {
+      for (const e of array.elements.values()) e.resolve(cancelledOutcome());
+      this.#retire(array);
+    }
+    clearTimeout(this.#poll);
+  }
+
+  /** Stops following (nothing is left to follow when the run loop ends). */
+  close(): void {
+    clearTimeout(this.#gather);
+    clearTimeout(this.#poll);
+    for (const array of [...this.#active.values()]) this.#retire(array);
+  }
+
+  async #submitWaiting(): Promise<void> {
+    this.#gather = undefined;
+    const waiting = this.#waiting.splice(0);
+    const { plan, layout } = this.#options;
+    // One array per task and MaxArraySize chunk, as the export splits them.
+    const groups = new Map<string, Waiting[]>();
+    for (const w of waiting) {
+      const key = `${w.ref.task}.${Math.floor(w.ref.job / layout.maxArraySize)}`;
+      groups.set(key, [...(groups.get(key) ?? []), w]);
+    }
+    for (const [key, group] of groups) {
+      if (this.#cancelled) {
+        for (const w of group) w.resolve(cancelledOutcome());
+        continue;
+      }
+      const task = plan.tasks[group[0]!.ref.task]!;
+      const chunk = Number(key.slice(key.lastIndexOf(".") + 1));
+      await this.#submit(group, task.id, chunk);
+    }
+  }
+
+  async #submit(group: readonly Waiting[], taskId: string, chunk: number): Promise<void> {
+    const { plan, layout, workdir, stateDir, env } = this.#options;
+    const t = group[0]!.ref.task;
+    const first = chunk * layout.maxArraySize;
+    const shape = this.#arrays.get(taskId);
+    const dir = join(stateDir, "slurm", `${taskId}.${chunk}.${++this.#submissions}`);
+    for (const sub of ["status", "started", "out"]) mkdirSync(join(dir, sub), { recursive: true });
+    const byIndex = new Map(group.map((w) => [w.ref.job - first, w]));
+    const last = Math.max(...byIndex.keys());
+    const table = Array.from({ length: last + 1 }, (_, i) => {
+      const w = byIndex.get(i);
+      return w === undefined ? "" : encodeSteps(w.scripts);
+    });
+    writeFileSync(join(dir, "table"), table.join("\n") + "\n");
+    const logs = new Map(group.map((w) => [w.ref.job - first, w.log]));
+    writeFileSync(join(dir, "logs"), Array.from({ length: last + 1 }, (_, i) => logs.get(i) ?? "").join("\n") + "\n");
+    writeFileSync(join(dir, "job.sh"), elementScript(dir, workdir));
+
+    const indices = indexList([...byIndex.keys()]);
+    const previous = this.#lastOf.get(t);
+    const capped = shape !== undefined && plan.tasks[t]!.groups.some((g) => plan.groups.find((x) => x.id === g.group)?.kind === "cap");
+    const args = [
+      `--job-name=${`${plan.name}.${taskId}`.replace(/[^A-Za-z0-9_.+-]/g, "_")}`,
+      `--array=${indices}${shape?.throttle != null ? `%${shape.throttle}` : ""}`,
+      `--output=${join(dir, "out", "%a.out")}`,
+      ...(shape && shape.licenses.length > 0 ? [`--licenses=${shape.licenses.join(",")}`] : []),
+      ...(capped && previous !== undefined && this.#active.has(previous.id) ? [`--dependency=afterany:${previous.id}`] : []),
+      ...(shape?.options ?? []),
+      join(dir, "job.sh"),
+    ];
+    const result = await sbatch(args, { cwd: workdir, env });
+    if (!result.ok) {
+      for (const w of group) w.resolve({ ok: false, exitCode: null, step: 0, cancelled: false, started: null, reason: result.message });
+      return;
+    }
+    this.submitted.push(result.id);
+    const elements = new Map<number, Element>();
+    for (const [index, w] of byIndex) elements.set(index, { ...w, index, started: false, overdue: 0, lastState: null });
+    const array: Submitted = { id: result.id, task: t, dir, elements, seen: false, watchers: [] };
+    this.#watch(array);
+    this.#active.set(result.id, array);
+    this.#lastOf.set(t, array);
+    this.#options.onSubmit?.({ task: taskId, id: result.id, jobs: group.length, sbatch: args });
+    if (this.#cancelled) await scancel([result.id]);
+    this.#pollMs = POLL_MIN_MS;
+    this.#schedulePoll();
+  }
+
+  /**
+   * Where the file system tells (inotify: a local or cluster-local disk),
+   * an element's start and end are seen the moment its script writes them;
+   * polling stays for everything else (and for NFS, which does not tell).
+   */
+  #watch(array: Submitted): void {
+    try {
+      for (const sub of ["started", "status"] as const) {
+        const watcher = watch(join(array.dir, sub), (_event, name) => {
+          if (typeof name !== "string" || name.startsWith(".")) return;
+          const e = array.elements.get(Number(name));
+          if (e === undefined) return;
+          if (sub === "started" && !e.started) {
+            e.started = true;
+            e.onStart(readStarted(join(array.dir, "started", name)) ?? Date.now());
+          }
+          const status = sub === "status" ? readStatus(join(array.dir, "status", name)) : null;
+          if (status !== null) {
+            this.#end(array, e, status);
+            if (array.elements.size === 0) this.#retire(array);
+          }
+        });
+        watcher.on("error", () => watcher.close());
+        watcher.unref();
+        array.watchers.push(watcher);
+      }
+    } catch {
+      // No watching here: polling sees everything, a little later.
+    }
+  }
+
+  #retire(array: Submitted): void {
+    this.#active.delete(array.id);
+    for (const w of array.watchers) w.close();
+  }
+
+  #schedulePoll(): void {
+    if (this.#poll !== undefined || this.#active.size === 0) return;
+    this.#poll = setTimeout(() => {
+      this.#poll = undefined;
+      void this.#pollOnce().then(() => this.#schedulePoll());
+    }, this.#pollMs);
+  }
+
+  #pollOnce(): Promise<void> {
+    this.#polling ??= this.#check().finally(() => (this.#polling = null));
+    return this.#polling;
+  }
+
+  async #check(): Promise<void> {
+    const states = await queueStates([...this.#active.keys()]);
+    if (states === null) return; // slurmctld did not answer: ask again later
+    let changed = false;
+    for (const array of [...this.#active.values()]) {
+      for (const e of [...array.elements.values()]) {
+        const state = states.get(`${array.id}_${e.index}`) ?? null;
+        if (state !== null) array.seen = true;
+        const status = readStatus(join(array.dir, "status", String(e.index)));
+        if (status !== null) {
+          this.#end(array, e, status);
+          changed = true;
+          continue;
+        }
+        if (state !== e.lastState) changed = true;
+        e.lastState = state;
+        if ((state === "RUNNING" || state === "COMPLETING") && !e.started) {
+          e.started = true;
+          e.onStart(readStarted(join(array.dir, "started", String(e.index))) ?? Date.now());
+        }
+        // Ended (or forgotten) without writing its status: the job script never finished.
+        const gone = state === null && array.seen;
+        if ((state !== null && FINISHED_STATES.has(state)) || gone) {
+          if (++e.overdue > GRACE_POLLS) {
+            await this.#endWithoutStatus(array, e, state);
+            changed = true;
+          }
+        }
+      }
+      if (array.elements.size === 0) this.#retire(array);
+    }
+    this.#pollMs = changed ? POLL_MIN_MS : Math.min(POLL_MAX_MS, Math.round(this.#pollMs * 1.5));
+  }
+
+  #end(array: Submitted, e: Element, status: Status): void {
+    array.elements.delete(e.index);
+    if (!e.started) e.onStart(status.start);
+    e.resolve({
+      ok: status.code === 0,
+      exitCode: status.code,
+      step: status.step,
+      cancelled: false,
+      started: status.start,
+      reason: null,
+    });
+  }
+
+  async #endWithoutStatus(array: Submitted, e: Element, state: string | null): Promise<void> {
+    array.elements.delete(e.index);
+    const id = `${array.id}_${e.index}`;
+    const exit = state === null ? null : await exitCodeOf(id);
+    const out = join(array.dir, "out", `${e.index}.out`);
+    // SLURM's own words (e.g. "CANCELLED ... DUE TO TIME LIMIT") go to the job's log, where a failure's tail is read.
+    const said = existsSync(out) ? readFileSync(out, "utf8").trim() : "";
+    const reason =
+      state === null
+        ? `SLURM job ${id} left the queue without a result (purged before wfc saw it end, or its node lost it)`
+        : `SLURM job ${id} ended ${state}${exit && exit.signal !== 0 ? ` (signal ${exit.signal})` : ""}`;
+    writeFileSync(e.log, `${said ? `${said}\n` : ""}wfc: ${reason}\n`, { flag: "a" });
+    const cancelled = this.#cancelled && (state === "CANCELLED" || state === null);
+    e.resolve({
+      ok: false,
+      exitCode: exit && exit.signal === 0 && exit.code !== 0 ? exit.code : null,
+      step: 0,
+      cancelled,
+      started: readStarted(join(array.dir, "started", String(e.index))),
+      reason,
+    });
+  }
+}
+
+interface Status {
+  readonly start: number;
+  readonly end: number;
+  readonly code: number;
+  readonly step: number;
+}
+
+/** When an element started, from its `started/INDEX` file (seconds since the epoch). */
+function readStarted(file: string): number | null {
+  try {
+    const at = Number(readFileSync(file, "utf8").trim());
+    return Number.isFinite(at) && at > 0 ? at * 1000 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The status line an element writes when its commands are done: `start end code step` (seconds since the epoch). */
+function readStatus(file: string): Status | null {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return null;
+  }
+  const [start, end, code, step] = text.trim().split(" ").map(Number);
+  if (![start, end, code, step].every((n) => Number.isFinite(n))) return null;
+  return { start: start! * 1000, end: end! * 1000, code: code!, step: step! };
+}
+
+/**
+ * The script every element of a submission runs: its output goes to wfc's
+ * per-job log (listed per index in `logs`), its commands come from `table`,
+ * its result goes to `status/INDEX`, written whole (rename) at the end.
+ */
+function elementScript(dir: string, workdir: string): string {
+  return `#!/bin/bash
+# Written by \`wfc run\` for one SLURM array: element i runs line i + 1 of ./table.
+set -uo pipefail
+submission=${shellQuote(dir)}
+i=$SLURM_ARRAY_TASK_ID
+log=$(sed -n "$((i + 1)){p;q}" "$submission/logs")
+exec >>"$log" 2>&1
+start=$(date +%s.%N)
+printf '%s\n' "$start" > "$submission/started/$i"
+table="$submission/table"
+${DECODE_STEPS}
+cd -- ${shellQuote(workdir)} || exit 2
+code=0
+step=0
+for script in "\${steps[@]}"; do
+  sh -c "$script" || { code=$?; break; }
+  step=$((step + 1))
+done
+if [ "$code" -eq 0 ]; then step=0; fi
+printf '%s %s %s %s\\n' "$start" "$(date +%s.%N)" "$code" "$step" > "$submission/status/.$i"
+mv -f "$submission/status/.$i" "$submission/status/$i"
+exit "$code"
+`;
+}
+
+/** Array indices as SLURM's compact list: `0-3,7,9-10`. */
+export function indexList(indices: readonly number[]): string {
+  const sorted = [...new Set(indices)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(",");
+}
+
+function cancelledOutcome(): SlurmOutcome {
+  return { ok: false, exitCode: null, step: 0, cancelled: true, started: null, reason: null };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
