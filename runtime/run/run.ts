@@ -266,12 +266,18 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
       if (attempt > 0) await sleep(Math.min(30_000, 250 * 2 ** (attempt - 1)), abort.signal);
       if (onCluster) {
         // A SLURM job starts when the cluster runs it, not when it is submitted.
-        outcome = await runOnCluster(ref, commands, log, (at) => {
-          if (running) return;
-          running = true;
-          start = at;
-          started();
-        });
+        outcome = await runOnCluster(
+          ref,
+          commands,
+          log,
+          (at) => {
+            if (running) return;
+            running = true;
+            start = at;
+            started();
+          },
+          attempt > 0,
+        );
       } else outcome = await runCommands(commands, task.executor, task.timeout, log);
       if (!running) {
         running = true;
@@ -349,13 +355,15 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
     return { ok: true, exitCode: 0, command: "", cancelled: false, started: started ?? Date.now() };
   };
 
-  const runOnCluster = async (ref: JobRef, commands: readonly StepCommand[], log: string, onStart: (at: number) => void) => {
-    const o = await slurm!.run(
-      ref,
-      commands.map((c) => stepScript(c, plan)),
-      log,
-      onStart,
-    );
+  const runOnCluster = async (
+    ref: JobRef,
+    commands: readonly StepCommand[],
+    log: string,
+    onStart: (at: number) => void,
+    retry: boolean,
+  ) => {
+    const scripts = commands.map((c) => stepScript(c, plan));
+    const o = await slurm!.run(ref, scripts, log, onStart, retry);
     const command = o.ok ? "" : o.reason !== null && o.exitCode === null ? o.reason : describe(commands[o.step] ?? commands[0]!);
     return { ok: o.ok, exitCode: o.exitCode, command, cancelled: o.cancelled, started: o.started ?? Date.now() };
   };

@@ -6,7 +6,11 @@
  * a SLURM stage can read a local stage's outputs and the other way round);
  * every job that becomes ready within one short window is submitted with its
  * task's other ready jobs as one array (`--array=3,5,7-9`), chunked at the
- * cluster's MaxArraySize like the export. A stage's cap becomes the array's
+ * cluster's MaxArraySize like the export. A stage whose inputs all exist
+ * goes as one array; one fed element by element by another SLURM stage goes
+ * in a few waves, as its inputs appear. (`wfc export slurm` chains such
+ * stages inside SLURM with aftercorr instead; `wfc run` keeps the decision,
+ * so that a local stage can sit between them.) A stage's cap becomes the array's
  * `%k` and a named limit that only SLURM stages share a `--licenses`, as in
  * the export; a capped task's next array waits (`afterany`) for the one
  * before, so the cap holds across them.
@@ -58,8 +62,13 @@ export interface SlurmExecutorOptions {
   readonly onSubmit?: (info: { task: string; id: string; jobs: number; sbatch: readonly string[] }) => void;
 }
 
-/** Submission window: jobs made ready by one scheduler round go in one array. */
-const GATHER_MS = 30;
+/**
+ * Submission window: jobs of a task that become ready within it go in one
+ * array. Short next to SLURM's own scheduling cadence (a second or more),
+ * long enough that elements made ready one by one (a producer's elements
+ * ending) mostly travel together.
+ */
+const GATHER_MS = 300;
 /** Polling: quick at first, then slower while nothing changes (slurmctld serves everyone). */
 const POLL_MIN_MS = 500;
 const POLL_MAX_MS = 3000;
@@ -70,6 +79,8 @@ const CANCEL_WAIT_MS = 20_000;
 
 interface Waiting {
   readonly ref: JobRef;
+  /** A retry: held until its task has nothing left on the cluster, so failures go back together. */
+  readonly retry: boolean;
   readonly scripts: readonly string[];
   readonly log: string;
   readonly onStart: (at: number) => void;
@@ -97,6 +108,8 @@ export class SlurmExecutor {
   readonly #options: SlurmExecutorOptions;
   readonly #arrays = new Map<string, SlurmArray>();
   #waiting: Waiting[] = [];
+  /** Retries waiting for their task's arrays to end (see Waiting.retry). */
+  #held: Waiting[] = [];
   #gather: NodeJS.Timeout | undefined;
   readonly #active = new Map<string, Submitted>();
   /** Per task: the last array submitted, for capped tasks' `afterany`. */
@@ -115,12 +128,18 @@ export class SlurmExecutor {
   }
 
   /** Runs one job on the cluster; resolves when it ended, however it ended. */
-  run(ref: JobRef, scripts: readonly string[], log: string, onStart: (at: number) => void): Promise<SlurmOutcome> {
+  run(ref: JobRef, scripts: readonly string[], log: string, onStart: (at: number) => void, retry = false): Promise<SlurmOutcome> {
     return new Promise((resolve) => {
       if (this.#cancelled) return resolve(cancelledOutcome());
-      this.#waiting.push({ ref, scripts, log, onStart, resolve });
+      this.#waiting.push({ ref, scripts, log, onStart, resolve, retry });
       this.#gather ??= setTimeout(() => void this.#submitWaiting(), GATHER_MS);
     });
+  }
+
+  /** Whether any element of the task is still submitted and not ended. */
+  #busy(task: number): boolean {
+    for (const a of this.#active.values()) if (a.task === task && a.elements.size > 0) return true;
+    return false;
   }
 
   /** Ctrl-C: nothing more is submitted, every submitted array is cancelled, and this waits (boundedly) until SLURM confirms. */
@@ -128,7 +147,7 @@ export class SlurmExecutor {
     this.#cancelled = true;
     clearTimeout(this.#gather);
     this.#gather = undefined;
-    for (const w of this.#waiting.splice(0)) w.resolve(cancelledOutcome());
+    for (const w of [...this.#waiting.splice(0), ...this.#held.splice(0)]) w.resolve(cancelledOutcome());
     const ids = [...this.#active.keys()];
     await scancel(ids);
     const deadline = Date.now() + CANCEL_WAIT_MS;
@@ -152,7 +171,11 @@ export class SlurmExecutor {
 
   async #submitWaiting(): Promise<void> {
     this.#gather = undefined;
-    const waiting = this.#waiting.splice(0);
+    const waiting = this.#waiting.splice(0).filter((w) => {
+      if (!w.retry || !this.#busy(w.ref.task)) return true;
+      this.#held.push(w);
+      return false;
+    });
     const { plan, layout } = this.#options;
     // One array per task and MaxArraySize chunk, as the export splits them.
     const groups = new Map<string, Waiting[]>();
@@ -253,6 +276,11 @@ export class SlurmExecutor {
   #retire(array: Submitted): void {
     this.#active.delete(array.id);
     for (const w of array.watchers) w.close();
+    if (this.#held.some((w) => w.ref.task === array.task) && !this.#busy(array.task)) {
+      this.#waiting.push(...this.#held.filter((w) => w.ref.task === array.task));
+      this.#held = this.#held.filter((w) => w.ref.task !== array.task);
+      this.#gather ??= setTimeout(() => void this.#submitWaiting(), GATHER_MS);
+    }
   }
 
   #schedulePoll(): void {

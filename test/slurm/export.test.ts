@@ -526,3 +526,11 @@ describe("the export's folder", () => {
     expect(readdirSync(parent)).toEqual([]);
   });
 });
+
+test("wfc run's arrays name their indices as SLURM's compact list", async () => {
+  const { indexList } = await import("../../runtime/slurm/executor.js");
+  expect(indexList([0, 1, 2, 3])).toBe("0-3");
+  expect(indexList([7, 1, 3, 2, 9, 10])).toBe("1-3,7,9-10");
+  expect(indexList([5])).toBe("5");
+  expect(indexList([4, 4, 5])).toBe("4-5");
+});

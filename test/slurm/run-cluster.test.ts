@@ -1,0 +1,281 @@
+/**
+ * `wfc run` with stages on a `slurm` executor, on the local cluster from
+ * .ci/slurm/up.sh (skipped without one, a failure on CI): mixed local and
+ * SLURM stages, retries as one array of the failed indices, a failure's
+ * report, a stage cap as `%k`, and Ctrl-C cancelling what was submitted.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterAll, expect, test } from "vitest";
+import { fixture, repoRoot, wfc } from "../e2e/helpers.js";
+import { describeSlurm, maxOverlap } from "./cluster.js";
+
+/** Generous: a loaded cluster queues (SLURM schedules about once a second here). */
+const TIMEOUT = 150_000;
+
+const temporary: string[] = [];
+const submitted: string[] = [];
+afterAll(async () => {
+  if (submitted.length > 0) await execa("scancel", submitted, { reject: false, timeout: 30_000 });
+  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
+});
+
+type Event = { type: string; task?: string; job?: number; status?: string; jobs?: number; jobId?: string; sbatch?: string[] };
+
+const events = (stdout: string): Event[] =>
+  stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Event);
+
+/** `wfc run --json` in `dir`; the events, and every array id it submitted noted for cleanup. */
+async function runIn(dir: string, ...args: string[]) {
+  const r = await wfc(["run", "wf.yaml", "--json", ...args], { cwd: dir });
+  const list = events(r.stdout);
+  for (const e of list) if (e.type === "slurm-submit") submitted.push(e.jobId!);
+  return { ...r, events: list, submits: list.filter((e) => e.type === "slurm-submit") };
+}
+
+const workflow = (dir: Record<string, unknown>) => {
+  const d = fixture(dir);
+  temporary.push(d);
+  return d;
+};
+
+describeSlurm("wfc run on a slurm executor (.ci/slurm/up.sh)", () => {
+  test.concurrent(
+    "a mixed plan: local → SLURM (shell and fn) → local, arrays of what is ready; a re-run submits nothing",
+    async () => {
+      const dir = workflow({
+        "wf.yaml": `wfc: 1
+name: mixed
+executors:
+  cluster: { type: slurm }
+stages:
+  make:
+    foreach: { i: { range: [0, 5] } }
+    outputs: "a/{i}.txt"
+    run: "echo {i} > {outputs}"
+  remote:
+    foreach: { i: { range: [0, 5] } }
+    inputs: "a/{i}.txt"
+    outputs: "b/{i}.txt"
+    executor: cluster
+    fuse: false
+    run: "cat {inputs} > {outputs}; echo \\"it's $((i * 2))\\" >> {outputs}"
+    env: { i: "{i}" }
+  shout:
+    foreach: { i: { range: [0, 5] } }
+    inputs: "b/{i}.txt"
+    outputs: "c/{i}.txt"
+    executor: cluster
+    fuse: false
+    fn: ./tasks/shout.mjs#shout
+  gather:
+    inputs: "c/*.txt"
+    outputs: "all.txt"
+    run: "cat {inputs} > {outputs}"
+`,
+        "tasks/shout.mjs": `import { readFileSync, writeFileSync } from "node:fs";
+export function shout({ inputs, outputs, vars }) {
+  writeFileSync(outputs, readFileSync(inputs, "utf8").toUpperCase() + "element " + vars.i + "\\n");
+}
+`,
+      });
+      const r = await runIn(dir);
+      expect(r.stderr).toBe("");
+      expect(r.exitCode).toBe(0);
+      // `remote` becomes ready at once: one array. `shout`'s elements become
+      // ready as `remote`'s end, and go in arrays of those ready together.
+      expect(r.submits[0]).toMatchObject({ task: "remote", jobs: 5 });
+      expect(r.submits[0]!.sbatch).toContain("--array=0-4");
+      const shouts = r.submits.filter((e) => e.task === "shout");
+      expect(shouts.reduce((n, e) => n + e.jobs!, 0)).toBe(5);
+      expect(r.submits).toHaveLength(1 + shouts.length);
+      const expected = [0, 1, 2, 3, 4].map((i) => `${i}\nIT'S ${i * 2}\nelement ${i}\n`).join("");
+      expect(readFileSync(join(dir, "all.txt"), "utf8")).toBe(expected);
+      // Every SLURM job reported its start before its end, and ended done.
+      for (const task of ["remote", "shout"]) {
+        const ends = r.events.filter((e) => e.type === "job-end" && e.task === task);
+        expect(ends.map((e) => e.status)).toEqual(["done", "done", "done", "done", "done"]);
+        expect(r.events.filter((e) => e.type === "job-start" && e.task === task)).toHaveLength(5);
+      }
+      const again = await runIn(dir);
+      expect(again.exitCode).toBe(0);
+      expect(again.submits).toEqual([]);
+      expect(again.events.filter((e) => e.type === "job-end").every((e) => e.status === "skipped")).toBe(true);
+    },
+    TIMEOUT,
+  );
+
+  test.concurrent(
+    "elements that fail are retried together, as one array of just their indices",
+    async () => {
+      const dir = workflow({
+        "wf.yaml": `wfc: 1
+name: flaky
+executors:
+  cluster: { type: slurm }
+stages:
+  flaky:
+    foreach: { i: { range: [0, 4] } }
+    outputs: "out/{i}.txt"
+    executor: cluster
+    retries: 1
+    run: "if [ {i} = 1 ] || [ {i} = 3 ]; then if [ ! -e tried.{i} ]; then touch tried.{i}; exit 3; fi; fi; echo {i} > {outputs}"
+`,
+      });
+      const r = await runIn(dir);
+      expect(r.exitCode).toBe(0);
+      expect(r.submits.map((e) => e.jobs)).toEqual([4, 2]);
+      expect(r.submits[1]!.sbatch).toContain("--array=1,3");
+      expect([0, 1, 2, 3].map((i) => readFileSync(join(dir, `out/${i}.txt`), "utf8"))).toEqual(["0\n", "1\n", "2\n", "3\n"]);
+    },
+    TIMEOUT,
+  );
+
+  test.concurrent(
+    "a failing element: exit 1 with its command, exit code and log tail; its dependents never run",
+    async () => {
+      const dir = workflow({
+        "wf.yaml": `wfc: 1
+name: broken
+executors:
+  cluster: { type: slurm }
+stages:
+  step:
+    foreach: { i: { range: [0, 3] } }
+    outputs: "s/{i}.txt"
+    executor: cluster
+    run: "if [ {i} = 2 ]; then echo element two broke >&2; exit 7; fi; echo {i} > {outputs}"
+  after:
+    inputs: "s/*.txt"
+    outputs: "all.txt"
+    run: "cat {inputs} > {outputs}"
+`,
+      });
+      const r = await wfc(["run", "wf.yaml", "--keep-going"], { cwd: dir });
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toContain("failed: step#2 (exit 7)");
+      expect(r.stderr).toContain("  command: if [ 2 = 2 ]; then echo element two broke >&2; exit 7; fi; echo 2 > s/2.txt");
+      expect(r.stderr).toContain("  | element two broke");
+      expect(r.stderr).toMatch(/^failed: 2 done, 0 up to date, 1 failed, 1 not run in /m);
+      expect(existsSync(join(dir, "all.txt"))).toBe(false);
+      expect(existsSync(join(dir, "s/2.txt"))).toBe(false);
+    },
+    TIMEOUT,
+  );
+
+  test.concurrent(
+    "a stage's cap becomes the array's %k, which the cluster holds (from the jobs' own timestamps)",
+    async () => {
+      const dir = workflow({
+        "wf.yaml": `wfc: 1
+name: capped
+executors:
+  cluster: { type: slurm }
+stages:
+  capped:
+    foreach: { i: { range: [0, 5] } }
+    outputs: "t/{i}.txt"
+    executor: cluster
+    limit: 2
+    run: "date +%s.%N > {outputs}; sleep 1; date +%s.%N >> {outputs}"
+`,
+      });
+      const r = await runIn(dir);
+      expect(r.exitCode).toBe(0);
+      expect(r.submits).toHaveLength(1);
+      expect(r.submits[0]!.sbatch).toContain("--array=0-4%2");
+      const intervals = readdirSync(join(dir, "t")).map((f) => {
+        const [start, end] = readFileSync(join(dir, "t", f), "utf8")
+          .trim()
+          .split("\n")
+          .map(Number);
+        return { start: start!, end: end! };
+      });
+      expect(intervals).toHaveLength(5);
+      expect(maxOverlap(intervals)).toBeLessThanOrEqual(2);
+    },
+    TIMEOUT,
+  );
+
+  test.concurrent(
+    "an element SLURM ends without a result (scancel from outside) fails with SLURM's state, not a hang",
+    async () => {
+      const dir = workflow({
+        "wf.yaml": `wfc: 1
+name: cancelled-outside
+executors:
+  cluster: { type: slurm }
+stages:
+  wait:
+    outputs: "w.txt"
+    executor: cluster
+    run: "sleep 120; touch w.txt"
+`,
+      });
+      const child = spawn(process.execPath, [join(repoRoot, "dist/cli/bin.js"), "run", "wf.yaml", "--json"], {
+        cwd: dir,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, WFC_CONFIG: "" },
+      });
+      let stdout = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      const exited = new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+      while (!events(stdout).some((e) => e.type === "job-start")) await new Promise((r) => setTimeout(r, 50));
+      const id = events(stdout).find((e) => e.type === "slurm-submit")!.jobId!;
+      submitted.push(id);
+      await execa("scancel", [`${id}_0`]);
+      expect(await exited).toBe(1);
+      const end = events(stdout).find((e) => e.type === "job-end")!;
+      expect(end.status).toBe("failed");
+      const log = readFileSync(join(dir, ".wfc/logs/wait/0.log"), "utf8");
+      expect(log).toContain(`wfc: SLURM job ${id}_0 ended CANCELLED`);
+    },
+    TIMEOUT,
+  );
+
+  test(
+    "Ctrl-C cancels every submitted array: exit 130, nothing left on the cluster, no outputs, nothing journaled",
+    async () => {
+      const dir = workflow({
+        "wf.yaml": `wfc: 1
+name: interrupted
+executors:
+  cluster: { type: slurm }
+stages:
+  long:
+    foreach: { i: { range: [0, 3] } }
+    outputs: "l/{i}.txt"
+    executor: cluster
+    run: "echo started > {outputs}; sleep 120"
+`,
+      });
+      const child = spawn(process.execPath, [join(repoRoot, "dist/cli/bin.js"), "run", "wf.yaml", "--json"], {
+        cwd: dir,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, WFC_CONFIG: "" },
+      });
+      let stdout = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      const exited = new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+      // Wait until every element runs on the cluster (events, not a fixed delay).
+      while (events(stdout).filter((e) => e.type === "job-start").length < 3) await new Promise((r) => setTimeout(r, 50));
+      const id = events(stdout).find((e) => e.type === "slurm-submit")?.jobId;
+      if (id !== undefined) submitted.push(id);
+      child.kill("SIGINT");
+      expect(await exited).toBe(130);
+      expect(id).toBeDefined();
+      const left = await execa("squeue", ["-h", "-r", "-t", "PENDING,RUNNING,COMPLETING", "-j", id!, "-o", "%i %T"], { reject: false });
+      expect(String(left.stdout).trim()).toBe("");
+      expect(readdirSync(join(dir, "l"))).toEqual([]);
+      const journal = join(dir, ".wfc", "journal.ndjson");
+      const lines = existsSync(journal) ? readFileSync(journal, "utf8").trim().split("\n").filter(Boolean) : [];
+      expect(lines.filter((l) => l.includes('"done"'))).toEqual([]);
+    },
+    TIMEOUT,
+  );
+});
