@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { describe, test } from "vitest";
+import { describe, test, expect } from "vitest";
 import { copySample, fixture, repoRoot, wfc } from "../e2e/helpers.js";
 import { onCi } from "./cluster.js";
 import {
