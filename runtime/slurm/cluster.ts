@@ -8,10 +8,14 @@ import { execa } from "execa";
 
 const TIMEOUT_MS = 60_000;
 
-/** The cluster's MaxArraySize from `scontrol show config`, when there is a cluster to ask. */
+/**
+ * The cluster's MaxArraySize from `scontrol show config`, when there is a
+ * cluster to ask. A controller that does not answer within 2 s is taken as
+ * none (scontrol itself would keep retrying for much longer).
+ */
 export function clusterMaxArraySize(): number | undefined {
   try {
-    const text = execFileSync("scontrol", ["show", "config"], { encoding: "utf8", timeout: 5000, stdio: ["ignore", "pipe", "ignore"] });
+    const text = execFileSync("scontrol", ["show", "config"], { encoding: "utf8", timeout: 2000, stdio: ["ignore", "pipe", "ignore"] });
     const m = /^MaxArraySize\s*=\s*(\d+)/m.exec(text);
     return m ? Number(m[1]) : undefined;
   } catch {
