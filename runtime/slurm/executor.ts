@@ -208,7 +208,8 @@ export class SlurmExecutor {
       return w === undefined ? "" : encodeSteps(w.scripts);
     });
     writeFileSync(join(dir, "table"), table.join("\n") + "\n");
-    const logs = new Map(group.map((w) => [w.ref.job - first, w.log]));
+    // Log paths in base64 too: a folder name may hold anything but NUL.
+    const logs = new Map(group.map((w) => [w.ref.job - first, Buffer.from(w.log).toString("base64")]));
     writeFileSync(join(dir, "logs"), Array.from({ length: last + 1 }, (_, i) => logs.get(i) ?? "").join("\n") + "\n");
     writeFileSync(join(dir, "job.sh"), elementScript(dir, workdir));
 
@@ -402,16 +403,17 @@ function readStatus(file: string): Status | null {
  * per-job log (listed per index in `logs`), its commands come from `table`,
  * its result goes to `status/INDEX`, written whole (rename) at the end.
  */
-function elementScript(dir: string, workdir: string): string {
+export function elementScript(dir: string, workdir: string): string {
   return `#!/bin/bash
 # Written by \`wfc run\` for one SLURM array: element i runs line i + 1 of ./table.
+# shellcheck disable=SC2016 # the folders below are single-quoted on purpose
 set -uo pipefail
 submission=${shellQuote(dir)}
 i=$SLURM_ARRAY_TASK_ID
-log=$(sed -n "$((i + 1)){p;q}" "$submission/logs")
+log=$(sed -n "$((i + 1)){p;q}" "$submission/logs" | base64 -d)
 exec >>"$log" 2>&1
 start=$(date +%s.%N)
-printf '%s\n' "$start" > "$submission/started/$i"
+printf '%s\\n' "$start" > "$submission/started/$i"
 table="$submission/table"
 ${DECODE_STEPS}
 cd -- ${shellQuote(workdir)} || exit 2

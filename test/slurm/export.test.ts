@@ -448,6 +448,18 @@ describe(`shellcheck of the exported scripts${hasShellcheck || onCi() ? "" : ` (
   );
 });
 
+describe(`shellcheck of wfc run's SLURM element script${hasShellcheck || onCi() ? "" : ` (skipped: ${SHELLCHECK_MISSING})`}`, () => {
+  test.skipIf(!hasShellcheck && !onCi())("it passes shellcheck, with awkward folder names", async ({ expect }) => {
+    if (!hasShellcheck) throw new Error(`${SHELLCHECK_MISSING}; CI is set, so this is a failure`);
+    const { elementScript } = await import("../../runtime/slurm/executor.js");
+    const dir = mkdtempSync(join(tmpdir(), "wfc-element-"));
+    writeFileSync(join(dir, "job.sh"), elementScript("/tmp/it's $(here)/.wfc/slurm/a.0.1", "/tmp/it's $(here)\nnext"));
+    const r = await execa("shellcheck", ["--format=gcc", "job.sh"], { cwd: dir, reject: false });
+    expect(String(r.stdout) + String(r.stderr)).toBe("");
+    expect(r.exitCode).toBe(0);
+  });
+});
+
 /* ------------------------------------------------------------ the folder it writes */
 
 describe("the export's folder", () => {

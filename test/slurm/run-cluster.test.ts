@@ -38,10 +38,13 @@ async function runIn(dir: string, ...args: string[]) {
   return { ...r, events: list, submits: list.filter((e) => e.type === "slurm-submit") };
 }
 
-const workflow = (dir: Record<string, unknown>) => {
-  const d = fixture(dir);
+/** A folder name that breaks naive quoting: every run here happens inside one. */
+const AWKWARD = "it's a $(dir) ü";
+
+const workflow = (files: Record<string, unknown>) => {
+  const d = fixture(Object.fromEntries(Object.entries(files).map(([name, content]) => [`${AWKWARD}/${name}`, content])));
   temporary.push(d);
-  return d;
+  return join(d, AWKWARD);
 };
 
 describeSlurm("wfc run on a slurm executor (.ci/slurm/up.sh)", () => {
