@@ -27,7 +27,7 @@
  * left come back through the run loop and, failing together, are submitted
  * again together as one array of just their indices.
  */
-import { existsSync, mkdirSync, readFileSync, watch, writeFileSync, type FSWatcher } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from "node:fs";
 import { join } from "node:path";
 import { shellQuote } from "../jobs/quote.js";
 import { DECODE_STEPS, encodeSteps } from "../jobs/step-script.js";
@@ -102,6 +102,8 @@ interface Submitted {
   readonly elements: Map<number, Element>;
   seen: boolean;
   watchers: FSWatcher[];
+  /** An element failed: the submission's folder stays for a look (SLURM's own output is in out/). */
+  failed: boolean;
 }
 
 export class SlurmExecutor {
@@ -233,7 +235,7 @@ export class SlurmExecutor {
     this.submitted.push(result.id);
     const elements = new Map<number, Element>();
     for (const [index, w] of byIndex) elements.set(index, { ...w, index, started: false, overdue: 0, lastState: null });
-    const array: Submitted = { id: result.id, task: t, dir, elements, seen: false, watchers: [] };
+    const array: Submitted = { id: result.id, task: t, dir, elements, seen: false, watchers: [], failed: false };
     this.#watch(array);
     this.#active.set(result.id, array);
     this.#lastOf.set(t, array);
@@ -277,6 +279,8 @@ export class SlurmExecutor {
   #retire(array: Submitted): void {
     this.#active.delete(array.id);
     for (const w of array.watchers) w.close();
+    // Everything it ran is in the journal and the job logs: a clean submission leaves nothing behind.
+    if (!array.failed && !this.#cancelled && array.elements.size === 0) rmSync(array.dir, { recursive: true, force: true });
     if (this.#held.some((w) => w.ref.task === array.task) && !this.#busy(array.task)) {
       this.#waiting.push(...this.#held.filter((w) => w.ref.task === array.task));
       this.#held = this.#held.filter((w) => w.ref.task !== array.task);
@@ -333,6 +337,7 @@ export class SlurmExecutor {
 
   #end(array: Submitted, e: Element, status: Status): void {
     array.elements.delete(e.index);
+    if (status.code !== 0) array.failed = true;
     if (!e.started) e.onStart(status.start);
     e.resolve({
       ok: status.code === 0,
@@ -346,6 +351,7 @@ export class SlurmExecutor {
 
   async #endWithoutStatus(array: Submitted, e: Element, state: string | null): Promise<void> {
     array.elements.delete(e.index);
+    array.failed = true;
     const id = `${array.id}_${e.index}`;
     const exit = state === null ? null : await exitCodeOf(id);
     const out = join(array.dir, "out", `${e.index}.out`);

@@ -105,6 +105,9 @@ export function shout({ inputs, outputs, vars }) {
         expect(ends.map((e) => e.status)).toEqual(["done", "done", "done", "done", "done"]);
         expect(r.events.filter((e) => e.type === "job-start" && e.task === task)).toHaveLength(5);
       }
+      // A clean submission leaves nothing in .wfc/slurm: the journal and the job logs say it all.
+      expect(readdirSync(join(dir, ".wfc/slurm"))).toEqual([]);
+      expect(readFileSync(join(dir, ".wfc/logs/remote/0.log"), "utf8")).toBe("");
       const again = await runIn(dir);
       expect(again.exitCode).toBe(0);
       expect(again.submits).toEqual([]);
@@ -164,6 +167,8 @@ stages:
       expect(r.stderr).toContain("failed: step#2 (exit 7)");
       expect(r.stderr).toContain("  command: if [ 2 = 2 ]; then echo element two broke >&2; exit 7; fi; echo 2 > s/2.txt");
       expect(r.stderr).toContain("  | element two broke");
+      // The failed submission's folder stays for a look.
+      expect(readdirSync(join(dir, ".wfc/slurm"))).toHaveLength(1);
       expect(r.stderr).toMatch(/^failed: 2 done, 0 up to date, 1 failed, 1 not run in /m);
       expect(existsSync(join(dir, "all.txt"))).toBe(false);
       expect(existsSync(join(dir, "s/2.txt"))).toBe(false);
