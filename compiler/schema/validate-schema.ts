@@ -15,8 +15,40 @@ const rootNames: Record<SchemaName, string> = {
 /** Checks a parsed document against a schema in `schema/` (by default the workflow's); every error located. */
 export function validateSchema(doc: ParsedDocument, schemaName: SchemaName = "workflow.schema.json"): Diagnostic[] {
   const validate = schemaValidator(schemaName);
-  if (validate(doc.data)) return [];
+  if (checkWith(validate, doc.data)) return [];
   return mapErrors(validate.errors ?? [], doc, rootNames[schemaName]);
+}
+
+/**
+ * Runs a validator, surviving hostile data: ajv's deep-equal for
+ * `uniqueItems` calls an object's own `toString`/`valueOf` when it has one,
+ * so `after: [{}, {toString: ""}]` threw a TypeError. Objects inside lists
+ * are only ever type errors where uniqueness is checked (the items are
+ * strings), so on that crash they are checked again as copies whose
+ * `toString` and `valueOf` are functions giving their JSON: distinct
+ * objects stay distinct, and every key is still there to be reported.
+ */
+function checkWith(validate: ReturnType<typeof schemaValidator>, data: unknown): boolean {
+  try {
+    return validate(data) as boolean;
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    return validate(defused(data, false)) as boolean;
+  }
+}
+
+function defused(value: unknown, inList: boolean): unknown {
+  if (Array.isArray(value)) return value.map((v) => defused(v, true));
+  if (typeof value !== "object" || value === null || value instanceof Date) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value))
+    Object.defineProperty(out, k, { value: defused(v, inList), enumerable: true, writable: true, configurable: true });
+  if (inList && (Object.hasOwn(out, "toString") || Object.hasOwn(out, "valueOf"))) {
+    const text = JSON.stringify(value);
+    for (const k of ["toString", "valueOf"])
+      if (Object.hasOwn(out, k)) Object.defineProperty(out, k, { value: () => text, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }
 
 function parsePointer(pointer: string): (string | number)[] {

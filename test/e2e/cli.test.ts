@@ -116,6 +116,15 @@ describe("wfc validate", () => {
     expect(r.stderr).not.toMatch(/^\s+at /m);
   });
 
+  test("maps with toString or valueOf keys in a list are type errors, not a crash in the schema check", async () => {
+    const dir = fixture({ "wf.yaml": 'wfc: 1\nstages:\n  a:\n    run: "true"\n    after: [{}, {toString: ""}, {valueOf: 1}]\n' });
+    const r = await wfc(["validate", "wf.yaml"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("wf.yaml:5:17: error WFC101: `after[1]` of stage `a` must be a string, not a map");
+    expect(r.stderr).toContain("wf.yaml:5:33: error WFC101: `after[2]` of stage `a` must be a string, not a map");
+    expect(r.stderr).not.toContain("internal error");
+  });
+
   test("usage errors exit 2", async () => {
     expect((await wfc(["validate"])).exitCode).toBe(2);
     expect((await wfc(["frobnicate"])).exitCode).toBe(2);
