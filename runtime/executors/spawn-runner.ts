@@ -42,11 +42,10 @@ class SpawnLauncher implements Launcher {
     const next = (step: number): void => {
       if (ended) return;
       current = step;
-      const started = spawnOne(spec, spec.commands[step]!, {
+      child = spawnOne(spec, spec.commands[step]!, {
         started: (pid, at) => handlers.started(pid, at),
         ended: (e) => (e.exitCode === 0 && step + 1 < spec.commands.length ? next(step + 1) : end(e.exitCode, e.signal, e.error, step)),
       });
-      child = started;
     };
     next(0);
     return {

@@ -142,7 +142,8 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
   const cores = config.cores ?? availableParallelism();
   const jobs = config.jobs ?? plan.jobs ?? undefined;
   const onSlurm = plan.tasks.some((t) => plan.executors[t.executor]?.type === "slurm");
-  const layout = onSlurm && !config.dryRun ? slurmLayout(plan, { ...maxArraySizeOf(clusterMaxArraySize()) }) : undefined;
+  const clusterMax = onSlurm && !config.dryRun ? clusterMaxArraySize() : undefined;
+  const layout = onSlurm && !config.dryRun ? slurmLayout(plan, clusterMax === undefined ? {} : { maxArraySize: clusterMax }) : undefined;
   const scheduler = new Scheduler(plan, { cores, ...(jobs !== undefined ? { jobs } : {}), slurmLicenses: layout?.usesLicenses ?? false });
   const workers = (name: string) => executorWorkers(plan.executors[name]!, jobs, cores);
   const expander = new Expander(plan, workdir);
@@ -430,8 +431,6 @@ function defaultRunner(plan: Plan, workers: (executor: string) => number | undef
 
 /** A user-facing reason the run cannot start (a lock held by another run). */
 export class RunError extends Error {}
-
-const maxArraySizeOf = (n: number | undefined) => (n === undefined ? {} : { maxArraySize: n });
 
 function toCommand(c: StepCommand): Command {
   return c.kind === "argv" ? { kind: "argv", argv: c.argv!, env: c.env } : { kind: "shell", command: c.command!, env: c.env };

@@ -75,16 +75,6 @@ export async function scancel(ids: readonly string[]): Promise<void> {
   await execa("scancel", [...ids], { reject: false, timeout: TIMEOUT_MS, stdin: "ignore" });
 }
 
-/** Whether SLURM's client commands are on PATH. */
-export function haveSlurm(): boolean {
-  try {
-    execFileSync("sbatch", ["--version"], { stdio: "ignore", timeout: 5000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** States after which an element runs no more (squeue's long names). */
 export const FINISHED_STATES = new Set([
   "COMPLETED",

@@ -27,7 +27,7 @@
  * left come back through the run loop and, failing together, are submitted
  * again together as one array of just their indices.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from "node:fs";
 import { join } from "node:path";
 import { shellQuote } from "../jobs/quote.js";
 import { DECODE_STEPS, encodeSteps } from "../jobs/step-script.js";
@@ -109,6 +109,8 @@ interface Submitted {
 export class SlurmExecutor {
   readonly #options: SlurmExecutorOptions;
   readonly #arrays = new Map<string, SlurmArray>();
+  /** Tasks with a stage cap: their arrays run one after another, so the cap holds across them. */
+  readonly #capped = new Set<number>();
   #waiting: Waiting[] = [];
   /** Retries waiting for their task's arrays to end (see Waiting.retry). */
   #held: Waiting[] = [];
@@ -121,12 +123,15 @@ export class SlurmExecutor {
   #polling: Promise<void> | null = null;
   #submissions = 0;
   #cancelled = false;
-  readonly submitted: string[] = [];
 
   constructor(options: SlurmExecutorOptions) {
     this.#options = options;
     // The layout gives each task's throttle, licenses and #SBATCH options; chunk 0 speaks for all chunks.
     for (const a of options.layout.arrays) if (a.chunk === 0) this.#arrays.set(a.task, a);
+    const caps = new Set(options.plan.groups.filter((g) => g.kind === "cap").map((g) => g.id));
+    options.plan.tasks.forEach((task, t) => {
+      if (task.groups.some((g) => caps.has(g.group))) this.#capped.add(t);
+    });
   }
 
   /** Runs one job on the cluster; resolves when it ended, however it ended. */
@@ -178,46 +183,47 @@ export class SlurmExecutor {
       this.#held.push(w);
       return false;
     });
-    const { plan, layout } = this.#options;
     // One array per task and MaxArraySize chunk, as the export splits them.
-    const groups = new Map<string, Waiting[]>();
+    const groups = new Map<string, { task: number; chunk: number; jobs: Waiting[] }>();
     for (const w of waiting) {
-      const key = `${w.ref.task}.${Math.floor(w.ref.job / layout.maxArraySize)}`;
-      groups.set(key, [...(groups.get(key) ?? []), w]);
+      const chunk = Math.floor(w.ref.job / this.#options.layout.maxArraySize);
+      const key = `${w.ref.task}.${chunk}`;
+      let group = groups.get(key);
+      if (group === undefined) groups.set(key, (group = { task: w.ref.task, chunk, jobs: [] }));
+      group.jobs.push(w);
     }
-    for (const [key, group] of groups) {
-      if (this.#cancelled) {
-        for (const w of group) w.resolve(cancelledOutcome());
-        continue;
-      }
-      const task = plan.tasks[group[0]!.ref.task]!;
-      const chunk = Number(key.slice(key.lastIndexOf(".") + 1));
-      await this.#submit(group, task.id, chunk);
+    for (const { task, chunk, jobs } of groups.values()) {
+      if (this.#cancelled) for (const w of jobs) w.resolve(cancelledOutcome());
+      else await this.#submit(jobs, task, chunk);
     }
   }
 
-  async #submit(group: readonly Waiting[], taskId: string, chunk: number): Promise<void> {
+  async #submit(group: readonly Waiting[], t: number, chunk: number): Promise<void> {
     const { plan, layout, workdir, stateDir, env } = this.#options;
-    const t = group[0]!.ref.task;
+    const taskId = plan.tasks[t]!.id;
     const first = chunk * layout.maxArraySize;
     const shape = this.#arrays.get(taskId);
     const dir = join(stateDir, "slurm", `${taskId}.${chunk}.${++this.#submissions}`);
     for (const sub of ["status", "started", "out"]) mkdirSync(join(dir, sub), { recursive: true });
     const byIndex = new Map(group.map((w) => [w.ref.job - first, w]));
     const last = Math.max(...byIndex.keys());
-    const table = Array.from({ length: last + 1 }, (_, i) => {
-      const w = byIndex.get(i);
-      return w === undefined ? "" : encodeSteps(w.scripts);
-    });
-    writeFileSync(join(dir, "table"), table.join("\n") + "\n");
+    // Line i for array index i; indices not in this array get an empty line.
+    const perIndex = (line: (w: Waiting) => string) =>
+      Array.from({ length: last + 1 }, (_, i) => (byIndex.has(i) ? line(byIndex.get(i)!) : "")).join("\n") + "\n";
+    writeFileSync(
+      join(dir, "table"),
+      perIndex((w) => encodeSteps(w.scripts)),
+    );
     // Log paths in base64 too: a folder name may hold anything but NUL.
-    const logs = new Map(group.map((w) => [w.ref.job - first, Buffer.from(w.log).toString("base64")]));
-    writeFileSync(join(dir, "logs"), Array.from({ length: last + 1 }, (_, i) => logs.get(i) ?? "").join("\n") + "\n");
+    writeFileSync(
+      join(dir, "logs"),
+      perIndex((w) => Buffer.from(w.log).toString("base64")),
+    );
     writeFileSync(join(dir, "job.sh"), elementScript(dir, workdir));
 
     const indices = indexList([...byIndex.keys()]);
     const previous = this.#lastOf.get(t);
-    const capped = shape !== undefined && plan.tasks[t]!.groups.some((g) => plan.groups.find((x) => x.id === g.group)?.kind === "cap");
+    const capped = this.#capped.has(t);
     const args = [
       `--job-name=${`${plan.name}.${taskId}`.replace(/[^A-Za-z0-9_.+-]/g, "_")}`,
       `--array=${indices}${shape?.throttle != null ? `%${shape.throttle}` : ""}`,
@@ -232,7 +238,6 @@ export class SlurmExecutor {
       for (const w of group) w.resolve({ ok: false, exitCode: null, step: 0, cancelled: false, started: null, reason: result.message });
       return;
     }
-    this.submitted.push(result.id);
     const elements = new Map<number, Element>();
     for (const [index, w] of byIndex) elements.set(index, { ...w, index, started: false, overdue: 0, lastState: null });
     const array: Submitted = { id: result.id, task: t, dir, elements, seen: false, watchers: [], failed: false };
@@ -306,10 +311,12 @@ export class SlurmExecutor {
     if (states === null) return; // slurmctld did not answer: ask again later
     let changed = false;
     for (const array of [...this.#active.values()]) {
+      // One listing per array and poll, not a failed read per unfinished element.
+      const written = new Set(readdirSync(join(array.dir, "status")));
       for (const e of [...array.elements.values()]) {
         const state = states.get(`${array.id}_${e.index}`) ?? null;
         if (state !== null) array.seen = true;
-        const status = readStatus(join(array.dir, "status", String(e.index)));
+        const status = written.has(String(e.index)) ? readStatus(join(array.dir, "status", String(e.index))) : null;
         if (status !== null) {
           this.#end(array, e, status);
           changed = true;

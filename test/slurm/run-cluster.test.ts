@@ -41,6 +41,36 @@ async function runIn(dir: string, ...args: string[]) {
 /** A folder name that breaks naive quoting: every run here happens inside one. */
 const AWKWARD = "it's a $(dir) ü";
 
+/**
+ * `wfc run --json` in `dir` as a child process, for tests that act while it
+ * runs: its events so far, a wait for a condition on them, the array it
+ * submitted (noted for cleanup), and its exit code.
+ */
+function startRun(dir: string) {
+  const child = spawn(process.execPath, [join(repoRoot, "dist/cli/bin.js"), "run", "wf.yaml", "--json"], {
+    cwd: dir,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, WFC_CONFIG: "" },
+  });
+  let stdout = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+  const list = () => events(stdout);
+  return {
+    child,
+    exited,
+    events: list,
+    async until(ok: (events: Event[]) => boolean): Promise<void> {
+      while (!ok(list())) await new Promise((r) => setTimeout(r, 50));
+    },
+    submitted(): string | undefined {
+      const id = list().find((e) => e.type === "slurm-submit")?.jobId;
+      if (id !== undefined && !submitted.includes(id)) submitted.push(id);
+      return id;
+    },
+  };
+}
+
 const workflow = (files: Record<string, unknown>) => {
   const d = fixture(Object.fromEntries(Object.entries(files).map(([name, content]) => [`${AWKWARD}/${name}`, content])));
   temporary.push(d);
@@ -225,20 +255,12 @@ stages:
     run: "sleep 120; touch w.txt"
 `,
       });
-      const child = spawn(process.execPath, [join(repoRoot, "dist/cli/bin.js"), "run", "wf.yaml", "--json"], {
-        cwd: dir,
-        stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env, WFC_CONFIG: "" },
-      });
-      let stdout = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      const exited = new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
-      while (!events(stdout).some((e) => e.type === "job-start")) await new Promise((r) => setTimeout(r, 50));
-      const id = events(stdout).find((e) => e.type === "slurm-submit")!.jobId!;
-      submitted.push(id);
+      const run = startRun(dir);
+      await run.until((list) => list.some((e) => e.type === "job-start"));
+      const id = run.submitted()!;
       await execa("scancel", [`${id}_0`]);
-      expect(await exited).toBe(1);
-      const end = events(stdout).find((e) => e.type === "job-end")!;
+      expect(await run.exited).toBe(1);
+      const end = run.events().find((e) => e.type === "job-end")!;
       expect(end.status).toBe("failed");
       const log = readFileSync(join(dir, ".wfc/logs/wait/0.log"), "utf8");
       expect(log).toContain(`wfc: SLURM job ${id}_0 ended CANCELLED`);
@@ -262,20 +284,12 @@ stages:
     run: "echo started > {outputs}; sleep 120"
 `,
       });
-      const child = spawn(process.execPath, [join(repoRoot, "dist/cli/bin.js"), "run", "wf.yaml", "--json"], {
-        cwd: dir,
-        stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env, WFC_CONFIG: "" },
-      });
-      let stdout = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      const exited = new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+      const run = startRun(dir);
       // Wait until every element runs on the cluster (events, not a fixed delay).
-      while (events(stdout).filter((e) => e.type === "job-start").length < 3) await new Promise((r) => setTimeout(r, 50));
-      const id = events(stdout).find((e) => e.type === "slurm-submit")?.jobId;
-      if (id !== undefined) submitted.push(id);
-      child.kill("SIGINT");
-      expect(await exited).toBe(130);
+      await run.until((list) => list.filter((e) => e.type === "job-start").length === 3);
+      const id = run.submitted();
+      run.child.kill("SIGINT");
+      expect(await run.exited).toBe(130);
       expect(id).toBeDefined();
       const left = await execa("squeue", ["-h", "-r", "-t", "PENDING,RUNNING,COMPLETING", "-j", id!, "-o", "%i %T"], { reject: false });
       expect(String(left.stdout).trim()).toBe("");
