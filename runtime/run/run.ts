@@ -14,7 +14,7 @@ import { RunStats, type LimitUse, type PathStep } from "./stats.js";
 import { acquireLock } from "../state/lock.js";
 import { packageRoot } from "../schema-validators.js";
 import { clusterMaxArraySize } from "../slurm/cluster.js";
-import { SlurmExecutor } from "../slurm/executor.js";
+import { SlurmExecutor, type Attempt } from "../slurm/executor.js";
 import { slurmLayout } from "../slurm/layout.js";
 import { ProcessPool, SpawnRunner, type Command, type JobRunner } from "../executors/index.js";
 
@@ -277,7 +277,7 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
             start = at;
             started();
           },
-          attempt > 0,
+          { retry: attempt > 0, retriesLeft: attempt < task.retries },
         );
       } else outcome = await runCommands(commands, task.executor, task.timeout, log);
       if (!running) {
@@ -361,10 +361,10 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
     commands: readonly StepCommand[],
     log: string,
     onStart: (at: number) => void,
-    retry: boolean,
+    attempt: Attempt,
   ) => {
     const scripts = commands.map((c) => stepScript(c, plan));
-    const o = await slurm!.run(ref, scripts, log, onStart, retry);
+    const o = await slurm!.run(ref, scripts, log, onStart, attempt);
     const command = o.ok ? "" : o.reason !== null && o.exitCode === null ? o.reason : describe(commands[o.step] ?? commands[0]!);
     return { ok: o.ok, exitCode: o.exitCode, command, cancelled: o.cancelled, started: o.started ?? Date.now() };
   };

@@ -77,10 +77,16 @@ const GRACE_POLLS = 2;
 /** After scancel, how long to wait for the cluster to confirm the elements ended. */
 const CANCEL_WAIT_MS = 20_000;
 
+/** Which attempt of a job this is: retries go back to the cluster together. */
+export interface Attempt {
+  /** A retry: held until its task has nothing on the cluster and no other retry is still to come. */
+  readonly retry: boolean;
+  /** Whether the run loop retries this attempt if it fails. */
+  readonly retriesLeft: boolean;
+}
+
 interface Waiting {
   readonly ref: JobRef;
-  /** A retry: held until its task has nothing left on the cluster, so failures go back together. */
-  readonly retry: boolean;
   readonly scripts: readonly string[];
   readonly log: string;
   readonly onStart: (at: number) => void;
@@ -112,8 +118,10 @@ export class SlurmExecutor {
   /** Tasks with a stage cap: their arrays run one after another, so the cap holds across them. */
   readonly #capped = new Set<number>();
   #waiting: Waiting[] = [];
-  /** Retries waiting for their task's arrays to end (see Waiting.retry). */
+  /** Retries waiting for their task's arrays to end and its other retries to come (see Attempt.retry). */
   #held: Waiting[] = [];
+  /** Per task: failed elements whose retry has not come back yet (the run loop waits a backoff first). */
+  readonly #retriesDue = new Map<number, number>();
   #gather: NodeJS.Timeout | undefined;
   readonly #active = new Map<string, Submitted>();
   /** Per task: the last array submitted, for capped tasks' `afterany`. */
@@ -135,12 +143,40 @@ export class SlurmExecutor {
   }
 
   /** Runs one job on the cluster; resolves when it ended, however it ended. */
-  run(ref: JobRef, scripts: readonly string[], log: string, onStart: (at: number) => void, retry = false): Promise<SlurmOutcome> {
-    return new Promise((resolve) => {
-      if (this.#cancelled) return resolve(cancelledOutcome());
-      this.#waiting.push({ ref, scripts, log, onStart, resolve, retry });
-      this.#gather ??= setTimeout(() => void this.#submitWaiting(), GATHER_MS);
+  run(
+    ref: JobRef,
+    scripts: readonly string[],
+    log: string,
+    onStart: (at: number) => void,
+    attempt: Attempt = { retry: false, retriesLeft: false },
+  ): Promise<SlurmOutcome> {
+    return new Promise((done) => {
+      if (this.#cancelled) return done(cancelledOutcome());
+      const task = ref.task;
+      const resolve = (outcome: SlurmOutcome) => {
+        if (!outcome.ok && !outcome.cancelled && attempt.retriesLeft) this.#retriesDue.set(task, (this.#retriesDue.get(task) ?? 0) + 1);
+        done(outcome);
+      };
+      const waiting: Waiting = { ref, scripts, log, onStart, resolve };
+      if (!attempt.retry) {
+        this.#waiting.push(waiting);
+        this.#gather ??= setTimeout(() => void this.#submitWaiting(), GATHER_MS);
+        return;
+      }
+      this.#retriesDue.set(task, Math.max(0, (this.#retriesDue.get(task) ?? 1) - 1));
+      this.#held.push(waiting);
+      this.#releaseHeld(task);
     });
+  }
+
+  /** A task's held retries go to the cluster once none of its elements is on it and no other retry is still to come. */
+  #releaseHeld(task: number): void {
+    if ((this.#retriesDue.get(task) ?? 0) > 0 || this.#busy(task)) return;
+    const mine = this.#held.filter((w) => w.ref.task === task);
+    if (mine.length === 0) return;
+    this.#held = this.#held.filter((w) => w.ref.task !== task);
+    this.#waiting.push(...mine);
+    this.#gather ??= setTimeout(() => void this.#submitWaiting(), GATHER_MS);
   }
 
   /** Whether any element of the task is still submitted and not ended. */
@@ -178,11 +214,7 @@ export class SlurmExecutor {
 
   async #submitWaiting(): Promise<void> {
     this.#gather = undefined;
-    const waiting = this.#waiting.splice(0).filter((w) => {
-      if (!w.retry || !this.#busy(w.ref.task)) return true;
-      this.#held.push(w);
-      return false;
-    });
+    const waiting = this.#waiting.splice(0);
     // One array per task and MaxArraySize chunk, as the export splits them.
     const groups = new Map<string, { task: number; chunk: number; jobs: Waiting[] }>();
     for (const w of waiting) {
@@ -286,11 +318,7 @@ export class SlurmExecutor {
     for (const w of array.watchers) w.close();
     // Everything it ran is in the journal and the job logs: a clean submission leaves nothing behind.
     if (!array.failed && !this.#cancelled && array.elements.size === 0) rmSync(array.dir, { recursive: true, force: true });
-    if (this.#held.some((w) => w.ref.task === array.task) && !this.#busy(array.task)) {
-      this.#waiting.push(...this.#held.filter((w) => w.ref.task === array.task));
-      this.#held = this.#held.filter((w) => w.ref.task !== array.task);
-      this.#gather ??= setTimeout(() => void this.#submitWaiting(), GATHER_MS);
-    }
+    this.#releaseHeld(array.task);
   }
 
   #schedulePoll(): void {

@@ -147,7 +147,7 @@ export function shout({ inputs, outputs, vars }) {
   );
 
   test.concurrent(
-    "elements that fail are retried together, as one array of just their indices",
+    "elements that fail a second apart are retried together, as one array of just their indices",
     async () => {
       const dir = workflow({
         "wf.yaml": `wfc: 1
@@ -160,7 +160,7 @@ stages:
     outputs: "out/{i}.txt"
     executor: cluster
     retries: 1
-    run: "if [ {i} = 1 ] || [ {i} = 3 ]; then if [ ! -e tried.{i} ]; then touch tried.{i}; exit 3; fi; fi; echo {i} > {outputs}"
+    run: "if [ {i} = 1 ] || [ {i} = 3 ]; then if [ ! -e tried.{i} ]; then touch tried.{i}; [ {i} = 3 ] && sleep 1.5; exit 3; fi; fi; echo {i} > {outputs}"
 `,
       });
       const r = await runIn(dir);
