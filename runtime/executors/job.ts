@@ -31,6 +31,15 @@ export interface JobSpec extends Command {
   readonly log: string;
   /** Kill a command's process group after it ran this long (SIGTERM, then SIGKILL after the runner's grace period). */
   readonly timeoutMs?: number;
+  /**
+   * Jobs of one lane run one after another in one slot: a job waits for the
+   * lane's job before it and starts only if that one succeeded (else its
+   * result says `notRun`). ProcessPool writes it to that job's worker at
+   * once, so it starts the moment the one before ends. The caller keeps a
+   * lane's jobs within what one slot may run (wfc: the jobs of a task that
+   * the scheduler hands on from one to the next).
+   */
+  readonly lane?: number;
 }
 
 /** How a job ended. Times are epoch milliseconds with sub-millisecond fractions. */
@@ -57,6 +66,8 @@ export interface JobResult {
    * that cannot be executed, a worker process that died. Null otherwise.
    */
   readonly error: string | null;
+  /** The job never started: it was in a lane behind a job that did not succeed (see JobSpec.lane). */
+  readonly notRun: boolean;
 }
 
 /** Optional notifications about one job. */

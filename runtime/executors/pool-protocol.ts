@@ -7,7 +7,14 @@ import type { LaunchSpec } from "./job.js";
  *
  * Node → worker, one request per job:
  *
- *     J <seq> <bytes>\n<payload>
+ *     J <seq> <bytes>\n<payload>     run the job
+ *     K <seq> <bytes>\n<payload>     run it only if the worker's previous job succeeded
+ *
+ * A `K` request is written while the job before it still runs (a lane's
+ * next job, see BoundedRunner), so the worker starts it the moment the
+ * previous one ends, without waiting for Node. If the previous job did not
+ * succeed (a command exited non-zero or could not start), or a `K` before
+ * it was skipped, the worker skips it and says `X`.
  *
  * where the payload is NUL-separated fields: cwd, log, the number of commands
  * c, then per command the number of environment pairs n, the number of argv
@@ -23,6 +30,7 @@ import type { LaunchSpec } from "./job.js";
  *     S <seq> <job pid> <ms>          a command started; the pid leads its own process group
  *     E <seq> <wait status> <ms>      it was reaped; the raw status from waitpid
  *     F <seq> <ms> <hex message>      a command could not start (log, cwd, exec): the job is over
+ *     X <seq> <ms>                    a `K` job skipped: nothing of it ran
  *
  * The job is over after an `F`, after an `E` with a non-zero status, and
  * after the `E` of its last command.
@@ -31,12 +39,12 @@ import type { LaunchSpec } from "./job.js";
  * The job's stdin is /dev/null; stdout and stderr are appended to the log.
  */
 
-/** Encodes one job as a request for the worker. */
-export function encodeRequest(seq: number, spec: LaunchSpec): Buffer {
+/** Encodes one job as a request for the worker; `ifPreviousOk` makes it a `K` request. */
+export function encodeRequest(seq: number, spec: LaunchSpec, ifPreviousOk = false): Buffer {
   const fields = [spec.cwd, spec.log, String(spec.commands.length)];
   for (const c of spec.commands) fields.push(String(c.env.length), String(c.argv.length), ...c.env.flat(), ...c.argv);
   const payload = Buffer.from(fields.join("\0"), "utf8");
-  return Buffer.concat([Buffer.from(`J ${seq} ${payload.length}\n`, "latin1"), payload]);
+  return Buffer.concat([Buffer.from(`${ifPreviousOk ? "K" : "J"} ${seq} ${payload.length}\n`, "latin1"), payload]);
 }
 
 /** One line from a worker. */
@@ -44,7 +52,8 @@ export type Reply =
   | { readonly type: "ready"; readonly pid: number; readonly hires: boolean }
   | { readonly type: "started"; readonly seq: number; readonly pid: number; readonly at: number | null }
   | { readonly type: "exited"; readonly seq: number; readonly status: number; readonly at: number | null }
-  | { readonly type: "failed"; readonly seq: number; readonly at: number | null; readonly message: string };
+  | { readonly type: "failed"; readonly seq: number; readonly at: number | null; readonly message: string }
+  | { readonly type: "skipped"; readonly seq: number; readonly at: number | null };
 
 const TIME = String.raw`(-|\d+(?:\.\d+)?)`;
 const LINES = {
@@ -52,6 +61,7 @@ const LINES = {
   S: new RegExp(String.raw`^S (\d+) (\d+) ${TIME}$`),
   E: new RegExp(String.raw`^E (\d+) (\d+) ${TIME}$`),
   F: new RegExp(String.raw`^F (\d+) ${TIME} ((?:[0-9a-f]{2})*)$`),
+  X: new RegExp(String.raw`^X (\d+) ${TIME}$`),
 };
 const time = (s: string): number | null => (s === "-" ? null : Number(s));
 
@@ -66,6 +76,7 @@ export function parseReply(line: string): Reply | null {
   if ((m = LINES.E.exec(line))) return { type: "exited", seq: Number(m[1]), status: Number(m[2]), at: time(m[3]!) };
   if ((m = LINES.F.exec(line)))
     return { type: "failed", seq: Number(m[1]), at: time(m[2]!), message: Buffer.from(m[3]!, "hex").toString("utf8") };
+  if ((m = LINES.X.exec(line))) return { type: "skipped", seq: Number(m[1]), at: time(m[2]!) };
   if ((m = LINES.R.exec(line))) return { type: "ready", pid: Number(m[1]), hires: m[2] === "1" };
   return null;
 }

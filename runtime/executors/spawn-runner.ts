@@ -10,7 +10,7 @@
  * per-spawn work (stream setup, result object) is a cost this runner exists to measure.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { appendFileSync, closeSync, existsSync, openSync } from "node:fs";
+import { appendFileSync, closeSync, existsSync, openSync, statSync, unlinkSync } from "node:fs";
 import { getSystemErrorMap } from "node:util";
 import {
   BoundedRunner,
@@ -44,7 +44,12 @@ class SpawnLauncher implements Launcher {
       current = step;
       child = spawnOne(spec, spec.commands[step]!, {
         started: (pid, at) => handlers.started(pid, at),
-        ended: (e) => (e.exitCode === 0 && step + 1 < spec.commands.length ? next(step + 1) : end(e.exitCode, e.signal, e.error, step)),
+        ended: (e) => {
+          if (e.exitCode === 0 && step + 1 < spec.commands.length) return next(step + 1);
+          // As with the pool's workers: a job that succeeded without a word leaves no log.
+          if (e.exitCode === 0) removeIfEmpty(spec.log);
+          end(e.exitCode, e.signal, e.error, step);
+        },
       });
     };
     next(0);
@@ -58,6 +63,14 @@ class SpawnLauncher implements Launcher {
   }
 
   async close(): Promise<void> {}
+}
+
+function removeIfEmpty(path: string): void {
+  try {
+    if (statSync(path).size === 0) unlinkSync(path);
+  } catch {
+    // gone already: nothing to remove
+  }
 }
 
 /** Spawns one command; reports like a launcher (asynchronously), `ended` without a step. Null if it could not spawn at all. */

@@ -19,6 +19,7 @@
  */
 export const PERL_WORKER = String.raw`
 use strict;
+use Fcntl qw(F_GETFL F_SETFL O_APPEND O_CREAT O_NONBLOCK O_TRUNC O_WRONLY);
 my $hires = eval { require Time::HiRes; 1 } ? 1 : 0;
 sub now { $hires ? sprintf('%.3f', Time::HiRes::time() * 1000) : '-' }
 binmode STDIN;
@@ -27,23 +28,65 @@ $| = 1;
 pipe(my $errors_in, my $errors_out) or die "wfc worker: cannot create a pipe: $!\n";
 my $select_errors = '';
 vec($select_errors, fileno($errors_in), 1) = 1;
+my %spools;
+sub folder_of { $_[0] =~ m{\A(.*)/}s ? $1 : '.' }
+# The job's log for appending, and the spool linked as the log, if it is one (see process-pool.ts).
+sub open_log {
+  my ($log) = @_;
+  my $folder = folder_of($log);
+  my $spool = "$folder/.wfc-spool-$$";
+  my $fh = delete $spools{$folder};
+  if (!$fh) {
+    sysopen($fh, $spool, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC, 0666) or return;
+  }
+  return ($fh, $spool) if link($spool, $log);
+  $spools{$folder} = $fh;
+  sysopen(my $plain, $log, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK, 0666) or return;
+  fcntl($plain, F_SETFL, fcntl($plain, F_GETFL, 0) & ~O_NONBLOCK);
+  return ($plain, undef);
+}
+# A job that succeeded without a word leaves no log; its spool serves the next job.
+sub close_log {
+  my ($fh, $log, $spool, $keep) = @_;
+  if (defined $spool && !$keep && (stat($fh))[7] == 0 && unlink($log)) {
+    $spools{folder_of($log)} = $fh;
+    return;
+  }
+  unlink($spool) if defined $spool;
+  close($fh);
+}
 print "R $$ $hires\n";
+my $ok = 1;
 while (defined(my $header = <STDIN>)) {
-  my ($seq, $len) = $header =~ /\AJ (\d+) (\d+)\n\z/ or die "wfc worker: bad request header\n";
+  my ($tag, $seq, $len) = $header =~ /\A([JK]) (\d+) (\d+)\n\z/ or die "wfc worker: bad request header\n";
   my $payload = '';
   while (length($payload) < $len) {
     my $got = read(STDIN, $payload, $len - length($payload), length($payload));
     die "wfc worker: truncated request\n" unless $got;
   }
+  if ($tag eq 'K' && !$ok) {
+    print "X $seq ", now(), "\n";
+    next;
+  }
+  $ok = 0;
   my ($cwd, $log, $count, @rest) = split /\0/, $payload, -1;
-  for (1 .. $count) {
+  my ($logfh, $spool) = open_log($log);
+  if (!$logfh) {
+    print "F $seq ", now(), ' ', unpack('H*', "cannot open log $log: $!"), "\n";
+    next;
+  }
+  my $ran = 0;
+  for my $step (1 .. $count) {
     my ($nenv, $nargv) = splice(@rest, 0, 2);
     my @env = splice(@rest, 0, 2 * $nenv);
     my @argv = splice(@rest, 0, $nargv);
     my $t0 = now();
     my $pid = fork();
     if (!defined $pid) {
-      print "F $seq ", now(), ' ', unpack('H*', "cannot fork: $!"), "\n";
+      my $message = "cannot fork: $!";
+      syswrite($logfh, "wfc: $message\n");
+      close_log($logfh, $log, $spool, 1);
+      print "F $seq ", now(), ' ', unpack('H*', $message), "\n";
       last;
     }
     if ($pid == 0) {
@@ -54,7 +97,7 @@ while (defined(my $header = <STDIN>)) {
         exit 127;
       };
       setpgrp(0, 0);
-      open(STDOUT, '>>', $log) or $fail->("cannot open log $log: $!");
+      open(STDOUT, '>&', $logfh) or $fail->("cannot open log $log: $!");
       open(STDERR, '>&', \*STDOUT) or $fail->("cannot send stderr to log $log: $!");
       $logged = 1;
       open(STDIN, '<', '/dev/null') or $fail->("cannot open /dev/null: $!");
@@ -75,8 +118,13 @@ while (defined(my $header = <STDIN>)) {
     if ($status == 127 << 8 && select(my $ready = $select_errors, undef, undef, 0) > 0) {
       sysread($errors_in, $error, 4096);
     }
+    # The log is final before the job's last line: Node may read it then.
+    close_log($logfh, $log, $spool, $status != 0) if $status != 0 || $step == $count;
     print $error eq '' ? "E $seq $status $t1\n" : "F $seq $t1 " . unpack('H*', $error) . "\n";
     last if $status != 0;
+    $ran++;
   }
+  $ok = $ran == $count ? 1 : 0;
 }
+unlink(map { "$_/.wfc-spool-$$" } keys %spools);
 `;

@@ -39,18 +39,63 @@ def search(name, path):
             return candidate
     return name
 
-say(b"R", b"%d" % os.getpid(), b"1")
+spools = {}
+me = os.getpid()
+
+def open_log(log):
+    """The job's log for appending, and the spool linked as the log, if it is one (see process-pool.ts)."""
+    folder = os.path.dirname(log)
+    spool = os.path.join(folder, b".wfc-spool-%d" % me)
+    fd = spools.pop(folder, -1)
+    if fd < 0:
+        fd = os.open(spool, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        os.link(spool, log)
+        return fd, spool
+    except OSError:
+        spools[folder] = fd
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o666)
+    os.set_blocking(fd, True)
+    return fd, None
+
+def close_log(fd, log, spool, keep):
+    """A job that succeeded without a word leaves no log; its spool serves the next job."""
+    if spool is not None and not keep and os.fstat(fd).st_size == 0:
+        try:
+            os.unlink(log)
+            spools[os.path.dirname(log)] = fd
+            return
+        except OSError:
+            pass
+    if spool is not None:
+        try:
+            os.unlink(spool)
+        except OSError:
+            pass
+    os.close(fd)
+
+say(b"R", b"%d" % me, b"1")
+ok = True
 while True:
     header = requests.readline()
     if not header:
         break
     tag, seq, size = header.split(b" ")
     payload = requests.read(int(size))
-    if tag != b"J" or len(payload) != int(size):
+    if tag not in (b"J", b"K") or len(payload) != int(size):
         sys.exit("wfc worker: bad or truncated request")
+    if tag == b"K" and not ok:
+        say(b"X", seq, now())
+        continue
+    ok = False
     fields = payload.split(b"\0")
     cwd, log, count, at = fields[0], fields[1], int(fields[2]), 3
-    for _ in range(count):
+    try:
+        fd, spool = open_log(log)
+    except OSError as error:
+        say(b"F", seq, now(), (b"cannot open log " + log + b": " + os.fsencode(error.strerror or str(error))).hex().encode())
+        continue
+    for step in range(count):
         pairs, items = int(fields[at]), int(fields[at + 1])
         names = fields[at + 2:at + 2 + 2 * pairs]
         argv = fields[at + 2 + 2 * pairs:at + 2 + 2 * pairs + items]
@@ -63,11 +108,7 @@ while True:
                 env[names[2 * i]] = names[2 * i + 1]
                 if names[2 * i] == b"PATH":
                     program = search(program, env[b"PATH"])
-        fd = -1
         try:
-            doing = b"cannot open log " + log
-            fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o666)
-            os.set_blocking(fd, True)
             doing = b"cannot change directory to " + cwd
             os.chdir(cwd)
             doing = b"cannot execute " + argv[0]
@@ -76,15 +117,24 @@ while True:
                 file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, fd, 1), (os.POSIX_SPAWN_DUP2, fd, 2)])
         except OSError as error:
             message = doing + b": " + os.fsencode(error.strerror or str(error))
-            if fd >= 0:
-                os.write(fd, b"wfc: " + message + b"\n")
-                os.close(fd)
+            os.write(fd, b"wfc: " + message + b"\n")
+            close_log(fd, log, spool, True)
             say(b"F", seq, now(), message.hex().encode())
             break
-        os.close(fd)
         say(b"S", seq, b"%d" % pid, t0)
         status = os.waitpid(pid, 0)[1]
-        say(b"E", seq, b"%d" % status, now())
+        t1 = now()
+        # The log is final before the job's last line: Node may read it then.
+        if status != 0 or step == count - 1:
+            close_log(fd, log, spool, status != 0)
+        say(b"E", seq, b"%d" % status, t1)
         if status != 0:
             break
+    else:
+        ok = True
+for folder in spools:
+    try:
+        os.unlink(os.path.join(folder, b".wfc-spool-%d" % me))
+    except OSError:
+        pass
 `;

@@ -187,8 +187,15 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
 
   const running = new Set<Promise<void>>();
   let wake: (() => void) | undefined;
-  const startJob = (ref: JobRef) => {
-    const p = runJob(ref)
+  // A job the scheduler hands on to a follower (Scheduler.follow) shares its
+  // lane with it, so the runner starts the follower the moment it ends.
+  let lanes = 0;
+  /** Running jobs of tasks whose jobs can be followed, not followed yet. */
+  const leaders = new Set<Started>();
+  const startJob = (ref: JobRef, lane?: number): Started => {
+    const job: Started = { ref, lane: lane ?? ++lanes, follower: null, ended: false };
+    if (lane === undefined && scheduler.followable(ref.task)) leaders.add(job);
+    const p = runJob(ref, job.lane, lane !== undefined)
       .catch((error: unknown) => {
         // A job that cannot even be prepared (an unreadable glob, …) fails like one that ran.
         const task = plan.tasks[ref.task]!;
@@ -209,13 +216,18 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
         if (!config.keepGoing) scheduler.stop();
       })
       .then(() => {
+        job.ended = true;
+        leaders.delete(job);
+        // Its follower holds the slot now, and may be followed in turn.
+        if (job.follower !== null && !job.follower.ended) leaders.add(job.follower);
         running.delete(p);
         wake?.();
       });
     running.add(p);
+    return job;
   };
 
-  const runJob = async (ref: JobRef): Promise<void> => {
+  const runJob = async (ref: JobRef, lane: number, follows: boolean): Promise<void> => {
     const task = plan.tasks[ref.task]!;
     const commands: StepCommand[] = [];
     for (let e = ref.first; e < ref.end; e++) for (const step of task.steps) commands.push(await expander.step(ref.task, step, e));
@@ -260,26 +272,29 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
       stats.hold(ref.task, 1, start);
       emit({ type: "job-start", time: start, task: task.id, job: ref.job, elements });
     };
-    if (!queued && !onCluster) started();
+    // A SLURM job starts when the cluster runs it, not when it is submitted; a follower, when the job before it ended.
+    let running = !queued && !onCluster && !follows;
+    if (running) started();
+    const onStart = (at: number) => {
+      if (running) return;
+      running = true;
+      start = at;
+      started();
+    };
     let outcome: Awaited<ReturnType<typeof runCommands>> | undefined;
-    let running = !queued && !onCluster;
     for (let attempt = 0; attempt <= task.retries; attempt++) {
       if (attempt > 0) await sleep(Math.min(30_000, 250 * 2 ** (attempt - 1)), abort.signal);
       if (onCluster) {
-        // A SLURM job starts when the cluster runs it, not when it is submitted.
-        outcome = await runOnCluster(
-          ref,
-          commands,
-          log,
-          (at) => {
-            if (running) return;
-            running = true;
-            start = at;
-            started();
-          },
-          { retry: attempt > 0, retriesLeft: attempt < task.retries },
-        );
-      } else outcome = await runCommands(commands, task.executor, task.timeout, log);
+        outcome = await runOnCluster(ref, commands, log, onStart, { retry: attempt > 0, retriesLeft: attempt < task.retries });
+      } else {
+        // Only a first attempt goes in the lane: a retry must not wait on (or be skipped for) its follower.
+        outcome = await runCommands(commands, task.executor, task.timeout, log, attempt === 0 ? lane : undefined, onStart);
+        if (outcome.notRun) {
+          // The job before it in its lane failed, so it never started: it is ready again.
+          scheduler.putBack(ref);
+          return;
+        }
+      }
       if (!running) {
         running = true;
         start = outcome.started;
@@ -323,7 +338,14 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
     if (!config.keepGoing) scheduler.stop();
   };
 
-  const runCommands = async (commands: readonly StepCommand[], executor: string, timeout: number | null, log: string) => {
+  const runCommands = async (
+    commands: readonly StepCommand[],
+    executor: string,
+    timeout: number | null,
+    log: string,
+    lane: number | undefined,
+    onStart: (at: number) => void,
+  ): Promise<{ ok: boolean; exitCode: number | null; command: string; cancelled: boolean; started: number; notRun?: boolean }> => {
     let started: number | undefined;
     for (let i = 0; i < commands.length; i++) {
       const c = commands[i]!;
@@ -347,9 +369,19 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
       started ??= Date.now();
       const [first, ...then] = group.map(toCommand);
       const result = await runner.run(
-        { id: c.stage, ...first!, then, cwd: workdir, log, ...(timeout !== null ? { timeoutMs: timeout * 1000 } : {}) },
+        {
+          id: c.stage,
+          ...first!,
+          then,
+          cwd: workdir,
+          log,
+          ...(timeout !== null ? { timeoutMs: timeout * 1000 } : {}),
+          ...(lane !== undefined ? { lane } : {}),
+        },
         abort.signal,
+        { started: (_pid, at) => onStart(at) },
       );
+      if (result.notRun) return { ok: false, exitCode: null, command: "", cancelled: false, started: result.startedAt, notRun: true };
       if (result.exitCode !== 0)
         return { ok: false, exitCode: result.exitCode, command: describe(group[result.step]!), cancelled: result.cancelled, started };
     }
@@ -380,6 +412,12 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
     for (;;) {
       if (abort.signal.aborted) scheduler.stop();
       for (const ref of scheduler.take()) startJob(ref);
+      for (const leader of leaders) {
+        const next = scheduler.follow(leader.ref);
+        if (next === undefined) continue;
+        leaders.delete(leader);
+        leader.follower = startJob(next, leader.lane);
+      }
       // Nothing running and nothing could start: the run is over.
       if (running.size === 0) break;
       await new Promise<void>((r) => (wake = r));
@@ -427,6 +465,14 @@ function defaultRunner(plan: Plan, workers: (executor: string) => number | undef
     ),
   );
   return ProcessPool.detect() !== null ? new ProcessPool({ size }) : new SpawnRunner({ size });
+}
+
+/** A job the run loop started, and the one that follows it in its lane (see Scheduler.follow). */
+interface Started {
+  readonly ref: JobRef;
+  readonly lane: number;
+  follower: Started | null;
+  ended: boolean;
 }
 
 /** A user-facing reason the run cannot start (a lock held by another run). */

@@ -69,6 +69,11 @@ export class Scheduler {
   readonly #weight: number[];
   /** Per task: the groups wfc enforces (a SLURM task's caps and licensed limits are the cluster's to enforce). */
   readonly #enforced: (readonly PlanTask["groups"][number][])[];
+  /** Per task: whether its jobs may follow one another in one slot (see `follow`). */
+  readonly #followable: boolean[];
+  /** Per task and job: the job of the same task that follows it (see `follow`), and the one it follows; -1 for none. */
+  readonly #follower: Int32Array[];
+  readonly #leader: Int32Array[];
   #running = 0;
   #stopped = false;
   readonly counts = { done: 0, failed: 0, skipped: 0 };
@@ -101,6 +106,11 @@ export class Scheduler {
         ? t.groups
         : t.groups.filter((g) => kinds.get(g.group) !== "cap" && !(options.slurmLicenses === true && slurmOnly.has(g.group))),
     );
+    this.#followable = this.tasks.map(
+      (t, i) => this.#localTask(t) && this.#weight[i] === WHOLE && t.steps.every((s) => s.action.kind !== "fn"),
+    );
+    this.#follower = this.tasks.map((t) => new Int32Array(t.jobs).fill(-1));
+    this.#leader = this.tasks.map((t) => new Int32Array(t.jobs).fill(-1));
     this.#notReady = this.tasks.map((t) => {
       const counts = new Int32Array(t.jobs);
       for (let j = 0; j < t.jobs; j++) counts[j] = Math.min(t.batch, t.space.size - j * t.batch);
@@ -151,14 +161,53 @@ export class Scheduler {
   }
 
   /**
+   * The next job to run in `job`'s slot once `job` ends, taken now so that
+   * its executor can start it without a round trip (JobSpec.lane): a ready
+   * job of the same task, which needs exactly what `job` holds, and takes
+   * it over instead of acquiring anything. Only for local command tasks
+   * (`fn` calls are batched instead), only for a job not already followed
+   * or following one still running, and only when no task of higher
+   * priority is waiting: following must not jump the queue. Undefined when
+   * there is none.
+   */
+  follow(job: JobRef): JobRef | undefined {
+    const t = job.task;
+    if (this.#stopped || !this.#followable[t] || this.#state[t]![job.job] !== STATE.running) return undefined;
+    if (this.#follower[t]![job.job] !== -1 || this.#leader[t]![job.job] !== -1) return undefined;
+    const queue = this.#ready[t]!;
+    if (this.#readyHead[t]! >= queue.length) return undefined;
+    const rank = this.#rank[t]!;
+    for (const r of this.#readyRanks) if (r < rank) return undefined;
+    const next = queue[this.#readyHead[t]!++]!;
+    if (this.#readyHead[t]! >= queue.length) this.#readyRanks.delete(rank);
+    this.#state[t]![next] = STATE.running;
+    this.#running++;
+    this.#follower[t]![job.job] = next;
+    this.#leader[t]![next] = job.job;
+    return this.#ref(t, next);
+  }
+
+  /**
+   * A job taken by `follow` that never started (the job before it failed,
+   * so its executor skipped it): it is ready again, as if never taken.
+   */
+  putBack(job: JobRef): void {
+    if (this.#state[job.task]![job.job] !== STATE.running)
+      throw new Error(`putBack of a job that is not running: ${this.tasks[job.task]!.id}#${job.job}`);
+    this.#end(job);
+    this.#state[job.task]![job.job] = STATE.ready;
+    this.#ready[job.task]!.push(job.job);
+    this.#readyRanks.add(this.#rank[job.task]!);
+  }
+
+  /**
    * A taken job ended. `done` and `skipped` (up to date, or `--touch`)
    * release its dependents; `failed` blocks them.
    */
   finish(job: JobRef, outcome: "done" | "failed" | "skipped"): void {
     if (this.#state[job.task]![job.job] !== STATE.running)
       throw new Error(`finish of a job that is not running: ${this.tasks[job.task]!.id}#${job.job}`);
-    this.#release(job.task);
-    this.#running--;
+    this.#end(job);
     this.#state[job.task]![job.job] = STATE[outcome];
     this.counts[outcome]++;
     this.#finishing = job;
@@ -169,6 +218,11 @@ export class Scheduler {
   /** Whether a task's jobs are `fn` calls that wait at their worker in batches (see FN_CALLS_PER_WORKER). */
   queued(task: number): boolean {
     return this.#weight[task] === 1;
+  }
+
+  /** Whether a task's jobs can be handed on from one to the next (see `follow`). */
+  followable(task: number): boolean {
+    return this.#followable[task]!;
   }
 
   /** The job whose end made this one ready: undefined for a job that waited for nothing. */
@@ -200,6 +254,18 @@ export class Scheduler {
     const counts: Record<JobState, number> = { waiting: 0, ready: 0, running: 0, done: 0, failed: 0, skipped: 0 };
     for (const s of this.#state[task]!) counts[NAMES[s]!]++;
     return counts;
+  }
+
+  /** A job stops running: what it holds is released, unless the job it follows or its follower still runs and keeps it. */
+  #end(job: JobRef): void {
+    const t = job.task;
+    const partner = this.#leader[t]![job.job] !== -1 ? this.#leader[t]![job.job]! : this.#follower[t]![job.job]!;
+    if (partner !== -1) {
+      this.#leader[t]![job.job] = this.#follower[t]![job.job] = -1;
+      this.#leader[t]![partner] = this.#follower[t]![partner] = -1;
+    }
+    if (partner === -1 || this.#state[t]![partner] !== STATE.running) this.#release(t);
+    this.#running--;
   }
 
   #ref(task: number, job: number): JobRef {

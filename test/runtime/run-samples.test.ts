@@ -20,7 +20,15 @@ function peak(intervals: readonly [number, number][]): number {
   return max;
 }
 
-type Event = { type: string; task?: string; time?: number; start?: number; status?: string };
+type Event = {
+  type: string;
+  task?: string;
+  job?: number;
+  time?: number;
+  start?: number;
+  status?: string;
+  summary?: { done: number; failed: number; notRun: number };
+};
 const events = (stdout: string): Event[] =>
   stdout
     .split("\n")
@@ -103,6 +111,25 @@ stages:
     expect(r.stderr).toContain("failed: a#1 (exit 3)");
     expect(r.stderr).toContain("  | broken");
     expect(r.stderr).toMatch(/^failed: \d+ done, 0 up to date, 1 failed, \d+ not run in /m);
+  });
+
+  test("fail fast with one worker: nothing starts after the failure, not even the job already handed to the worker", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wfc-fast-"));
+    const { writeFileSync, existsSync } = await import("node:fs");
+    writeFileSync(
+      join(dir, "wf.yaml"),
+      'wfc: 1\nstages:\n  a:\n    foreach: { i: { range: [0, 6] } }\n    outputs: "a/{i}.txt"\n    run: "if [ {i} = 2 ]; then exit 3; fi; touch {outputs}"\n',
+    );
+    const r = await wfc(["run", "wf.yaml", "--jobs", "1", "--json"], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    const all = events(r.stdout);
+    const failed = all.find((e) => e.type === "job-end" && e.status === "failed")!;
+    expect(failed.job).toBe(2);
+    expect(all.filter((e) => e.type === "job-start").map((e) => e.job)).toEqual([0, 1, 2]);
+    expect([0, 1, 2, 3, 4, 5].map((i) => existsSync(join(dir, `a/${i}.txt`)))).toEqual([true, true, false, false, false, false]);
+    expect(all.find((e) => e.type === "run-end")!.summary).toMatchObject({ done: 2, failed: 1, notRun: 3 });
+    // Jobs that succeeded without printing anything leave no log; the failure keeps one.
+    expect(readdirSync(join(dir, ".wfc", "logs", "a"))).toEqual(["2.log"]);
   });
 
   test("a fused job stops at its failing step, names that step's command and leaves none of its outputs", async () => {

@@ -207,17 +207,24 @@ describe("the scheduler, simulated on random plans", () => {
       };
     });
 
-  test("no limit is ever exceeded, every dependency is respected, and everything runs", () => {
+  // A run loop as run.ts drives it: jobs start when taken; with `follows`,
+  // running jobs are handed a follower, which waits behind its leader (it
+  // starts when the leader ends, or is put back when the leader failed, as
+  // the worker skips it), or ends at once (up to date) while the leader runs.
+  test("no limit is ever exceeded, every dependency is respected, and everything runs (with followers, too)", () => {
     fc.assert(
       fc.property(
         arbPlan,
         fc.array(fc.nat(), { minLength: 50, maxLength: 50 }),
         fc.array(fc.boolean(), { minLength: 20, maxLength: 20 }),
-        ({ plan: p, cores }, picks, failures) => {
+        fc.boolean(),
+        ({ plan: p, cores }, picks, failures, follows) => {
           const s = new Scheduler(p, { cores });
           const doneElements = p.tasks.map((t) => new Uint8Array(t.space.size));
           const failedElements = p.tasks.map((t) => new Uint8Array(t.space.size));
           const running: JobRef[] = [];
+          /** Followers waiting behind a running job (not running themselves yet). */
+          const behind = new Map<JobRef, JobRef>();
           let step = 0;
           const elementReady = (t: number, e: number) =>
             p.tasks[t]!.deps.every((d) => {
@@ -228,11 +235,27 @@ describe("the scheduler, simulated on random plans", () => {
               if (d.edge.kind === "map") return d.edge.indices.slice(d.edge.offsets[e], d.edge.offsets[e + 1]).every((k) => done[k] === 1);
               return true;
             });
+          const checkReady = (j: JobRef) => {
+            for (let e = j.first; e < j.end; e++)
+              expect(elementReady(j.task, e), `${p.tasks[j.task]!.id}[${e}] started too early`).toBe(true);
+          };
+          const end = (job: JobRef, outcome: "done" | "failed" | "skipped") => {
+            s.finish(job, outcome);
+            for (let e = job.first; e < job.end; e++) (outcome === "failed" ? failedElements : doneElements)[job.task]![e] = 1;
+          };
           for (;;) {
             for (const j of s.take()) {
-              for (let e = j.first; e < j.end; e++)
-                expect(elementReady(j.task, e), `${p.tasks[j.task]!.id}[${e}] started too early`).toBe(true);
+              checkReady(j);
               running.push(j);
+            }
+            for (const j of follows ? running : []) {
+              if (behind.has(j)) continue;
+              const f = s.follow(j);
+              if (f === undefined) continue;
+              expect(f.task).toBe(j.task);
+              expect(p.tasks[j.task]!.steps.every((x) => x.action.kind !== "fn")).toBe(true);
+              checkReady(f);
+              behind.set(j, f);
             }
             // Invariants on what runs now. A queued `fn` call weighs 1/FN_CALLS_PER_WORKER
             // of a worker, a core and a `--jobs` slot; a command weighs a whole one.
@@ -250,15 +273,28 @@ describe("the scheduler, simulated on random plans", () => {
               if (holders > 1) expect(used).toBeLessThanOrEqual(g.capacity);
             }
             if (running.length === 0) break;
-            const job = running.splice(picks[step % picks.length]! % running.length, 1)[0]!;
+            const pick = picks[step % picks.length]!;
             const fail = failures[step % failures.length]! && step % 7 === 0;
             step++;
-            s.finish(job, fail ? "failed" : "done");
-            for (let e = job.first; e < job.end; e++) (fail ? failedElements : doneElements)[job.task]![e] = 1;
+            // Now and then a follower is up to date: it ends while its leader runs.
+            const waiting = [...behind];
+            if (pick % 5 === 0 && waiting.length > 0) {
+              const [leader, f] = waiting[pick % waiting.length]!;
+              behind.delete(leader);
+              end(f, "skipped");
+              continue;
+            }
+            const job = running.splice(pick % running.length, 1)[0]!;
+            end(job, fail ? "failed" : "done");
+            const f = behind.get(job);
+            behind.delete(job);
+            if (f === undefined) continue;
+            if (fail) s.putBack(f);
+            else running.push(f);
           }
           expect(s.idle).toBe(true);
           // Liveness: without failures, every job ran.
-          if (s.counts.failed === 0) expect(s.counts.done).toBe(p.tasks.reduce((n, t) => n + t.jobs, 0));
+          if (s.counts.failed === 0) expect(s.counts.done + s.counts.skipped).toBe(p.tasks.reduce((n, t) => n + t.jobs, 0));
         },
       ),
       { numRuns: 500 },
@@ -297,5 +333,67 @@ describe("fn calls in batches", () => {
     const s = new Scheduler(p, { cores: 8 });
     // The command takes the one worker whole; no call fits beside it.
     expect(s.take().map((j) => s.tasks[j.task]!.id)).toEqual(["c"]);
+  });
+});
+
+describe("followers: the next job of a task handed on in its leader's slot", () => {
+  const shStep = (id: string) => ({ stage: id, action: { kind: "shell" as const, command: ["true"] }, inputs: [], outputs: [], env: {} });
+  const one = { local: { type: "processes" as const, max: 1, runs: ["fn", "run"] as ("fn" | "run")[] } };
+
+  test("a follower takes over what its leader holds: nothing more starts, and the slot stays busy until both ended", () => {
+    const s = new Scheduler(plan([task("c", 3, { steps: [shStep("c")] })], { executors: one }), { cores: 8 });
+    const [a] = s.take();
+    const b = s.follow(a!)!;
+    expect(names(s, [a!, b])).toEqual(["c#0", "c#1"]);
+    expect(s.follow(a!)).toBeUndefined(); // one follower at a time
+    expect(s.follow(b)).toBeUndefined(); // nor behind one whose leader still runs
+    s.finish(a!, "done");
+    expect(s.take()).toEqual([]); // b holds the worker now
+    expect(names(s, [s.follow(b)!])).toEqual(["c#2"]);
+    s.finish(b, "done");
+    expect(s.running).toBe(1);
+  });
+
+  test("a follower put back (its leader failed) is ready again and takes nothing with it", () => {
+    const s = new Scheduler(plan([task("c", 2, { steps: [shStep("c")] })], { executors: one }), { cores: 8 });
+    const [a] = s.take();
+    const b = s.follow(a!)!;
+    s.finish(a!, "failed");
+    s.putBack(b);
+    expect(names(s, s.take())).toEqual(["c#1"]);
+    expect(s.counts).toEqual({ done: 0, failed: 1, skipped: 0 });
+  });
+
+  test("following never jumps the queue: a ready job of a higher-priority task goes first", () => {
+    const executors = { ...one, other: { type: "processes" as const, max: 1, runs: ["fn", "run"] as ("fn" | "run")[] } };
+    const p = plan(
+      [
+        task("pre", 1, { steps: [shStep("pre")], executor: "other", priority: 9 }),
+        task("high", 1, { steps: [shStep("high")], priority: 5, deps: [dep("pre", { kind: "all" })] }),
+        task("low", 3, { steps: [shStep("low")] }),
+      ],
+      { executors },
+    );
+    const s = new Scheduler(p, { cores: 8 });
+    const [pre, low] = s.take();
+    expect(names(s, [pre!, low!])).toEqual(["pre#0", "low#0"]);
+    expect(names(s, [s.follow(low!)!])).toEqual(["low#1"]); // nothing better is waiting yet
+    s.finish(pre!, "done"); // high is ready now, and waits for the worker
+    s.finish(low!, "done");
+    const next = s.take();
+    expect(next).toEqual([]); // low#1 holds the worker
+    const held = { task: 2, job: 1, first: 1, end: 2 };
+    expect(s.follow(held)).toBeUndefined();
+    s.finish(held, "done");
+    expect(names(s, s.take())).toEqual(["high#0"]);
+  });
+
+  test("fn calls (batched instead) and SLURM jobs (arrays instead) are never followed", () => {
+    const fnStep = { stage: "f", action: { kind: "fn" as const, module: "m.mjs", export: "f" }, inputs: [], outputs: [], env: {} };
+    const fns = new Scheduler(plan([task("f", 100, { steps: [fnStep] })], { executors: one }), { cores: 8 });
+    expect(fns.follow(fns.take()[0]!)).toBeUndefined();
+    const slurm = { cluster: { type: "slurm" as const, max: 1, runs: ["fn", "run"] as ("fn" | "run")[] } };
+    const s = new Scheduler(plan([task("c", 3, { steps: [shStep("c")], executor: "cluster" })], { executors: slurm }), { cores: 8 });
+    expect(s.follow(s.take()[0]!)).toBeUndefined();
   });
 });

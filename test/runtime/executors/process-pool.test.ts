@@ -1,6 +1,6 @@
 // What only ProcessPool has: persistent workers that can die, start, and go away.
 import { execFileSync, spawn } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -38,11 +38,12 @@ describe.each(PROGRAMS)("ProcessPool ($kind)", (program) => {
     for (const pid of workers) expect(alive(pid)).toBe(false);
   });
 
-  test("a worker killed with SIGKILL fails its job, leaves no orphan, and is replaced", async () => {
+  test("a worker killed with SIGKILL fails its job and the one behind it, leaves no orphan and no spool, and is replaced", async () => {
     const pool = new ProcessPool({ size: 1, worker: program });
     try {
-      const job = shell("echo $PPID > worker.pid; sleep 30 & echo $! > bg.pid; echo ready; wait");
+      const job = { ...shell("echo $PPID > worker.pid; sleep 30 & echo $! > bg.pid; echo ready; wait"), lane: 1 };
       const result = pool.run(job);
+      const behind = pool.run({ ...shell("touch after", join(dir, "after.log")), lane: 1 });
       await waitForText(job.log, "ready");
       const worker = Number(readFileSync(join(dir, "worker.pid"), "utf8"));
       process.kill(worker, "SIGKILL");
@@ -51,6 +52,9 @@ describe.each(PROGRAMS)("ProcessPool ($kind)", (program) => {
       expect(r.error).toMatch(new RegExp(`^worker process ${worker} was killed by SIGKILL; the job's process group was killed$`));
       expect(liveGroupMembers(r.pid)).toEqual([]);
       expect(alive(Number(readFileSync(join(dir, "bg.pid"), "utf8")))).toBe(false);
+      expect(await behind).toMatchObject({ notRun: true, pid: 0, exitCode: null });
+      expect(existsSync(join(dir, "after"))).toBe(false);
+      expect(readdirSync(dir).filter((f) => f.startsWith(".wfc-spool-"))).toEqual([]);
       const next = await pool.run(shell("echo $PPID"));
       expect(next.exitCode).toBe(0);
       expect(pool.workerPids()).not.toContain(worker);

@@ -1,8 +1,8 @@
 // The JobRunner contract, checked with real processes against every runner
 // this machine has: ProcessPool with each worker program, and SpawnRunner.
 // No assertion is about durations; waits only order the test after an event.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { JobResult, JobRunner, JobSpec } from "../../../runtime/executors/index.js";
 import { RUNNERS, alive, liveGroupMembers, maxOverlap, shellQuote, tempDir, waitForText } from "./helpers.js";
@@ -362,6 +362,78 @@ describe.each(RUNNERS)("$name", ({ make }) => {
     expect(c.startedAt).toBeGreaterThanOrEqual(a.endedAt);
     release("b");
     await runs[1];
+  });
+
+  test("a job that succeeds without a word leaves no log; one that prints or fails keeps it; nothing else is left", async () => {
+    const own = make(2);
+    const jobs = [shell("true"), shell("echo said"), shell("exit 3"), shell("true", { then: [{ kind: "shell", command: "echo later" }] })];
+    const results = await Promise.all(jobs.map((job) => own.run(job)));
+    await own.close();
+    expect(results.map((r) => r.exitCode)).toEqual([0, 0, 3, 0]);
+    expect(jobs.map((job) => existsSync(job.log))).toEqual([false, true, true, true]);
+    expect(readFileSync(jobs[1]!.log, "utf8")).toBe("said\n");
+    expect(readFileSync(jobs[2]!.log, "utf8")).toBe("");
+    expect(readFileSync(jobs[3]!.log, "utf8")).toBe("later\n");
+    // No scratch file of the runner's own is left beside the logs.
+    expect(readdirSync(dir).toSorted()).toEqual(
+      jobs
+        .slice(1)
+        .map((job) => basename(job.log))
+        .toSorted(),
+    );
+  });
+
+  test("a log that exists already is appended to (a retry's second attempt)", async () => {
+    const job = shell("echo second");
+    writeFileSync(job.log, "first\n");
+    expect((await runner.run(job)).exitCode).toBe(0);
+    expect((await runner.run({ ...job, command: "true" })).exitCode).toBe(0);
+    expect(readFileSync(job.log, "utf8")).toBe("first\nsecond\n");
+  });
+
+  test("a lane's jobs run one after another, each only if the one before succeeded; the rest never start", async () => {
+    const stamp = (name: string, then = "") =>
+      shell(`date +%s%N > ${name}.start; sleep 0.05; date +%s%N > ${name}.end${then}`, { lane: 1 });
+    const [a, b, c, d] = [stamp("a"), stamp("b", "; exit 5"), stamp("c"), stamp("d")];
+    const results = await Promise.all([a, b, c, d].map((job) => runner.run(job)));
+    expect(results.map((r) => [r.exitCode, r.notRun])).toEqual([
+      [0, false],
+      [5, false],
+      [null, true],
+      [null, true],
+    ]);
+    const at = (file: string) => Number(readFileSync(join(dir, file), "utf8"));
+    expect(at("b.start")).toBeGreaterThanOrEqual(at("a.end"));
+    expect([existsSync(join(dir, "c.start")), existsSync(join(dir, "d.start"))]).toEqual([false, false]);
+    expect([results[2]!.pid, results[3]!.pid]).toEqual([0, 0]);
+    // The lane is free again: its next job runs.
+    expect((await runner.run(stamp("e"))).exitCode).toBe(0);
+  });
+
+  test("a lane holds one slot: with size 1, a lane of three and a job outside it never overlap", async () => {
+    const single = make(1);
+    try {
+      const hold = (lane?: number) => shell("i=0; while [ $i -lt 200 ]; do i=$((i+1)); done", lane === undefined ? {} : { lane });
+      const results = await Promise.all([hold(7), hold(), hold(7), hold(7)].map((job) => single.run(job)));
+      expect(results.map((r) => r.exitCode)).toEqual([0, 0, 0, 0]);
+      expect(maxOverlap(results)).toBe(1);
+      // The lane keeps its slot: the job outside it runs after all three.
+      expect(results[1]!.startedAt).toBeGreaterThanOrEqual(results[3]!.endedAt);
+    } finally {
+      await single.close();
+    }
+  });
+
+  test("killAll with a lane's next job waiting: it never starts", async () => {
+    const first = shell("echo up; sleep 30", { lane: 3 });
+    const next = shell("touch ran-next", { lane: 3 });
+    const results = [runner.run(first), runner.run(next)];
+    await waitForText(first.log, "up");
+    await runner.killAll(100);
+    const [r1, r2] = await Promise.all(results);
+    expect(r1!.cancelled).toBe(true);
+    expect([r2!.pid, r2!.exitCode, r2!.cancelled || r2!.notRun]).toEqual([0, null, true]);
+    expect(existsSync(join(dir, "ran-next"))).toBe(false);
   });
 
   test("close() waits for running jobs and then refuses new ones", async () => {
