@@ -43,7 +43,7 @@ export function parseYaml(file: SourceFile, format: SourceFormat = "yaml"): Pars
     format,
     data,
     diagnostics,
-    locate: (path, part) => trimSpan(file.text, locateYaml(document(), path, part)),
+    locate: (path, part) => trimSpan(file.text, locateYaml(document(), file.text, path, part)),
   };
 }
 
@@ -76,7 +76,7 @@ function rangeOf(node: Node | null | undefined): Span | undefined {
   return { start: range[0], end: range[1] };
 }
 
-function locateYaml(doc: Document, path: DataPath, part: SpanPart = "value"): Span {
+function locateYaml(doc: Document, text: string, path: DataPath, part: SpanPart = "value"): Span {
   let node: unknown = doc.contents;
   let best: Span = rangeOf(doc.contents as Node) ?? { start: 0, end: 0 };
   for (let i = 0; i < path.length; i++) {
@@ -89,7 +89,7 @@ function locateYaml(doc: Document, path: DataPath, part: SpanPart = "value"): Sp
       if (!pair) return best;
       const keySpan = rangeOf(pair.key as Node);
       const valueSpan = rangeOf(pair.value as Node);
-      if (last && part === "key" && keySpan) return keySpan;
+      if (last && part === "key" && keySpan) return keySpan.end > keySpan.start ? keySpan : emptyKeySpan(text, keySpan);
       // A key with no value (`foo:`) points at its key.
       best = valueSpan && valueSpan.end > valueSpan.start ? valueSpan : (keySpan ?? best);
       node = pair.value;
@@ -104,6 +104,16 @@ function locateYaml(doc: Document, path: DataPath, part: SpanPart = "value"): Sp
     }
   }
   return best;
+}
+
+/**
+ * An empty explicit key (a line with just `?`) is YAML's null, which the data
+ * calls `null`; its range is empty, after the indicator. Point at the `?`.
+ */
+function emptyKeySpan(text: string, key: Span): Span {
+  let i = key.start - 1;
+  while (i >= 0 && (text[i] === " " || text[i] === "\t")) i--;
+  return text[i] === "?" ? { start: i, end: i + 1 } : key;
 }
 
 /** Block scalars and maps include trailing newlines in their range; markers look better without. */

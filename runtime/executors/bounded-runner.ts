@@ -156,7 +156,7 @@ export class BoundedRunner implements JobRunner {
     const before = job.lane === undefined ? undefined : this.#lanes.get(job.lane);
     if (job.lane !== undefined) this.#lanes.set(job.lane, entry);
     // Behind the lane's last job, unless that one has ended already (it may still be settling: killing its group).
-    if (before !== undefined && before.end === null) {
+    if (before !== undefined && before.end === null && before.state !== "done") {
       before.next = entry;
       if (before.state === "running" && before.handle !== null) this.#follow(before, entry);
       return entry.done;

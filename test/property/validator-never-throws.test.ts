@@ -87,8 +87,9 @@ function expectWellFormed(result: ValidateResult, path: string, text: string): v
     const match = NAMED.exec(d.message);
     const named = match?.[1] ?? match?.[2];
     const at = text.slice(d.location.span.start, d.location.span.end);
-    // (A YAML block scalar, `executor: |`, is located at its indicator.)
-    if (named !== undefined && !/^[|>]/.test(at)) {
+    // (A YAML block scalar, `executor: |`, is located at its indicator, and
+    // so is an empty explicit key, `?`, which YAML reads as null.)
+    if (named !== undefined && !/^[|>]/.test(at) && !(at === "?" && named === "null")) {
       // Messages are one line: control characters in the name are shown escaped.
       // eslint-disable-next-line no-control-regex
       const escaped = unquote(at, result.document?.format ?? "yaml").replace(/[\u0000-\u001f\u007f]/g, (c) =>
