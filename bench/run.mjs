@@ -173,18 +173,22 @@ async function runTool(tool, w) {
 }
 
 /**
- * The limit workload's floor for this job command: the limited jobs run back
- * to back by one `sh` loop (no scheduler at all), makespan from their stamps;
- * best of 3.
+ * The limit workload's floor for this job command, with no scheduler at all:
+ * the best schedule run by two `sh` loops side by side, one running the
+ * limited jobs back to back, the other the free ones; makespan from the
+ * stamps of all 60 jobs; best of 3. What is left above the bound is the
+ * cost of each job's own process starts (sh, date, sleep, date).
  */
-async function serialFloor(w) {
-  const script = `for i in $(seq 0 ${w.limited - 1}); do sh -c '${stamped(w, "one/$1.txt")}' sh $i; done`;
+async function scriptFloor(w) {
+  const loop = (from, to, dir) => `for i in $(seq ${from} ${to}); do sh -c '${stamped(w, `${dir}/$1.txt`)}' sh $i; done`;
+  const script = `(${loop(0, w.limited - 1, "one")}) & (${loop(0, w.n - w.limited - 1, "free")}) & wait`;
   let best;
   for (let i = 0; i < 3; i++) {
     const dir = freshDir(w, "floor");
     mkdirSync(join(dir, "one"));
+    mkdirSync(join(dir, "free"));
     const r = await runOnce({ cmd: "sh", args: ["-c", script], cwd: dir, stdout: "/dev/null", stderr: join(dir, "bench.stderr") });
-    const spans = intervals(w, dir).filter((s) => s.limited);
+    const spans = intervals(w, dir);
     if (!flag("keep")) rmSync(dir, { recursive: true, force: true });
     if (r.fail || spans.some((s) => !s.ok)) return undefined;
     const makespan = Math.max(...spans.map((s) => s.end)) - Math.min(...spans.map((s) => s.start));
@@ -269,7 +273,7 @@ for (const w of workloads) {
   }
   for (const [tool, r] of res)
     if (r.fail) notes.push(`${tool} on ${w.key}: ${r.killed ? "" : "FAILED: "}${r.fail}${r.dir ? ` (kept: ${r.dir})` : ""}`);
-  if (w.kind === "limit") floor = await serialFloor(w);
+  if (w.kind === "limit") floor = await scriptFloor(w);
 }
 
 // ---------------------------------------------------------------- table
@@ -341,6 +345,12 @@ console.log("");
 for (const n of [...notes, ...probeNotes]) console.log(`- ${n}`);
 
 const verdicts = [];
+// The issue's targets: faster than ninja on the fan and the chain.
+for (const w of workloads.filter((x) => x.kind === "fan" || x.kind === "chain")) {
+  const [wfc, ninja] = ["wfc", "ninja"].map((t) => results.get(w.key).get(t));
+  if (ok(wfc) && ok(ninja))
+    verdicts.push([`${w.key}: wfc faster than ninja: ${fmtS(wfc.s)} vs ${fmtS(ninja.s)} = ${(wfc.s / ninja.s).toFixed(2)}×`, wfc.s < ninja.s]);
+}
 const limitW = workloads.find((w) => w.kind === "limit");
 const limitWfc = limitW && results.get(limitW.key).get("wfc");
 if (limitW) {
@@ -350,13 +360,13 @@ if (limitW) {
       ` limited work/limit ${fmtS(limitW.limited * limitW.sleep)}).` +
       (floor === undefined
         ? ""
-        : ` The ${limitW.limited} limited jobs' own command run back to back by one sh loop (no scheduler): ${fmtS(floor)} = ${(floor / bound).toFixed(2)}× the bound` +
-          " (the sh, date and sleep process starts of each job: about the best any scheduler can do with this job command here)."),
+        : ` The jobs' own commands run by two sh loops side by side, the ${limitW.limited} limited ones back to back in one (no scheduler at all):` +
+          ` ${fmtS(floor)} = ${(floor / bound).toFixed(2)}× the bound (each job's sh, date and sleep process starts: the best any scheduler can do with this job command here).`),
   );
   if (ok(limitWfc))
     verdicts.push([
       `limit-60: wfc's makespan within 5% of ${fmtS(bound)}: ${fmtS(limitWfc.makespan)} = ${(limitWfc.makespan / bound).toFixed(2)}×` +
-        (floor === undefined ? "" : ` (${(limitWfc.makespan / floor).toFixed(2)}× the sh loop's ${fmtS(floor)})`),
+        (floor === undefined ? "" : ` (${(limitWfc.makespan / floor).toFixed(2)}× the sh loops' ${fmtS(floor)})`),
       limitWfc.makespan <= bound * LIMIT_TARGET,
     ]);
 }
