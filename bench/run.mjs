@@ -349,7 +349,10 @@ const verdicts = [];
 for (const w of workloads.filter((x) => x.kind === "fan" || x.kind === "chain")) {
   const [wfc, ninja] = ["wfc", "ninja"].map((t) => results.get(w.key).get(t));
   if (ok(wfc) && ok(ninja))
-    verdicts.push([`${w.key}: wfc faster than ninja: ${fmtS(wfc.s)} vs ${fmtS(ninja.s)} = ${(wfc.s / ninja.s).toFixed(2)}×`, wfc.s < ninja.s]);
+    verdicts.push([
+      `${w.key}: wfc faster than ninja: ${fmtS(wfc.s)} vs ${fmtS(ninja.s)} = ${(wfc.s / ninja.s).toFixed(2)}×`,
+      wfc.s < ninja.s,
+    ]);
 }
 const limitW = workloads.find((w) => w.kind === "limit");
 const limitWfc = limitW && results.get(limitW.key).get("wfc");
