@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,6 +28,21 @@ export async function wfc(args: readonly string[], options: { cwd?: string; env?
     stdin: "ignore",
   });
   return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/**
+ * The timing lines the ruffus-jobs-limit sample's jobs write to
+ * work/N.stage3 (`stage<tab>item<tab>start_ms<tab>end_ms`), of every file, split.
+ */
+export function ruffusLines(dir: string): string[][] {
+  return readdirSync(join(dir, "work"))
+    .filter((f) => f.endsWith(".stage3"))
+    .flatMap((f) =>
+      readFileSync(join(dir, "work", f), "utf8")
+        .trim()
+        .split("\n"),
+    )
+    .map((l) => l.split("\t"));
 }
 
 /**

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { execa } from "execa";
 import { describe, expect, test } from "vitest";
-import { copySample, repoRoot, wfc } from "../e2e/helpers.js";
+import { copySample, repoRoot, ruffusLines, wfc } from "../e2e/helpers.js";
 
 /** The most intervals open at once. */
 function peak(intervals: readonly [number, number][]): number {
@@ -40,14 +40,7 @@ describe("wfc run on the seed samples", () => {
     const dir = copySample("ruffus-jobs-limit");
     const r = await wfc(["run", "workflow.yaml"], { cwd: dir });
     expect(r.exitCode, r.stderr).toBe(0);
-    const lines = readdirSync(join(dir, "work"))
-      .filter((f) => f.endsWith(".stage3"))
-      .flatMap((f) =>
-        readFileSync(join(dir, "work", f), "utf8")
-          .trim()
-          .split("\n"),
-      )
-      .map((l) => l.split("\t"));
+    const lines = ruffusLines(dir);
     const spans = (pred: (stage: string) => boolean) =>
       lines.filter(([stage]) => pred(stage!)).map(([, , s, e]) => [Number(s), Number(e)] as [number, number]);
     expect(lines).toHaveLength(30);

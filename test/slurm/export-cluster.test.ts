@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, test } from "vitest";
-import { copySample, fixture, wfc } from "../e2e/helpers.js";
+import { copySample, fixture, ruffusLines, wfc } from "../e2e/helpers.js";
 import { describeSlurm, maxOverlap, waitForJobs, type Interval, type JobStates } from "./cluster.js";
 import { contents, filesUnder, jobsTsv, submissionOrder, wfcBin } from "./export-helpers.js";
 
@@ -102,18 +102,6 @@ function ruffusOnSlurm() {
     return { slurm, local, submission };
   })();
   return ruffusRun;
-}
-
-/** Ruffus's work/N.stage3 lines, `stage<tab>item<tab>start_ms<tab>end_ms`, of every file. */
-function ruffusLines(dir: string): string[][] {
-  return readdirSync(join(dir, "work"))
-    .filter((f) => f.endsWith(".stage3"))
-    .flatMap((f) =>
-      readFileSync(join(dir, "work", f), "utf8")
-        .trim()
-        .split("\n"),
-    )
-    .map((l) => l.split("\t"));
 }
 
 /** Two stages, one-to-one (not fused, so two arrays chained with aftercorr), writing their own times. */
