@@ -13,9 +13,7 @@ import { Journal } from "../state/journal.js";
 import { RunStats, type LimitUse, type PathStep } from "./stats.js";
 import { acquireLock } from "../state/lock.js";
 import { packageRoot } from "../schema-validators.js";
-import { clusterMaxArraySize } from "../slurm/cluster.js";
-import { SlurmExecutor, type Attempt } from "../slurm/executor.js";
-import { slurmLayout } from "../slurm/layout.js";
+import type { Attempt } from "../slurm/executor.js";
 import { ProcessPool, SpawnRunner, type Command, type JobRunner } from "../executors/index.js";
 
 /** What a run reports as it goes (`--json` prints these as NDJSON; see schema/events.schema.json). */
@@ -142,8 +140,10 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
   const cores = config.cores ?? availableParallelism();
   const jobs = config.jobs ?? plan.jobs ?? undefined;
   const onSlurm = plan.tasks.some((t) => plan.executors[t.executor]?.type === "slurm");
-  const clusterMax = onSlurm && !config.dryRun ? clusterMaxArraySize() : undefined;
-  const layout = onSlurm && !config.dryRun ? slurmLayout(plan, clusterMax === undefined ? {} : { maxArraySize: clusterMax }) : undefined;
+  // The SLURM side (execa and its ~150 modules) is loaded only for a plan that uses it: a local run starts faster.
+  const slurmSide = onSlurm && !config.dryRun ? await loadSlurm() : undefined;
+  const clusterMax = slurmSide?.clusterMaxArraySize();
+  const layout = slurmSide?.slurmLayout(plan, clusterMax === undefined ? {} : { maxArraySize: clusterMax });
   const scheduler = new Scheduler(plan, { cores, ...(jobs !== undefined ? { jobs } : {}), slurmLicenses: layout?.usesLicenses ?? false });
   const workers = (name: string) => executorWorkers(plan.executors[name]!, jobs, cores);
   const expander = new Expander(plan, workdir);
@@ -160,8 +160,9 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
     return pool;
   };
   const slurm =
+    slurmSide &&
     layout &&
-    new SlurmExecutor({
+    new slurmSide.SlurmExecutor({
       plan,
       layout,
       workdir,
@@ -448,6 +449,15 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
   };
   emit({ type: "run-end", time: Date.now(), summary });
   return summary;
+}
+
+async function loadSlurm() {
+  const [{ clusterMaxArraySize }, { SlurmExecutor }, { slurmLayout }] = await Promise.all([
+    import("../slurm/cluster.js"),
+    import("../slurm/executor.js"),
+    import("../slurm/layout.js"),
+  ]);
+  return { clusterMaxArraySize, SlurmExecutor, slurmLayout };
 }
 
 /**
