@@ -61,8 +61,8 @@
  * pipe round trips a job makes through Node's event loop.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants, rmSync, statSync } from "node:fs";
-import { delimiter, dirname, join } from "node:path";
+import { accessSync, closeSync, constants, openSync, readSync, realpathSync, rmSync, statSync } from "node:fs";
+import { basename, delimiter, dirname, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { BoundedRunner, type BoundedRunnerOptions, type LaunchHandle, type LaunchHandlers, type Launcher } from "./bounded-runner.js";
 import { epochMs, type LaunchSpec } from "./job.js";
@@ -104,13 +104,19 @@ export class ProcessPool extends BoundedRunner {
   /**
    * The worker program this machine can run: python3 if it is on PATH, else
    * perl; null if neither (use SpawnRunner). Looks at PATH only, spawning
-   * nothing (a probe cost a run 40-60 ms); a python3 older than 3.8 is found
-   * out by its first worker, which exits saying so.
+   * nothing (a probe cost a run 40-60 ms; see preferredInterpreter for which
+   * python3); a python3 older than 3.8 is found out by its first worker,
+   * which exits saying so.
    */
   static detect(): WorkerProgram | null {
     if (detected === undefined) {
-      const found = process.platform === "win32" ? undefined : CANDIDATES.find((c) => onPath(c.interpreter));
-      detected = found ?? null;
+      detected = null;
+      for (const c of process.platform === "win32" ? [] : CANDIDATES) {
+        const interpreter = preferredInterpreter(c.kind, onPath(c.interpreter));
+        if (interpreter === undefined) continue;
+        detected = { kind: c.kind, interpreter };
+        break;
+      }
     }
     return detected;
   }
@@ -138,17 +144,55 @@ export class ProcessPool extends BoundedRunner {
   }
 }
 
-/** Whether an executable file of this name is in a PATH folder. */
-function onPath(name: string): boolean {
-  return (process.env.PATH ?? "").split(delimiter).some((dir) => {
+/** The executable files of this name in the PATH folders, in PATH order. */
+function onPath(name: string): string[] {
+  const found: string[] = [];
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
     const file = join(dir || ".", name);
     try {
       accessSync(file, constants.X_OK);
-      return statSync(file).isFile();
+      if (statSync(file).isFile()) found.push(file);
     } catch {
-      return false;
+      // not here
     }
-  });
+  }
+  return found;
+}
+
+/**
+ * Which of the interpreters found the workers run: the first that is a real
+ * python ≥ 3.8 binary, else the first found. A version manager's shim
+ * (pyenv, asdf: a script that picks a python per folder) costs 50-80 ms per
+ * worker start, and the worker needs nothing but the standard library, so a
+ * later binary is better. "Real" is read from the file, spawning nothing: no
+ * `#!` at its start, and its resolved name says its version (python3.11).
+ */
+export function preferredInterpreter(kind: WorkerProgram["kind"], found: readonly string[]): string | undefined {
+  if (kind !== "python") return found[0];
+  return found.find((file) => !isScript(file) && /^python3\.([89]|[1-9][0-9])$/.test(basename(realpathOr(file)))) ?? found[0];
+}
+
+function isScript(file: string): boolean {
+  const head = Buffer.alloc(2);
+  try {
+    const fd = openSync(file, "r");
+    try {
+      readSync(fd, head, 0, 2, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return true;
+  }
+  return head.toString("latin1") === "#!";
+}
+
+function realpathOr(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
 }
 
 /** Consecutive workers dying before their first line that break the pool. */

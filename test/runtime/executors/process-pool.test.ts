@@ -1,10 +1,11 @@
 // What only ProcessPool has: persistent workers that can die, start, and go away.
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { ProcessPool, type WorkerProgram } from "../../../runtime/executors/index.js";
+import { preferredInterpreter } from "../../../runtime/executors/process-pool.js";
 import { RUNNERS, alive, liveGroupMembers, tempDir, waitForText } from "./helpers.js";
 
 const PROGRAMS: WorkerProgram[] = [
@@ -14,6 +15,43 @@ const PROGRAMS: WorkerProgram[] = [
 
 test("detect() finds a worker program on this machine", () => {
   expect(ProcessPool.detect()).not.toBeNull();
+});
+
+describe("the python the workers run", () => {
+  let dir: string;
+  let cleanup: () => void;
+  beforeEach(() => ({ dir, cleanup } = tempDir()));
+  afterEach(() => cleanup());
+
+  /** A fake python3 in folder `sub`: a `#!` script, or a binary (an ELF header) behind a symlink when `target` is given. */
+  const fake = (sub: string, kind: "script" | "binary", target = "python3") => {
+    const folder = join(dir, sub);
+    execFileSync("mkdir", ["-p", folder]);
+    if (kind === "script") writeFileSync(join(folder, "python3"), '#!/bin/sh\nexec python3 "$@"\n', { mode: 0o755 });
+    else {
+      writeFileSync(join(folder, target), "\x7fELF", { mode: 0o755 });
+      if (target !== "python3") symlinkSync(target, join(folder, "python3"));
+    }
+    return join(folder, "python3");
+  };
+
+  test("a version manager's shim first on PATH is passed over for a later python3.N binary", () => {
+    const shim = fake("shims", "script");
+    const real = fake("bin", "binary", "python3.11");
+    expect(preferredInterpreter("python", [shim, real])).toBe(real);
+  });
+
+  test("python older than 3.8, or of no version the name tells, is not preferred: the first on PATH is run", () => {
+    const shim = fake("shims", "script");
+    expect(preferredInterpreter("python", [shim, fake("old", "binary", "python3.6")])).toBe(shim);
+    expect(preferredInterpreter("python", [shim, fake("stub", "binary")])).toBe(shim);
+    expect(preferredInterpreter("python", [shim])).toBe(shim);
+    expect(preferredInterpreter("python", [])).toBeUndefined();
+  });
+
+  test("perl is the first on PATH", () => {
+    expect(preferredInterpreter("perl", ["/a/perl", "/b/perl"])).toBe("/a/perl");
+  });
 });
 
 describe.each(PROGRAMS)("ProcessPool ($kind)", (program) => {
