@@ -33,7 +33,9 @@ import type { LaunchSpec } from "./job.js";
  *     X <seq> <ms>                    a `K` job skipped: nothing of it ran
  *
  * The job is over after an `F`, after an `E` with a non-zero status, and
- * after the `E` of its last command.
+ * after the `E` of its last command. The `E` of a command that succeeded and
+ * is not its job's last is written together with the next command's `S` (or
+ * `F`), in one write: a fused job costs Node one wake-up per command.
  * `<ms>` is epoch milliseconds taken just before the fork and just after
  * waitpid, or `-` when the worker has no sub-millisecond clock; Node then uses its own.
  * The job's stdin is /dev/null; stdout and stderr are appended to the log.

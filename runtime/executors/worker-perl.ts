@@ -55,6 +55,9 @@ sub close_log {
   unlink($spool) if defined $spool;
   close($fh);
 }
+# An E line of a command that succeeded goes with the next command's S: one wake-up of Node per command.
+my $held = '';
+sub reply { print $held, @_; $held = '' }
 print "R $$ $hires\n";
 my $ok = 1;
 while (defined(my $header = <STDIN>)) {
@@ -65,14 +68,14 @@ while (defined(my $header = <STDIN>)) {
     die "wfc worker: truncated request\n" unless $got;
   }
   if ($tag eq 'K' && !$ok) {
-    print "X $seq ", now(), "\n";
+    reply "X $seq ", now(), "\n";
     next;
   }
   $ok = 0;
   my ($cwd, $log, $count, @rest) = split /\0/, $payload, -1;
   my ($logfh, $spool) = open_log($log);
   if (!$logfh) {
-    print "F $seq ", now(), ' ', unpack('H*', "cannot open log $log: $!"), "\n";
+    reply "F $seq ", now(), ' ', unpack('H*', "cannot open log $log: $!"), "\n";
     next;
   }
   my $ran = 0;
@@ -86,7 +89,7 @@ while (defined(my $header = <STDIN>)) {
       my $message = "cannot fork: $!";
       syswrite($logfh, "wfc: $message\n");
       close_log($logfh, $log, $spool, 1);
-      print "F $seq ", now(), ' ', unpack('H*', $message), "\n";
+      reply "F $seq ", now(), ' ', unpack('H*', $message), "\n";
       last;
     }
     if ($pid == 0) {
@@ -110,7 +113,7 @@ while (defined(my $header = <STDIN>)) {
       $fail->("cannot execute $argv[0]: $!");
     }
     setpgrp($pid, $pid);
-    print "S $seq $pid $t0\n";
+    reply "S $seq $pid $t0\n";
     waitpid($pid, 0);
     my $status = $?;
     my $t1 = now();
@@ -120,9 +123,14 @@ while (defined(my $header = <STDIN>)) {
     }
     # The log is final before the job's last line: Node may read it then.
     close_log($logfh, $log, $spool, $status != 0) if $status != 0 || $step == $count;
-    print $error eq '' ? "E $seq $status $t1\n" : "F $seq $t1 " . unpack('H*', $error) . "\n";
+    my $line = $error eq '' ? "E $seq $status $t1\n" : "F $seq $t1 " . unpack('H*', $error) . "\n";
+    $ran++ if $status == 0;
+    if ($status == 0 && $step < $count) {
+      $held = $line;
+      next;
+    }
+    reply $line;
     last if $status != 0;
-    $ran++;
   }
   $ok = $ran == $count ? 1 : 0;
 }

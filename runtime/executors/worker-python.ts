@@ -27,8 +27,12 @@ restore = tuple(getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ") if hasa
 def now():
     return b"%.3f" % (time.time() * 1000)
 
+held = b""
+
 def say(*parts):
-    os.write(1, b" ".join(parts) + b"\n")
+    global held
+    os.write(1, held + b" ".join(parts) + b"\n")
+    held = b""
 
 def search(name, path):
     if b"/" in name:
@@ -127,6 +131,10 @@ while True:
         # The log is final before the job's last line: Node may read it then.
         if status != 0 or step == count - 1:
             close_log(fd, log, spool, status != 0)
+        if status == 0 and step < count - 1:
+            # Goes with the next command's S: one wake-up of Node per command, not two.
+            held = b"E %s 0 %s\n" % (seq, t1)
+            continue
         say(b"E", seq, b"%d" % status, t1)
         if status != 0:
             break
