@@ -15,18 +15,25 @@
 //   --timeout=S       kill a run after S seconds (default 300); a peer whose two
 //                     probes on smaller workloads extrapolate beyond S/2 is skipped
 //   --keep            keep every run's directory (printed path)
-import { spawn } from "node:child_process";
+//   --dir=PATH        where the run directories go (default: the OS temp folder);
+//                     e.g. --dir=/dev/shm to time the tools without a disk
+import { execFileSync, spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import os, { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { once } from "node:events";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureTools } from "./peers.mjs";
 import {
   PARALLEL,
   RUN_PEERS,
+  STAMPS,
+  STAMP_FIFO,
+  STAMP_READER,
   RUN_TOOLS,
   WORKLOADS,
   intervals,
+  inDir,
   jobsOf,
   limitBound,
   peerCommand,
@@ -61,8 +68,16 @@ const PARSL_PER_S = 1_200;
 
 const log = (...a) => console.error(...a);
 const load0 = os.loadavg()[0];
-const out = join(tmpdir(), `wfc-bench-run-${process.pid}`);
+const out = join(resolve(option("dir") ?? tmpdir()), `wfc-bench-run-${process.pid}`);
 mkdirSync(out, { recursive: true });
+/** The file system the runs write to (ext2/ext3 is how stat names ext4 too). */
+const fsType = (() => {
+  try {
+    return execFileSync("stat", ["-f", "-c", "%T", out], { encoding: "utf8" }).trim();
+  } catch {
+    return "unknown";
+  }
+})();
 
 const env = ensureTools({ install: !flag("no-install"), tools: RUN_TOOLS, time: false });
 const peers = RUN_PEERS.filter((t) => env.tools.has(t));
@@ -153,7 +168,9 @@ async function runTool(tool, w) {
     else {
       const jobs = JSON.parse(readFileSync(join(dir, "plan.json"), "utf8")).tasks.reduce((n, t) => n + t.jobs, 0);
       const cmd = { cmd: process.execPath, args: [cli, "run", "plan.json", "--jobs", String(PARALLEL), "--json"] };
+      const stop = w.kind === "limit" ? await stampReader(dir) : undefined;
       r = { ...(await runOnce({ ...io, ...cmd })), compileS: c.s, jobs };
+      await stop?.();
       const ev = r.fail ? undefined : wfcEvents(io.stdout);
       if (!r.fail && !ev) r = { fail: "no run-start/run-end events in --json output" };
       else if (ev) {
@@ -164,12 +181,29 @@ async function runTool(tool, w) {
       }
     }
   } else {
+    const stop = w.kind === "limit" ? await stampReader(dir) : undefined;
     r = await runOnce({ ...io, ...peerCommand(tool, w, dir) });
+    await stop?.();
   }
   if (!r.fail && w.kind !== "fn") r = { ...r, ...verify(w, dir) };
   if (r.fail && !r.killed) r.dir = dir;
-  else if (!flag("keep")) rmSync(dir, { recursive: true, force: true });
   return r;
+}
+
+/**
+ * Starts the limit workload's stamp reader on a pipe in `dir` (see stamped()
+ * in run-peers.mjs) and waits until it listens; returns what stops it.
+ */
+async function stampReader(dir) {
+  const fifo = join(dir, STAMP_FIFO);
+  execFileSync("mkfifo", [fifo]);
+  const reader = spawn("python3", ["-c", STAMP_READER, fifo, join(dir, STAMPS)], { stdio: ["ignore", "pipe", "inherit"] });
+  const [said] = await Promise.race([once(reader.stdout, "data"), once(reader, "exit").then(() => [null])]);
+  if (said === null) throw new Error("bench: the stamp reader (python3) did not start; see its error above");
+  return async () => {
+    reader.kill("SIGTERM");
+    if (reader.exitCode === null && reader.signalCode === null) await once(reader, "exit");
+  };
 }
 
 /**
@@ -177,19 +211,21 @@ async function runTool(tool, w) {
  * the best schedule run by two `sh` loops side by side, one running the
  * limited jobs back to back, the other the free ones; makespan from the
  * stamps of all 60 jobs; best of 3. What is left above the bound is the
- * cost of each job's own process starts (sh, date, sleep, date).
+ * cost of each job's own process starts (sh, sleep).
  */
 async function scriptFloor(w) {
-  const loop = (from, to, dir) => `for i in $(seq ${from} ${to}); do sh -c '${stamped(w, `${dir}/$1.txt`)}' sh $i; done`;
-  const script = `(${loop(0, w.limited - 1, "one")}) & (${loop(0, w.n - w.limited - 1, "free")}) & wait`;
   let best;
   for (let i = 0; i < 3; i++) {
     const dir = freshDir(w, "floor");
+    const job = (sub) => `sh -c '${stamped(inDir(w, dir), `${sub}/$1.txt`)}' sh $i`;
+    const loop = (n, sub) => `for i in $(seq 0 ${n - 1}); do ${job(sub)}; done`;
+    const script = `(${loop(w.limited, "one")}) & (${loop(w.n - w.limited, "free")}) & wait`;
     mkdirSync(join(dir, "one"));
     mkdirSync(join(dir, "free"));
+    const stop = await stampReader(dir);
     const r = await runOnce({ cmd: "sh", args: ["-c", script], cwd: dir, stdout: "/dev/null", stderr: join(dir, "bench.stderr") });
+    await stop();
     const spans = intervals(w, dir);
-    if (!flag("keep")) rmSync(dir, { recursive: true, force: true });
     if (r.fail || spans.some((s) => !s.ok)) return undefined;
     const makespan = Math.max(...spans.map((s) => s.end)) - Math.min(...spans.map((s) => s.start));
     best = Math.min(best ?? Infinity, makespan);
@@ -312,14 +348,15 @@ const line = (cells) => "| " + cells.map((c, i) => (i < 1 ? c.padEnd(widths[i]) 
 
 const repeatText = repeat ? `best of ${repeat}` : `best of 3 below ${REPEAT_BELOW_S} s, else 1 run`;
 console.log(`\nwfc run vs. ninja, make, Snakemake and Ruffus, ${PARALLEL} jobs at a time (wall time, ${repeatText})`);
-console.log(`node ${process.version}; ${[...env.tools].map(([t, v]) => `${t}: ${v}`).join("; ") || "no peers"}\n`);
+console.log(`node ${process.version}; ${[...env.tools].map(([t, v]) => `${t}: ${v}`).join("; ") || "no peers"}`);
+console.log(`run directories on ${fsType} (${out})\n`);
 console.log(line(header));
 console.log("|" + widths.map((wd, i) => (i < 1 ? ":" + "-".repeat(wd + 1) : "-".repeat(wd + 1) + ":")).join("|") + "|");
 for (const row of rows) console.log(line(row));
 console.log(
   "\nwfc: the `wfc run plan.json --jobs 2 --json` process (Node start-up included); wfc compile: `wfc compile` beforehand, not counted." +
     " wfc/peer: wfc's wall time as a fraction of the peer's (0.5× = half). Every run starts in an empty directory and its outputs are checked;" +
-    " FAILED means a non-zero exit or missing/wrong outputs. makespan: first job start to last job end, from the times each job records.",
+    " FAILED means a non-zero exit or missing/wrong outputs. makespan: first job start to last job end, from the stamps jobs send to one reader.",
 );
 
 // ---------------------------------------------------------------- notes and targets
@@ -364,7 +401,7 @@ if (limitW) {
       (floor === undefined
         ? ""
         : ` The jobs' own commands run by two sh loops side by side, the ${limitW.limited} limited ones back to back in one (no scheduler at all):` +
-          ` ${fmtS(floor)} = ${(floor / bound).toFixed(2)}× the bound (each job's sh, date and sleep process starts: the best any scheduler can do with this job command here).`),
+          ` ${fmtS(floor)} = ${(floor / bound).toFixed(2)}× the bound (each job's sh and sleep process starts: the best any scheduler can do with this job command here).`),
   );
   if (ok(limitWfc))
     verdicts.push([
@@ -392,10 +429,19 @@ console.log(
   `\nload average (1 min) at start ${load0.toFixed(1)}, at end ${os.loadavg()[0].toFixed(1)}, on ${os.availableParallelism()} CPUs`,
 );
 
+// Run directories go only now: on ext4 without a journal (as on these machines)
+// a file created within minutes of many deletions is slow to allocate (the
+// inode search skips recently deleted inodes), so deleting each run's files
+// as it ended made the next tool's run pay for them, by an amount that
+// depended on the order the tools ran in.
 if (flag("keep")) log(`\nrun directories kept in ${out}`);
 else {
   // Failed runs keep their directories for inspection; everything else goes.
-  const kept = [...results.values()].flatMap((m) => [...m.values()]).some((r) => r.dir);
-  if (!kept) rmSync(out, { recursive: true, force: true });
-  else for (const w of readdirSync(out)) if (readdirSync(join(out, w)).length === 0) rmSync(join(out, w), { recursive: true });
+  const kept = new Set([...results.values()].flatMap((m) => [...m.values()]).flatMap((r) => (r.dir ? [r.dir] : [])));
+  for (const w of readdirSync(out)) {
+    for (const run of readdirSync(join(out, w)))
+      if (!kept.has(join(out, w, run))) rmSync(join(out, w, run), { recursive: true, force: true });
+    if (readdirSync(join(out, w)).length === 0) rmSync(join(out, w), { recursive: true });
+  }
+  if (kept.size === 0) rmSync(out, { recursive: true, force: true });
 }
