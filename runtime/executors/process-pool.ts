@@ -42,7 +42,8 @@
  * job's log when the job starts, so the log fills as the job runs; a job that
  * succeeded without printing anything has the link removed and its spool
  * serves the next job, one that printed or failed keeps it (the worker makes
- * a new spool). Creating a file is the costliest part of a short job after
+ * a new spool), and so does one that left a process running in its process
+ * group (a `cmd &`), which may yet write to it. Creating a file is the costliest part of a short job after
  * the exec itself (ext4 searches its inode bitmaps, slower still after many
  * deletions); a link and an unlink are directory entries only: 5,000 silent
  * jobs ran 10-15% faster. Where a log already exists (a retry's second

@@ -21,6 +21,7 @@ import {
   type Launcher,
 } from "./bounded-runner.js";
 import { epochMs, type LaunchCommand, type LaunchSpec } from "./job.js";
+import { signalGroup } from "./process-group.js";
 
 export class SpawnRunner extends BoundedRunner {
   constructor(options: BoundedRunnerOptions) {
@@ -33,6 +34,8 @@ class SpawnLauncher implements Launcher {
     let ended = false;
     let child: ChildProcess | null = null;
     let current = 0;
+    /** Its commands' process groups: one still there at the end may yet write to the log. */
+    const groups: number[] = [];
     const end = (exitCode: number | null, signal: string | null, error: string | null, step: number) => {
       if (ended) return;
       ended = true;
@@ -43,11 +46,14 @@ class SpawnLauncher implements Launcher {
       if (ended) return;
       current = step;
       child = spawnOne(spec, spec.commands[step]!, {
-        started: (pid, at) => handlers.started(pid, at),
+        started: (pid, at) => {
+          groups.push(pid);
+          handlers.started(pid, at);
+        },
         ended: (e) => {
           if (e.exitCode === 0 && step + 1 < spec.commands.length) return next(step + 1);
-          // As with the pool's workers: a job that succeeded without a word leaves no log.
-          if (e.exitCode === 0) removeIfEmpty(spec.log);
+          // As with the pool's workers: a job that succeeded without a word, and left nothing running, leaves no log.
+          if (e.exitCode === 0 && !groups.some((g) => signalGroup(g, 0))) removeIfEmpty(spec.log);
           end(e.exitCode, e.signal, e.error, step);
         },
       });

@@ -47,7 +47,9 @@ sub open_log {
 }
 # A job that succeeded without a word leaves no log; its spool serves the next job.
 sub close_log {
-  my ($fh, $log, $spool, $keep) = @_;
+  my ($fh, $log, $spool, $keep, @groups) = @_;
+  # A process the job left running in the background may yet write to the log: it keeps its file.
+  $keep ||= grep { kill(0, -$_) || $! == 1 } @groups; # 1: EPERM, the group is there
   if (defined $spool && !$keep && (stat($fh))[7] == 0 && unlink($log)) {
     $spools{folder_of($log)} = $fh;
     return;
@@ -79,6 +81,7 @@ while (defined(my $header = <STDIN>)) {
     next;
   }
   my $ran = 0;
+  my @groups;
   for my $step (1 .. $count) {
     my ($nenv, $nargv) = splice(@rest, 0, 2);
     my @env = splice(@rest, 0, 2 * $nenv);
@@ -113,6 +116,7 @@ while (defined(my $header = <STDIN>)) {
       $fail->("cannot execute $argv[0]: $!");
     }
     setpgrp($pid, $pid);
+    push @groups, $pid;
     reply "S $seq $pid $t0\n";
     waitpid($pid, 0);
     my $status = $?;
@@ -122,7 +126,7 @@ while (defined(my $header = <STDIN>)) {
       sysread($errors_in, $error, 4096);
     }
     # The log is final before the job's last line: Node may read it then.
-    close_log($logfh, $log, $spool, $status != 0) if $status != 0 || $step == $count;
+    close_log($logfh, $log, $spool, $status != 0, @groups) if $status != 0 || $step == $count;
     my $line = $error eq '' ? "E $seq $status $t1\n" : "F $seq $t1 " . unpack('H*', $error) . "\n";
     $ran++ if $status == 0;
     if ($status == 0 && $step < $count) {

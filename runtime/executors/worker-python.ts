@@ -62,9 +62,21 @@ def open_log(log):
     os.set_blocking(fd, True)
     return fd, None
 
-def close_log(fd, log, spool, keep):
+def lingering(groups):
+    """Whether a process of the job's groups still runs (started in the background): it may yet write to the log."""
+    for group in groups:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            continue
+        except OSError:
+            pass
+        return True
+    return False
+
+def close_log(fd, log, spool, keep, groups=()):
     """A job that succeeded without a word leaves no log; its spool serves the next job."""
-    if spool is not None and not keep and os.fstat(fd).st_size == 0:
+    if spool is not None and not keep and os.fstat(fd).st_size == 0 and not lingering(groups):
         try:
             os.unlink(log)
             spools[os.path.dirname(log)] = fd
@@ -99,6 +111,7 @@ while True:
     except OSError as error:
         say(b"F", seq, now(), (b"cannot open log " + log + b": " + os.fsencode(error.strerror or str(error))).hex().encode())
         continue
+    groups = []
     for step in range(count):
         pairs, items = int(fields[at]), int(fields[at + 1])
         names = fields[at + 2:at + 2 + 2 * pairs]
@@ -125,12 +138,13 @@ while True:
             close_log(fd, log, spool, True)
             say(b"F", seq, now(), message.hex().encode())
             break
+        groups.append(pid)
         say(b"S", seq, b"%d" % pid, t0)
         status = os.waitpid(pid, 0)[1]
         t1 = now()
         # The log is final before the job's last line: Node may read it then.
         if status != 0 or step == count - 1:
-            close_log(fd, log, spool, status != 0)
+            close_log(fd, log, spool, status != 0, groups)
         if status == 0 and step < count - 1:
             # Goes with the next command's S: one wake-up of Node per command, not two.
             held = b"E %s 0 %s\n" % (seq, t1)

@@ -383,6 +383,17 @@ describe.each(RUNNERS)("$name", ({ make }) => {
     );
   });
 
+  test("what a job leaves running in the background writes to that job's log, never to the next one's", async () => {
+    const own = make(1);
+    const first = shell("(sleep 0.3; echo late) &");
+    const second = shell("true");
+    expect((await own.run(first)).exitCode).toBe(0);
+    expect((await own.run(second)).exitCode).toBe(0);
+    await waitForText(first.log, "late\n");
+    expect(existsSync(second.log)).toBe(false);
+    await own.close();
+  });
+
   test("a log that exists already is appended to (a retry's second attempt)", async () => {
     const job = shell("echo second");
     writeFileSync(job.log, "first\n");
