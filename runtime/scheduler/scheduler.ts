@@ -167,8 +167,8 @@ export class Scheduler {
    * it over instead of acquiring anything. Only for local command tasks
    * (`fn` calls are batched instead), only for a job not already followed
    * or following one still running, and only when no task of higher
-   * priority is waiting: following must not jump the queue. Undefined when
-   * there is none.
+   * priority waits that could take the slot instead (`#outranked`):
+   * following must not jump the queue. Undefined when there is none.
    */
   follow(job: JobRef): JobRef | undefined {
     const t = job.task;
@@ -176,15 +176,30 @@ export class Scheduler {
     if (this.#follower[t]![job.job] !== -1 || this.#leader[t]![job.job] !== -1) return undefined;
     const queue = this.#ready[t]!;
     if (this.#readyHead[t]! >= queue.length) return undefined;
-    const rank = this.#rank[t]!;
-    for (const r of this.#readyRanks) if (r < rank) return undefined;
+    if (this.#outranked(t)) return undefined;
     const next = queue[this.#readyHead[t]!++]!;
-    if (this.#readyHead[t]! >= queue.length) this.#readyRanks.delete(rank);
+    if (this.#readyHead[t]! >= queue.length) this.#readyRanks.delete(this.#rank[t]!);
     this.#state[t]![next] = STATE.running;
     this.#running++;
     this.#follower[t]![job.job] = next;
     this.#leader[t]![next] = job.job;
     return this.#ref(t, next);
+  }
+
+  /**
+   * Whether a task of higher priority than `t` has a ready job that could
+   * start in the slot a job of `t` frees when it ends: following must not
+   * take that slot from it. One that would not fit even then (it waits for
+   * a limit someone else holds) does not stand in the way.
+   */
+  #outranked(t: number): boolean {
+    const rank = this.#rank[t]!;
+    const higher = [...this.#readyRanks].filter((r) => r < rank);
+    if (higher.length === 0) return false;
+    this.#release(t);
+    const fits = higher.some((r) => this.#fits(this.#order[r]!));
+    this.#acquire(t);
+    return fits;
   }
 
   /**

@@ -388,6 +388,23 @@ describe("followers: the next job of a task handed on in its leader's slot", () 
     expect(names(s, s.take())).toEqual(["high#0"]);
   });
 
+  test("a higher-priority task waiting for a limit another lane holds does not stop a lower one from following", () => {
+    const two = { local: { type: "processes" as const, max: 2, runs: ["fn", "run"] as ("fn" | "run")[] } };
+    const p = plan(
+      [
+        task("limited", 3, { steps: [shStep("limited")], priority: 9, groups: [{ group: "one", weight: 1 }] }),
+        task("free", 3, { steps: [shStep("free")], priority: 1 }),
+      ],
+      { executors: two, groups: [{ id: "one", capacity: 1, kind: "limit" }] },
+    );
+    const s = new Scheduler(p, { cores: 8 });
+    const [limited, free] = s.take();
+    expect(names(s, [limited!, free!])).toEqual(["limited#0", "free#0"]);
+    // limited#1 is ready and ranks higher, but free#0's slot is no use to it: the limit is limited#0's.
+    expect(names(s, [s.follow(free!)!])).toEqual(["free#1"]);
+    expect(names(s, [s.follow(limited!)!])).toEqual(["limited#1"]);
+  });
+
   test("fn calls (batched instead) and SLURM jobs (arrays instead) are never followed", () => {
     const fnStep = { stage: "f", action: { kind: "fn" as const, module: "m.mjs", export: "f" }, inputs: [], outputs: [], env: {} };
     const fns = new Scheduler(plan([task("f", 100, { steps: [fnStep] })], { executors: one }), { cores: 8 });
