@@ -148,6 +148,8 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
   const workers = (name: string) => executorWorkers(plan.executors[name]!, jobs, cores);
   const expander = new Expander(plan, workdir);
   const runner = options.runner ?? defaultRunner(plan, workers, jobs);
+  // Pool workers start while the run sets up, not when the first jobs wait for them.
+  if (runner instanceof ProcessPool && !config.dryRun && !config.touch) runner.prestart(localCommandJobs(plan));
   const fnPools = new Map<string, FnPool>();
   const fnPool = (executor: string) => {
     let pool = fnPools.get(executor);
@@ -475,6 +477,13 @@ function defaultRunner(plan: Plan, workers: (executor: string) => number | undef
     ),
   );
   return ProcessPool.detect() !== null ? new ProcessPool({ size }) : new SpawnRunner({ size });
+}
+
+/** Jobs of the plan that run commands on this machine (at most: some may be up to date). */
+function localCommandJobs(plan: Plan): number {
+  return plan.tasks
+    .filter((t) => plan.executors[t.executor]!.type !== "slurm" && t.steps.some((s) => s.action.kind !== "fn"))
+    .reduce((n, t) => n + t.jobs, 0);
 }
 
 /** A job the run loop started, and the one that follows it in its lane (see Scheduler.follow). */

@@ -147,6 +147,18 @@ describe.each(PROGRAMS)("ProcessPool ($kind)", (program) => {
     await pool.close();
   });
 
+  test("prestart() starts the workers before any job (never more than the pool's size), and jobs run on them", async () => {
+    const pool = new ProcessPool({ size: 2, worker: program });
+    pool.prestart(5);
+    const early = pool.workerPids();
+    expect(early).toHaveLength(2);
+    const results = await Promise.all([0, 1, 2].map((i) => pool.run(shell(`echo $PPID > ppid-${i}`))));
+    expect(results.map((r) => r.exitCode)).toEqual([0, 0, 0]);
+    expect(pool.workerPids()).toEqual(early);
+    for (const i of [0, 1, 2]) expect(early).toContain(Number(readFileSync(join(dir, `ppid-${i}`), "utf8")));
+    await pool.close();
+  });
+
   test("an idle pool that is never closed does not keep Node alive, and its workers exit with Node", async () => {
     const out = join(dir, "js");
     transpileExecutors(out);
@@ -156,7 +168,9 @@ describe.each(PROGRAMS)("ProcessPool ($kind)", (program) => {
       `import { ProcessPool } from ${JSON.stringify(join(out, "index.js"))};
 const pool = new ProcessPool({ size: 2, worker: ${JSON.stringify(program)} });
 const results = await Promise.all([1, 2].map(() => pool.run({ id: "x", kind: "argv", argv: ["true"], cwd: ${JSON.stringify(dir)}, log: ${JSON.stringify(join(dir, "x.log"))} })));
-console.log(JSON.stringify({ codes: results.map((r) => r.exitCode), workers: pool.workerPids() }));
+const spare = new ProcessPool({ size: 3, worker: ${JSON.stringify(program)} });
+spare.prestart(3);
+console.log(JSON.stringify({ codes: results.map((r) => r.exitCode), workers: [...pool.workerPids(), ...spare.workerPids()] }));
 `,
     );
     const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "inherit"] });
@@ -169,7 +183,7 @@ console.log(JSON.stringify({ codes: results.map((r) => r.exitCode), workers: poo
     expect(code).toBe(0);
     const { codes, workers } = JSON.parse(stdout) as { codes: number[]; workers: number[] };
     expect(codes).toEqual([0, 0]);
-    expect(workers).toHaveLength(2);
+    expect(workers).toHaveLength(5); // 2 that ran jobs, 3 started and never given one
     for (const pid of workers) await waitUntilGone(pid);
   });
 });
