@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, readFileSync, rmdirSync, rmSync, statSync, utimesSync, writeFileSync, existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { FnPool } from "../fn/fn-pool.js";
@@ -180,6 +180,8 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
     mkdirSync(dir, { recursive: true });
     made.add(dir);
   };
+  /** Log folders this run wrote to: one left empty (every job succeeded silently) is removed at the end. */
+  const logDirs = new Set<string>();
   const failures: RunFailure[] = [];
   const stats = new RunStats(plan);
   const wouldWrite = new Set<string>();
@@ -265,6 +267,7 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
     }
     const log = join(stateDir, "logs", task.id, `${ref.job}.log`);
     ensureDir(dirname(log));
+    logDirs.add(dirname(log));
     // Workers append to the log; one from an earlier run of this job goes first.
     if (journal.get(task.id, ref.job) !== undefined) rmSync(log, { force: true });
     // `fn` calls wait at their worker in batches: such a job starts when its worker says it did.
@@ -431,6 +434,7 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
     await Promise.all([...fnPools.values()].map((p) => p.close()));
     slurm?.close();
     if (!options.runner) await runner.close();
+    for (const dir of logDirs) removeIfEmpty(dir);
     journal.close();
     lock.release();
     process.chdir(previousCwd);
@@ -477,6 +481,14 @@ function defaultRunner(plan: Plan, workers: (executor: string) => number | undef
     ),
   );
   return ProcessPool.detect() !== null ? new ProcessPool({ size }) : new SpawnRunner({ size });
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty, or gone: either way nothing to do
+  }
 }
 
 /** Jobs of the plan that run commands on this machine (at most: some may be up to date). */

@@ -125,6 +125,20 @@ stages:
     expect(readdirSync(join(dir, ".wfc", "logs", "a"))).toEqual(["2.log"]);
   });
 
+  test("a stage whose jobs all succeeded without a word leaves no log folder; one that printed keeps its logs", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wfc-quiet-"));
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(
+      join(dir, "wf.yaml"),
+      'wfc: 1\nstages:\n  quiet:\n    foreach: { i: { range: [0, 3] } }\n    outputs: "q/{i}.txt"\n    run: "touch {outputs}"\n' +
+        '  chatty:\n    foreach: { i: { range: [0, 2] } }\n    outputs: "c/{i}.txt"\n    run: "echo hello {i}; touch {outputs}"\n',
+    );
+    const r = await wfc(["run", "wf.yaml"], { cwd: dir });
+    expect(r.exitCode).toBe(0);
+    expect(readdirSync(join(dir, ".wfc", "logs"))).toEqual(["chatty"]);
+    expect(readdirSync(join(dir, ".wfc", "logs", "chatty")).toSorted()).toEqual(["0.log", "1.log"]);
+  });
+
   test("a fused job stops at its failing step, names that step's command and leaves none of its outputs", async () => {
     const dir = mkdtempSync(join(tmpdir(), "wfc-fused-"));
     const { writeFileSync, existsSync } = await import("node:fs");
