@@ -28,9 +28,11 @@
  * where neither is on PATH (Alpine), `ProcessPool.detect()` returns null and the
  * caller uses SpawnRunner.
  *
- * Workers start lazily, detached (their own session, so a terminal's Ctrl-C
- * reaches Node, which decides what to kill), and are unreferenced while idle,
- * so a forgotten pool does not keep Node alive; when Node exits, an idle
+ * Workers start at their first job, or all at once with `prestart()` (as
+ * `wfc run` does, so that no job waits for one). They run detached (their
+ * own session, so a terminal's Ctrl-C reaches Node, which decides what to
+ * kill), and are unreferenced while idle, so a forgotten pool does not keep
+ * Node alive; when Node exits, an idle
  * worker reads end-of-file and exits. A worker that dies is replaced on the
  * next launch: if it died before its `R` line it never read the job, which is
  * launched again on a fresh worker; otherwise the job's process group is
