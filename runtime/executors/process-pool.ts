@@ -32,24 +32,25 @@
  * `wfc run` does, so that no job waits for one). They run detached (their
  * own session, so a terminal's Ctrl-C reaches Node, which decides what to
  * kill), and are unreferenced while idle, so a forgotten pool does not keep
- * Node alive; when Node exits, an idle
- * worker reads end-of-file and exits. A worker that dies is replaced on the
- * next launch: if it died before its `R` line it never read the job, which is
- * launched again on a fresh worker; otherwise the job's process group is
- * killed (no orphan) and the job ends with an `error`. Three workers in a row
- * dying before `R` break the pool: later jobs end at once with the reason.
+ * Node alive; when Node exits, an idle worker reads end-of-file and exits. A
+ * worker that dies is replaced on the next launch: if it died before its `R`
+ * line it never read the job, which is launched again on a fresh worker;
+ * otherwise the job's process group is killed (no orphan) and the job ends
+ * with an `error`. Three workers in a row dying before `R` break the pool:
+ * later jobs end at once with the reason.
  *
  * A job's log is not created per job. Each worker keeps an empty spool file
  * (`.wfc-spool-<worker pid>`) in the log's folder and hard-links it as the
- * job's log when the job starts, so the log fills as the job runs; a job that
- * succeeded without printing anything has the link removed and its spool
- * serves the next job, one that printed or failed keeps it (the worker makes
- * a new spool), and so does one that left a process running in its process
- * group (a `cmd &`), which may yet write to it. Creating a file is the costliest part of a short job after
- * the exec itself (ext4 searches its inode bitmaps, slower still after many
- * deletions); a link and an unlink are directory entries only: 5,000 silent
- * jobs ran 10-15% faster. Where a log already exists (a retry's second
- * attempt) or links are refused, the worker appends to the log itself.
+ * job's log when the job starts, so the log fills as the job runs; a job
+ * that succeeded without printing anything has the link removed and its
+ * spool serves the next job, one that printed or failed keeps it (the worker
+ * makes a new spool), and so does one that left a process running in its
+ * process group (a `cmd &`), which may yet write to it. Creating a file is
+ * the costliest part of a short job after the exec itself (ext4 searches its
+ * inode bitmaps, slower still after many deletions); a link and an unlink
+ * are directory entries only: 5,000 silent jobs ran 10-15% faster. Where a
+ * log already exists (a retry's second attempt) or links are refused, the
+ * worker appends to the log itself.
  * A worker removes its spools when it exits; one that is killed leaves an
  * empty `.wfc-spool-*` behind, which the pool removes.
  *
