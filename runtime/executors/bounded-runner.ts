@@ -266,7 +266,7 @@ export class BoundedRunner implements JobRunner {
       this.#start(next);
       return;
     }
-    this.#slots--;
+    // It never runs; the slot passes down the lane and is freed once, at its end.
     next.end = { exitCode: null, signal: null, endedAt: epochMs(), error: null, step: 0, notRun: true };
     this.#settle(next);
     this.#passSlot(next);

@@ -435,6 +435,23 @@ describe.each(RUNNERS)("$name", ({ make }) => {
     }
   });
 
+  test("a lane whose first job fails gives back its one slot once: the jobs after it still run one at a time", async () => {
+    const single = make(1);
+    try {
+      const hold = (lane?: number, then = "") => shell(`sleep 0.1${then}`, lane === undefined ? {} : { lane });
+      const results = await Promise.all([hold(7, "; exit 4"), hold(7), hold(), hold()].map((job) => single.run(job)));
+      expect(results.map((r) => [r.exitCode, r.notRun])).toEqual([
+        [4, false],
+        [null, true],
+        [0, false],
+        [0, false],
+      ]);
+      expect(maxOverlap(results.filter((r) => !r.notRun))).toBe(1);
+    } finally {
+      await single.close();
+    }
+  });
+
   test("killAll with a lane's next job waiting: it never starts", async () => {
     const first = shell("echo up; sleep 30", { lane: 3 });
     const next = shell("touch ran-next", { lane: 3 });
