@@ -18,15 +18,13 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:f
 import os, { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { flag, fmtN, fmtRatio, fmtS as fmtShort, option, printLoad, printTable } from "./format.mjs";
 import { PEERS, SHAPES, dryRun, ensureTools, jobsOf, wfcWorkflow, writePeerFiles } from "./peers.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const cli = join(root, "dist/cli/bin.js");
 const probe = join(root, "bench/compile-probe.mjs");
 
-const argv = process.argv.slice(2);
-const flag = (name) => argv.includes(`--${name}`);
-const option = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const timeoutS = Number(option("timeout") ?? 150);
 const only = option("shapes")?.split(",");
 const shapes = only ? SHAPES.filter((s) => only.includes(s.key)) : SHAPES;
@@ -102,17 +100,11 @@ function estimate(tool, shape) {
   return { s: prev.s * f, kb: prev.kb === undefined ? undefined : prev.kb * f, from: prev.jobs };
 }
 
+/** As format.mjs's fmtS, with minutes or hours beside the seconds from 100 s on. */
 const fmtS = (s) =>
-  s < 1
-    ? `${(s * 1000).toFixed(0)} ms`
-    : s < 100
-      ? `${s.toFixed(2)} s`
-      : s < 3600
-        ? `${s.toFixed(0)} s (${(s / 60).toFixed(0)} min)`
-        : `${s.toFixed(0)} s (${(s / 3600).toFixed(1)} h)`;
+  s < 100 ? fmtShort(s) : s < 3600 ? `${s.toFixed(0)} s (${(s / 60).toFixed(0)} min)` : `${s.toFixed(0)} s (${(s / 3600).toFixed(1)} h)`;
 const fmtKB = (kb) => (kb === undefined ? "?" : kb < 1024 * 1024 ? `${(kb / 1024).toFixed(0)} MB` : `${(kb / 1024 / 1024).toFixed(1)} GB`);
 const fmtB = (b) => (b < 1024 ? `${b} B` : b < 1024 * 1024 ? `${(b / 1024).toFixed(1)} KiB` : `${(b / 1024 / 1024).toFixed(1)} MiB`);
-const fmtN = (n) => n.toLocaleString("en");
 
 // The fixed cost: compiling a one-job workflow.
 let floor;
@@ -182,8 +174,7 @@ const cell = (r) => (!r ? "n/a" : r.skip ? "skipped" : r.fail ? "failed" : `${fm
 /** wfc's time over the peer's, to two significant digits. */
 const ratio = (w, r) => {
   if (!r || r.skip || r.fail) return "—";
-  const x = w.s / r.s;
-  return `${x < 10 ? x.toPrecision(2) : x.toFixed(0)}×`;
+  return fmtRatio(w.s / r.s);
 };
 const header = ["shape", "jobs", "wfc time", "wfc peak RSS", "plan size", ...PEERS.map((t) => `${t} -n`), ...PEERS.map((t) => `wfc/${t}`)];
 const table = rows.map((r) => [
@@ -195,14 +186,10 @@ const table = rows.map((r) => [
   ...PEERS.map((t) => (env.tools.has(t) ? cell(r.peers[t]) : "n/a")),
   ...PEERS.map((t) => ratio(r.wfc, r.peers[t])),
 ]);
-const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
-const line = (cells) => "| " + cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
 
 console.log(`\nwfc compile vs. dry runs of make, ninja and snakemake (wall time, best of 3 below ${REPEAT_BELOW_S} s, else 1 run)`);
 console.log(`node ${process.version}; ${[...env.tools].map(([t, v]) => `${t}: ${v}`).join("; ") || "no peers"}\n`);
-console.log(line(header));
-console.log("|" + widths.map((w, i) => (i < 2 ? ":" + "-".repeat(w + 1) : "-".repeat(w + 1) + ":")).join("|") + "|");
-for (const row of table) console.log(line(row));
+printTable(header, table, 2);
 console.log(
   `\njobs: stage × element jobs, one graph node each for the peers. wfc time: the whole \`wfc compile -o plan.json\` process,` +
     ` Node start-up included. Peer cells: time / peak RSS. wfc/peer: wfc's time as a fraction of the peer's (0.12× = 12%).`,
@@ -244,9 +231,7 @@ console.log("\nTargets:");
 for (const [text, ok] of verdicts) console.log(`  ${ok ? "met   " : "MISSED"}  ${text}`);
 if (attention.length > 0) console.log("\nWorth a look (not targets):");
 for (const text of attention) console.log(`  - ${text}`);
-console.log(
-  `\nload average (1 min) at start ${load0.toFixed(1)}, at end ${os.loadavg()[0].toFixed(1)}, on ${os.availableParallelism()} CPUs`,
-);
+printLoad(load0);
 
 if (flag("keep")) log(`\ngenerated files kept in ${out}`);
 else rmSync(out, { recursive: true, force: true });

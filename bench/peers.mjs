@@ -60,7 +60,7 @@ export function wfcWorkflow(shape) {
 // stage, the element list from `seq`), explicit rules for the chain (each
 // stage is its own rule there, as in the wfc file and the Snakefile).
 
-export function makefile(shape) {
+function makefile(shape) {
   const recipe = "\tmkdir -p $(@D) && touch $@";
   const out = [];
   if (shape.kind === "fan") {
@@ -89,7 +89,7 @@ export function makefile(shape) {
 // every output no other statement reads, i.e. the last stage.
 
 /** Writes build.ninja into `dir`, streaming (it is ~60 MB at 1,000,000 elements). */
-export async function writeBuildNinja(shape, dir) {
+async function writeBuildNinja(shape, dir) {
   const stream = createWriteStream(join(dir, "build.ninja"));
   let buf = "rule touch\n  command = touch $out\n\n";
   const emit = async (s) => {
@@ -116,7 +116,7 @@ export async function writeBuildNinja(shape, dir) {
 // Rules with wildcards and `expand` in `rule all`; the chain's stages are
 // separate rules without wildcards.
 
-export function snakefile(shape) {
+function snakefile(shape) {
   const rule = (name, input, output) =>
     [`rule ${name}:`, ...(input ? [`    input: "${input}"`] : []), `    output: "${output}"`, '    shell: "touch {output}"', ""].join("\n");
   const out = [];

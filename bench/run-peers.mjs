@@ -20,8 +20,9 @@ export const PARALLEL = 2;
  *           times in their output; `limited` of them (one/{i}.txt) share a
  *           named limit of 1, the others (free/{i}.txt) are unconstrained
  *   fn    — n no-op `fn` tasks on a `threads` executor (wfc only)
- * `probe`: peers first run the workload at n/probe and n/(2·probe) elements,
- * and are skipped when a straight line through those exceeds the timeout.
+ * `probe`: peers first run the workload at n/(2·probe) and n/probe elements;
+ * a power law through those two (exponent at least 1) extrapolates to n, and
+ * a peer is skipped when that estimate exceeds half the timeout (run.mjs).
  */
 export const WORKLOADS = [
   { key: "fan-5000", kind: "fan", n: 5000, probe: 10 },
@@ -123,7 +124,7 @@ export function wfcWorkflow(w) {
 // One build statement per job, as generators emit; ninja creates output
 // directories itself and builds every output nothing else reads.
 
-export function buildNinja(w) {
+function buildNinja(w) {
   const out = [];
   if (w.kind === "fan") {
     out.push("rule touch", "  command = touch $out", "rule gather", "  command = ls out | wc -l > $out");
@@ -151,7 +152,7 @@ export function buildNinja(w) {
 // no limits: the limited recipe takes a lock with flock(1), so a limited job
 // waiting for the lock holds one of make's job slots meanwhile.
 
-export function makefile(w) {
+function makefile(w) {
   const list = (dir, n) => `$(patsubst %,${dir}/%.txt,$(shell seq 0 ${n - 1}))`;
   const out = [];
   if (w.kind === "fan") {
@@ -173,7 +174,7 @@ export function makefile(w) {
 // Rules with wildcards and expand() in `rule all`; the limit is a resource
 // the limited rule takes 1 of, given on the command line (--resources one=1).
 
-export function snakefile(w) {
+function snakefile(w) {
   const rule = (name, { input, output, shell, resources }) =>
     [
       `rule ${name}:`,
@@ -207,7 +208,7 @@ export function snakefile(w) {
 // subprocess, pipeline_run(multiprocess=PARALLEL); the limit is
 // @jobs_limit(1, "one"). Output directories are made up front.
 
-export function ruffusScript(w) {
+function ruffusScript(w) {
   const out = ["import os, subprocess", "from ruffus import *", "", "def sh(cmd):", "    subprocess.check_call(cmd, shell=True)", ""];
   const files = (dir, n) => `["${dir}/%d.txt" % i for i in range(${n})]`;
   if (w.kind === "fan") {
@@ -246,7 +247,7 @@ export function ruffusScript(w) {
  * on PATH does not see). Undefined when none does.
  */
 let ruffusPy;
-export function ruffusPython() {
+function ruffusPython() {
   if (ruffusPy === undefined)
     ruffusPy =
       ["python3", "/usr/bin/python3"].find((py) => spawnSync(py, ["-c", "import ruffus"], { stdio: "ignore" }).status === 0) ?? null;

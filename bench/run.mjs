@@ -23,6 +23,7 @@ import os, { tmpdir } from "node:os";
 import { once } from "node:events";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { flag, fmtN, fmtRatio, fmtS, option, printLoad, printTable } from "./format.mjs";
 import { ensureTools } from "./peers.mjs";
 import {
   PARALLEL,
@@ -46,9 +47,6 @@ import {
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const cli = join(root, "dist/cli/bin.js");
 
-const argv = process.argv.slice(2);
-const flag = (name) => argv.includes(`--${name}`);
-const option = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const timeoutS = Number(option("timeout") ?? 300);
 const repeat = option("repeat") === undefined ? undefined : Math.max(1, Number(option("repeat")));
 const only = option("workloads")?.split(",");
@@ -235,9 +233,6 @@ async function scriptFloor(w) {
 
 // ---------------------------------------------------------------- measuring
 
-const fmtS = (s) => (s < 1 ? `${(s * 1000).toFixed(0)} ms` : s < 100 ? `${s.toFixed(2)} s` : `${s.toFixed(0)} s`);
-const fmtN = (n) => Math.round(n).toLocaleString("en");
-
 const results = new Map(); // workload key → Map(tool → result)
 const notes = [];
 const probeNotes = [];
@@ -304,7 +299,6 @@ for (const w of workloads) {
       runS: min("runS"),
       makespan: min("makespan"),
       jobs: rs[0].jobs,
-      runs: rs.length,
     });
   }
   for (const [tool, r] of res)
@@ -325,7 +319,7 @@ const cell = (r, show = (x) => fmtS(x.s)) => {
 const ratio = (w, p, pick = (x) => x.s) => {
   if (!w || w.fail || !p || (p.skip && p.est === undefined) || (p.fail && !p.killed)) return "—";
   const x = pick(w) / (p.killed ? timeoutS : p.skip ? p.est : pick(p));
-  return `${p.killed ? "< " : p.skip ? "≈ " : ""}${x < 10 ? x.toPrecision(2) : x.toFixed(0)}×`;
+  return `${p.killed ? "< " : p.skip ? "≈ " : ""}${fmtRatio(x)}`;
 };
 
 const header = ["workload", "jobs", "wfc compile", "wfc", ...RUN_PEERS, ...RUN_PEERS.map((t) => `wfc/${t}`)];
@@ -343,16 +337,12 @@ for (const w of workloads) {
   }
   if (w.kind === "fn" && !wfc.fail) rows.push(["  run only (events)", "", "", fmtS(wfc.runS), ...peerCells(), ...RUN_PEERS.map(() => "—")]);
 }
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-const line = (cells) => "| " + cells.map((c, i) => (i < 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
 
 const repeatText = repeat ? `best of ${repeat}` : `best of 3 below ${REPEAT_BELOW_S} s, else 1 run`;
 console.log(`\nwfc run vs. ninja, make, Snakemake and Ruffus, ${PARALLEL} jobs at a time (wall time, ${repeatText})`);
 console.log(`node ${process.version}; ${[...env.tools].map(([t, v]) => `${t}: ${v}`).join("; ") || "no peers"}`);
 console.log(`run directories on ${fsType} (${out})\n`);
-console.log(line(header));
-console.log("|" + widths.map((wd, i) => (i < 1 ? ":" + "-".repeat(wd + 1) : "-".repeat(wd + 1) + ":")).join("|") + "|");
-for (const row of rows) console.log(line(row));
+printTable(header, rows, 1);
 console.log(
   "\nwfc: the `wfc run plan.json --jobs 2 --json` process (Node start-up included); wfc compile: `wfc compile` beforehand, not counted." +
     " wfc/peer: wfc's wall time as a fraction of the peer's (0.5× = half). Every run starts in an empty directory and its outputs are checked;" +
@@ -427,9 +417,7 @@ if (fnW && ok(fnWfc)) {
 }
 if (verdicts.length > 0) console.log("\nTargets:");
 for (const [text, met] of verdicts) console.log(`  ${met ? "met   " : "MISSED"}  ${text}`);
-console.log(
-  `\nload average (1 min) at start ${load0.toFixed(1)}, at end ${os.loadavg()[0].toFixed(1)}, on ${os.availableParallelism()} CPUs`,
-);
+printLoad(load0);
 
 // Run directories go only now: on ext4 without a journal (as on these machines)
 // a file created within minutes of many deletions is slow to allocate (the

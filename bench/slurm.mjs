@@ -21,6 +21,7 @@ import os, { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
+import { flag, fmtN, fmtS, option, printLoad, printTable } from "./format.mjs";
 import { WORKLOADS, wfcWorkflow } from "./run-peers.mjs";
 import { START_HINT, cancelJobs, clusterStatus, finalStates, queue } from "./slurm-cluster.mjs";
 import { LAST_OUTPUT, expectedOutputs, firstDifference, pairKey, pairWorkflow, readOutputs, writePerJob } from "./slurm-workload.mjs";
@@ -28,9 +29,6 @@ import { LAST_OUTPUT, expectedOutputs, firstDifference, pairKey, pairWorkflow, r
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const cli = join(root, "dist/cli/bin.js");
 
-const argv = process.argv.slice(2);
-const flag = (name) => argv.includes(`--${name}`);
-const option = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const elements = Number(option("elements") ?? 200);
 const repeat = Math.max(1, Number(option("repeat") ?? 3));
 /** Without --repeat, a round starts only if the rounds so far plus one more as long as the slowest fit in this. */
@@ -53,8 +51,6 @@ const out = mkdtempSync(join(tmpdir(), "wfc-bench-slurm-"));
 /** Every job this process submits is named `wfcbench-PID-…`: how it finds (and cancels) its own. */
 const jobPrefix = `wfcbench-${process.pid}-`;
 
-const fmtS = (s) => (s < 1 ? `${(s * 1000).toFixed(0)} ms` : s < 100 ? `${s.toFixed(2)} s` : `${s.toFixed(0)} s`);
-const fmtN = (n) => Math.round(n).toLocaleString("en");
 const fmtX = (x) => `${x < 1 ? x.toPrecision(2) : x < 10 ? x.toFixed(2) : x.toFixed(0)}×`;
 
 /** The submit script running now (its process group is killed on Ctrl-C), and whether jobs may be queued. */
@@ -361,9 +357,6 @@ for (const { key } of shapeDefs) {
     );
   notes.push(`${key}: \`wfc export slurm\` took ${fmtS(s.exportS)} (Node start-up included)`);
 }
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-const left = 2;
-const line = (cells) => "| " + cells.map((c, i) => (i < left ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
 
 const maxArray = cluster.ok
   ? `MaxArraySize ${maxArrayConf} (the cluster's)`
@@ -376,9 +369,7 @@ console.log(
         ` SchedulerParameters=${cluster.config.get("SchedulerParameters")}; node ${process.version}\n`
     : `node ${process.version}; no cluster\n`,
 );
-console.log(line(header));
-console.log("|" + widths.map((wd, i) => (i < left ? ":" + "-".repeat(wd + 1) : "-".repeat(wd + 1) + ":")).join("|") + "|");
-for (const row of rows) console.log(line(row));
+printTable(header, rows, 2);
 console.log(
   "\nsbatch calls: wfc's from its export (`submit.sh --dry-run`, or jobs.tsv after a real submission); one per job: the plan's stage × element jobs," +
     " what Snakemake's SLURM executor plugin and Nextflow's slurm executor submit (grouped: one per wfc job after fusion, as Snakemake's `group:` would)." +
@@ -424,9 +415,7 @@ else {
         : `\noutputs: MISMATCH: ${bad.map((c) => `${c.key} run ${c.run}: ${c.diff}`).join("; ")}`,
   );
 }
-console.log(
-  `\nload average (1 min) at start ${load0.toFixed(1)}, at end ${os.loadavg()[0].toFixed(1)}, on ${os.availableParallelism()} CPUs`,
-);
+printLoad(load0);
 
 const failed = [...runs.values()].flat().some((r) => r.fail);
 if (flag("keep") || failed) log(`\nfiles kept in ${out}`);

@@ -19,6 +19,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { have } from "./peers.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const argv = process.argv.slice(2);
@@ -73,8 +74,6 @@ function external(cmd, args, options = {}) {
   return ms;
 }
 
-const has = (tool) => spawnSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" }).status === 0;
-
 const ninjaDir = join(dir, "ninja");
 mkdirSync(ninjaDir);
 // One edge per job; outputs are never written, so every edge runs on every invocation.
@@ -83,16 +82,16 @@ writeFileSync(join(ninjaDir, "build.ninja"), `rule t\n  command = true\n${edges}
 
 const seq = Array.from({ length: N }, (_, i) => i).join("\n") + "\n";
 const programs = [ProcessPool.detect(), { kind: "perl", interpreter: "perl" }].filter(
-  (p, i, all) => p !== null && all.findIndex((q) => q?.kind === p.kind) === i && (p.kind !== "perl" || has("perl")),
+  (p, i, all) => p !== null && all.findIndex((q) => q?.kind === p.kind) === i && (p.kind !== "perl" || have("perl")),
 );
 const contenders = [
   ...programs.map((worker) => [`ProcessPool (${worker.kind})`, () => throughRunner(() => new ProcessPool({ size: P, worker }))]),
   ["SpawnRunner", () => throughRunner(() => new SpawnRunner({ size: P }))],
-  ["xargs", async () => (has("xargs") ? external("xargs", [`-P${P}`, "-n1", "/bin/true"], { input: seq }) : null)],
+  ["xargs", async () => (have("xargs") ? external("xargs", [`-P${P}`, "-n1", "/bin/true"], { input: seq }) : null)],
   [
     "ninja",
     async () => {
-      if (!has("ninja")) return null;
+      if (!have("ninja")) return null;
       rmSync(join(ninjaDir, ".ninja_log"), { force: true });
       return external("ninja", ["-C", ninjaDir, `-j${P}`, "--quiet"]);
     },
