@@ -11,7 +11,7 @@
 #      if they changed while our daemons run, those daemons are restarted;
 #   4. starts slurmctld and slurmd (self-daemonizing, with pid files under
 #      $WFC_SLURM_DIR/run, which .ci/slurm/down.sh uses to stop exactly them);
-#   5. waits until the node is idle and a trivial `sbatch --wait` job completes,
+#   5. waits until the node is idle and a trivial job completes,
 #      then prints one line to stdout. Progress and errors go to stderr.
 #
 # Written for and tested on Debian 12 (slurm-wlm 22.05.8, munge 0.5.15).

@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { run, RunError, type RunEvent, type RunSummary } from "../../runtime/run/run.js";
 import { ExitCode, useColor, type Io } from "../io.js";
-import { submitLine } from "../progress/render.js";
+import { submitLine, wantsAscii } from "../progress/render.js";
 import { planFor } from "./plan-for.js";
 
 export interface RunCommandOptions {
@@ -82,11 +82,11 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   // The live display (and its terminal libraries) is loaded only for a terminal.
   const display =
     !options.json && !options.dryRun && io.stderr.isTTY === true && io.env.TERM !== "dumb"
-      ? await import("../progress/display.js").then(async ({ createProgressDisplay }) =>
+      ? await import("../progress/display.js").then(({ createProgressDisplay }) =>
           createProgressDisplay(io.stderr, {
             tasks: planned.plan.tasks.map((t) => ({ id: t.id, jobs: t.jobs })),
             color: useColor(io.stderr, io.env),
-            ascii: (await import("../progress/render.js")).wantsAscii(io.env),
+            ascii: wantsAscii(io.env),
           }),
         )
       : undefined;

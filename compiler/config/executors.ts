@@ -3,10 +3,8 @@ import { lowerExecutor } from "../lower/lower.js";
 
 type Obj = Readonly<Record<string, unknown>>;
 
-/** Workers per built-in executor: all CPUs but one (left for wfc and the system), at least one. */
-export function builtinWorkers(cpus: number): number {
-  return Math.max(1, Math.floor(cpus) - 1);
-}
+// The rule lives with the runtime, which sizes the pools; `wfc config` shows it.
+export { builtinWorkers } from "../../runtime/scheduler/scheduler.js";
 
 /**
  * The built-in executors' tables, as `wfc config init` writes them: without

@@ -120,7 +120,6 @@ export class BoundedRunner implements JobRunner {
   #launcher: Launcher;
   #queue: Entry[] = [];
   #head = 0;
-  #running = new Set<Entry>();
   /** Entries owning a slot. */
   #slots = 0;
   /** Per lane, its last entry not yet done. */
@@ -137,11 +136,6 @@ export class BoundedRunner implements JobRunner {
     this.killGraceMs = options.killGraceMs ?? 2000;
     this.#killWaitMs = options.killWaitMs ?? KILL_WAIT_MS;
     this.#launcher = launcher;
-  }
-
-  /** Jobs started and not yet ended. */
-  get running(): number {
-    return this.#running.size;
   }
 
   run(job: JobSpec, signal?: AbortSignal, events?: JobEvents): Promise<JobResult> {
@@ -204,7 +198,6 @@ export class BoundedRunner implements JobRunner {
 
   #launch(entry: Entry, after: LaunchHandle | null): void {
     entry.state = "running";
-    this.#running.add(entry);
     let reported = false;
     const handlers: LaunchHandlers = {
       started: (pid, startedAt) => {
@@ -226,7 +219,6 @@ export class BoundedRunner implements JobRunner {
         clearTimeout(entry.timer);
         clearTimeout(entry.startWait);
         entry.end = end;
-        this.#running.delete(entry);
         if (entry.termination) void entry.termination.then(() => this.#settle(entry));
         else this.#settle(entry);
         if (entry.ownsSlot) this.#passSlot(entry);
@@ -239,7 +231,6 @@ export class BoundedRunner implements JobRunner {
       if (entry.handle === null) {
         // The launcher cannot take it now: it waits for the job before it, as without `follow`.
         entry.state = "queued";
-        this.#running.delete(entry);
         return;
       }
     }

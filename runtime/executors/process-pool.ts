@@ -137,11 +137,6 @@ export class ProcessPool extends BoundedRunner {
     return program;
   }
 
-  /** The program the workers run. */
-  get worker(): WorkerProgram {
-    return this.#workers.program;
-  }
-
   /**
    * Starts up to `count` workers now rather than at their first jobs, so
    * that their start-up (10-20 ms of an interpreter's) overlaps the caller's

@@ -1,3 +1,5 @@
+import { SHELL_BARE } from "../jobs/quote.js";
+
 /**
  * The argv of a shell command simple enough to run without a shell, as GNU
  * make does for recipe lines without shell syntax ("fast path"): `touch
@@ -49,8 +51,7 @@ export function simpleCommandArgv(command: string): string[] | null {
   return argv;
 }
 
-/** Characters sh gives no meaning to outside quotes (shellQuote's bare set). */
-const BARE = /[A-Za-z0-9_./:=@%+,-]/;
+const BARE = new RegExp(`[${SHELL_BARE}]`);
 
 /**
  * Reserved words, and builtins that are not (or not reliably) the same as a

@@ -13,12 +13,13 @@ export interface FnCall {
 
 /** One call's outcome, with when it ran (epoch ms, as measured in the worker). */
 export type FnOutcome =
-  | { readonly ok: true; readonly value: unknown; readonly start: number; readonly end: number }
+  | { readonly ok: true; readonly start: number; readonly end: number }
   | { readonly ok: false; readonly error: string; readonly start: number; readonly end: number };
 
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 
-async function call({ workdir, module, export: name, args }: FnCall): Promise<unknown> {
+/** Runs one call; what the function returns is not used (a stage's results are its output files), so it is not sent back. */
+async function call({ workdir, module, export: name, args }: FnCall): Promise<void> {
   const url = pathToFileURL(resolve(workdir, module)).href;
   let loaded = modules.get(url);
   if (loaded === undefined) {
@@ -27,13 +28,7 @@ async function call({ workdir, module, export: name, args }: FnCall): Promise<un
   }
   const fn = (await loaded)[name];
   if (typeof fn !== "function") throw new Error(`${module} has no exported function \`${name}\``);
-  const result: unknown = await (fn as (a: unknown) => unknown)(args);
-  // Only plain data crosses back; anything else is summarised.
-  try {
-    return structuredClone(result);
-  } catch {
-    return String(result);
-  }
+  await (fn as (a: unknown) => unknown)(args);
 }
 
 export default async function runBatch(calls: readonly FnCall[]): Promise<FnOutcome[]> {
@@ -41,8 +36,8 @@ export default async function runBatch(calls: readonly FnCall[]): Promise<FnOutc
   for (const c of calls) {
     const start = Date.now();
     try {
-      const value = await call(c);
-      out.push({ ok: true, value, start, end: Date.now() });
+      await call(c);
+      out.push({ ok: true, start, end: Date.now() });
     } catch (error) {
       out.push({ ok: false, error: (error as Error)?.stack ?? String(error), start, end: Date.now() });
     }

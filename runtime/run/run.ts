@@ -301,11 +301,7 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
           return;
         }
       }
-      if (!running) {
-        running = true;
-        start = outcome.started;
-        started();
-      }
+      onStart(outcome.started);
       // The node's own clock says when a SLURM job's commands started (wfc may have seen it a poll later).
       if (onCluster) start = Math.min(start, outcome.started);
       if (outcome.ok || outcome.cancelled || abort.signal.aborted) break;

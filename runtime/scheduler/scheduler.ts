@@ -341,5 +341,10 @@ const NAMES: readonly JobState[] = ["waiting", "ready", "running", "done", "fail
 export function executorWorkers(executor: Plan["executors"][string], jobs: number | undefined, cores: number): number | undefined {
   if (executor.max !== null) return executor.max;
   if (executor.type === "slurm") return undefined;
-  return jobs ?? Math.max(1, Math.floor(cores) - 1);
+  return jobs ?? builtinWorkers(cores);
+}
+
+/** Workers of a local pool without `max` or `--jobs`: all CPUs but one (left for wfc and the system), at least one. */
+export function builtinWorkers(cpus: number): number {
+  return Math.max(1, Math.floor(cpus) - 1);
 }

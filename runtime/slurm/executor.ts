@@ -29,12 +29,13 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { shellQuote } from "../jobs/quote.js";
 import { DECODE_STEPS, encodeSteps } from "../jobs/step-script.js";
 import type { Plan } from "../plan.js";
 import type { JobRef } from "../scheduler/scheduler.js";
 import { FINISHED_STATES, exitCodeOf, queueStates, sbatch, scancel } from "./cluster.js";
-import type { SlurmArray, SlurmLayout } from "./layout.js";
+import { slurmJobName, type SlurmArray, type SlurmLayout } from "./layout.js";
 
 /** How one job (one array element) ended. Times are epoch milliseconds. */
 export interface SlurmOutcome {
@@ -257,7 +258,7 @@ export class SlurmExecutor {
     const previous = this.#lastOf.get(t);
     const capped = this.#capped.has(t);
     const args = [
-      `--job-name=${`${plan.name}.${taskId}`.replace(/[^A-Za-z0-9_.+-]/g, "_")}`,
+      `--job-name=${slurmJobName(plan, taskId)}`,
       `--array=${indices}${shape?.throttle != null ? `%${shape.throttle}` : ""}`,
       `--output=${join(dir, "out", "%a.out")}`,
       ...(shape && shape.licenses.length > 0 ? [`--licenses=${shape.licenses.join(",")}`] : []),
@@ -487,5 +488,3 @@ export function indexList(indices: readonly number[]): string {
 function cancelledOutcome(): SlurmOutcome {
   return { ok: false, exitCode: null, step: 0, cancelled: true, started: null, reason: null };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

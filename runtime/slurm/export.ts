@@ -4,7 +4,7 @@ import { Expander } from "../jobs/expand.js";
 import { shellQuote } from "../jobs/quote.js";
 import { DECODE_STEPS, encodeSteps, stepScript } from "../jobs/step-script.js";
 import type { Plan, PlanTask } from "../plan.js";
-import type { SlurmArray, SlurmLayout } from "./layout.js";
+import { slurmJobName, type SlurmArray, type SlurmLayout } from "./layout.js";
 
 /** The file that marks a folder as a wfc export, so a later export may replace it. */
 export const EXPORT_MARKER = ".wfc-export";
@@ -82,7 +82,7 @@ export async function writeExport(plan: Plan, layout: SlurmLayout, options: Expo
 
 function arrayScript(plan: Plan, task: PlanTask, array: SlurmArray, toWorkdir: string): string {
   const directives = [
-    `--job-name=${jobName(plan, array)}`,
+    `--job-name=${slurmJobName(plan, array.task)}`,
     `--array=0-${array.size - 1}${array.throttle !== null ? `%${array.throttle}` : ""}`,
     "--output=logs/%x_%A_%a.out",
     ...(array.licenses.length > 0 ? [`--licenses=${array.licenses.join(",")}`] : []),
@@ -109,11 +109,6 @@ for step in "\${steps[@]}"; do
   sh -c "$step" || exit
 done
 `;
-}
-
-/** `NAME.TASK` limited to SLURM-friendly characters. */
-function jobName(plan: Plan, array: SlurmArray): string {
-  return `${plan.name}.${array.task}`.replace(/[^A-Za-z0-9_.+-]/g, "_");
 }
 
 function submitScript(plan: Plan, layout: SlurmLayout): string {

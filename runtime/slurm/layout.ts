@@ -26,7 +26,6 @@ export interface SlurmDependency {
   readonly kind: "aftercorr" | "afterok" | "afterany";
   /** The array waited for, by name. */
   readonly on: string;
-  readonly why: string;
 }
 
 export interface SlurmLayout {
@@ -99,21 +98,12 @@ export function slurmLayout(plan: Plan, options: LayoutOptions = {}): SlurmLayou
         const theirs = chunksOf.get(dep.task)!;
         const aligned = dep.edge.kind === "one-to-one" && producer.batch === 1 && task.batch === 1 && producer.jobs === task.jobs;
         if (theirs.length === 0) continue;
-        if (aligned)
-          dependencies.push({
-            kind: "aftercorr",
-            on: theirs[k]!.name,
-            why: `element i of \`${task.id}\` reads element i of \`${dep.task}\``,
-          });
-        else
-          for (const a of theirs)
-            if (!dependencies.some((d) => d.on === a.name))
-              dependencies.push({ kind: "afterok", on: a.name, why: `\`${task.id}\` reads \`${dep.task}\` (${dep.edge.kind})` });
+        if (aligned) dependencies.push({ kind: "aftercorr", on: theirs[k]!.name });
+        else for (const a of theirs) if (!dependencies.some((d) => d.on === a.name)) dependencies.push({ kind: "afterok", on: a.name });
       }
       for (const group of serializedBy) {
         const before = lastIn.get(group);
-        if (before !== undefined && !dependencies.some((d) => d.on === before))
-          dependencies.push({ kind: "afterany", on: before, why: `one array of group \`${group}\` at a time` });
+        if (before !== undefined && !dependencies.some((d) => d.on === before)) dependencies.push({ kind: "afterany", on: before });
         lastIn.set(group, name);
       }
       const array: SlurmArray = {
@@ -171,4 +161,9 @@ export function slurmTime(seconds: number): string {
   const m = minutes % 60;
   const hms = `${String(h).padStart(2, "0")}:${String(m).padStart(2, "0")}:00`;
   return d > 0 ? `${d}-${hms}` : hms;
+}
+
+/** A task's SLURM job name: `NAME.TASK` limited to SLURM-friendly characters. */
+export function slurmJobName(plan: Plan, task: string): string {
+  return `${plan.name}.${task}`.replace(/[^A-Za-z0-9_.+-]/g, "_");
 }

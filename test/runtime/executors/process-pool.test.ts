@@ -1,7 +1,7 @@
 // What only ProcessPool has: persistent workers that can die, start, and go away.
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import ts from "typescript";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { ProcessPool, type WorkerProgram } from "../../../runtime/executors/index.js";
@@ -165,7 +165,7 @@ describe.each(PROGRAMS)("ProcessPool ($kind)", (program) => {
     const script = join(dir, "forgotten.mjs");
     writeFileSync(
       script,
-      `import { ProcessPool } from ${JSON.stringify(join(out, "index.js"))};
+      `import { ProcessPool } from ${JSON.stringify(join(out, "executors", "index.js"))};
 const pool = new ProcessPool({ size: 2, worker: ${JSON.stringify(program)} });
 const results = await Promise.all([1, 2].map(() => pool.run({ id: "x", kind: "argv", argv: ["true"], cwd: ${JSON.stringify(dir)}, log: ${JSON.stringify(join(dir, "x.log"))} })));
 const spare = new ProcessPool({ size: 3, worker: ${JSON.stringify(program)} });
@@ -190,13 +190,15 @@ console.log(JSON.stringify({ codes: results.map((r) => r.exitCode), workers: [..
 
 /** The executors as plain JavaScript, for a child Node process (tests run TypeScript through vitest). */
 function transpileExecutors(outDir: string): void {
-  const src = join(import.meta.dirname, "../../../runtime/executors");
-  execFileSync("mkdir", ["-p", outDir]);
-  for (const name of readdirSync(src).filter((f) => f.endsWith(".ts"))) {
-    const { outputText } = ts.transpileModule(readFileSync(join(src, name), "utf8"), {
+  const runtime = join(import.meta.dirname, "../../../runtime");
+  // runtime/executors and what it imports from elsewhere in runtime/.
+  const files = [...readdirSync(join(runtime, "executors")).map((f) => `executors/${f}`), "jobs/quote.ts"].filter((f) => f.endsWith(".ts"));
+  for (const file of files) {
+    const { outputText } = ts.transpileModule(readFileSync(join(runtime, file), "utf8"), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
     });
-    writeFileSync(join(outDir, name.replace(/\.ts$/, ".js")), outputText);
+    execFileSync("mkdir", ["-p", dirname(join(outDir, file))]);
+    writeFileSync(join(outDir, file.replace(/\.ts$/, ".js")), outputText);
   }
   writeFileSync(join(outDir, "package.json"), '{ "type": "module" }');
 }
