@@ -7,6 +7,7 @@ import { checkCycles } from "./check/cycles.js";
 import { checkOutputs } from "./check/outputs.js";
 import { checkPlaceholders } from "./check/placeholders.js";
 import { checkReferences } from "./check/references.js";
+import { checkShellQuoting } from "./check/shell-quoting.js";
 import { inferDependencies, OutputIndex, type StageEdge } from "./graph/dependencies.js";
 import { validateSchema } from "./schema/validate-schema.js";
 import type { ParsedDocument } from "./source/document.js";
@@ -53,6 +54,7 @@ export async function validateDocument(document: ParsedDocument, options: Valida
   const sink = new DiagnosticSink(document);
   checkReferences(workflow, sink);
   checkPlaceholders(workflow, sink);
+  checkShellQuoting(workflow, sink);
   const index = new OutputIndex(workflow);
   checkOutputs(workflow, index, sink);
   const edges = inferDependencies(workflow, index);

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { ErrorObject } from "ajv";
+import { unsafeCommand } from "./jobs/command-check.js";
 import { PLAN_VERSION, type Plan } from "./plan.js";
 import { schemaValidator } from "./schema-validators.js";
 
@@ -49,7 +50,7 @@ export async function loadPlan(path: string, cwd: string = process.cwd()): Promi
   const validate = planValidator();
   if (!validate(data)) return fail(`\`${path}\` is not a valid wfc plan: ${describeError(validate.errors?.[0])}; ${RECOMPILE}`);
   const plan = data as Plan;
-  const broken = brokenReference(plan);
+  const broken = brokenReference(plan) ?? unsafeCommand(plan);
   if (broken !== undefined) return fail(`\`${path}\` is not a valid wfc plan: ${broken}; ${RECOMPILE}`);
   return { ok: true, plan };
 }

@@ -1,7 +1,8 @@
 import { glob } from "tinyglobby";
 import type { ElementEdge, Part, Plan, PlanPath, PlanStep, PlanTask } from "../plan.js";
 import { ElementSpace } from "../space.js";
-import { shellQuote } from "./quote.js";
+import { quoteFor } from "./quote.js";
+import { contextsOf, describeUnsafe } from "./command-check.js";
 
 /** What one step runs for one element: everything resolved to strings. */
 export interface StepCommand {
@@ -52,7 +53,9 @@ export class Expander {
       const b = bindings.get(p.var);
       return p.field === undefined ? String(b?.value ?? "") : (b?.row?.get(p.field) ?? "");
     };
-    const plain = (parts: readonly Part[]) => parts.map((p) => (typeof p === "string" ? p : "var" in p ? value(p) : "")).join("");
+    const param = (p: Extract<Part, { param: string }>) => paramWords(this.plan, p.param);
+    const plain = (parts: readonly Part[]) =>
+      parts.map((p) => (typeof p === "string" ? p : "var" in p ? value(p) : "param" in p ? param(p).join(" ") : "")).join("");
     const outputs: ResolvedPath[] = step.outputs.map((o) => ({ name: o.name, paths: [plain(o.template)], many: false }));
     const inputs: ResolvedPath[] = [];
     for (const i of step.inputs) inputs.push(await this.#input(task, element, i, plain(i.template)));
@@ -62,11 +65,23 @@ export class Expander {
       const name = "inputs" in p || "outputs" in p ? p.name : undefined;
       return list.filter((x) => name === undefined || x.name === name).flatMap((x) => x.paths);
     };
-    const shell = (parts: readonly Part[]) =>
-      parts.map((p) => (typeof p === "string" ? p : "var" in p ? shellQuote(value(p)) : refPaths(p).map(shellQuote).join(" "))).join("");
+    /** What a placeholder stands for: one word for a variable, one per path or list item for the others. */
+    const words = (p: Exclude<Part, string>): readonly string[] => ("var" in p ? [value(p)] : "param" in p ? param(p) : refPaths(p));
+    const text = (p: Part) => (typeof p === "string" ? p : words(p).join(" "));
+    const shell = (parts: readonly Part[]) => {
+      const contexts = contextsOf(parts);
+      let hole = 0;
+      return parts
+        .map((p) => {
+          if (typeof p === "string") return p;
+          const context = contexts[hole++]!;
+          if (context.kind === "unsafe") throw new Error(`step \`${step.stage}\`: ${describeUnsafe(p, context)}`);
+          return quoteFor(context.kind, words(p));
+        })
+        .join("");
+    };
     const env: Record<string, string> = {};
-    for (const [k, parts] of Object.entries(step.env))
-      env[k] = parts.map((p) => (typeof p === "string" ? p : "var" in p ? value(p) : refPaths(p).join(" "))).join("");
+    for (const [k, parts] of Object.entries(step.env)) env[k] = parts.map(text).join("");
     const vars: Record<string, string | number | boolean> = {};
     for (const [k, b] of bindings) vars[k] = b.value;
     const base = { stage: step.stage, inputs, outputs, env, vars };
@@ -82,8 +97,8 @@ export class Expander {
           // A placeholder that is a whole item expands to one item per path.
           argv: action.argv.flatMap((parts) => {
             const only = parts.length === 1 ? parts[0]! : undefined;
-            if (only !== undefined && typeof only !== "string" && !("var" in only)) return refPaths(only);
-            return [parts.map((p) => (typeof p === "string" ? p : "var" in p ? value(p) : refPaths(p).join(" "))).join("")];
+            if (only !== undefined && typeof only !== "string" && !("var" in only)) return words(only);
+            return [parts.map(text).join("")];
           }),
         };
       case "fn":
@@ -121,6 +136,13 @@ function expandPlain(parts: readonly Part[], space: ElementSpace, element: numbe
       typeof p === "string" ? p : "var" in p ? (space.value(element, p.field === undefined ? p.var : `${p.var}.${p.field}`) ?? "") : "",
     )
     .join("");
+}
+
+/** A param's value as words: a list's items, or the one value. */
+function paramWords(plan: Plan, name: string): string[] {
+  const value = plan.params[name];
+  if (value === undefined) throw new Error(`the plan has no param \`${name}\``);
+  return Array.isArray(value) ? value.map(String) : [String(value)];
 }
 
 /** The producer elements element `j` of the consumer depends on, through any of the edges. */

@@ -4,6 +4,7 @@ import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { FnPool } from "../fn/fn-pool.js";
 import type { FnOutcome } from "../fn/fn-worker.js";
+import { unsafeCommand } from "../jobs/command-check.js";
 import { Expander, type StepCommand } from "../jobs/expand.js";
 import { fnArgs, stepScript } from "../jobs/step-script.js";
 import { loadPlan } from "../load-plan.js";
@@ -134,6 +135,9 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
   const emit = options.onEvent ?? (() => {});
   const workdir = resolve(options.planDir ?? ".", plan.workdir);
   const stateDir = join(workdir, ".wfc");
+  // A plan object never went through loadPlan: no command may place a value where quoting cannot hold.
+  const unsafe = unsafeCommand(plan);
+  if (unsafe !== undefined) throw new RunError(`the plan cannot run: ${unsafe}`);
   const lock = config.dryRun ? { ok: true as const, release: () => {} } : acquireLock(stateDir);
   if (!lock.ok) throw new RunError(lock.message);
   const journal = new Journal(stateDir);
