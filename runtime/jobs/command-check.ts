@@ -18,7 +18,7 @@ export function placeholderText(p: Exclude<Part, string>): string {
 }
 
 export function describeUnsafe(p: Exclude<Part, string>, context: UnsafeContext): string {
-  return `\`${placeholderText(p)}\` is ${context.detail}, where no quoting of its value is safe`;
+  return `\`${placeholderText(p)}\` is ${context.detail}: no quoting of its value is safe there`;
 }
 
 /**
