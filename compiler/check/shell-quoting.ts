@@ -55,7 +55,7 @@ function helpFor(context: UnsafeContext, shown: string): string {
     case "after-backslash":
       return "remove the `\\`: wfc quotes the value, so nothing in it needs escaping";
     case "after-dollar":
-      return `remove the \`$\`: \`${shown}\` is replaced by the value itself; for a shell variable, write \`\${{…}}\``;
+      return `remove the \`$\`: \`${shown}\` is replaced by the value itself; for the shell variable, write \`\${${shown}}\``;
     case "unfollowable":
       return "simplify the command, or move the shell code into a script and pass the values as its arguments";
     default:

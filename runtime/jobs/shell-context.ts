@@ -95,7 +95,7 @@ const WHY: Record<Exclude<UnsafeReason, "unfollowable" | "evaluated">, string> =
   comment: "in a shell comment, which a newline in the value would end",
   "ansi-c-quote": "inside a `$'…'` quote, which sh and bash read differently",
   "after-backslash": "right after a backslash, which would escape the quote wfc puts around the value",
-  "after-dollar": "right after `$`, which would turn the quote wfc puts around the value into a `$'…'` escape string in bash",
+  "after-dollar": "right after `$`, which the shell would read together with the quoted value (in bash, as a `$'…'` escape string)",
 };
 
 class Lexer {
