@@ -2,8 +2,7 @@ import type { Scalar } from "./ast.js";
 
 /** A `--param` value read for its declared param, or why it cannot be. */
 export type ParamText =
-  | { readonly ok: true; readonly value: Scalar | Scalar[] }
-  | { readonly ok: false; readonly message: string; readonly expected: string };
+  { readonly ok: true; readonly value: Scalar | Scalar[] } | { readonly ok: false; readonly message: string; readonly expected: string };
 
 type Kind = "string" | "number" | "boolean";
 
@@ -21,7 +20,9 @@ export function readParamText(text: string, declared: Scalar | readonly Scalar[]
   if (!Array.isArray(declared)) {
     const kind = typeof declared as Kind;
     const value = scalar(text, kind);
-    return value !== undefined ? { ok: true, value } : { ok: false, message: `\`${text}\` is not ${article(kind)}`, expected: example(kind) };
+    return value !== undefined
+      ? { ok: true, value }
+      : { ok: false, message: `\`${text}\` is not ${article(kind)}`, expected: example(kind) };
   }
   const kinds = new Set(declared.map((v) => typeof v as Kind));
   const kind: Kind = kinds.size === 1 ? [...kinds][0]! : "string";

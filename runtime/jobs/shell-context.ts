@@ -301,7 +301,9 @@ class Lexer {
     if (item === "\\") this.#escape(true);
     else if (item === "$") this.#dollar(this.#inDouble());
     else if (item === "'" || item === '"' || item === "`") {
-      this.#push(item === "'" ? { kind: "single" } : item === '"' ? { kind: "double" } : { kind: "backtick", quotes: { single: 0, double: 0 } });
+      this.#push(
+        item === "'" ? { kind: "single" } : item === '"' ? { kind: "double" } : { kind: "backtick", quotes: { single: 0, double: 0 } },
+      );
       this.#pos++;
     } else return false;
     return true;
