@@ -24,20 +24,26 @@ export function describeUnsafe(p: Exclude<Part, string>, context: UnsafeContext)
 /**
  * What makes a plan's commands unsafe to run, in one line, or undefined: a
  * placeholder where no quoting can hold (the compiler refuses these; a plan
- * edited by hand may still have one), or a param the plan does not define.
+ * edited by hand may still have one), or a param reference that is not in a
+ * shell command (the compiler substitutes params as text everywhere else) or
+ * names a param the plan does not define.
  */
 export function unsafeCommand(plan: Plan): string | undefined {
   for (const task of plan.tasks) {
     for (const step of task.steps) {
+      const shell = step.action.kind === "shell" ? step.action.command : [];
       const templates = [
-        ...(step.action.kind === "shell" ? [step.action.command] : step.action.kind === "argv" ? step.action.argv : []),
+        shell,
+        ...(step.action.kind === "argv" ? step.action.argv : []),
         ...step.inputs.map((i) => i.template),
         ...step.outputs.map((o) => o.template),
         ...Object.values(step.env),
       ];
       for (const parts of templates) {
         for (const p of parts) {
-          if (typeof p !== "string" && "param" in p && !Object.hasOwn(plan.params, p.param))
+          if (typeof p === "string" || !("param" in p)) continue;
+          if (parts !== shell) return `step \`${step.stage}\` has \`{params.${p.param}}\` outside its shell command`;
+          if (!Object.hasOwn(plan.params, p.param))
             return `step \`${step.stage}\` uses \`{params.${p.param}}\`, which the plan does not define`;
         }
       }

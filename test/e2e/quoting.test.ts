@@ -74,6 +74,23 @@ describe("params in shell strings are quoted like foreach values", () => {
     expectParamArrived(dir, HOSTILE_PARAM);
   });
 
+  test("a hand-edited plan whose command names a param it does not define is refused at load", async () => {
+    const dir = withVictim({ "wf.yaml": paramWorkflow });
+    const compiled = await wfc(["compile", "wf.yaml", "-o", "plan.json"], { cwd: dir });
+    expect(compiled.exitCode, compiled.stderr).toBe(0);
+    const plan = readFileSync(join(dir, "plan.json"), "utf8");
+    expect(plan).toContain('"param": "x"');
+    writeFileSync(join(dir, "plan.json"), plan.replace('"param": "x"', '"param": "nope"'));
+    const r = await wfc(["run", "plan.json"], { cwd: dir });
+    expect(r).toEqual({
+      exitCode: 2,
+      stdout: "",
+      stderr:
+        "wfc: error: `plan.json` is not a valid wfc plan: step `shell` uses `{params.nope}`, which the plan does not define; recompile it with `wfc compile`",
+    });
+    expect(existsSync(join(dir, "out"))).toBe(false);
+  });
+
   test("a list param is one quoted word per item unquoted, one word of them all inside quotes", async () => {
     const items = ["a b", "$(touch PWNED)", "it's", ""];
     const dir = withVictim({
