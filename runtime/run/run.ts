@@ -10,6 +10,9 @@ import { loadPlan } from "../load-plan.js";
 import type { Plan } from "../plan.js";
 import { Scheduler, executorWorkers, type JobRef } from "../scheduler/scheduler.js";
 import { Journal } from "../state/journal.js";
+import { StateError, diskFull, layoutProblem, stateProblem } from "../state/state-problem.js";
+import { commandCause, timeoutText } from "./failure-cause.js";
+import { OomWatch } from "./oom.js";
 import { RunStats, type LimitUse, type PathStep } from "./stats.js";
 import { acquireLock } from "../state/lock.js";
 import { packageRoot } from "../schema-validators.js";
@@ -62,6 +65,8 @@ export interface RunFailure {
   readonly job: number;
   readonly command: string;
   readonly exitCode: number | null;
+  /** Why it failed, in words: `exit 3`, `timed out after 2 s`, `killed by SIGSEGV`, `threw Error: …`, with `disk full: …` when its disk is. */
+  readonly reason: string;
   readonly log: string;
   readonly tail: string;
 }
@@ -134,9 +139,8 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
   const emit = options.onEvent ?? (() => {});
   const workdir = resolve(options.planDir ?? ".", plan.workdir);
   const stateDir = join(workdir, ".wfc");
-  const lock = config.dryRun ? { ok: true as const, release: () => {} } : acquireLock(stateDir);
-  if (!lock.ok) throw new RunError(lock.message);
-  const journal = new Journal(stateDir);
+  const { lock, journal } = openState(stateDir, plan, config.dryRun === true);
+  const oom = new OomWatch();
   const cores = config.cores ?? availableParallelism();
   const jobs = config.jobs ?? plan.jobs ?? undefined;
   const onSlurm = plan.tasks.some((t) => plan.executors[t.executor]?.type === "slurm");
@@ -204,19 +208,13 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
       .catch((error: unknown) => {
         // A job that cannot even be prepared (an unreadable glob, …) fails like one that ran.
         const task = plan.tasks[ref.task]!;
-        failures.push({
-          task: task.id,
-          job: ref.job,
-          command: "",
-          exitCode: null,
-          log: "",
-          tail: String((error as Error)?.message ?? error),
-        });
+        const reason = String((error as Error)?.message ?? error);
+        failures.push({ task: task.id, job: ref.job, command: "", exitCode: null, reason, log: "", tail: "" });
         if (scheduler.isRunning(ref)) {
           scheduler.finish(ref, "failed");
           const now = Date.now();
           const elements = [ref.first, ref.end] as const;
-          emit({ type: "job-end", time: now, task: task.id, job: ref.job, elements, status: "failed", start: now, exitCode: null });
+          emit({ type: "job-end", time: now, task: task.id, job: ref.job, elements, status: "failed", start: now, exitCode: null, reason });
         }
         if (!config.keepGoing) scheduler.stop();
       })
@@ -266,7 +264,11 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
       return skipped("touched");
     }
     const log = join(stateDir, "logs", task.id, `${ref.job}.log`);
-    ensureDir(dirname(log));
+    try {
+      ensureDir(dirname(log));
+    } catch (error) {
+      throw new Error(stateProblem(error, dirname(log), stateDir));
+    }
     logDirs.add(dirname(log));
     // Workers append to the log; one from an earlier run of this job goes first.
     if (journal.get(task.id, ref.job) !== undefined) rmSync(log, { force: true });
@@ -306,16 +308,32 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
       if (onCluster) start = Math.min(start, outcome.started);
       if (outcome.ok || outcome.cancelled || abort.signal.aborted) break;
     }
-    outcome ??= { ok: false, exitCode: null, command: "", cancelled: true, started: start };
+    outcome ??= { ok: false, exitCode: null, command: "", cancelled: true, started: start, reason: "cancelled" };
     const end = Date.now();
     stats.ran(ref, start, end);
     stats.hold(ref.task, -1, end);
+    const failed = (reason: string, exitCode: number | null, command: string) => {
+      // The tail is the job's own words; the reason comes on the failure line, and last in the log.
+      const lines = tail(log);
+      appendLog(log, `wfc: ${task.id}#${ref.job} failed: ${reason}\n`);
+      failures.push({ task: task.id, job: ref.job, command, exitCode, reason, log, tail: lines });
+      emit({ type: "job-end", time: end, task: task.id, job: ref.job, elements, status: "failed", start, exitCode, reason, log });
+    };
     if (outcome.ok) {
-      journal.append({ task: task.id, job: ref.job, status: "done", hash, start, end, exitCode: 0 });
-      scheduler.finish(ref, "done");
-      emit({ type: "job-end", time: end, task: task.id, job: ref.job, elements, status: "done", start, exitCode: 0, log });
+      const unrecorded = record({ task: task.id, job: ref.job, status: "done", hash, start, end, exitCode: 0 });
+      if (unrecorded === undefined) {
+        scheduler.finish(ref, "done");
+        emit({ type: "job-end", time: end, task: task.id, job: ref.job, elements, status: "done", start, exitCode: 0, log });
+        return;
+      }
+      // Its outputs are whole, so they stay; but a run that cannot record what it did stops (the job runs again next time).
+      scheduler.finish(ref, "failed");
+      failed(`it ran, but ${unrecorded}`, 0, "");
+      scheduler.stop();
       return;
     }
+    // Looked at before the cleanup below frees what a job that filled the disk wrote.
+    const full = outcome.cancelled || abort.signal.aborted ? undefined : diskFull([workdir, dirname(log)]);
     // A job that did not finish leaves no half-written outputs behind.
     for (const c of commands)
       for (const o of c.outputs) for (const path of o.paths) rmSync(join(workdir, path), { force: true, recursive: true });
@@ -334,10 +352,21 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
       });
       return;
     }
-    journal.append({ task: task.id, job: ref.job, status: "failed", hash, start, end, exitCode: outcome.exitCode });
-    failures.push({ task: task.id, job: ref.job, command: outcome.command, exitCode: outcome.exitCode, log, tail: tail(log) });
-    emit({ type: "job-end", time: end, task: task.id, job: ref.job, elements, status: "failed", start, exitCode: outcome.exitCode, log });
-    if (!config.keepGoing) scheduler.stop();
+    const unrecorded = record({ task: task.id, job: ref.job, status: "failed", hash, start, end, exitCode: outcome.exitCode });
+    const reason = [outcome.reason, full, unrecorded && `and ${unrecorded}`].filter(Boolean).join("; ");
+    failed(reason, outcome.exitCode, outcome.command);
+    if (!config.keepGoing || unrecorded !== undefined) scheduler.stop();
+  };
+
+  /** Appends to the journal; a state problem (disk full, …) comes back in words, else undefined. */
+  const record = (r: Parameters<Journal["append"]>[0]): string | undefined => {
+    try {
+      journal.append(r);
+      return undefined;
+    } catch (error) {
+      if (error instanceof StateError) return error.message;
+      throw error;
+    }
   };
 
   const runCommands = async (
@@ -347,7 +376,7 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
     log: string,
     lane: number | undefined,
     onStart: (at: number) => void,
-  ): Promise<{ ok: boolean; exitCode: number | null; command: string; cancelled: boolean; started: number; notRun?: boolean }> => {
+  ): Promise<Ran> => {
     let started: number | undefined;
     for (let i = 0; i < commands.length; i++) {
       const c = commands[i]!;
@@ -355,14 +384,16 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
       if (c.kind === "fn") {
         let outcome: FnOutcome;
         try {
-          outcome = await fnPool(executor).run({ workdir, module: c.fn!.module, export: c.fn!.export, args: fnArgs(c, plan) });
+          const call = { workdir, module: c.fn!.module, export: c.fn!.export, args: fnArgs(c, plan) };
+          outcome = await fnPool(executor).run(call, timeout !== null ? timeout * 1000 : undefined);
         } catch (error) {
           outcome = { ok: false, error: String((error as Error)?.stack ?? error), start: Date.now(), end: Date.now() };
         }
         started ??= outcome.start;
         if (outcome.ok) continue;
-        writeFileSync(log, `${outcome.error}\n`, { flag: "a" });
-        return { ok: false, exitCode: null, command: describe(c), cancelled: abort.signal.aborted, started };
+        const reason = outcome.timedOut ? timeoutText(timeout ?? 0) : `threw ${outcome.error.split("\n")[0]}`;
+        if (!outcome.timedOut) appendLog(log, `${outcome.error}\n`);
+        return { ok: false, exitCode: null, command: describe(c), cancelled: abort.signal.aborted, started, reason };
       }
       // This command and the local ones right after it go to the runner as one job.
       const group = [c];
@@ -383,11 +414,14 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
         abort.signal,
         { started: (_pid, at) => onStart(at) },
       );
-      if (result.notRun) return { ok: false, exitCode: null, command: "", cancelled: false, started: result.startedAt, notRun: true };
-      if (result.exitCode !== 0)
-        return { ok: false, exitCode: result.exitCode, command: describe(group[result.step]!), cancelled: result.cancelled, started };
+      if (result.notRun)
+        return { ok: false, exitCode: null, command: "", cancelled: false, started: result.startedAt, notRun: true, reason: "not run" };
+      if (result.exitCode !== 0) {
+        const command = describe(group[result.step]!);
+        return { ok: false, exitCode: result.exitCode, command, cancelled: result.cancelled, started, reason: commandCause(result, timeout, oom) };
+      }
     }
-    return { ok: true, exitCode: 0, command: "", cancelled: false, started: started ?? Date.now() };
+    return { ok: true, exitCode: 0, command: "", cancelled: false, started: started ?? Date.now(), reason: "" };
   };
 
   const runOnCluster = async (
@@ -400,7 +434,8 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
     const scripts = commands.map((c) => stepScript(c, plan));
     const o = await slurm!.run(ref, scripts, log, onStart, attempt);
     const command = o.ok ? "" : o.reason !== null && o.exitCode === null ? o.reason : describe(commands[o.step] ?? commands[0]!);
-    return { ok: o.ok, exitCode: o.exitCode, command, cancelled: o.cancelled, started: o.started ?? Date.now() };
+    const reason = o.reason ?? (o.exitCode !== null ? `exit ${o.exitCode}` : "failed");
+    return { ok: o.ok, exitCode: o.exitCode, command, cancelled: o.cancelled, started: o.started ?? Date.now(), reason };
   };
 
   abort.signal.addEventListener("abort", () => wake?.(), { once: true });
@@ -492,6 +527,53 @@ function localCommandJobs(plan: Plan): number {
   return plan.tasks
     .filter((t) => plan.executors[t.executor]!.type !== "slurm" && t.steps.some((s) => s.action.kind !== "fn"))
     .reduce((n, t) => n + t.jobs, 0);
+}
+
+/** How a job's commands went (runCommands, runOnCluster). */
+interface Ran {
+  readonly ok: boolean;
+  readonly exitCode: number | null;
+  readonly command: string;
+  readonly cancelled: boolean;
+  readonly started: number;
+  /** Why it failed (commandCause); empty when it did not. */
+  readonly reason: string;
+  readonly notRun?: boolean;
+}
+
+/**
+ * Takes the lock and reads the journal, or says in one line (a RunError:
+ * exit 2, nothing run) what about `.wfc/` is in the way and the fix: a file
+ * where a folder belongs, a full or read-only disk, no permission.
+ */
+function openState(stateDir: string, plan: Plan, dryRun: boolean) {
+  const layout = layoutProblem(
+    stateDir,
+    plan.tasks.map((t) => t.id),
+  );
+  if (layout !== undefined) throw new RunError(layout);
+  let lock: ReturnType<typeof acquireLock>;
+  try {
+    lock = dryRun ? { ok: true as const, release: () => {} } : acquireLock(stateDir);
+  } catch (error) {
+    throw new RunError(stateProblem(error, (error as NodeJS.ErrnoException).path ?? join(stateDir, "lock"), stateDir));
+  }
+  if (!lock.ok) throw new RunError(lock.message);
+  try {
+    return { lock, journal: new Journal(stateDir) };
+  } catch (error) {
+    lock.release();
+    throw error instanceof StateError ? new RunError(error.message) : error;
+  }
+}
+
+/** Appends a line to a job's log; a log that cannot be written (a full disk) loses the line, not the run. */
+function appendLog(log: string, text: string): void {
+  try {
+    writeFileSync(log, text, { flag: "a" });
+  } catch {
+    // The summary and the job-end event still say it.
+  }
 }
 
 /** A job the run loop started, and the one that follows it in its lane (see Scheduler.follow). */
