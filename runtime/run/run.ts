@@ -554,6 +554,8 @@ function openState(stateDir: string, plan: Plan, dryRun: boolean) {
   if (layout !== undefined) throw new RunError(layout);
   let lock: ReturnType<typeof acquireLock>;
   try {
+    // Made on its own first: a recursive mkdir reports a read-only disk as ENOENT.
+    if (!existsSync(stateDir)) mkdirSync(stateDir);
     lock = dryRun ? { ok: true as const, release: () => {} } : acquireLock(stateDir);
   } catch (error) {
     throw new RunError(stateProblem(error, (error as NodeJS.ErrnoException).path ?? join(stateDir, "lock"), stateDir));
