@@ -123,7 +123,8 @@ export interface RunOptions {
  * checks it). The promise resolves with the summary however the jobs went:
  * a failed job is in `summary.failures`, not an exception. It rejects with
  * a RunError only when the run cannot start (an unreadable or invalid plan,
- * another run holding the lock).
+ * another run holding the lock, a `.wfc/` it cannot use: a file where its
+ * folder belongs, a full or read-only disk).
  */
 export async function run(plan: Plan | string, options: RunOptions = {}): Promise<RunSummary> {
   if (typeof plan === "string") {
@@ -418,7 +419,14 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
         return { ok: false, exitCode: null, command: "", cancelled: false, started: result.startedAt, notRun: true, reason: "not run" };
       if (result.exitCode !== 0) {
         const command = describe(group[result.step]!);
-        return { ok: false, exitCode: result.exitCode, command, cancelled: result.cancelled, started, reason: commandCause(result, timeout, oom) };
+        return {
+          ok: false,
+          exitCode: result.exitCode,
+          command,
+          cancelled: result.cancelled,
+          started,
+          reason: commandCause(result, timeout, oom),
+        };
       }
     }
     return { ok: true, exitCode: 0, command: "", cancelled: false, started: started ?? Date.now(), reason: "" };

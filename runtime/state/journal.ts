@@ -70,7 +70,8 @@ export class Journal {
     const line = Buffer.from(`${this.#torn ? "\n" : ""}${JSON.stringify(record)}\n`);
     try {
       this.#fd ??= openSync(this.#path, "a");
-      for (let at = 0; at < line.length; ) {
+      let at = 0;
+      while (at < line.length) {
         // Whatever part got out before an error may end the file mid-line.
         this.#torn = true;
         at += writeSync(this.#fd, line, at);

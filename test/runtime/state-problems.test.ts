@@ -119,10 +119,7 @@ describe.skipIf(skip)("a full disk is named, with its path: exit 2 before the ru
 
   test("a job that fills the disk fails with exit 1 and `disk full: DIR has 0 bytes free`", async () => {
     const dir = tmpfs("2m");
-    writeFileSync(
-      join(dir, "wf.yaml"),
-      `wfc: 1\nstages:\n  big:\n    outputs: big.bin\n    run: "head -c 8M /dev/zero > big.bin"\n`,
-    );
+    writeFileSync(join(dir, "wf.yaml"), `wfc: 1\nstages:\n  big:\n    outputs: big.bin\n    run: "head -c 8M /dev/zero > big.bin"\n`);
     const r = await wfc(["run", "wf.yaml", "--json"], { cwd: dir });
     expect(r.exitCode, r.stderr).toBe(1);
     const end = r.stdout
