@@ -555,11 +555,9 @@ interface Ran {
  * where a folder belongs, a full or read-only disk, no permission.
  */
 function openState(stateDir: string, plan: Plan, dryRun: boolean) {
-  const layout = layoutProblem(
-    stateDir,
-    plan.tasks.map((t) => t.id),
-  );
-  if (layout !== undefined) throw new RunError(layout);
+  const tasks = plan.tasks.map((t) => t.id);
+  const problem = layoutProblem(stateDir, tasks);
+  if (problem !== undefined) throw new RunError(problem);
   let lock: ReturnType<typeof acquireLock>;
   try {
     // Made on its own first: a recursive mkdir reports a read-only disk as ENOENT.
