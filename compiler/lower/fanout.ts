@@ -2,17 +2,20 @@ import { readFile } from "node:fs/promises";
 import { extname, relative, resolve } from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
 import { glob } from "tinyglobby";
+import { describePathProblem, globProblem, type GlobProblem } from "../../runtime/jobs/paths.js";
 import { didYouMean, oneOf } from "../diagnostics/suggest.js";
 import type { DataPath } from "../source/document.js";
 import type { FanOut, FanVar, Param, Scalar, VarValues } from "./ast.js";
 import { varSize } from "./ast.js";
-import type { DiagnosticSink } from "./sink.js";
+import type { DiagnosticSink, ReportOptions } from "./sink.js";
 import { parseTemplate, wholeParamRef } from "./template.js";
 
 export interface FanOutContext {
   readonly sink: DiagnosticSink;
   readonly dir: string;
   readonly params: ReadonlyMap<string, Param>;
+  /** Stops a glob's walk (Ctrl-C): lowering then rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -251,7 +254,24 @@ async function lowerGlob(name: string, path: DataPath, pattern: string, ctx: Fan
     ctx.sink.error("WFC212", `\`{${name}}\` may appear only once in its glob`, globPath);
     return undefined;
   }
-  const matches = (await glob(globText, { cwd: ctx.dir, onlyFiles: false, dot: false, expandDirectories: false })).sort();
+  const problem = globProblem(globText);
+  if (problem !== undefined) {
+    globOutside(`glob \`${pattern}\``, problem, globPath, ctx.sink, "to search another folder, link it into the workflow's folder (`ln -s /data data`) and glob `data/...`");
+    return undefined;
+  }
+  // Braces and extglobs off: the syntax is `*`, `**`, `?` and `[...]` (globToRegex), and `{a,..}` must not climb out.
+  const matches = await glob(globText, {
+    cwd: ctx.dir,
+    onlyFiles: false,
+    dot: false,
+    expandDirectories: false,
+    braceExpansion: false,
+    extglob: false,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+  // An aborted walk ends early with what it found so far: that is no answer.
+  ctx.signal?.throwIfAborted();
+  matches.sort();
   const re = new RegExp(`^${regex}$`);
   const items = [...new Set(matches.map((m) => (captures === 1 ? (re.exec(m)?.[1] ?? m) : m)))].sort();
   if (items.length === 0) {
@@ -260,6 +280,22 @@ async function lowerGlob(name: string, path: DataPath, pattern: string, ctx: Fan
     });
   }
   return { name, path, source: "glob", values: { kind: "list", items } };
+}
+
+/** WFC225: a glob (a foreach source or an input) that would search outside the workflow's folder. */
+export function globOutside(
+  subject: string,
+  problem: GlobProblem,
+  path: DataPath,
+  sink: DiagnosticSink,
+  help: string,
+  related: ReportOptions["related"] = [],
+): void {
+  sink.error("WFC225", `${subject} ${describePathProblem(problem)}, so it would search outside the workflow's folder`, path, {
+    expected: "a pattern relative to the workflow's folder, without `..`",
+    help,
+    related,
+  });
 }
 
 function escapeRegex(s: string): string {
