@@ -30,7 +30,14 @@ export function checkPaths(workflow: Workflow, sink: DiagnosticSink): void {
       const bad = firstBad(decl, stage, workflow.params, globProblem);
       if (bad === undefined) continue;
       const subject = `input glob \`${decl.template.source}\` of stage \`${stage.name}\`${resolvedTo(bad)}`;
-      globOutside(subject, bad.problem, decl.path, sink, "list the files, or link their folder into the workflow's folder (`ln -s ../data data`) and glob `data/...`", relatedOf(bad));
+      globOutside(
+        subject,
+        bad.problem,
+        decl.path,
+        sink,
+        "list the files, or link their folder into the workflow's folder (`ln -s ../data data`) and glob `data/...`",
+        relatedOf(bad),
+      );
     }
   }
 }
@@ -180,7 +187,11 @@ function relatedOf(bad: Bad<string>): { path: DataPath; message: string; part: "
     const name = c.from.kind === "var" ? c.from.v.name : c.from.p.name;
     if (seen.has(name) || (c.from.kind === "param" && c.from.p.overridden)) continue;
     seen.add(name);
-    out.push({ path: c.from.kind === "var" ? c.from.v.path : c.from.p.path, message: `\`${name}\` is ${c.from.kind === "var" ? "defined" : "set"} here`, part: "key" });
+    out.push({
+      path: c.from.kind === "var" ? c.from.v.path : c.from.p.path,
+      message: `\`${name}\` is ${c.from.kind === "var" ? "defined" : "set"} here`,
+      part: "key",
+    });
   }
   return out;
 }

@@ -256,7 +256,13 @@ async function lowerGlob(name: string, path: DataPath, pattern: string, ctx: Fan
   }
   const problem = globProblem(globText);
   if (problem !== undefined) {
-    globOutside(`glob \`${pattern}\``, problem, globPath, ctx.sink, "to search another folder, link it into the workflow's folder (`ln -s /data data`) and glob `data/...`");
+    globOutside(
+      `glob \`${pattern}\``,
+      problem,
+      globPath,
+      ctx.sink,
+      "to search another folder, link it into the workflow's folder (`ln -s /data data`) and glob `data/...`",
+    );
     return undefined;
   }
   // Braces and extglobs off: the syntax is `*`, `**`, `?` and `[...]` (globToRegex), and `{a,..}` must not climb out.

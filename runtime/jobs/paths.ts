@@ -34,7 +34,7 @@ export function outputPathProblem(path: string): OutputPathProblem | undefined {
   if (path.includes("\0")) return "nul";
   if (path.startsWith("/")) return "absolute";
   let first: string | undefined;
-  for (let start = 0; start <= path.length; ) {
+  for (let start = 0; start <= path.length;) {
     let end = path.indexOf("/", start);
     if (end === -1) end = path.length;
     const length = end - start;

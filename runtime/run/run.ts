@@ -220,7 +220,8 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
           command: "",
           exitCode: null,
           log: "",
-          tail: error instanceof UnsafePathError ? `${error.message}, so the job was not started` : String((error as Error)?.message ?? error),
+          tail:
+            error instanceof UnsafePathError ? `${error.message}, so the job was not started` : String((error as Error)?.message ?? error),
         });
         if (scheduler.isRunning(ref)) {
           scheduler.finish(ref, "failed");

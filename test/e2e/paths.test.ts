@@ -6,7 +6,7 @@
  * inside the folder and stop on Ctrl-C.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -87,7 +87,9 @@ stages:
     const victim = mkdtempSync(join(tmpdir(), "wfc-victim-"));
     writeFileSync(join(victim, "keep.txt"), "not wfc's\n");
     expect((await wfc(["compile", "wf.yaml", "-o", "plan.json"], { cwd: dir })).exitCode).toBe(0);
-    const plan = JSON.parse(readFileSync(join(dir, "plan.json"), "utf8")) as { tasks: { steps: { outputs: { template: string[] }[] }[] }[] };
+    const plan = JSON.parse(readFileSync(join(dir, "plan.json"), "utf8")) as {
+      tasks: { steps: { outputs: { template: string[] }[] }[] }[];
+    };
     plan.tasks[0]!.steps[0]!.outputs[0]!.template = [victim];
     writeFileSync(join(dir, "plan.json"), JSON.stringify(plan));
     const r = await wfc(["run", "plan.json"], { cwd: dir });
@@ -108,7 +110,8 @@ stages:
     run: "exit 3"
 `);
     const r = await wfc(["run", "wf.yaml"], { cwd: dir });
-    expect(r.stderr).toBe(`wf.yaml:5:14: error WFC223: output \`work/{v}\` of stage \`clean\` resolves to "work/.." (with {v} = ".."), which uses \`..\`
+    expect(r.stderr)
+      .toBe(`wf.yaml:5:14: error WFC223: output \`work/{v}\` of stage \`clean\` resolves to "work/.." (with {v} = ".."), which uses \`..\`
  5 |     outputs: "work/{v}"
    |              ^^^^^^^^^^ expected a path inside the workflow's folder, without \`..\`
    = help: wfc creates outputs, and removes them after a failure, only inside the workflow's folder; give \`v\` values that name files or folders
@@ -159,7 +162,9 @@ stages:
     });
     const sheet = await wfc(["validate", "wf.yaml"], { cwd: dir });
     expect(sheet.exitCode).toBe(2);
-    expect(sheet.stderr).toContain('resolves to "results/../b.txt" (with {params.out} = "results", {id.group} = "..", {id} = "b"), which uses `..`');
+    expect(sheet.stderr).toContain(
+      'resolves to "results/../b.txt" (with {params.out} = "results", {id.group} = "..", {id} = "b"), which uses `..`',
+    );
     writeFileSync(join(dir, "samples.tsv"), "id\tgroup\na\tx\nb\ty\n");
     expect((await wfc(["validate", "wf.yaml"], { cwd: dir })).exitCode).toBe(0);
     const param = await wfc(["validate", "wf.yaml", "--param", "out=/tmp"], { cwd: dir });
@@ -232,7 +237,8 @@ stages:
 `,
     });
     const r = await wfc(["validate", "wf.yaml"], { cwd: dir });
-    expect(r.stderr).toBe(`wf.yaml:4:27: error WFC225: glob \`/data/**/{s}.fa\` is absolute, so it would search outside the workflow's folder
+    expect(r.stderr)
+      .toBe(`wf.yaml:4:27: error WFC225: glob \`/data/**/{s}.fa\` is absolute, so it would search outside the workflow's folder
  4 |     foreach: { s: { glob: "/data/**/{s}.fa" } }
    |                           ^^^^^^^^^^^^^^^^^ expected a pattern relative to the workflow's folder, without \`..\`
    = help: to search another folder, link it into the workflow's folder (\`ln -s /data data\`) and glob \`data/...\`
@@ -255,8 +261,10 @@ wf.yaml:12:13: error WFC225: input glob \`../data/*.fa\` of stage \`c\` uses \`.
 /**
  * A tree that takes long to walk and little to make: links fan out level by
  * level (a/l* → b, b/l* → c, c/l* → d, 20 files in d), so walking `tree/a`
- * visits 20⁴ entries from 80 on disk.
+ * visits 20⁴ files in 20 + 20² + 20³ folders, from 80 entries on disk.
  */
+const TREE_FOLDERS = 20 + 20 ** 2 + 20 ** 3;
+
 function bigTree(dir: string): void {
   const levels = ["a", "b", "c", "d"];
   for (const l of levels) mkdirSync(join(dir, "tree", l), { recursive: true });
@@ -266,47 +274,40 @@ function bigTree(dir: string): void {
   }
 }
 
-/** Whether process `pid` has a folder of `dir` open (it is reading one). */
-function readingUnder(pid: number, dir: string): boolean {
-  try {
-    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
-      try {
-        return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith(dir);
-      } catch {
-        return false;
-      }
-    });
-  } catch {
-    return false;
-  }
-}
-
-/** Starts `wfc run wf.yaml` in `dir`, waits until it is walking `tree/`, sends SIGINT; resolves with how it ended. */
-async function interruptWhileGlobbing(dir: string): Promise<{ code: number | null; stderr: string }> {
+/**
+ * Starts `wfc run wf.yaml` in `dir`, waits until it is walking `tree/`, sends
+ * SIGINT; resolves with how it ended. tinyglobby's debug log (on stdout)
+ * says when the walk has begun: what it is doing, not a fixed delay.
+ */
+async function interruptWhileGlobbing(dir: string): Promise<{ code: number | null; stderr: string; crawled: number }> {
   const child = spawn(process.execPath, [join(repoRoot, "dist/cli/bin.js"), "run", "wf.yaml"], {
     cwd: dir,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, NO_COLOR: "1" },
+    env: { ...process.env, NO_COLOR: "1", TINYGLOBBY_DEBUG: "1" },
   });
+  let stdout = "";
   let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  child.stdout.resume();
   const exited = new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
-  // Wait until it reads the tree (what it is doing, not a fixed delay).
-  while (!readingUnder(child.pid!, join(dir, "tree"))) await new Promise((r) => setTimeout(r, 5));
+  while (!stdout.includes("crawling ")) await new Promise((r) => setTimeout(r, 5));
   child.kill("SIGINT");
   const code = await exited;
-  return { code, stderr };
+  // One "crawling" line per folder the walk entered.
+  return { code, stderr, crawled: stdout.split("\n").filter((l) => l.includes("crawling ")).length };
 }
 
 describe("a long glob stops on Ctrl-C", () => {
   test("a foreach glob (expanded when the workflow compiles): exit 130, interrupted, nothing run", async () => {
     const dir = fixture({
-      "wf.yaml": 'wfc: 1\nstages:\n  s:\n    foreach: { f: { glob: "tree/a/**/{f}.txt" } }\n    outputs: "out/{f}"\n    run: "touch {outputs}"\n',
+      "wf.yaml":
+        'wfc: 1\nstages:\n  s:\n    foreach: { f: { glob: "tree/a/**/{f}.txt" } }\n    outputs: "out/{f}"\n    run: "touch {outputs}"\n',
     });
     bigTree(dir);
-    const { code, stderr } = await interruptWhileGlobbing(dir);
+    const { code, stderr, crawled } = await interruptWhileGlobbing(dir);
     expect(code).toBe(130);
+    // The walk stopped part-way: it did not go on to the end before exiting.
+    expect(crawled).toBeLessThan(TREE_FOLDERS);
     expect(stderr).toBe("wfc: interrupted\n");
     expect(existsSync(join(dir, "out"))).toBe(false);
   });
@@ -316,8 +317,10 @@ describe("a long glob stops on Ctrl-C", () => {
       "wf.yaml": 'wfc: 1\nstages:\n  s:\n    inputs: "tree/a/**/*.txt"\n    outputs: "n.txt"\n    run: "echo {inputs} > {outputs}"\n',
     });
     bigTree(dir);
-    const { code, stderr } = await interruptWhileGlobbing(dir);
+    const { code, stderr, crawled } = await interruptWhileGlobbing(dir);
     expect(code).toBe(130);
+    // The walk stopped part-way: it did not go on to the end before exiting.
+    expect(crawled).toBeLessThan(TREE_FOLDERS);
     expect(stderr).toMatch(/^interrupted: 0 done, 0 up to date, 0 failed/m);
     expect(existsSync(join(dir, "n.txt"))).toBe(false);
   });
