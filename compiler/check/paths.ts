@@ -1,7 +1,7 @@
 import { describePathProblem, globProblem, outputPathProblem, type OutputPathProblem } from "../../runtime/jobs/paths.js";
 import type { FanVar, Param, PathDecl, Stage, Workflow } from "../lower/ast.js";
 import { varSize, varValue } from "../lower/ast.js";
-import { globOutside } from "../lower/fanout.js";
+import { globOutside, linkHint } from "../lower/outside.js";
 import type { DiagnosticSink } from "../lower/sink.js";
 import type { TemplatePart } from "../lower/template.js";
 import type { DataPath } from "../source/document.js";
@@ -30,14 +30,7 @@ export function checkPaths(workflow: Workflow, sink: DiagnosticSink): void {
       const bad = firstBad(decl, stage, workflow.params, globProblem);
       if (bad === undefined) continue;
       const subject = `input glob \`${decl.template.source}\` of stage \`${stage.name}\`${resolvedTo(bad)}`;
-      globOutside(
-        subject,
-        bad.problem,
-        decl.path,
-        sink,
-        "list the files, or link their folder into the workflow's folder (`ln -s ../data data`) and glob `data/...`",
-        relatedOf(bad),
-      );
+      globOutside(subject, bad.problem, bad.path, decl.path, sink, { input: true, related: relatedOf(bad) });
     }
   }
 }
@@ -202,17 +195,22 @@ function reportOutput(decl: PathDecl, stage: Stage, bad: Bad<OutputPathProblem>,
   const names = vars.map((v) => `\`${v}\``).join(" and ");
   const related = relatedOf(bad);
   const base = "wfc creates outputs, and removes them after a failure, only inside the workflow's folder";
+  // A literal path elsewhere: the link that would bring its folder in.
+  const hint = bad.values.length === 0 ? linkHint(bad.path) : undefined;
+  const link = hint && `; to write to ${hint.dir}, link it into the folder (\`${hint.command}\`) and write \`${hint.through}\``;
   if (bad.problem === "absolute") {
     sink.error("WFC224", message, decl.path, {
       expected: "a path relative to the workflow's folder",
-      help: `${base}; to keep results elsewhere, link that place into the folder (\`ln -s /scratch/results results\`) and write \`results/...\``,
+      help:
+        base +
+        (link ?? "; to keep results elsewhere, link that place into the folder (`ln -s /scratch/results results`) and write `results/...`"),
       related,
     });
     return;
   }
   sink.error("WFC223", message, decl.path, {
     expected: bad.problem === "state" ? "a path outside `.wfc/`" : "a path inside the workflow's folder, without `..`",
-    help: names !== "" ? `${base}; give ${names} values that name files or folders` : base,
+    help: names !== "" ? `${base}; give ${names} values that name files or folders` : base + (bad.problem === "parent" ? (link ?? "") : ""),
     related,
   });
 }

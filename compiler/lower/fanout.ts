@@ -2,12 +2,13 @@ import { readFile } from "node:fs/promises";
 import { extname, relative, resolve } from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
 import { glob } from "tinyglobby";
-import { describePathProblem, globProblem, type GlobProblem } from "../../runtime/jobs/paths.js";
+import { globProblem } from "../../runtime/jobs/paths.js";
 import { didYouMean, oneOf } from "../diagnostics/suggest.js";
 import type { DataPath } from "../source/document.js";
 import type { FanOut, FanVar, Param, Scalar, VarValues } from "./ast.js";
 import { varSize } from "./ast.js";
-import type { DiagnosticSink, ReportOptions } from "./sink.js";
+import { globOutside } from "./outside.js";
+import type { DiagnosticSink } from "./sink.js";
 import { parseTemplate, wholeParamRef } from "./template.js";
 
 export interface FanOutContext {
@@ -256,13 +257,7 @@ async function lowerGlob(name: string, path: DataPath, pattern: string, ctx: Fan
   }
   const problem = globProblem(globText);
   if (problem !== undefined) {
-    globOutside(
-      `glob \`${pattern}\``,
-      problem,
-      globPath,
-      ctx.sink,
-      "to search another folder, link it into the workflow's folder (`ln -s /data data`) and glob `data/...`",
-    );
+    globOutside(`glob \`${pattern}\``, problem, pattern, globPath, ctx.sink, { input: false });
     return undefined;
   }
   // Braces and extglobs off: the syntax is `*`, `**`, `?` and `[...]` (globToRegex), and `{a,..}` must not climb out.
@@ -286,22 +281,6 @@ async function lowerGlob(name: string, path: DataPath, pattern: string, ctx: Fan
     });
   }
   return { name, path, source: "glob", values: { kind: "list", items } };
-}
-
-/** WFC225: a glob (a foreach source or an input) that would search outside the workflow's folder. */
-export function globOutside(
-  subject: string,
-  problem: GlobProblem,
-  path: DataPath,
-  sink: DiagnosticSink,
-  help: string,
-  related: ReportOptions["related"] = [],
-): void {
-  sink.error("WFC225", `${subject} ${describePathProblem(problem)}, so it would search outside the workflow's folder`, path, {
-    expected: "a pattern relative to the workflow's folder, without `..`",
-    help,
-    related,
-  });
 }
 
 function escapeRegex(s: string): string {

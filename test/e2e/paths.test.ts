@@ -246,12 +246,12 @@ stages:
 wf.yaml:8:27: error WFC225: glob \`../data/{s}.fa\` uses \`..\`, so it would search outside the workflow's folder
  8 |     foreach: { s: { glob: "../data/{s}.fa" } }
    |                           ^^^^^^^^^^^^^^^^ expected a pattern relative to the workflow's folder, without \`..\`
-   = help: to search another folder, link it into the workflow's folder (\`ln -s /data data\`) and glob \`data/...\`
+   = help: to search ../data, link it into the workflow's folder (\`ln -s ../data data\`) and glob \`data/{s}.fa\`
 
 wf.yaml:12:13: error WFC225: input glob \`../data/*.fa\` of stage \`c\` uses \`..\`, so it would search outside the workflow's folder
  12 |     inputs: "../data/*.fa"
     |             ^^^^^^^^^^^^^^ expected a pattern relative to the workflow's folder, without \`..\`
-    = help: list the files, or link their folder into the workflow's folder (\`ln -s ../data data\`) and glob \`data/...\`
+    = help: list the files, or link ../data into the workflow's folder (\`ln -s ../data data\`) and glob \`data/*.fa\`
 
 3 errors in wf.yaml`);
     expect(r.exitCode).toBe(2);
