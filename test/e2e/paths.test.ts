@@ -82,6 +82,18 @@ stages:
     expect(tree(parent)).toEqual(["escape/", "escape/keep.txt", "wf/", "wf/data.txt", "wf/plan.json", "wf/wf.yaml"]);
   });
 
+  test("`wfc export slurm` of such a plan is refused: exit 2, nothing written", async () => {
+    const dir = fixture({ "wf.yaml": 'wfc: 1\nstages:\n  s:\n    foreach: { v: [a] }\n    outputs: "work/{v}"\n    run: "exit 3"\n' });
+    expect((await wfc(["compile", "wf.yaml", "-o", "plan.json"], { cwd: dir })).exitCode).toBe(0);
+    const plan = JSON.parse(readFileSync(join(dir, "plan.json"), "utf8")) as { tasks: { space: { vars: { values: string[] }[] } }[] };
+    plan.tasks[0]!.space.vars[0]!.values = [".."];
+    writeFileSync(join(dir, "plan.json"), JSON.stringify(plan));
+    const r = await wfc(["export", "slurm", "plan.json", "-o", "slurm", "--max-array-size", "100"], { cwd: dir });
+    expect(r.stderr).toBe('wfc: error: output "work/.." of stage `s` uses `..`: outputs must stay inside the workflow\'s folder');
+    expect(r.exitCode).toBe(2);
+    expect(tree(dir)).toEqual(["plan.json", "wf.yaml"]);
+  });
+
   test("a hand-edited plan with an absolute output fails that job before it starts", async () => {
     const dir = fixture({ "wf.yaml": 'wfc: 1\nstages:\n  s:\n    outputs: "out.txt"\n    run: "touch started; exit 3"\n' });
     const victim = mkdtempSync(join(tmpdir(), "wfc-victim-"));
@@ -283,7 +295,7 @@ async function interruptWhileGlobbing(dir: string): Promise<{ code: number | nul
   const child = spawn(process.execPath, [join(repoRoot, "dist/cli/bin.js"), "run", "wf.yaml"], {
     cwd: dir,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, NO_COLOR: "1", TINYGLOBBY_DEBUG: "1" },
+    env: { ...process.env, NO_COLOR: "1", WFC_CONFIG: "", TINYGLOBBY_DEBUG: "1" },
   });
   let stdout = "";
   let stderr = "";
