@@ -66,6 +66,7 @@ function firstBad<P extends string>(
   problemOf: (path: string) => P | undefined,
 ): Bad<P> | undefined {
   const { fanout } = stage;
+  if (fanout.size === 0) return undefined; // no elements: nothing is written
   // Axes as forEachElement counts them: each crossed variable is one, the zip group is one.
   const axisOf = new Map<string, number>();
   const sizes: number[] = [];
@@ -101,7 +102,6 @@ function firstBad<P extends string>(
       continue;
     }
     const size = sizes[slot.axis]!;
-    if (size === 0) return undefined; // no elements: nothing is written
     // Integers are plain names: a range is never enumerated.
     if (slot.from.kind === "var" && slot.from.v.values.kind === "range" && slot.shown === `{${slot.from.v.name}}`) continue;
     for (let i = 0; i < size; i++) {
