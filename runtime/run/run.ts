@@ -4,7 +4,7 @@ import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { FnPool } from "../fn/fn-pool.js";
 import type { FnOutcome } from "../fn/fn-worker.js";
-import { Expander, type StepCommand } from "../jobs/expand.js";
+import { Expander, UnsafePathError, type StepCommand } from "../jobs/expand.js";
 import { fnArgs, stepScript } from "../jobs/step-script.js";
 import { loadPlan } from "../load-plan.js";
 import type { Plan } from "../plan.js";
@@ -14,6 +14,7 @@ import { StateError, diskFull, layoutProblem, stateProblem } from "../state/stat
 import { commandCause, timeoutText } from "./failure-cause.js";
 import { OomWatch } from "./oom.js";
 import { RunStats, type LimitUse, type PathStep } from "./stats.js";
+import { removeWhatJobMade, snapshotOutputs } from "./outputs.js";
 import { acquireLock } from "../state/lock.js";
 import { packageRoot } from "../schema-validators.js";
 import type { Attempt } from "../slurm/executor.js";
@@ -151,7 +152,7 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
   const layout = slurmSide?.slurmLayout(plan, clusterMax === undefined ? {} : { maxArraySize: clusterMax });
   const scheduler = new Scheduler(plan, { cores, ...(jobs !== undefined ? { jobs } : {}), slurmLicenses: layout?.usesLicenses ?? false });
   const workers = (name: string) => executorWorkers(plan.executors[name]!, jobs, cores);
-  const expander = new Expander(plan, workdir);
+  const expander = new Expander(plan, workdir, options.signal);
   const runner = options.runner ?? defaultRunner(plan, workers, jobs);
   // Pool workers start while the run sets up, not when the first jobs wait for them.
   if (runner instanceof ProcessPool && !config.dryRun && !config.touch) runner.prestart(localCommandJobs(plan));
@@ -207,9 +208,19 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
     if (lane === undefined && scheduler.followable(ref.task)) leaders.add(job);
     const p = runJob(ref, job.lane, lane !== undefined)
       .catch((error: unknown) => {
-        // A job that cannot even be prepared (an unreadable glob, …) fails like one that ran.
         const task = plan.tasks[ref.task]!;
-        const reason = String((error as Error)?.message ?? error);
+        // Ctrl-C during its glob: the job was cancelled before it started.
+        if (abort.signal.aborted) {
+          if (!scheduler.isRunning(ref)) return;
+          scheduler.finish(ref, "failed");
+          const now = Date.now();
+          const elements = [ref.first, ref.end] as const;
+          emit({ type: "job-end", time: now, task: task.id, job: ref.job, elements, status: "cancelled", start: now, exitCode: null });
+          return;
+        }
+        // A job that cannot even be prepared (an unreadable glob, an output outside the folder, …) fails like one that ran.
+        const message = String((error as Error)?.message ?? error);
+        const reason = error instanceof UnsafePathError ? `${message}, so the job was not started` : message;
         failures.push({ task: task.id, job: ref.job, command: "", exitCode: null, reason, log: "", tail: "" });
         if (scheduler.isRunning(ref)) {
           scheduler.finish(ref, "failed");
@@ -260,7 +271,7 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
       return;
     }
     if (config.touch) {
-      for (const path of outputs) touch(join(workdir, path));
+      for (const path of outputs) touch(resolve(workdir, path));
       journal.append({ task: task.id, job: ref.job, status: "touched", hash, start: Date.now(), end: Date.now() });
       return skipped("touched");
     }
@@ -290,6 +301,8 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
       start = at;
       started();
     };
+    // What the outputs were before the job, so a failure removes only what it made.
+    const before = snapshotOutputs(workdir, outputs);
     let outcome: Awaited<ReturnType<typeof runCommands>> | undefined;
     for (let attempt = 0; attempt <= task.retries; attempt++) {
       if (attempt > 0) await sleep(Math.min(30_000, 250 * 2 ** (attempt - 1)), abort.signal);
@@ -335,9 +348,8 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
     }
     // Looked at before the cleanup below frees what a job that filled the disk wrote.
     const full = outcome.cancelled || abort.signal.aborted ? undefined : diskFull([workdir, dirname(log)]);
-    // A job that did not finish leaves no half-written outputs behind.
-    for (const c of commands)
-      for (const o of c.outputs) for (const path of o.paths) rmSync(join(workdir, path), { force: true, recursive: true });
+    // A job that did not finish leaves no half-written outputs behind (and removes nothing else).
+    removeWhatJobMade(before);
     scheduler.finish(ref, "failed");
     if (outcome.cancelled || abort.signal.aborted) {
       emit({
@@ -381,7 +393,7 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
     let started: number | undefined;
     for (let i = 0; i < commands.length; i++) {
       const c = commands[i]!;
-      for (const o of c.outputs) for (const path of o.paths) ensureDir(dirname(join(workdir, path)));
+      for (const o of c.outputs) for (const path of o.paths) ensureDir(dirname(resolve(workdir, path)));
       if (c.kind === "fn") {
         let outcome: FnOutcome;
         try {
@@ -399,7 +411,7 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
       // This command and the local ones right after it go to the runner as one job.
       const group = [c];
       while (i + 1 < commands.length && commands[i + 1]!.kind !== "fn") group.push(commands[++i]!);
-      for (const g of group.slice(1)) for (const o of g.outputs) for (const path of o.paths) ensureDir(dirname(join(workdir, path)));
+      for (const g of group.slice(1)) for (const o of g.outputs) for (const path of o.paths) ensureDir(dirname(resolve(workdir, path)));
       started ??= Date.now();
       const [first, ...then] = group.map(toCommand);
       const result = await runner.run(
@@ -622,7 +634,7 @@ function outOfDate(
   for (const c of commands) {
     for (const o of c.outputs) {
       for (const path of o.paths) {
-        const m = mtime(join(workdir, path));
+        const m = mtime(resolve(workdir, path));
         if (m === undefined) return `output ${path} is missing`;
         oldestOutput = Math.min(oldestOutput, m);
       }
@@ -631,7 +643,7 @@ function outOfDate(
   for (const c of commands) {
     for (const i of c.inputs) {
       for (const path of i.paths) {
-        const m = mtime(join(workdir, path));
+        const m = mtime(resolve(workdir, path));
         if (m !== undefined && m > oldestOutput) return `input ${path} is newer than its outputs`;
       }
     }
