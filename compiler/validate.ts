@@ -5,6 +5,7 @@ import { lowerWorkflow, type LowerOptions } from "./lower/lower.js";
 import { DiagnosticSink } from "./lower/sink.js";
 import { checkCycles } from "./check/cycles.js";
 import { checkOutputs } from "./check/outputs.js";
+import { checkPaths } from "./check/paths.js";
 import { checkPlaceholders } from "./check/placeholders.js";
 import { checkReferences } from "./check/references.js";
 import { checkShellQuoting } from "./check/shell-quoting.js";
@@ -54,6 +55,7 @@ export async function validateDocument(document: ParsedDocument, options: Valida
   const sink = new DiagnosticSink(document);
   checkReferences(workflow, sink);
   checkPlaceholders(workflow, sink);
+  checkPaths(workflow, sink);
   checkShellQuoting(workflow, sink);
   const index = new OutputIndex(workflow);
   checkOutputs(workflow, index, sink);
@@ -63,7 +65,10 @@ export async function validateDocument(document: ParsedDocument, options: Valida
   return hasErrors(diagnostics) ? { document, diagnostics } : { document, validated: { workflow, edges }, diagnostics };
 }
 
-/** Reads, parses and validates a workflow file. Never throws for bad input. */
+/**
+ * Reads, parses and validates a workflow file. Never throws for bad input;
+ * rejects with `options.signal`'s reason when it is aborted during a glob.
+ */
 export async function validateFile(path: string, options: ValidateOptions = {}): Promise<ValidateResult> {
   const read = await readSource(path);
   if (!read.ok) return { diagnostics: [read.diagnostic] };

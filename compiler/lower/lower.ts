@@ -29,6 +29,8 @@ export interface LowerOptions {
   readonly params?: Readonly<Record<string, string>>;
   /** Executors from config files, so stages may name them. */
   readonly executors?: ReadonlyMap<string, ExecutorDef>;
+  /** Stops a `glob` source's walk of the file system (Ctrl-C): lowering then rejects with its reason. */
+  readonly signal?: AbortSignal;
 }
 
 type Obj = Record<string, unknown>;
@@ -74,7 +76,7 @@ export async function lowerWorkflow(
   const stages = new Map<string, Stage>();
   for (const [name, raw] of Object.entries(isObject(data.stages) ? data.stages : {})) {
     if (!isObject(raw)) continue;
-    stages.set(name, await lowerStage(name, raw, defaults, { sink, dir, params }));
+    stages.set(name, await lowerStage(name, raw, defaults, { sink, dir, params, ...(options.signal ? { signal: options.signal } : {}) }));
   }
 
   const name = str(data.name) ?? basename(doc.file.path, extname(doc.file.path));
@@ -190,6 +192,7 @@ interface StageContext {
   readonly sink: DiagnosticSink;
   readonly dir: string;
   readonly params: ReadonlyMap<string, Param>;
+  readonly signal?: AbortSignal;
 }
 
 async function lowerStage(name: string, raw: Obj, defaults: Obj, ctx: StageContext): Promise<Stage> {

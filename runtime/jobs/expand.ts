@@ -1,8 +1,9 @@
 import { glob } from "tinyglobby";
 import type { ElementEdge, Part, Plan, PlanPath, PlanStep, PlanTask } from "../plan.js";
 import { ElementSpace } from "../space.js";
-import { quoteFor } from "./quote.js";
 import { contextsOf, describeUnsafe } from "./command-check.js";
+import { describePathProblem, globProblem, outputPathProblem } from "./paths.js";
+import { quoteFor } from "./quote.js";
 
 /** What one step runs for one element: everything resolved to strings. */
 export interface StepCommand {
@@ -30,6 +31,13 @@ export interface ResolvedPath {
 }
 
 /**
+ * A job wfc will not start: an output outside the workflow's folder, a glob
+ * that would search outside it. A compiled plan never has one (validation
+ * refuses them); a hand-edited one may.
+ */
+export class UnsafePathError extends Error {}
+
+/**
  * Turns plan templates into concrete commands for one element. Gathered
  * inputs (globs) come from the producers' outputs for the elements this one
  * depends on, or from the file system when no stage produces them.
@@ -41,6 +49,8 @@ export class Expander {
   constructor(
     private readonly plan: Plan,
     private readonly workdir: string,
+    /** Stops a glob's walk of the file system (Ctrl-C): `step` then rejects with its reason. */
+    private readonly signal?: AbortSignal,
   ) {
     this.#spaces = plan.tasks.map((t) => new ElementSpace(t.space));
     this.#index = new Map(plan.tasks.map((t, i) => [t.id, i]));
@@ -57,6 +67,14 @@ export class Expander {
     const plain = (parts: readonly Part[]) =>
       parts.map((p) => (typeof p === "string" ? p : "var" in p ? value(p) : "param" in p ? param(p).join(" ") : "")).join("");
     const outputs: ResolvedPath[] = step.outputs.map((o) => ({ name: o.name, paths: [plain(o.template)], many: false }));
+    // wfc makes the outputs' folders and removes the outputs after a failure: only inside the workflow's folder.
+    for (const o of outputs) {
+      const problem = outputPathProblem(o.paths[0]!);
+      if (problem !== undefined)
+        throw new UnsafePathError(
+          `output ${JSON.stringify(o.paths[0])} of stage \`${step.stage}\` ${describePathProblem(problem)}: outputs must stay inside the workflow's folder`,
+        );
+    }
     const inputs: ResolvedPath[] = [];
     for (const i of step.inputs) inputs.push(await this.#input(task, element, i, plain(i.template)));
 
@@ -110,7 +128,22 @@ export class Expander {
     if (!input.glob) return { name: input.name, paths: [expanded], many: false };
     const re = new RegExp(`^${globToRegex(expanded)}$`);
     if (input.from.length === 0) {
-      const found = await glob(expanded, { cwd: this.workdir, onlyFiles: false, expandDirectories: false });
+      const problem = globProblem(expanded);
+      if (problem !== undefined)
+        throw new UnsafePathError(
+          `input glob ${JSON.stringify(expanded)} ${describePathProblem(problem)}: globs search only inside the workflow's folder`,
+        );
+      // Braces and extglobs off: wfc's glob syntax is `*`, `**`, `?` and `[...]` (globToRegex), and `{a,..}` must not climb out.
+      const found = await glob(expanded, {
+        cwd: this.workdir,
+        onlyFiles: false,
+        expandDirectories: false,
+        braceExpansion: false,
+        extglob: false,
+        ...(this.signal ? { signal: this.signal } : {}),
+      });
+      // An aborted walk ends early with what it found so far: that is no answer.
+      this.signal?.throwIfAborted();
       return { name: input.name, paths: found.sort(), many: true };
     }
     const paths = new Set<string>();
