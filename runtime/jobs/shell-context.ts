@@ -199,7 +199,7 @@ class Lexer {
       this.#push(newWordFrame("subst"));
       this.#pos += 2;
     } else if (next === "{") {
-      this.#push({ kind: "param", inDouble });
+      this.#push({ kind: "param", inDouble: inDouble || this.#inDouble() });
       this.#pos += 2;
     } else if (next === "[") {
       this.#push({ kind: "arith", close: "]", depth: 0 });
@@ -225,8 +225,14 @@ class Lexer {
     this.#pos++;
   }
 
+  /** Whether the innermost quoting is `"…"`: a `$(…)` inside one starts afresh, `$((…))` and `${…}` do not. */
   #inDouble(): boolean {
-    return this.#stack.some((f) => f.kind === "double");
+    for (let i = this.#stack.length - 1; i >= 0; i--) {
+      const kind = this.#stack[i]!.kind;
+      if (kind === "double") return true;
+      if (kind !== "arith" && kind !== "param") return false;
+    }
+    return false;
   }
 
   #step(): void {

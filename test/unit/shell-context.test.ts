@@ -47,6 +47,7 @@ describe("shellContexts: where each placeholder sits", () => {
     ["x=$(case a in a) echo;; esac) @", ["unsafe:unfollowable"]],
     ["case @ in a) echo @;; esac", ["unquoted", "unquoted"]],
     [`echo $'a\\'b' @`, ["unsafe:unfollowable"]],
+    [`echo "$(echo $'x' @)" "$(echo $'a\\'b' @)"`, ["unquoted", "unsafe:unfollowable"]],
     [`echo "\${x:-'}'}" @`, ["unsafe:unfollowable"]],
     ['echo `echo "` @', ["unsafe:unfollowable"]],
     ["f() { echo @; }; (echo @) ; echo @", ["unquoted", "unquoted", "unquoted"]],
