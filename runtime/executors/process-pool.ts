@@ -93,12 +93,13 @@ const CANDIDATES: readonly WorkerProgram[] = [
 ];
 let detected: WorkerProgram | null | undefined;
 
-function workerArgs(program: WorkerProgram): string[] {
+/** The interpreter's arguments: the worker program, then how long it gives a job between SIGTERM and SIGKILL should Node go away. */
+function workerArgs(program: WorkerProgram, graceMs: number): string[] {
   switch (program.kind) {
     case "python":
-      return ["-I", "-S", "-c", PYTHON_WORKER];
+      return ["-I", "-S", "-c", PYTHON_WORKER, String(graceMs)];
     case "perl":
-      return ["-e", PERL_WORKER];
+      return ["-e", PERL_WORKER, String(graceMs)];
   }
 }
 
@@ -126,7 +127,7 @@ export class ProcessPool extends BoundedRunner {
   }
 
   constructor(options: ProcessPoolOptions) {
-    const workers = new WorkerLauncher(options.size, ProcessPool.#program(options));
+    const workers = new WorkerLauncher(options.size, ProcessPool.#program(options), Math.round(options.killGraceMs ?? 2000));
     super(workers, options);
     this.#workers = workers;
   }
@@ -242,10 +243,11 @@ class Worker {
 
   constructor(
     program: WorkerProgram,
+    graceMs: number,
     onReply: (w: Worker, r: Reply | null, line: string) => void,
     onClose: (w: Worker, code: number | null, signal: NodeJS.Signals | null) => void,
   ) {
-    this.child = spawn(program.interpreter, workerArgs(program), { stdio: ["pipe", "pipe", "pipe"], detached: true });
+    this.child = spawn(program.interpreter, workerArgs(program, graceMs), { stdio: ["pipe", "pipe", "pipe"], detached: true });
     const { stdin, stdout, stderr } = this.child as ChildProcess & { stdin: Writable; stdout: Readable; stderr: Readable };
     this.stdin = stdin;
     // EPIPE when the worker has died: its 'close' event handles that.
@@ -305,6 +307,7 @@ class WorkerLauncher implements Launcher {
   constructor(
     readonly size: number,
     readonly program: WorkerProgram,
+    readonly graceMs: number,
   ) {}
 
   pids(): number[] {
@@ -313,7 +316,7 @@ class WorkerLauncher implements Launcher {
 
   prestart(count: number): void {
     while (this.#workers.length < Math.min(count, this.size) && this.#broken === null) {
-      const worker = new Worker(this.program, this.#onReply, this.#onClose);
+      const worker = new Worker(this.program, this.graceMs, this.#onReply, this.#onClose);
       worker.setRef(false);
       this.#workers.push(worker);
     }
@@ -358,7 +361,7 @@ class WorkerLauncher implements Launcher {
     let worker = this.#workers.find((w) => w.jobs.length === 0);
     if (!worker) {
       if (this.#workers.length >= this.size) throw new Error(`bug: no idle worker among ${this.#workers.length} of ${this.size}`);
-      worker = new Worker(this.program, this.#onReply, this.#onClose);
+      worker = new Worker(this.program, this.graceMs, this.#onReply, this.#onClose);
       this.#workers.push(worker);
     }
     worker.seq += 1;
