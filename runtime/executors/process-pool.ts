@@ -32,7 +32,11 @@
  * `wfc run` does, so that no job waits for one). They run detached (their
  * own session, so a terminal's Ctrl-C reaches Node, which decides what to
  * kill), and are unreferenced while idle, so a forgotten pool does not keep
- * Node alive; when Node exits, an idle worker reads end-of-file and exits. A
+ * Node alive; when Node exits, an idle worker reads end-of-file and exits.
+ * A busy one waits for its job and for end-of-file at once (select(2) on its
+ * stdin and a SIGCHLD self-pipe), so when Node dies with jobs running (kill
+ * -9, a crash) each worker stops its job's process groups (SIGTERM, SIGKILL
+ * after the grace) and exits: jobs die with their runner. A
  * worker that dies is replaced on the next launch: if it died before its `R`
  * line it never read the job, which is launched again on a fresh worker;
  * otherwise the job's process group is killed (no orphan) and the job ends

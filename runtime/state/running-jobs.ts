@@ -10,10 +10,10 @@ import { identify, parseStat, procStat, type ProcStat } from "./process-identity
  * the next run can find what is left of them and stop it before it starts
  * the same jobs again: two writers of one output are the worst outcome.
  *
- * An append-only log, one line per change (cheap: a write, no new file per
- * job), written synchronously so a kill -9 loses nothing: a header naming the
- * run, then `+ PGID START SID` when a job's command starts and `- PGID` when
- * its job ended. START and SID are the group leader's start time and session
+ * An append-only log, one line per change (cheap: one write per turn of the
+ * event loop, no new file per job; a write(2) survives a kill -9): a header
+ * naming the run, then `+ PGID START SID` for a job's command that started
+ * and `- PGID` when its job ended. START and SID are the group leader's start time and session
  * (/proc/PID/stat), so a pgid reused since by an unrelated program is not
  * mistaken for ours. A run that ends normally removes the file; a file found
  * at the start of a run was left by one that died.
@@ -21,35 +21,60 @@ import { identify, parseStat, procStat, type ProcStat } from "./process-identity
 export class RunningJobs {
   readonly #fd: number;
   readonly #path: string;
+  /** Groups started since the last write, not ended yet; a job that starts and ends within one turn of the event loop (most short ones) costs nothing. */
+  readonly #added = new Set<number>();
+  /** Groups ended since the last write whose `+` line is written. */
+  readonly #removed: number[] = [];
+  readonly #written = new Set<number>();
+  #flushing: NodeJS.Immediate | undefined;
 
   constructor(stateDir: string) {
     this.#path = join(stateDir, "running");
     this.#fd = openSync(this.#path, "w");
     const me = identify(process.pid);
-    this.#write(`run ${me.pid} ${me.start ?? "-"}\n`);
+    writeSync(this.#fd, `run ${me.pid} ${me.start ?? "-"}\n`);
   }
 
   /** A job's command started as the leader of process group `pgid`. */
   add(pgid: number): void {
-    // Its leader may be gone already (a short job): then it is not worth a line.
-    const stat = procStat(pgid);
-    if (stat === null && process.platform === "linux") return;
-    this.#write(`+ ${pgid} ${stat?.start ?? "-"} ${stat?.session ?? "-"}\n`);
+    this.#added.add(pgid);
+    this.#flushing ??= setImmediate(() => this.flush());
   }
 
   /** The job that ran in these groups has ended. */
   remove(pgids: readonly number[]): void {
-    if (pgids.length > 0) this.#write(pgids.map((g) => `- ${g}\n`).join(""));
+    for (const g of pgids) {
+      if (this.#added.delete(g)) continue;
+      if (this.#written.delete(g)) this.#removed.push(g);
+    }
+  }
+
+  /**
+   * Writes what changed, in one write(2): after it, a kill -9 of wfc loses
+   * nothing. The lines wait for the end of the event loop's turn in which
+   * the jobs started, while Node is busy starting them anyway.
+   */
+  flush(): void {
+    clearImmediate(this.#flushing);
+    this.#flushing = undefined;
+    let text = this.#removed.map((g) => `- ${g}\n`).join("");
+    this.#removed.length = 0;
+    for (const g of this.#added) {
+      const stat = procStat(g);
+      // Its leader is gone already (reaped by its worker): nothing of it to record, or to find later.
+      if (stat === null && process.platform === "linux") continue;
+      text += `+ ${g} ${stat?.start ?? "-"} ${stat?.session ?? "-"}\n`;
+      this.#written.add(g);
+    }
+    this.#added.clear();
+    if (text !== "") writeSync(this.#fd, text);
   }
 
   /** The run ended: nothing of it is left to stop. */
   close(): void {
+    clearImmediate(this.#flushing);
     closeSync(this.#fd);
     rmSync(this.#path, { force: true });
-  }
-
-  #write(text: string): void {
-    writeSync(this.#fd, text);
   }
 }
 
