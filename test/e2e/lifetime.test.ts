@@ -121,51 +121,50 @@ async function rerun(dir: string, marker: string, env?: NodeJS.ProcessEnv) {
   return { code, stderr: second.stderr };
 }
 
-describe("kill -9 of wfc", () => {
-  test("its pool workers stop the jobs; the next run takes over the lock and runs them once", async () => {
+/** Where wfc runs jobs itself, without python3 or perl: a PATH with the jobs' programs but no interpreter for the pool. */
+function withoutInterpreters(dir: string): NodeJS.ProcessEnv {
+  const bin = join(dir, "bin");
+  mkdirSync(bin);
+  for (const program of ["sleep", "pgrep"]) symlinkSync(`/usr/bin/${program}`, join(bin, program));
+  return { ...process.env, PATH: bin };
+}
+
+describe.each([
+  ["pool workers", (): NodeJS.ProcessEnv => process.env],
+  ["jobs spawned by Node (no python3 or perl)", withoutInterpreters],
+])("kill -9 of wfc, %s", (_, environment) => {
+  test("the jobs die with wfc; the next run takes over the lock and runs them once", async () => {
     const marker = newMarker();
     const dir = sleepers(30, marker);
-    const run = await startSleepers(dir, marker);
+    const env = environment(dir);
+    const run = await startSleepers(dir, marker, env);
     run.child.kill("SIGKILL");
     await run.exit;
     await waitFor("the jobs to die with wfc", () => withMarker(marker).length === 0);
-    const { code, stderr } = await rerun(dir, marker);
+    const { code, stderr } = await rerun(dir, marker, env);
     expect(stderr).toContain(`wfc: wfc run ${run.pid} ended without releasing its lock (its process is gone); taking it over\n`);
     expect(code).toBe(0);
   });
 
-  test("with its workers killed too, the next run finds the jobs left running, stops them and says so", async () => {
+  test("with its child processes killed too, the next run finds the jobs left running, stops them and says so", async () => {
     const marker = newMarker();
     const dir = sleepers(30, marker);
-    const run = await startSleepers(dir, marker);
-    const workers = processes().filter((p) => p.ppid === run.pid);
-    for (const p of [run.pid, ...workers.map((w) => w.pid)]) process.kill(p, "SIGKILL");
+    const env = environment(dir);
+    const run = await startSleepers(dir, marker, env);
+    // Pool workers, or the watchdog shell of jobs spawned by Node.
+    const children = processes().filter((p) => p.ppid === run.pid);
+    for (const p of [run.pid, ...children.map((c) => c.pid)]) process.kill(p, "SIGKILL");
     await run.exit;
     const left = sleeps(marker);
     expect(left).toHaveLength(4); // orphans now: nothing of wfc is left to stop them
-    const { code, stderr } = await rerun(dir, marker);
+    const { code, stderr } = await rerun(dir, marker, env);
     expect(stderr).toContain(`wfc: stopped 2 job process groups left running by wfc run ${run.pid}, which died\n`);
     expect(code).toBe(0);
     expect(left.filter((pid) => withMarker(marker).includes(pid))).toEqual([]);
   });
+});
 
-  test("without python3 or perl (jobs spawned by Node), the next run stops what the dead run left", async () => {
-    const marker = newMarker();
-    const dir = sleepers(30, marker);
-    // A PATH with the jobs' programs but no interpreter for the pool: wfc spawns each job itself.
-    const bin = join(dir, "bin");
-    mkdirSync(bin);
-    for (const program of ["sleep", "pgrep"]) symlinkSync(`/usr/bin/${program}`, join(bin, program));
-    const env = { ...process.env, PATH: bin };
-    const run = await startSleepers(dir, marker, env);
-    run.child.kill("SIGKILL");
-    await run.exit;
-    const { code, stderr } = await rerun(dir, marker, env);
-    expect(stderr).toMatch(new RegExp(`wfc: stopped 2 job process groups left running by wfc run ${run.pid}, which died\\n`));
-    expect(code).toBe(0);
-    expect(withMarker(marker)).toEqual([]);
-  });
-
+describe("kill -9 of wfc", () => {
   test("an fn stage's worker process exits with wfc", async () => {
     const dir = fixture({
       "fx.mjs": `import { writeFileSync } from "node:fs";\nexport function work() { writeFileSync("fn.pid", String(process.pid)); setInterval(() => {}, 1000); return new Promise(() => {}); }\n`,
