@@ -4,8 +4,10 @@ export interface Io {
   readonly stderr: { write(text: string): unknown; isTTY?: boolean };
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
-  /** Aborted on Ctrl-C or SIGTERM (bin.ts); long-running commands stop cleanly. */
+  /** Aborted on Ctrl-C, SIGTERM or SIGHUP (bin.ts), with the signal's name as its reason; long-running commands stop cleanly. */
   readonly signal?: AbortSignal;
+  /** Aborted on a second one: running jobs get SIGKILL at once. */
+  readonly kill?: AbortSignal;
 }
 
 /** Exit codes, as documented in the README. */
@@ -16,6 +18,18 @@ export const ExitCode = {
   internal: 70,
   interrupted: 130,
 } as const;
+
+/** The exit code of a run stopped by a signal: 128 + its number, as shells report it (129 SIGHUP, 130 Ctrl-C, 143 SIGTERM). */
+export function interruptExitCode(reason: unknown): number {
+  switch (reason) {
+    case "SIGHUP":
+      return 129;
+    case "SIGTERM":
+      return 143;
+    default:
+      return ExitCode.interrupted;
+  }
+}
 
 /** A usage error: printed without a stack trace, exits with code 2. */
 export class UsageError extends Error {

@@ -130,6 +130,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
             json: opts.json,
             ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
             ...(io.signal ? { signal: io.signal } : {}),
+            ...(io.kill ? { kill: io.kill } : {}),
           },
           io,
         );

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { run, RunError, type RunEvent, type RunSummary } from "../../runtime/run/run.js";
-import { ExitCode, useColor, type Io } from "../io.js";
+import { ExitCode, interruptExitCode, useColor, type Io } from "../io.js";
 import { submitLine, wantsAscii } from "../progress/render.js";
 import { planFor } from "./plan-for.js";
 
@@ -13,8 +13,10 @@ export interface RunCommandOptions {
   readonly dryRun: boolean;
   readonly touch: boolean;
   readonly json: boolean;
-  /** Aborted on Ctrl-C / SIGTERM by bin.ts. */
+  /** Aborted on Ctrl-C / SIGTERM / SIGHUP by bin.ts, the signal's name as its reason. */
   readonly signal?: AbortSignal;
+  /** Aborted on a second one: every running job gets SIGKILL at once. */
+  readonly kill?: AbortSignal;
 }
 
 function seconds(ms: number): string {
@@ -42,6 +44,7 @@ function summaryText(s: RunSummary): string {
     if (f.log) lines.push(`  log: ${f.log}`);
     if (f.tail) lines.push(...f.tail.split("\n").map((l) => `  | ${l}`));
   }
+  if (s.reason !== undefined) lines.push(`error: ${s.reason}`);
   lines.push(...whereTimeWent(s));
   lines.push(
     `${s.status === "ok" ? "ok" : s.status}: ${s.done} done, ${s.skipped} up to date, ${s.failed} failed, ${s.notRun} not run in ${seconds(s.wallMs)}`,
@@ -72,7 +75,7 @@ function whereTimeWent(s: RunSummary): string[] {
   return lines;
 }
 
-/** `wfc run FILE`: 0 when everything ran, 1 when a job failed, 2 for bad input, 130 when interrupted. */
+/** `wfc run FILE`: 0 when everything ran, 1 when a job failed or jobs never ran, 2 for bad input, 129/130/143 when stopped by SIGHUP/Ctrl-C/SIGTERM. */
 export async function runCommand(file: string, options: RunCommandOptions, io: Io): Promise<number> {
   const planned = await planFor(file, options, io);
   if (typeof planned === "number") return planned;
@@ -102,6 +105,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
         ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
       },
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.kill ? { kill: options.kill } : {}),
       onEvent: (event) => {
         if (options.json) io.stdout.write(JSON.stringify(event) + "\n");
         else if (display) display.onEvent(event);
@@ -113,7 +117,8 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
     });
     display?.stop();
     if (!options.json) io.stderr.write(summaryText(summary));
-    return summary.status === "ok" ? ExitCode.ok : summary.status === "interrupted" ? ExitCode.interrupted : ExitCode.jobFailed;
+    if (summary.status === "interrupted") return interruptExitCode(options.signal?.reason);
+    return summary.status === "ok" ? ExitCode.ok : ExitCode.jobFailed;
   } catch (error) {
     display?.stop();
     if (error instanceof RunError) {

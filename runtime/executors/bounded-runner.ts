@@ -1,5 +1,5 @@
 import { epochMs, toLaunchSpec, type JobEvents, type JobResult, type JobRunner, type JobSpec, type LaunchSpec } from "./job.js";
-import { KILL_WAIT_MS, terminateGroup } from "./process-group.js";
+import { KILL_WAIT_MS, signalGroup, terminateGroup } from "./process-group.js";
 
 /** How a job's own process ended, as a launcher saw it. */
 export interface LaunchEnd {
@@ -204,6 +204,7 @@ export class BoundedRunner implements JobRunner {
         if (reported) throw new Error(`bug: job ${entry.spec.id} reported as started after its end`);
         const first = entry.pid === 0;
         entry.pid = pid;
+        entry.events?.group?.(pid);
         entry.startedAt ??= startedAt;
         clearTimeout(entry.startWait);
         clearTimeout(entry.timer);
@@ -268,6 +269,10 @@ export class BoundedRunner implements JobRunner {
     if (entry.state === "queued") {
       entry.stop = reason;
       this.#settle(entry);
+    } else if (entry.state === "running" && entry.stop !== null && entry.end === null && graceMs < entry.stopGraceMs) {
+      // Stopping already, and now in a hurry (a second Ctrl-C): no more grace.
+      entry.stopGraceMs = graceMs;
+      if (entry.pid !== 0 && graceMs === 0) signalGroup(entry.pid, "SIGKILL");
     } else if (entry.state === "running" && entry.stop === null && entry.end === null) {
       entry.stop = reason;
       entry.stopGraceMs = graceMs;

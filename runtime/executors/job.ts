@@ -74,6 +74,8 @@ export interface JobResult {
 export interface JobEvents {
   /** The job's first process exists now (it may already have exited). */
   readonly started?: (pid: number, startedAt: number) => void;
+  /** A command of the job started, as the leader of process group `pgid` (every command of a fused job, in order). */
+  readonly group?: (pgid: number) => void;
 }
 
 /** Runs jobs with bounded parallelism; ProcessPool and SpawnRunner both implement it. */

@@ -32,7 +32,11 @@
  * `wfc run` does, so that no job waits for one). They run detached (their
  * own session, so a terminal's Ctrl-C reaches Node, which decides what to
  * kill), and are unreferenced while idle, so a forgotten pool does not keep
- * Node alive; when Node exits, an idle worker reads end-of-file and exits. A
+ * Node alive; when Node exits, an idle worker reads end-of-file and exits.
+ * A busy one waits for its job and for end-of-file at once (select(2) on its
+ * stdin and a SIGCHLD self-pipe), so when Node dies with jobs running (kill
+ * -9, a crash) each worker stops its job's process groups (SIGTERM, SIGKILL
+ * after the grace) and exits: jobs die with their runner. A
  * worker that dies is replaced on the next launch: if it died before its `R`
  * line it never read the job, which is launched again on a fresh worker;
  * otherwise the job's process group is killed (no orphan) and the job ends
@@ -93,12 +97,13 @@ const CANDIDATES: readonly WorkerProgram[] = [
 ];
 let detected: WorkerProgram | null | undefined;
 
-function workerArgs(program: WorkerProgram): string[] {
+/** The interpreter's arguments: the worker program, then how long it gives a job between SIGTERM and SIGKILL should Node go away. */
+function workerArgs(program: WorkerProgram, graceMs: number): string[] {
   switch (program.kind) {
     case "python":
-      return ["-I", "-S", "-c", PYTHON_WORKER];
+      return ["-I", "-S", "-c", PYTHON_WORKER, String(graceMs)];
     case "perl":
-      return ["-e", PERL_WORKER];
+      return ["-e", PERL_WORKER, String(graceMs)];
   }
 }
 
@@ -126,7 +131,7 @@ export class ProcessPool extends BoundedRunner {
   }
 
   constructor(options: ProcessPoolOptions) {
-    const workers = new WorkerLauncher(options.size, ProcessPool.#program(options));
+    const workers = new WorkerLauncher(options.size, ProcessPool.#program(options), Math.round(options.killGraceMs ?? 2000));
     super(workers, options);
     this.#workers = workers;
   }
@@ -242,10 +247,11 @@ class Worker {
 
   constructor(
     program: WorkerProgram,
+    graceMs: number,
     onReply: (w: Worker, r: Reply | null, line: string) => void,
     onClose: (w: Worker, code: number | null, signal: NodeJS.Signals | null) => void,
   ) {
-    this.child = spawn(program.interpreter, workerArgs(program), { stdio: ["pipe", "pipe", "pipe"], detached: true });
+    this.child = spawn(program.interpreter, workerArgs(program, graceMs), { stdio: ["pipe", "pipe", "pipe"], detached: true });
     const { stdin, stdout, stderr } = this.child as ChildProcess & { stdin: Writable; stdout: Readable; stderr: Readable };
     this.stdin = stdin;
     // EPIPE when the worker has died: its 'close' event handles that.
@@ -305,6 +311,7 @@ class WorkerLauncher implements Launcher {
   constructor(
     readonly size: number,
     readonly program: WorkerProgram,
+    readonly graceMs: number,
   ) {}
 
   pids(): number[] {
@@ -313,7 +320,7 @@ class WorkerLauncher implements Launcher {
 
   prestart(count: number): void {
     while (this.#workers.length < Math.min(count, this.size) && this.#broken === null) {
-      const worker = new Worker(this.program, this.#onReply, this.#onClose);
+      const worker = new Worker(this.program, this.graceMs, this.#onReply, this.#onClose);
       worker.setRef(false);
       this.#workers.push(worker);
     }
@@ -358,7 +365,7 @@ class WorkerLauncher implements Launcher {
     let worker = this.#workers.find((w) => w.jobs.length === 0);
     if (!worker) {
       if (this.#workers.length >= this.size) throw new Error(`bug: no idle worker among ${this.#workers.length} of ${this.size}`);
-      worker = new Worker(this.program, this.#onReply, this.#onClose);
+      worker = new Worker(this.program, this.graceMs, this.#onReply, this.#onClose);
       this.#workers.push(worker);
     }
     worker.seq += 1;

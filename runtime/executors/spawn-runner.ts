@@ -11,6 +11,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, closeSync, existsSync, openSync, statSync, unlinkSync } from "node:fs";
+import type { Writable } from "node:stream";
 import { getSystemErrorMap } from "node:util";
 import {
   BoundedRunner,
@@ -25,12 +26,70 @@ import { signalGroup } from "./process-group.js";
 
 export class SpawnRunner extends BoundedRunner {
   constructor(options: BoundedRunnerOptions) {
-    super(new SpawnLauncher(), options);
+    super(new SpawnLauncher(Math.ceil((options.killGraceMs ?? 2000) / 1000)), options);
+  }
+}
+
+/**
+ * Jobs spawned by Node have no worker to notice Node's death, so one small
+ * shell per runner does: Node writes `+PGID` when a job's command starts and
+ * `-PGID` when its job ended, and at end of file (Node gone: kill -9, a
+ * crash) the shell sends the groups still listed SIGTERM, then SIGKILL after
+ * the grace. A clean close leaves the list empty. Pure POSIX sh builtins,
+ * so it costs no fork per job; detached, so a terminal's signals reach Node
+ * (which stops the jobs itself) and not it.
+ */
+const WATCHDOG = `
+groups=' '
+while IFS= read -r line; do
+  case $line in
+    +*) groups="$groups\${line#+} " ;;
+    -*) g=\${line#-}; case $groups in *" $g "*) groups="\${groups%% $g *} \${groups#* $g }" ;; esac ;;
+  esac
+done
+[ -z "\${groups# }" ] && exit 0
+for g in $groups; do kill -s TERM -- "-$g" 2>/dev/null; done
+sleep "$1"
+for g in $groups; do kill -s KILL -- "-$g" 2>/dev/null; done
+`;
+
+class Watchdog {
+  readonly #child: ChildProcess;
+  readonly #stdin: Writable;
+
+  constructor(graceSeconds: number) {
+    this.#child = spawn("/bin/sh", ["-c", WATCHDOG, "wfc-watchdog", String(graceSeconds)], {
+      stdio: ["pipe", "ignore", "ignore"],
+      detached: true,
+    });
+    this.#stdin = this.#child.stdin!;
+    this.#stdin.on("error", () => {}); // it died: the jobs are then only in .wfc/running
+    this.#child.on("error", () => {});
+    // It must not keep Node alive; it ends when Node closes its stdin (or dies).
+    this.#child.unref();
+    (this.#stdin as Writable & { unref?(): void }).unref?.();
+  }
+
+  started(pgid: number): void {
+    this.#stdin.write(`+${pgid}\n`);
+  }
+
+  ended(pgids: readonly number[]): void {
+    if (pgids.length > 0) this.#stdin.write(pgids.map((g) => `-${g}\n`).join(""));
+  }
+
+  close(): void {
+    this.#stdin.end();
   }
 }
 
 class SpawnLauncher implements Launcher {
+  #watchdog: Watchdog | null = null;
+
+  constructor(readonly graceSeconds: number) {}
+
   launch(spec: LaunchSpec, handlers: LaunchHandlers): LaunchHandle {
+    const watchdog = (this.#watchdog ??= new Watchdog(this.graceSeconds));
     let ended = false;
     let child: ChildProcess | null = null;
     let current = 0;
@@ -39,6 +98,7 @@ class SpawnLauncher implements Launcher {
     const end = (exitCode: number | null, signal: string | null, error: string | null, step: number) => {
       if (ended) return;
       ended = true;
+      watchdog.ended(groups);
       handlers.ended({ exitCode, signal, endedAt: epochMs(), error, step });
     };
     // Each command is spawned when the one before exited 0.
@@ -48,6 +108,7 @@ class SpawnLauncher implements Launcher {
       child = spawnOne(spec, spec.commands[step]!, {
         started: (pid, at) => {
           groups.push(pid);
+          watchdog.started(pid);
           handlers.started(pid, at);
         },
         ended: (e) => {
@@ -68,7 +129,9 @@ class SpawnLauncher implements Launcher {
     };
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.#watchdog?.close();
+  }
 }
 
 function removeIfEmpty(path: string): void {

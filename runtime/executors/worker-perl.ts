@@ -20,15 +20,72 @@
 export const PERL_WORKER = String.raw`
 use strict;
 use Fcntl qw(F_GETFL F_SETFL O_APPEND O_CREAT O_NONBLOCK O_TRUNC O_WRONLY);
+# WNOHANG is 1 on Linux, macOS and the BSDs; loading POSIX for it costs every worker start 5-10 ms.
+sub WNOHANG () { 1 }
 my $hires = eval { require Time::HiRes; 1 } ? 1 : 0;
 sub now { $hires ? sprintf('%.3f', Time::HiRes::time() * 1000) : '-' }
+my $grace = @ARGV ? $ARGV[0] : 2000;
 binmode STDIN;
 binmode STDOUT;
 $| = 1;
+# Node gone: a write to it fails (EPIPE) instead of killing the worker, which must stop its job first.
+$SIG{PIPE} = 'IGNORE';
 pipe(my $errors_in, my $errors_out) or die "wfc worker: cannot create a pipe: $!\n";
 my $select_errors = '';
 vec($select_errors, fileno($errors_in), 1) = 1;
+# SIGCHLD wakes select() through this pipe, so a job's end and Node's going away are waited for at once.
+pipe(my $wake_in, my $wake_out) or die "wfc worker: cannot create a pipe: $!\n";
+for my $fh ($wake_in, $wake_out) { fcntl($fh, F_SETFL, fcntl($fh, F_GETFL, 0) | O_NONBLOCK) }
+$SIG{CHLD} = sub { syswrite($wake_out, 'c') };
+my $select_wait = '';
+vec($select_wait, 0, 1) = 1;
+vec($select_wait, fileno($wake_in), 1) = 1;
+my @groups;
 my %spools;
+# Requests are read with sysread into this buffer: select() cannot see what PerlIO has buffered.
+my $inbuf = '';
+sub fill {
+  while (1) {
+    my $got = sysread(STDIN, $inbuf, 65536, length $inbuf);
+    return $got > 0 ? 1 : 0 if defined $got;
+    die "wfc worker: cannot read requests: $!\n" unless $!{EINTR};
+  }
+}
+sub read_line {
+  while (1) {
+    my $i = index($inbuf, "\n");
+    return substr($inbuf, 0, $i + 1, '') if $i >= 0;
+    return undef unless fill();
+  }
+}
+sub read_exactly {
+  my ($size) = @_;
+  while (length($inbuf) < $size) { last unless fill() }
+  return substr($inbuf, 0, $size, '');
+}
+sub remove_spools { unlink(map { "$_/.wfc-spool-$$" } keys %spools) }
+# Node is gone (kill -9, a crash) while a job runs: nobody will stop it or read its end, so it goes too.
+sub orphaned {
+  kill('TERM', -$_) for @groups;
+  for (1 .. int($grace / 20)) {
+    1 while waitpid(-1, WNOHANG) > 0;
+    last unless grep { kill(0, -$_) || $! == 1 } @groups;
+    select(undef, undef, undef, 0.02);
+  }
+  kill('KILL', -$_) for @groups;
+  remove_spools();
+  exit 1;
+}
+# The job's wait status; reads Node's requests meanwhile (a next job), and notices Node going away.
+sub wait_job {
+  my ($pid) = @_;
+  while (1) {
+    return $? if waitpid($pid, WNOHANG) == $pid;
+    next if select(my $ready = $select_wait, undef, undef, undef) <= 0;
+    sysread($wake_in, my $junk, 512) if vec($ready, fileno($wake_in), 1);
+    orphaned() if vec($ready, 0, 1) && !fill();
+  }
+}
 sub folder_of { $_[0] =~ m{\A(.*)/}s ? $1 : '.' }
 # The job's log for appending, and the spool linked as the log, if it is one (see process-pool.ts).
 sub open_log {
@@ -59,16 +116,13 @@ sub close_log {
 }
 # An E line of a command that succeeded goes with the next command's S: one wake-up of Node per command.
 my $held = '';
-sub reply { print $held, @_; $held = '' }
+sub reply { print($held, @_) or orphaned(); $held = '' }
 print "R $$ $hires\n";
 my $ok = 1;
-while (defined(my $header = <STDIN>)) {
+while (defined(my $header = read_line())) {
   my ($tag, $seq, $len) = $header =~ /\A([JK]) (\d+) (\d+)\n\z/ or die "wfc worker: bad request header\n";
-  my $payload = '';
-  while (length($payload) < $len) {
-    my $got = read(STDIN, $payload, $len - length($payload), length($payload));
-    die "wfc worker: truncated request\n" unless $got;
-  }
+  my $payload = read_exactly($len);
+  die "wfc worker: truncated request\n" unless length($payload) == $len;
   if ($tag eq 'K' && !$ok) {
     reply "X $seq ", now(), "\n";
     next;
@@ -81,7 +135,7 @@ while (defined(my $header = <STDIN>)) {
     next;
   }
   my $ran = 0;
-  my @groups;
+  @groups = ();
   for my $step (1 .. $count) {
     my ($nenv, $nargv) = splice(@rest, 0, 2);
     my @env = splice(@rest, 0, 2 * $nenv);
@@ -103,6 +157,7 @@ while (defined(my $header = <STDIN>)) {
         exit 127;
       };
       setpgrp(0, 0);
+      $SIG{PIPE} = 'DEFAULT';
       open(STDOUT, '>&', $logfh) or $fail->("cannot open log $log: $!");
       open(STDERR, '>&', \*STDOUT) or $fail->("cannot send stderr to log $log: $!");
       $logged = 1;
@@ -118,8 +173,7 @@ while (defined(my $header = <STDIN>)) {
     setpgrp($pid, $pid);
     push @groups, $pid;
     reply "S $seq $pid $t0\n";
-    waitpid($pid, 0);
-    my $status = $?;
+    my $status = wait_job($pid);
     my $t1 = now();
     my $error = '';
     if ($status == 127 << 8 && select(my $ready = $select_errors, undef, undef, 0) > 0) {
@@ -138,5 +192,5 @@ while (defined(my $header = <STDIN>)) {
   }
   $ok = $ran == $count ? 1 : 0;
 }
-unlink(map { "$_/.wfc-spool-$$" } keys %spools);
+remove_spools();
 `;

@@ -17,22 +17,97 @@
  * change what it loads.
  */
 export const PYTHON_WORKER = String.raw`
-import os, sys, time, signal
+import os, sys, time, signal, select
 if sys.version_info < (3, 8) or not hasattr(os, "posix_spawnp"):
     sys.exit("wfc worker: python3 >= 3.8 with os.posix_spawnp is needed, this is " + sys.version.split()[0])
-requests = sys.stdin.buffer
+grace = int(sys.argv[1]) / 1000 if len(sys.argv) > 1 else 2.0
 devnull = os.open("/dev/null", os.O_RDONLY)
 restore = tuple(getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ") if hasattr(signal, name))
+# SIGCHLD wakes select() through this pipe, so a job's end and Node's going away are waited for at once.
+wake_r, wake_w = os.pipe()
+os.set_blocking(wake_r, False)
+os.set_blocking(wake_w, False)
+signal.set_wakeup_fd(wake_w)
+signal.signal(signal.SIGCHLD, lambda *_: None)
 
 def now():
     return b"%.3f" % (time.time() * 1000)
 
 held = b""
+groups = []
 
 def say(*parts):
     global held
-    os.write(1, held + b" ".join(parts) + b"\n")
+    try:
+        os.write(1, held + b" ".join(parts) + b"\n")
+    except BrokenPipeError:
+        orphaned()
     held = b""
+
+inbuf = bytearray()
+
+def fill():
+    """Reads what Node sent; False at end of file."""
+    chunk = os.read(0, 65536)
+    inbuf.extend(chunk)
+    return len(chunk) > 0
+
+def read_line():
+    while True:
+        i = inbuf.find(b"\n")
+        if i >= 0:
+            line = bytes(inbuf[:i + 1])
+            del inbuf[:i + 1]
+            return line
+        if not fill():
+            return b""
+
+def read_exactly(size):
+    while len(inbuf) < size and fill():
+        pass
+    data = bytes(inbuf[:size])
+    del inbuf[:size]
+    return data
+
+def orphaned():
+    """Node is gone (kill -9, a crash) while a job runs: nobody will stop it or read its end, so it goes too."""
+    for group in groups:
+        try:
+            os.killpg(group, signal.SIGTERM)
+        except OSError:
+            pass
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                pass
+        except ChildProcessError:
+            pass
+        if not lingering(groups):
+            break
+        time.sleep(0.02)
+    for group in groups:
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except OSError:
+            pass
+    remove_spools()
+    os._exit(1)
+
+def wait_job(pid):
+    """The job's wait status; reads Node's requests meanwhile (a next job), and notices Node going away."""
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        ready = select.select([0, wake_r], [], [])[0]
+        if wake_r in ready:
+            try:
+                os.read(wake_r, 512)
+            except BlockingIOError:
+                pass
+        if 0 in ready and not fill():
+            orphaned()
 
 def search(name, path):
     if b"/" in name:
@@ -61,6 +136,13 @@ def open_log(log):
     fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o666)
     os.set_blocking(fd, True)
     return fd, None
+
+def remove_spools():
+    for folder in spools:
+        try:
+            os.unlink(os.path.join(folder, b".wfc-spool-%d" % me))
+        except OSError:
+            pass
 
 def lingering(groups):
     """Whether a process of the job's groups still runs (started in the background): it may yet write to the log."""
@@ -93,11 +175,11 @@ def close_log(fd, log, spool, keep, groups=()):
 say(b"R", b"%d" % me, b"1")
 ok = True
 while True:
-    header = requests.readline()
+    header = read_line()
     if not header:
         break
     tag, seq, size = header.split(b" ")
-    payload = requests.read(int(size))
+    payload = read_exactly(int(size))
     if tag not in (b"J", b"K") or len(payload) != int(size):
         sys.exit("wfc worker: bad or truncated request")
     if tag == b"K" and not ok:
@@ -140,7 +222,7 @@ while True:
             break
         groups.append(pid)
         say(b"S", seq, b"%d" % pid, t0)
-        status = os.waitpid(pid, 0)[1]
+        status = wait_job(pid)
         t1 = now()
         # The log is final before the job's last line: Node may read it then.
         if status != 0 or step == count - 1:
@@ -154,9 +236,5 @@ while True:
             break
     else:
         ok = True
-for folder in spools:
-    try:
-        os.unlink(os.path.join(folder, b".wfc-spool-%d" % me))
-    except OSError:
-        pass
+remove_spools()
 `;

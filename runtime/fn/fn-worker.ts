@@ -37,6 +37,39 @@ export type FnReport =
 
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 
+/** Thrown where a workflow's function calls process.exit(): its call fails, the worker lives on. */
+class ExitCalled extends Error {
+  constructor(readonly code: unknown) {
+    super(`the function called process.exit(${code === undefined ? "" : String(code)})`);
+  }
+}
+
+/** The calls running in this worker now, each with the exit code its function asked for, if it did. */
+const running = new Map<object, { exit?: ExitCalled }>();
+
+// process.exit() in a function would end the worker: a thread's end left its
+// calls unsettled, so wfc itself stopped mid-run with exit 0. It throws
+// instead, and fails every call running when it was called (even from a
+// timer, or inside the function's own try/catch).
+const exit = process.exit.bind(process);
+process.exit = ((code?: unknown) => {
+  const error = new ExitCalled(code);
+  for (const call of running.values()) call.exit ??= error;
+  throw error;
+}) as typeof process.exit;
+// From a timer or a promise, the throw above is uncaught: it is ours, not a crash.
+process.on("uncaughtException", (error) => {
+  if (error instanceof ExitCalled) return;
+  throw error;
+});
+process.on("unhandledRejection", (reason) => {
+  if (reason instanceof ExitCalled) return;
+  throw reason;
+});
+// A child process of a `processes` executor ends with wfc (kill -9, a crash):
+// its IPC channel closes then, and nobody is left to want its results.
+if (process.send !== undefined) process.on("disconnect", () => exit(1));
+
 /** Runs one call; what the function returns is not used (a stage's results are its output files), so it is not sent back. */
 async function call({ workdir, module, export: name, args }: FnCall): Promise<void> {
   const url = pathToFileURL(resolve(workdir, module)).href;
@@ -70,12 +103,20 @@ export default async function runBatch(batch: FnBatch): Promise<FnOutcome[]> {
   for (const [i, c] of batch.calls.entries()) {
     const start = Date.now();
     if (batch.reported) await report(batch, { wfcFn: "started", call: i, at: start });
+    const state: { exit?: ExitCalled } = {};
+    const key = {};
+    running.set(key, state);
     let outcome: FnOutcome;
     try {
       await call(c);
+      if (state.exit) throw state.exit;
       outcome = { ok: true, start, end: Date.now() };
     } catch (error) {
-      outcome = { ok: false, error: (error as Error)?.stack ?? String(error), start, end: Date.now() };
+      const cause = state.exit ?? error;
+      const message = cause instanceof ExitCalled ? cause.message : ((cause as Error)?.stack ?? String(cause));
+      outcome = { ok: false, error: message, start, end: Date.now() };
+    } finally {
+      running.delete(key);
     }
     out.push(outcome);
     if (batch.reported) void report(batch, { wfcFn: "ended", call: i, outcome });

@@ -17,6 +17,7 @@ import { OomWatch } from "./oom.js";
 import { RunStats, type LimitUse, type PathStep } from "./stats.js";
 import { removeWhatJobMade, snapshotOutputs } from "./outputs.js";
 import { acquireLock } from "../state/lock.js";
+import { findLeftovers, forgetLeftovers, RunningJobs, stopGroups } from "../state/running-jobs.js";
 import { packageRoot } from "../schema-validators.js";
 import type { Attempt } from "../slurm/executor.js";
 import { ProcessPool, SpawnRunner, type Command, type JobRunner } from "../executors/index.js";
@@ -80,6 +81,8 @@ export interface RunSummary {
   readonly failed: number;
   /** Jobs that never ran: downstream of a failure, or not started after fail-fast or Ctrl-C. */
   readonly notRun: number;
+  /** Why the run did not complete every job when no failed job says it (jobs that never became ready). */
+  readonly reason?: string;
   readonly wallMs: number;
   readonly failures: readonly RunFailure[];
   /** The chain of jobs, each released by the end of the one before, that ends with the last job to finish. */
@@ -109,11 +112,15 @@ export interface RunOptions {
   readonly planDir?: string;
   /** Aborting it stops the run as Ctrl-C does: running jobs are killed, the summary says `interrupted`. */
   readonly signal?: AbortSignal;
+  /** Aborting it stops the run too, and SIGKILLs every running job's process group at once (a second Ctrl-C). */
+  readonly kill?: AbortSignal;
   readonly config?: RunConfig;
   /** Every event of the run, as `--json` prints them (schema/events.schema.json). */
   readonly onEvent?: (event: RunEvent) => void;
   /** Runs commands; default: a pool of persistent worker processes (a plain spawner where none can start). */
   readonly runner?: JobRunner;
+  /** What the user should know besides events, one line each: a stale lock taken over, a dead run's jobs stopped (default: stderr). */
+  readonly onWarning?: (message: string) => void;
 }
 
 /**
@@ -147,6 +154,20 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
   if (unsafe !== undefined) throw new RunError(`the plan cannot run: ${unsafe}`);
   const { lock, journal } = openState(stateDir, plan, config.dryRun === true);
   const oom = new OomWatch();
+  const warn = options.onWarning ?? ((message: string) => process.stderr.write(`wfc: ${message}\n`));
+  if (lock.ok && lock.tookOver !== undefined) warn(lock.tookOver);
+  let runningJobs: RunningJobs | undefined;
+  if (!config.dryRun) {
+    try {
+      // A run that died may have left jobs running: stop them before starting any of them again.
+      await stopLeftovers(stateDir, warn);
+      runningJobs = new RunningJobs(stateDir);
+    } catch (error) {
+      journal.close();
+      lock.release();
+      throw error;
+    }
+  }
   const cores = config.cores ?? availableParallelism();
   const jobs = config.jobs ?? plan.jobs ?? undefined;
   const onSlurm = plan.tasks.some((t) => plan.executors[t.executor]?.type === "slurm");
@@ -198,6 +219,11 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
   const abort = new AbortController();
   const onAbort = () => abort.abort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
+  const onKill = () => {
+    abort.abort();
+    void runner.killAll(0);
+  };
+  options.kill?.addEventListener("abort", onKill, { once: true });
   emit({ type: "run-start", time: Date.now(), tasks: plan.tasks.length, jobs: plan.tasks.reduce((n, t) => n + t.jobs, 0) });
 
   const running = new Set<Promise<void>>();
@@ -418,6 +444,7 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
       for (const g of group.slice(1)) for (const o of g.outputs) for (const path of o.paths) ensureDir(dirname(resolve(workdir, path)));
       started ??= Date.now();
       const [first, ...then] = group.map(toCommand);
+      const pgids: number[] = [];
       const result = await runner.run(
         {
           id: c.stage,
@@ -429,8 +456,15 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
           ...(lane !== undefined ? { lane } : {}),
         },
         abort.signal,
-        { started: (_pid, at) => onStart(at) },
+        {
+          started: (_pid, at) => onStart(at),
+          group: (pgid) => {
+            pgids.push(pgid);
+            runningJobs?.add(pgid);
+          },
+        },
       );
+      runningJobs?.remove(pgids);
       if (result.notRun)
         return { ok: false, exitCode: null, command: "", cancelled: false, started: result.startedAt, notRun: true, reason: "not run" };
       if (result.exitCode !== 0) {
@@ -486,10 +520,12 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
     await Promise.all(running);
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
+    options.kill?.removeEventListener("abort", onKill);
     await Promise.all([...fnPools.values()].map((p) => p.close()));
     slurm?.close();
     if (!options.runner) await runner.close();
     for (const dir of logDirs) removeIfEmpty(dir);
+    runningJobs?.close();
     journal.close();
     lock.release();
     process.chdir(previousCwd);
@@ -497,12 +533,20 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
   const total = plan.tasks.reduce((n, t) => n + t.jobs, 0);
   const { done, failed, skipped } = scheduler.counts;
   const ended = Date.now();
+  const notRun = total - done - skipped - failed;
+  // A run is ok only if every job ran or was up to date: jobs left waiting with
+  // nothing failed or interrupted wait for each other (a plan that was not
+  // checked, e.g. given to run() as an object), and that is no success.
+  const stalled = !abort.signal.aborted && failures.length === 0 && notRun > 0;
   const summary: RunSummary = {
-    status: abort.signal.aborted ? "interrupted" : failures.length > 0 ? "failed" : "ok",
+    status: abort.signal.aborted ? "interrupted" : failures.length > 0 || stalled ? "failed" : "ok",
     done,
     skipped,
     failed: failures.length,
-    notRun: total - done - skipped - failed,
+    notRun,
+    ...(stalled
+      ? { reason: `${notRun} job${notRun === 1 ? "" : "s"} never became ready: they wait for each other (a dependency cycle in the plan?)` }
+      : {}),
     wallMs: ended - runStart,
     failures,
     criticalPath: stats.criticalPath((job) => scheduler.releasedBy(job)),
@@ -510,6 +554,23 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
   };
   emit({ type: "run-end", time: Date.now(), summary });
   return summary;
+}
+
+/** Stops the jobs a run that died left running (see RunningJobs), and says so. */
+async function stopLeftovers(stateDir: string, warn: (message: string) => void): Promise<void> {
+  const left = findLeftovers(stateDir);
+  if (left === null) return;
+  const groups = (n: number) => `${n} job process group${n === 1 ? "" : "s"}`;
+  if (left.groups.length > 0) {
+    await stopGroups(left.groups, 2000);
+    warn(`stopped ${groups(left.groups.length)} left running by wfc run ${left.run}, which died`);
+  }
+  if (left.unchecked.length > 0) {
+    warn(
+      `wfc run ${left.run} died and may have left ${groups(left.unchecked.length)} running (${left.unchecked.join(", ")}); this system cannot tell whose they are, so they were not stopped`,
+    );
+  }
+  forgetLeftovers(stateDir);
 }
 
 async function loadSlurm() {

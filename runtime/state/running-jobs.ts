@@ -1,0 +1,163 @@
+import { closeSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { groupAlive, signalGroup } from "../executors/process-group.js";
+import { identify, parseStat, procStat, type ProcStat } from "./process-identity.js";
+
+/**
+ * `.wfc/running`: the process groups of the jobs this run has running, so
+ * that after a crash (kill -9, a power cut of the terminal, the OOM killer)
+ * the next run can find what is left of them and stop it before it starts
+ * the same jobs again: two writers of one output are the worst outcome.
+ *
+ * An append-only log, one line per change (cheap: one write per turn of the
+ * event loop, no new file per job; a write(2) survives a kill -9): a header
+ * naming the run, then `+ PGID START SID` for a job's command that started
+ * and `- PGID` when its job ended. START and SID are the group leader's start time and session
+ * (/proc/PID/stat), so a pgid reused since by an unrelated program is not
+ * mistaken for ours. A run that ends normally removes the file; a file found
+ * at the start of a run was left by one that died.
+ */
+export class RunningJobs {
+  readonly #fd: number;
+  readonly #path: string;
+  /** Groups started since the last write, not ended yet; a job that starts and ends within one turn of the event loop (most short ones) costs nothing. */
+  readonly #added = new Set<number>();
+  /** Groups ended since the last write whose `+` line is written. */
+  readonly #removed: number[] = [];
+  readonly #written = new Set<number>();
+  #flushing: NodeJS.Immediate | undefined;
+
+  constructor(stateDir: string) {
+    this.#path = join(stateDir, "running");
+    this.#fd = openSync(this.#path, "w");
+    const me = identify(process.pid);
+    writeSync(this.#fd, `run ${me.pid} ${me.start ?? "-"}\n`);
+  }
+
+  /** A job's command started as the leader of process group `pgid`. */
+  add(pgid: number): void {
+    this.#added.add(pgid);
+    this.#flushing ??= setImmediate(() => this.flush());
+  }
+
+  /** The job that ran in these groups has ended. */
+  remove(pgids: readonly number[]): void {
+    for (const g of pgids) {
+      if (this.#added.delete(g)) continue;
+      if (this.#written.delete(g)) this.#removed.push(g);
+    }
+  }
+
+  /**
+   * Writes what changed, in one write(2): after it, a kill -9 of wfc loses
+   * nothing. The lines wait for the end of the event loop's turn in which
+   * the jobs started, while Node is busy starting them anyway.
+   */
+  flush(): void {
+    clearImmediate(this.#flushing);
+    this.#flushing = undefined;
+    let text = this.#removed.map((g) => `- ${g}\n`).join("");
+    this.#removed.length = 0;
+    for (const g of this.#added) {
+      const stat = procStat(g);
+      // Its leader is gone already (reaped by its worker): nothing of it to record, or to find later.
+      if (stat === null && process.platform === "linux") continue;
+      text += `+ ${g} ${stat?.start ?? "-"} ${stat?.session ?? "-"}\n`;
+      this.#written.add(g);
+    }
+    this.#added.clear();
+    if (text !== "") writeSync(this.#fd, text);
+  }
+
+  /** The run ended: nothing of it is left to stop. */
+  close(): void {
+    clearImmediate(this.#flushing);
+    closeSync(this.#fd);
+    rmSync(this.#path, { force: true });
+  }
+}
+
+interface Recorded {
+  readonly pgid: number;
+  readonly start: string | null;
+  readonly session: number | null;
+}
+
+/** What a dead run's record said, and which of its groups still run. */
+export interface Leftovers {
+  /** The pid of the run that wrote the record. */
+  readonly run: number;
+  /** Groups of its jobs still running here and recognised as its own. */
+  readonly groups: readonly number[];
+  /** Groups that may still run but cannot be checked here (no /proc): listed, not touched. */
+  readonly unchecked: readonly number[];
+}
+
+/** The groups a run that died left running, from its `.wfc/running`; null when there is no record. */
+export function findLeftovers(stateDir: string): Leftovers | null {
+  let text: string;
+  try {
+    text = readFileSync(join(stateDir, "running"), "latin1");
+  } catch {
+    return null;
+  }
+  const lines = text.split("\n");
+  const run = Number(/^run (\d+)/.exec(lines[0] ?? "")?.[1] ?? 0);
+  const open = new Map<number, Recorded>();
+  for (const line of lines.slice(1)) {
+    const [sign, g, start, session] = line.split(" ");
+    const pgid = Number(g);
+    if (!(Number.isInteger(pgid) && pgid > 1)) continue; // a torn last line
+    if (sign === "+")
+      open.set(pgid, { pgid, start: start && start !== "-" ? start : null, session: session && session !== "-" ? Number(session) : null });
+    else if (sign === "-") open.delete(pgid);
+  }
+  if (open.size === 0) return { run, groups: [], unchecked: [] };
+  if (process.platform !== "linux") {
+    return { run, groups: [], unchecked: [...open.keys()].filter((g) => signalGroup(g, 0)).sort((a, b) => a - b) };
+  }
+  const procs = scanProc();
+  const groups: number[] = [];
+  for (const r of open.values()) {
+    const leader = procs.get(r.pgid);
+    // The pid was reused: whatever group it leads now is someone else's.
+    if (leader !== undefined && r.start !== null && leader.start !== r.start) continue;
+    const members = [...procs.values()].filter(
+      (p) => p.pgrp === r.pgid && p.state !== "Z" && p.state !== "X" && (r.session === null || p.session === r.session),
+    );
+    if (members.length > 0) groups.push(r.pgid);
+  }
+  return { run, groups: groups.sort((a, b) => a - b), unchecked: [] };
+}
+
+/** Stops the groups: SIGTERM, then SIGKILL to those still running after `graceMs`; resolves when they are gone (or stuck in the kernel). */
+export async function stopGroups(groups: readonly number[], graceMs: number, killWaitMs = 5000): Promise<void> {
+  for (const g of groups) signalGroup(g, "SIGTERM");
+  const alive = () => groups.filter((g) => groupAlive(g));
+  const graceEnd = performance.now() + graceMs;
+  while (alive().length > 0 && performance.now() < graceEnd) await sleep(20);
+  const left = alive();
+  for (const g of left) signalGroup(g, "SIGKILL");
+  const giveUp = performance.now() + killWaitMs;
+  while (alive().length > 0 && performance.now() < giveUp) await sleep(20);
+}
+
+/** The record is dealt with: the next run has nothing to look for. */
+export function forgetLeftovers(stateDir: string): void {
+  rmSync(join(stateDir, "running"), { force: true });
+}
+
+function scanProc(): Map<number, ProcStat> {
+  const procs = new Map<number, ProcStat>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = parseStat(readFileSync(`/proc/${name}/stat`, "latin1"));
+      if (stat !== null) procs.set(Number(name), stat);
+    } catch {
+      // exited while we looked
+    }
+  }
+  return procs;
+}
