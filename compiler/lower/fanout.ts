@@ -376,9 +376,9 @@ async function lowerSheet(
   } catch (error) {
     const e = error as { message: string; lines?: number };
     const why = outside
-      ? `${e.lines === undefined ? "" : `line ${e.lines} `}${unquoted}`
-      : e.message.replace(/^Invalid Record Length: /, "");
-    ctx.sink.error("WFC213", `sample sheet \`${file}\` is malformed: ${why}`, sheetPath, {
+      ? `${e.lines === undefined ? "" : ` at line ${e.lines}`} ${unquoted}`
+      : `: ${e.message.replace(/^Invalid Record Length: /, "")}`;
+    ctx.sink.error("WFC213", `sample sheet \`${file}\` is malformed${why}`, sheetPath, {
       help: delimiter === "," ? "a .csv sheet is comma-separated with a header row" : "a .tsv sheet is tab-separated with a header row",
     });
     return undefined;

@@ -6,7 +6,6 @@
 import { existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import type { Plan } from "../../runtime/plan.js";
 import { fixture, wfc } from "./helpers.js";
 
 /** A one-stage workflow around a `foreach` line (and any extra stage lines). */
@@ -21,6 +20,11 @@ const oneStage = (foreach: string, extra = "") =>
     extra,
     "",
   ].join("\n");
+
+/** plan.json as a hand editor sees it: plain, mutable JSON. */
+interface HandEdited {
+  tasks: { space: { vars: { range: number[] }[]; size: number }; jobs: number }[];
+}
 
 function expectCleanFailure(r: { exitCode: number | undefined; stderr: string; stdout: string }) {
   expect(r.exitCode).toBe(2);
@@ -163,8 +167,8 @@ describe("a plan is held to the same limits", () => {
   test("a hand-edited range of 1e12 is refused at load, not a crash", async () => {
     const dir = fixture({ "wf.yaml": oneStage("{ i: { range: [0, 5] } }") });
     expect((await wfc(["compile", "wf.yaml", "-o", "plan.json"], { cwd: dir })).exitCode).toBe(0);
-    const plan = JSON.parse(readFileSync(join(dir, "plan.json"), "utf8")) as Plan;
-    const task = plan.tasks[0] as { space: { vars: { range: number[] }[]; size: number }; jobs: number };
+    const plan = JSON.parse(readFileSync(join(dir, "plan.json"), "utf8")) as HandEdited;
+    const task = plan.tasks[0]!;
     task.space.vars[0]!.range = [0, 1e12, 1];
     task.space.size = 1e12;
     task.jobs = 1e12;
