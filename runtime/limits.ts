@@ -32,6 +32,21 @@ export const MAX_SHEET_BYTES = 256 * 1024 * 1024;
  */
 export const MAX_TIMEOUT_SECONDS = 24 * 86_400;
 
+/**
+ * The longest `time` or `expected` duration, in seconds: ten years is more
+ * than any job asks for, and keeps critical-path sums (duration × elements
+ * × chain length) finite, so a plan never holds an Infinity (which JSON
+ * writes as null).
+ */
+export const MAX_DURATION_SECONDS = 10 * 365 * 86_400;
+
+/**
+ * Threads or processes one `fn` pool may start. `jobs` and `max` are caps,
+ * so a pool of fewer workers still honours them; tinypool sets up every
+ * worker id up front, and a cap of 1e308 would make it throw.
+ */
+export const MAX_POOL_WORKERS = 65_536;
+
 /** `12345678` → `12,345,678`; other numbers (`1e+308`) as JavaScript writes them. */
 export function grouped(n: number): string {
   return Number.isSafeInteger(n) ? String(n).replace(/\B(?=(\d{3})+$)/g, ",") : String(n);

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Tinypool } from "tinypool";
 import type { FnCall, FnOutcome } from "./fn-worker.js";
+import { MAX_POOL_WORKERS } from "../limits.js";
 
 /** The worker entry, as built JavaScript (under vitest this module itself is TypeScript). */
 function workerFile(): string {
@@ -33,7 +34,7 @@ export class FnPool {
   #flushing = false;
 
   constructor(kind: "threads" | "processes", size: number, signal?: AbortSignal) {
-    this.#size = Math.max(1, size);
+    this.#size = Math.min(Math.max(1, size), MAX_POOL_WORKERS);
     this.#signal = signal;
     this.#pool = new Tinypool({
       filename: workerFile(),

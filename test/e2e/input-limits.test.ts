@@ -138,6 +138,31 @@ describe("timeouts wfc cannot honour", () => {
   });
 });
 
+describe("durations and worker counts too large to keep", () => {
+  test("an `expected` of 1e308 (an Infinity priority, written as null) is a located error", async () => {
+    const dir = fixture({ "wf.yaml": oneStage("{ i: [1] }", "    expected: 1e308") });
+    const r = await wfc(["compile", "wf.yaml", "-o", "plan.json"], { cwd: dir });
+    expectCleanFailure(r);
+    expect(r.stderr.split("\n").slice(0, 3)).toEqual([
+      "wf.yaml:7:15: error WFC235: an `expected` of 1e+308 s is longer than wfc can time",
+      " 7 |     expected: 1e308",
+      "   |               ^^^^^ expected a duration of at most 3,650 days",
+    ]);
+    expect(existsSync(join(dir, "plan.json"))).toBe(false);
+  });
+
+  test("`jobs: 1e308` caps fn calls without failing them (the pool had thrown in every job)", async () => {
+    const dir = fixture({
+      "f.mjs": "import { writeFileSync } from 'node:fs';\nexport function f({ outputs }) { writeFileSync([].concat(outputs)[0], 'x'); }\n",
+      "wf.yaml": 'wfc: 1\njobs: 1e308\nstages:\n  a:\n    foreach: { i: [1, 2, 3] }\n    outputs: "o{i}"\n    fn: ./f.mjs#f\n',
+    });
+    const r = await wfc(["run", "wf.yaml"], { cwd: dir });
+    expect(r.stderr).not.toContain("RangeError");
+    expect(r.exitCode).toBe(0);
+    expect(["o1", "o2", "o3"].every((f) => existsSync(join(dir, f)))).toBe(true);
+  });
+});
+
 describe("sample sheets that are not sheets", () => {
   test("a device is refused before reading, and so is a sheet over 256 MiB", async () => {
     const dir = fixture({
