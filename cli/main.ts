@@ -217,6 +217,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.stderr.write(errorLine(`${error.message}`));
       return error.exitCode;
     }
+    // Ctrl-C while compiling (a long glob): stopped on request, not a failure.
+    if (io.signal?.aborted && error === io.signal.reason) {
+      io.stderr.write("wfc: interrupted\n");
+      return ExitCode.interrupted;
+    }
     throw error;
   }
   return exitCode;

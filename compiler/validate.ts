@@ -5,8 +5,10 @@ import { lowerWorkflow, type LowerOptions } from "./lower/lower.js";
 import { DiagnosticSink } from "./lower/sink.js";
 import { checkCycles } from "./check/cycles.js";
 import { checkOutputs } from "./check/outputs.js";
+import { checkPaths } from "./check/paths.js";
 import { checkPlaceholders } from "./check/placeholders.js";
 import { checkReferences } from "./check/references.js";
+import { checkShellQuoting } from "./check/shell-quoting.js";
 import { inferDependencies, OutputIndex, type StageEdge } from "./graph/dependencies.js";
 import { validateSchema } from "./schema/validate-schema.js";
 import type { ParsedDocument } from "./source/document.js";
@@ -53,6 +55,8 @@ export async function validateDocument(document: ParsedDocument, options: Valida
   const sink = new DiagnosticSink(document);
   checkReferences(workflow, sink);
   checkPlaceholders(workflow, sink);
+  checkPaths(workflow, sink);
+  checkShellQuoting(workflow, sink);
   const index = new OutputIndex(workflow);
   checkOutputs(workflow, index, sink);
   const edges = inferDependencies(workflow, index);
@@ -61,7 +65,10 @@ export async function validateDocument(document: ParsedDocument, options: Valida
   return hasErrors(diagnostics) ? { document, diagnostics } : { document, validated: { workflow, edges }, diagnostics };
 }
 
-/** Reads, parses and validates a workflow file. Never throws for bad input. */
+/**
+ * Reads, parses and validates a workflow file. Never throws for bad input;
+ * rejects with `options.signal`'s reason when it is aborted during a glob.
+ */
 export async function validateFile(path: string, options: ValidateOptions = {}): Promise<ValidateResult> {
   const read = await readSource(path);
   if (!read.ok) return { diagnostics: [read.diagnostic] };

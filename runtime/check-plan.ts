@@ -118,6 +118,8 @@ function stepsProblem(task: PlanTask, keys: ReadonlySet<string>, byId: ReadonlyM
         const key = part.field === undefined ? part.var : `${part.var}.${part.field}`;
         return keys.has(key) ? undefined : `${where} of step \`${step.stage}\` uses \`{${key}}\`, which its space does not have`;
       }
+      // Where a param may stand and whether it is defined is jobs/command-check.ts's to say.
+      if ("param" in part) return undefined;
       const kind = "inputs" in part ? "inputs" : "outputs";
       if (paths) return `${where} of step \`${step.stage}\` uses \`{${kind}}\`, which a path cannot`;
       if (part.name !== undefined && !(kind === "inputs" ? inputs : outputs).has(part.name))

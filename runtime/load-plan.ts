@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { ErrorObject } from "ajv";
 import { planInconsistency } from "./check-plan.js";
+import { unsafeCommand } from "./jobs/command-check.js";
 import { PLAN_VERSION, type Plan } from "./plan.js";
 import { schemaValidator } from "./schema-validators.js";
 
@@ -50,7 +51,7 @@ export async function loadPlan(path: string, cwd: string = process.cwd()): Promi
   const validate = planValidator();
   if (!validate(data)) return fail(`\`${path}\` is not a valid wfc plan: ${describeError(validate.errors?.[0])}; ${RECOMPILE}`);
   const plan = data as Plan;
-  const broken = planProblem(plan);
+  const broken = planProblem(plan) ?? unsafeCommand(plan);
   if (broken !== undefined) return fail(`\`${path}\` is not a valid wfc plan: ${broken}; ${RECOMPILE}`);
   return { ok: true, plan };
 }

@@ -4,7 +4,7 @@
  * A fanned-out stage is one task with its index space, never one record per
  * job, so a plan grows with the number of stages, not jobs.
  */
-export const PLAN_VERSION = 1;
+export const PLAN_VERSION = 2;
 
 /**
  * How the elements of a consumer depend on the elements of a producer,
@@ -32,10 +32,15 @@ export type ElementEdge =
 
 export type Scalar = string | number | boolean;
 
-/** A template, pre-parsed and with params substituted: text, or a reference. */
+/**
+ * A template, pre-parsed: text, or a reference. Params are substituted as
+ * text in paths, argv and `env`, and kept as `{ param }` in shell commands,
+ * where the runtime quotes them like any other value.
+ */
 export type Part =
   | string
   | { readonly var: string; readonly field?: string }
+  | { readonly param: string }
   | { readonly inputs: true; readonly name?: string }
   | { readonly outputs: true; readonly name?: string };
 

@@ -55,6 +55,7 @@ export async function compileCommand(
     params: options.params,
     ...(options.output !== undefined ? { planPath: options.output } : {}),
     ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
+    ...(io.signal ? { signal: io.signal } : {}),
   });
   printDiagnostics([...loaded.diagnostics, ...result.diagnostics], lookupIn([...loaded.documents, result.document]), file, io);
   if (result.plan === undefined) return ExitCode.invalid;

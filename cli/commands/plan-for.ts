@@ -33,7 +33,12 @@ export async function planFor(file: string, options: PlanSource, io: Io): Promis
     printDiagnostics(config.diagnostics, lookupIn(config.documents), "the config files", io);
     return ExitCode.invalid;
   }
-  const result = await compileFile(file, { params: options.params, config: config.config, planPath: "plan.json" });
+  const result = await compileFile(file, {
+    params: options.params,
+    config: config.config,
+    planPath: "plan.json",
+    ...(io.signal ? { signal: io.signal } : {}),
+  });
   printDiagnostics([...config.diagnostics, ...result.diagnostics], lookupIn([...config.documents, result.document]), file, io);
   if (result.plan === undefined) return ExitCode.invalid;
   return { plan: result.plan, planDir: "." };

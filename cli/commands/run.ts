@@ -37,7 +37,7 @@ function lineFor(event: RunEvent, done: { n: number }, total: number): string | 
 function summaryText(s: RunSummary): string {
   const lines: string[] = [];
   for (const f of s.failures) {
-    lines.push(`failed: ${f.task}#${f.job}${f.exitCode === null ? "" : ` (exit ${f.exitCode})`}`);
+    lines.push(`failed: ${f.task}#${f.job} (${f.reason})`);
     if (f.command) lines.push(`  command: ${f.command}`);
     if (f.log) lines.push(`  log: ${f.log}`);
     if (f.tail) lines.push(...f.tail.split("\n").map((l) => `  | ${l}`));

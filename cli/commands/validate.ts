@@ -15,7 +15,7 @@ export async function validateCommand(files: readonly string[], options: Validat
   const reports: { file: string; valid: boolean; stages: number; jobs: number; diagnostics: readonly Diagnostic[]; lookup: FileLookup }[] =
     [];
   for (const file of files) {
-    const result = await validateFile(file, { params: options.params });
+    const result = await validateFile(file, { params: options.params, ...(io.signal ? { signal: io.signal } : {}) });
     const source: SourceFile | undefined = result.document?.file;
     const lookup: FileLookup = (path) => (source !== undefined && path === source.path ? source : undefined);
     const stages = result.validated?.workflow.stages;

@@ -83,8 +83,8 @@ export function createProgressDisplay(stream: ProgressStream, options: ProgressD
       state.apply(event);
       if (event.type === "slurm-submit") log(submitLine(event));
       if (event.type === "job-end" && event.status === "failed") {
-        const exit = event.exitCode === null ? "" : ` (exit ${event.exitCode})`;
-        log(`${red("failed:")} ${event.task}#${event.job}${exit}${event.log ? `  log: ${event.log}` : ""}`);
+        const why = event.reason !== undefined ? ` (${event.reason})` : event.exitCode === null ? "" : ` (exit ${event.exitCode})`;
+        log(`${red("failed:")} ${event.task}#${event.job}${why}${event.log ? `  log: ${event.log}` : ""}`);
       }
     },
     log,

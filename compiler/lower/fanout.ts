@@ -2,12 +2,14 @@ import { extname, relative, resolve } from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
 import { glob } from "tinyglobby";
 import { unreachable } from "../diagnostics/diagnostic.js";
+import { globProblem } from "../../runtime/jobs/paths.js";
 import { didYouMean, oneOf } from "../diagnostics/suggest.js";
 import type { DataPath } from "../source/document.js";
 import type { FanOut, FanVar, Param, Scalar, VarValues } from "./ast.js";
 import { varSize } from "./ast.js";
 import { grouped, MAX_SHEET_BYTES, MAX_STAGE_ELEMENTS } from "../../runtime/limits.js";
 import { readSheetFile } from "./sheet-file.js";
+import { globOutside } from "./outside.js";
 import type { DiagnosticSink } from "./sink.js";
 import { parseTemplate, wholeParamRef } from "./template.js";
 
@@ -15,6 +17,8 @@ export interface FanOutContext {
   readonly sink: DiagnosticSink;
   readonly dir: string;
   readonly params: ReadonlyMap<string, Param>;
+  /** Stops a glob's walk (Ctrl-C): lowering then rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -291,7 +295,24 @@ async function lowerGlob(name: string, path: DataPath, pattern: string, ctx: Fan
     ctx.sink.error("WFC212", `\`{${name}}\` may appear only once in its glob`, globPath);
     return undefined;
   }
-  const matches = (await glob(globText, { cwd: ctx.dir, onlyFiles: false, dot: false, expandDirectories: false })).sort();
+  const problem = globProblem(globText);
+  if (problem !== undefined) {
+    globOutside(`glob \`${pattern}\``, problem, pattern, globPath, ctx.sink, { input: false });
+    return undefined;
+  }
+  // Braces and extglobs off: the syntax is `*`, `**`, `?` and `[...]` (globToRegex), and `{a,..}` must not climb out.
+  const matches = await glob(globText, {
+    cwd: ctx.dir,
+    onlyFiles: false,
+    dot: false,
+    expandDirectories: false,
+    braceExpansion: false,
+    extglob: false,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+  // An aborted walk ends early with what it found so far: that is no answer.
+  ctx.signal?.throwIfAborted();
+  matches.sort();
   const re = new RegExp(`^${regex}$`);
   const items = [...new Set(matches.map((m) => (captures === 1 ? (re.exec(m)?.[1] ?? m) : m)))].sort();
   if (items.length === 0) {

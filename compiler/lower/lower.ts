@@ -1,5 +1,4 @@
 import { basename, dirname, extname, resolve } from "node:path";
-import { parse as parseYamlValue } from "yaml";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { didYouMean, oneOf } from "../diagnostics/suggest.js";
 import type { DataPath, ParsedDocument } from "../source/document.js";
@@ -20,6 +19,7 @@ import type {
   Workflow,
 } from "./ast.js";
 import { lowerFanOut } from "./fanout.js";
+import { readParamText } from "./param-text.js";
 import { DiagnosticSink } from "./sink.js";
 import { hasGlob, parseTemplate } from "./template.js";
 import { parseDuration, parseMemory } from "./units.js";
@@ -30,6 +30,8 @@ export interface LowerOptions {
   readonly params?: Readonly<Record<string, string>>;
   /** Executors from config files, so stages may name them. */
   readonly executors?: ReadonlyMap<string, ExecutorDef>;
+  /** Stops a `glob` source's walk of the file system (Ctrl-C): lowering then rejects with its reason. */
+  readonly signal?: AbortSignal;
 }
 
 type Obj = Record<string, unknown>;
@@ -58,7 +60,7 @@ export async function lowerWorkflow(
   const data: Obj = isObject(doc.data) ? doc.data : {};
   const dir = dirname(resolve(doc.file.path));
 
-  const params = lowerParams(data, options.params ?? {}, commandLine);
+  const params = lowerParams(data, options.params ?? {}, commandLine, sink);
   const limits = new Map<string, LimitDef>();
   const invalidDefinitions = new Set<string>();
   for (const [name, capacity] of Object.entries(isObject(data.limits) ? data.limits : {})) {
@@ -77,7 +79,7 @@ export async function lowerWorkflow(
   let elements = 0;
   for (const [name, raw] of Object.entries(isObject(data.stages) ? data.stages : {})) {
     if (!isObject(raw)) continue;
-    const stage = await lowerStage(name, raw, defaults, { sink, dir, params });
+    const stage = await lowerStage(name, raw, defaults, { sink, dir, params, ...(options.signal ? { signal: options.signal } : {}) });
     stages.set(name, stage);
     elements += stage.fanout.size <= MAX_STAGE_ELEMENTS ? stage.fanout.size : 0;
     if (elements > MAX_WORKFLOW_ELEMENTS && elements - stage.fanout.size <= MAX_WORKFLOW_ELEMENTS) {
@@ -108,7 +110,7 @@ export async function lowerWorkflow(
   return { workflow, diagnostics: [...commandLine, ...sink.diagnostics] };
 }
 
-function lowerParams(data: Obj, overrides: Readonly<Record<string, string>>, out: Diagnostic[]): Map<string, Param> {
+function lowerParams(data: Obj, overrides: Readonly<Record<string, string>>, out: Diagnostic[], sink: DiagnosticSink): Map<string, Param> {
   const params = new Map<string, Param>();
   for (const [name, value] of Object.entries(isObject(data.params) ? data.params : {})) {
     if (isScalar(value) || (Array.isArray(value) && value.every(isScalar))) {
@@ -127,39 +129,23 @@ function lowerParams(data: Obj, overrides: Readonly<Record<string, string>>, out
       });
       continue;
     }
-    let value: unknown;
-    try {
-      value = text === "" ? "" : parseYamlValue(text);
-    } catch {
-      value = text;
-    }
-    if (value === null) value = text;
-    const want = Array.isArray(declared.value) ? "list" : typeof declared.value;
-    // A list param accepts `a,b,c` as well as `[a, b, c]`.
-    if (want === "list" && !Array.isArray(value)) value = text.split(",").map((s) => coerce(s.trim()));
-    if (want === "string" && typeof value !== "string") value = text;
-    const got = Array.isArray(value) ? "list" : typeof value;
-    if (got !== want || (Array.isArray(value) && !value.every(isScalar))) {
+    const read = readParamText(text, declared.value);
+    if (!read.ok) {
+      const type = Array.isArray(declared.value) ? "a list" : `a ${typeof declared.value}`;
       out.push({
         severity: "error",
         code: "WFC216",
-        message: `\`--param ${name}=${text}\` gives ${got === "list" ? "a list" : `a ${got}`}, but \`${name}\` is ${want === "list" ? "a list" : `a ${want}`}`,
-        expected: want === "list" ? "a list like `[a, b]` or `a,b`" : `a ${want}`,
+        message: `\`--param ${name}=${text}\`: ${read.message}`,
+        expected: read.expected,
+        related: [
+          { location: { file: sink.doc.file.path, span: sink.span(declared.path) }, message: `\`${name}\` is declared here as ${type}` },
+        ],
       });
       continue;
     }
-    params.set(name, { ...declared, value: value as Scalar | Scalar[], overridden: true });
+    params.set(name, { ...declared, value: read.value, overridden: true });
   }
   return params;
-}
-
-function coerce(text: string): Scalar {
-  try {
-    const v: unknown = parseYamlValue(text);
-    return isScalar(v) ? v : text;
-  } catch {
-    return text;
-  }
 }
 
 function lowerExecutors(data: Obj, invalid: Set<string>): Map<string, ExecutorDef> {
@@ -243,6 +229,7 @@ interface StageContext {
   readonly sink: DiagnosticSink;
   readonly dir: string;
   readonly params: ReadonlyMap<string, Param>;
+  readonly signal?: AbortSignal;
 }
 
 async function lowerStage(name: string, raw: Obj, defaults: Obj, ctx: StageContext): Promise<Stage> {

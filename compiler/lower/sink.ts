@@ -21,9 +21,14 @@ export class DiagnosticSink {
     if (within === undefined) return span;
     const source = this.doc.file.text.slice(span.start, span.end);
     const needle = within.text.slice(within.offset, within.offset + within.length);
-    // Quoted or escaped scalars shift offsets; find the placeholder's own text.
-    const at = source.indexOf(needle, Math.max(0, within.offset - 1));
-    const found = at === -1 ? source.indexOf(needle) : at;
+    // Quoted or escaped scalars shift offsets: find the placeholder's own text,
+    // the same occurrence of it (escapes never produce or hide a brace).
+    const nth = occurrences(within.text, needle, within.offset);
+    let found = -1;
+    for (let k = 0; k <= nth; k++) {
+      found = source.indexOf(needle, found + 1);
+      if (found === -1) break;
+    }
     return found === -1 ? span : { start: span.start + found, end: span.start + found + needle.length };
   }
 
@@ -50,4 +55,11 @@ export class DiagnosticSink {
   warning(code: string, message: string, path: DataPath, options?: ReportOptions): void {
     this.report("warning", code, message, path, options);
   }
+}
+
+/** How many times `needle` occurs in `text` before `end`. */
+function occurrences(text: string, needle: string, end: number): number {
+  let n = 0;
+  for (let at = text.indexOf(needle); at !== -1 && at < end; at = text.indexOf(needle, at + 1)) n++;
+  return n;
 }

@@ -84,8 +84,12 @@ function indexSpace(fanout: FanOut): IndexSpace {
   return { vars, zip: fanout.zip, size: fanout.size };
 }
 
-/** A template as parts, params and `{stage}` substituted. */
-function parts(located: LocatedTemplate, stage: Stage, workflow: Workflow): Part[] {
+/**
+ * A template as parts, `{stage}` substituted. Params are substituted as text,
+ * except in a shell command (`shell`), where they stay references for the
+ * runtime to quote like any other value: pasted, a value would be shell code.
+ */
+function parts(located: LocatedTemplate, stage: Stage, workflow: Workflow, shell = false): Part[] {
   const out: Part[] = [];
   const text = (s: string) => {
     if (typeof out.at(-1) === "string") out[out.length - 1] = (out.at(-1) as string) + s;
@@ -93,6 +97,7 @@ function parts(located: LocatedTemplate, stage: Stage, workflow: Workflow): Part
   };
   for (const p of located.template.parts) {
     if (p.kind === "text") text(p.text);
+    else if (p.root === "params" && shell) out.push({ param: p.field ?? "" });
     else if (p.root === "params") {
       const value = workflow.params.get(p.field ?? "")?.value;
       text(Array.isArray(value) ? value.join(" ") : String(value));
@@ -108,7 +113,7 @@ function planStep(stage: Stage, task: DraftTask, workflow: Workflow, taskOfStage
   const action = stage.action!;
   const planAction: PlanAction =
     action.kind === "shell"
-      ? { kind: "shell", command: parts(action.command, stage, workflow) }
+      ? { kind: "shell", command: parts(action.command, stage, workflow, true) }
       : action.kind === "argv"
         ? { kind: "argv", argv: action.argv.map((a) => parts(a, stage, workflow)) }
         : { kind: "fn", module: action.module, export: action.exportName };

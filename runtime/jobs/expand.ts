@@ -1,7 +1,9 @@
 import { glob } from "tinyglobby";
 import type { ElementEdge, Part, Plan, PlanPath, PlanStep, PlanTask } from "../plan.js";
 import { ElementSpace } from "../space.js";
-import { shellQuote } from "./quote.js";
+import { contextsOf, describeUnsafe } from "./command-check.js";
+import { describePathProblem, globProblem, outputPathProblem } from "./paths.js";
+import { quoteFor } from "./quote.js";
 
 /** What one step runs for one element: everything resolved to strings. */
 export interface StepCommand {
@@ -29,6 +31,13 @@ export interface ResolvedPath {
 }
 
 /**
+ * A job wfc will not start: an output outside the workflow's folder, a glob
+ * that would search outside it. A compiled plan never has one (validation
+ * refuses them); a hand-edited one may.
+ */
+export class UnsafePathError extends Error {}
+
+/**
  * Turns plan templates into concrete commands for one element. Gathered
  * inputs (globs) come from the producers' outputs for the elements this one
  * depends on, or from the file system when no stage produces them.
@@ -40,6 +49,8 @@ export class Expander {
   constructor(
     private readonly plan: Plan,
     private readonly workdir: string,
+    /** Stops a glob's walk of the file system (Ctrl-C): `step` then rejects with its reason. */
+    private readonly signal?: AbortSignal,
   ) {
     this.#spaces = plan.tasks.map((t) => new ElementSpace(t.space));
     this.#index = new Map(plan.tasks.map((t, i) => [t.id, i]));
@@ -52,8 +63,18 @@ export class Expander {
       const b = bindings.get(p.var);
       return p.field === undefined ? String(b?.value ?? "") : (b?.row?.get(p.field) ?? "");
     };
-    const plain = (parts: readonly Part[]) => parts.map((p) => (typeof p === "string" ? p : "var" in p ? value(p) : "")).join("");
+    const param = (p: Extract<Part, { param: string }>) => paramWords(this.plan, p.param);
+    const plain = (parts: readonly Part[]) =>
+      parts.map((p) => (typeof p === "string" ? p : "var" in p ? value(p) : "param" in p ? param(p).join(" ") : "")).join("");
     const outputs: ResolvedPath[] = step.outputs.map((o) => ({ name: o.name, paths: [plain(o.template)], many: false }));
+    // wfc makes the outputs' folders and removes the outputs after a failure: only inside the workflow's folder.
+    for (const o of outputs) {
+      const problem = outputPathProblem(o.paths[0]!);
+      if (problem !== undefined)
+        throw new UnsafePathError(
+          `output ${JSON.stringify(o.paths[0])} of stage \`${step.stage}\` ${describePathProblem(problem)}: outputs must stay inside the workflow's folder`,
+        );
+    }
     const inputs: ResolvedPath[] = [];
     for (const i of step.inputs) inputs.push(await this.#input(task, element, i, plain(i.template)));
 
@@ -62,11 +83,23 @@ export class Expander {
       const name = "inputs" in p || "outputs" in p ? p.name : undefined;
       return list.filter((x) => name === undefined || x.name === name).flatMap((x) => x.paths);
     };
-    const shell = (parts: readonly Part[]) =>
-      parts.map((p) => (typeof p === "string" ? p : "var" in p ? shellQuote(value(p)) : refPaths(p).map(shellQuote).join(" "))).join("");
+    /** What a placeholder stands for: one word for a variable, one per path or list item for the others. */
+    const words = (p: Exclude<Part, string>): readonly string[] => ("var" in p ? [value(p)] : "param" in p ? param(p) : refPaths(p));
+    const text = (p: Part) => (typeof p === "string" ? p : words(p).join(" "));
+    const shell = (parts: readonly Part[]) => {
+      const contexts = contextsOf(parts);
+      let hole = 0;
+      return parts
+        .map((p) => {
+          if (typeof p === "string") return p;
+          const context = contexts[hole++]!;
+          if (context.kind === "unsafe") throw new Error(`step \`${step.stage}\`: ${describeUnsafe(p, context)}`);
+          return quoteFor(context.kind, words(p));
+        })
+        .join("");
+    };
     const env: Record<string, string> = {};
-    for (const [k, parts] of Object.entries(step.env))
-      env[k] = parts.map((p) => (typeof p === "string" ? p : "var" in p ? value(p) : refPaths(p).join(" "))).join("");
+    for (const [k, parts] of Object.entries(step.env)) env[k] = parts.map(text).join("");
     const vars: Record<string, string | number | boolean> = {};
     for (const [k, b] of bindings) vars[k] = b.value;
     const base = { stage: step.stage, inputs, outputs, env, vars };
@@ -82,8 +115,8 @@ export class Expander {
           // A placeholder that is a whole item expands to one item per path.
           argv: action.argv.flatMap((parts) => {
             const only = parts.length === 1 ? parts[0]! : undefined;
-            if (only !== undefined && typeof only !== "string" && !("var" in only)) return refPaths(only);
-            return [parts.map((p) => (typeof p === "string" ? p : "var" in p ? value(p) : refPaths(p).join(" "))).join("")];
+            if (only !== undefined && typeof only !== "string" && !("var" in only)) return words(only);
+            return [parts.map(text).join("")];
           }),
         };
       case "fn":
@@ -95,7 +128,22 @@ export class Expander {
     if (!input.glob) return { name: input.name, paths: [expanded], many: false };
     const re = new RegExp(`^${globToRegex(expanded)}$`);
     if (input.from.length === 0) {
-      const found = await glob(expanded, { cwd: this.workdir, onlyFiles: false, expandDirectories: false });
+      const problem = globProblem(expanded);
+      if (problem !== undefined)
+        throw new UnsafePathError(
+          `input glob ${JSON.stringify(expanded)} ${describePathProblem(problem)}: globs search only inside the workflow's folder`,
+        );
+      // Braces and extglobs off: wfc's glob syntax is `*`, `**`, `?` and `[...]` (globToRegex), and `{a,..}` must not climb out.
+      const found = await glob(expanded, {
+        cwd: this.workdir,
+        onlyFiles: false,
+        expandDirectories: false,
+        braceExpansion: false,
+        extglob: false,
+        ...(this.signal ? { signal: this.signal } : {}),
+      });
+      // An aborted walk ends early with what it found so far: that is no answer.
+      this.signal?.throwIfAborted();
       return { name: input.name, paths: found.sort(), many: true };
     }
     const paths = new Set<string>();
@@ -121,6 +169,13 @@ function expandPlain(parts: readonly Part[], space: ElementSpace, element: numbe
       typeof p === "string" ? p : "var" in p ? (space.value(element, p.field === undefined ? p.var : `${p.var}.${p.field}`) ?? "") : "",
     )
     .join("");
+}
+
+/** A param's value as words: a list's items, or the one value. */
+function paramWords(plan: Plan, name: string): string[] {
+  const value = plan.params[name];
+  if (value === undefined) throw new Error(`the plan has no param \`${name}\``);
+  return Array.isArray(value) ? value.map(String) : [String(value)];
 }
 
 /** The producer elements element `j` of the consumer depends on, through any of the edges. */

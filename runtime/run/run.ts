@@ -4,13 +4,18 @@ import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { FnPool } from "../fn/fn-pool.js";
 import type { FnOutcome } from "../fn/fn-worker.js";
-import { Expander, type StepCommand } from "../jobs/expand.js";
+import { unsafeCommand } from "../jobs/command-check.js";
+import { Expander, UnsafePathError, type StepCommand } from "../jobs/expand.js";
 import { fnArgs, stepScript } from "../jobs/step-script.js";
 import { loadPlan, planProblem } from "../load-plan.js";
 import type { Plan } from "../plan.js";
 import { Scheduler, executorWorkers, type JobRef } from "../scheduler/scheduler.js";
 import { Journal } from "../state/journal.js";
+import { StateError, diskFull, layoutProblem, stateProblem } from "../state/state-problem.js";
+import { commandCause, timeoutText } from "./failure-cause.js";
+import { OomWatch } from "./oom.js";
 import { RunStats, type LimitUse, type PathStep } from "./stats.js";
+import { removeWhatJobMade, snapshotOutputs } from "./outputs.js";
 import { acquireLock } from "../state/lock.js";
 import { packageRoot } from "../schema-validators.js";
 import type { Attempt } from "../slurm/executor.js";
@@ -62,6 +67,8 @@ export interface RunFailure {
   readonly job: number;
   readonly command: string;
   readonly exitCode: number | null;
+  /** Why it failed, in words: `exit 3`, `timed out after 2 s`, `killed by SIGSEGV`, `threw Error: …`, with `disk full: …` when its disk is. */
+  readonly reason: string;
   readonly log: string;
   readonly tail: string;
 }
@@ -118,7 +125,8 @@ export interface RunOptions {
  * checks it). The promise resolves with the summary however the jobs went:
  * a failed job is in `summary.failures`, not an exception. It rejects with
  * a RunError only when the run cannot start (an unreadable or invalid plan,
- * another run holding the lock).
+ * another run holding the lock, a `.wfc/` it cannot use: a file where its
+ * folder belongs, a full or read-only disk).
  */
 export async function run(plan: Plan | string, options: RunOptions = {}): Promise<RunSummary> {
   if (typeof plan === "string") {
@@ -136,9 +144,11 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
   const emit = options.onEvent ?? (() => {});
   const workdir = resolve(options.planDir ?? ".", plan.workdir);
   const stateDir = join(workdir, ".wfc");
-  const lock = config.dryRun ? { ok: true as const, release: () => {} } : acquireLock(stateDir);
-  if (!lock.ok) throw new RunError(lock.message);
-  const journal = new Journal(stateDir);
+  // A plan object never went through loadPlan: no command may place a value where quoting cannot hold.
+  const unsafe = unsafeCommand(plan);
+  if (unsafe !== undefined) throw new RunError(`the plan cannot run: ${unsafe}`);
+  const { lock, journal } = openState(stateDir, plan, config.dryRun === true);
+  const oom = new OomWatch();
   const cores = config.cores ?? availableParallelism();
   const jobs = config.jobs ?? plan.jobs ?? undefined;
   const onSlurm = plan.tasks.some((t) => plan.executors[t.executor]?.type === "slurm");
@@ -148,7 +158,7 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
   const layout = slurmSide?.slurmLayout(plan, clusterMax === undefined ? {} : { maxArraySize: clusterMax });
   const scheduler = new Scheduler(plan, { cores, ...(jobs !== undefined ? { jobs } : {}), slurmLicenses: layout?.usesLicenses ?? false });
   const workers = (name: string) => executorWorkers(plan.executors[name]!, jobs, cores);
-  const expander = new Expander(plan, workdir);
+  const expander = new Expander(plan, workdir, options.signal);
   const runner = options.runner ?? defaultRunner(plan, workers, jobs);
   // Pool workers start while the run sets up, not when the first jobs wait for them.
   if (runner instanceof ProcessPool && !config.dryRun && !config.touch) runner.prestart(localCommandJobs(plan));
@@ -204,21 +214,25 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
     if (lane === undefined && scheduler.followable(ref.task)) leaders.add(job);
     const p = runJob(ref, job.lane, lane !== undefined)
       .catch((error: unknown) => {
-        // A job that cannot even be prepared (an unreadable glob, …) fails like one that ran.
         const task = plan.tasks[ref.task]!;
-        failures.push({
-          task: task.id,
-          job: ref.job,
-          command: "",
-          exitCode: null,
-          log: "",
-          tail: String((error as Error)?.message ?? error),
-        });
+        // Ctrl-C during its glob: the job was cancelled before it started.
+        if (abort.signal.aborted) {
+          if (!scheduler.isRunning(ref)) return;
+          scheduler.finish(ref, "failed");
+          const now = Date.now();
+          const elements = [ref.first, ref.end] as const;
+          emit({ type: "job-end", time: now, task: task.id, job: ref.job, elements, status: "cancelled", start: now, exitCode: null });
+          return;
+        }
+        // A job that cannot even be prepared (an unreadable glob, an output outside the folder, …) fails like one that ran.
+        const message = String((error as Error)?.message ?? error);
+        const reason = error instanceof UnsafePathError ? `${message}, so the job was not started` : message;
+        failures.push({ task: task.id, job: ref.job, command: "", exitCode: null, reason, log: "", tail: "" });
         if (scheduler.isRunning(ref)) {
           scheduler.finish(ref, "failed");
           const now = Date.now();
           const elements = [ref.first, ref.end] as const;
-          emit({ type: "job-end", time: now, task: task.id, job: ref.job, elements, status: "failed", start: now, exitCode: null });
+          emit({ type: "job-end", time: now, task: task.id, job: ref.job, elements, status: "failed", start: now, exitCode: null, reason });
         }
         if (!config.keepGoing) scheduler.stop();
       })
@@ -263,12 +277,16 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
       return;
     }
     if (config.touch) {
-      for (const path of outputs) touch(join(workdir, path));
+      for (const path of outputs) touch(resolve(workdir, path));
       journal.append({ task: task.id, job: ref.job, status: "touched", hash, start: Date.now(), end: Date.now() });
       return skipped("touched");
     }
     const log = join(stateDir, "logs", task.id, `${ref.job}.log`);
-    ensureDir(dirname(log));
+    try {
+      ensureDir(dirname(log));
+    } catch (error) {
+      throw new Error(stateProblem(error, dirname(log), stateDir));
+    }
     logDirs.add(dirname(log));
     // Workers append to the log; one from an earlier run of this job goes first.
     if (journal.get(task.id, ref.job) !== undefined) rmSync(log, { force: true });
@@ -289,6 +307,8 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
       start = at;
       started();
     };
+    // What the outputs were before the job, so a failure removes only what it made.
+    const before = snapshotOutputs(workdir, outputs);
     let outcome: Awaited<ReturnType<typeof runCommands>> | undefined;
     for (let attempt = 0; attempt <= task.retries; attempt++) {
       if (attempt > 0) await sleep(Math.min(30_000, 250 * 2 ** (attempt - 1)), abort.signal);
@@ -308,19 +328,34 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
       if (onCluster) start = Math.min(start, outcome.started);
       if (outcome.ok || outcome.cancelled || abort.signal.aborted) break;
     }
-    outcome ??= { ok: false, exitCode: null, command: "", cancelled: true, started: start };
+    outcome ??= { ok: false, exitCode: null, command: "", cancelled: true, started: start, reason: "cancelled" };
     const end = Date.now();
     stats.ran(ref, start, end);
     stats.hold(ref.task, -1, end);
+    const failed = (reason: string, exitCode: number | null, command: string) => {
+      // The tail is the job's own words; the reason comes on the failure line, and last in the log.
+      const lines = tail(log);
+      appendLog(log, `wfc: ${task.id}#${ref.job} failed: ${reason}\n`);
+      failures.push({ task: task.id, job: ref.job, command, exitCode, reason, log, tail: lines });
+      emit({ type: "job-end", time: end, task: task.id, job: ref.job, elements, status: "failed", start, exitCode, reason, log });
+    };
     if (outcome.ok) {
-      journal.append({ task: task.id, job: ref.job, status: "done", hash, start, end, exitCode: 0 });
-      scheduler.finish(ref, "done");
-      emit({ type: "job-end", time: end, task: task.id, job: ref.job, elements, status: "done", start, exitCode: 0, log });
+      const unrecorded = record({ task: task.id, job: ref.job, status: "done", hash, start, end, exitCode: 0 });
+      if (unrecorded === undefined) {
+        scheduler.finish(ref, "done");
+        emit({ type: "job-end", time: end, task: task.id, job: ref.job, elements, status: "done", start, exitCode: 0, log });
+        return;
+      }
+      // Its outputs are whole, so they stay; but a run that cannot record what it did stops (the job runs again next time).
+      scheduler.finish(ref, "failed");
+      failed(`it ran, but ${unrecorded}`, 0, "");
+      scheduler.stop();
       return;
     }
-    // A job that did not finish leaves no half-written outputs behind.
-    for (const c of commands)
-      for (const o of c.outputs) for (const path of o.paths) rmSync(join(workdir, path), { force: true, recursive: true });
+    // Looked at before the cleanup below frees what a job that filled the disk wrote.
+    const full = outcome.cancelled || abort.signal.aborted ? undefined : diskFull([workdir, dirname(log)]);
+    // A job that did not finish leaves no half-written outputs behind (and removes nothing else).
+    removeWhatJobMade(before);
     scheduler.finish(ref, "failed");
     if (outcome.cancelled || abort.signal.aborted) {
       emit({
@@ -336,10 +371,21 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
       });
       return;
     }
-    journal.append({ task: task.id, job: ref.job, status: "failed", hash, start, end, exitCode: outcome.exitCode });
-    failures.push({ task: task.id, job: ref.job, command: outcome.command, exitCode: outcome.exitCode, log, tail: tail(log) });
-    emit({ type: "job-end", time: end, task: task.id, job: ref.job, elements, status: "failed", start, exitCode: outcome.exitCode, log });
-    if (!config.keepGoing) scheduler.stop();
+    const unrecorded = record({ task: task.id, job: ref.job, status: "failed", hash, start, end, exitCode: outcome.exitCode });
+    const reason = [outcome.reason, full, unrecorded && `and ${unrecorded}`].filter(Boolean).join("; ");
+    failed(reason, outcome.exitCode, outcome.command);
+    if (!config.keepGoing || unrecorded !== undefined) scheduler.stop();
+  };
+
+  /** Appends to the journal; a state problem (disk full, …) comes back in words, else undefined. */
+  const record = (r: Parameters<Journal["append"]>[0]): string | undefined => {
+    try {
+      journal.append(r);
+      return undefined;
+    } catch (error) {
+      if (error instanceof StateError) return error.message;
+      throw error;
+    }
   };
 
   const runCommands = async (
@@ -349,27 +395,29 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
     log: string,
     lane: number | undefined,
     onStart: (at: number) => void,
-  ): Promise<{ ok: boolean; exitCode: number | null; command: string; cancelled: boolean; started: number; notRun?: boolean }> => {
+  ): Promise<Ran> => {
     let started: number | undefined;
     for (let i = 0; i < commands.length; i++) {
       const c = commands[i]!;
-      for (const o of c.outputs) for (const path of o.paths) ensureDir(dirname(join(workdir, path)));
+      for (const o of c.outputs) for (const path of o.paths) ensureDir(dirname(resolve(workdir, path)));
       if (c.kind === "fn") {
         let outcome: FnOutcome;
         try {
-          outcome = await fnPool(executor).run({ workdir, module: c.fn!.module, export: c.fn!.export, args: fnArgs(c, plan) });
+          const call = { workdir, module: c.fn!.module, export: c.fn!.export, args: fnArgs(c, plan) };
+          outcome = await fnPool(executor).run(call, timeout !== null ? timeout * 1000 : undefined);
         } catch (error) {
           outcome = { ok: false, error: String((error as Error)?.stack ?? error), start: Date.now(), end: Date.now() };
         }
         started ??= outcome.start;
         if (outcome.ok) continue;
-        writeFileSync(log, `${outcome.error}\n`, { flag: "a" });
-        return { ok: false, exitCode: null, command: describe(c), cancelled: abort.signal.aborted, started };
+        const reason = outcome.timedOut ? timeoutText(timeout ?? 0) : `threw ${outcome.error.split("\n")[0]}`;
+        if (!outcome.timedOut) appendLog(log, `${outcome.error}\n`);
+        return { ok: false, exitCode: null, command: describe(c), cancelled: abort.signal.aborted, started, reason };
       }
       // This command and the local ones right after it go to the runner as one job.
       const group = [c];
       while (i + 1 < commands.length && commands[i + 1]!.kind !== "fn") group.push(commands[++i]!);
-      for (const g of group.slice(1)) for (const o of g.outputs) for (const path of o.paths) ensureDir(dirname(join(workdir, path)));
+      for (const g of group.slice(1)) for (const o of g.outputs) for (const path of o.paths) ensureDir(dirname(resolve(workdir, path)));
       started ??= Date.now();
       const [first, ...then] = group.map(toCommand);
       const result = await runner.run(
@@ -385,11 +433,21 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
         abort.signal,
         { started: (_pid, at) => onStart(at) },
       );
-      if (result.notRun) return { ok: false, exitCode: null, command: "", cancelled: false, started: result.startedAt, notRun: true };
-      if (result.exitCode !== 0)
-        return { ok: false, exitCode: result.exitCode, command: describe(group[result.step]!), cancelled: result.cancelled, started };
+      if (result.notRun)
+        return { ok: false, exitCode: null, command: "", cancelled: false, started: result.startedAt, notRun: true, reason: "not run" };
+      if (result.exitCode !== 0) {
+        const command = describe(group[result.step]!);
+        return {
+          ok: false,
+          exitCode: result.exitCode,
+          command,
+          cancelled: result.cancelled,
+          started,
+          reason: commandCause(result, timeout, oom),
+        };
+      }
     }
-    return { ok: true, exitCode: 0, command: "", cancelled: false, started: started ?? Date.now() };
+    return { ok: true, exitCode: 0, command: "", cancelled: false, started: started ?? Date.now(), reason: "" };
   };
 
   const runOnCluster = async (
@@ -402,7 +460,8 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
     const scripts = commands.map((c) => stepScript(c, plan));
     const o = await slurm!.run(ref, scripts, log, onStart, attempt);
     const command = o.ok ? "" : o.reason !== null && o.exitCode === null ? o.reason : describe(commands[o.step] ?? commands[0]!);
-    return { ok: o.ok, exitCode: o.exitCode, command, cancelled: o.cancelled, started: o.started ?? Date.now() };
+    const reason = o.reason ?? (o.exitCode !== null ? `exit ${o.exitCode}` : "failed");
+    return { ok: o.ok, exitCode: o.exitCode, command, cancelled: o.cancelled, started: o.started ?? Date.now(), reason };
   };
 
   abort.signal.addEventListener("abort", () => wake?.(), { once: true });
@@ -496,6 +555,53 @@ function localCommandJobs(plan: Plan): number {
     .reduce((n, t) => n + t.jobs, 0);
 }
 
+/** How a job's commands went (runCommands, runOnCluster). */
+interface Ran {
+  readonly ok: boolean;
+  readonly exitCode: number | null;
+  readonly command: string;
+  readonly cancelled: boolean;
+  readonly started: number;
+  /** Why it failed (commandCause); empty when it did not. */
+  readonly reason: string;
+  readonly notRun?: boolean;
+}
+
+/**
+ * Takes the lock and reads the journal, or says in one line (a RunError:
+ * exit 2, nothing run) what about `.wfc/` is in the way and the fix: a file
+ * where a folder belongs, a full or read-only disk, no permission.
+ */
+function openState(stateDir: string, plan: Plan, dryRun: boolean) {
+  const tasks = plan.tasks.map((t) => t.id);
+  const problem = layoutProblem(stateDir, tasks);
+  if (problem !== undefined) throw new RunError(problem);
+  let lock: ReturnType<typeof acquireLock>;
+  try {
+    // Made on its own first: a recursive mkdir reports a read-only disk as ENOENT.
+    if (!existsSync(stateDir)) mkdirSync(stateDir);
+    lock = dryRun ? { ok: true as const, release: () => {} } : acquireLock(stateDir);
+  } catch (error) {
+    throw new RunError(stateProblem(error, (error as NodeJS.ErrnoException).path ?? join(stateDir, "lock"), stateDir));
+  }
+  if (!lock.ok) throw new RunError(lock.message);
+  try {
+    return { lock, journal: new Journal(stateDir) };
+  } catch (error) {
+    lock.release();
+    throw error instanceof StateError ? new RunError(error.message) : error;
+  }
+}
+
+/** Appends a line to a job's log; a log that cannot be written (a full disk) loses the line, not the run. */
+function appendLog(log: string, text: string): void {
+  try {
+    writeFileSync(log, text, { flag: "a" });
+  } catch {
+    // The summary and the job-end event still say it.
+  }
+}
+
 /** A job the run loop started, and the one that follows it in its lane (see Scheduler.follow). */
 interface Started {
   readonly ref: JobRef;
@@ -534,7 +640,7 @@ function outOfDate(
   for (const c of commands) {
     for (const o of c.outputs) {
       for (const path of o.paths) {
-        const m = mtime(join(workdir, path));
+        const m = mtime(resolve(workdir, path));
         if (m === undefined) return `output ${path} is missing`;
         oldestOutput = Math.min(oldestOutput, m);
       }
@@ -543,7 +649,7 @@ function outOfDate(
   for (const c of commands) {
     for (const i of c.inputs) {
       for (const path of i.paths) {
-        const m = mtime(join(workdir, path));
+        const m = mtime(resolve(workdir, path));
         if (m !== undefined && m > oldestOutput) return `input ${path} is newer than its outputs`;
       }
     }

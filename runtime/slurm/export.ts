@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
-import { Expander } from "../jobs/expand.js";
+import { Expander, UnsafePathError } from "../jobs/expand.js";
 import { shellQuote } from "../jobs/quote.js";
 import { DECODE_STEPS, encodeSteps, stepScript } from "../jobs/step-script.js";
 import type { Plan, PlanTask } from "../plan.js";
@@ -76,7 +76,8 @@ export async function writeExport(plan: Plan, layout: SlurmLayout, options: Expo
     rmSync(old, { recursive: true, force: true });
   } catch (error) {
     rmSync(temp, { recursive: true, force: true });
-    throw error;
+    // A hand-edited plan's job that would write outside the workflow's folder: the plan is bad input.
+    throw error instanceof UnsafePathError ? new ExportError(error.message) : error;
   }
 }
 

@@ -45,7 +45,7 @@ describe("wfc validate", () => {
 
   test("--param overrides change the fan-out", async () => {
     const dir = fixture({ "wf.yaml": pipeline });
-    const r = await wfc(["validate", "wf.yaml", "--param", "n=10", "--param", "samples=[x, y]"], { cwd: dir });
+    const r = await wfc(["validate", "wf.yaml", "--param", "n=10", "--param", "samples=x,y"], { cwd: dir });
     expect(r.stdout).toBe("wf.yaml: valid, 3 stages, 23 jobs");
   });
 

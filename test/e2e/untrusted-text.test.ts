@@ -152,6 +152,16 @@ describe("sheets outside the workflow's folder are not quoted", () => {
     expect(r3.stderr).toContain("expected a column of its header row (not quoted: the file is outside the workflow's folder)");
   });
 
+  test("an output its values would take out of the folder does not quote those values", async () => {
+    const dir = outside("../secret.tsv", "id\tpw\n../../hunter2\tx\n");
+    const r = await wfc(["validate", "wf/wf.yaml"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).not.toContain("hunter2");
+    expect(r.stderr.split("\n")[0]).toBe(
+      "wf/wf.yaml:5:14: error WFC223: output `o/{s}` of stage `a` resolves, with values from a sheet outside the workflow's folder (not quoted), to a path that uses `..`",
+    );
+  });
+
   test("a link inside the folder to a file outside counts as outside", async () => {
     const dir = outside("linked.tsv", "user\tpw\nroot\thunter2\nroot\tletmein\n");
     symlinkSync(join(dir, "secret.tsv"), join(dir, "wf", "linked.tsv"));

@@ -51,8 +51,8 @@ describe("loadPlan", () => {
   });
 
   test("another plan version is refused before the schema is consulted", async () => {
-    expect(await load('{"plan": 2, "anything": true}')).toBe(
-      "`plan.json`: this plan was written by an incompatible wfc (plan version 2); recompile it with `wfc compile`",
+    expect(await load('{"plan": 1, "anything": true}')).toBe(
+      "`plan.json`: this plan was written by an incompatible wfc (plan version 1); recompile it with `wfc compile`",
     );
     expect(await load('{"plan": 0.5}')).toBe(
       "`plan.json`: this plan was written by an incompatible wfc (plan version 0.5); recompile it with `wfc compile`",
@@ -72,7 +72,7 @@ describe("loadPlan", () => {
       "`plan.json` is not a valid wfc plan: `/tasks/0/jobs` must be integer; recompile it with `wfc compile`",
     );
     expect(await bad((p) => (p.plan = "1"))).toBe(
-      "`plan.json` is not a valid wfc plan: `/plan` must be 1; recompile it with `wfc compile`",
+      "`plan.json` is not a valid wfc plan: `/plan` must be 2; recompile it with `wfc compile`",
     );
   });
 
