@@ -47,8 +47,8 @@ describe("wfc graph", () => {
     ],
     [
       "a plan from an incompatible wfc",
-      { "plan.json": JSON.stringify({ ...awkwardPlan(), plan: 2 }) },
-      "wfc: error: `plan.json`: this plan was written by an incompatible wfc (plan version 2); recompile it with `wfc compile`",
+      { "plan.json": JSON.stringify({ ...awkwardPlan(), plan: 1 }) },
+      "wfc: error: `plan.json`: this plan was written by an incompatible wfc (plan version 1); recompile it with `wfc compile`",
     ],
   ];
   test.for(broken)("%s: exit 2, one line on stderr, no stack trace", async ([, files, message]) => {
