@@ -1,3 +1,5 @@
+import { visible } from "../compiler/diagnostics/visible.js";
+
 /** The streams a command writes to; parameters so tests can capture them (STYLE habit 12). */
 export interface Io {
   readonly stdout: { write(text: string): unknown; isTTY?: boolean };
@@ -38,4 +40,12 @@ export class UsageError extends Error {
 
 export function useColor(stream: Io["stderr"], env: Io["env"]): boolean {
   return stream.isTTY === true && env.NO_COLOR === undefined && env.TERM !== "dumb";
+}
+
+/**
+ * A one-line error, `wfc: error: …`, with control characters of user text
+ * (a file name, a plan's ids) made visible, as diagnostics show them.
+ */
+export function errorLine(message: string): string {
+  return `wfc: error: ${visible(message)}\n`;
 }

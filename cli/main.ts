@@ -2,7 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { schemaText, wfcVersion } from "../compiler/schema/assets.js";
 import type { GraphFormat } from "./commands/graph.js";
 import type { PlanSource } from "./commands/plan-for.js";
-import { ExitCode, UsageError, type Io } from "./io.js";
+import { errorLine, ExitCode, UsageError, type Io } from "./io.js";
 
 /** `--param k=v`, repeatable. */
 function collectParam(value: string, previous: Record<string, string>): Record<string, string> {
@@ -215,7 +215,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.invalid;
     }
     if (error instanceof UsageError) {
-      io.stderr.write(`wfc: error: ${error.message}\n`);
+      io.stderr.write(errorLine(`${error.message}`));
       return error.exitCode;
     }
     // Ctrl-C while compiling (a long glob): stopped on request, not a failure.

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { ErrorObject } from "ajv";
+import { planInconsistency } from "./check-plan.js";
 import { unsafeCommand } from "./jobs/command-check.js";
 import { PLAN_VERSION, type Plan } from "./plan.js";
 import { schemaValidator } from "./schema-validators.js";
@@ -50,9 +51,18 @@ export async function loadPlan(path: string, cwd: string = process.cwd()): Promi
   const validate = planValidator();
   if (!validate(data)) return fail(`\`${path}\` is not a valid wfc plan: ${describeError(validate.errors?.[0])}; ${RECOMPILE}`);
   const plan = data as Plan;
-  const broken = brokenReference(plan) ?? unsafeCommand(plan);
+  const broken = planProblem(plan) ?? unsafeCommand(plan);
   if (broken !== undefined) return fail(`\`${path}\` is not a valid wfc plan: ${broken}; ${RECOMPILE}`);
   return { ok: true, plan };
+}
+
+/**
+ * What is wrong with a plan shaped like the schema, in one line naming the
+ * task, or undefined: its references, then what it could lie about
+ * (check-plan.ts). For plans that did not come through `loadPlan`.
+ */
+export function planProblem(plan: Plan): string | undefined {
+  return brokenReference(plan) ?? planInconsistency(plan);
 }
 
 /** The first schema error, in words: where, then what. */

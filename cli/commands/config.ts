@@ -9,7 +9,7 @@ import { PROJECT_CONFIG } from "../../compiler/config/locations.js";
 import { configJson, renderConfigText } from "../../compiler/config/show.js";
 import { hasErrors } from "../../compiler/diagnostics/diagnostic.js";
 import { formatDiagnostic, formatSummary, lookupIn } from "../../compiler/diagnostics/format.js";
-import { ExitCode, useColor, type Io } from "../io.js";
+import { errorLine, ExitCode, useColor, type Io } from "../io.js";
 
 /** What config commands read from the machine beyond `Io`; a parameter so tests fake it. */
 export interface ConfigHost {
@@ -66,7 +66,7 @@ export async function configInitCommand(options: ConfigInitOptions, io: Io, host
   const shown = options.path ?? `./${PROJECT_CONFIG}`;
   const target = resolve(io.cwd, shown);
   const fail = (message: string) => {
-    io.stderr.write(`wfc: error: ${message}\n`);
+    io.stderr.write(errorLine(`${message}`));
     return ExitCode.invalid;
   };
   try {

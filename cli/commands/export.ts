@@ -3,7 +3,7 @@ import type { Plan } from "../../runtime/plan.js";
 import { ExportError, writeExport } from "../../runtime/slurm/export.js";
 import { clusterMaxArraySize } from "../../runtime/slurm/cluster.js";
 import { slurmLayout, type SlurmLayout } from "../../runtime/slurm/layout.js";
-import { ExitCode, type Io } from "../io.js";
+import { errorLine, ExitCode, type Io } from "../io.js";
 import { planFor, type PlanSource } from "./plan-for.js";
 
 export interface ExportCommandOptions extends PlanSource {
@@ -31,7 +31,7 @@ export async function exportSlurmCommand(file: string, options: ExportCommandOpt
       await writeExport(planned.plan, layout, { planDir: planned.planDir, dir: resolve(io.cwd, options.output!), shown: options.output! });
     } catch (error) {
       if (!(error instanceof ExportError)) throw error;
-      io.stderr.write(`wfc: error: ${error.message}\n`);
+      io.stderr.write(errorLine(`${error.message}`));
       return ExitCode.invalid;
     }
   }

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ExitCode, type Io } from "../io.js";
+import { errorLine, ExitCode, type Io } from "../io.js";
 
 /**
  * `wfc fn MODULE#EXPORT ARGS-JSON`: runs one `fn` step in this process, as
@@ -10,7 +10,7 @@ import { ExitCode, type Io } from "../io.js";
 export async function fnCommand(target: string, argsJson: string, io: Io): Promise<number> {
   const hash = target.lastIndexOf("#");
   if (hash <= 0 || hash === target.length - 1) {
-    io.stderr.write(`wfc: error: \`${target}\` is not MODULE#EXPORT\n`);
+    io.stderr.write(errorLine(`\`${target}\` is not MODULE#EXPORT`));
     return ExitCode.invalid;
   }
   let args: unknown;
@@ -26,11 +26,11 @@ export async function fnCommand(target: string, argsJson: string, io: Io): Promi
   try {
     fn = ((await import(pathToFileURL(resolve(io.cwd, module)).href)) as Record<string, unknown>)[name];
   } catch (error) {
-    io.stderr.write(`wfc: error: cannot load ${module}: ${(error as Error).message}\n`);
+    io.stderr.write(errorLine(`cannot load ${module}: ${(error as Error).message}`));
     return ExitCode.invalid;
   }
   if (typeof fn !== "function") {
-    io.stderr.write(`wfc: error: ${module} has no exported function \`${name}\`\n`);
+    io.stderr.write(errorLine(`${module} has no exported function \`${name}\``));
     return ExitCode.invalid;
   }
   try {

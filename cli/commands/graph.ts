@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { renderDot } from "../../compiler/render/dot.js";
 import { renderMermaid } from "../../compiler/render/mermaid.js";
-import { ExitCode, type Io } from "../io.js";
+import { errorLine, ExitCode, type Io } from "../io.js";
 import { loadPlan } from "../../runtime/load-plan.js";
 import { writeFileAtomic } from "../write-file.js";
 
@@ -16,7 +16,7 @@ export interface GraphCommandOptions {
 export async function graphCommand(planPath: string, options: GraphCommandOptions, io: Io): Promise<number> {
   const loaded = await loadPlan(planPath, io.cwd);
   if (!loaded.ok) {
-    io.stderr.write(`wfc: error: ${loaded.message}\n`);
+    io.stderr.write(errorLine(`${loaded.message}`));
     return ExitCode.invalid;
   }
   const text = options.format === "dot" ? renderDot(loaded.plan) : renderMermaid(loaded.plan);
@@ -28,7 +28,7 @@ export async function graphCommand(planPath: string, options: GraphCommandOption
     await writeFileAtomic(resolve(io.cwd, options.output), text);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    io.stderr.write(`wfc: error: cannot write \`${options.output}\`: ${code}\n`);
+    io.stderr.write(errorLine(`cannot write \`${options.output}\`: ${code}`));
     return ExitCode.invalid;
   }
   const n = loaded.plan.tasks.length;

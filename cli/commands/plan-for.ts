@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, extname } from "node:path";
 import { loadPlan } from "../../runtime/load-plan.js";
 import type { Plan } from "../../runtime/plan.js";
-import { ExitCode, type Io } from "../io.js";
+import { errorLine, ExitCode, type Io } from "../io.js";
 
 export interface PlanSource {
   readonly params: Readonly<Record<string, string>>;
@@ -14,7 +14,7 @@ export async function planFor(file: string, options: PlanSource, io: Io): Promis
   if (extname(file) === ".json" && (await isPlan(file))) {
     const loaded = await loadPlan(file, io.cwd);
     if (!loaded.ok) {
-      io.stderr.write(`wfc: error: ${loaded.message}\n`);
+      io.stderr.write(errorLine(`${loaded.message}`));
       return ExitCode.invalid;
     }
     return { plan: loaded.plan, planDir: dirname(file) };

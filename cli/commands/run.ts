@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { run, RunError, type RunEvent, type RunSummary } from "../../runtime/run/run.js";
-import { ExitCode, interruptExitCode, useColor, type Io } from "../io.js";
+import { errorLine, ExitCode, interruptExitCode, useColor, type Io } from "../io.js";
 import { submitLine, wantsAscii } from "../progress/render.js";
 import { planFor } from "./plan-for.js";
 
@@ -122,7 +122,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   } catch (error) {
     display?.stop();
     if (error instanceof RunError) {
-      io.stderr.write(`wfc: error: ${error.message}\n`);
+      io.stderr.write(errorLine(`${error.message}`));
       return ExitCode.invalid;
     }
     throw error;

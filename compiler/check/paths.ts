@@ -43,6 +43,8 @@ interface Bad<P> {
   readonly values: readonly (readonly [string, string])[];
   /** The placeholders with values other than plain names: where to look. */
   readonly culprits: readonly Slot[];
+  /** Some value comes from a sheet outside the workflow's folder: the path and values are not quoted. */
+  readonly outside: boolean;
 }
 
 /** A placeholder's values along its axis; one fixed value (axis -1) for params and `{stage}`. */
@@ -126,6 +128,7 @@ function firstBad<P extends string>(
         problem,
         values: slots.map((s) => [s.shown, s.value(s.axis === -1 ? 0 : index[s.axis]!)] as const),
         culprits,
+        outside: slots.some((s) => s.from.kind === "var" && s.from.v.sheet?.outside === true),
       };
     }
     let k = order.length - 1;
@@ -168,6 +171,7 @@ function isPlainName(value: string): boolean {
 /** `resolves to "…" (with {v} = "…"), which` for a path with placeholders; nothing for a literal one. */
 function resolvedTo(bad: Bad<string>): string {
   if (bad.values.length === 0) return "";
+  if (bad.outside) return " resolves, with values from a sheet outside the workflow's folder (not quoted), to a path that";
   return ` resolves to ${JSON.stringify(bad.path)} (with ${bad.values.map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(", ")}), which`;
 }
 

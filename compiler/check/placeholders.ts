@@ -105,10 +105,13 @@ function check(located: LocatedTemplate, { stage, workflow, sink, vars }: Scope,
           undefined,
         );
       } else if (!v.sheet.columns.includes(ref.field)) {
+        // The header of a sheet outside the workflow's folder is someone else's file: not quoted.
         fail(
           `\`${shown}\`: the sample sheet of \`${v.name}\` has no column \`${ref.field}\``,
-          `one of ${oneOf(v.sheet.columns.map((c) => `${v.name}.${c}`))}`,
-          didYouMean(ref.field, v.sheet.columns),
+          v.sheet.outside
+            ? "a column of its header row (not quoted: the file is outside the workflow's folder)"
+            : `one of ${oneOf(v.sheet.columns.map((c) => `${v.name}.${c}`))}`,
+          v.sheet.outside ? undefined : didYouMean(ref.field, v.sheet.columns),
         );
       }
     }

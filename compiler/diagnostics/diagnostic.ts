@@ -3,6 +3,8 @@
  * the phase that found it and printed by `format.ts` at the edge.
  */
 
+import { visible } from "./visible.js";
+
 /** A half-open byte range `[start, end)` of UTF-16 offsets into a file's text. */
 export interface Span {
   readonly start: number;
@@ -82,9 +84,8 @@ export function unreachable(value: never): never {
   throw new Error(`unreachable: ${JSON.stringify(value)}`);
 }
 
-/** Messages are one line: control characters from user values are shown escaped. */
+/** Messages are one line: control and invisible characters from user values are shown escaped, in text and JSON alike. */
 function oneLine(d: Diagnostic): Diagnostic {
-  // eslint-disable-next-line no-control-regex
-  const escaped = d.message.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  const escaped = visible(d.message);
   return escaped === d.message ? d : { ...d, message: escaped };
 }

@@ -1,5 +1,6 @@
 import type { Diagnostic, Location } from "./diagnostic.js";
 import type { SourceFile } from "../source/source-file.js";
+import { visible, visibleSource } from "./visible.js";
 
 /** Looks up a file's text for printing source lines; undefined prints without them. */
 export type FileLookup = (path: string) => SourceFile | undefined;
@@ -27,16 +28,17 @@ function id(s: string): string {
   return s;
 }
 
-/** `file:line:col` (or just `file`) for a location. */
+/** `file:line:col` (or just `file`) for a location; a file name's control characters escaped. */
 export function formatLocation(location: Location, files: FileLookup): string {
   const file = files(location.file);
-  if (location.span === undefined || file === undefined) return location.file;
+  if (location.span === undefined || file === undefined) return visible(location.file);
   const { line, column } = file.lines.position(location.span.start);
-  return `${location.file}:${line}:${column}`;
+  return `${visible(location.file)}:${line}:${column}`;
 }
 
 /**
- * Renders one diagnostic the way compilers users know do:
+ * Renders one diagnostic the way compilers users know do (every piece of
+ * user text with its control characters made visible, see visible.ts):
  *
  *   wf.yaml:12:12: error WFC202: unknown limit `ftpp`
  *      12 |     limit: ftpp
@@ -47,17 +49,17 @@ export function formatDiagnostic(d: Diagnostic, files: FileLookup, options: Form
   const c = options.color ? ansi : plain;
   const where = d.location === undefined ? "wfc" : formatLocation(d.location, files);
   const severity = d.severity === "error" ? c.red(c.bold("error")) : c.yellow(c.bold("warning"));
-  const out = [`${c.bold(where)}: ${severity} ${d.code}: ${c.bold(d.message)}`];
+  const out = [`${c.bold(where)}: ${severity} ${d.code}: ${c.bold(visible(d.message))}`];
 
   const snippet = d.location ? sourceSnippet(d.location, files) : undefined;
   const gutterWidth = snippet ? String(snippet.line).length + 1 : 2;
   const gutter = (label = "") => c.blue(`${label.padStart(gutterWidth)} |`);
-  const note = (label: string, text: string) => `${" ".repeat(gutterWidth)} ${c.blue("=")} ${c.bold(label)}: ${text}`;
+  const note = (label: string, text: string) => `${" ".repeat(gutterWidth)} ${c.blue("=")} ${c.bold(label)}: ${visible(text)}`;
 
   if (snippet) {
     out.push(`${gutter(String(snippet.line))} ${snippet.text}`);
     const marker = " ".repeat(snippet.markerStart) + "^".repeat(snippet.markerLength);
-    const expected = d.expected === undefined ? "" : ` expected ${d.expected}`;
+    const expected = d.expected === undefined ? "" : ` expected ${visible(d.expected)}`;
     out.push(`${gutter()} ${c.red(marker)}${expected}`);
   } else if (d.expected !== undefined) {
     out.push(note("expected", d.expected));
@@ -82,11 +84,12 @@ function sourceSnippet(location: Location, files: FileLookup): Snippet | undefin
   const { start, end } = location.span;
   const { line, column } = file.lines.position(start);
   const raw = file.lines.lineText(line);
-  // Tabs would misalign the marker; show them as one space each.
-  const text = raw.replace(/\t/g, " ");
-  const markerStart = Math.min(column - 1, text.length);
+  // The marker is measured on the line as printed: tabs as one space, escapes at their printed width.
+  const text = visibleSource(raw);
+  const before = Math.min(column - 1, raw.length);
   const lineEnd = file.lines.offset(line, raw.length + 1);
-  const markerLength = Math.max(1, Math.min(end, lineEnd) - start);
+  const markerStart = visibleSource(raw.slice(0, before)).length;
+  const markerLength = Math.max(1, visibleSource(raw.slice(before, before + Math.max(0, Math.min(end, lineEnd) - start))).length);
   return { line, text, markerStart, markerLength };
 }
 
@@ -96,5 +99,5 @@ export function formatSummary(diagnostics: readonly Diagnostic[], what: string):
   const warnings = diagnostics.length - errors;
   const parts = [`${errors} error${errors === 1 ? "" : "s"}`];
   if (warnings > 0) parts.push(`${warnings} warning${warnings === 1 ? "" : "s"}`);
-  return `${parts.join(", ")} in ${what}`;
+  return `${parts.join(", ")} in ${visible(what)}`;
 }

@@ -86,7 +86,13 @@ export interface FanVar {
   readonly source: VarSource;
   readonly values: VarValues;
   /** For sheet variables: the columns (`{var.column}`) and the rows, in file order. */
-  readonly sheet?: { readonly columns: readonly string[]; readonly rows: readonly (readonly string[])[]; readonly key: string };
+  readonly sheet?: {
+    readonly columns: readonly string[];
+    readonly rows: readonly (readonly string[])[];
+    readonly key: string;
+    /** The sheet lies outside the workflow's folder: diagnostics name its columns only if the workflow wrote them. */
+    readonly outside: boolean;
+  };
 }
 
 export interface FanOut {

@@ -1,12 +1,14 @@
-import { readFile } from "node:fs/promises";
 import { extname, relative, resolve } from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
 import { glob } from "tinyglobby";
+import { unreachable } from "../diagnostics/diagnostic.js";
 import { globProblem } from "../../runtime/jobs/paths.js";
 import { didYouMean, oneOf } from "../diagnostics/suggest.js";
 import type { DataPath } from "../source/document.js";
 import type { FanOut, FanVar, Param, Scalar, VarValues } from "./ast.js";
 import { varSize } from "./ast.js";
+import { grouped, MAX_SHEET_BYTES, MAX_STAGE_ELEMENTS } from "../../runtime/limits.js";
+import { readSheetFile } from "./sheet-file.js";
 import { globOutside } from "./outside.js";
 import type { DiagnosticSink } from "./sink.js";
 import { parseTemplate, wholeParamRef } from "./template.js";
@@ -87,12 +89,25 @@ export async function lowerFanOut(stagePath: DataPath, raw: Record<string, unkno
 
   let size = 1;
   let zipped = false;
+  const factors: string[] = [];
   for (const v of vars) {
     if (zip.includes(v.name)) {
       if (zipped) continue;
       zipped = true;
     }
     size *= varSize(v.values);
+    factors.push(`\`${zip.includes(v.name) ? zip.join("`+`") : v.name}\` ${grouped(varSize(v.values))}`);
+  }
+  if (size > MAX_STAGE_ELEMENTS) {
+    ctx.sink.error(
+      "WFC232",
+      `this \`foreach\` makes ${grouped(size)} elements (${factors.join(" × ")}), more than the ${grouped(MAX_STAGE_ELEMENTS)} a stage can have`,
+      [...stagePath, "foreach"],
+      {
+        part: "key",
+        help: "give each job a chunk of the work (fewer, larger elements), or split the stage",
+      },
+    );
   }
   return { vars, zip, size, unresolved };
 }
@@ -207,6 +222,19 @@ function lowerRange(name: string, path: DataPath, raw: unknown, ctx: FanOutConte
       bounds.push(p.value as number);
     } else return undefined;
   }
+  // Beyond 2^53 integers are rounded: `[1e20, 1e20 + 3]` would be silently empty or wrong.
+  const unsafe = bounds.findIndex((b) => !Number.isSafeInteger(b));
+  if (unsafe !== -1) {
+    ctx.sink.error(
+      "WFC233",
+      `range bound ${grouped(bounds[unsafe]!)} cannot be counted exactly (integers beyond 2^53 are rounded)`,
+      [...path, "range", unsafe],
+      {
+        expected: `an integer from ${grouped(-Number.MAX_SAFE_INTEGER)} to ${grouped(Number.MAX_SAFE_INTEGER)}`,
+      },
+    );
+    return undefined;
+  }
   const [start, stop, step = 1] = bounds as [number, number, number?];
   if (step === 0) {
     ctx.sink.error("WFC212", "a range step cannot be 0", [...path, "range", 2], {
@@ -215,7 +243,19 @@ function lowerRange(name: string, path: DataPath, raw: unknown, ctx: FanOutConte
     return undefined;
   }
   const values: VarValues = { kind: "range", start, stop, step };
-  warnEmpty(name, path, varSize(values), ctx);
+  const size = varSize(values);
+  if (size > MAX_STAGE_ELEMENTS) {
+    ctx.sink.error(
+      "WFC232",
+      `range \`${name}\` has ${grouped(size)} values, more than the ${grouped(MAX_STAGE_ELEMENTS)} a stage can have`,
+      [...path, "range"],
+      {
+        help: "give each job a chunk of the values (a range over chunks, a larger `step`) instead of one value each",
+      },
+    );
+    return undefined;
+  }
+  warnEmpty(name, path, size, ctx);
   return { name, path, source: "range", values };
 }
 
@@ -321,24 +361,45 @@ async function lowerSheet(
   ctx: FanOutContext,
 ): Promise<FanVar | undefined> {
   const sheetPath = [...path, "sheet"];
-  const abs = resolve(ctx.dir, file);
-  let text: string;
-  try {
-    text = await readFile(abs, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    ctx.sink.error("WFC213", `cannot read sample sheet \`${file}\` (${code === "ENOENT" ? "no such file" : code})`, sheetPath, {
-      help: `paths are relative to the workflow's folder, ${shownDir(ctx.dir)}`,
-    });
-    return undefined;
+  const read = await readSheetFile(resolve(ctx.dir, file), ctx.dir);
+  switch (read.kind) {
+    case "text":
+      break;
+    case "unreadable":
+      ctx.sink.error("WFC213", `cannot read sample sheet \`${file}\` (${read.code === "ENOENT" ? "no such file" : read.code})`, sheetPath, {
+        help: `paths are relative to the workflow's folder, ${shownDir(ctx.dir)}`,
+      });
+      return undefined;
+    case "not-a-file":
+      ctx.sink.error("WFC234", `sample sheet \`${file}\` is ${read.what}, not a file`, sheetPath, {
+        expected: "a .tsv or .csv file",
+      });
+      return undefined;
+    case "too-large":
+      ctx.sink.error(
+        "WFC234",
+        `sample sheet \`${file}\` is ${grouped(read.bytes)} bytes, more than the ${grouped(MAX_SHEET_BYTES)} a sheet can have`,
+        sheetPath,
+        { help: "a sheet lists samples, not data: keep the data in files and name them in a column" },
+      );
+      return undefined;
+    default:
+      return unreachable(read);
   }
+  // A sheet outside the workflow's folder may be any file on the machine
+  // (`../../etc/shadow`): say what is wrong with it without quoting it.
+  const { text, outside } = read;
+  const unquoted = "(not quoted: the file is outside the workflow's folder)";
   const delimiter = extname(file).toLowerCase() === ".csv" ? "," : "\t";
   let records: string[][];
   try {
     records = parseCsv(text, { delimiter, skip_empty_lines: true, relax_column_count: false, bom: true, comment: "#" }) as string[][];
   } catch (error) {
-    const e = error as { message: string };
-    ctx.sink.error("WFC213", `sample sheet \`${file}\` is malformed: ${e.message.replace(/^Invalid Record Length: /, "")}`, sheetPath, {
+    const e = error as { message: string; lines?: number };
+    const why = outside
+      ? `${e.lines === undefined ? "" : ` at line ${e.lines}`} ${unquoted}`
+      : `: ${e.message.replace(/^Invalid Record Length: /, "")}`;
+    ctx.sink.error("WFC213", `sample sheet \`${file}\` is malformed${why}`, sheetPath, {
       help: delimiter === "," ? "a .csv sheet is comma-separated with a header row" : "a .tsv sheet is tab-separated with a header row",
     });
     return undefined;
@@ -352,9 +413,17 @@ async function lowerSheet(
   const keyIndex = header.indexOf(keyColumn);
   if (keyIndex === -1) {
     ctx.sink.error("WFC213", `sample sheet \`${file}\` has no column \`${keyColumn}\``, [...path, "key"], {
-      expected: `one of ${oneOf(header)}`,
-      help: didYouMean(keyColumn, header),
+      expected: outside ? `a column of its header row ${unquoted}` : `one of ${oneOf(header)}`,
+      help: outside ? undefined : didYouMean(keyColumn, header),
     });
+    return undefined;
+  }
+  if (rows.length > MAX_STAGE_ELEMENTS) {
+    ctx.sink.error(
+      "WFC232",
+      `sample sheet \`${file}\` has ${grouped(rows.length)} rows, more than the ${grouped(MAX_STAGE_ELEMENTS)} elements a stage can have`,
+      sheetPath,
+    );
     return undefined;
   }
   const seen = new Map<string, number>();
@@ -363,7 +432,7 @@ async function lowerSheet(
     if (seen.has(k)) {
       ctx.sink.error(
         "WFC213",
-        `sample sheet \`${file}\` has the key \`${k}\` twice (data rows ${seen.get(k)! + 1} and ${i + 1})`,
+        `sample sheet \`${file}\` has ${outside ? "a key" : `the key \`${k}\``} twice (data rows ${seen.get(k)! + 1} and ${i + 1})`,
         sheetPath,
         {
           help: `values of the key column \`${keyColumn}\` name the elements and must be unique`,
@@ -379,7 +448,7 @@ async function lowerSheet(
     path,
     source: "sheet",
     values: { kind: "list", items: rows.map((r) => r[keyIndex]!) },
-    sheet: { columns: header, rows, key: keyColumn },
+    sheet: { columns: header, rows, key: keyColumn, outside },
   };
 }
 

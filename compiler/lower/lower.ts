@@ -23,6 +23,7 @@ import { readParamText } from "./param-text.js";
 import { DiagnosticSink } from "./sink.js";
 import { hasGlob, parseTemplate } from "./template.js";
 import { parseDuration, parseMemory } from "./units.js";
+import { grouped, MAX_DURATION_SECONDS, MAX_STAGE_ELEMENTS, MAX_TIMEOUT_SECONDS, MAX_WORKFLOW_ELEMENTS } from "../../runtime/limits.js";
 
 export interface LowerOptions {
   /** `--param name=value` overrides, values as typed on the command line. */
@@ -73,10 +74,22 @@ export async function lowerWorkflow(
     if (!executors.has(name) || executors.get(name)!.path === undefined) executors.set(name, { ...def, path: undefined });
   const defaults: Obj = isObject(data.defaults) ? data.defaults : {};
 
+  for (const key of ["timeout", "time"]) if (key in defaults) checkDuration(key, defaults[key], ["defaults", key], sink);
   const stages = new Map<string, Stage>();
+  let elements = 0;
   for (const [name, raw] of Object.entries(isObject(data.stages) ? data.stages : {})) {
     if (!isObject(raw)) continue;
-    stages.set(name, await lowerStage(name, raw, defaults, { sink, dir, params, ...(options.signal ? { signal: options.signal } : {}) }));
+    const stage = await lowerStage(name, raw, defaults, { sink, dir, params, ...(options.signal ? { signal: options.signal } : {}) });
+    stages.set(name, stage);
+    elements += stage.fanout.size <= MAX_STAGE_ELEMENTS ? stage.fanout.size : 0;
+    if (elements > MAX_WORKFLOW_ELEMENTS && elements - stage.fanout.size <= MAX_WORKFLOW_ELEMENTS) {
+      sink.error(
+        "WFC232",
+        `with this stage the workflow has ${grouped(elements)} elements, more than the ${grouped(MAX_WORKFLOW_ELEMENTS)} a workflow can have`,
+        [...stage.path, "foreach"],
+        { part: "key", help: "give each job a chunk of the work (fewer, larger elements)" },
+      );
+    }
   }
 
   const name = str(data.name) ?? basename(doc.file.path, extname(doc.file.path));
@@ -166,6 +179,30 @@ export function lowerExecutor(name: string, raw: unknown, path: DataPath | undef
 
 const duration = (v: unknown) => (typeof v === "number" || typeof v === "string" ? parseDuration(v) : undefined);
 const memory = (v: unknown) => (typeof v === "number" || typeof v === "string" ? parseMemory(v) : undefined);
+
+/**
+ * A duration wfc can keep. A `timeout` above zero (a zero timeout would fail
+ * every job before it starts) and at most MAX_TIMEOUT_SECONDS (longer ones
+ * would fire at once); `time` and `expected` at most MAX_DURATION_SECONDS.
+ * The schema has reported values of the wrong form.
+ */
+function checkDuration(key: string, raw: unknown, path: DataPath, sink: DiagnosticSink): void {
+  const seconds = duration(raw);
+  if (seconds === undefined) return;
+  const max = key === "timeout" ? MAX_TIMEOUT_SECONDS : MAX_DURATION_SECONDS;
+  const days = `${grouped(max / 86_400)} days`;
+  if (key === "timeout" && seconds === 0) {
+    sink.error("WFC235", "a `timeout` of 0 would stop every job as it starts", path, {
+      expected: `a duration above 0 and at most ${days}`,
+      help: "remove `timeout` to let jobs run as long as they need",
+    });
+  } else if (seconds > max) {
+    sink.error("WFC235", `${key === "expected" ? "an" : "a"} \`${key}\` of ${grouped(seconds)} s is longer than wfc can time`, path, {
+      expected: key === "timeout" ? `a duration above 0 and at most ${days}` : `a duration of at most ${days}`,
+      help: key === "timeout" ? "remove `timeout` to let jobs run as long as they need" : undefined,
+    });
+  }
+}
 
 /** The object without its undefined entries (for optional fields of the AST). */
 function defined<T extends object>(fields: T): { [K in keyof T]: Exclude<T[K], undefined> } {
@@ -295,6 +332,7 @@ async function lowerStage(name: string, raw: Obj, defaults: Obj, ctx: StageConte
       ? undefined
       : { name: executorName, path: typeof raw.executor === "string" ? [...path, "executor"] : ["defaults", "executor"] };
 
+  for (const key of ["timeout", "time", "expected"]) if (key in raw) checkDuration(key, raw[key], [...path, key], sink);
   // A stage's own setting wins over `defaults`.
   const setting = (key: string): unknown => (key in raw ? raw[key] : defaults[key]);
   const env = new Map<string, LocatedTemplate>();

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { MessageChannel } from "node:worker_threads";
 import { Tinypool } from "tinypool";
 import type { FnBatch, FnCall, FnOutcome, FnReport } from "./fn-worker.js";
+import { MAX_POOL_WORKERS } from "../limits.js";
 
 /** The worker entry, as built JavaScript (under vitest this module itself is TypeScript). */
 function workerFile(): string {
@@ -48,7 +49,7 @@ export class FnPool {
   #flushing = false;
 
   constructor(kind: "threads" | "processes", size: number, signal?: AbortSignal) {
-    this.#size = Math.max(1, size);
+    this.#size = Math.min(Math.max(1, size), MAX_POOL_WORKERS);
     this.#signal = signal;
     this.#threads = kind === "threads";
     this.#pool = new Tinypool({

@@ -7,7 +7,7 @@ import type { FnOutcome } from "../fn/fn-worker.js";
 import { unsafeCommand } from "../jobs/command-check.js";
 import { Expander, UnsafePathError, type StepCommand } from "../jobs/expand.js";
 import { fnArgs, stepScript } from "../jobs/step-script.js";
-import { loadPlan } from "../load-plan.js";
+import { loadPlan, planProblem } from "../load-plan.js";
 import type { Plan } from "../plan.js";
 import { Scheduler, executorWorkers, type JobRef } from "../scheduler/scheduler.js";
 import { Journal } from "../state/journal.js";
@@ -141,6 +141,8 @@ export async function run(plan: Plan | string, options: RunOptions = {}): Promis
     if (!loaded.ok) throw new RunError(loaded.message);
     return runPlan(loaded.plan, { ...options, planDir: options.planDir ?? dirname(resolve(plan)) });
   }
+  const problem = planProblem(plan);
+  if (problem !== undefined) throw new RunError(`the plan is not valid: ${problem}; recompile it with \`wfc compile\``);
   return runPlan(plan, options);
 }
 

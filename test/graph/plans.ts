@@ -43,6 +43,8 @@ function task(id: string, steps: PlanStep[], deps: PlanDep[], extra: Partial<Pla
   };
 }
 
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
 const dep = (taskId: string, edge: ElementEdge, step: string | null): PlanDep => ({
   task: taskId,
   edge,
@@ -80,14 +82,42 @@ export function awkwardPlan(): Plan {
       task(
         fused,
         [step("align", [{ task: fetch, step: fetch }]), step("sort", [{ task: fused, step: "align" }])],
-        [dep(fetch, { kind: "map", offsets: [0, 1], indices: [0] }, "align"), dep("setup", { kind: "all" }, null)],
-        { executor: "htex", batch: 4, jobs: 3, groups: [{ group: "limit:db-<1>", weight: 2 }], priority: 3 },
+        [dep(fetch, { kind: "map", offsets: range(11), indices: range(10) }, "align"), dep("setup", { kind: "all" }, null)],
+        {
+          executor: "htex",
+          batch: 4,
+          jobs: 3,
+          groups: [{ group: "limit:db-<1>", weight: 2 }],
+          priority: 3,
+          // `size` for the match below (a plan must be consistent to load).
+          space: {
+            vars: [
+              { name: "i", range: [0, 10, 1] },
+              { name: "size", values: ["small"] },
+            ],
+            zip: [],
+            size: 10,
+          },
+        },
       ),
       task(
         "résumé",
         [step("résumé", [{ task: fused, step: "sort" }])],
         [dep(fused, { kind: "match", on: [["i", "j"]], where: { size: "small" }, when: { k: "x#1" } }, "résumé")],
-        { groups: [{ group: "cap:résumé", weight: 1 }], priority: 2 },
+        {
+          groups: [{ group: "cap:résumé", weight: 1 }],
+          priority: 2,
+          // `j` and `k` for the match above, zipped with `i` so there are still 10 elements.
+          space: {
+            vars: [
+              { name: "i", range: [0, 10, 1] },
+              { name: "j", range: [0, 10, 1] },
+              { name: "k", values: range(10).map(() => "x#1") },
+            ],
+            zip: ["i", "j", "k"],
+            size: 10,
+          },
+        },
       ),
       task(
         "end",

@@ -14,6 +14,7 @@ import { describe, expect, test } from "vitest";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import type { Diagnostic, Span } from "../../compiler/diagnostics/diagnostic.js";
 import { formatDiagnostic } from "../../compiler/diagnostics/format.js";
+import { visible, visibleSource } from "../../compiler/diagnostics/visible.js";
 import type { SourceFormat } from "../../compiler/source/document.js";
 import { parseSource } from "../../compiler/source/parse.js";
 import { SourceFile } from "../../compiler/source/source-file.js";
@@ -80,7 +81,7 @@ function expectWellFormed(result: ValidateResult, path: string, text: string): v
     const { line, column } = lineColumn(text, d.location.span.start);
     expect(first.startsWith(`${path}:${line}:${column}: ${d.severity} ${d.code}: `), `${what}: printed as\n${printed}`).toBe(true);
     // The source line under the header, then a marker of at least one caret.
-    const source = text.split("\n")[line - 1]!.replace(/\r$/, "").replace(/\t/g, " ");
+    const source = visibleSource(text.split("\n")[line - 1]!.replace(/\r$/, ""));
     expect(second, `${what}: printed as\n${printed}`).toBe(`${String(line).padStart(String(line).length + 1)} | ${source}`);
     expect(third, `${what}: printed as\n${printed}`).toMatch(/^ +\| +\^+/);
     // A diagnostic about a name the user wrote points at that name.
@@ -91,10 +92,7 @@ function expectWellFormed(result: ValidateResult, path: string, text: string): v
     // so is an empty explicit key, `?`, which YAML reads as null.)
     if (named !== undefined && !/^[|>]/.test(at) && !(at === "?" && named === "null")) {
       // Messages are one line: control characters in the name are shown escaped.
-      // eslint-disable-next-line no-control-regex
-      const escaped = unquote(at, result.document?.format ?? "yaml").replace(/[\u0000-\u001f\u007f]/g, (c) =>
-        JSON.stringify(c).slice(1, -1),
-      );
+      const escaped = visible(unquote(at, result.document?.format ?? "yaml"));
       expect(escaped, `${what}: the span must be the name itself, is ${JSON.stringify(at)}`).toBe(named);
     }
     // A diagnostic about a placeholder points at the placeholder when the
