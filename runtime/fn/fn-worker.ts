@@ -1,7 +1,7 @@
 // Runs inside a pool worker (a thread, or a child process): imports a
 // workflow's module once per worker and runs a batch of calls, one after
 // another, each settled on its own.
-import type { MessagePort } from "node:worker_threads";
+import { Worker, type MessagePort } from "node:worker_threads";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -68,7 +68,26 @@ process.on("unhandledRejection", (reason) => {
 });
 // A child process of a `processes` executor ends with wfc (kill -9, a crash):
 // its IPC channel closes then, and nobody is left to want its results.
-if (process.send !== undefined) process.on("disconnect", () => exit(1));
+if (process.send !== undefined) {
+  process.on("disconnect", () => exit(1));
+  watchParent();
+}
+
+/**
+ * A function stuck in a synchronous loop never sees the disconnect: a
+ * thread of this process, which that loop does not block, watches for the
+ * parent to go (the process is handed to another parent) and kills it.
+ */
+function watchParent(): void {
+  const source = `const { workerData } = require("node:worker_threads");
+    setInterval(() => { if (process.ppid !== workerData.parent) process.kill(workerData.self, "SIGKILL"); }, 250);`;
+  const watcher = new Worker(source, {
+    eval: true,
+    workerData: { parent: process.ppid, self: process.pid },
+    resourceLimits: { maxOldGenerationSizeMb: 8 },
+  });
+  watcher.unref();
+}
 
 /** Runs one call; what the function returns is not used (a stage's results are its output files), so it is not sent back. */
 async function call({ workdir, module, export: name, args }: FnCall): Promise<void> {

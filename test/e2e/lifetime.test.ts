@@ -167,9 +167,12 @@ describe.each([
 });
 
 describe("kill -9 of wfc", () => {
-  test("an fn stage's worker process exits with wfc", async () => {
+  test.each([
+    ["waits", "setInterval(() => {}, 1000); return new Promise(() => {});"],
+    ["is stuck in a synchronous loop", "for (;;) {}"],
+  ])("an fn stage's worker process exits with wfc, also when its function %s", async (_, body) => {
     const dir = fixture({
-      "fx.mjs": `import { writeFileSync } from "node:fs";\nexport function work() { writeFileSync("fn.pid", String(process.pid)); setInterval(() => {}, 1000); return new Promise(() => {}); }\n`,
+      "fx.mjs": `import { writeFileSync } from "node:fs";\nexport function work() { writeFileSync("fn.pid", String(process.pid)); ${body} }\n`,
       "wf.yaml": {
         wfc: 1,
         executors: { p: { type: "processes" } },
