@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { run, RunError, type RunEvent, type RunSummary } from "../../runtime/run/run.js";
 import { errorLine, ExitCode, interruptExitCode, useColor, type Io } from "../io.js";
+import { visible, visibleSource } from "../../compiler/diagnostics/visible.js";
 import { submitLine, wantsAscii } from "../progress/render.js";
 import { planFor } from "./plan-for.js";
 
@@ -31,20 +32,27 @@ function lineFor(event: RunEvent, done: { n: number }, total: number): string | 
     const took = event.status === "skipped" ? (event.reason ?? "") : seconds(event.time - event.start);
     return `[${done.n}/${total}] ${event.status.padEnd(9)} ${name} ${took}`.trimEnd();
   }
-  if (event.type === "would-run") return `would run ${event.task}#${event.job}: ${event.reason}\n  ${event.commands.join("\n  ")}`;
+  if (event.type === "would-run")
+    return `would run ${event.task}#${event.job}: ${visible(event.reason)}\n  ${event.commands.map((c) => multiline(c, "    ")).join("\n  ")}`;
   if (event.type === "slurm-submit") return submitLine(event);
   return undefined;
+}
+
+/** A command as shown: its own lines kept (indented), anything hidden in them escaped. */
+function multiline(text: string, indent: string): string {
+  return text.split("\n").map(visibleSource).join(`\n${indent}`);
 }
 
 function summaryText(s: RunSummary): string {
   const lines: string[] = [];
   for (const f of s.failures) {
-    lines.push(`failed: ${f.task}#${f.job} (${f.reason})`);
-    if (f.command) lines.push(`  command: ${f.command}`);
-    if (f.log) lines.push(`  log: ${f.log}`);
-    if (f.tail) lines.push(...f.tail.split("\n").map((l) => `  | ${l}`));
+    // Commands, reasons and logs carry values and job output: escapes are shown, never sent to the terminal.
+    lines.push(`failed: ${f.task}#${f.job} (${visible(f.reason)})`);
+    if (f.command) lines.push(`  command: ${multiline(f.command, "    ")}`);
+    if (f.log) lines.push(`  log: ${visible(f.log)}`);
+    if (f.tail) lines.push(...f.tail.split("\n").map((l) => `  | ${visibleSource(l)}`));
   }
-  if (s.reason !== undefined) lines.push(`error: ${s.reason}`);
+  if (s.reason !== undefined) lines.push(`error: ${visible(s.reason)}`);
   lines.push(...whereTimeWent(s));
   lines.push(
     `${s.status === "ok" ? "ok" : s.status}: ${s.done} done, ${s.skipped} up to date, ${s.failed} failed, ${s.notRun} not run in ${seconds(s.wallMs)}`,

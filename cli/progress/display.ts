@@ -1,4 +1,5 @@
 import { createLogUpdate } from "log-update";
+import { visible } from "../../compiler/diagnostics/visible.js";
 import type { RunEvent } from "../../runtime/run/run.js";
 import { renderProgress, submitLine } from "./render.js";
 import { ProgressState } from "./state.js";
@@ -83,7 +84,7 @@ export function createProgressDisplay(stream: ProgressStream, options: ProgressD
       state.apply(event);
       if (event.type === "slurm-submit") log(submitLine(event));
       if (event.type === "job-end" && event.status === "failed") {
-        const why = event.reason !== undefined ? ` (${event.reason})` : event.exitCode === null ? "" : ` (exit ${event.exitCode})`;
+        const why = event.reason !== undefined ? ` (${visible(event.reason)})` : event.exitCode === null ? "" : ` (exit ${event.exitCode})`;
         log(`${red("failed:")} ${event.task}#${event.job}${why}${event.log ? `  log: ${event.log}` : ""}`);
       }
     },

@@ -181,3 +181,28 @@ describe("sheets outside the workflow's folder are not quoted", () => {
     );
   });
 });
+
+describe("a run shows escapes from values and job output escaped too", () => {
+  test("a failing job's command, its log tail and a dry run's commands: escaped, never raw", async () => {
+    const dir = fixture({
+      "wf.yaml": {
+        wfc: 1,
+        stages: {
+          a: {
+            foreach: { v: [`${ESC}[2Jred`] },
+            outputs: "out/a.txt",
+            run: `printf '%s\\n' {v}; exit 3`,
+          },
+        },
+      },
+    });
+    const dry = await wfc(["run", "wf.yaml", "--dry-run"], { cwd: dir });
+    expect(dry.stdout).not.toMatch(RAW);
+    expect(dry.stdout).toContain("printf '%s\\n' '\\x1b[2Jred'; exit 3");
+    const r = await wfc(["run", "wf.yaml"], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout + r.stderr).not.toMatch(RAW);
+    expect(r.stderr).toContain("  command: printf '%s\\n' '\\x1b[2Jred'; exit 3\n");
+    expect(r.stderr).toContain("  | \\x1b[2Jred\n");
+  });
+});
