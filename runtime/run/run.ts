@@ -204,7 +204,11 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
       stateDir,
       // `fn` steps on a node call this wfc (the workflow's folder is shared with the nodes).
       env: { WFC: join(packageRoot(), "dist", "cli", "bin.js") },
-      onSubmit: (s) => emit({ type: "slurm-submit", time: Date.now(), task: s.task, jobId: s.id, jobs: s.jobs, sbatch: s.sbatch }),
+      onSubmit: (s) => {
+        // Recorded before anything else: a wfc killed from here on leaves an array the next run must cancel.
+        runningJobs?.addSlurm(s.id);
+        emit({ type: "slurm-submit", time: Date.now(), task: s.task, jobId: s.id, jobs: s.jobs, sbatch: s.sbatch });
+      },
     });
   // Folders made in this run: a fan-out of 100,000 writes into a handful of them.
   const made = new Set<string>();
@@ -566,6 +570,14 @@ async function stopLeftovers(stateDir: string, warn: (message: string) => void):
   if (left.groups.length > 0) {
     await stopGroups(left.groups, 2000);
     warn(`stopped ${groups(left.groups.length)} left running by wfc run ${left.run}, which died`);
+  }
+  if (left.slurm.length > 0) {
+    const { cancelLeftovers } = await import("../slurm/cluster.js");
+    const cancelled = await cancelLeftovers(left.slurm);
+    if (cancelled.length > 0)
+      warn(
+        `cancelled ${cancelled.length} SLURM job array${cancelled.length === 1 ? "" : "s"} (${cancelled.join(", ")}) left running by wfc run ${left.run}, which died`,
+      );
   }
   if (left.unchecked.length > 0) {
     warn(

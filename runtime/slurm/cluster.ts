@@ -75,6 +75,30 @@ export async function scancel(ids: readonly string[]): Promise<void> {
   await execa("scancel", [...ids], { reject: false, timeout: TIMEOUT_MS, stdin: "ignore" });
 }
 
+/**
+ * Cancels the arrays a run that died left on the cluster, and waits until
+ * SLURM says none of their elements runs any more (so no old copy of a job
+ * writes beside the new one). The ids of those that still had elements
+ * queued or running; when squeue cannot answer, every id is cancelled.
+ */
+export async function cancelLeftovers(ids: readonly string[], waitMs = 60_000): Promise<string[]> {
+  const active = async (): Promise<string[] | null> => {
+    const states = await queueStates(ids);
+    if (states === null) return null;
+    const live = new Set<string>();
+    for (const [element, state] of states) if (!FINISHED_STATES.has(state)) live.add(element.split("_")[0]!);
+    return ids.filter((id) => live.has(id));
+  };
+  const cancel = (await active()) ?? [...ids];
+  if (cancel.length === 0) return [];
+  await scancel(cancel);
+  const giveUp = Date.now() + waitMs;
+  for (let left = await active(); left !== null && left.length > 0 && Date.now() < giveUp; left = await active()) {
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return cancel;
+}
+
 /** States after which an element runs no more (squeue's long names). */
 export const FINISHED_STATES = new Set([
   "COMPLETED",

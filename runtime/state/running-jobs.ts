@@ -13,7 +13,7 @@ import { identify, parseStat, procStat, type ProcStat } from "./process-identity
  * An append-only log, one line per change (cheap: one write per turn of the
  * event loop, no new file per job; a write(2) survives a kill -9): a header
  * naming the run, then `+ PGID START SID` for a job's command that started
- * and `- PGID` when its job ended. START and SID are the group leader's start time and session
+ * and `- PGID` when its job ended, `s ID` for a SLURM job array submitted. START and SID are the group leader's start time and session
  * (/proc/PID/stat), so a pgid reused since by an unrelated program is not
  * mistaken for ours. A run that ends normally removes the file; a file found
  * at the start of a run was left by one that died.
@@ -39,6 +39,15 @@ export class RunningJobs {
   add(pgid: number): void {
     this.#added.add(pgid);
     this.#flushing ??= setImmediate(() => this.flush());
+  }
+
+  /**
+   * A job array went to SLURM: it runs on the cluster, not under this
+   * process, so nothing stops it when wfc dies but the next run. Written
+   * at once (a submission is rare and slow anyway).
+   */
+  addSlurm(id: string): void {
+    writeSync(this.#fd, `s ${id}\n`);
   }
 
   /** The job that ran in these groups has ended. */
@@ -92,6 +101,8 @@ export interface Leftovers {
   readonly groups: readonly number[];
   /** Groups that may still run but cannot be checked here (no /proc): listed, not touched. */
   readonly unchecked: readonly number[];
+  /** SLURM job arrays it submitted, finished or not (the cluster knows which). */
+  readonly slurm: readonly string[];
 }
 
 /** The groups a run that died left running, from its `.wfc/running`; null when there is no record. */
@@ -105,17 +116,19 @@ export function findLeftovers(stateDir: string): Leftovers | null {
   const lines = text.split("\n");
   const run = Number(/^run (\d+)/.exec(lines[0] ?? "")?.[1] ?? 0);
   const open = new Map<number, Recorded>();
+  const slurm: string[] = [];
   for (const line of lines.slice(1)) {
     const [sign, g, start, session] = line.split(" ");
+    if (sign === "s" && /^\d+$/.test(g ?? "")) slurm.push(g!);
     const pgid = Number(g);
     if (!(Number.isInteger(pgid) && pgid > 1)) continue; // a torn last line
     if (sign === "+")
       open.set(pgid, { pgid, start: start && start !== "-" ? start : null, session: session && session !== "-" ? Number(session) : null });
     else if (sign === "-") open.delete(pgid);
   }
-  if (open.size === 0) return { run, groups: [], unchecked: [] };
+  if (open.size === 0) return { run, groups: [], unchecked: [], slurm };
   if (process.platform !== "linux") {
-    return { run, groups: [], unchecked: [...open.keys()].filter((g) => signalGroup(g, 0)).sort((a, b) => a - b) };
+    return { run, groups: [], unchecked: [...open.keys()].filter((g) => signalGroup(g, 0)).sort((a, b) => a - b), slurm };
   }
   const procs = scanProc();
   const groups: number[] = [];
@@ -128,7 +141,7 @@ export function findLeftovers(stateDir: string): Leftovers | null {
     );
     if (members.length > 0) groups.push(r.pgid);
   }
-  return { run, groups: groups.sort((a, b) => a - b), unchecked: [] };
+  return { run, groups: groups.sort((a, b) => a - b), unchecked: [], slurm };
 }
 
 /** Stops the groups: SIGTERM, then SIGKILL to those still running after `graceMs`; resolves when they are gone (or stuck in the kernel). */

@@ -300,4 +300,41 @@ stages:
     },
     TIMEOUT,
   );
+
+  test(
+    "kill -9 of wfc leaves its arrays running; the next run cancels them first, says so, and runs each job once",
+    async () => {
+      const dir = workflow({
+        "wf.yaml": `wfc: 1
+name: orphaned
+params: { seconds: 120 }
+executors:
+  cluster: { type: slurm }
+stages:
+  long:
+    foreach: { i: { range: [0, 3] } }
+    outputs: "l/{i}.txt"
+    executor: cluster
+    run: "sleep {params.seconds}; echo done > {outputs}"
+`,
+      });
+      const run = startRun(dir);
+      await run.until((list) => list.filter((e) => e.type === "job-start").length === 3);
+      const id = run.submitted();
+      run.child.kill("SIGKILL");
+      await run.exited;
+      const active = async () =>
+        String((await execa("squeue", ["-h", "-r", "-t", "PENDING,RUNNING,COMPLETING", "-j", id!, "-o", "%i"], { reject: false })).stdout)
+          .split("\n")
+          .filter(Boolean);
+      // Nothing of wfc is left to cancel them: they run on the cluster.
+      expect(await active()).toHaveLength(3);
+      const again = await runIn(dir, "--param", "seconds=0");
+      expect(again.stderr).toContain(`wfc: cancelled 1 SLURM job array (${id}) left running by wfc run ${run.child.pid}, which died`);
+      expect(again.exitCode).toBe(0);
+      expect(await active()).toEqual([]);
+      expect(readdirSync(join(dir, "l")).sort()).toEqual(["0.txt", "1.txt", "2.txt"]);
+    },
+    TIMEOUT,
+  );
 });
