@@ -1,5 +1,6 @@
 import { MAX_STAGE_ELEMENTS, MAX_TIMEOUT_SECONDS, MAX_WORKFLOW_ELEMENTS, grouped } from "./limits.js";
-import type { ElementEdge, IndexSpace, Part, Plan, PlanTask, PlanVar } from "./plan.js";
+import type { ElementEdge, IndexSpace, Part, Plan, PlanTask } from "./plan.js";
+import { varSize } from "./space.js";
 
 /**
  * What a plan could lie about that the schema cannot see and that would
@@ -37,15 +38,6 @@ export function planInconsistency(plan: Plan): string | undefined {
     if (problem !== undefined) return `task \`${task.id}\`: ${problem}`;
   }
   return cycle(plan.tasks);
-}
-
-function varSize(v: PlanVar): number {
-  if ("values" in v) return v.values.length;
-  if ("range" in v) {
-    const [start, stop, step] = v.range;
-    return Math.max(0, Math.ceil((stop - start) / step));
-  }
-  return v.sheet.rows.length;
 }
 
 /** The variables' own shape, then `size` against what they make. */

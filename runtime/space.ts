@@ -6,7 +6,8 @@ export interface Binding {
   readonly row?: ReadonlyMap<string, string>;
 }
 
-function varSize(v: PlanVar): number {
+/** How many values a variable has. */
+export function varSize(v: PlanVar): number {
   if ("values" in v) return v.values.length;
   if ("range" in v) {
     const [start, stop, step] = v.range;

@@ -1,8 +1,7 @@
 import { extname, relative, resolve } from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
-import { glob } from "tinyglobby";
 import { unreachable } from "../diagnostics/diagnostic.js";
-import { globProblem } from "../../runtime/jobs/paths.js";
+import { globProblem, walkGlob } from "../../runtime/jobs/paths.js";
 import { didYouMean, oneOf } from "../diagnostics/suggest.js";
 import type { DataPath } from "../source/document.js";
 import type { FanOut, FanVar, Param, Scalar, VarValues } from "./ast.js";
@@ -300,19 +299,7 @@ async function lowerGlob(name: string, path: DataPath, pattern: string, ctx: Fan
     globOutside(`glob \`${pattern}\``, problem, pattern, globPath, ctx.sink, { input: false });
     return undefined;
   }
-  // Braces and extglobs off: the syntax is `*`, `**`, `?` and `[...]` (globToRegex), and `{a,..}` must not climb out.
-  const matches = await glob(globText, {
-    cwd: ctx.dir,
-    onlyFiles: false,
-    dot: false,
-    expandDirectories: false,
-    braceExpansion: false,
-    extglob: false,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
-  // An aborted walk ends early with what it found so far: that is no answer.
-  ctx.signal?.throwIfAborted();
-  matches.sort();
+  const matches = await walkGlob(globText, ctx.dir, ctx.signal);
   const re = new RegExp(`^${regex}$`);
   const items = [...new Set(matches.map((m) => (captures === 1 ? (re.exec(m)?.[1] ?? m) : m)))].sort();
   if (items.length === 0) {

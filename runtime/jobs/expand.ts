@@ -1,8 +1,7 @@
-import { glob } from "tinyglobby";
 import type { ElementEdge, Part, Plan, PlanPath, PlanStep, PlanTask } from "../plan.js";
 import { ElementSpace } from "../space.js";
 import { contextsOf, describeUnsafe } from "./command-check.js";
-import { describePathProblem, globProblem, outputPathProblem } from "./paths.js";
+import { describePathProblem, globProblem, outputPathProblem, walkGlob } from "./paths.js";
 import { quoteFor } from "./quote.js";
 
 /** What one step runs for one element: everything resolved to strings. */
@@ -133,18 +132,8 @@ export class Expander {
         throw new UnsafePathError(
           `input glob ${JSON.stringify(expanded)} ${describePathProblem(problem)}: globs search only inside the workflow's folder`,
         );
-      // Braces and extglobs off: wfc's glob syntax is `*`, `**`, `?` and `[...]` (globToRegex), and `{a,..}` must not climb out.
-      const found = await glob(expanded, {
-        cwd: this.workdir,
-        onlyFiles: false,
-        expandDirectories: false,
-        braceExpansion: false,
-        extglob: false,
-        ...(this.signal ? { signal: this.signal } : {}),
-      });
-      // An aborted walk ends early with what it found so far: that is no answer.
-      this.signal?.throwIfAborted();
-      return { name: input.name, paths: found.sort(), many: true };
+      const found = await walkGlob(expanded, this.workdir, this.signal);
+      return { name: input.name, paths: found, many: true };
     }
     const paths = new Set<string>();
     const consumer = this.plan.tasks[task]!;
