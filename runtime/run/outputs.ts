@@ -34,14 +34,16 @@ export type OutputsBefore = ReadonlyMap<string, OutputBefore>;
  * Records the state of a job's outputs (paths relative to `workdir`) before
  * its commands start. A path wfc must never remove (outside the folder, the
  * folder itself, `.wfc/`) is left out, so cleanup cannot reach it.
+ * `absent(abs)` may say that a path cannot have existed (its folder was
+ * created since the caller began), which spares looking.
  */
-export function snapshotOutputs(workdir: string, paths: Iterable<string>): OutputsBefore {
+export function snapshotOutputs(workdir: string, paths: Iterable<string>, absent?: (abs: string) => boolean): OutputsBefore {
   const before = new Map<string, OutputBefore>();
   for (const path of paths) {
     if (outputPathProblem(path) !== undefined) continue;
     const abs = resolve(workdir, path);
     if (before.has(abs)) continue;
-    before.set(abs, stateOf(lstatSync(abs, { throwIfNoEntry: false })));
+    before.set(abs, absent?.(abs) ? ABSENT : stateOf(lstatSync(abs, { throwIfNoEntry: false })));
   }
   return before;
 }
@@ -78,8 +80,10 @@ function madeByJob(was: OutputBefore, now: Stats): boolean {
   }
 }
 
+const ABSENT: OutputBefore = { kind: "absent" };
+
 function stateOf(stats: Stats | undefined): OutputBefore {
-  if (stats === undefined) return { kind: "absent" };
+  if (stats === undefined) return ABSENT;
   if (stats.isDirectory()) return { kind: "folder" };
   const { dev, ino, size, mtimeMs, ctimeMs, mode } = stats;
   return { kind: "entry", id: { dev, ino, size, mtimeMs, ctimeMs, mode } };

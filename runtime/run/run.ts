@@ -210,11 +210,13 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
         emit({ type: "slurm-submit", time: Date.now(), task: s.task, jobId: s.id, jobs: s.jobs, sbatch: s.sbatch });
       },
     });
-  // Folders made in this run: a fan-out of 100,000 writes into a handful of them.
+  // Folders made sure of in this run: a fan-out of 100,000 writes into a handful of them.
   const made = new Set<string>();
+  /** Of those, the ones this run created: what is in them was made by this run's jobs. */
+  const created = new Set<string>();
   const ensureDir = (dir: string) => {
     if (made.has(dir)) return;
-    mkdirSync(dir, { recursive: true });
+    if (mkdirSync(dir, { recursive: true }) !== undefined) created.add(dir);
     made.add(dir);
   };
   /** Log folders this run wrote to: one left empty (every job succeeded silently) is removed at the end. */
@@ -338,7 +340,8 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
       started();
     };
     // What the outputs were before the job, so a failure removes only what it made.
-    const before = snapshotOutputs(workdir, outputs);
+    // An output in a folder this run created was not there before the run: no need to look (a fan-out into a new folder costs no lstat a job).
+    const before = snapshotOutputs(workdir, outputs, (path) => created.has(dirname(path)));
     let outcome: Awaited<ReturnType<typeof runCommands>> | undefined;
     for (let attempt = 0; attempt <= task.retries; attempt++) {
       if (attempt > 0) await sleep(Math.min(30_000, 250 * 2 ** (attempt - 1)), abort.signal);

@@ -10,23 +10,31 @@ import { identify, parseStat, procStat, type ProcStat } from "./process-identity
  * the next run can find what is left of them and stop it before it starts
  * the same jobs again: two writers of one output are the worst outcome.
  *
- * An append-only log, one line per change (cheap: one write per turn of the
- * event loop, no new file per job; a write(2) survives a kill -9): a header
+ * An append-only log, one line per change (cheap: a job is written only
+ * once it has run for RECORD_AFTER_MS, in one write(2) with the others, no
+ * new file per job; a write(2) survives a kill -9): a header
  * naming the run, then `+ PGID START SID` for a job's command that started
  * and `- PGID` when its job ended, `s ID` for a SLURM job array submitted. START and SID are the group leader's start time and session
  * (/proc/PID/stat), so a pgid reused since by an unrelated program is not
  * mistaken for ours. A run that ends normally removes the file; a file found
  * at the start of a run was left by one that died.
  */
+/**
+ * How long a job runs before it is recorded. One killed with wfc sooner is
+ * still stopped by its worker (or SpawnRunner's watchdog); the record is for
+ * when those die too, and the jobs worth finding then are the long ones.
+ */
+const RECORD_AFTER_MS = 100;
+
 export class RunningJobs {
   readonly #fd: number;
   readonly #path: string;
-  /** Groups started since the last write, not ended yet; a job that starts and ends within one turn of the event loop (most short ones) costs nothing. */
-  readonly #added = new Set<number>();
+  /** Groups started and not ended, not written yet, with when they started (performance.now()). */
+  readonly #added = new Map<number, number>();
   /** Groups ended since the last write whose `+` line is written. */
   readonly #removed: number[] = [];
   readonly #written = new Set<number>();
-  #flushing: NodeJS.Immediate | undefined;
+  #flushing: NodeJS.Timeout | undefined;
 
   constructor(stateDir: string) {
     this.#path = join(stateDir, "running");
@@ -37,8 +45,8 @@ export class RunningJobs {
 
   /** A job's command started as the leader of process group `pgid`. */
   add(pgid: number): void {
-    this.#added.add(pgid);
-    this.#flushing ??= setImmediate(() => this.flush());
+    this.#added.set(pgid, performance.now());
+    this.#schedule();
   }
 
   /**
@@ -56,32 +64,40 @@ export class RunningJobs {
       if (this.#added.delete(g)) continue;
       if (this.#written.delete(g)) this.#removed.push(g);
     }
+    if (this.#removed.length > 0) this.#schedule();
+  }
+
+  #schedule(): void {
+    this.#flushing ??= setTimeout(() => this.flush(), RECORD_AFTER_MS).unref();
   }
 
   /**
    * Writes what changed, in one write(2): after it, a kill -9 of wfc loses
-   * nothing. The lines wait for the end of the event loop's turn in which
-   * the jobs started, while Node is busy starting them anyway.
+   * nothing. A group is written once it has run for RECORD_AFTER_MS, so the
+   * many short jobs of a fan-out cost neither a read of /proc nor a write.
    */
   flush(): void {
-    clearImmediate(this.#flushing);
+    clearTimeout(this.#flushing);
     this.#flushing = undefined;
     let text = this.#removed.map((g) => `- ${g}\n`).join("");
     this.#removed.length = 0;
-    for (const g of this.#added) {
+    const due = performance.now() - RECORD_AFTER_MS;
+    for (const [g, at] of this.#added) {
+      if (at > due) continue;
+      this.#added.delete(g);
       const stat = procStat(g);
       // Its leader is gone already (reaped by its worker): nothing of it to record, or to find later.
       if (stat === null && process.platform === "linux") continue;
       text += `+ ${g} ${stat?.start ?? "-"} ${stat?.session ?? "-"}\n`;
       this.#written.add(g);
     }
-    this.#added.clear();
     if (text !== "") writeSync(this.#fd, text);
+    if (this.#added.size > 0) this.#schedule();
   }
 
   /** The run ended: nothing of it is left to stop. */
   close(): void {
-    clearImmediate(this.#flushing);
+    clearTimeout(this.#flushing);
     closeSync(this.#fd);
     rmSync(this.#path, { force: true });
   }

@@ -151,6 +151,12 @@ describe.each([
     const dir = sleepers(30, marker);
     const env = environment(dir);
     const run = await startSleepers(dir, marker, env);
+    // Jobs are recorded once they have run a moment (RECORD_AFTER_MS).
+    const recorded = () =>
+      readFileSync(join(dir, ".wfc/running"), "utf8")
+        .split("\n")
+        .filter((l) => l.startsWith("+ ")).length;
+    await waitFor("both jobs to be recorded", () => recorded() === 2);
     // Pool workers, or the watchdog shell of jobs spawned by Node.
     const children = processes().filter((p) => p.ppid === run.pid);
     // wfc is stopped first, so neither it nor a worker sees the other go and stops the jobs in between.
