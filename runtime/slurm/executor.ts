@@ -34,8 +34,9 @@ import { shellQuote } from "../jobs/quote.js";
 import { DECODE_STEPS, encodeSteps } from "../jobs/step-script.js";
 import type { Plan } from "../plan.js";
 import type { JobRef } from "../scheduler/scheduler.js";
-import { FINISHED_STATES, exitCodeOf, queueStates, sbatch, scancel } from "./cluster.js";
+import { realSlurmClient, type SlurmClient } from "./client.js";
 import { slurmJobName, type SlurmArray, type SlurmLayout } from "./layout.js";
+import { elementPhase } from "./parse.js";
 
 /** How one job (one array element) ended. Times are epoch milliseconds. */
 export interface SlurmOutcome {
@@ -61,6 +62,8 @@ export interface SlurmExecutorOptions {
   readonly env: Record<string, string>;
   /** Told when an element starts running on the cluster, and when an array is submitted. */
   readonly onSubmit?: (info: { task: string; id: string; jobs: number; sbatch: readonly string[] }) => void;
+  /** The cluster's commands; the real ones unless a test drives a fake. */
+  readonly client?: SlurmClient;
 }
 
 /**
@@ -115,6 +118,7 @@ interface Submitted {
 
 export class SlurmExecutor {
   readonly #options: SlurmExecutorOptions;
+  readonly #client: SlurmClient;
   readonly #arrays = new Map<string, SlurmArray>();
   /** Tasks with a stage cap: their arrays run one after another, so the cap holds across them. */
   readonly #capped = new Set<number>();
@@ -135,6 +139,7 @@ export class SlurmExecutor {
 
   constructor(options: SlurmExecutorOptions) {
     this.#options = options;
+    this.#client = options.client ?? realSlurmClient;
     // The layout gives each task's throttle, licenses and #SBATCH options; chunk 0 speaks for all chunks.
     for (const a of options.layout.arrays) if (a.chunk === 0) this.#arrays.set(a.task, a);
     const caps = new Set(options.plan.groups.filter((g) => g.kind === "cap").map((g) => g.id));
@@ -193,7 +198,7 @@ export class SlurmExecutor {
     this.#gather = undefined;
     for (const w of [...this.#waiting.splice(0), ...this.#held.splice(0)]) w.resolve(cancelledOutcome());
     const ids = [...this.#active.keys()];
-    await scancel(ids);
+    await this.#client.scancel(ids);
     const deadline = Date.now() + CANCEL_WAIT_MS;
     while (this.#active.size > 0 && Date.now() < deadline) {
       await this.#pollOnce();
@@ -266,7 +271,7 @@ export class SlurmExecutor {
       ...(shape?.options ?? []),
       join(dir, "job.sh"),
     ];
-    const result = await sbatch(args, { cwd: workdir, env });
+    const result = await this.#client.sbatch(args, { cwd: workdir, env });
     if (!result.ok) {
       for (const w of group) w.resolve({ ok: false, exitCode: null, step: 0, cancelled: false, started: null, reason: result.message });
       return;
@@ -278,7 +283,7 @@ export class SlurmExecutor {
     this.#active.set(result.id, array);
     this.#lastOf.set(t, array);
     this.#options.onSubmit?.({ task: taskId, id: result.id, jobs: group.length, sbatch: args });
-    if (this.#cancelled) await scancel([result.id]);
+    if (this.#cancelled) await this.#client.scancel([result.id]);
     this.#pollMs = POLL_MIN_MS;
     this.#schedulePoll();
   }
@@ -336,7 +341,7 @@ export class SlurmExecutor {
   }
 
   async #check(): Promise<void> {
-    const states = await queueStates([...this.#active.keys()]);
+    const states = await this.#client.queueStates([...this.#active.keys()]);
     if (states === null) return; // slurmctld did not answer: ask again later
     let changed = false;
     for (const array of [...this.#active.values()]) {
@@ -353,13 +358,14 @@ export class SlurmExecutor {
         }
         if (state !== e.lastState) changed = true;
         e.lastState = state;
-        if ((state === "RUNNING" || state === "COMPLETING") && !e.started) {
+        const phase = state === null ? null : elementPhase(state);
+        if (phase === "running" && !e.started) {
           e.started = true;
           e.onStart(readStarted(join(array.dir, "started", String(e.index))) ?? Date.now());
         }
         // Ended (or forgotten) without writing its status: the job script never finished.
         const gone = state === null && array.seen;
-        if ((state !== null && FINISHED_STATES.has(state)) || gone) {
+        if (phase === "ended" || gone) {
           if (++e.overdue > GRACE_POLLS) {
             await this.#endWithoutStatus(array, e, state);
             changed = true;
@@ -389,7 +395,7 @@ export class SlurmExecutor {
     array.elements.delete(e.index);
     array.failed = true;
     const id = `${array.id}_${e.index}`;
-    const exit = state === null ? null : await exitCodeOf(id);
+    const exit = state === null ? null : await this.#client.exitCodeOf(id);
     const out = join(array.dir, "out", `${e.index}.out`);
     // SLURM's own words (e.g. "CANCELLED ... DUE TO TIME LIMIT") go to the job's log, where a failure's tail is read.
     const said = existsSync(out) ? readFileSync(out, "utf8").trim() : "";
