@@ -5,11 +5,12 @@
  * the executor's own clock), never on a duration, so each test takes the
  * same path on every run.
  */
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, test, type TestContext } from "vitest";
 import { compileFile } from "../../compiler/compile.js";
 import type { Plan } from "../../runtime/plan.js";
+import { cancelLeftovers } from "../../runtime/slurm/cluster.js";
 import type { JobRef } from "../../runtime/scheduler/scheduler.js";
 import { SlurmExecutor, type Attempt, type SlurmOutcome } from "../../runtime/slurm/executor.js";
 import { slurmLayout } from "../../runtime/slurm/layout.js";
@@ -191,5 +192,39 @@ describe("the SLURM executor on a fake cluster", () => {
     // After the abort, a job handed in is cancelled without reaching the cluster.
     expect(await c.run("work", 2, ["true"])).toMatchObject({ ok: false, cancelled: true });
     expect(c.fake.submissions).toHaveLength(1);
+  });
+});
+
+describe("cancelLeftovers on a fake cluster (arrays a dead run left)", () => {
+  /** Submits an array straight to the fake, as a run that died would have. */
+  const leave = async (fake: FakeSlurmClient, dir: string, indices: string, body: string) => {
+    const script = join(dir, `left-${fake.submissions.length}.sh`);
+    writeFileSync(script, `#!/bin/bash\n${body}\n`);
+    const r = await fake.sbatch([`--array=${indices}`, `--output=${join(dir, "left-%a.out")}`, script], { cwd: dir, env: {} });
+    if (!r.ok) throw new Error(r.message);
+    return r.id;
+  };
+
+  test("only arrays with elements still queued or running are cancelled, and it waits until they ended", async (ctx) => {
+    const { dir } = await setup();
+    const fake = new FakeSlurmClient(({ index }) => ({ ...run, hold: index === 1 }));
+    ctx.onTestFinished(() => fake.stopAll());
+    const live = await leave(fake, dir, "0-1", "sleep 30");
+    const done = await leave(fake, dir, "0", "true");
+    await fake.until(() => fake.stateOf(0, 0) === "RUNNING" && fake.stateOf(1, 0) === "COMPLETED");
+    expect(await cancelLeftovers([live, done], 60_000, fake)).toEqual([live]);
+    expect(fake.cancels).toEqual([[live]]);
+    expect([fake.stateOf(0, 0), fake.stateOf(0, 1)]).toEqual(["CANCELLED", "CANCELLED"]);
+  });
+
+  test("squeue not answering: every id is cancelled", async (ctx) => {
+    const { dir } = await setup();
+    const fake = new FakeSlurmClient();
+    ctx.onTestFinished(() => fake.stopAll());
+    const id = await leave(fake, dir, "0", "true");
+    await fake.until(() => fake.stateOf(0, 0) === "COMPLETED");
+    fake.queueDown(1);
+    expect(await cancelLeftovers([id], 60_000, fake)).toEqual([id]);
+    expect(fake.cancels).toEqual([[id]]);
   });
 });
