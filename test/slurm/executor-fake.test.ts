@@ -180,7 +180,9 @@ describe("the SLURM executor on a fake cluster", () => {
   test("cancel on abort: submitted arrays are cancelled, running and pending elements end cancelled, nothing more goes out", async (ctx) => {
     const c = await cluster(ctx, ({ index }) => ({ ...run, hold: index === 1 }));
     const outcomes = [c.run("work", 0, ["echo started; sleep 30"]), c.run("work", 1, ["true"])];
-    await c.fake.until(() => c.fake.stateOf(0, 0) === "RUNNING" && existsSync(c.log("work", 0)) && readFileSync(c.log("work", 0), "utf8") !== "");
+    await c.fake.until(
+      () => c.fake.stateOf(0, 0) === "RUNNING" && existsSync(c.log("work", 0)) && readFileSync(c.log("work", 0), "utf8") !== "",
+    );
     await c.executor.cancelAll();
     const ended = await Promise.all(outcomes);
     expect(ended.map((o) => [o.ok, o.cancelled])).toEqual([

@@ -90,7 +90,16 @@ export class FakeSlurmClient implements SlurmClient {
     const number = this.submissions.push(submission) - 1;
     for (const index of submission.indices) {
       const plan = this.#planOf({ submission: number, index });
-      const e: FakeElement = { array: submission, index, plan, state: "PENDING", exit: { code: 0, signal: 0 }, gone: false, shownRunning: false, child: null };
+      const e: FakeElement = {
+        array: submission,
+        index,
+        plan,
+        state: "PENDING",
+        exit: { code: 0, signal: 0 },
+        gone: false,
+        shownRunning: false,
+        child: null,
+      };
       this.#elements.set(`${id}_${index}`, e);
       if (!plan.hold) this.#start(e);
     }
@@ -202,7 +211,8 @@ export class FakeSlurmClient implements SlurmClient {
         return;
       case "end": {
         const output = /^--output=(.*)$/.exec(e.array.args.find((a) => a.startsWith("--output=")) ?? "")?.[1];
-        if (output !== undefined && b.said !== undefined) writeFileSync(output.replaceAll("%a", String(e.index)), `${b.said}\n`, { flag: "a" });
+        if (output !== undefined && b.said !== undefined)
+          writeFileSync(output.replaceAll("%a", String(e.index)), `${b.said}\n`, { flag: "a" });
         return this.#finish(e, b.state, b.exit);
       }
       case "purge":

@@ -72,6 +72,8 @@ describe("state mapping", () => {
     expect(["RUNNING", "COMPLETING"].map(elementPhase)).toEqual(["running", "running"]);
     const ended = ["COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "DEADLINE"];
     expect(ended.map(elementPhase)).toEqual(ended.map(() => "ended"));
-    expect(["PENDING", "SUSPENDED", "REQUEUED", "CONFIGURING", "RESIZING", "SOMETHING_NEW"].map(elementPhase)).toEqual(Array(6).fill("waiting"));
+    expect(["PENDING", "SUSPENDED", "REQUEUED", "CONFIGURING", "RESIZING", "SOMETHING_NEW"].map(elementPhase)).toEqual(
+      Array(6).fill("waiting"),
+    );
   });
 });
