@@ -31,6 +31,8 @@ describe("squeue -h -r -t all -o %i|%T", () => {
   test("a pending range gives each of its elements, with steps and a throttle", () => {
     expect([...parseSqueue(ok("123_[4-6]|PENDING\n123_3|RUNNING\n"))!.keys()]).toEqual(["123_4", "123_5", "123_6", "123_3"]);
     expect([...parseSqueue(ok("9_[1,3-7:2%2]|PENDING\n"))!.keys()]).toEqual(["9_1", "9_3", "9_5", "9_7"]);
+    // As this machine's SLURM printed a held `--array=0-3,7%2` without -r.
+    expect([...parseSqueue(ok("490_[0-3,7%2]|PENDING\n"))!.keys()]).toEqual(["490_0", "490_1", "490_2", "490_3", "490_7"]);
   });
   test("a plain job (no array) keeps its id", () => {
     expect([...parseSqueue(ok("77|COMPLETED\n"))!]).toEqual([["77", "COMPLETED"]]);
