@@ -2,7 +2,6 @@ import { createHash } from "node:crypto";
 import { dirname, relative, resolve } from "node:path";
 import type { Diagnostic } from "./diagnostics/diagnostic.js";
 import { assignExecutors, type ExecutorConfig, type Note } from "./passes/executors.js";
-import { taskGraph } from "./graph/stage-graph.js";
 import { fuse } from "./passes/fusion.js";
 import { concurrencyGroups } from "./passes/groups.js";
 import { priorities } from "./passes/priorities.js";
@@ -50,10 +49,9 @@ export async function compileDocument(document: ParsedDocument, options: Compile
 
   const assigned = assignExecutors(initialTasks(workflow, edges), workflow, options.config);
   const fused = fuse(assigned.tasks);
-  const graph = taskGraph(fused.tasks);
-  const ordered = topologicalOrder(fused.tasks, graph);
+  const ordered = topologicalOrder(fused.tasks);
   const groups = concurrencyGroups(ordered, workflow);
-  const prio = priorities(ordered, groups, graph);
+  const prio = priorities(ordered, groups);
 
   const planDir = resolve(options.planPath === undefined ? "." : dirname(options.planPath));
   const plan = buildPlan({

@@ -1,16 +1,15 @@
 import type { StageEdge } from "./dependencies.js";
-import { sortedOutEdges, stageGraph } from "./stage-graph.js";
 
 /**
  * Finds cycles with their whole trail by a DFS in sorted order, so the same
  * workflow always reports the same cycles (STYLE habit 8). One cycle per set
- * of stages; at most `max` of them. The DFS is the project's own, since a
- * graph library's check only says "not acyclic"; its input is the stage graph.
+ * of stages; at most `max` of them.
  */
 export function findCycles(stages: readonly string[], edges: readonly StageEdge[], max = 10): StageEdge[][] {
-  const graph = stageGraph(stages, edges);
   const out = new Map<string, StageEdge[]>();
-  for (const s of graph.nodes().sort()) out.set(s, sortedOutEdges(graph, s));
+  for (const s of [...stages].sort()) out.set(s, []);
+  for (const e of edges) out.get(e.from)?.push(e);
+  for (const list of out.values()) list.sort((a, b) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
 
   const state = new Map<string, 1 | 2>(); // 1 on the stack, 2 done
   const stack: StageEdge[] = [];

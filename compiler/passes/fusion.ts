@@ -1,6 +1,5 @@
 import type { LimitUse } from "../lower/ast.js";
 import type { Note } from "./executors.js";
-import { taskGraph, type TaskGraph } from "../graph/stage-graph.js";
 import { topologicalOrder, type DraftTask } from "./tasks.js";
 
 /**
@@ -15,15 +14,16 @@ import { topologicalOrder, type DraftTask } from "./tasks.js";
  * (each task fuses into at most one consumer). Linear in stages and edges.
  */
 export function fuse(tasks: readonly DraftTask[]): { tasks: DraftTask[]; notes: Note[] } {
-  const graph = taskGraph(tasks);
-  const ordered = topologicalOrder(tasks, graph);
+  const ordered = topologicalOrder(tasks);
   const byId = new Map(ordered.map((t) => [t.id, t]));
+  const consumers = new Map<string, Set<string>>();
+  for (const t of ordered) for (const d of t.deps) consumers.set(d.task, (consumers.get(d.task) ?? new Set()).add(t.id));
 
   const into = new Map<string, string>();
   const refused: [string, string, string][] = [];
   for (const b of ordered) {
     for (const producer of [...new Set(b.deps.map((d) => d.task))].sort()) {
-      const reason = whyNot(byId.get(producer)!, b, graph);
+      const reason = whyNot(byId.get(producer)!, b, consumers.get(producer)!);
       if (reason === undefined) into.set(producer, b.id);
       else refused.push([producer, b.id, reason]);
     }
@@ -74,16 +74,14 @@ const EDGE_WORDS = {
 } as const;
 
 /** Why A → B may not fuse; undefined when it may. */
-function whyNot(a: DraftTask, b: DraftTask, graph: TaskGraph): string | undefined {
+function whyNot(a: DraftTask, b: DraftTask, consumersOfA: ReadonlySet<string>): string | undefined {
   const edges = b.deps.filter((d) => d.task === a.id);
   if (!edges.every((d) => d.edge.kind === "one-to-one")) {
     const kinds = [...new Set(edges.map((d) => (d.input === null ? "`after` (a barrier)" : EDGE_WORDS[d.edge.kind])))].join(" and ");
     return `the dependency is ${kinds}, not one-to-one`;
   }
-  // A's only consumer is B, so no other path A ⇝ B exists.
-  if (graph.outDegree(a.id) > 1)
-    return `\`${a.id}\` also feeds ${graph
-      .outNeighbors(a.id)
+  if (consumersOfA.size > 1)
+    return `\`${a.id}\` also feeds ${[...consumersOfA]
       .filter((c) => c !== b.id)
       .sort()
       .map((c) => `\`${c}\``)

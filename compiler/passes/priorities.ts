@@ -1,4 +1,3 @@
-import { taskGraph, type TaskGraph } from "../graph/stage-graph.js";
 import type { Note } from "./executors.js";
 import type { Groups } from "./groups.js";
 import type { DraftTask } from "./tasks.js";
@@ -20,8 +19,9 @@ export function elementSeconds(task: DraftTask): number {
 export function priorities(
   ordered: readonly DraftTask[],
   groups: Pick<Groups, "groups" | "membership"> = { groups: [], membership: new Map() },
-  graph: TaskGraph = taskGraph(ordered),
 ): { priority: Map<string, number>; notes: Note[] } {
+  const consumers = new Map<string, string[]>();
+  for (const t of ordered) for (const d of new Set(t.deps.map((x) => x.task))) consumers.set(d, [...(consumers.get(d) ?? []), t.id]);
   // Seconds of work each group must get through, one slot at a time.
   const capacity = new Map(groups.groups.map((g) => [g.id, g.capacity]));
   const drain = new Map<string, number>();
@@ -33,7 +33,7 @@ export function priorities(
   const priority = new Map<string, number>();
   const why = new Map<string, string>();
   for (const task of [...ordered].reverse()) {
-    const after = Math.max(0, ...graph.outNeighbors(task.id).map((c) => priority.get(c)!));
+    const after = Math.max(0, ...(consumers.get(task.id) ?? []).map((c) => priority.get(c)!));
     const path = round(elementSeconds(task) + after);
     let busiest: [string, number] | undefined;
     for (const m of groups.membership.get(task.id) ?? []) {

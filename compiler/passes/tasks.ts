@@ -1,6 +1,5 @@
 import type { ExecutorDef, Stage, Workflow } from "../lower/ast.js";
 import type { StageEdge } from "../graph/dependencies.js";
-import { taskGraph, topologicalIds, type TaskGraph } from "../graph/stage-graph.js";
 import { deriveElementEdge, type ElementEdge } from "../plan/element-edges.js";
 
 /** Why a task waits for another, element by element. */
@@ -59,7 +58,34 @@ export function initialTasks(workflow: Workflow, edges: readonly StageEdge[]): D
 }
 
 /** Tasks in dependency order, ties broken by id, so plans are byte-identical run to run. */
-export function topologicalOrder(tasks: readonly DraftTask[], graph: TaskGraph = taskGraph(tasks)): DraftTask[] {
+export function topologicalOrder(tasks: readonly DraftTask[]): DraftTask[] {
   const byId = new Map(tasks.map((t) => [t.id, t]));
-  return topologicalIds(graph).map((id) => byId.get(id)!);
+  const indegree = new Map(tasks.map((t) => [t.id, new Set(t.deps.map((d) => d.task)).size]));
+  const consumers = new Map<string, string[]>();
+  for (const t of tasks) for (const from of new Set(t.deps.map((d) => d.task))) consumers.set(from, [...(consumers.get(from) ?? []), t.id]);
+  const ready = tasks
+    .filter((t) => indegree.get(t.id) === 0)
+    .map((t) => t.id)
+    .sort();
+  const out: DraftTask[] = [];
+  while (ready.length > 0) {
+    const id = ready.shift()!;
+    out.push(byId.get(id)!);
+    for (const c of consumers.get(id) ?? []) {
+      const n = indegree.get(c)! - 1;
+      indegree.set(c, n);
+      if (n === 0) {
+        // Keep `ready` sorted: a binary insert keeps this O(n log n) overall.
+        let lo = 0;
+        let hi = ready.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (ready[mid]! < c) lo = mid + 1;
+          else hi = mid;
+        }
+        ready.splice(lo, 0, c);
+      }
+    }
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 /**
- * The graph-based passes (graphology's stage graph) against straightforward
- * references on random graphs: topological order, critical-path priorities,
- * fusion's "A feeds only B" rule and cycle detection.
+ * The compiler's graph passes against straightforward references on random
+ * graphs: topological order, critical-path priorities, fusion's "A feeds
+ * only B" rule and cycle detection.
  *
  * fast-check prints the seed and the shrunk counterexample on failure; rerun
  * one with `fc.assert(..., { seed, path })`.
