@@ -1,11 +1,11 @@
 // What only ProcessPool has: persistent workers that can die, start, and go away.
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import ts from "typescript";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { ProcessPool, type WorkerProgram } from "../../../runtime/executors/index.js";
-import { preferredInterpreter } from "../../../runtime/executors/process-pool.js";
+import { preferredInterpreter } from "../../../runtime/executors/worker-program.js";
 import { RUNNERS, alive, liveGroupMembers, tempDir, waitForText } from "./helpers.js";
 
 const PROGRAMS: WorkerProgram[] = [
@@ -200,6 +200,8 @@ function transpileExecutors(outDir: string): void {
     execFileSync("mkdir", ["-p", dirname(join(outDir, file))]);
     writeFileSync(join(outDir, file.replace(/\.ts$/, ".js")), outputText);
   }
+  // The worker programs, which the pool finds beside its module.
+  cpSync(join(runtime, "executors", "workers"), join(outDir, "executors", "workers"), { recursive: true });
   writeFileSync(join(outDir, "package.json"), '{ "type": "module" }');
 }
 
