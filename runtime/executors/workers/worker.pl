@@ -193,4 +193,3 @@ while (defined(my $header = read_line())) {
   $ok = $ran == $count ? 1 : 0;
 }
 remove_spools();
-`;

@@ -240,4 +240,3 @@ while True:
     else:
         ok = True
 remove_spools()
-`;
