@@ -80,7 +80,7 @@ import { epochMs, type LaunchSpec } from "./job.js";
 import { encodeRequest, parseReply, type Reply } from "./pool-protocol.js";
 import { signalGroup, signalName } from "./process-group.js";
 import { SpawnLauncher } from "./spawn-runner.js";
-import { detectWorkerProgram, skip, workerArgs, type WorkerProgram } from "./worker-program.js";
+import { detectWorkerProgram, fallbackWarning, skip, workerArgs, type Skipped, type WorkerProgram } from "./worker-program.js";
 
 export interface ProcessPoolOptions extends BoundedRunnerOptions {
   /**
@@ -105,15 +105,26 @@ export class ProcessPool extends BoundedRunner {
   constructor(options: ProcessPoolOptions) {
     const graceMs = Math.round(options.killGraceMs ?? 2000);
     const warn = options.onWarning ?? ((message: string) => process.stderr.write(`wfc: ${message}\n`));
-    /** The launcher for `program`, which hands over to the next program's when its interpreter cannot run the worker. */
-    const launcher = (program: WorkerProgram): WorkerLauncher =>
-      new WorkerLauncher(options.size, program, graceMs, (how, stderr) => {
-        const { next, warning } = skip(program, how, stderr);
-        if (warning !== null) warn(warning);
-        return next !== null ? launcher(next) : new SpawnLauncher(Math.ceil(graceMs / 1000));
+    /**
+     * The launcher for `program`, which hands over to the next program's when
+     * its interpreter cannot run the worker; `passed`: the interpreters passed
+     * over before it, warned about once its first worker started.
+     */
+    const launcher = (program: WorkerProgram, passed: readonly Skipped[]): WorkerLauncher =>
+      new WorkerLauncher(options.size, program, graceMs, {
+        started: passed.length > 0 ? () => warn(fallbackWarning(passed, program)) : null,
+        fallBack: (how, stderr) => {
+          const { next, skipped } = skip(program, how, stderr);
+          const all = skipped === null ? passed : [...passed, skipped];
+          if (next !== null) return launcher(next, all);
+          if (all.length > 0) warn(fallbackWarning(all, null));
+          return new SpawnLauncher(Math.ceil(graceMs / 1000));
+        },
       });
     const workers =
-      options.worker !== undefined ? new WorkerLauncher(options.size, options.worker, graceMs, null) : launcher(ProcessPool.#detected());
+      options.worker !== undefined
+        ? new WorkerLauncher(options.size, options.worker, graceMs, null)
+        : launcher(ProcessPool.#detected(), []);
     super(workers, options);
     this.#workers = workers;
   }
@@ -235,8 +246,13 @@ class Worker {
   }
 }
 
-/** The launcher to use instead once this program's interpreter cannot run its worker (its worker `how`, saying `stderr`). */
-type Fallback = (how: string, stderr: string) => Launcher & { prestart?(count: number): void; pids?(): number[] };
+/** What a launcher of a detected program does when its interpreter turns out unable to run the worker. */
+interface Fallback {
+  /** Called at the first worker's `R`. */
+  readonly started: (() => void) | null;
+  /** The launcher to use instead (its worker `how`, saying `stderr`). */
+  readonly fallBack: (how: string, stderr: string) => Launcher & { prestart?(count: number): void; pids?(): number[] };
+}
 
 class WorkerLauncher implements Launcher {
   #workers: Worker[] = [];
@@ -247,7 +263,7 @@ class WorkerLauncher implements Launcher {
   #prestarted = 0;
   #broken: string | null = null;
   /** Where every launch goes once this program fell back. */
-  #next: ReturnType<Fallback> | null = null;
+  #next: ReturnType<Fallback["fallBack"]> | null = null;
 
   constructor(
     readonly size: number,
@@ -355,7 +371,7 @@ class WorkerLauncher implements Launcher {
    * starting), and new ones. Workers that did start keep their jobs.
    */
   #fallBack(how: string, stderr: string): void {
-    this.#next = this.fallback!(how, stderr);
+    this.#next = this.fallback!.fallBack(how, stderr);
     if (this.#prestarted > 0) this.#next.prestart?.(this.#prestarted);
   }
 
@@ -377,6 +393,7 @@ class WorkerLauncher implements Launcher {
     if (reply?.type === "ready") {
       worker.markReady();
       this.#startFailures = 0;
+      if (!this.#started) this.fallback?.started?.();
       this.#started = true;
       return;
     }

@@ -13,8 +13,9 @@
  * out unable to run its worker (a python3 older than 3.8, a broken install)
  * is found out by its first worker, which exits before its `R` line. The pool
  * then moves to the next program and calls `skip`, which records the skip
- * for the whole process (later pools start at the next program) and words
- * the one warning.
+ * for the whole process (later pools start at the next program); the one
+ * warning (`fallbackWarning`) is given once it is known what runs the jobs
+ * instead: the next program's first worker started, or Node's spawn.
  */
 import { accessSync, closeSync, constants, openSync, readSync, realpathSync, statSync } from "node:fs";
 import { basename, delimiter, join } from "node:path";
@@ -71,25 +72,37 @@ export function detectWorkerProgram(after?: WorkerProgram["kind"]): WorkerProgra
   return null;
 }
 
+/** An interpreter passed over, and why. */
+export interface Skipped {
+  readonly interpreter: string;
+  /** What its worker did, e.g. "exited with code 1: wfc worker: python3 >= 3.8 … is needed, this is 3.6.9". */
+  readonly why: string;
+}
+
 /**
  * `program` cannot run its worker: its worker `how` (e.g. "exited with code
- * 1"), saying `stderr`. Records that for this process and returns the
- * program to use instead (null: spawn from Node), and the one warning line
- * to print, or null if another pool of this process said it already.
+ * 1"), saying `stderr`. Records that for this process, so later pools start
+ * at the next program, and returns that program (null: spawn from Node) and
+ * what to warn about (null if another pool of this process did already).
  */
 export function skip(
   program: WorkerProgram,
   how: string,
   stderr: string,
-): { readonly next: WorkerProgram | null; readonly warning: string | null } {
+): { readonly next: WorkerProgram | null; readonly skipped: Skipped | null } {
   const first = !skipped.has(program.kind);
   skipped.add(program.kind);
-  const next = detectWorkerProgram(program.kind);
-  const instead = next === null ? "each job is spawned from Node instead" : `the workers run ${next.interpreter} instead`;
   // A traceback's last line says what went wrong.
   const said = stderr.trim().split("\n").at(-1)?.trim();
-  const why = said ? `its worker ${how}: ${said}` : `its worker ${how}`;
-  return { next, warning: first ? `${program.interpreter} cannot run the job workers (${why}); ${instead}` : null };
+  const why = said ? `${how}: ${said}` : how;
+  return { next: detectWorkerProgram(program.kind), skipped: first ? { interpreter: program.interpreter, why } : null };
+}
+
+/** The one warning line about the interpreters passed over, once it is known what runs the jobs instead (`using`; null: Node's spawn). */
+export function fallbackWarning(passed: readonly Skipped[], using: WorkerProgram | null): string {
+  const what = passed.map((s, i) => `${s.interpreter} ${i === 0 ? "cannot run the job workers" : "neither"} (its worker ${s.why})`);
+  const instead = using === null ? "each job is spawned from Node instead" : `the workers run ${using.interpreter} instead`;
+  return `${what.join("; ")}; ${instead}`;
 }
 
 /** The executable files of this name in the PATH folders, in PATH order. */
