@@ -94,6 +94,7 @@ describe.skipIf(process.platform !== "linux")("an interpreter that cannot run th
   test("only a broken perl: each job is spawned from Node, with one warning", async () => {
     const r = await run({ perl: BROKEN_PERL });
     expect(r.exitCode).toBe(0);
+    expect(new Set(r.parents)).toEqual(new Set([NODE]));
     expect(r.warnings).toEqual([
       `wfc: ${r.path}/perl cannot run the job workers (its worker exited with code 127: perl: error while loading shared libraries: libperl.so.5.36: cannot open shared object file); each job is spawned from Node instead`,
     ]);

@@ -8,10 +8,7 @@ import { ProcessPool, type WorkerProgram } from "../../../runtime/executors/inde
 import { preferredInterpreter } from "../../../runtime/executors/worker-program.js";
 import { RUNNERS, alive, liveGroupMembers, tempDir, waitForText } from "./helpers.js";
 
-const PROGRAMS: WorkerProgram[] = [
-  ...(ProcessPool.detect()?.kind === "python" ? [{ kind: "python", interpreter: "python3" } as const] : []),
-  ...(RUNNERS.some((r) => r.name.includes("perl")) ? [{ kind: "perl", interpreter: "perl" } as const] : []),
-];
+const PROGRAMS: WorkerProgram[] = RUNNERS.flatMap((r) => (r.program ? [r.program] : []));
 
 test("detect() finds a worker program on this machine", () => {
   expect(ProcessPool.detect()).not.toBeNull();
