@@ -44,7 +44,8 @@
  * line it never read the job, which is launched again on a fresh worker;
  * otherwise the job's process group is killed (no orphan) and the job ends
  * with an `error`. Three workers in a row dying before `R` break the pool:
- * later jobs end at once with the reason.
+ * later jobs end at once with the reason. A pool of a detected program
+ * falls back instead, at once if its very first workers exit on their own.
  *
  * A job's log is not created per job. Each worker keeps an empty spool file
  * (`.wfc-spool-<worker pid>`) in the log's folder and hard-links it as the
