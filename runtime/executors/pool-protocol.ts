@@ -1,8 +1,8 @@
 import type { LaunchSpec } from "./job.js";
 
 /**
- * The line protocol between ProcessPool and its workers (worker-python.ts,
- * worker-perl.ts). A worker runs one job at a time and says `R` before it
+ * The line protocol between ProcessPool and its workers (workers/worker.py,
+ * workers/worker.pl). A worker runs one job at a time and says `R` before it
  * reads anything, so a worker that dies before `R` never touched a job.
  *
  * Node → worker, one request per job:

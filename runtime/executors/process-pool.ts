@@ -6,8 +6,8 @@
  * whole Node process (the bigger the heap, the slower) and every start and
  * exit goes through the event loop. ninja and make start jobs from a small C
  * process. A worker here is a small interpreter running one of two ~60-line
- * programs, worker-python.ts (posix_spawn, i.e. vfork: preferred) or
- * worker-perl.ts (fork: the fallback), speaking the line protocol in
+ * programs, workers/worker.py (posix_spawn, i.e. vfork: preferred) or
+ * workers/worker.pl (fork: the fallback), speaking the line protocol in
  * pool-protocol.ts: Node writes a length-delimited request, the worker starts
  * the job as the leader of its own process group with stdin from /dev/null and
  * stdout+stderr appended to the log, replies `S <pid>`, waits, and replies
@@ -26,7 +26,10 @@
  * Between them, python3 and perl cover Linux distributions, macOS and HPC
  * clusters (perl-base is Essential in Debian, so node:*-slim images have it);
  * where neither is on PATH (Alpine), `ProcessPool.detect()` returns null and the
- * caller uses SpawnRunner.
+ * caller uses SpawnRunner. A pool made without an explicit `worker` falls
+ * back by itself when its interpreter cannot run the worker (a python3 older
+ * than 3.8 first on PATH, a broken perl): python, then perl, then spawning
+ * each job from Node, with one warning (worker-program.ts).
  *
  * Workers start at their first job, or all at once with `prestart()` (as
  * `wfc run` does, so that no job waits for one). They run detached (their
@@ -41,7 +44,8 @@
  * line it never read the job, which is launched again on a fresh worker;
  * otherwise the job's process group is killed (no orphan) and the job ends
  * with an `error`. Three workers in a row dying before `R` break the pool:
- * later jobs end at once with the reason.
+ * later jobs end at once with the reason. A pool of a detected program
+ * falls back instead, at once if its very first workers exit on their own.
  *
  * A job's log is not created per job. Each worker keeps an empty spool file
  * (`.wfc-spool-<worker pid>`) in the log's folder and hard-links it as the
@@ -69,75 +73,65 @@
  * pipe round trips a job makes through Node's event loop.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, closeSync, constants, openSync, readSync, realpathSync, rmSync, statSync } from "node:fs";
-import { basename, delimiter, dirname, join } from "node:path";
+import { rmSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { BoundedRunner, type BoundedRunnerOptions, type LaunchHandle, type LaunchHandlers, type Launcher } from "./bounded-runner.js";
 import { epochMs, type LaunchSpec } from "./job.js";
 import { encodeRequest, parseReply, type Reply } from "./pool-protocol.js";
-import { PERL_WORKER } from "./worker-perl.js";
-import { PYTHON_WORKER } from "./worker-python.js";
 import { signalGroup, signalName } from "./process-group.js";
-
-/** Which program the workers run, and with which interpreter. */
-export interface WorkerProgram {
-  readonly kind: "python" | "perl";
-  /** The interpreter, looked up on PATH unless it contains a slash. */
-  readonly interpreter: string;
-}
+import { SpawnLauncher } from "./spawn-runner.js";
+import { detectWorkerProgram, fallbackWarning, skip, workerArgs, type Skipped, type WorkerProgram } from "./worker-program.js";
 
 export interface ProcessPoolOptions extends BoundedRunnerOptions {
-  /** Default: `ProcessPool.detect()`; the constructor throws if that finds nothing. */
+  /**
+   * Default: `ProcessPool.detect()`, falling back to the next program (and at
+   * last to spawning from Node) if its interpreter cannot run the worker; the
+   * constructor throws if detect() finds nothing. A program given here is used
+   * as is: workers that cannot start fail the jobs.
+   */
   readonly worker?: WorkerProgram;
-}
-
-const CANDIDATES: readonly WorkerProgram[] = [
-  { kind: "python", interpreter: "python3" },
-  { kind: "perl", interpreter: "perl" },
-];
-let detected: WorkerProgram | null | undefined;
-
-/** The interpreter's arguments: the worker program, then how long it gives a job between SIGTERM and SIGKILL should Node go away. */
-function workerArgs(program: WorkerProgram, graceMs: number): string[] {
-  switch (program.kind) {
-    case "python":
-      return ["-I", "-S", "-c", PYTHON_WORKER, String(graceMs)];
-    case "perl":
-      return ["-e", PERL_WORKER, String(graceMs)];
-  }
+  /** The one line saying a fallback happened, and why (default: stderr, prefixed `wfc: `). */
+  readonly onWarning?: (message: string) => void;
 }
 
 export class ProcessPool extends BoundedRunner {
   readonly #workers: WorkerLauncher;
 
-  /**
-   * The worker program this machine can run: python3 if it is on PATH, else
-   * perl; null if neither (use SpawnRunner). Looks at PATH only, spawning
-   * nothing (a probe cost a run 40-60 ms; see preferredInterpreter for which
-   * python3); a python3 older than 3.8 is found out by its first worker,
-   * which exits saying so.
-   */
+  /** The worker program this machine can run (see worker-program.ts): python3, else perl; null if neither (use SpawnRunner). */
   static detect(): WorkerProgram | null {
-    if (detected === undefined) {
-      detected = null;
-      for (const c of process.platform === "win32" ? [] : CANDIDATES) {
-        const interpreter = preferredInterpreter(c.kind, onPath(c.interpreter));
-        if (interpreter === undefined) continue;
-        detected = { kind: c.kind, interpreter };
-        break;
-      }
-    }
-    return detected;
+    return detectWorkerProgram();
   }
 
   constructor(options: ProcessPoolOptions) {
-    const workers = new WorkerLauncher(options.size, ProcessPool.#program(options), Math.round(options.killGraceMs ?? 2000));
+    const graceMs = Math.round(options.killGraceMs ?? 2000);
+    const warn = options.onWarning ?? ((message: string) => process.stderr.write(`wfc: ${message}\n`));
+    /**
+     * The launcher for `program`, which hands over to the next program's when
+     * its interpreter cannot run the worker; `passed`: the interpreters passed
+     * over before it, warned about once its first worker started.
+     */
+    const launcher = (program: WorkerProgram, passed: readonly Skipped[]): WorkerLauncher =>
+      new WorkerLauncher(options.size, program, graceMs, {
+        started: passed.length > 0 ? () => warn(fallbackWarning(passed, program)) : null,
+        fallBack: (how, stderr) => {
+          const { next, skipped } = skip(program, how, stderr);
+          const all = skipped === null ? passed : [...passed, skipped];
+          if (next !== null) return launcher(next, all);
+          if (all.length > 0) warn(fallbackWarning(all, null));
+          return new SpawnLauncher(Math.ceil(graceMs / 1000));
+        },
+      });
+    const workers =
+      options.worker !== undefined
+        ? new WorkerLauncher(options.size, options.worker, graceMs, null)
+        : launcher(ProcessPool.#detected(), []);
     super(workers, options);
     this.#workers = workers;
   }
 
-  static #program(options: ProcessPoolOptions): WorkerProgram {
-    const program = options.worker ?? ProcessPool.detect();
+  static #detected(): WorkerProgram {
+    const program = ProcessPool.detect();
     if (program === null) throw new Error("ProcessPool needs python3 (≥ 3.8) or perl on PATH; use SpawnRunner instead");
     return program;
   }
@@ -157,57 +151,6 @@ export class ProcessPool extends BoundedRunner {
   }
 }
 
-/** The executable files of this name in the PATH folders, in PATH order. */
-function onPath(name: string): string[] {
-  const found: string[] = [];
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    const file = join(dir || ".", name);
-    try {
-      accessSync(file, constants.X_OK);
-      if (statSync(file).isFile()) found.push(file);
-    } catch {
-      // not here
-    }
-  }
-  return found;
-}
-
-/**
- * Which of the interpreters found the workers run: the first that is a real
- * python ≥ 3.8 binary, else the first found. A version manager's shim
- * (pyenv, asdf: a script that picks a python per folder) costs 50-80 ms per
- * worker start, and the worker needs nothing but the standard library, so a
- * later binary is better. "Real" is read from the file, spawning nothing: no
- * `#!` at its start, and its resolved name says its version (python3.11).
- */
-export function preferredInterpreter(kind: WorkerProgram["kind"], found: readonly string[]): string | undefined {
-  if (kind !== "python") return found[0];
-  return found.find((file) => !isScript(file) && /^python3\.([89]|[1-9][0-9])$/.test(basename(realpathOr(file)))) ?? found[0];
-}
-
-function isScript(file: string): boolean {
-  const head = Buffer.alloc(2);
-  try {
-    const fd = openSync(file, "r");
-    try {
-      readSync(fd, head, 0, 2, 0);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return true;
-  }
-  return head.toString("latin1") === "#!";
-}
-
-function realpathOr(file: string): string {
-  try {
-    return realpathSync(file);
-  } catch {
-    return file;
-  }
-}
-
 /** Consecutive workers dying before their first line that break the pool. */
 const MAX_START_FAILURES = 3;
 /** A worker that has not said `R` by then is killed (and counts as a start failure): not the interpreter we expect. */
@@ -222,6 +165,8 @@ interface Assignment {
   readonly spec: LaunchSpec;
   readonly handlers: LaunchHandlers;
   worker: Worker | null;
+  /** Its launch on the next program's launcher, once this one fell back (see WorkerLauncher.#fallBack). */
+  moved?: LaunchHandle;
   seq: number;
   pid: number;
   /** The command running (or about to): an index into spec.commands. */
@@ -302,23 +247,40 @@ class Worker {
   }
 }
 
+/** What a launcher of a detected program does when its interpreter turns out unable to run the worker. */
+interface Fallback {
+  /** Called at the first worker's `R`. */
+  readonly started: (() => void) | null;
+  /** The launcher to use instead (its worker `how`, saying `stderr`). */
+  readonly fallBack: (how: string, stderr: string) => Launcher & { prestart?(count: number): void; pids?(): number[] };
+}
+
 class WorkerLauncher implements Launcher {
   #workers: Worker[] = [];
   readonly #handles = new WeakMap<LaunchHandle, Assignment>();
   #startFailures = 0;
+  /** A worker said `R`: the interpreter runs the program, and a later start failure is bad luck, not a reason to fall back. */
+  #started = false;
+  #prestarted = 0;
   #broken: string | null = null;
+  /** Where every launch goes once this program fell back. */
+  #next: ReturnType<Fallback["fallBack"]> | null = null;
 
   constructor(
     readonly size: number,
     readonly program: WorkerProgram,
     readonly graceMs: number,
+    readonly fallback: Fallback | null,
   ) {}
 
   pids(): number[] {
-    return this.#workers.filter((w) => w.child.pid !== undefined).map((w) => w.child.pid!);
+    const own = this.#workers.filter((w) => w.child.pid !== undefined).map((w) => w.child.pid!);
+    return [...own, ...(this.#next?.pids?.() ?? [])];
   }
 
   prestart(count: number): void {
+    this.#prestarted = Math.max(this.#prestarted, count);
+    if (this.#next !== null) return this.#next.prestart?.(count);
     while (this.#workers.length < Math.min(count, this.size) && this.#broken === null) {
       const worker = new Worker(this.program, this.graceMs, this.#onReply, this.#onClose);
       worker.setRef(false);
@@ -327,6 +289,7 @@ class WorkerLauncher implements Launcher {
   }
 
   launch(spec: LaunchSpec, handlers: LaunchHandlers): LaunchHandle {
+    if (this.#next !== null) return this.#next.launch(spec, handlers);
     const job: Assignment = { spec, handlers, worker: null, seq: 0, pid: 0, step: 0 };
     this.#assign(job);
     return this.#handle(job);
@@ -340,6 +303,7 @@ class WorkerLauncher implements Launcher {
    */
   follow(after: LaunchHandle, spec: LaunchSpec, handlers: LaunchHandlers): LaunchHandle | null {
     const before = this.#handles.get(after);
+    if (this.#next !== null) return this.#next.follow?.(before?.moved ?? after, spec, handlers) ?? null;
     const worker = before?.worker;
     if (worker == null || worker.jobs.length !== 1 || worker.jobs[0] !== before) return null;
     const job: Assignment = { spec, handlers, worker, seq: ++worker.seq, pid: 0, step: 0 };
@@ -350,12 +314,17 @@ class WorkerLauncher implements Launcher {
   }
 
   #handle(job: Assignment): LaunchHandle {
-    const handle: LaunchHandle = { abandon: (reason) => this.#abandon(job, reason) };
+    const handle: LaunchHandle = { abandon: (reason) => (job.moved ? job.moved.abandon(reason) : this.#abandon(job, reason)) };
     this.#handles.set(handle, job);
     return handle;
   }
 
   #assign(job: Assignment): void {
+    if (this.#next !== null) {
+      job.worker = null;
+      job.moved = this.#next.launch(job.spec, job.handlers);
+      return;
+    }
     if (this.#broken !== null) {
       const error = this.#broken;
       job.worker = null;
@@ -397,7 +366,18 @@ class WorkerLauncher implements Launcher {
     notRun(next);
   }
 
+  /**
+   * Hands every launch from now on to the next program's launcher: the jobs of
+   * workers that die before `R` (this one's, and those of its siblings still
+   * starting), and new ones. Workers that did start keep their jobs.
+   */
+  #fallBack(how: string, stderr: string): void {
+    this.#next = this.fallback!.fallBack(how, stderr);
+    if (this.#prestarted > 0) this.#next.prestart?.(this.#prestarted);
+  }
+
   async close(): Promise<void> {
+    await this.#next?.close();
     await Promise.all(
       this.#workers.map(async (w) => {
         w.setRef(true);
@@ -414,6 +394,8 @@ class WorkerLauncher implements Launcher {
     if (reply?.type === "ready") {
       worker.markReady();
       this.#startFailures = 0;
+      if (!this.#started) this.fallback?.started?.();
+      this.#started = true;
       return;
     }
     if (reply === null || job === null || reply.seq !== job.seq) {
@@ -470,8 +452,18 @@ class WorkerLauncher implements Launcher {
     const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
     const stderr = worker.stderr.trim();
     const reason = `worker process ${worker.child.pid ?? "(not started)"} ${how}${stderr ? `: ${stderr}` : ""}`;
-    if (!worker.ready && ++this.#startFailures >= MAX_START_FAILURES) {
+    if (!worker.ready && ++this.#startFailures >= MAX_START_FAILURES && this.fallback === null) {
       this.#broken = `cannot start pool workers (${this.program.interpreter}): ${reason}`;
+    }
+    // A worker that exits on its own before `R` when none ever said it (a python3 older than 3.8 says why and
+    // exits; a broken install fails to load) cannot run here: the pool moves on at once rather than try again.
+    if (
+      !worker.ready &&
+      this.fallback !== null &&
+      this.#next === null &&
+      (this.#startFailures >= MAX_START_FAILURES || (code !== null && !this.#started))
+    ) {
+      this.#fallBack(how, stderr);
     }
     const [job, ...next] = worker.jobs.splice(0);
     if (job === undefined) return;

@@ -83,7 +83,8 @@ class Watchdog {
   }
 }
 
-class SpawnLauncher implements Launcher {
+/** Spawns each job from Node; also where ProcessPool falls back to when no interpreter can run its workers. */
+export class SpawnLauncher implements Launcher {
   #watchdog: Watchdog | null = null;
 
   constructor(readonly graceSeconds: number) {}

@@ -180,7 +180,7 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
   const scheduler = new Scheduler(plan, { cores, ...(jobs !== undefined ? { jobs } : {}), slurmLicenses: layout?.usesLicenses ?? false });
   const workers = (name: string) => executorWorkers(plan.executors[name]!, jobs, cores);
   const expander = new Expander(plan, workdir, options.signal);
-  const runner = options.runner ?? defaultRunner(plan, workers, jobs);
+  const runner = options.runner ?? defaultRunner(plan, workers, jobs, warn);
   // Pool workers start while the run sets up, not when the first jobs wait for them.
   if (runner instanceof ProcessPool && !config.dryRun && !config.touch) runner.prestart(localCommandJobs(plan));
   const fnPools = new Map<string, FnPool>();
@@ -603,7 +603,12 @@ async function loadSlurm() {
  * One runner for every local command: the scheduler already bounds each
  * executor, so the pool only needs a worker per job that may run at once.
  */
-function defaultRunner(plan: Plan, workers: (executor: string) => number | undefined, jobs: number | undefined): JobRunner {
+function defaultRunner(
+  plan: Plan,
+  workers: (executor: string) => number | undefined,
+  jobs: number | undefined,
+  warn: (message: string) => void,
+): JobRunner {
   const local = Object.entries(plan.executors).filter(([, e]) => e.type !== "slurm");
   const size = Math.max(
     1,
@@ -613,7 +618,7 @@ function defaultRunner(plan: Plan, workers: (executor: string) => number | undef
       local.reduce((n, [name]) => n + (workers(name) ?? 1), 0),
     ),
   );
-  return ProcessPool.detect() !== null ? new ProcessPool({ size }) : new SpawnRunner({ size });
+  return ProcessPool.detect() !== null ? new ProcessPool({ size, onWarning: warn }) : new SpawnRunner({ size });
 }
 
 function removeIfEmpty(dir: string): void {

@@ -3,23 +3,46 @@ import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ProcessPool, SpawnRunner, type JobRunner } from "../../../runtime/executors/index.js";
+import { ProcessPool, SpawnRunner, type JobRunner, type WorkerProgram } from "../../../runtime/executors/index.js";
+
+type Make = (size: number, killGraceMs?: number) => JobRunner;
+
+/** What ProcessPool legs run: the interpreter detect() picks for python (given explicitly, so the leg never falls back to perl). */
+const python = ProcessPool.detect()?.kind === "python" ? ProcessPool.detect() : null;
+
+/**
+ * The runner legs of the contract tests: ProcessPool with each worker
+ * program, and SpawnRunner; `missing` says why a leg cannot run here (null: it can).
+ */
+const LEGS: readonly { readonly name: string; readonly program?: WorkerProgram; readonly missing: string | null; readonly make: Make }[] = [
+  {
+    name: "ProcessPool (python)",
+    ...(python ? { program: python } : {}),
+    missing: python ? null : "no python3 on PATH",
+    make: (size, killGraceMs = 300) => new ProcessPool({ size, killGraceMs, ...(python ? { worker: python } : {}) }),
+  },
+  {
+    name: "ProcessPool (perl)",
+    program: { kind: "perl", interpreter: "perl" },
+    missing: hasPerl() ? null : "no perl on PATH that runs `perl -e 'exit 0'`",
+    make: (size, killGraceMs = 300) => new ProcessPool({ size, killGraceMs, worker: { kind: "perl", interpreter: "perl" } }),
+  },
+  { name: "SpawnRunner", missing: null, make: (size, killGraceMs = 300) => new SpawnRunner({ size, killGraceMs }) },
+];
 
 /** Every runner behind the JobRunner interface that can run on this machine. */
-export const RUNNERS: readonly { readonly name: string; readonly make: (size: number, killGraceMs?: number) => JobRunner }[] = [
-  ...(ProcessPool.detect()?.kind === "python"
-    ? [{ name: "ProcessPool (python)", make: (size: number, killGraceMs = 300) => new ProcessPool({ size, killGraceMs }) }]
-    : []),
-  ...(hasPerl()
-    ? [
-        {
-          name: "ProcessPool (perl)",
-          make: (size: number, killGraceMs = 300) => new ProcessPool({ size, killGraceMs, worker: { kind: "perl", interpreter: "perl" } }),
-        },
-      ]
-    : []),
-  { name: "SpawnRunner", make: (size: number, killGraceMs = 300) => new SpawnRunner({ size, killGraceMs }) },
-];
+export const RUNNERS: readonly { readonly name: string; readonly program?: WorkerProgram; readonly make: Make }[] = LEGS.filter(
+  (leg) => leg.missing === null,
+);
+
+/** The legs this machine cannot run, each with why: on CI, a failure (see runners.test.ts). */
+export const SKIPPED_LEGS: readonly string[] = LEGS.filter((leg) => leg.missing !== null).map((leg) => `${leg.name}: ${leg.missing}`);
+
+/** Whether we run on CI: `CI` set to anything but "", "0" or "false" (as test/slurm/cluster.ts reads it). */
+export function onCi(): boolean {
+  const ci = process.env.CI;
+  return ci !== undefined && !["", "0", "false"].includes(ci.toLowerCase());
+}
 
 function hasPerl(): boolean {
   try {

@@ -1,17 +1,14 @@
 // What only ProcessPool has: persistent workers that can die, start, and go away.
-import { execFileSync, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { cpSync, existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import ts from "typescript";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { ProcessPool, type WorkerProgram } from "../../../runtime/executors/index.js";
-import { preferredInterpreter } from "../../../runtime/executors/process-pool.js";
+import { preferredInterpreter, workerArgs } from "../../../runtime/executors/worker-program.js";
 import { RUNNERS, alive, liveGroupMembers, tempDir, waitForText } from "./helpers.js";
 
-const PROGRAMS: WorkerProgram[] = [
-  ...(ProcessPool.detect()?.kind === "python" ? [{ kind: "python", interpreter: "python3" } as const] : []),
-  ...(RUNNERS.some((r) => r.name.includes("perl")) ? [{ kind: "perl", interpreter: "perl" } as const] : []),
-];
+const PROGRAMS: WorkerProgram[] = RUNNERS.flatMap((r) => (r.program ? [r.program] : []));
 
 test("detect() finds a worker program on this machine", () => {
   expect(ProcessPool.detect()).not.toBeNull();
@@ -51,6 +48,20 @@ describe("the python the workers run", () => {
 
   test("perl is the first on PATH", () => {
     expect(preferredInterpreter("perl", ["/a/perl", "/b/perl"])).toBe("/a/perl");
+  });
+});
+
+describe.each(PROGRAMS)("the $kind worker program", (program) => {
+  test("runs from its file beside the pool's module, so an error in it names the file and line", () => {
+    const args = workerArgs(program, 100);
+    const file = args.find((a) => /[/]workers[/]worker[.]p[ly]$/.test(a));
+    expect(file !== undefined && existsSync(file)).toBe(true);
+    // A request header it cannot parse: python fails in the unpacking, perl dies on purpose.
+    const r = spawnSync(program.interpreter, args, { input: "bogus\n", encoding: "utf8" });
+    expect(r.stdout).toMatch(/^R \d+ [01]\n$/);
+    expect(r.status).not.toBe(0);
+    if (program.kind === "python") expect(r.stderr).toContain(`File "${file}", line `);
+    else expect(r.stderr).toBe("wfc worker: bad request header\n");
   });
 });
 
@@ -200,6 +211,8 @@ function transpileExecutors(outDir: string): void {
     execFileSync("mkdir", ["-p", dirname(join(outDir, file))]);
     writeFileSync(join(outDir, file.replace(/\.ts$/, ".js")), outputText);
   }
+  // The worker programs, which the pool finds beside its module.
+  cpSync(join(runtime, "executors", "workers"), join(outDir, "executors", "workers"), { recursive: true });
   writeFileSync(join(outDir, "package.json"), '{ "type": "module" }');
 }
 

@@ -5,7 +5,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { basename, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { JobResult, JobRunner, JobSpec } from "../../../runtime/executors/index.js";
-import { RUNNERS, alive, liveGroupMembers, maxOverlap, shellQuote, tempDir, waitForText } from "./helpers.js";
+import { RUNNERS, SKIPPED_LEGS, alive, liveGroupMembers, maxOverlap, onCi, shellQuote, tempDir, waitForText } from "./helpers.js";
+
+// A leg skipped for want of its interpreter would let CI pass without testing
+// that runner: on CI it fails instead, saying which and why (.ci/run sets CI).
+test.runIf(onCi())("on CI, every runner leg runs: python and perl pools, and SpawnRunner", () => {
+  if (SKIPPED_LEGS.length > 0) throw new Error(`runner legs skipped on CI: ${SKIPPED_LEGS.join("; ")}; CI must install what they need`);
+});
 
 /** Values that break naive quoting, splitting or encoding. */
 const NASTY = [

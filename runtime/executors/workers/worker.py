@@ -1,22 +1,25 @@
-/**
- * The python worker, preferred when python3 ≥ 3.8 is on PATH: it starts jobs
- * with os.posix_spawnp, which glibc, musl and macOS implement with vfork
- * semantics, so a job costs no copy of the worker's memory (0.7 ms a job
- * against perl's 0.9 ms on this machine). posix_spawn also reports a failed
- * exec to the parent as an OSError, so no error pipe is needed.
- *
- * The worker chdirs itself into the job's cwd before spawning (python's
- * posix_spawn has no chdir action; the worker is single-threaded and runs one
- * job at a time, and every path it is given is absolute). A job's PATH, when
- * the job sets one, is searched here, since posix_spawnp searches the
- * worker's. The log is opened with O_NONBLOCK (then made blocking again), so
- * a FIFO without a reader fails the job instead of blocking the worker before
- * the job has a pid that could be killed. SIGPIPE and SIGXFSZ, which python
- * ignores, are reset to default in the child, as subprocess's restore_signals
- * does. Run with `-I -S`: no PYTHON* variables, user site or site module can
- * change what it loads.
- */
-export const PYTHON_WORKER = String.raw`
+# The python worker, preferred when python3 ≥ 3.8 is on PATH: it starts jobs
+# with os.posix_spawnp, which glibc, musl and macOS implement with vfork
+# semantics, so a job costs no copy of the worker's memory (0.7 ms a job
+# against perl's 0.9 ms on this machine). posix_spawn also reports a failed
+# exec to the parent as an OSError, so no error pipe is needed.
+#
+# The worker chdirs itself into the job's cwd before spawning (python's
+# posix_spawn has no chdir action; the worker is single-threaded and runs one
+# job at a time, and every path it is given is absolute). A job's PATH, when
+# the job sets one, is searched here, since posix_spawnp searches the
+# worker's. The log is opened with O_NONBLOCK (then made blocking again), so
+# a FIFO without a reader fails the job instead of blocking the worker before
+# the job has a pid that could be killed. SIGPIPE and SIGXFSZ, which python
+# ignores, are reset to default in the child, as subprocess's restore_signals
+# does. Run as `python3 -I -S worker.py GRACE_MS` (see ../worker-program.ts):
+# no PYTHON* variables, user site or site module can change what it loads.
+# It speaks the line protocol of ../pool-protocol.ts.
+#
+# A python older than 3.8 exits at the check below, before its `R` line, and
+# the pool falls back to perl; so this file keeps to syntax that any python3
+# parses (no walrus, no f-strings, no positional-only parameters), or an old
+# python would stop at a SyntaxError instead of saying what it lacks.
 import os, sys, time, signal, select
 if sys.version_info < (3, 8) or not hasattr(os, "posix_spawnp"):
     sys.exit("wfc worker: python3 >= 3.8 with os.posix_spawnp is needed, this is " + sys.version.split()[0])
@@ -237,4 +240,3 @@ while True:
     else:
         ok = True
 remove_spools()
-`;

@@ -1,23 +1,23 @@
-/**
- * The perl worker: fork, setpgrp, redirect, exec, waitpid. The fallback where
- * python3 is missing (perl-base is Essential in Debian, so slim images have it).
- *
- * perl cannot vfork, so each job copies the worker's page tables (about 5 MB
- * resident): 0.9 ms a job against python's 0.7 ms on this machine.
- *
- * The child sets its own process group (setpgrp), and so does the parent
- * before it prints `S`, so that Node can signal the group as soon as it hears
- * of the pid. A child that cannot exec writes the error to a pipe the worker
- * made once at start (close-on-exec, like every perl descriptor above 2) and
- * exits 127; the worker reads it only for a 127 status and only if bytes are
- * there, so a program exiting 127 on its own is not mistaken for one. (A pipe
- * per job, read until end of file, was simpler and cost 0.1 ms a job.) Stdin
- * is /dev/null; stdout and stderr are appended to the log, opened before chdir
- * so errors about the cwd land there. Time::HiRes is optional (perl-base lacks
- * it): without it the worker sends `-` and Node uses its own clock.
- * No `use warnings`: loading it makes every fork a little dearer.
- */
-export const PERL_WORKER = String.raw`
+# The perl worker: fork, setpgrp, redirect, exec, waitpid. The fallback where
+# python3 is missing (perl-base is Essential in Debian, so slim images have it).
+#
+# perl cannot vfork, so each job copies the worker's page tables (about 5 MB
+# resident): 0.9 ms a job against python's 0.7 ms on this machine.
+#
+# The child sets its own process group (setpgrp), and so does the parent
+# before it prints `S`, so that Node can signal the group as soon as it hears
+# of the pid. A child that cannot exec writes the error to a pipe the worker
+# made once at start (close-on-exec, like every perl descriptor above 2) and
+# exits 127; the worker reads it only for a 127 status and only if bytes are
+# there, so a program exiting 127 on its own is not mistaken for one. (A pipe
+# per job, read until end of file, was simpler and cost 0.1 ms a job.) Stdin
+# is /dev/null; stdout and stderr are appended to the log, opened before chdir
+# so errors about the cwd land there. Time::HiRes is optional (perl-base lacks
+# it): without it the worker sends `-` and Node uses its own clock.
+# No `use warnings`: loading it makes every fork a little dearer. Run as
+# `perl worker.pl GRACE_MS` (see ../worker-program.ts); it speaks the line
+# protocol of ../pool-protocol.ts. Nothing beyond Fcntl is loaded at start:
+# POSIX alone costs every worker start 5-10 ms.
 use strict;
 use Fcntl qw(F_GETFL F_SETFL O_APPEND O_CREAT O_NONBLOCK O_TRUNC O_WRONLY);
 # WNOHANG is 1 on Linux, macOS and the BSDs; loading POSIX for it costs every worker start 5-10 ms.
@@ -193,4 +193,3 @@ while (defined(my $header = read_line())) {
   $ok = $ran == $count ? 1 : 0;
 }
 remove_spools();
-`;
