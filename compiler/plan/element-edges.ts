@@ -1,7 +1,7 @@
 import type { FanOut, FanVar, PathDecl, Stage, Workflow } from "../lower/ast.js";
 import { varSize, varValue } from "../lower/ast.js";
 import { expandPath, forEachElement } from "../lower/elements.js";
-import { globToRegex } from "../lower/fanout.js";
+import { globMatcher } from "../../contract/glob.js";
 import type { ElementEdge } from "../../runtime/plan.js";
 
 export type { ElementEdge };
@@ -254,8 +254,8 @@ function concreteMap(workflow: Workflow, producer: Stage, output: PathDecl, cons
     if (path !== undefined) {
       if (!input.glob) indices.push(...(byPath.get(path) ?? []));
       else {
-        const re = new RegExp(`^${globToRegex(path)}$`);
-        for (const [w, index] of written) if (re.test(w)) indices.push(index);
+        const matches = globMatcher(path);
+        for (const [w, index] of written) if (matches(w)) indices.push(index);
       }
     }
     offsets.push(indices.length);

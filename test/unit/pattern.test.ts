@@ -82,7 +82,7 @@ describe("intersects: can one path match both templates?", () => {
   });
 
   test("`**/` also matches no folder at all, as the glob does when it runs", () => {
-    // globToRegex (compiler/lower/fanout.ts) and tinyglobby both match
+    // globMatcher (contract/glob.ts) and tinyglobby both match
     // `a/**/c.tsv` against `a/c.tsv`; dependency inference must agree.
     expect(intersects(input("a/**/c.tsv"), output("a/c.tsv"))).toBe(true);
   });
