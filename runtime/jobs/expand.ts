@@ -143,7 +143,9 @@ export class Expander {
       const producer = this.plan.tasks[p]!;
       const step = producer.steps.find((s) => s.stage === from.step)!;
       const template = step.outputs[from.output]!.template;
-      const edges = consumer.deps.filter((d) => d.task === from.task).map((d) => d.edge);
+      // A step fused into this task writes for this same element; the task has no dep edge to itself.
+      const edges: readonly ElementEdge[] =
+        p === task ? [{ kind: "one-to-one" }] : consumer.deps.filter((d) => d.task === from.task).map((d) => d.edge);
       for (const k of producerElements(edges, element, producer, consumer, this.#spaces[p]!, this.#spaces[task]!)) {
         const path = expandPlain(template, this.#spaces[p]!, k);
         if (matches(path)) paths.add(path);
