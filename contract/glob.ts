@@ -9,8 +9,9 @@ import { glob } from "tinyglobby";
  * number of folders, none included), `?` (one character of a segment) and
  * `[...]` (one of a set; `[!...]` for none of it). A `\` escapes the next
  * character. Braces and extglobs are off, so `{a,..}` cannot climb out of the
- * workflow's folder, and a name that starts with `.` matches only a pattern
- * segment that starts with `.` too. Concrete matching is picomatch's, with
+ * workflow's folder, and `*`, `?` and `**` do not match a `.` that starts a
+ * name (a `.` in the pattern does; a negated set `[!a]` does too, though
+ * the walk does not enter such a folder after a `**`). Concrete matching is picomatch's, with
  * the options tinyglobby derives from walkGlob's, so a glob names the same
  * paths whether it is matched on disk or against the outputs a plan writes.
  */

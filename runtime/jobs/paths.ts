@@ -50,7 +50,10 @@ export function outputPathProblem(path: string): OutputPathProblem | undefined {
 /** The problem with `pattern` as a glob, or undefined when it searches inside the workflow's folder. */
 export function globProblem(pattern: string): GlobProblem | undefined {
   if (pattern.startsWith("/")) return "absolute";
-  return pattern.split("/").includes("..") ? "parent" : undefined;
+  const segments = pattern.split("/");
+  if (segments.includes("..")) return "parent";
+  // tinyglobby walks from the parent folder for a glob that starts with `..` (`..*/x`, `./..**`), and `..*` matches `..`.
+  return segments.find((s) => s !== "" && s !== ".")?.startsWith("..") ? "parent" : undefined;
 }
 
 /** The problem in words, after "`out/x` …" or "which …". */

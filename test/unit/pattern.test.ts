@@ -87,6 +87,14 @@ describe("intersects: can one path match both templates?", () => {
     expect(intersects(input("a/**/c.tsv"), output("a/c.tsv"))).toBe(true);
   });
 
+  test("a trailing `/**` also matches the folder itself, as the glob does", () => {
+    // Found by the property test against picomatch (test/property/globs.test.ts).
+    expect(intersects(input("out/**"), output("out"))).toBe(true);
+    expect(intersects(input("out/**/**"), output("out"))).toBe(true);
+    expect(intersects(input("out/**"), output("out/a/b"))).toBe(true);
+    expect(intersects(input("out/**/x"), output("out"))).toBe(false);
+  });
+
   test("long paths do not overflow the stack", () => {
     const long = "x".repeat(10_000);
     expect(intersects(output(long), output(long))).toBe(true);
