@@ -82,4 +82,27 @@ describe("an input glob `a/**/c.tsv` names the same files at compile time and at
     expect(r.exitCode).toBe(0);
     expect(readFileSync(join(dir, "got.txt"), "utf8")).toBe("a/b/c.tsv\na/b/d/c.tsv\na/c.tsv\n");
   });
+
+  test("a glob wildcard that takes part of a foreach value: every element that writes a match is gathered", async () => {
+    const dir = fixture({
+      "wf.yaml": {
+        wfc: 1,
+        stages: {
+          make: {
+            foreach: { p: ["c.tsv", "xc.tsv", "b/c.tsv", "b/d/c.tsv", "b/c.tsv.gz"] },
+            outputs: "a/{p}",
+            run: "echo {p} > {outputs}",
+          },
+          gather: { inputs: "a/**/c.tsv", outputs: "got.txt", run: "printf '%s\\n' {inputs} > {outputs}" },
+          pre: { foreach: { q: ["x", "xy", "y"] }, outputs: "z/{q}", run: "echo {q} > {outputs}" },
+          pick: { inputs: "z/x*", outputs: "picked.txt", run: "printf '%s\\n' {inputs} > {outputs}" },
+        },
+      },
+    });
+    const r = await wfc(["run", "wf.yaml"], { cwd: dir });
+    expect(r.exitCode).toBe(0);
+    // Before, the element edge bound `p` to `c.tsv` and `q` to `x`: one file each.
+    expect(readFileSync(join(dir, "got.txt"), "utf8")).toBe("a/b/c.tsv\na/b/d/c.tsv\na/c.tsv\n");
+    expect(readFileSync(join(dir, "picked.txt"), "utf8")).toBe("z/x\nz/xy\n");
+  });
 });

@@ -15,8 +15,11 @@ import { dirname, join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { globCapture, globMatcher, walkGlob } from "../../contract/glob.js";
+import { compileFile } from "../../compiler/compile.js";
 import { intersects, toPattern } from "../../compiler/graph/pattern.js";
+import { Expander } from "../../runtime/jobs/expand.js";
 import { globProblem } from "../../runtime/jobs/paths.js";
+import { fixture } from "../e2e/helpers.js";
 import type { Param } from "../../compiler/lower/ast.js";
 import { parseTemplate } from "../../compiler/lower/template.js";
 
@@ -203,6 +206,48 @@ describe("pattern.ts (symbolic) agrees with the concrete glob", () => {
         expect(intersects(inputPattern(g), outputPattern(p))).toBe(globMatcher(g)(p));
       }),
       { numRuns: 5000 },
+    );
+  });
+});
+
+describe("compile time and run time together: element edges, then the gathered inputs", () => {
+  test("a glob input gathers exactly the producer outputs the glob matches, whatever the foreach values", async () => {
+    await fc.assert(
+      // `**\/**`: when no producer matches, the job walks the disk, and tinyglobby names a missing `out` as `out/.`.
+      fc.asyncProperty(
+        glob.filter((g) => !g.includes("**/**")),
+        fc.uniqueArray(path, { minLength: 1, maxLength: 6 }),
+        async (g, values) => {
+          const dir = fixture({
+            "wf.yaml": {
+              wfc: 1,
+              stages: {
+                make: { foreach: { p: values }, outputs: "out/{p}", run: "true" },
+                use: { inputs: `out/${g}`, outputs: "used", run: "true" },
+              },
+            },
+          });
+          try {
+            const compiled = await compileFile(join(dir, "wf.yaml"), { planPath: join(dir, "plan.json") });
+            const plan = compiled.plan;
+            fc.pre(plan !== undefined);
+            const task = plan.tasks.findIndex((t) => t.steps.some((s) => s.stage === "use"));
+            const step = plan.tasks[task]!.steps.find((s) => s.stage === "use")!;
+            fc.pre(step.inputs[0]!.glob); // `out/a` is a plain path, not a glob
+            const command = await new Expander(plan, dir).step(task, step, 0);
+            const matches = globMatcher(`out/${g}`);
+            expect(command.inputs[0]!.paths).toEqual(
+              values
+                .map((v) => `out/${v}`)
+                .filter((o) => matches(o))
+                .sort(),
+            );
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });
