@@ -106,3 +106,21 @@ describe("an input glob `a/**/c.tsv` names the same files at compile time and at
     expect(readFileSync(join(dir, "picked.txt"), "utf8")).toBe("z/x\nz/xy\n");
   });
 });
+
+describe("a glob that starts with `..` stays refused", () => {
+  test("`..*/{f}.txt` and `./..*` would make the walk start in the parent folder: exit 2, located errors, nothing run", async () => {
+    const dir = fixture({
+      "wf.yaml":
+        'wfc: 1\nstages:\n  s:\n    foreach: { f: { glob: "..*/{f}.txt" } }\n    outputs: "out/{f}"\n    run: "touch {outputs}"\n  c:\n    inputs: "./..*"\n    outputs: "o"\n    run: "true"\n',
+    });
+    const r = await wfc(["run", "wf.yaml"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(
+      "wf.yaml:4:27: error WFC225: glob `..*/{f}.txt` uses `..`, so it would search outside the workflow's folder",
+    );
+    expect(r.stderr).toContain(
+      "wf.yaml:8:13: error WFC225: input glob `./..*` of stage `c` uses `..`, so it would search outside the workflow's folder",
+    );
+    expect(readdirSync(dir)).toEqual(["wf.yaml"]);
+  });
+});
