@@ -1,6 +1,6 @@
 import type { NameRef, PathDecl, Stage, Workflow } from "../lower/ast.js";
 import { expandPath, forEachElement } from "../lower/elements.js";
-import { globToRegex } from "../lower/fanout.js";
+import { globMatcher } from "../../contract/glob.js";
 import { intersects, literalPrefix, toPattern, type Pattern } from "./pattern.js";
 
 /** Why stage `to` waits for stage `from`. */
@@ -94,8 +94,8 @@ function confirmRead(workflow: Workflow, producer: Stage, output: PathDecl, cons
     if (path === undefined) return;
     if (!input.glob) found = set.has(path);
     else {
-      const re = new RegExp(`^${globToRegex(path)}$`);
-      found = written.some((w) => re.test(w));
+      const matches = globMatcher(path);
+      found = written.some(matches);
     }
   });
   return found;

@@ -13,7 +13,7 @@ export type Pattern = readonly (number | string)[];
 
 export function toPattern(template: Template, params: ReadonlyMap<string, Param>, globs: boolean): Pattern {
   const out: (number | string)[] = [];
-  for (const part of template.parts) {
+  for (const [k, part] of template.parts.entries()) {
     if (part.kind === "ref") {
       const p = part.root === "params" && part.field !== undefined ? params.get(part.field) : undefined;
       if (p !== undefined && !Array.isArray(p.value)) out.push(...String(p.value));
@@ -23,6 +23,11 @@ export function toPattern(template: Template, params: ReadonlyMap<string, Param>
     const text = part.text;
     for (let i = 0; i < text.length; i++) {
       const c = text[i]!;
+      if (globs && c === "/" && k === template.parts.length - 1 && /^\/\*\*(\/\*+)*$/.test(text.slice(i))) {
+        // A trailing `/**` (with more star segments after it) matches the folder itself too, as globs do: let ANY take the slash.
+        out.push(ANY);
+        break;
+      }
       if (!globs || !"*?[".includes(c)) out.push(c);
       else if (c === "*" && text[i + 1] === "*") {
         out.push(ANY);

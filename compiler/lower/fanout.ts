@@ -1,7 +1,8 @@
 import { extname, relative, resolve } from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
 import { unreachable } from "../diagnostics/diagnostic.js";
-import { globProblem, walkGlob } from "../../runtime/jobs/paths.js";
+import { globCapture, walkGlob } from "../../contract/glob.js";
+import { globProblem } from "../../runtime/jobs/paths.js";
 import { didYouMean, oneOf } from "../diagnostics/suggest.js";
 import type { DataPath } from "../source/document.js";
 import type { FanOut, FanVar, Param, Scalar, VarValues } from "./ast.js";
@@ -258,7 +259,7 @@ function lowerRange(name: string, path: DataPath, raw: unknown, ctx: FanOutConte
   return { name, path, source: "range", values };
 }
 
-/** `data/{sample}.fa` → glob `data/*.fa` and a regex that captures `{sample}`. */
+/** `data/{sample}.fa` → glob `data/*.fa`, and the value of `{sample}` in each path it matches. */
 async function lowerGlob(name: string, path: DataPath, pattern: string, ctx: FanOutContext): Promise<FanVar | undefined> {
   const globPath = [...path, "glob"];
   const { template, errors } = parseTemplate(pattern);
@@ -267,20 +268,19 @@ async function lowerGlob(name: string, path: DataPath, pattern: string, ctx: Fan
     return undefined;
   }
   let globText = "";
-  let regex = "";
+  // The glob text before `{name}`, once it appears: the value is what the `*` in its place matches.
+  let before: string | undefined;
   let captures = 0;
   for (const part of template.parts) {
     if (part.kind === "text") {
       globText += part.text;
-      regex += globToRegex(part.text);
     } else if (part.root === name && part.field === undefined) {
+      before = globText;
       globText += "*";
-      regex += "([^/]*)";
       captures++;
     } else if (part.root === "params" && part.field !== undefined && ctx.params.has(part.field)) {
       const value = String(ctx.params.get(part.field)!.value);
       globText += value.replace(/[*?[\]{}()!]/g, "\\$&");
-      regex += escapeRegex(value);
     } else {
       ctx.sink.error("WFC205", `\`{${part.field ? `${part.root}.${part.field}` : part.root}}\` cannot be used in this glob`, globPath, {
         within: { ...part, text: pattern },
@@ -300,44 +300,14 @@ async function lowerGlob(name: string, path: DataPath, pattern: string, ctx: Fan
     return undefined;
   }
   const matches = await walkGlob(globText, ctx.dir, ctx.signal);
-  const re = new RegExp(`^${regex}$`);
-  const items = [...new Set(matches.map((m) => (captures === 1 ? (re.exec(m)?.[1] ?? m) : m)))].sort();
+  const capture = before === undefined ? undefined : globCapture(before, globText.slice(before.length + 1));
+  const items = [...new Set(matches.map((m) => (capture === undefined ? m : (capture(m) ?? m))))].sort();
   if (items.length === 0) {
     ctx.sink.warning("WFC217", `glob \`${pattern}\` matches no files, so this stage runs no jobs`, globPath, {
       help: `paths are relative to the workflow's folder, ${shownDir(ctx.dir)}`,
     });
   }
   return { name, path, source: "glob", values: { kind: "list", items } };
-}
-
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/** Glob syntax in a path segment to a regex: `**` crosses `/`, `*` and `?` do not. */
-export function globToRegex(glob: string): string {
-  let out = "";
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === "*" && glob[i + 1] === "*") {
-      out += ".*";
-      i++;
-      if (glob[i + 1] === "/") i++;
-    } else if (c === "*") out += "[^/]*";
-    else if (c === "?") out += "[^/]";
-    else if (c === "[") {
-      const close = glob.indexOf("]", i + 1);
-      if (close === -1) out += "\\[";
-      else {
-        out += `[${glob
-          .slice(i + 1, close)
-          .replace(/^!/, "^")
-          .replace(/\\/g, "\\\\")}]`;
-        i = close;
-      }
-    } else out += escapeRegex(c);
-  }
-  return out;
 }
 
 async function lowerSheet(

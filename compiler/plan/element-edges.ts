@@ -1,7 +1,7 @@
 import type { FanOut, FanVar, PathDecl, Stage, Workflow } from "../lower/ast.js";
 import { varSize, varValue } from "../lower/ast.js";
 import { expandPath, forEachElement } from "../lower/elements.js";
-import { globToRegex } from "../lower/fanout.js";
+import { globMatcher } from "../../contract/glob.js";
 import type { ElementEdge } from "../../runtime/plan.js";
 
 export type { ElementEdge };
@@ -12,7 +12,8 @@ const MAP_BUDGET = 200_000;
 type Token =
   | { readonly kind: "lit"; readonly text: string }
   | { readonly kind: "var"; readonly key: string }
-  | { readonly kind: "star"; readonly crossesSlash: boolean };
+  /** `segments`: a `**` that is a whole segment before a `/`, which eats whole folders (`a/` or nothing). */
+  | { readonly kind: "star"; readonly crossesSlash: boolean; readonly segments: boolean };
 
 /** A template as tokens, params substituted; `{var.col}` is the key `var.col`. */
 function tokens(decl: PathDecl, workflow: Workflow, stage: Stage, globs: boolean): Token[] {
@@ -39,14 +40,16 @@ function tokens(decl: PathDecl, workflow: Workflow, stage: Stage, globs: boolean
     for (let i = 0; i < text.length; i++) {
       const c = text[i]!;
       if (c === "*" && text[i + 1] === "*") {
+        const last = out.at(-1);
+        const atStart = buf === "" ? last === undefined || (last.kind === "lit" && last.text.endsWith("/")) : buf.endsWith("/");
         lit(buf);
         buf = "";
-        out.push({ kind: "star", crossesSlash: true });
+        out.push({ kind: "star", crossesSlash: true, segments: atStart && text[i + 2] === "/" });
         i += text[i + 2] === "/" ? 2 : 1;
       } else if (c === "*" || c === "?" || c === "[") {
         lit(buf);
         buf = "";
-        out.push({ kind: "star", crossesSlash: false });
+        out.push({ kind: "star", crossesSlash: false, segments: false });
         if (c === "[") i = Math.max(i, text.indexOf("]", i + 1));
       } else buf += c;
     }
@@ -88,6 +91,35 @@ interface Solution {
   readonly on: Map<string, string>;
   readonly where: Map<string, string>;
   readonly when: Map<string, string>;
+  /**
+   * A producer variable was bound next to a consumer's glob wildcard that
+   * could have taken part of its value (`a/**\/c.tsv` against `a/{p}` with
+   * p = `b/c.tsv`): the binding would miss elements, so the caller lists
+   * the element map concretely instead.
+   */
+  readonly partial: boolean;
+}
+
+/** What values of a producer variable key a wildcard could split: one of 2+ characters, one with a `/`. */
+interface Splits {
+  readonly long: boolean;
+  readonly slash: boolean;
+}
+
+function splitsOf(fanout: FanOut): Map<string, Splits> {
+  const of = (values: readonly string[]): Splits => ({
+    long: values.some((v) => v.length >= 2),
+    slash: values.some((v) => v.includes("/")),
+  });
+  const out = new Map<string, Splits>();
+  for (const v of fanout.vars) {
+    const n = varSize(v.values);
+    // A range's values lie between its ends: all one character only if both ends are.
+    const ends = n === 0 ? [] : [String(varValue(v.values, 0)), String(varValue(v.values, n - 1))];
+    out.set(v.name, v.values.kind === "range" ? of(ends) : of(v.values.items.map(String)));
+    for (const [c, column] of (v.sheet?.columns ?? []).entries()) out.set(`${v.name}.${column}`, of(v.sheet!.rows.map((r) => r[c] ?? "")));
+  }
+  return out;
 }
 
 /**
@@ -102,6 +134,7 @@ function unify(
   producer: Token[],
   cSets: Map<string, (v: string) => boolean>,
   pSets: Map<string, (v: string) => boolean>,
+  pSplits: Map<string, Splits>,
 ): Solution[] {
   const solutions: Solution[] = [];
   const on = new Map<string, string>();
@@ -109,13 +142,20 @@ function unify(
   const where = new Map<string, string>();
   const when = new Map<string, string>();
   let steps = 0;
+  let partial = 0;
+  /** Whether `star` could take part of a value of producer key `key` (bound right after it, or right before it). */
+  const splits = (star: Token | undefined, key: string): boolean => {
+    if (star?.kind !== "star") return false;
+    const s = pSplits.get(key) ?? { long: true, slash: true };
+    return star.segments ? s.slash : s.long;
+  };
 
   const go = (i: number, ci: number, j: number, pj: number): void => {
     if (solutions.length > 3 || ++steps > 100_000) return;
     const c = consumer[i];
     const p = producer[j];
     if (c === undefined && p === undefined) {
-      solutions.push({ on: new Map(on), where: new Map(where), when: new Map(when) });
+      solutions.push({ on: new Map(on), where: new Map(where), when: new Map(when), partial: partial > 0 });
       return;
     }
     if (c?.kind === "star") {
@@ -143,7 +183,10 @@ function unify(
       if ((prev !== undefined && prev !== c.key) || (prevC !== undefined && prevC !== p.key)) return;
       on.set(p.key, c.key);
       reverse.set(c.key, p.key);
+      const loose = splits(consumer[i - 1], p.key) || splits(consumer[i + 1], p.key);
+      if (loose) partial++;
       go(i + 1, 0, j + 1, 0);
+      if (loose) partial--;
       if (prev === undefined) {
         on.delete(p.key);
         reverse.delete(c.key);
@@ -163,8 +206,13 @@ function unify(
       const prev = fixed.get(varKey);
       if (prev !== undefined && prev !== value) continue;
       fixed.set(varKey, value);
+      // A producer variable fixed to text that starts right after a wildcard, or ends right before one.
+      const loose =
+        c.kind !== "var" && ((ci === 0 && splits(consumer[i - 1], varKey)) || (n === text.length && splits(consumer[i + 1], varKey)));
+      if (loose) partial++;
       if (c.kind === "var") go(i + 1, 0, n === text.length ? j + 1 : j, n === text.length ? 0 : pj + n);
       else go(n === text.length ? i + 1 : i, n === text.length ? 0 : ci + n, j + 1, 0);
+      if (loose) partial--;
       if (prev === undefined) fixed.delete(varKey);
     }
   };
@@ -192,8 +240,9 @@ export interface DerivedEdge {
 export function deriveElementEdge(workflow: Workflow, producer: Stage, output: PathDecl, consumer: Stage, input: PathDecl): DerivedEdge {
   const c = tokens(input, workflow, consumer, true);
   const p = tokens(output, workflow, producer, false);
-  const solutions = unify(c, p, valueSets(consumer.fanout), valueSets(producer.fanout));
-  if (solutions.length === 1) {
+  const solutions = unify(c, p, valueSets(consumer.fanout), valueSets(producer.fanout), splitsOf(producer.fanout));
+  const partial = solutions.some((s) => s.partial);
+  if (solutions.length === 1 && !partial) {
     const s = solutions[0]!;
     const pairs = [...s.on].sort(([a], [b]) => (a < b ? -1 : 1));
     const identity =
@@ -222,7 +271,9 @@ export function deriveElementEdge(workflow: Workflow, producer: Stage, output: P
       why:
         solutions.length === 0
           ? "the templates do not line up variable by variable, so the element map is listed"
-          : "the templates line up in more than one way, so the element map is listed",
+          : partial
+            ? "a glob wildcard may take part of a variable's value, so the element map is listed"
+            : "the templates line up in more than one way, so the element map is listed",
     };
   }
   return {
@@ -254,8 +305,8 @@ function concreteMap(workflow: Workflow, producer: Stage, output: PathDecl, cons
     if (path !== undefined) {
       if (!input.glob) indices.push(...(byPath.get(path) ?? []));
       else {
-        const re = new RegExp(`^${globToRegex(path)}$`);
-        for (const [w, index] of written) if (re.test(w)) indices.push(index);
+        const matches = globMatcher(path);
+        for (const [w, index] of written) if (matches(w)) indices.push(index);
       }
     }
     offsets.push(indices.length);

@@ -1,7 +1,8 @@
 import type { ElementEdge, Part, Plan, PlanPath, PlanStep, PlanTask } from "../plan.js";
 import { ElementSpace } from "../space.js";
 import { contextsOf, describeUnsafe } from "./command-check.js";
-import { describePathProblem, globProblem, outputPathProblem, walkGlob } from "./paths.js";
+import { globMatcher, walkGlob } from "../../contract/glob.js";
+import { describePathProblem, globProblem, outputPathProblem } from "./paths.js";
 import { quoteFor } from "./quote.js";
 
 /** What one step runs for one element: everything resolved to strings. */
@@ -125,7 +126,6 @@ export class Expander {
 
   async #input(task: number, element: number, input: PlanPath, expanded: string): Promise<ResolvedPath> {
     if (!input.glob) return { name: input.name, paths: [expanded], many: false };
-    const re = new RegExp(`^${globToRegex(expanded)}$`);
     if (input.from.length === 0) {
       const problem = globProblem(expanded);
       if (problem !== undefined)
@@ -135,6 +135,7 @@ export class Expander {
       const found = await walkGlob(expanded, this.workdir, this.signal);
       return { name: input.name, paths: found, many: true };
     }
+    const matches = globMatcher(expanded);
     const paths = new Set<string>();
     const consumer = this.plan.tasks[task]!;
     for (const from of input.from) {
@@ -142,10 +143,12 @@ export class Expander {
       const producer = this.plan.tasks[p]!;
       const step = producer.steps.find((s) => s.stage === from.step)!;
       const template = step.outputs[from.output]!.template;
-      const edges = consumer.deps.filter((d) => d.task === from.task).map((d) => d.edge);
+      // A step fused into this task writes for this same element; the task has no dep edge to itself.
+      const edges: readonly ElementEdge[] =
+        p === task ? [{ kind: "one-to-one" }] : consumer.deps.filter((d) => d.task === from.task).map((d) => d.edge);
       for (const k of producerElements(edges, element, producer, consumer, this.#spaces[p]!, this.#spaces[task]!)) {
         const path = expandPlain(template, this.#spaces[p]!, k);
-        if (re.test(path)) paths.add(path);
+        if (matches(path)) paths.add(path);
       }
     }
     return { name: input.name, paths: [...paths].sort(), many: true };
@@ -197,32 +200,4 @@ function* producerElements(
       }
     }
   }
-}
-
-/** Glob syntax to a regex: `**` crosses `/` (and `**\/` matches no folder too), `*` and `?` do not. */
-export function globToRegex(pattern: string): string {
-  let out = "";
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === "*" && pattern[i + 1] === "*") {
-      i++;
-      if (pattern[i + 1] === "/") {
-        out += "(?:.*/)?";
-        i++;
-      } else out += ".*";
-    } else if (c === "*") out += "[^/]*";
-    else if (c === "?") out += "[^/]";
-    else if (c === "[") {
-      const close = pattern.indexOf("]", i + 1);
-      if (close === -1) out += "\\[";
-      else {
-        out += `[${pattern
-          .slice(i + 1, close)
-          .replace(/^!/, "^")
-          .replace(/\\/g, "\\\\")}]`;
-        i = close;
-      }
-    } else out += c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  }
-  return out;
 }

@@ -1,5 +1,3 @@
-import { glob } from "tinyglobby";
-
 /**
  * Which paths wfc may write, check and (after a failure) remove: outputs
  * stay inside the workflow's folder, and globs search only inside it. The
@@ -52,7 +50,10 @@ export function outputPathProblem(path: string): OutputPathProblem | undefined {
 /** The problem with `pattern` as a glob, or undefined when it searches inside the workflow's folder. */
 export function globProblem(pattern: string): GlobProblem | undefined {
   if (pattern.startsWith("/")) return "absolute";
-  return pattern.split("/").includes("..") ? "parent" : undefined;
+  const segments = pattern.split("/");
+  if (segments.includes("..")) return "parent";
+  // tinyglobby walks from the parent folder for a glob that starts with `..` (`..*/x`, `./..**`), and `..*` matches `..`.
+  return segments.find((s) => s !== "" && s !== ".")?.startsWith("..") ? "parent" : undefined;
 }
 
 /** The problem in words, after "`out/x` …" or "which …". */
@@ -71,24 +72,4 @@ export function describePathProblem(problem: OutputPathProblem | GlobProblem): s
     case "state":
       return "is inside `.wfc/`, where wfc keeps its journal and logs";
   }
-}
-
-/**
- * The paths under `cwd` that match a glob, sorted. Braces and extglobs are
- * off: wfc's glob syntax is `*`, `**`, `?` and `[...]` (globToRegex), and
- * `{a,..}` must not climb out. An aborted walk throws rather than answer
- * with what it found so far.
- */
-export async function walkGlob(pattern: string, cwd: string, signal: AbortSignal | undefined): Promise<string[]> {
-  const found = await glob(pattern, {
-    cwd,
-    onlyFiles: false,
-    dot: false,
-    expandDirectories: false,
-    braceExpansion: false,
-    extglob: false,
-    ...(signal ? { signal } : {}),
-  });
-  signal?.throwIfAborted();
-  return found.sort();
 }

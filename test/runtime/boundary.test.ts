@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { expect, test } from "vitest";
 import { repoRoot } from "../e2e/helpers.js";
@@ -11,14 +11,28 @@ function* sources(dir: string): Generator<string> {
   }
 }
 
-test("the runtime never imports the compiler: plan.json is the only contract", () => {
+/** The import specifiers, with their files, under `dir` that match `wanted`. */
+function importsOf(dir: string, wanted: RegExp): string[] {
   const offenders: string[] = [];
-  for (const file of sources(join(repoRoot, "runtime"))) {
+  for (const file of sources(join(repoRoot, dir))) {
     const text = readFileSync(file, "utf8");
     for (const m of text.matchAll(/from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g)) {
       const spec = m[1] ?? m[2] ?? "";
-      if (/(^|\/)compiler\//.test(spec)) offenders.push(`${relative(repoRoot, file)}: ${spec}`);
+      if (wanted.test(spec)) offenders.push(`${relative(repoRoot, file)}: ${spec}`);
     }
   }
-  expect(offenders).toEqual([]);
+  return offenders;
+}
+
+test("the runtime never imports the compiler: plan.json is the only contract", () => {
+  expect(importsOf("runtime", /(^|\/)compiler\//)).toEqual([]);
+});
+
+test("contract/ holds the rules both sides share, so it imports neither the compiler nor the runtime", () => {
+  expect(importsOf("contract", /(^|\/)(compiler|runtime)\//)).toEqual([]);
+});
+
+test("the runtime may import the contract, which the built package ships next to it", () => {
+  expect(importsOf("runtime", /(^|\/)contract\//)).toContain("runtime/jobs/expand.ts: ../../contract/glob.js");
+  expect(existsSync(join(repoRoot, "dist", "contract", "glob.js"))).toBe(true);
 });

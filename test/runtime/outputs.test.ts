@@ -140,6 +140,11 @@ describe("which paths may be outputs, which globs may be searched", () => {
     ["/data/*.fa", "absolute"],
     ["../data/*.fa", "parent"],
     ["data/../../x/*", "parent"],
+    // tinyglobby would walk the parent folder for these, and `..*` matches `..` itself.
+    ["..*", "parent"],
+    ["..**/*a", "parent"],
+    ["./..*/x", "parent"],
+    ["data/..*/x", undefined],
   ])("glob %j: %s", (pattern, problem) => {
     expect(globProblem(pattern)).toBe(problem);
   });

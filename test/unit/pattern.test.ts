@@ -82,9 +82,17 @@ describe("intersects: can one path match both templates?", () => {
   });
 
   test("`**/` also matches no folder at all, as the glob does when it runs", () => {
-    // globToRegex (compiler/lower/fanout.ts) and tinyglobby both match
+    // globMatcher (contract/glob.ts) and tinyglobby both match
     // `a/**/c.tsv` against `a/c.tsv`; dependency inference must agree.
     expect(intersects(input("a/**/c.tsv"), output("a/c.tsv"))).toBe(true);
+  });
+
+  test("a trailing `/**` also matches the folder itself, as the glob does", () => {
+    // Found by the property test against picomatch (test/property/globs.test.ts).
+    expect(intersects(input("out/**"), output("out"))).toBe(true);
+    expect(intersects(input("out/**/**"), output("out"))).toBe(true);
+    expect(intersects(input("out/**"), output("out/a/b"))).toBe(true);
+    expect(intersects(input("out/**/x"), output("out"))).toBe(false);
   });
 
   test("long paths do not overflow the stack", () => {
