@@ -1,3 +1,4 @@
+import type { DiagnosticCode } from "../diagnostics/codes.js";
 import { unreachable } from "../diagnostics/diagnostic.js";
 import type { Workflow } from "../lower/ast.js";
 import type { DiagnosticSink } from "../lower/sink.js";
@@ -30,7 +31,7 @@ export function checkShellQuoting(workflow: Workflow, sink: DiagnosticSink): voi
   }
 }
 
-function codeOf(reason: UnsafeReason): string {
+function codeOf(reason: UnsafeReason): DiagnosticCode {
   if (reason === "after-backslash" || reason === "after-dollar") return "WFC229";
   if (reason === "unfollowable") return "WFC230";
   return "WFC228";

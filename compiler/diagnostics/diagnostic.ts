@@ -3,6 +3,7 @@
  * the phase that found it and printed by `format.ts` at the edge.
  */
 
+import type { DiagnosticCode } from "./codes.js";
 import { visible } from "./visible.js";
 
 /** A half-open byte range `[start, end)` of UTF-16 offsets into a file's text. */
@@ -27,8 +28,8 @@ export interface Related {
 
 export interface Diagnostic {
   readonly severity: Severity;
-  /** Stable code, e.g. `WFC202`; listed in docs/errors.md. Never reused. */
-  readonly code: string;
+  /** Stable code, e.g. `WFC202`; listed in `codes.ts` and docs/errors.md. Never reused. */
+  readonly code: DiagnosticCode;
   /** One line saying what is wrong, naming the offending value in backticks. */
   readonly message: string;
   /** Where. Absent only for problems that have no file (command-line errors). */

@@ -4,7 +4,7 @@ import type { FileLookup } from "./format.js";
 /** A diagnostic with 1-based line/column added, for editors and CI (`--format json`). */
 export interface JsonDiagnostic {
   severity: Diagnostic["severity"];
-  code: string;
+  code: Diagnostic["code"];
   message: string;
   file: string | null;
   /** 1-based start and end positions; null when the problem has no position. */

@@ -1,3 +1,4 @@
+import type { DiagnosticCode } from "../diagnostics/codes.js";
 import type { Diagnostic, Related, Severity, Span } from "../diagnostics/diagnostic.js";
 import type { DataPath, ParsedDocument, SpanPart } from "../source/document.js";
 
@@ -32,7 +33,7 @@ export class DiagnosticSink {
     return found === -1 ? span : { start: span.start + found, end: span.start + found + needle.length };
   }
 
-  report(severity: Severity, code: string, message: string, path: DataPath, options: ReportOptions = {}): void {
+  report(severity: Severity, code: DiagnosticCode, message: string, path: DataPath, options: ReportOptions = {}): void {
     const related: Related[] | undefined = options.related?.map((r) => ({
       location: { file: this.doc.file.path, span: this.span(r.path, { part: r.part ?? "value" }) },
       message: r.message,
@@ -48,11 +49,11 @@ export class DiagnosticSink {
     });
   }
 
-  error(code: string, message: string, path: DataPath, options?: ReportOptions): void {
+  error(code: DiagnosticCode, message: string, path: DataPath, options?: ReportOptions): void {
     this.report("error", code, message, path, options);
   }
 
-  warning(code: string, message: string, path: DataPath, options?: ReportOptions): void {
+  warning(code: DiagnosticCode, message: string, path: DataPath, options?: ReportOptions): void {
     this.report("warning", code, message, path, options);
   }
 }
