@@ -63,3 +63,21 @@ describe("an executor named in `defaults`", () => {
     expect(where).toEqual([`WFC203 ${text.indexOf("nope")}`, `WFC101 ${text.indexOf("0\n")}`]);
   });
 });
+
+describe("a fan-out with no elements", () => {
+  test.each([
+    ["an empty list", "s: []", "5:10", "foreach variable `s` has no values, so this stage runs no jobs"],
+    ["an empty range", "s: { range: [1, 0] }", "5:10", "foreach variable `s` has no values, so this stage runs no jobs"],
+    [
+      "a glob matching nothing",
+      's: { glob: "no-such-folder/{s}.fa" }',
+      "5:18",
+      "glob `no-such-folder/{s}.fa` matches no files, so this stage runs no jobs",
+    ],
+  ])("%s is a warning (WFC217), and the workflow is valid", async (_, source, at, message) => {
+    const { result, printed } = await validate(`wfc: 1\nstages:\n  a:\n    foreach:\n      ${source}\n    run: "echo {s}"\n`);
+    expect(result.validated).toBeDefined();
+    expect(result.diagnostics.map((d) => [d.severity, d.code])).toEqual([["warning", "WFC217"]]);
+    expect(printed.split("\n")[0]).toBe(`wf.yaml:${at}: warning WFC217: ${message}`);
+  });
+});
