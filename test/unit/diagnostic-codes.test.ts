@@ -19,7 +19,10 @@ const codes = Object.keys(CODES) as DiagnosticCode[];
  * until it is removed here.
  */
 const untested: ReadonlyMap<DiagnosticCode, string> = new Map<DiagnosticCode, string>([
-  ["WFC100", "the fallback for a schema keyword validate-schema.ts does not map; the current schema may not reach it"],
+  [
+    "WFC100",
+    "the fallback for a schema keyword validate-schema.ts does not map; every keyword the current schemas use is mapped, so no input reaches it",
+  ],
 ]);
 
 interface DocRow {
