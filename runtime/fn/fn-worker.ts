@@ -91,6 +91,10 @@ function watchParent(): void {
 
 /** Runs one call; what the function returns is not used (a stage's results are its output files), so it is not sent back. */
 async function call({ workdir, module, export: name, args }: FnCall): Promise<void> {
+  // A function's paths are relative to the workflow's folder. A child process
+  // has a working directory of its own; a thread shares its process's, which
+  // the local backend makes the workflow's (runtime/backends/local.ts).
+  if (process.send !== undefined && process.cwd() !== workdir) process.chdir(workdir);
   const url = pathToFileURL(resolve(workdir, module)).href;
   let loaded = modules.get(url);
   if (loaded === undefined) {

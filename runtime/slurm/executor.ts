@@ -33,7 +33,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { shellQuote } from "../jobs/quote.js";
 import { DECODE_STEPS, encodeSteps } from "../jobs/step-script.js";
 import type { Plan } from "../plan.js";
-import type { JobRef } from "../scheduler/scheduler.js";
+import type { JobKey } from "../backends/backend.js";
 import { realSlurmClient, type SlurmClient } from "./client.js";
 import { slurmJobName, type SlurmArray, type SlurmLayout } from "./layout.js";
 import { elementPhase } from "./parse.js";
@@ -90,7 +90,7 @@ export interface Attempt {
 }
 
 interface Waiting {
-  readonly ref: JobRef;
+  readonly ref: JobKey;
   readonly scripts: readonly string[];
   readonly log: string;
   readonly onStart: (at: number) => void;
@@ -150,7 +150,7 @@ export class SlurmExecutor {
 
   /** Runs one job on the cluster; resolves when it ended, however it ended. */
   run(
-    ref: JobRef,
+    ref: JobKey,
     scripts: readonly string[],
     log: string,
     onStart: (at: number) => void,

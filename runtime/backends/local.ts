@@ -1,0 +1,177 @@
+/**
+ * This machine's backend: local commands go to one JobRunner (persistent
+ * pool workers, or a plain spawner), `fn` steps to a pool of worker threads
+ * or child processes per executor. A fused job is split here: its commands
+ * in a row go to the runner as one request (no round trip through Node
+ * between them), each `fn` step is one call.
+ */
+import { dirname, resolve } from "node:path";
+import { ProcessPool, SpawnRunner, type Command, type JobRunner } from "../executors/index.js";
+import { FnPool } from "../fn/fn-pool.js";
+import type { FnOutcome } from "../fn/fn-worker.js";
+import type { StepCommand } from "../jobs/expand.js";
+import { describeStep } from "../jobs/describe.js";
+import { fnArgs } from "../jobs/step-script.js";
+import type { Plan } from "../plan.js";
+import { commandCause, timeoutText } from "../run/failure-cause.js";
+import type { OomWatch } from "../run/oom.js";
+import { appendLog } from "../run/logs.js";
+import type { Backend, JobContext, JobOutcome, PreparedJob } from "./backend.js";
+
+export interface LocalBackendOptions {
+  readonly plan: Plan;
+  /** Runs the commands; the caller closes it when it made it (see `ownsRunner`). */
+  readonly runner: JobRunner;
+  /** Close the runner with the backend (it was made for this run). */
+  readonly ownsRunner: boolean;
+  /** How many `fn` calls of an executor may run at once. */
+  readonly fnWorkers: (executor: string) => number;
+  /** Makes an output's folder (remembering which ones the run created: see runtime/run/folders.ts). */
+  readonly ensureDir: (dir: string) => void;
+  /** A command started as the leader of this process group, and the groups of a job that ended (`.wfc/running`). */
+  readonly onGroup?: (pgid: number) => void;
+  readonly onGroupsEnded?: (pgids: readonly number[]) => void;
+  /** Tells a kill by the kernel's OOM killer from others. */
+  readonly oom: OomWatch;
+  /** Aborted on Ctrl-C: `fn` pools drop what waits and stop what runs. */
+  readonly signal: AbortSignal;
+}
+
+export class LocalBackend implements Backend {
+  readonly #o: LocalBackendOptions;
+  readonly #fnPools = new Map<string, FnPool>();
+  /** The working directory before a thread pool needed the workflow's (see #fnPool). */
+  #previousCwd: string | undefined;
+
+  constructor(options: LocalBackendOptions) {
+    this.#o = options;
+  }
+
+  /** `fn` calls wait at their worker in batches, and a follower behind the job before it in its lane: they start later. */
+  startsLater(job: PreparedJob): boolean {
+    return job.lane?.follows === true || (job.task.steps.length > 0 && job.task.steps.every((s) => s.action.kind === "fn"));
+  }
+
+  prestart(jobs: number): void {
+    if (this.#o.runner instanceof ProcessPool) this.#o.runner.prestart(jobs);
+  }
+
+  killAll(): void {
+    void this.#o.runner.killAll(0);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#fnPools.values()].map((p) => p.close()));
+    if (this.#o.ownsRunner) await this.#o.runner.close();
+    if (this.#previousCwd !== undefined) process.chdir(this.#previousCwd);
+  }
+
+  async run(job: PreparedJob, ctx: JobContext): Promise<JobOutcome> {
+    const { commands, task } = job;
+    const timeout = task.timeout;
+    let started: number | undefined;
+    for (let i = 0; i < commands.length; i++) {
+      const c = commands[i]!;
+      this.#makeFolders(c, ctx.workdir);
+      if (c.kind === "fn") {
+        const outcome = await this.#call(c, task.executor, timeout, ctx.workdir);
+        started ??= outcome.start;
+        if (outcome.ok) continue;
+        if (ctx.signal.aborted) return { kind: "cancelled", started, exitCode: null };
+        const reason = outcome.timedOut ? timeoutText(timeout ?? 0) : `threw ${outcome.error.split("\n")[0]}`;
+        if (!outcome.timedOut) appendLog(job.log, `${outcome.error}\n`);
+        return { kind: "failed", started, exitCode: null, step: i, command: describeStep(c), reason };
+      }
+      // This command and the local ones right after it go to the runner as one job.
+      const first = i;
+      while (i + 1 < commands.length && commands[i + 1]!.kind !== "fn") this.#makeFolders(commands[++i]!, ctx.workdir);
+      started ??= Date.now();
+      const [head, ...then] = commands.slice(first, i + 1).map(toCommand);
+      const pgids: number[] = [];
+      const result = await this.#o.runner.run(
+        {
+          id: c.stage,
+          ...head!,
+          then,
+          cwd: ctx.workdir,
+          log: job.log,
+          ...(timeout !== null ? { timeoutMs: timeout * 1000 } : {}),
+          // Only a job's first command group waits in its lane.
+          ...(job.lane !== undefined && first === 0 ? { lane: job.lane.id } : {}),
+        },
+        ctx.signal,
+        {
+          started: (_pid, at) => ctx.onStart(at),
+          group: (pgid) => {
+            pgids.push(pgid);
+            this.#o.onGroup?.(pgid);
+          },
+        },
+      );
+      this.#o.onGroupsEnded?.(pgids);
+      if (result.notRun) return { kind: "not-run" };
+      if (result.exitCode === 0) continue;
+      if (result.cancelled || ctx.signal.aborted) return { kind: "cancelled", started, exitCode: result.exitCode };
+      const step = first + result.step;
+      const reason = commandCause(result, timeout, this.#o.oom);
+      return { kind: "failed", started, exitCode: result.exitCode, step, command: describeStep(commands[step]!), reason };
+    }
+    return { kind: "done", started: started ?? Date.now() };
+  }
+
+  #makeFolders(c: StepCommand, workdir: string): void {
+    for (const o of c.outputs) for (const path of o.paths) this.#o.ensureDir(dirname(resolve(workdir, path)));
+  }
+
+  async #call(c: StepCommand, executor: string, timeout: number | null, workdir: string): Promise<FnOutcome> {
+    try {
+      const call = { workdir, module: c.fn!.module, export: c.fn!.export, args: fnArgs(c, this.#o.plan) };
+      return await this.#fnPool(executor, workdir).run(call, timeout !== null ? timeout * 1000 : undefined);
+    } catch (error) {
+      return { ok: false, error: String((error as Error)?.stack ?? error), start: Date.now(), end: Date.now() };
+    }
+  }
+
+  #fnPool(executor: string, workdir: string): FnPool {
+    let pool = this.#fnPools.get(executor);
+    if (pool !== undefined) return pool;
+    const kind = this.#o.plan.executors[executor]!.type === "threads" ? "threads" : "processes";
+    // A function sees its paths relative to the workflow's folder. A child
+    // process changes into it for each call (fn-worker.ts); worker threads
+    // cannot have a working directory of their own (Node shares the
+    // process's), so while a thread pool runs the process's is the workflow's.
+    if (kind === "threads" && this.#previousCwd === undefined && resolve(workdir) !== process.cwd()) {
+      this.#previousCwd = process.cwd();
+      process.chdir(workdir);
+    }
+    pool = new FnPool(kind, this.#o.fnWorkers(executor), this.#o.signal);
+    this.#fnPools.set(executor, pool);
+    return pool;
+  }
+}
+
+/**
+ * One runner for every local command: the scheduler already bounds each
+ * executor, so the pool only needs a worker per job that may run at once.
+ */
+export function defaultRunner(
+  plan: Plan,
+  workers: (executor: string) => number | undefined,
+  jobs: number | undefined,
+  warn: (message: string) => void,
+): JobRunner {
+  const local = Object.entries(plan.executors).filter(([, e]) => e.type !== "slurm");
+  const size = Math.max(
+    1,
+    Math.min(
+      256,
+      jobs ?? Infinity,
+      local.reduce((n, [name]) => n + (workers(name) ?? 1), 0),
+    ),
+  );
+  return ProcessPool.detect() !== null ? new ProcessPool({ size, onWarning: warn }) : new SpawnRunner({ size });
+}
+
+function toCommand(c: StepCommand): Command {
+  return c.kind === "argv" ? { kind: "argv", argv: c.argv!, env: c.env } : { kind: "shell", command: c.command!, env: c.env };
+}

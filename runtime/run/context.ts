@@ -1,0 +1,33 @@
+import type { Backend } from "../backends/backend.js";
+import type { Expander } from "../jobs/expand.js";
+import type { Plan } from "../plan.js";
+import type { Scheduler } from "../scheduler/scheduler.js";
+import type { Journal } from "../state/journal.js";
+import type { RunEvent, RunFailure } from "./events.js";
+import type { Folders } from "./folders.js";
+import type { RunConfig } from "./options.js";
+import type { RunStats } from "./stats.js";
+
+/** What every job of a run shares: made once by the run's lifecycle (run.ts), read by each job's execution. */
+export interface RunContext {
+  readonly plan: Plan;
+  readonly config: RunConfig;
+  /** The workflow's folder: jobs run in it, their paths are relative to it. */
+  readonly workdir: string;
+  /** Its `.wfc/`. */
+  readonly stateDir: string;
+  readonly scheduler: Scheduler;
+  readonly journal: Journal;
+  readonly expander: Expander;
+  readonly folders: Folders;
+  readonly stats: RunStats;
+  readonly emit: (event: RunEvent) => void;
+  /** Every failure so far, in the order they were settled. */
+  readonly failures: RunFailure[];
+  /** `--dry-run`: the outputs jobs would write, which make their consumers out of date. */
+  readonly wouldWrite: Set<string>;
+  /** Aborted on Ctrl-C (or a signal the caller gave). */
+  readonly signal: AbortSignal;
+  /** The backend a task's jobs run on. */
+  readonly backendFor: (task: number) => Backend;
+}

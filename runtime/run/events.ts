@@ -1,0 +1,115 @@
+/**
+ * What a run reports: its events (`--json` prints them as NDJSON; see
+ * schema/events.schema.json), its failures and its summary.
+ */
+import type { LimitUse, PathStep } from "./stats.js";
+
+/** What a run reports as it goes (`--json` prints these as NDJSON; see schema/events.schema.json). */
+export type RunEvent =
+  | { readonly type: "run-start"; readonly time: number; readonly tasks: number; readonly jobs: number }
+  | {
+      readonly type: "job-start";
+      readonly time: number;
+      readonly task: string;
+      readonly job: number;
+      readonly elements: readonly [number, number];
+    }
+  | {
+      readonly type: "job-end";
+      readonly time: number;
+      readonly task: string;
+      readonly job: number;
+      readonly elements: readonly [number, number];
+      readonly status: "done" | "failed" | "skipped" | "cancelled";
+      readonly start: number;
+      readonly exitCode: number | null;
+      readonly reason?: string;
+      readonly log?: string;
+    }
+  | {
+      readonly type: "would-run";
+      readonly task: string;
+      readonly job: number;
+      readonly reason: string;
+      readonly commands: readonly string[];
+    }
+  | {
+      /** Jobs of a task went to SLURM as one job array. */
+      readonly type: "slurm-submit";
+      readonly time: number;
+      readonly task: string;
+      readonly jobId: string;
+      readonly jobs: number;
+      /** sbatch's arguments, the array script last. */
+      readonly sbatch: readonly string[];
+    }
+  | { readonly type: "run-end"; readonly time: number; readonly summary: RunSummary };
+
+export interface RunFailure {
+  readonly task: string;
+  readonly job: number;
+  readonly command: string;
+  readonly exitCode: number | null;
+  /** Why it failed, in words: `exit 3`, `timed out after 2 s`, `killed by SIGSEGV`, `threw Error: …`, with `disk full: …` when its disk is. */
+  readonly reason: string;
+  readonly log: string;
+  readonly tail: string;
+}
+
+export interface RunSummary {
+  readonly status: "ok" | "failed" | "interrupted";
+  readonly done: number;
+  readonly skipped: number;
+  readonly failed: number;
+  /** Jobs that never ran: downstream of a failure, or not started after fail-fast or Ctrl-C. */
+  readonly notRun: number;
+  /** Why the run did not complete every job when no failed job says it (jobs that never became ready). */
+  readonly reason?: string;
+  readonly wallMs: number;
+  readonly failures: readonly RunFailure[];
+  /** The chain of jobs, each released by the end of the one before, that ends with the last job to finish. */
+  readonly criticalPath: readonly PathStep[];
+  /** The concurrency group (named limit or stage cap) that was full the longest; null when no job held one. */
+  readonly busiestLimit: LimitUse | null;
+}
+
+/** How a job that had started or was due to start ended, as its `job-end` event says it. */
+export type JobEnd =
+  | { readonly status: "done"; readonly log: string }
+  | { readonly status: "skipped"; readonly reason: string }
+  | { readonly status: "failed"; readonly exitCode: number | null; readonly reason: string; readonly log?: string }
+  | { readonly status: "cancelled"; readonly exitCode: number | null; readonly log?: string };
+
+/** The one place a `job-end` event is made. */
+export function jobEndEvent(
+  job: { readonly task: string; readonly job: number; readonly elements: readonly [number, number] },
+  end: JobEnd,
+  times: { readonly start: number; readonly end: number },
+): RunEvent {
+  const { task, job: number, elements } = job;
+  const at = { type: "job-end", time: times.end, task, job: number, elements } as const;
+  // Fields in the order the events always had them: `--json` output stays byte for byte the same.
+  switch (end.status) {
+    case "done":
+      return { ...at, status: "done", start: times.start, exitCode: 0, log: end.log };
+    case "skipped":
+      return { ...at, status: "skipped", start: times.start, exitCode: null, reason: end.reason };
+    case "failed":
+      return {
+        ...at,
+        status: "failed",
+        start: times.start,
+        exitCode: end.exitCode,
+        reason: end.reason,
+        ...(end.log !== undefined ? { log: end.log } : {}),
+      };
+    case "cancelled":
+      return { ...at, status: "cancelled", start: times.start, exitCode: end.exitCode, ...(end.log !== undefined ? { log: end.log } : {}) };
+    default:
+      return unreachable(end);
+  }
+}
+
+export function unreachable(x: never): never {
+  throw new Error(`unreachable: ${JSON.stringify(x)}`);
+}

@@ -1,0 +1,251 @@
+/**
+ * One job, from the scheduler's hand to its end: prepare (expand its
+ * commands), decide (up to date? dry run? touch?), run its attempts with
+ * backoff on its backend, and settle. `settle` is the one place a job's end
+ * is told: the journal, the scheduler, the cleanup of what a failed job
+ * made, the failure record and exactly one `job-end` event.
+ */
+import { createHash } from "node:crypto";
+import { rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import type { Backend, JobOutcome, PreparedJob } from "../backends/backend.js";
+import { describeStep } from "../jobs/describe.js";
+import { UnsafePathError, type StepCommand } from "../jobs/expand.js";
+import type { JobRef } from "../scheduler/scheduler.js";
+import { StateError, diskFull, stateProblem } from "../state/state-problem.js";
+import type { RunContext } from "./context.js";
+import { jobEndEvent, type JobEnd } from "./events.js";
+import { touch, whyRun } from "./freshness.js";
+import { appendLog, tail } from "./logs.js";
+import { unreachable } from "./events.js";
+import { removeWhatJobMade, snapshotOutputs } from "./outputs.js";
+
+/** A job's place in a lane (see runtime/run/lanes.ts). */
+export interface Lane {
+  readonly id: number;
+  /** It was handed on behind a running job: it starts when that one ends, if that one succeeded. */
+  readonly follows: boolean;
+}
+
+/** Runs one job the scheduler handed out; resolves when it is settled (or put back). */
+export async function executeJob(run: RunContext, ref: JobRef, lane?: Lane): Promise<void> {
+  try {
+    await execute(run, ref, lane);
+  } catch (error) {
+    prepareFailed(run, ref, error);
+  }
+}
+
+async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Promise<void> {
+  const { plan, config, scheduler } = run;
+  const task = plan.tasks[ref.task]!;
+  const commands: StepCommand[] = [];
+  for (let e = ref.first; e < ref.end; e++) for (const step of task.steps) commands.push(await run.expander.step(ref.task, step, e));
+  const hash = createHash("sha256")
+    .update(JSON.stringify(commands.map(describeStep)))
+    .digest("hex");
+  const outputs = commands.flatMap((c) => c.outputs.flatMap((o) => o.paths));
+  const why = whyRun({ task: task.id, job: ref.job, hash, commands, workdir: run.workdir }, run.journal, {
+    force: config.force === true,
+    wouldWrite: run.wouldWrite,
+  });
+  if (why === undefined) return settle(run, ref, { end: { status: "skipped", reason: "up to date" } });
+  if (config.dryRun) {
+    for (const path of outputs) run.wouldWrite.add(path);
+    run.emit({ type: "would-run", task: task.id, job: ref.job, reason: why, commands: commands.map(describeStep) });
+    scheduler.finish(ref, "skipped");
+    return;
+  }
+  if (config.touch) {
+    for (const path of outputs) touch(resolve(run.workdir, path));
+    run.journal.append({ task: task.id, job: ref.job, status: "touched", hash, start: Date.now(), end: Date.now() });
+    return settle(run, ref, { end: { status: "skipped", reason: "touched" } });
+  }
+
+  const log = join(run.stateDir, "logs", task.id, `${ref.job}.log`);
+  try {
+    run.folders.ensureLogDir(dirname(log));
+  } catch (error) {
+    throw new Error(stateProblem(error, dirname(log), run.stateDir));
+  }
+  // Workers append to the log; one from an earlier run of this job goes first.
+  if (run.journal.get(task.id, ref.job) !== undefined) rmSync(log, { force: true });
+
+  const backend = run.backendFor(ref.task);
+  const job = (attempt: number): PreparedJob => ({
+    key: { task: ref.task, job: ref.job },
+    task,
+    commands,
+    log,
+    attempt,
+    retriesLeft: attempt < task.retries,
+    // Only a first attempt goes in the lane: a retry must not wait on (or be skipped for) its follower.
+    ...(lane !== undefined && attempt === 0 ? { lane } : {}),
+  });
+  const clock = startClock(run, ref, backend.startsLater(job(0)));
+  // What the outputs were before the job, so a failure removes only what it made.
+  // An output in a folder this run created was not there before the run: no need to look (a fan-out into a new folder costs no lstat a job).
+  const before = snapshotOutputs(run.workdir, outputs, (path) => run.folders.created(dirname(path)));
+  const outcome = await attempts(run, backend, job, clock.onStart);
+  if (outcome.kind === "not-run") {
+    // The job before it in its lane failed, so it never started: it is ready again.
+    scheduler.putBack(ref);
+    return;
+  }
+  clock.onStart(outcome.started);
+  // The node's own clock says when a SLURM job's commands started (wfc may have seen it a poll later).
+  if (backend.remoteClock) clock.start = Math.min(clock.start, outcome.started);
+  const end = Date.now();
+  run.stats.ran(ref, clock.start, end);
+  run.stats.hold(ref.task, -1, end);
+  const times = { start: clock.start, end };
+  const record = (status: "done" | "failed", exitCode: number | null) =>
+    journalProblem(run, { task: task.id, job: ref.job, status, hash, ...times, exitCode });
+
+  switch (outcome.kind) {
+    case "done": {
+      const unrecorded = record("done", 0);
+      // Its outputs are whole, so they stay; but a run that cannot record what it did stops (the job runs again next time).
+      if (unrecorded === undefined) return settle(run, ref, { end: { status: "done", log } }, times);
+      const end = { status: "failed", exitCode: 0, reason: `it ran, but ${unrecorded}`, log } as const;
+      return settle(run, ref, { end, command: "", stop: true }, times);
+    }
+    case "cancelled":
+      removeWhatJobMade(before);
+      return settle(run, ref, { end: { status: "cancelled", exitCode: outcome.exitCode, log } }, times);
+    case "failed": {
+      if (run.signal.aborted) {
+        removeWhatJobMade(before);
+        return settle(run, ref, { end: { status: "cancelled", exitCode: outcome.exitCode, log } }, times);
+      }
+      // Looked at before the cleanup below frees what a job that filled the disk wrote.
+      const full = diskFull([run.workdir, dirname(log)]);
+      // A job that did not finish leaves no half-written outputs behind (and removes nothing else).
+      removeWhatJobMade(before);
+      const unrecorded = record("failed", outcome.exitCode);
+      const reason = [outcome.reason, full, unrecorded && `and ${unrecorded}`].filter(Boolean).join("; ");
+      const stop = !config.keepGoing || unrecorded !== undefined;
+      return settle(
+        run,
+        ref,
+        { end: { status: "failed", exitCode: outcome.exitCode, reason, log }, command: outcome.command, stop },
+        times,
+      );
+    }
+  }
+}
+
+/** Runs a job's attempts, with a backoff before each retry, until one succeeds, is cancelled or none is left. */
+async function attempts(
+  run: RunContext,
+  backend: Backend,
+  job: (attempt: number) => PreparedJob,
+  onStart: (at: number) => void,
+): Promise<JobOutcome> {
+  const retries = job(0).task.retries;
+  let outcome: JobOutcome | undefined;
+  for (let attempt = 0; attempt <= retries; attempt++) {
+    if (attempt > 0) await sleep(Math.min(30_000, 250 * 2 ** (attempt - 1)), run.signal);
+    outcome = await backend.run(job(attempt), { workdir: run.workdir, signal: run.signal, onStart });
+    if (outcome.kind !== "failed" || run.signal.aborted) break;
+  }
+  return outcome ?? { kind: "cancelled", started: Date.now(), exitCode: null };
+}
+
+/** When a job started: now, or (a SLURM element, a queued `fn` call, a lane's follower) when its backend says so. */
+function startClock(run: RunContext, ref: JobRef, later: boolean) {
+  const task = run.plan.tasks[ref.task]!;
+  const clock = {
+    start: Date.now(),
+    running: false,
+    onStart: (at: number) => {
+      if (clock.running) return;
+      clock.running = true;
+      clock.start = at;
+      run.stats.hold(ref.task, 1, at);
+      run.emit({ type: "job-start", time: at, task: task.id, job: ref.job, elements: [ref.first, ref.end] });
+    },
+  };
+  if (!later) clock.onStart(clock.start);
+  return clock;
+}
+
+/** How a job ended, for `settle`: its `job-end`, and for a failure the command to blame and whether the run stops starting jobs. */
+type Settled =
+  | { readonly end: Exclude<JobEnd, { status: "failed" }> }
+  | { readonly end: Extract<JobEnd, { status: "failed" }>; readonly command: string; readonly stop: boolean };
+
+/** The one place a job's end is told: the scheduler, the failure record, exactly one `job-end` event, fail-fast. */
+function settle(run: RunContext, ref: JobRef, how: Settled, times?: { start: number; end: number }): void {
+  const task = run.plan.tasks[ref.task]!;
+  const now = Date.now();
+  const { end } = how;
+  switch (end.status) {
+    case "done":
+    case "skipped":
+      run.scheduler.finish(ref, end.status);
+      break;
+    case "cancelled":
+      run.scheduler.finish(ref, "failed");
+      break;
+    case "failed": {
+      run.scheduler.finish(ref, "failed");
+      const { command } = how as Extract<Settled, { command: string }>;
+      const failure = { task: task.id, job: ref.job, command, exitCode: end.exitCode, reason: end.reason };
+      if (end.log === undefined) {
+        run.failures.push({ ...failure, log: "", tail: "" });
+      } else {
+        // The tail is the job's own words; the reason comes on the failure line, and last in the log.
+        const lines = tail(end.log);
+        appendLog(end.log, `wfc: ${task.id}#${ref.job} failed: ${end.reason}\n`);
+        run.failures.push({ ...failure, log: end.log, tail: lines });
+      }
+      break;
+    }
+    default:
+      unreachable(end);
+  }
+  const job = { task: task.id, job: ref.job, elements: [ref.first, ref.end] as const };
+  run.emit(jobEndEvent(job, end, times ?? { start: now, end: now }));
+  if ("stop" in how && how.stop) run.scheduler.stop();
+}
+
+/**
+ * A job that failed before it could run: its commands could not be prepared
+ * (an unreadable glob, an output outside the folder, …), or Ctrl-C came
+ * during its glob (then it was cancelled before it started).
+ */
+function prepareFailed(run: RunContext, ref: JobRef, error: unknown): void {
+  const task = run.plan.tasks[ref.task]!;
+  if (run.signal.aborted) {
+    if (run.scheduler.isRunning(ref)) settle(run, ref, { end: { status: "cancelled", exitCode: null } });
+    return;
+  }
+  const message = String((error as Error)?.message ?? error);
+  const reason = error instanceof UnsafePathError ? `${message}, so the job was not started` : message;
+  const stop = !run.config.keepGoing;
+  if (run.scheduler.isRunning(ref)) {
+    settle(run, ref, { end: { status: "failed", exitCode: null, reason }, command: "", stop });
+    return;
+  }
+  run.failures.push({ task: task.id, job: ref.job, command: "", exitCode: null, reason, log: "", tail: "" });
+  if (stop) run.scheduler.stop();
+}
+
+/** Appends to the journal; a state problem (disk full, …) comes back in words, else undefined. */
+function journalProblem(run: RunContext, record: Parameters<RunContext["journal"]["append"]>[0]): string | undefined {
+  try {
+    run.journal.append(record);
+    return undefined;
+  } catch (error) {
+    if (error instanceof StateError) return error.message;
+    throw error;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((r) => {
+    const t = setTimeout(r, ms);
+    signal.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
+  });
+}
