@@ -27,16 +27,16 @@
  * left come back through the run loop and, failing together, are submitted
  * again together as one array of just their indices.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, type FSWatcher } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { shellQuote } from "../jobs/quote.js";
-import { DECODE_STEPS, encodeSteps } from "../jobs/step-script.js";
 import type { Plan } from "../plan.js";
 import type { JobKey } from "../backends/backend.js";
 import { realSlurmClient, type SlurmClient } from "./client.js";
 import { slurmJobName, type SlurmArray, type SlurmLayout } from "./layout.js";
 import { elementPhase } from "./parse.js";
+import { RetryGate } from "./retry-gate.js";
+import { endedWithoutStatus, indexList, readStarted, readStatus, watchSubmission, writeSubmission, type Status } from "./submission.js";
 
 /** How one job (one array element) ended. Times are epoch milliseconds. */
 export interface SlurmOutcome {
@@ -123,10 +123,7 @@ export class SlurmExecutor {
   /** Tasks with a stage cap: their arrays run one after another, so the cap holds across them. */
   readonly #capped = new Set<number>();
   #waiting: Waiting[] = [];
-  /** Retries waiting for their task's arrays to end and its other retries to come (see Attempt.retry). */
-  #held: Waiting[] = [];
-  /** Per task: failed elements whose retry has not come back yet (the run loop waits a backoff first). */
-  readonly #retriesDue = new Map<number, number>();
+  readonly #retries = new RetryGate<Waiting>();
   #gather: NodeJS.Timeout | undefined;
   readonly #active = new Map<string, Submitted>();
   /** Per task: the last array submitted, for capped tasks' `afterany`. */
@@ -160,7 +157,7 @@ export class SlurmExecutor {
       if (this.#cancelled) return done(cancelledOutcome());
       const task = ref.task;
       const resolve = (outcome: SlurmOutcome) => {
-        if (!outcome.ok && !outcome.cancelled && attempt.retriesLeft) this.#retriesDue.set(task, (this.#retriesDue.get(task) ?? 0) + 1);
+        if (!outcome.ok && !outcome.cancelled && attempt.retriesLeft) this.#retries.expect(task);
         done(outcome);
       };
       const waiting: Waiting = { ref, scripts, log, onStart, resolve };
@@ -169,18 +166,15 @@ export class SlurmExecutor {
         this.#gather ??= setTimeout(() => void this.#submitWaiting(), GATHER_MS);
         return;
       }
-      this.#retriesDue.set(task, Math.max(0, (this.#retriesDue.get(task) ?? 1) - 1));
-      this.#held.push(waiting);
+      this.#retries.hold(task, waiting);
       this.#releaseHeld(task);
     });
   }
 
   /** A task's held retries go to the cluster once none of its elements is on it and no other retry is still to come. */
   #releaseHeld(task: number): void {
-    if ((this.#retriesDue.get(task) ?? 0) > 0 || this.#busy(task)) return;
-    const mine = this.#held.filter((w) => w.ref.task === task);
+    const mine = this.#retries.release(task, this.#busy(task));
     if (mine.length === 0) return;
-    this.#held = this.#held.filter((w) => w.ref.task !== task);
     this.#waiting.push(...mine);
     this.#gather ??= setTimeout(() => void this.#submitWaiting(), GATHER_MS);
   }
@@ -196,7 +190,7 @@ export class SlurmExecutor {
     this.#cancelled = true;
     clearTimeout(this.#gather);
     this.#gather = undefined;
-    for (const w of [...this.#waiting.splice(0), ...this.#held.splice(0)]) w.resolve(cancelledOutcome());
+    for (const w of [...this.#waiting.splice(0), ...this.#retries.drain()]) w.resolve(cancelledOutcome());
     const ids = [...this.#active.keys()];
     await this.#client.scancel(ids);
     const deadline = Date.now() + CANCEL_WAIT_MS;
@@ -242,23 +236,8 @@ export class SlurmExecutor {
     const first = chunk * layout.maxArraySize;
     const shape = this.#arrays.get(taskId);
     const dir = join(stateDir, "slurm", `${taskId}.${chunk}.${++this.#submissions}`);
-    for (const sub of ["status", "started", "out"]) mkdirSync(join(dir, sub), { recursive: true });
     const byIndex = new Map(group.map((w) => [w.ref.job - first, w]));
-    const last = Math.max(...byIndex.keys());
-    // Line i for array index i; indices not in this array get an empty line.
-    const perIndex = (line: (w: Waiting) => string) =>
-      Array.from({ length: last + 1 }, (_, i) => (byIndex.has(i) ? line(byIndex.get(i)!) : "")).join("\n") + "\n";
-    writeFileSync(
-      join(dir, "table"),
-      perIndex((w) => encodeSteps(w.scripts)),
-    );
-    // Log paths in base64 too: a folder name may hold anything but NUL.
-    writeFileSync(
-      join(dir, "logs"),
-      perIndex((w) => Buffer.from(w.log).toString("base64")),
-    );
-    writeFileSync(join(dir, "job.sh"), elementScript(dir, workdir));
-
+    writeSubmission(dir, workdir, byIndex);
     const indices = indexList([...byIndex.keys()]);
     const previous = this.#lastOf.get(t);
     const capped = this.#capped.has(t);
@@ -288,35 +267,21 @@ export class SlurmExecutor {
     this.#schedulePoll();
   }
 
-  /**
-   * Where the file system tells (inotify: a local or cluster-local disk),
-   * an element's start and end are seen the moment its script writes them;
-   * polling stays for everything else (and for NFS, which does not tell).
-   */
+  /** Start and end seen the moment an element writes them, where the file system tells (see watchSubmission). */
   #watch(array: Submitted): void {
-    try {
-      for (const sub of ["started", "status"] as const) {
-        const watcher = watch(join(array.dir, sub), (_event, name) => {
-          if (typeof name !== "string" || name.startsWith(".")) return;
-          const e = array.elements.get(Number(name));
-          if (e === undefined) return;
-          if (sub === "started" && !e.started) {
-            e.started = true;
-            e.onStart(readStarted(join(array.dir, "started", name)) ?? Date.now());
-          }
-          const status = sub === "status" ? readStatus(join(array.dir, "status", name)) : null;
-          if (status !== null) {
-            this.#end(array, e, status);
-            if (array.elements.size === 0) this.#retire(array);
-          }
-        });
-        watcher.on("error", () => watcher.close());
-        watcher.unref();
-        array.watchers.push(watcher);
+    array.watchers = watchSubmission(array.dir, (sub, index) => {
+      const e = array.elements.get(index);
+      if (e === undefined) return;
+      if (sub === "started" && !e.started) {
+        e.started = true;
+        e.onStart(readStarted(join(array.dir, "started", String(index))) ?? Date.now());
       }
-    } catch {
-      // No watching here: polling sees everything, a little later.
-    }
+      const status = sub === "status" ? readStatus(join(array.dir, "status", String(index))) : null;
+      if (status !== null) {
+        this.#end(array, e, status);
+        if (array.elements.size === 0) this.#retire(array);
+      }
+    });
   }
 
   #retire(array: Submitted): void {
@@ -399,10 +364,7 @@ export class SlurmExecutor {
     const out = join(array.dir, "out", `${e.index}.out`);
     // SLURM's own words (e.g. "CANCELLED ... DUE TO TIME LIMIT") go to the job's log, where a failure's tail is read.
     const said = existsSync(out) ? readFileSync(out, "utf8").trim() : "";
-    const reason =
-      state === null
-        ? `SLURM job ${id} left the queue without a result (purged before wfc saw it end, or its node lost it)`
-        : `SLURM job ${id} ended ${state}${exit && exit.signal !== 0 ? ` (signal ${exit.signal})` : ""}`;
+    const reason = endedWithoutStatus(id, state, exit);
     writeFileSync(e.log, `${said ? `${said}\n` : ""}wfc: ${reason}\n`, { flag: "a" });
     const cancelled = this.#cancelled && (state === "CANCELLED" || state === null);
     e.resolve({
@@ -414,81 +376,6 @@ export class SlurmExecutor {
       reason,
     });
   }
-}
-
-interface Status {
-  readonly start: number;
-  readonly end: number;
-  readonly code: number;
-  readonly step: number;
-}
-
-/** When an element started, from its `started/INDEX` file (seconds since the epoch). */
-function readStarted(file: string): number | null {
-  try {
-    const at = Number(readFileSync(file, "utf8").trim());
-    return Number.isFinite(at) && at > 0 ? at * 1000 : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The status line an element writes when its commands are done: `start end code step` (seconds since the epoch). */
-function readStatus(file: string): Status | null {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    return null;
-  }
-  const [start, end, code, step] = text.trim().split(" ").map(Number);
-  if (![start, end, code, step].every((n) => Number.isFinite(n))) return null;
-  return { start: start! * 1000, end: end! * 1000, code: code!, step: step! };
-}
-
-/**
- * The script every element of a submission runs: its output goes to wfc's
- * per-job log (listed per index in `logs`), its commands come from `table`,
- * its result goes to `status/INDEX`, written whole (rename) at the end.
- */
-export function elementScript(dir: string, workdir: string): string {
-  return `#!/bin/bash
-# Written by \`wfc run\` for one SLURM array: element i runs line i + 1 of ./table.
-# shellcheck disable=SC2016 # the folders below are single-quoted on purpose
-set -uo pipefail
-submission=${shellQuote(dir)}
-i=$SLURM_ARRAY_TASK_ID
-log=$(sed -n "$((i + 1)){p;q}" "$submission/logs" | base64 -d)
-exec >>"$log" 2>&1
-start=$(date +%s.%N)
-printf '%s\\n' "$start" > "$submission/started/$i"
-table="$submission/table"
-${DECODE_STEPS}
-cd -- ${shellQuote(workdir)} || exit 2
-code=0
-step=0
-for script in "\${steps[@]}"; do
-  sh -c "$script" || { code=$?; break; }
-  step=$((step + 1))
-done
-if [ "$code" -eq 0 ]; then step=0; fi
-printf '%s %s %s %s\\n' "$start" "$(date +%s.%N)" "$code" "$step" > "$submission/status/.$i"
-mv -f "$submission/status/.$i" "$submission/status/$i"
-exit "$code"
-`;
-}
-
-/** Array indices as SLURM's compact list: `0-3,7,9-10`. */
-export function indexList(indices: readonly number[]): string {
-  const sorted = [...new Set(indices)].sort((a, b) => a - b);
-  const parts: string[] = [];
-  for (let i = 0; i < sorted.length;) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
-    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
-    i = j + 1;
-  }
-  return parts.join(",");
 }
 
 function cancelledOutcome(): SlurmOutcome {

@@ -451,7 +451,7 @@ describe(`shellcheck of the exported scripts${hasShellcheck || onCi() ? "" : ` (
 describe(`shellcheck of wfc run's SLURM element script${hasShellcheck || onCi() ? "" : ` (skipped: ${SHELLCHECK_MISSING})`}`, () => {
   test.skipIf(!hasShellcheck && !onCi())("it passes shellcheck, with awkward folder names", async ({ expect }) => {
     if (!hasShellcheck) throw new Error(`${SHELLCHECK_MISSING}; CI is set, so this is a failure`);
-    const { elementScript } = await import("../../runtime/slurm/executor.js");
+    const { elementScript } = await import("../../runtime/slurm/submission.js");
     const dir = mkdtempSync(join(tmpdir(), "wfc-element-"));
     writeFileSync(join(dir, "job.sh"), elementScript("/tmp/it's $(here)/.wfc/slurm/a.0.1", "/tmp/it's $(here)\nnext"));
     const r = await execa("shellcheck", ["--format=gcc", "job.sh"], { cwd: dir, reject: false });
@@ -540,7 +540,7 @@ describe("the export's folder", () => {
 });
 
 test("wfc run's arrays name their indices as SLURM's compact list", async () => {
-  const { indexList } = await import("../../runtime/slurm/executor.js");
+  const { indexList } = await import("../../runtime/slurm/submission.js");
   expect(indexList([0, 1, 2, 3])).toBe("0-3");
   expect(indexList([7, 1, 3, 2, 9, 10])).toBe("1-3,7,9-10");
   expect(indexList([5])).toBe("5");
