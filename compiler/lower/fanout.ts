@@ -282,7 +282,9 @@ async function lowerGlob(name: string, path: DataPath, pattern: string, ctx: Fan
       const value = String(ctx.params.get(part.field)!.value);
       globText += value.replace(/[*?[\]{}()!]/g, "\\$&");
     } else {
-      ctx.sink.error("WFC241", `\`{${part.field ? `${part.root}.${part.field}` : part.root}}\` cannot be used in this glob`, globPath, {
+      // An unknown param resolves to nothing (WFC205); anything else may not be used in a glob.
+      const code = part.root === "params" ? "WFC205" : "WFC241";
+      ctx.sink.error(code, `\`{${part.field ? `${part.root}.${part.field}` : part.root}}\` cannot be used in this glob`, globPath, {
         within: { ...part, text: pattern },
         expected: `\`{${name}}\` (the part that becomes the value) or a \`{params.name}\` reference`,
         help: part.root === "params" ? didYouMean(part.field ?? "", ctx.params.keys()) : undefined,
