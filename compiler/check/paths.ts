@@ -77,7 +77,7 @@ function firstBad<P extends string>(
     const zipped = fanout.zip.includes(v.name);
     if (zipped && zipAxis !== -1) {
       axisOf.set(v.name, zipAxis);
-      // Zipped lists of different lengths are reported (WFC211); stay within the shortest.
+      // Zipped lists of different lengths are reported (WFC246); stay within the shortest.
       sizes[zipAxis] = Math.min(sizes[zipAxis]!, varSize(v.values));
       continue;
     }

@@ -1,3 +1,4 @@
+import type { DiagnosticCode } from "../diagnostics/codes.js";
 import { didYouMean, oneOf } from "../diagnostics/suggest.js";
 import type { FanVar, LocatedTemplate, PathDecl, Stage, Workflow } from "../lower/ast.js";
 import type { DiagnosticSink } from "../lower/sink.js";
@@ -35,8 +36,9 @@ function check(located: LocatedTemplate, { stage, workflow, sink, vars }: Scope,
     const text = located.template.source;
     const within = { offset: ref.offset, length: ref.length, text };
     const shown = `{${ref.field === undefined ? ref.root : `${ref.root}.${ref.field}`}}`;
-    const fail = (message: string, expected: string, help: string | undefined) =>
-      sink.error("WFC205", message, located.path, { within, expected, help });
+    // WFC205 unless the placeholder names something that may not be used here.
+    const fail = (message: string, expected: string, help: string | undefined, code: DiagnosticCode = "WFC205") =>
+      sink.error(code, message, located.path, { within, expected, help });
 
     if (ref.root === "params") {
       if (ref.field === undefined) {
@@ -55,6 +57,7 @@ function check(located: LocatedTemplate, { stage, workflow, sink, vars }: Scope,
           `param \`${ref.field}\` is a list and cannot be part of a path`,
           "a scalar param",
           `to run once per value, fan out over it: \`foreach: { x: "{params.${ref.field}}" }\` and use \`{x}\``,
+          "WFC248",
         );
       }
       continue;
@@ -62,7 +65,7 @@ function check(located: LocatedTemplate, { stage, workflow, sink, vars }: Scope,
     if (ref.root === "stage") continue;
     if (ref.root === "inputs" || ref.root === "outputs") {
       if (where === "path") {
-        fail(`\`${shown}\` cannot be used in an input or output path`, "foreach variables and `{params.name}`", undefined);
+        fail(`\`${shown}\` cannot be used in an input or output path`, "foreach variables and `{params.name}`", undefined, "WFC249");
         continue;
       }
       const decls: readonly PathDecl[] = ref.root === "inputs" ? stage.inputs : stage.outputs;

@@ -74,7 +74,7 @@ export async function lowerFanOut(stagePath: DataPath, raw: Record<string, unkno
         length = size;
         first = name;
       } else if (size !== length) {
-        ctx.sink.error("WFC211", `cannot zip \`${first}\` (${length} values) with \`${name}\` (${size} values)`, [...zipPath, i], {
+        ctx.sink.error("WFC246", `cannot zip \`${first}\` (${length} values) with \`${name}\` (${size} values)`, [...zipPath, i], {
           expected: "variables with the same number of values",
           help: "zip pairs values by position; remove a variable from `zip` to cross it instead",
           related: [
@@ -145,7 +145,7 @@ async function lowerVar(name: string, path: DataPath, source: unknown, ctx: FanO
     return undefined;
   }
   if ("key" in source && !("sheet" in source)) {
-    sink.error("WFC212", "`key` applies only to a `sheet` source", [...path, "key"], { part: "key", help: "remove `key`" });
+    sink.error("WFC236", "`key` applies only to a `sheet` source", [...path, "key"], { part: "key", help: "remove `key`" });
   }
   if ("range" in source) return lowerRange(name, path, source.range, ctx);
   if ("glob" in source && typeof source.glob === "string") return lowerGlob(name, path, source.glob, ctx);
@@ -169,7 +169,7 @@ function paramRef(text: string, path: DataPath, ctx: FanOutContext, want: "list"
   const name = errors.length === 0 ? wholeParamRef(template) : undefined;
   if (name === undefined) {
     ctx.sink.error(
-      "WFC212",
+      "WFC237",
       want === "list"
         ? `a foreach source string must be a whole \`{params.name}\` reference, not ${JSON.stringify(text)}`
         : `a range bound must be an integer or a \`{params.name}\` reference, not ${JSON.stringify(text)}`,
@@ -195,7 +195,7 @@ function paramRef(text: string, path: DataPath, ctx: FanOutContext, want: "list"
     return undefined;
   }
   if (want === "list" && !Array.isArray(param.value)) {
-    ctx.sink.error("WFC212", `param \`${name}\` is ${JSON.stringify(param.value)}, not a list, so it cannot be a foreach source`, path, {
+    ctx.sink.error("WFC238", `param \`${name}\` is ${JSON.stringify(param.value)}, not a list, so it cannot be a foreach source`, path, {
       expected: "a list param, like `samples: [a, b, c]`",
       help: `make \`${name}\` a list (a single value is \`[${JSON.stringify(param.value)}]\`), or write the values here as a list`,
       related: [{ path: param.path, message: `\`${name}\` is defined here`, part: "key" }],
@@ -203,7 +203,7 @@ function paramRef(text: string, path: DataPath, ctx: FanOutContext, want: "list"
     return undefined;
   }
   if (want === "integer" && !Number.isInteger(param.value)) {
-    ctx.sink.error("WFC212", `param \`${name}\` is ${JSON.stringify(param.value)}, not an integer, so it cannot bound a range`, path, {
+    ctx.sink.error("WFC238", `param \`${name}\` is ${JSON.stringify(param.value)}, not an integer, so it cannot bound a range`, path, {
       related: [{ path: param.path, message: `\`${name}\` is defined here`, part: "key" }],
     });
     return undefined;
@@ -237,7 +237,7 @@ function lowerRange(name: string, path: DataPath, raw: unknown, ctx: FanOutConte
   }
   const [start, stop, step = 1] = bounds as [number, number, number?];
   if (step === 0) {
-    ctx.sink.error("WFC212", "a range step cannot be 0", [...path, "range", 2], {
+    ctx.sink.error("WFC239", "a range step cannot be 0", [...path, "range", 2], {
       help: "use a positive step to count up or a negative one to count down",
     });
     return undefined;
@@ -282,7 +282,9 @@ async function lowerGlob(name: string, path: DataPath, pattern: string, ctx: Fan
       const value = String(ctx.params.get(part.field)!.value);
       globText += value.replace(/[*?[\]{}()!]/g, "\\$&");
     } else {
-      ctx.sink.error("WFC205", `\`{${part.field ? `${part.root}.${part.field}` : part.root}}\` cannot be used in this glob`, globPath, {
+      // An unknown param resolves to nothing (WFC205); anything else may not be used in a glob.
+      const code = part.root === "params" ? "WFC205" : "WFC241";
+      ctx.sink.error(code, `\`{${part.field ? `${part.root}.${part.field}` : part.root}}\` cannot be used in this glob`, globPath, {
         within: { ...part, text: pattern },
         expected: `\`{${name}}\` (the part that becomes the value) or a \`{params.name}\` reference`,
         help: part.root === "params" ? didYouMean(part.field ?? "", ctx.params.keys()) : undefined,
@@ -291,7 +293,7 @@ async function lowerGlob(name: string, path: DataPath, pattern: string, ctx: Fan
     }
   }
   if (captures > 1) {
-    ctx.sink.error("WFC212", `\`{${name}}\` may appear only once in its glob`, globPath);
+    ctx.sink.error("WFC240", `\`{${name}}\` may appear only once in its glob`, globPath);
     return undefined;
   }
   const problem = globProblem(globText);
@@ -334,7 +336,7 @@ async function lowerSheet(
       return undefined;
     case "too-large":
       ctx.sink.error(
-        "WFC234",
+        "WFC245",
         `sample sheet \`${file}\` is ${grouped(read.bytes)} bytes, more than the ${grouped(MAX_SHEET_BYTES)} a sheet can have`,
         sheetPath,
         { help: "a sheet lists samples, not data: keep the data in files and name them in a column" },
@@ -356,20 +358,20 @@ async function lowerSheet(
     const why = outside
       ? `${e.lines === undefined ? "" : ` at line ${e.lines}`} ${unquoted}`
       : `: ${e.message.replace(/^Invalid Record Length: /, "")}`;
-    ctx.sink.error("WFC213", `sample sheet \`${file}\` is malformed${why}`, sheetPath, {
+    ctx.sink.error("WFC242", `sample sheet \`${file}\` is malformed${why}`, sheetPath, {
       help: delimiter === "," ? "a .csv sheet is comma-separated with a header row" : "a .tsv sheet is tab-separated with a header row",
     });
     return undefined;
   }
   const [header, ...rows] = records;
   if (header === undefined || header.length === 0) {
-    ctx.sink.error("WFC213", `sample sheet \`${file}\` is empty`, sheetPath, { expected: "a header row, then one row per element" });
+    ctx.sink.error("WFC242", `sample sheet \`${file}\` is empty`, sheetPath, { expected: "a header row, then one row per element" });
     return undefined;
   }
   const keyColumn = key ?? header[0]!;
   const keyIndex = header.indexOf(keyColumn);
   if (keyIndex === -1) {
-    ctx.sink.error("WFC213", `sample sheet \`${file}\` has no column \`${keyColumn}\``, [...path, "key"], {
+    ctx.sink.error("WFC243", `sample sheet \`${file}\` has no column \`${keyColumn}\``, [...path, "key"], {
       expected: outside ? `a column of its header row ${unquoted}` : `one of ${oneOf(header)}`,
       help: outside ? undefined : didYouMean(keyColumn, header),
     });
@@ -388,7 +390,7 @@ async function lowerSheet(
     const k = row[keyIndex]!;
     if (seen.has(k)) {
       ctx.sink.error(
-        "WFC213",
+        "WFC244",
         `sample sheet \`${file}\` has ${outside ? "a key" : `the key \`${k}\``} twice (data rows ${seen.get(k)! + 1} and ${i + 1})`,
         sheetPath,
         {

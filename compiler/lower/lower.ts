@@ -134,7 +134,7 @@ function lowerParams(data: Obj, overrides: Readonly<Record<string, string>>, out
       const type = Array.isArray(declared.value) ? "a list" : `a ${typeof declared.value}`;
       out.push({
         severity: "error",
-        code: "WFC216",
+        code: "WFC247",
         message: `\`--param ${name}=${text}\`: ${read.message}`,
         expected: read.expected,
         related: [

@@ -183,7 +183,7 @@ describe("sample sheets that are not sheets", () => {
     const big = await wfc(["validate", "big.yaml"], { cwd: dir });
     expectCleanFailure(big);
     expect(big.stderr.split("\n")[0]).toBe(
-      "big.yaml:4:28: error WFC234: sample sheet `big.tsv` is 300,000,000 bytes, more than the 268,435,456 a sheet can have",
+      "big.yaml:4:28: error WFC245: sample sheet `big.tsv` is 300,000,000 bytes, more than the 268,435,456 a sheet can have",
     );
   });
 });

@@ -156,13 +156,13 @@ describe("--param values arrive byte for byte", () => {
     expect(readFileSync(join(dir, "out/typed.txt"), "utf8")).toBe("1|false| a b |[c]||'d'|3|-1|0.5|");
   });
 
-  test("a number param given a non-number is WFC216, pointing at the param's declaration", async () => {
+  test("a number param given a non-number is WFC247, pointing at the param's declaration", async () => {
     const dir = fixture({ "wf.yaml": workflow });
     const r = await wfc(["validate", "wf.yaml", "--param", "n= 4"], { cwd: dir });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toBe(
       [
-        "wfc: error WFC216: `--param n= 4`: ` 4` is not a number",
+        "wfc: error WFC247: `--param n= 4`: ` 4` is not a number",
         "   = expected: a number, like `4` or `0.5`",
         "   = note: wf.yaml:14:6: `n` is declared here as a number",
         "",
@@ -176,8 +176,8 @@ describe("--param values arrive byte for byte", () => {
     const r = await wfc(["validate", "wf.yaml", "--param", "flag=yes", "--param", "ns=1,two"], { cwd: dir });
     expect(r.exitCode).toBe(2);
     expect(r.stderr.split("\n").filter((l) => l.startsWith("wfc:"))).toEqual([
-      "wfc: error WFC216: `--param flag=yes`: `yes` is not a boolean",
-      "wfc: error WFC216: `--param ns=1,two`: item 2 of the list, `two`, is not a number",
+      "wfc: error WFC247: `--param flag=yes`: `yes` is not a boolean",
+      "wfc: error WFC247: `--param ns=1,two`: item 2 of the list, `two`, is not a number",
     ]);
   });
 });

@@ -124,7 +124,7 @@ describe("sheets outside the workflow's folder are not quoted", () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr).not.toContain("hunter2");
     expect(r.stderr.split("\n")[0]).toBe(
-      "wf/wf.yaml:4:28: error WFC213: sample sheet `../secret.csv` is malformed at line 2 (not quoted: the file is outside the workflow's folder)",
+      "wf/wf.yaml:4:28: error WFC242: sample sheet `../secret.csv` is malformed at line 2 (not quoted: the file is outside the workflow's folder)",
     );
   });
 
@@ -133,14 +133,14 @@ describe("sheets outside the workflow's folder are not quoted", () => {
     const r1 = await wfc(["validate", "wf/wf.yaml"], { cwd: twice });
     expect(r1.stderr).not.toMatch(/root|hunter2|letmein/);
     expect(r1.stderr.split("\n")[0]).toBe(
-      "wf/wf.yaml:4:28: error WFC213: sample sheet `../secret.tsv` has a key twice (data rows 1 and 2)",
+      "wf/wf.yaml:4:28: error WFC244: sample sheet `../secret.tsv` has a key twice (data rows 1 and 2)",
     );
 
     const key = outside("../secret.tsv", "user\tpw\nroot\thunter2\n", { key: "id" });
     const r2 = await wfc(["validate", "wf/wf.yaml"], { cwd: key });
     expect(r2.stderr).not.toMatch(/user|pw|root|hunter2/);
     expect(r2.stderr.split("\n").slice(0, 3)).toEqual([
-      "wf/wf.yaml:4:48: error WFC213: sample sheet `../secret.tsv` has no column `id`",
+      "wf/wf.yaml:4:48: error WFC243: sample sheet `../secret.tsv` has no column `id`",
       " 4 |     foreach: { s: { sheet: ../secret.tsv, key: id } }",
       "   |                                                ^^ expected a column of its header row (not quoted: the file is outside the workflow's folder)",
     ]);
@@ -167,7 +167,7 @@ describe("sheets outside the workflow's folder are not quoted", () => {
     symlinkSync(join(dir, "secret.tsv"), join(dir, "wf", "linked.tsv"));
     const r = await wfc(["validate", "wf/wf.yaml"], { cwd: dir });
     expect(r.stderr).not.toMatch(/root|hunter2|letmein/);
-    expect(r.stderr.split("\n")[0]).toBe("wf/wf.yaml:4:28: error WFC213: sample sheet `linked.tsv` has a key twice (data rows 1 and 2)");
+    expect(r.stderr.split("\n")[0]).toBe("wf/wf.yaml:4:28: error WFC244: sample sheet `linked.tsv` has a key twice (data rows 1 and 2)");
   });
 
   test("a sheet inside the folder is still quoted, to help fix it", async () => {
@@ -177,7 +177,7 @@ describe("sheets outside the workflow's folder are not quoted", () => {
     });
     const r = await wfc(["validate", "wf.yaml"], { cwd: dir });
     expect(r.stderr.split("\n")[0]).toBe(
-      "wf.yaml:4:28: error WFC213: sample sheet `samples.tsv` has the key `A` twice (data rows 1 and 2)",
+      "wf.yaml:4:28: error WFC244: sample sheet `samples.tsv` has the key `A` twice (data rows 1 and 2)",
     );
   });
 });
