@@ -1,58 +1,9 @@
-import { epochMs, toLaunchSpec, type JobEvents, type JobResult, type JobRunner, type JobSpec, type LaunchSpec } from "./job.js";
+import { Entry, type Stop } from "./entry.js";
+import { epochMs, toLaunchSpec, type JobEvents, type JobResult, type JobRunner, type JobSpec } from "./job.js";
+import type { LaunchHandle, LaunchHandlers, Launcher } from "./launcher.js";
 import { KILL_WAIT_MS, signalGroup, terminateGroup } from "./process-group.js";
 
-/** How a job's own process ended, as a launcher saw it. */
-export interface LaunchEnd {
-  readonly exitCode: number | null;
-  readonly signal: string | null;
-  readonly endedAt: number;
-  readonly error: string | null;
-  /** The command that ended the job (an index into LaunchSpec.commands). */
-  readonly step: number;
-  /** A followed job that never started: the one before it did not succeed (see Launcher.follow). */
-  readonly notRun?: boolean;
-}
-
-/**
- * What a launcher reports about one job, in this order: `started` once per
- * command that started (never again after `ended`), then `ended` exactly once.
- */
-export interface LaunchHandlers {
-  /** A command's process exists and leads its own process group (pgid = pid). */
-  started(pid: number, startedAt: number): void;
-  /** The job's process has been reaped, or could not be started, or its supervisor died. */
-  ended(end: LaunchEnd): void;
-}
-
-/** What the runner can do to one launch besides signalling its process group. */
-export interface LaunchHandle {
-  /**
-   * The job's process survived SIGKILL (a process in uninterruptible sleep,
-   * e.g. on a dead NFS mount): stop waiting for it and call `ended` with `reason`
-   * as the error, freeing the slot (the pool sacrifices the job's worker).
-   */
-  abandon(reason: string): void;
-}
-
-/**
- * Starts processes. The runner never has more than `size` launches
- * outstanding, besides at most one follower each, so a launcher needs no
- * queue of its own. Handlers must not be called synchronously from `launch`
- * or `follow`.
- */
-export interface Launcher {
-  launch(spec: LaunchSpec, handlers: LaunchHandlers): LaunchHandle;
-  /**
-   * Optional: hands over a job to start right after `after` ends, in the
-   * same slot, without waiting for the runner, and only if `after`
-   * succeeded; otherwise it ends with `notRun`. `ended` comes for `after`
-   * first. Null when it cannot (the runner then starts the job itself once
-   * `after` ended).
-   */
-  follow?(after: LaunchHandle, spec: LaunchSpec, handlers: LaunchHandlers): LaunchHandle | null;
-  /** Called once, when no launch is outstanding. */
-  close(): Promise<void>;
-}
+export type { LaunchEnd, LaunchHandle, LaunchHandlers, Launcher } from "./launcher.js";
 
 export interface BoundedRunnerOptions {
   /** Jobs running at once (for ProcessPool: worker processes); an integer ≥ 1. */
@@ -61,40 +12,6 @@ export interface BoundedRunnerOptions {
   readonly killGraceMs?: number;
   /** How long after SIGKILL a job's process may take to be reaped before the runner abandons it (default 5000 ms). */
   readonly killWaitMs?: number;
-}
-
-type Stop = "timeout" | "cancel";
-
-/** One job from `run()` to its result. */
-class Entry {
-  state: "queued" | "running" | "done" = "queued";
-  /** It occupies one of the `size` slots (a followed job takes its lane's slot when the job before it ends). */
-  ownsSlot = false;
-  /** Its lane's next job, once that one is queued behind it. */
-  next: Entry | null = null;
-  pid = 0;
-  startedAt: number | null = null;
-  timer: NodeJS.Timeout | undefined;
-  stop: Stop | null = null;
-  stopGraceMs = 0;
-  /** Stop requested before the pid was known: how long to wait for it. */
-  startWait: NodeJS.Timeout | undefined;
-  handle: LaunchHandle | null = null;
-  /** Set while the process group is being killed; the result waits for it. */
-  termination: Promise<unknown> | null = null;
-  end: LaunchEnd | null = null;
-  readonly done: Promise<JobResult>;
-  resolve!: (result: JobResult) => void;
-
-  constructor(
-    readonly spec: LaunchSpec,
-    readonly timeoutMs: number | undefined,
-    readonly signal: AbortSignal | undefined,
-    readonly events: JobEvents | undefined,
-    readonly lane: number | undefined,
-  ) {
-    this.done = new Promise((resolve) => (this.resolve = resolve));
-  }
 }
 
 /**

@@ -104,7 +104,8 @@ export class Lanes {
 
   /** Running jobs that hold their lane's slot alone, oldest lane first: the ones that may be followed now. */
   *alone(): IterableIterator<{ readonly task: number; readonly job: number }> {
-    for (const lane of this.#byId.values()) if (lane.jobs.length === 1 && lane.outside !== lane.jobs[0]) yield { task: lane.task, job: lane.jobs[0]! };
+    for (const lane of this.#byId.values())
+      if (lane.jobs.length === 1 && lane.outside !== lane.jobs[0]) yield { task: lane.task, job: lane.jobs[0]! };
   }
 
   /** Lanes open now (for tests and invariants). */

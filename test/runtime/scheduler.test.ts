@@ -414,7 +414,12 @@ describe("followers: the next job of a task handed on in its leader's slot", () 
     expect(s.handOn()).toEqual([]); // b waits behind a: nothing more is handed on
     s.finish(a!, "done");
     expect(s.lane(a!)).toBeUndefined();
-    expect(names(s, s.handOn().map((h) => h.job))).toEqual(["c#2"]); // b holds the slot now, and is followed in turn
+    expect(
+      names(
+        s,
+        s.handOn().map((h) => h.job),
+      ),
+    ).toEqual(["c#2"]); // b holds the slot now, and is followed in turn
     s.finish(b, "failed");
     s.putBack({ task: 0, job: 2, first: 2, end: 3 });
     const [again] = s.take();
