@@ -169,10 +169,10 @@ export class Scheduler {
    * its executor can start it without a round trip (JobSpec.lane): a ready
    * job of the same task, which needs exactly what `job` holds, and takes
    * it over instead of acquiring anything. Only for local command tasks
-   * (`fn` calls are batched instead), only for a job not already followed
-   * or following one still running (`Lanes.canFollow`), and only when no task of higher
-   * priority waits that could take the slot instead (`#outranked`):
-   * following must not jump the queue. Undefined when there is none.
+   * (`fn` calls are batched instead), only for a job alone in its lane
+   * (not followed already, nor following one still running), and only when
+   * no task of higher priority waits that could take the slot instead
+   * (`#outranked`): following must not jump the queue. Undefined when there is none.
    */
   follow(job: JobRef): JobRef | undefined {
     const t = job.task;
@@ -315,9 +315,14 @@ export class Scheduler {
   }
 
   #fits(t: number): boolean {
-    let fits = true;
-    this.#hold(t, (s, n) => (fits &&= s?.fits(n) ?? true));
-    return fits;
+    const task = this.tasks[t]!;
+    const w = this.#weight[t]!;
+    const local = this.#localTask(task);
+    if (local && this.#global && !this.#global.fits(w)) return false;
+    const executor = this.#executors.get(task.executor);
+    if (executor && !executor.fits(w)) return false;
+    if (local && !this.#cores.fits(task.resources.cpus * w)) return false;
+    return this.#enforced[t]!.every((g) => this.#groups.get(g.group)!.fits(g.weight));
   }
 
   #acquire(t: number): void {
