@@ -25,6 +25,8 @@ export interface BoundedRunnerOptions {
  * ended, and only if it succeeded (else it ends `notRun`). A launcher that
  * can `follow` is handed it at once, so it starts without a round trip
  * through Node: what makes thousands of short jobs as fast as ninja's.
+ * That is all the runner knows of lanes: which jobs share one, and why
+ * they may, is the scheduler's (scheduler/lanes.ts, runtime/README.md).
  *
  * Invariants: the entries that own a slot never exceed `size`, and at most
  * one entry per lane is started; every entry reaches "done" exactly once,

@@ -37,7 +37,7 @@ export interface JobSpec extends Command {
    * result says `notRun`). ProcessPool writes it to that job's worker at
    * once, so it starts the moment the one before ends. The caller keeps a
    * lane's jobs within what one slot may run (wfc: the jobs of a task that
-   * the scheduler hands on from one to the next).
+   * the scheduler hands on from one to the next, `Scheduler.lane`).
    */
   readonly lane?: number;
 }
