@@ -1,4 +1,4 @@
-import { Entry, type Stop } from "./entry.js";
+import { Entry, notRunEnd, succeeded, type Stop } from "./entry.js";
 import { epochMs, toLaunchSpec, type JobEvents, type JobResult, type JobRunner, type JobSpec } from "./job.js";
 import type { LaunchHandle, LaunchHandlers, Launcher } from "./launcher.js";
 import { KILL_WAIT_MS, signalGroup, terminateGroup } from "./process-group.js";
@@ -22,9 +22,10 @@ export interface BoundedRunnerOptions {
  *
  * Lanes (JobSpec.lane): a job whose lane has a job in the runner waits
  * behind it instead of taking a slot, starts in that job's slot when it
- * ended, and only if it succeeded (else it ends `notRun`). A launcher that
- * can `follow` is handed it at once, so it starts without a round trip
- * through Node: what makes thousands of short jobs as fast as ninja's.
+ * ended, and only if it succeeded (else it ends `notRun`; a job that
+ * `follows` also when the job before it had failed before it came). A
+ * launcher that can `follow` is handed it at once, so it starts without a
+ * round trip through Node: what makes thousands of short jobs as fast as ninja's.
  * That is all the runner knows of lanes: which jobs share one, and why
  * they may, is the scheduler's (scheduler/lanes.ts, runtime/README.md).
  *
@@ -41,7 +42,7 @@ export class BoundedRunner implements JobRunner {
   #head = 0;
   /** Entries owning a slot. */
   #slots = 0;
-  /** Per lane, its last entry not yet done. */
+  /** Per lane, its last entry, until it is done and succeeded (a failed one stays, for a later job that `follows`). */
   #lanes = new Map<number, Entry>();
   #pending = new Set<Entry>();
   #closed = false;
@@ -72,6 +73,12 @@ export class BoundedRunner implements JobRunner {
     if (before !== undefined && before.end === null && before.state !== "done") {
       before.next = entry;
       if (before.state === "running" && before.handle !== null) this.#follow(before, entry);
+      return entry.done;
+    }
+    // Handed on behind a job that ended without success before this one came: it never starts.
+    if (before !== undefined && job.follows === true && !succeeded(before)) {
+      entry.end = notRunEnd(epochMs());
+      this.#settle(entry);
       return entry.done;
     }
     this.#queue.push(entry);
@@ -171,14 +178,13 @@ export class BoundedRunner implements JobRunner {
       return;
     }
     // Waiting in the lane: it starts now, or never if the job before it did not succeed.
-    const end = entry.end!;
-    if (end.exitCode === 0 && end.error === null && entry.stop === null) {
+    if (succeeded(entry)) {
       this.#slots--;
       this.#start(next);
       return;
     }
     // It never runs; the slot passes down the lane and is freed once, at its end.
-    next.end = { exitCode: null, signal: null, endedAt: epochMs(), error: null, step: 0, notRun: true };
+    next.end = notRunEnd(epochMs());
     this.#settle(next);
     this.#passSlot(next);
   }
@@ -222,7 +228,7 @@ export class BoundedRunner implements JobRunner {
     if (entry.state === "done") throw new Error(`bug: job ${entry.spec.id} settled twice`);
     entry.state = "done";
     this.#pending.delete(entry);
-    if (entry.lane !== undefined && this.#lanes.get(entry.lane) === entry) this.#lanes.delete(entry.lane);
+    if (entry.lane !== undefined && this.#lanes.get(entry.lane) === entry && succeeded(entry)) this.#lanes.delete(entry.lane);
     if (entry.signal) this.#unwatch(entry, entry.signal);
     const now = epochMs();
     const end = entry.end ?? { exitCode: null, signal: null, endedAt: now, error: null, step: 0 };

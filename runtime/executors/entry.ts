@@ -34,3 +34,13 @@ export class Entry {
     this.done = new Promise((resolve) => (this.resolve = resolve));
   }
 }
+
+/** Whether an entry ran and succeeded: exit 0, no error, not stopped; what lets its lane's next job start. */
+export function succeeded(entry: Entry): boolean {
+  return entry.end !== null && entry.end.exitCode === 0 && entry.end.error === null && entry.stop === null;
+}
+
+/** How a job that never started ends: it was in a lane behind a job that did not succeed. */
+export function notRunEnd(endedAt: number): LaunchEnd {
+  return { exitCode: null, signal: null, endedAt, error: null, step: 0, notRun: true };
+}
