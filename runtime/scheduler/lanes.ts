@@ -108,11 +108,6 @@ export class Lanes {
       if (lane.jobs.length === 1 && lane.outside !== lane.jobs[0]) yield { task: lane.task, job: lane.jobs[0]! };
   }
 
-  /** Lanes open now (for tests and invariants). */
-  get size(): number {
-    return this.#byId.size;
-  }
-
   #lane(task: number, job: number): Lane | undefined {
     const id = this.#of[task]![job]!;
     return id === 0 ? undefined : this.#byId.get(id);
