@@ -1,58 +1,9 @@
-import { epochMs, toLaunchSpec, type JobEvents, type JobResult, type JobRunner, type JobSpec, type LaunchSpec } from "./job.js";
+import { Entry, notRunEnd, succeeded, type Stop } from "./entry.js";
+import { epochMs, toLaunchSpec, type JobEvents, type JobResult, type JobRunner, type JobSpec } from "./job.js";
+import type { LaunchHandle, LaunchHandlers, Launcher } from "./launcher.js";
 import { KILL_WAIT_MS, signalGroup, terminateGroup } from "./process-group.js";
 
-/** How a job's own process ended, as a launcher saw it. */
-export interface LaunchEnd {
-  readonly exitCode: number | null;
-  readonly signal: string | null;
-  readonly endedAt: number;
-  readonly error: string | null;
-  /** The command that ended the job (an index into LaunchSpec.commands). */
-  readonly step: number;
-  /** A followed job that never started: the one before it did not succeed (see Launcher.follow). */
-  readonly notRun?: boolean;
-}
-
-/**
- * What a launcher reports about one job, in this order: `started` once per
- * command that started (never again after `ended`), then `ended` exactly once.
- */
-export interface LaunchHandlers {
-  /** A command's process exists and leads its own process group (pgid = pid). */
-  started(pid: number, startedAt: number): void;
-  /** The job's process has been reaped, or could not be started, or its supervisor died. */
-  ended(end: LaunchEnd): void;
-}
-
-/** What the runner can do to one launch besides signalling its process group. */
-export interface LaunchHandle {
-  /**
-   * The job's process survived SIGKILL (a process in uninterruptible sleep,
-   * e.g. on a dead NFS mount): stop waiting for it and call `ended` with `reason`
-   * as the error, freeing the slot (the pool sacrifices the job's worker).
-   */
-  abandon(reason: string): void;
-}
-
-/**
- * Starts processes. The runner never has more than `size` launches
- * outstanding, besides at most one follower each, so a launcher needs no
- * queue of its own. Handlers must not be called synchronously from `launch`
- * or `follow`.
- */
-export interface Launcher {
-  launch(spec: LaunchSpec, handlers: LaunchHandlers): LaunchHandle;
-  /**
-   * Optional: hands over a job to start right after `after` ends, in the
-   * same slot, without waiting for the runner, and only if `after`
-   * succeeded; otherwise it ends with `notRun`. `ended` comes for `after`
-   * first. Null when it cannot (the runner then starts the job itself once
-   * `after` ended).
-   */
-  follow?(after: LaunchHandle, spec: LaunchSpec, handlers: LaunchHandlers): LaunchHandle | null;
-  /** Called once, when no launch is outstanding. */
-  close(): Promise<void>;
-}
+export type { LaunchEnd, LaunchHandle, LaunchHandlers, Launcher } from "./launcher.js";
 
 export interface BoundedRunnerOptions {
   /** Jobs running at once (for ProcessPool: worker processes); an integer ≥ 1. */
@@ -63,40 +14,6 @@ export interface BoundedRunnerOptions {
   readonly killWaitMs?: number;
 }
 
-type Stop = "timeout" | "cancel";
-
-/** One job from `run()` to its result. */
-class Entry {
-  state: "queued" | "running" | "done" = "queued";
-  /** It occupies one of the `size` slots (a followed job takes its lane's slot when the job before it ends). */
-  ownsSlot = false;
-  /** Its lane's next job, once that one is queued behind it. */
-  next: Entry | null = null;
-  pid = 0;
-  startedAt: number | null = null;
-  timer: NodeJS.Timeout | undefined;
-  stop: Stop | null = null;
-  stopGraceMs = 0;
-  /** Stop requested before the pid was known: how long to wait for it. */
-  startWait: NodeJS.Timeout | undefined;
-  handle: LaunchHandle | null = null;
-  /** Set while the process group is being killed; the result waits for it. */
-  termination: Promise<unknown> | null = null;
-  end: LaunchEnd | null = null;
-  readonly done: Promise<JobResult>;
-  resolve!: (result: JobResult) => void;
-
-  constructor(
-    readonly spec: LaunchSpec,
-    readonly timeoutMs: number | undefined,
-    readonly signal: AbortSignal | undefined,
-    readonly events: JobEvents | undefined,
-    readonly lane: number | undefined,
-  ) {
-    this.done = new Promise((resolve) => (this.resolve = resolve));
-  }
-}
-
 /**
  * The part both runners share: a FIFO queue in front of `size` slots, per-job
  * timeouts, cancellation through AbortSignal or killAll, and killing a job by
@@ -105,9 +22,12 @@ class Entry {
  *
  * Lanes (JobSpec.lane): a job whose lane has a job in the runner waits
  * behind it instead of taking a slot, starts in that job's slot when it
- * ended, and only if it succeeded (else it ends `notRun`). A launcher that
- * can `follow` is handed it at once, so it starts without a round trip
- * through Node: what makes thousands of short jobs as fast as ninja's.
+ * ended, and only if it succeeded (else it ends `notRun`; a job that
+ * `follows` also when the job before it had failed before it came). A
+ * launcher that can `follow` is handed it at once, so it starts without a
+ * round trip through Node: what makes thousands of short jobs as fast as ninja's.
+ * That is all the runner knows of lanes: which jobs share one, and why
+ * they may, is the scheduler's (scheduler/lanes.ts, runtime/README.md).
  *
  * Invariants: the entries that own a slot never exceed `size`, and at most
  * one entry per lane is started; every entry reaches "done" exactly once,
@@ -122,7 +42,7 @@ export class BoundedRunner implements JobRunner {
   #head = 0;
   /** Entries owning a slot. */
   #slots = 0;
-  /** Per lane, its last entry not yet done. */
+  /** Per lane, its last entry, until it is done and succeeded (a failed one stays, for a later job that `follows`). */
   #lanes = new Map<number, Entry>();
   #pending = new Set<Entry>();
   #closed = false;
@@ -153,6 +73,12 @@ export class BoundedRunner implements JobRunner {
     if (before !== undefined && before.end === null && before.state !== "done") {
       before.next = entry;
       if (before.state === "running" && before.handle !== null) this.#follow(before, entry);
+      return entry.done;
+    }
+    // Handed on behind a job that ended without success before this one came: it never starts.
+    if (before !== undefined && job.follows === true && !succeeded(before)) {
+      entry.end = notRunEnd(epochMs());
+      this.#settle(entry);
       return entry.done;
     }
     this.#queue.push(entry);
@@ -252,14 +178,13 @@ export class BoundedRunner implements JobRunner {
       return;
     }
     // Waiting in the lane: it starts now, or never if the job before it did not succeed.
-    const end = entry.end!;
-    if (end.exitCode === 0 && end.error === null && entry.stop === null) {
+    if (succeeded(entry)) {
       this.#slots--;
       this.#start(next);
       return;
     }
     // It never runs; the slot passes down the lane and is freed once, at its end.
-    next.end = { exitCode: null, signal: null, endedAt: epochMs(), error: null, step: 0, notRun: true };
+    next.end = notRunEnd(epochMs());
     this.#settle(next);
     this.#passSlot(next);
   }
@@ -303,7 +228,7 @@ export class BoundedRunner implements JobRunner {
     if (entry.state === "done") throw new Error(`bug: job ${entry.spec.id} settled twice`);
     entry.state = "done";
     this.#pending.delete(entry);
-    if (entry.lane !== undefined && this.#lanes.get(entry.lane) === entry) this.#lanes.delete(entry.lane);
+    if (entry.lane !== undefined && this.#lanes.get(entry.lane) === entry && succeeded(entry)) this.#lanes.delete(entry.lane);
     if (entry.signal) this.#unwatch(entry, entry.signal);
     const now = epochMs();
     const end = entry.end ?? { exitCode: null, signal: null, endedAt: now, error: null, step: 0 };

@@ -37,9 +37,17 @@ export interface JobSpec extends Command {
    * result says `notRun`). ProcessPool writes it to that job's worker at
    * once, so it starts the moment the one before ends. The caller keeps a
    * lane's jobs within what one slot may run (wfc: the jobs of a task that
-   * the scheduler hands on from one to the next).
+   * the scheduler hands on from one to the next, `Scheduler.lane`).
    */
   readonly lane?: number;
+  /**
+   * With `lane`: the job was handed on behind the lane's job before it (wfc:
+   * a follower), so it never starts unless that one succeeded, even when
+   * that one ended before this job came (its caller took a while to prepare
+   * it): it then ends `notRun` at once. Without it, a job that comes after
+   * the lane's job before it ended starts as any job.
+   */
+  readonly follows?: boolean;
 }
 
 /** How a job ended. Times are epoch milliseconds with sub-millisecond fractions. */

@@ -13,15 +13,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, closeSync, existsSync, openSync, statSync, unlinkSync } from "node:fs";
 import type { Writable } from "node:stream";
 import { getSystemErrorMap } from "node:util";
-import {
-  BoundedRunner,
-  type BoundedRunnerOptions,
-  type LaunchEnd,
-  type LaunchHandle,
-  type LaunchHandlers,
-  type Launcher,
-} from "./bounded-runner.js";
+import { BoundedRunner, type BoundedRunnerOptions } from "./bounded-runner.js";
 import { epochMs, type LaunchCommand, type LaunchSpec } from "./job.js";
+import type { LaunchEnd, LaunchHandle, LaunchHandlers, Launcher } from "./launcher.js";
 import { signalGroup } from "./process-group.js";
 
 export class SpawnRunner extends BoundedRunner {

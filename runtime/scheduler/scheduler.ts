@@ -1,4 +1,5 @@
 import type { Plan, PlanTask } from "../plan.js";
+import { Lanes, lanesFromEnvironment } from "./lanes.js";
 import { Readiness } from "./readiness.js";
 import { Semaphore } from "./semaphore.js";
 
@@ -24,6 +25,8 @@ export interface SchedulerOptions {
    * `jobs` count local jobs only.
    */
   readonly slurmLicenses?: boolean;
+  /** Whether jobs may be handed on in their lanes (see `follow`); default: on unless `WFC_LANES=0` (lanes.ts). */
+  readonly lanes?: boolean;
 }
 
 /**
@@ -67,13 +70,12 @@ export class Scheduler {
   #finishing: JobRef | undefined;
   /** Per task: what one job weighs on its executor, the cores and `--jobs`: 1 for local `fn` tasks, else WHOLE. */
   readonly #weight: number[];
-  /** Per task: the groups wfc enforces (a SLURM task's caps and licensed limits are the cluster's to enforce). */
+  /** Per task: the groups wfc enforces (a SLURM task's caps and licensed limits are the cluster's to enforce), sorted as locks should be. */
   readonly #enforced: (readonly PlanTask["groups"][number][])[];
   /** Per task: whether its jobs may follow one another in one slot (see `follow`). */
   readonly #followable: boolean[];
-  /** Per task and job: the job of the same task that follows it (see `follow`), and the one it follows; -1 for none. */
-  readonly #follower: Int32Array[];
-  readonly #leader: Int32Array[];
+  /** The slots of followable tasks' jobs, which move from a job to its follower (lanes.ts). */
+  readonly #lanes: Lanes;
   #running = 0;
   #stopped = false;
   readonly counts = { done: 0, failed: 0, skipped: 0 };
@@ -102,15 +104,16 @@ export class Scheduler {
     );
     const kinds = new Map(plan.groups.map((g) => [g.id, g.kind]));
     this.#enforced = this.tasks.map((t) =>
-      this.#localTask(t)
-        ? t.groups
-        : t.groups.filter((g) => kinds.get(g.group) !== "cap" && !(options.slurmLicenses === true && slurmOnly.has(g.group))),
+      (this.#localTask(t)
+        ? [...t.groups]
+        : t.groups.filter((g) => kinds.get(g.group) !== "cap" && !(options.slurmLicenses === true && slurmOnly.has(g.group)))
+      ).sort((a, b) => (a.group < b.group ? -1 : 1)),
     );
+    const lanes = options.lanes ?? lanesFromEnvironment();
     this.#followable = this.tasks.map(
-      (t, i) => this.#localTask(t) && this.#weight[i] === WHOLE && t.steps.every((s) => s.action.kind !== "fn"),
+      (t, i) => lanes && this.#localTask(t) && this.#weight[i] === WHOLE && t.steps.every((s) => s.action.kind !== "fn"),
     );
-    this.#follower = this.tasks.map((t) => new Int32Array(t.jobs).fill(-1));
-    this.#leader = this.tasks.map((t) => new Int32Array(t.jobs).fill(-1));
+    this.#lanes = new Lanes(this.tasks.map((t) => t.jobs));
     this.#notReady = this.tasks.map((t) => {
       const counts = new Int32Array(t.jobs);
       for (let j = 0; j < t.jobs; j++) counts[j] = Math.min(t.batch, t.space.size - j * t.batch);
@@ -153,6 +156,7 @@ export class Scheduler {
         this.#acquire(t);
         this.#state[t]![job] = STATE.running;
         this.#running++;
+        if (this.#followable[t]) this.#lanes.open(t, job);
         out.push(this.#ref(t, job));
       }
       if (this.#readyHead[t]! >= queue.length) this.#readyRanks.delete(r);
@@ -165,15 +169,15 @@ export class Scheduler {
    * its executor can start it without a round trip (JobSpec.lane): a ready
    * job of the same task, which needs exactly what `job` holds, and takes
    * it over instead of acquiring anything. Only for local command tasks
-   * (`fn` calls are batched instead), only for a job not already followed
-   * or following one still running, and only when no task of higher
-   * priority waits that could take the slot instead (`#outranked`):
-   * following must not jump the queue. Undefined when there is none.
+   * (`fn` calls are batched instead), only for a job alone in its lane
+   * (not followed already, nor following one still running), and only when
+   * no task of higher priority waits that could take the slot instead
+   * (`#outranked`): following must not jump the queue. Undefined when there is none.
    */
   follow(job: JobRef): JobRef | undefined {
     const t = job.task;
     if (this.#stopped || !this.#followable[t] || this.#state[t]![job.job] !== STATE.running) return undefined;
-    if (this.#follower[t]![job.job] !== -1 || this.#leader[t]![job.job] !== -1) return undefined;
+    if (!this.#lanes.canFollow(t, job.job)) return undefined;
     const queue = this.#ready[t]!;
     if (this.#readyHead[t]! >= queue.length) return undefined;
     if (this.#outranked(t)) return undefined;
@@ -181,9 +185,32 @@ export class Scheduler {
     if (this.#readyHead[t]! >= queue.length) this.#readyRanks.delete(this.#rank[t]!);
     this.#state[t]![next] = STATE.running;
     this.#running++;
-    this.#follower[t]![job.job] = next;
-    this.#leader[t]![next] = job.job;
+    this.#lanes.follow(t, job.job, next);
     return this.#ref(t, next);
+  }
+
+  /** `follow` for every running job alone in its lane, with the lane both share (the runner's JobSpec.lane). */
+  handOn(): { readonly job: JobRef; readonly after: JobRef; readonly lane: number }[] {
+    const out: { job: JobRef; after: JobRef; lane: number }[] = [];
+    for (const { task, job } of [...this.#lanes.alone()]) {
+      const after = this.#ref(task, job);
+      const next = this.follow(after);
+      if (next !== undefined) out.push({ job: next, after, lane: this.#lanes.laneOf(task, job)! });
+    }
+    return out;
+  }
+
+  /** The lane a running job is in (the runner's JobSpec.lane); undefined when it has none (lanes off, or not followable). */
+  lane(job: JobRef): number | undefined {
+    return this.#lanes.laneOf(job.task, job.job);
+  }
+
+  /**
+   * The job runs on outside its lane (a retry, which must neither wait for
+   * nor be skipped with a follower): nothing follows it from now on. It keeps its slot.
+   */
+  leaveLane(job: JobRef): void {
+    this.#lanes.close(job.task, job.job);
   }
 
   /**
@@ -271,15 +298,9 @@ export class Scheduler {
     return counts;
   }
 
-  /** A job stops running: what it holds is released, unless the job it follows or its follower still runs and keeps it. */
+  /** A job stops running: what it holds is released, unless the other job of its lane still runs and keeps it. */
   #end(job: JobRef): void {
-    const t = job.task;
-    const partner = this.#leader[t]![job.job] !== -1 ? this.#leader[t]![job.job]! : this.#follower[t]![job.job]!;
-    if (partner !== -1) {
-      this.#leader[t]![job.job] = this.#follower[t]![job.job] = -1;
-      this.#leader[t]![partner] = this.#follower[t]![partner] = -1;
-    }
-    if (partner === -1 || this.#state[t]![partner] !== STATE.running) this.#release(t);
+    if (this.#lanes.leave(job.task, job.job)) this.#release(job.task);
     this.#running--;
   }
 
@@ -289,10 +310,6 @@ export class Scheduler {
   }
 
   /** Local jobs use this machine's cores and count toward `--jobs`; SLURM jobs use the cluster's. */
-  #local(t: number): boolean {
-    return this.#localTask(this.tasks[t]!);
-  }
-
   #localTask(task: PlanTask): boolean {
     return this.#executorTypes.get(task.executor) !== "slurm";
   }
@@ -300,7 +317,7 @@ export class Scheduler {
   #fits(t: number): boolean {
     const task = this.tasks[t]!;
     const w = this.#weight[t]!;
-    const local = this.#local(t);
+    const local = this.#localTask(task);
     if (local && this.#global && !this.#global.fits(w)) return false;
     const executor = this.#executors.get(task.executor);
     if (executor && !executor.fits(w)) return false;
@@ -309,24 +326,22 @@ export class Scheduler {
   }
 
   #acquire(t: number): void {
-    const task = this.tasks[t]!;
-    const w = this.#weight[t]!;
-    const local = this.#local(t);
-    if (local) this.#global?.acquire(w);
-    this.#executors.get(task.executor)?.acquire(w);
-    if (local) this.#cores.acquire(task.resources.cpus * w);
-    // Sorted, as locks should be, though nothing here waits.
-    for (const g of [...this.#enforced[t]!].sort((a, b) => (a.group < b.group ? -1 : 1))) this.#groups.get(g.group)!.acquire(g.weight);
+    this.#hold(t, (s, n) => s?.acquire(n));
   }
 
   #release(t: number): void {
+    this.#hold(t, (s, n) => s?.release(n));
+  }
+
+  /** Acquires or releases what a job of task `t` holds; groups in sorted order, though nothing here waits. */
+  #hold(t: number, each: (s: Semaphore | undefined, weight: number) => void): void {
     const task = this.tasks[t]!;
     const w = this.#weight[t]!;
-    const local = this.#local(t);
-    if (local) this.#global?.release(w);
-    this.#executors.get(task.executor)?.release(w);
-    if (local) this.#cores.release(task.resources.cpus * w);
-    for (const g of this.#enforced[t]!) this.#groups.get(g.group)!.release(g.weight);
+    const local = this.#localTask(task);
+    if (local) each(this.#global, w);
+    each(this.#executors.get(task.executor), w);
+    if (local) each(this.#cores, task.resources.cpus * w);
+    for (const g of this.#enforced[t]!) each(this.#groups.get(g.group)!, g.weight);
   }
 }
 

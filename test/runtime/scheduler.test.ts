@@ -405,6 +405,57 @@ describe("followers: the next job of a task handed on in its leader's slot", () 
     expect(names(s, [s.follow(limited!)!])).toEqual(["limited#1"]);
   });
 
+  test("a lane is the slot its jobs share: a follower is in its leader's lane, which outlives the leader, and a new slot gets a new lane", () => {
+    const s = new Scheduler(plan([task("c", 3, { steps: [shStep("c")] })], { executors: one }), { cores: 8 });
+    const [a] = s.take();
+    const lane = s.lane(a!)!;
+    const [{ job: b, after, lane: shared }] = s.handOn() as [{ job: JobRef; after: JobRef; lane: number }];
+    expect([names(s, [after, b]), shared, s.lane(b)]).toEqual([["c#0", "c#1"], lane, lane]);
+    expect(s.handOn()).toEqual([]); // b waits behind a: nothing more is handed on
+    s.finish(a!, "done");
+    expect(s.lane(a!)).toBeUndefined();
+    expect(
+      names(
+        s,
+        s.handOn().map((h) => h.job),
+      ),
+    ).toEqual(["c#2"]); // b holds the slot now, and is followed in turn
+    s.finish(b, "failed");
+    s.putBack({ task: 0, job: 2, first: 2, end: 3 });
+    const [again] = s.take();
+    expect(names(s, [again!])).toEqual(["c#2"]);
+    expect(s.lane(again!)).toBeGreaterThan(lane); // lane ids are never reused
+  });
+
+  test("a job that left its lane (a retry runs outside it) is followed no more, and keeps its slot", () => {
+    const s = new Scheduler(plan([task("c", 3, { steps: [shStep("c")] })], { executors: one }), { cores: 8 });
+    const [a] = s.take();
+    s.leaveLane(a!);
+    expect(s.follow(a!)).toBeUndefined();
+    expect(s.handOn()).toEqual([]);
+    expect(s.take()).toEqual([]);
+    s.finish(a!, "done");
+    expect(names(s, s.take())).toEqual(["c#1"]);
+  });
+
+  test("lanes off (WFC_LANES=0, or the option): nothing is followable, every job takes and frees its own slot", () => {
+    const p = plan([task("c", 3, { steps: [shStep("c")] })], { executors: one });
+    const saved = process.env.WFC_LANES;
+    process.env.WFC_LANES = "0";
+    try {
+      const s = new Scheduler(p, { cores: 8 });
+      const [a] = s.take();
+      expect([s.followable(0), s.follow(a!), s.lane(a!), s.handOn()]).toEqual([false, undefined, undefined, []]);
+    } finally {
+      if (saved === undefined) delete process.env.WFC_LANES;
+      else process.env.WFC_LANES = saved;
+    }
+    const off = new Scheduler(p, { cores: 8, lanes: false });
+    expect(off.followable(0)).toBe(false);
+    expect(off.follow(off.take()[0]!)).toBeUndefined();
+    expect(new Scheduler(p, { cores: 8, lanes: true }).followable(0)).toBe(true);
+  });
+
   test("fn calls (batched instead) and SLURM jobs (arrays instead) are never followed", () => {
     const fnStep = { stage: "f", action: { kind: "fn" as const, module: "m.mjs", export: "f" }, inputs: [], outputs: [], env: {} };
     const fns = new Scheduler(plan([task("f", 100, { steps: [fnStep] })], { executors: one }), { cores: 8 });

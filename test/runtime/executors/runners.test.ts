@@ -427,6 +427,21 @@ describe.each(RUNNERS)("$name", ({ make }) => {
     expect((await runner.run(stamp("e"))).exitCode).toBe(0);
   });
 
+  test("a job that `follows` never starts after the lane's job before it failed, even one that ended before it came", async () => {
+    const failed = await runner.run(shell("exit 3", { lane: 5 }));
+    expect(failed.exitCode).toBe(3);
+    // Handed on behind it, but prepared too late to wait behind it: it still never starts.
+    const late = await runner.run(shell("touch ran-late", { lane: 5, follows: true }));
+    expect([late.notRun, late.pid, existsSync(join(dir, "ran-late"))]).toEqual([true, 0, false]);
+    // Without `follows`, a job coming after the lane's job ended starts as any job; so does a retry.
+    expect((await runner.run(shell("touch ran-after", { lane: 5 }))).exitCode).toBe(0);
+    expect(existsSync(join(dir, "ran-after"))).toBe(true);
+    // Behind one that succeeded, it runs.
+    expect((await runner.run(shell("true", { lane: 6 }))).exitCode).toBe(0);
+    expect((await runner.run(shell("touch ran-next", { lane: 6, follows: true }))).exitCode).toBe(0);
+    expect(existsSync(join(dir, "ran-next"))).toBe(true);
+  });
+
   test("a lane holds one slot: with size 1, a lane of three and a job outside it never overlap", async () => {
     const single = make(1);
     try {
