@@ -47,9 +47,13 @@ export class LocalBackend implements Backend {
     this.#o = options;
   }
 
-  /** `fn` calls wait at their worker in batches, and a follower behind the job before it in its lane: they start later. */
+  /**
+   * `fn` calls wait at their worker in batches, and a job in a lane may wait
+   * behind the one before it (even a leader: its follower may reach the
+   * runner first): they start when the worker says so.
+   */
   startsLater(job: PreparedJob): boolean {
-    return job.lane?.follows === true || (job.task.steps.length > 0 && job.task.steps.every((s) => s.action.kind === "fn"));
+    return job.lane !== undefined || (job.task.steps.length > 0 && job.task.steps.every((s) => s.action.kind === "fn"));
   }
 
   prestart(jobs: number): void {
@@ -96,8 +100,8 @@ export class LocalBackend implements Backend {
           cwd: ctx.workdir,
           log: job.log,
           ...(timeout !== null ? { timeoutMs: timeout * 1000 } : {}),
-          // Only a job's first command group waits in its lane.
-          ...(job.lane !== undefined && first === 0 ? { lane: job.lane.id } : {}),
+          // Only a job's first command group waits in its lane, and never starts unless the lane's job before it succeeded.
+          ...(job.lane !== undefined && first === 0 ? { lane: job.lane.id, follows: job.lane.follows } : {}),
         },
         ctx.signal,
         {

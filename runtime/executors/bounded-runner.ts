@@ -68,6 +68,7 @@ export class BoundedRunner implements JobRunner {
     }
     if (signal) this.#watch(entry, signal);
     const before = job.lane === undefined ? undefined : this.#lanes.get(job.lane);
+    entry.before = before;
     if (job.lane !== undefined) this.#lanes.set(job.lane, entry);
     // Behind the lane's last job, unless that one has ended already (it may still be settling: killing its group).
     if (before !== undefined && before.end === null && before.state !== "done") {
@@ -224,11 +225,29 @@ export class BoundedRunner implements JobRunner {
     });
   }
 
+  /**
+   * The lane's last job ended. One that succeeded closes the lane; a failed
+   * one stays, for a later job that `follows`. One that never ran (its
+   * worker died before it, or the job before it failed) says nothing about
+   * the lane: the job before it is the lane's last again, so a job handed on
+   * anew behind a leader that still runs waits for that leader, rather than
+   * being skipped for a job that never ran (and put back, again and again).
+   */
+  #leaveLane(entry: Entry, lane: number, before: Entry | undefined): void {
+    if (succeeded(entry)) this.#lanes.delete(lane);
+    else if (entry.end?.notRun === true) {
+      if (before === undefined || succeeded(before)) this.#lanes.delete(lane);
+      else this.#lanes.set(lane, before);
+    }
+  }
+
   #settle(entry: Entry): void {
     if (entry.state === "done") throw new Error(`bug: job ${entry.spec.id} settled twice`);
     entry.state = "done";
     this.#pending.delete(entry);
-    if (entry.lane !== undefined && this.#lanes.get(entry.lane) === entry && succeeded(entry)) this.#lanes.delete(entry.lane);
+    const before = entry.before;
+    entry.before = undefined; // a long lane must not keep every job before it alive
+    if (entry.lane !== undefined && this.#lanes.get(entry.lane) === entry) this.#leaveLane(entry, entry.lane, before);
     if (entry.signal) this.#unwatch(entry, entry.signal);
     const now = epochMs();
     const end = entry.end ?? { exitCode: null, signal: null, endedAt: now, error: null, step: 0 };

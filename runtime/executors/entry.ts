@@ -10,6 +10,8 @@ export class Entry {
   ownsSlot = false;
   /** Its lane's next job, once that one is queued behind it. */
   next: Entry | null = null;
+  /** The lane's job before it when it came (see BoundedRunner's #lanes). */
+  before: Entry | undefined = undefined;
   pid = 0;
   startedAt: number | null = null;
   timer: NodeJS.Timeout | undefined;

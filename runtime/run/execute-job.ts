@@ -20,7 +20,7 @@ import { appendLog, tail } from "./logs.js";
 import { unreachable } from "./events.js";
 import { removeWhatJobMade, snapshotOutputs } from "./outputs.js";
 
-/** A job's place in a lane (see runtime/run/lanes.ts). */
+/** A job's place in a lane (see runtime/scheduler/lanes.ts). */
 export interface Lane {
   readonly id: number;
   /** It was handed on behind a running job: it starts when that one ends, if that one succeeded. */
@@ -86,7 +86,7 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   // What the outputs were before the job, so a failure removes only what it made.
   // An output in a folder this run created was not there before the run: no need to look (a fan-out into a new folder costs no lstat a job).
   const before = snapshotOutputs(run.workdir, outputs, (path) => run.folders.created(dirname(path)));
-  const outcome = await attempts(run, backend, job, clock.onStart);
+  const outcome = await attempts(run, ref, backend, job, clock.onStart);
   if (outcome.kind === "not-run") {
     // The job before it in its lane failed, so it never started: it is ready again.
     scheduler.putBack(ref);
@@ -138,6 +138,7 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
 /** Runs a job's attempts, with a backoff before each retry, until one succeeds, is cancelled or none is left. */
 async function attempts(
   run: RunContext,
+  ref: JobRef,
   backend: Backend,
   job: (attempt: number) => PreparedJob,
   onStart: (at: number) => void,
@@ -145,7 +146,11 @@ async function attempts(
   const retries = job(0).task.retries;
   let outcome: JobOutcome | undefined;
   for (let attempt = 0; attempt <= retries; attempt++) {
-    if (attempt > 0) await sleep(Math.min(30_000, 250 * 2 ** (attempt - 1)), run.signal);
+    if (attempt > 0) {
+      // A retry runs outside its lane: nothing is handed on behind it (a follower would run beside it, past what the slot holds).
+      run.scheduler.leaveLane(ref);
+      await sleep(Math.min(30_000, 250 * 2 ** (attempt - 1)), run.signal);
+    }
     outcome = await backend.run(job(attempt), { workdir: run.workdir, signal: run.signal, onStart });
     if (outcome.kind !== "failed" || run.signal.aborted) break;
   }
