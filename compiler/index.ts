@@ -29,7 +29,7 @@ export type {
   PlanVar,
   IndexSpace,
   Part,
-} from "../runtime/plan.js";
+} from "../contract/plan.js";
 export type { ElementEdge } from "./plan/element-edges.js";
 export type { Note } from "./passes/executors.js";
 // Running plans: the runtime's API (see runtime/index.ts).

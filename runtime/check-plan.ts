@@ -1,5 +1,5 @@
 import { MAX_STAGE_ELEMENTS, MAX_TIMEOUT_SECONDS, MAX_WORKFLOW_ELEMENTS, grouped } from "./limits.js";
-import type { ElementEdge, IndexSpace, Part, Plan, PlanTask } from "./plan.js";
+import type { ElementEdge, IndexSpace, Part, Plan, PlanTask } from "../contract/plan.js";
 import { varSize } from "./space.js";
 
 /**

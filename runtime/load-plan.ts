@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import type { ErrorObject } from "ajv";
 import { planInconsistency } from "./check-plan.js";
 import { unsafeCommand } from "./jobs/command-check.js";
-import { PLAN_VERSION, type Plan } from "./plan.js";
+import { PLAN_VERSION, type Plan } from "../contract/plan.js";
 import { schemaValidator } from "./schema-validators.js";
 
 /** A plan, or why it cannot be used: one line, meant for `wfc: error: …`. */

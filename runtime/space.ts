@@ -1,4 +1,4 @@
-import type { IndexSpace, PlanVar, Scalar } from "./plan.js";
+import type { IndexSpace, PlanVar, Scalar } from "../contract/plan.js";
 
 /** One element's value of a variable, and its sample-sheet row for `{var.column}`. */
 export interface Binding {

@@ -1,4 +1,4 @@
-import type { Plan } from "../../runtime/plan.js";
+import type { Plan } from "../../contract/plan.js";
 import { slurmLayout, type SlurmArray } from "../../runtime/slurm/layout.js";
 import type { Note } from "./executors.js";
 

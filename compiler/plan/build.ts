@@ -1,8 +1,8 @@
 import type { ExecutorDef, FanOut, LocatedTemplate, PathDecl, Stage, Workflow } from "../lower/ast.js";
 import type { Groups } from "../passes/groups.js";
 import type { DraftTask } from "../passes/tasks.js";
-import type { IndexSpace, Part, Plan, PlanAction, PlanExecutor, PlanPath, PlanStep, PlanTask, PlanVar } from "../../runtime/plan.js";
-import { PLAN_VERSION } from "../../runtime/plan.js";
+import type { IndexSpace, Part, Plan, PlanAction, PlanExecutor, PlanPath, PlanStep, PlanTask, PlanVar } from "../../contract/plan.js";
+import { PLAN_VERSION } from "../../contract/plan.js";
 
 export interface PlanInputs {
   readonly workflow: Workflow;

@@ -1,5 +1,5 @@
 import type { ElementEdge } from "../plan/element-edges.js";
-import type { Plan, PlanGroup, PlanTask } from "../../runtime/plan.js";
+import type { Plan, PlanGroup, PlanTask } from "../../contract/plan.js";
 import { unreachable } from "../diagnostics/diagnostic.js";
 
 /** `1 element`, `2 elements`. */

@@ -1,4 +1,4 @@
-import type { Plan } from "../../runtime/plan.js";
+import type { Plan } from "../../contract/plan.js";
 import { unreachable } from "../diagnostics/diagnostic.js";
 import { graphModel, type GraphEdge } from "./model.js";
 

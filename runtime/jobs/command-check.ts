@@ -1,4 +1,4 @@
-import type { Part, Plan } from "../plan.js";
+import type { Part, Plan } from "../../contract/plan.js";
 import { shellContexts, type ShellContext, type UnsafeContext } from "./shell-context.js";
 
 /** The contexts of a shell template's placeholders, worked out once per template. */

@@ -1,4 +1,4 @@
-import type { ElementEdge, Part, Plan, PlanPath, PlanStep, PlanTask } from "../plan.js";
+import type { ElementEdge, Part, Plan, PlanPath, PlanStep, PlanTask } from "../../contract/plan.js";
 import { ElementSpace } from "../space.js";
 import { contextsOf, describeUnsafe } from "./command-check.js";
 import { globMatcher, walkGlob } from "../../contract/glob.js";

@@ -1,5 +1,5 @@
 import { dirname } from "node:path";
-import type { Plan } from "../plan.js";
+import type { Plan } from "../../contract/plan.js";
 import type { StepCommand } from "./expand.js";
 import { shellQuote } from "./quote.js";
 

@@ -8,7 +8,7 @@ import { unsafeCommand } from "../jobs/command-check.js";
 import { Expander, UnsafePathError, type StepCommand } from "../jobs/expand.js";
 import { fnArgs, stepScript } from "../jobs/step-script.js";
 import { loadPlan, planProblem } from "../load-plan.js";
-import type { Plan } from "../plan.js";
+import type { Plan } from "../../contract/plan.js";
 import { Scheduler, executorWorkers, type JobRef } from "../scheduler/scheduler.js";
 import { Journal } from "../state/journal.js";
 import { StateError, diskFull, layoutProblem, stateProblem } from "../state/state-problem.js";

@@ -1,4 +1,4 @@
-import type { ElementEdge, PlanTask } from "../plan.js";
+import type { ElementEdge, PlanTask } from "../../contract/plan.js";
 import { ElementSpace } from "../space.js";
 
 /**

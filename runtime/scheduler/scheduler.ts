@@ -1,4 +1,4 @@
-import type { Plan, PlanTask } from "../plan.js";
+import type { Plan, PlanTask } from "../../contract/plan.js";
 import { Readiness } from "./readiness.js";
 import { Semaphore } from "./semaphore.js";
 

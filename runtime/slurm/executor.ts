@@ -32,7 +32,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { shellQuote } from "../jobs/quote.js";
 import { DECODE_STEPS, encodeSteps } from "../jobs/step-script.js";
-import type { Plan } from "../plan.js";
+import type { Plan } from "../../contract/plan.js";
 import type { JobRef } from "../scheduler/scheduler.js";
 import { realSlurmClient, type SlurmClient } from "./client.js";
 import { slurmJobName, type SlurmArray, type SlurmLayout } from "./layout.js";
