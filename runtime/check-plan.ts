@@ -1,4 +1,4 @@
-import { MAX_STAGE_ELEMENTS, MAX_TIMEOUT_SECONDS, MAX_WORKFLOW_ELEMENTS, grouped } from "./limits.js";
+import { MAX_STAGE_ELEMENTS, MAX_TIMEOUT_SECONDS, MAX_WORKFLOW_ELEMENTS, grouped } from "../contract/limits.js";
 import type { ElementEdge, IndexSpace, Part, Plan, PlanTask } from "../contract/plan.js";
 import { varSize } from "./space.js";
 

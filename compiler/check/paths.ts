@@ -1,4 +1,4 @@
-import { describePathProblem, globProblem, outputPathProblem, type OutputPathProblem } from "../../runtime/jobs/paths.js";
+import { describePathProblem, globProblem, outputPathProblem, type OutputPathProblem } from "../../contract/paths.js";
 import type { FanVar, Param, PathDecl, Stage, Workflow } from "../lower/ast.js";
 import { varSize, varValue } from "../lower/ast.js";
 import { globOutside, linkHint } from "../lower/outside.js";
@@ -10,7 +10,7 @@ import type { DataPath } from "../source/document.js";
  * Outputs stay inside the workflow's folder (WFC223, WFC224) and input globs
  * search only inside it (WFC225), for every element: a value `..` in
  * `work/{v}`, or `{a}{b}` with `.` and `.`, is as bad as a literal `../x`.
- * (The runtime checks each job again before it starts: runtime/jobs/paths.ts.)
+ * (The runtime checks each job again before it starts: contract/paths.ts.)
  *
  * Linear in the values, not the elements: a value that is a plain name (not
  * empty, no `/`, not starting with `.`) lies inside one path segment and

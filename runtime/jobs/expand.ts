@@ -2,7 +2,7 @@ import type { ElementEdge, Part, Plan, PlanPath, PlanStep, PlanTask } from "../.
 import { ElementSpace } from "../space.js";
 import { contextsOf, describeUnsafe } from "./command-check.js";
 import { globMatcher, walkGlob } from "../../contract/glob.js";
-import { describePathProblem, globProblem, outputPathProblem } from "./paths.js";
+import { describePathProblem, globProblem, outputPathProblem } from "../../contract/paths.js";
 import { quoteFor } from "./quote.js";
 
 /** What one step runs for one element: everything resolved to strings. */

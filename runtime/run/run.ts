@@ -594,7 +594,7 @@ async function loadSlurm() {
   const [{ clusterMaxArraySize }, { SlurmExecutor }, { slurmLayout }] = await Promise.all([
     import("../slurm/cluster.js"),
     import("../slurm/executor.js"),
-    import("../slurm/layout.js"),
+    import("../../contract/slurm-layout.js"),
   ]);
   return { clusterMaxArraySize, SlurmExecutor, slurmLayout };
 }

@@ -35,7 +35,7 @@ import { DECODE_STEPS, encodeSteps } from "../jobs/step-script.js";
 import type { Plan } from "../../contract/plan.js";
 import type { JobRef } from "../scheduler/scheduler.js";
 import { realSlurmClient, type SlurmClient } from "./client.js";
-import { slurmJobName, type SlurmArray, type SlurmLayout } from "./layout.js";
+import { slurmJobName, type SlurmArray, type SlurmLayout } from "../../contract/slurm-layout.js";
 import { elementPhase } from "./parse.js";
 
 /** How one job (one array element) ended. Times are epoch milliseconds. */

@@ -13,7 +13,7 @@ import type { Plan } from "../../contract/plan.js";
 import { cancelLeftovers } from "../../runtime/slurm/cluster.js";
 import type { JobRef } from "../../runtime/scheduler/scheduler.js";
 import { SlurmExecutor, type Attempt, type SlurmOutcome } from "../../runtime/slurm/executor.js";
-import { slurmLayout } from "../../runtime/slurm/layout.js";
+import { slurmLayout } from "../../contract/slurm-layout.js";
 import { fixture } from "../e2e/helpers.js";
 import { FakeSlurmClient, type ElementPlan } from "./fake-client.js";
 
