@@ -3,7 +3,7 @@ import { ElementSpace } from "../space.js";
 import { contextsOf, describeUnsafe } from "./command-check.js";
 import { globMatcher, walkGlob } from "../../contract/glob.js";
 import { describePathProblem, globProblem, outputPathProblem } from "../../contract/paths.js";
-import { quoteFor } from "./quote.js";
+import { quoteFor } from "../../contract/shell/quote.js";
 
 /** What one step runs for one element: everything resolved to strings. */
 export interface StepCommand {

@@ -30,7 +30,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { shellQuote } from "../jobs/quote.js";
+import { shellQuote } from "../../contract/shell/quote.js";
 import { DECODE_STEPS, encodeSteps } from "../jobs/step-script.js";
 import type { Plan } from "../../contract/plan.js";
 import type { JobRef } from "../scheduler/scheduler.js";

@@ -7,8 +7,8 @@
 import { spawnSync } from "node:child_process";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { quoteFor } from "../../runtime/jobs/quote.js";
-import { shellContexts, type ShellContext } from "../../runtime/jobs/shell-context.js";
+import { quoteFor } from "../../contract/shell/quote.js";
+import { shellContexts, type ShellContext } from "../../contract/shell/context.js";
 
 const HOLE = { hole: true };
 
