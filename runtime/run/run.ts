@@ -18,7 +18,7 @@ import { RunStats, type LimitUse, type PathStep } from "./stats.js";
 import { removeWhatJobMade, snapshotOutputs } from "./outputs.js";
 import { acquireLock } from "../state/lock.js";
 import { findLeftovers, forgetLeftovers, RunningJobs, stopGroups } from "../state/running-jobs.js";
-import { packageRoot } from "../schema-validators.js";
+import { packageRoot } from "../../contract/package-root.js";
 import type { Attempt } from "../slurm/executor.js";
 import { ProcessPool, SpawnRunner, type Command, type JobRunner } from "../executors/index.js";
 
