@@ -1,5 +1,5 @@
 import type { DiagnosticCode } from "../diagnostics/codes.js";
-import { unreachable } from "../diagnostics/diagnostic.js";
+import { unreachable } from "../../contract/unreachable.js";
 import type { Workflow } from "../lower/ast.js";
 import type { DiagnosticSink } from "../lower/sink.js";
 import { refsOf } from "../lower/template.js";

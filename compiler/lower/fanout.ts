@@ -1,6 +1,6 @@
 import { extname, relative, resolve } from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
-import { unreachable } from "../diagnostics/diagnostic.js";
+import { unreachable } from "../../contract/unreachable.js";
 import { globCapture, walkGlob } from "../../contract/glob.js";
 import { globProblem } from "../../contract/paths.js";
 import { didYouMean, oneOf } from "../diagnostics/suggest.js";

@@ -4,6 +4,7 @@ import { contextsOf, describeUnsafe } from "./command-check.js";
 import { globMatcher, walkGlob } from "../../contract/glob.js";
 import { describePathProblem, globProblem, outputPathProblem } from "../../contract/paths.js";
 import { quoteFor } from "../../contract/shell/quote.js";
+import { unreachable } from "../../contract/unreachable.js";
 
 /** What one step runs for one element: everything resolved to strings. */
 export interface StepCommand {
@@ -198,6 +199,8 @@ function* producerElements(
         }
         break;
       }
+      default:
+        unreachable(edge);
     }
   }
 }
