@@ -1,7 +1,8 @@
-import type { ExecutorDef, FanOut, LocatedTemplate, PathDecl, Stage, Workflow } from "../lower/ast.js";
+import type { ExecutorDef, LocatedTemplate, PathDecl, Stage, Workflow } from "../lower/ast.js";
+import { indexSpaceOf } from "../lower/elements.js";
 import type { Groups } from "../passes/groups.js";
 import type { DraftTask } from "../passes/tasks.js";
-import type { IndexSpace, Part, Plan, PlanAction, PlanExecutor, PlanPath, PlanStep, PlanTask, PlanVar } from "../../contract/plan.js";
+import type { Part, Plan, PlanAction, PlanExecutor, PlanPath, PlanStep, PlanTask } from "../../contract/plan.js";
 import { PLAN_VERSION } from "../../contract/plan.js";
 
 export interface PlanInputs {
@@ -29,7 +30,7 @@ export function buildPlan(inputs: PlanInputs): Plan {
     return {
       id: task.id,
       stages: task.stages.map((s) => s.name),
-      space: indexSpace(first.fanout),
+      space: indexSpaceOf(first.fanout),
       steps,
       deps: task.deps
         .map((d) => ({ task: d.task, edge: d.edge, input: d.input }))
@@ -73,15 +74,6 @@ function planExecutor(def: ExecutorDef): PlanExecutor {
     runs: [...def.runs].sort(),
     ...(def.slurm ? { slurm: { ...def.slurm } } : {}),
   };
-}
-
-function indexSpace(fanout: FanOut): IndexSpace {
-  const vars: PlanVar[] = fanout.vars.map((v) => {
-    if (v.sheet) return { name: v.name, sheet: { columns: v.sheet.columns, key: v.sheet.key, rows: v.sheet.rows } };
-    if (v.values.kind === "range") return { name: v.name, range: [v.values.start, v.values.stop, v.values.step] as const };
-    return { name: v.name, values: v.values.items };
-  });
-  return { vars, zip: fanout.zip, size: fanout.size };
 }
 
 /**
