@@ -42,6 +42,22 @@ function varValue(v: PlanVar, i: number): Binding {
   return { value: row[columns.indexOf(v.sheet.key)] ?? "", row: new Map(columns.map((c, k) => [c, row[k] ?? ""])) };
 }
 
+/**
+ * Each variable's axis, by name: a crossed variable is an axis of its own,
+ * the zipped ones share the axis where the first of them stands, in
+ * `foreach` order. Axis 0 varies slowest.
+ */
+export function axesOf(vars: readonly { readonly name: string }[], zip: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  let axes = 0;
+  let zipAxis: number | undefined;
+  for (const v of vars) {
+    if (!zip.includes(v.name)) out.set(v.name, axes++);
+    else out.set(v.name, (zipAxis ??= axes++));
+  }
+  return out;
+}
+
 /** An index space's element numbers ↔ its variables' values. */
 export class ElementSpace {
   readonly size: number;
@@ -50,13 +66,8 @@ export class ElementSpace {
   readonly #sizes: number[] = [];
 
   constructor(space: IndexSpace) {
-    let zipAxis: PlanVar[] | undefined;
-    for (const v of space.vars) {
-      if (space.zip.includes(v.name)) {
-        if (zipAxis === undefined) this.#axes.push((zipAxis = []));
-        zipAxis.push(v);
-      } else this.#axes.push([v]);
-    }
+    const axisOf = axesOf(space.vars, space.zip);
+    for (const v of space.vars) (this.#axes[axisOf.get(v.name)!] ??= []).push(v);
     for (const axis of this.#axes) this.#sizes.push(varSize(axis[0]!));
     this.size = space.size;
   }
