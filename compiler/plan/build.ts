@@ -4,6 +4,7 @@ import type { Groups } from "../passes/groups.js";
 import type { DraftTask } from "../passes/tasks.js";
 import type { Part, Plan, PlanAction, PlanExecutor, PlanPath, PlanStep, PlanTask } from "../../contract/plan.js";
 import { PLAN_VERSION } from "../../contract/plan.js";
+import { paramWords } from "../../contract/template.js";
 
 export interface PlanInputs {
   readonly workflow: Workflow;
@@ -92,7 +93,7 @@ function parts(located: LocatedTemplate, stage: Stage, workflow: Workflow, shell
     else if (p.root === "params" && shell) out.push({ param: p.field ?? "" });
     else if (p.root === "params") {
       const value = workflow.params.get(p.field ?? "")?.value;
-      text(Array.isArray(value) ? value.join(" ") : String(value));
+      text(value === undefined ? String(value) : paramWords(value).join(" "));
     } else if (p.root === "stage") text(stage.name);
     else if (p.root === "inputs") out.push(p.field === undefined ? { inputs: true } : { inputs: true, name: p.field });
     else if (p.root === "outputs") out.push(p.field === undefined ? { outputs: true } : { outputs: true, name: p.field });
