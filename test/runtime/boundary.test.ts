@@ -32,6 +32,14 @@ test("the compiler never imports the runtime: what both need is in contract/", (
   expect(importsOf("compiler", /(^|\/)runtime\//)).toEqual([]);
 });
 
+test("neither side imports the CLI, which may import both", () => {
+  expect([
+    ...importsOf("runtime", /(^|\/)cli\//),
+    ...importsOf("compiler", /(^|\/)cli\//),
+    ...importsOf("contract", /(^|\/)cli\//),
+  ]).toEqual([]);
+});
+
 test("contract/ holds the rules both sides share, so it imports neither the compiler nor the runtime", () => {
   expect(importsOf("contract", /(^|\/)(compiler|runtime)\//)).toEqual([]);
 });
