@@ -8,7 +8,7 @@ import { priorities } from "./passes/priorities.js";
 import { slurmShape } from "./passes/slurm-shape.js";
 import { initialTasks, topologicalOrder } from "./passes/tasks.js";
 import { buildPlan } from "./plan/build.js";
-import type { Plan } from "../runtime/plan.js";
+import type { Plan } from "../contract/plan.js";
 import { wfcVersion } from "./schema/assets.js";
 import type { ParsedDocument } from "./source/document.js";
 import { readSource } from "./source/parse.js";

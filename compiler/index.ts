@@ -1,4 +1,4 @@
-// The public library API: re-exports only (STYLE habit 13).
+// The compiler's library API, which the package's entry (../index.ts) re-exports with the runtime's: re-exports only (STYLE habit 13).
 export { validateFile, validateDocument, type ValidateResult, type ValidateOptions, type Validated } from "./validate.js";
 export type { Diagnostic, Location, Span, Severity, Related, Result } from "./diagnostics/diagnostic.js";
 export { formatDiagnostic, formatLocation, formatSummary, lookupIn, type FileLookup } from "./diagnostics/format.js";
@@ -29,21 +29,7 @@ export type {
   PlanVar,
   IndexSpace,
   Part,
-} from "../runtime/plan.js";
+} from "../contract/plan.js";
 export type { ElementEdge } from "./plan/element-edges.js";
 export type { Note } from "./passes/executors.js";
-// Running plans: the runtime's API (see runtime/index.ts).
-export {
-  run,
-  RunError,
-  loadPlan,
-  PLAN_VERSION,
-  type RunOptions,
-  type RunConfig,
-  type RunEvent,
-  type RunSummary,
-  type RunFailure,
-  type PathStep,
-  type LimitUse,
-  type LoadPlanResult,
-} from "../runtime/index.js";
+export { PLAN_VERSION } from "../contract/plan.js";

@@ -1,6 +1,6 @@
-import { MAX_STAGE_ELEMENTS, MAX_TIMEOUT_SECONDS, MAX_WORKFLOW_ELEMENTS, grouped } from "./limits.js";
-import type { ElementEdge, IndexSpace, Part, Plan, PlanTask } from "./plan.js";
-import { varSize } from "./space.js";
+import { MAX_STAGE_ELEMENTS, MAX_TIMEOUT_SECONDS, MAX_WORKFLOW_ELEMENTS, grouped } from "../contract/limits.js";
+import type { ElementEdge, IndexSpace, Part, Plan, PlanTask } from "../contract/plan.js";
+import { varSize } from "../contract/elements.js";
 
 /**
  * What a plan could lie about that the schema cannot see and that would

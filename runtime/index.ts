@@ -3,5 +3,5 @@
 export { run, RunError, type RunOptions, type RunConfig, type RunEvent, type RunSummary, type RunFailure } from "./run/run.js";
 export type { PathStep, LimitUse } from "./run/stats.js";
 export { loadPlan, type LoadPlanResult } from "./load-plan.js";
-export { PLAN_VERSION } from "./plan.js";
-export type * from "./plan.js";
+export { PLAN_VERSION } from "../contract/plan.js";
+export type * from "../contract/plan.js";

@@ -3,8 +3,8 @@ import { resolve } from "node:path";
 import type { ErrorObject } from "ajv";
 import { planInconsistency } from "./check-plan.js";
 import { unsafeCommand } from "./jobs/command-check.js";
-import { PLAN_VERSION, type Plan } from "./plan.js";
-import { schemaValidator } from "./schema-validators.js";
+import { PLAN_VERSION, type Plan } from "../contract/plan.js";
+import { schemaValidator } from "../contract/schema-validators.js";
 
 /** A plan, or why it cannot be used: one line, meant for `wfc: error: …`. */
 export type LoadPlanResult = { readonly ok: true; readonly plan: Plan } | { readonly ok: false; readonly message: string };

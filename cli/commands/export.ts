@@ -1,8 +1,8 @@
 import { relative, resolve } from "node:path";
-import type { Plan } from "../../runtime/plan.js";
+import type { Plan } from "../../contract/plan.js";
 import { ExportError, writeExport } from "../../runtime/slurm/export.js";
 import { clusterMaxArraySize } from "../../runtime/slurm/cluster.js";
-import { slurmLayout, type SlurmLayout } from "../../runtime/slurm/layout.js";
+import { slurmLayout, type SlurmLayout } from "../../contract/slurm-layout.js";
 import { errorLine, ExitCode, type Io } from "../io.js";
 import { planFor, type PlanSource } from "./plan-for.js";
 

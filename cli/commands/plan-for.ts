@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname, extname } from "node:path";
 import { loadPlan } from "../../runtime/load-plan.js";
-import type { Plan } from "../../runtime/plan.js";
+import type { Plan } from "../../contract/plan.js";
 import { errorLine, ExitCode, type Io } from "../io.js";
 
 export interface PlanSource {

@@ -1,4 +1,4 @@
-import { unreachable } from "../../compiler/diagnostics/diagnostic.js";
+import { unreachable } from "../../contract/unreachable.js";
 import type { RunEvent } from "../../runtime/run/run.js";
 
 /** How a set of jobs stands; every job-end lands in exactly one of the four finished counts. */

@@ -1,4 +1,5 @@
-import { describePathProblem, globProblem, outputPathProblem, type OutputPathProblem } from "../../runtime/jobs/paths.js";
+import { describePathProblem, globProblem, outputPathProblem, type OutputPathProblem } from "../../contract/paths.js";
+import { axesOf } from "../../contract/elements.js";
 import type { FanVar, Param, PathDecl, Stage, Workflow } from "../lower/ast.js";
 import { varSize, varValue } from "../lower/ast.js";
 import { globOutside, linkHint } from "../lower/outside.js";
@@ -10,7 +11,7 @@ import type { DataPath } from "../source/document.js";
  * Outputs stay inside the workflow's folder (WFC223, WFC224) and input globs
  * search only inside it (WFC225), for every element: a value `..` in
  * `work/{v}`, or `{a}{b}` with `.` and `.`, is as bad as a literal `../x`.
- * (The runtime checks each job again before it starts: runtime/jobs/paths.ts.)
+ * (The runtime checks each job again before it starts: contract/paths.ts.)
  *
  * Linear in the values, not the elements: a value that is a plain name (not
  * empty, no `/`, not starting with `.`) lies inside one path segment and
@@ -69,21 +70,13 @@ function firstBad<P extends string>(
 ): Bad<P> | undefined {
   const { fanout } = stage;
   if (fanout.size === 0) return undefined; // no elements: nothing is written
-  // Axes as forEachElement counts them: each crossed variable is one, the zip group is one.
-  const axisOf = new Map<string, number>();
+  // The axes elements are numbered by (contract/elements.ts): each crossed variable is one, the zip group is one.
+  const axisOf = axesOf(fanout.vars, fanout.zip);
   const sizes: number[] = [];
-  let zipAxis = -1;
   for (const v of fanout.vars) {
-    const zipped = fanout.zip.includes(v.name);
-    if (zipped && zipAxis !== -1) {
-      axisOf.set(v.name, zipAxis);
-      // Zipped lists of different lengths are reported (WFC246); stay within the shortest.
-      sizes[zipAxis] = Math.min(sizes[zipAxis]!, varSize(v.values));
-      continue;
-    }
-    axisOf.set(v.name, sizes.length);
-    if (zipped) zipAxis = sizes.length;
-    sizes.push(varSize(v.values));
+    const axis = axisOf.get(v.name)!;
+    // Zipped lists of different lengths are reported (WFC246); stay within the shortest.
+    sizes[axis] = Math.min(sizes[axis] ?? Infinity, varSize(v.values));
   }
 
   const parts: (string | Slot)[] = [];

@@ -1,9 +1,9 @@
 import type { DiagnosticCode } from "../diagnostics/codes.js";
-import { unreachable } from "../diagnostics/diagnostic.js";
+import { unreachable } from "../../contract/unreachable.js";
 import type { Workflow } from "../lower/ast.js";
 import type { DiagnosticSink } from "../lower/sink.js";
 import { refsOf } from "../lower/template.js";
-import { shellContexts, type UnsafeContext, type UnsafeReason } from "../../runtime/jobs/shell-context.js";
+import { shellContexts, type UnsafeContext, type UnsafeReason } from "../../contract/shell/context.js";
 
 /**
  * A placeholder in a shell command must sit where wfc can quote its value:

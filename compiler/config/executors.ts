@@ -4,7 +4,7 @@ import { lowerExecutor } from "../lower/lower.js";
 type Obj = Readonly<Record<string, unknown>>;
 
 // The rule lives with the runtime, which sizes the pools; `wfc config` shows it.
-export { builtinWorkers } from "../../runtime/scheduler/scheduler.js";
+export { builtinWorkers } from "../../contract/workers.js";
 
 /**
  * The built-in executors' tables, as `wfc config init` writes them: without

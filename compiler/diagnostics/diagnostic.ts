@@ -80,11 +80,6 @@ export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[
   return out;
 }
 
-/** For exhaustive switches: adding a case to a union fails the build here. */
-export function unreachable(value: never): never {
-  throw new Error(`unreachable: ${JSON.stringify(value)}`);
-}
-
 /** Messages are one line: control and invisible characters from user values are shown escaped, in text and JSON alike. */
 function oneLine(d: Diagnostic): Diagnostic {
   const escaped = visible(d.message);

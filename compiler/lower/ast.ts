@@ -1,3 +1,4 @@
+import { rangeSize, rangeValue } from "../../contract/elements.js";
 import type { DataPath } from "../source/document.js";
 import type { Template } from "./template.js";
 
@@ -164,14 +165,12 @@ export interface Workflow {
   readonly stages: ReadonlyMap<string, Stage>;
 }
 
-/** Number of values of a fan-out variable. */
+/** Number of values of a fan-out variable (a range's, as the plan's: contract/elements.ts). */
 export function varSize(values: VarValues): number {
-  if (values.kind === "list") return values.items.length;
-  const { start, stop, step } = values;
-  return Math.max(0, Math.ceil((stop - start) / step));
+  return values.kind === "list" ? values.items.length : rangeSize(values.start, values.stop, values.step);
 }
 
 /** The i-th value of a fan-out variable. */
 export function varValue(values: VarValues, i: number): Scalar {
-  return values.kind === "list" ? values.items[i]! : values.start + i * values.step;
+  return values.kind === "list" ? values.items[i]! : rangeValue(values.start, values.step, i);
 }

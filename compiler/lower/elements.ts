@@ -1,11 +1,19 @@
-import type { FanOut, Param, Scalar } from "./ast.js";
-import { varSize, varValue } from "./ast.js";
+import { ElementSpace, type Binding } from "../../contract/elements.js";
+import type { IndexSpace, Part, PlanVar } from "../../contract/plan.js";
+import { expandPath as expandParts } from "../../contract/template.js";
+import type { FanOut, Param } from "./ast.js";
 import type { Template } from "./template.js";
 
-/** One element's variable bindings: value, and the sheet row for `{var.column}`. */
-export interface Binding {
-  readonly value: Scalar;
-  readonly row?: ReadonlyMap<string, string>;
+export type { Binding };
+
+/** A fan-out as the plan writes its index space: the compiler and the runtime number its elements alike (contract/elements.ts). */
+export function indexSpaceOf(fanout: FanOut): IndexSpace {
+  const vars: PlanVar[] = fanout.vars.map((v) => {
+    if (v.sheet) return { name: v.name, sheet: { columns: v.sheet.columns, key: v.sheet.key, rows: v.sheet.rows } };
+    if (v.values.kind === "range") return { name: v.name, range: [v.values.start, v.values.stop, v.values.step] as const };
+    return { name: v.name, values: v.values.items };
+  });
+  return { vars, zip: fanout.zip, size: fanout.size };
 }
 
 /**
@@ -13,34 +21,27 @@ export interface Binding {
  * varies slowest; zipped variables advance together). Callers bound the size.
  */
 export function forEachElement(fanout: FanOut, visit: (bindings: ReadonlyMap<string, Binding>) => void): void {
-  // Axes: each crossed variable is one axis; the zip group is one axis.
-  const axes: string[][] = [];
-  let zipAxis: string[] | undefined;
-  for (const v of fanout.vars) {
-    if (fanout.zip.includes(v.name)) {
-      if (zipAxis === undefined) axes.push((zipAxis = []));
-      zipAxis.push(v.name);
-    } else axes.push([v.name]);
+  new ElementSpace(indexSpaceOf(fanout)).forEach(visit);
+}
+
+/** A path template as the plan's parts, `{stage}` as text; null when a placeholder never has a value in a path. */
+const partsOf = new WeakMap<Template, { readonly stage: string; readonly parts: readonly Part[] | null }>();
+function pathParts(template: Template, stage: string): readonly Part[] | null {
+  const known = partsOf.get(template);
+  if (known?.stage === stage) return known.parts;
+  let parts: Part[] | null = [];
+  for (const p of template.parts) {
+    if (p.kind === "text") parts.push(p.text);
+    else if (p.root === "stage") parts.push(stage);
+    else if (p.root === "params" && p.field !== undefined) parts.push({ param: p.field });
+    else if (p.root === "params" || p.root === "inputs" || p.root === "outputs") {
+      // `{params}` alone names no value; `{inputs}` and `{outputs}` are for commands, not paths.
+      parts = null;
+      break;
+    } else parts.push(p.field === undefined ? { var: p.root } : { var: p.root, field: p.field });
   }
-  const byName = new Map(fanout.vars.map((v) => [v.name, v]));
-  const sizes = axes.map((axis) => varSize(byName.get(axis[0]!)!.values));
-  if (sizes.some((s) => s === 0)) return;
-  const index = axes.map(() => 0);
-  for (;;) {
-    const bindings = new Map<string, Binding>();
-    axes.forEach((axis, a) => {
-      for (const name of axis) {
-        const v = byName.get(name)!;
-        const i = index[a]!;
-        const row = v.sheet ? new Map(v.sheet.columns.map((c, k) => [c, v.sheet!.rows[i]![k] ?? ""])) : undefined;
-        bindings.set(name, row ? { value: varValue(v.values, i), row } : { value: varValue(v.values, i) });
-      }
-    });
-    visit(bindings);
-    let a = axes.length - 1;
-    while (a >= 0 && ++index[a]! === sizes[a]) index[a--] = 0;
-    if (a < 0) return;
-  }
+  partsOf.set(template, { stage, parts });
+  return parts;
 }
 
 /**
@@ -53,28 +54,6 @@ export function expandPath(
   params: ReadonlyMap<string, Param>,
   stage: string,
 ): string | undefined {
-  let out = "";
-  for (const part of template.parts) {
-    if (part.kind === "text") {
-      out += part.text;
-      continue;
-    }
-    if (part.root === "params") {
-      const p = part.field === undefined ? undefined : params.get(part.field);
-      if (p === undefined || Array.isArray(p.value)) return undefined;
-      out += String(p.value);
-    } else if (part.root === "stage") {
-      out += stage;
-    } else {
-      const b = bindings.get(part.root);
-      if (b === undefined) return undefined;
-      if (part.field === undefined) out += String(b.value);
-      else {
-        const cell = b.row?.get(part.field);
-        if (cell === undefined) return undefined;
-        out += cell;
-      }
-    }
-  }
-  return out;
+  const parts = pathParts(template, stage);
+  return parts === null ? undefined : expandParts(parts, bindings, (name) => params.get(name)?.value);
 }

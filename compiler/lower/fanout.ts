@@ -1,13 +1,13 @@
 import { extname, relative, resolve } from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
-import { unreachable } from "../diagnostics/diagnostic.js";
+import { unreachable } from "../../contract/unreachable.js";
 import { globCapture, walkGlob } from "../../contract/glob.js";
-import { globProblem } from "../../runtime/jobs/paths.js";
+import { globProblem } from "../../contract/paths.js";
 import { didYouMean, oneOf } from "../diagnostics/suggest.js";
 import type { DataPath } from "../source/document.js";
 import type { FanOut, FanVar, Param, Scalar, VarValues } from "./ast.js";
 import { varSize } from "./ast.js";
-import { grouped, MAX_SHEET_BYTES, MAX_STAGE_ELEMENTS } from "../../runtime/limits.js";
+import { grouped, MAX_SHEET_BYTES, MAX_STAGE_ELEMENTS } from "../../contract/limits.js";
 import { readSheetFile } from "./sheet-file.js";
 import { globOutside } from "./outside.js";
 import type { DiagnosticSink } from "./sink.js";

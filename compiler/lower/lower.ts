@@ -23,7 +23,7 @@ import { readParamText } from "./param-text.js";
 import { DiagnosticSink } from "./sink.js";
 import { hasGlob, parseTemplate } from "./template.js";
 import { parseDuration, parseMemory } from "./units.js";
-import { grouped, MAX_DURATION_SECONDS, MAX_STAGE_ELEMENTS, MAX_TIMEOUT_SECONDS, MAX_WORKFLOW_ELEMENTS } from "../../runtime/limits.js";
+import { grouped, MAX_DURATION_SECONDS, MAX_STAGE_ELEMENTS, MAX_TIMEOUT_SECONDS, MAX_WORKFLOW_ELEMENTS } from "../../contract/limits.js";
 
 export interface LowerOptions {
   /** `--param name=value` overrides, values as typed on the command line. */

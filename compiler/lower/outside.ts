@@ -1,6 +1,6 @@
 import { posix } from "node:path";
-import { describePathProblem, type GlobProblem } from "../../runtime/jobs/paths.js";
-import { shellQuote } from "../../runtime/jobs/quote.js";
+import { describePathProblem, type GlobProblem } from "../../contract/paths.js";
+import { shellQuote } from "../../contract/shell/quote.js";
 import type { DataPath } from "../source/document.js";
 import type { DiagnosticSink, ReportOptions } from "./sink.js";
 

@@ -1,7 +1,7 @@
 import { constants } from "node:fs";
 import { open, realpath } from "node:fs/promises";
 import { isAbsolute, relative } from "node:path";
-import { MAX_SHEET_BYTES } from "../../runtime/limits.js";
+import { MAX_SHEET_BYTES } from "../../contract/limits.js";
 
 /** A sample sheet's text, or why it was not read. */
 export type SheetFile =

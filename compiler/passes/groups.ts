@@ -1,5 +1,5 @@
 import type { Workflow } from "../lower/ast.js";
-import type { PlanGroup } from "../../runtime/plan.js";
+import type { PlanGroup } from "../../contract/plan.js";
 import type { Note } from "./executors.js";
 import type { DraftTask } from "./tasks.js";
 

@@ -1,5 +1,5 @@
-import type { Plan } from "../../runtime/plan.js";
-import { slurmLayout, type SlurmArray } from "../../runtime/slurm/layout.js";
+import type { Plan } from "../../contract/plan.js";
+import { slurmLayout, type SlurmArray } from "../../contract/slurm-layout.js";
 import type { Note } from "./executors.js";
 
 /**

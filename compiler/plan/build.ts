@@ -1,8 +1,10 @@
-import type { ExecutorDef, FanOut, LocatedTemplate, PathDecl, Stage, Workflow } from "../lower/ast.js";
+import type { ExecutorDef, LocatedTemplate, PathDecl, Stage, Workflow } from "../lower/ast.js";
+import { indexSpaceOf } from "../lower/elements.js";
 import type { Groups } from "../passes/groups.js";
 import type { DraftTask } from "../passes/tasks.js";
-import type { IndexSpace, Part, Plan, PlanAction, PlanExecutor, PlanPath, PlanStep, PlanTask, PlanVar } from "../../runtime/plan.js";
-import { PLAN_VERSION } from "../../runtime/plan.js";
+import type { Part, Plan, PlanAction, PlanExecutor, PlanPath, PlanStep, PlanTask } from "../../contract/plan.js";
+import { PLAN_VERSION } from "../../contract/plan.js";
+import { paramWords } from "../../contract/template.js";
 
 export interface PlanInputs {
   readonly workflow: Workflow;
@@ -29,7 +31,7 @@ export function buildPlan(inputs: PlanInputs): Plan {
     return {
       id: task.id,
       stages: task.stages.map((s) => s.name),
-      space: indexSpace(first.fanout),
+      space: indexSpaceOf(first.fanout),
       steps,
       deps: task.deps
         .map((d) => ({ task: d.task, edge: d.edge, input: d.input }))
@@ -75,15 +77,6 @@ function planExecutor(def: ExecutorDef): PlanExecutor {
   };
 }
 
-function indexSpace(fanout: FanOut): IndexSpace {
-  const vars: PlanVar[] = fanout.vars.map((v) => {
-    if (v.sheet) return { name: v.name, sheet: { columns: v.sheet.columns, key: v.sheet.key, rows: v.sheet.rows } };
-    if (v.values.kind === "range") return { name: v.name, range: [v.values.start, v.values.stop, v.values.step] as const };
-    return { name: v.name, values: v.values.items };
-  });
-  return { vars, zip: fanout.zip, size: fanout.size };
-}
-
 /**
  * A template as parts, `{stage}` substituted. Params are substituted as text,
  * except in a shell command (`shell`), where they stay references for the
@@ -100,7 +93,7 @@ function parts(located: LocatedTemplate, stage: Stage, workflow: Workflow, shell
     else if (p.root === "params" && shell) out.push({ param: p.field ?? "" });
     else if (p.root === "params") {
       const value = workflow.params.get(p.field ?? "")?.value;
-      text(Array.isArray(value) ? value.join(" ") : String(value));
+      text(value === undefined ? String(value) : paramWords(value).join(" "));
     } else if (p.root === "stage") text(stage.name);
     else if (p.root === "inputs") out.push(p.field === undefined ? { inputs: true } : { inputs: true, name: p.field });
     else if (p.root === "outputs") out.push(p.field === undefined ? { outputs: true } : { outputs: true, name: p.field });

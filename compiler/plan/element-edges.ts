@@ -2,7 +2,7 @@ import type { FanOut, FanVar, PathDecl, Stage, Workflow } from "../lower/ast.js"
 import { varSize, varValue } from "../lower/ast.js";
 import { expandPath, forEachElement } from "../lower/elements.js";
 import { globMatcher } from "../../contract/glob.js";
-import type { ElementEdge } from "../../runtime/plan.js";
+import type { ElementEdge } from "../../contract/plan.js";
 
 export type { ElementEdge };
 

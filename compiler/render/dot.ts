@@ -1,5 +1,5 @@
-import type { Plan } from "../../runtime/plan.js";
-import { unreachable } from "../diagnostics/diagnostic.js";
+import type { Plan } from "../../contract/plan.js";
+import { unreachable } from "../../contract/unreachable.js";
 import { graphModel, type GraphEdge } from "./model.js";
 
 // Control characters other than line breaks cannot be shown; Graphviz would reject some.

@@ -1,6 +1,6 @@
 import type { ElementEdge } from "../plan/element-edges.js";
-import type { Plan, PlanGroup, PlanTask } from "../../runtime/plan.js";
-import { unreachable } from "../diagnostics/diagnostic.js";
+import type { Plan, PlanGroup, PlanTask } from "../../contract/plan.js";
+import { unreachable } from "../../contract/unreachable.js";
 
 /** `1 element`, `2 elements`. */
 function count(n: number, unit: string): string {

@@ -1,5 +1,5 @@
 import type { ElementEdge } from "../plan/element-edges.js";
-import type { Plan, PlanDep, PlanTask } from "../../runtime/plan.js";
+import type { Plan, PlanDep, PlanTask } from "../../contract/plan.js";
 import { edgeLines, taskLabeller, titleLines } from "./labels.js";
 import { UniqueKeys } from "./unique-keys.js";
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { packageRoot } from "../../runtime/schema-validators.js";
+import { packageRoot } from "../../contract/package-root.js";
 
 export { packageRoot };
 

@@ -3,7 +3,7 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { didYouMean, oneOf } from "../diagnostics/suggest.js";
 import type { DataPath, ParsedDocument } from "../source/document.js";
 import { describePath } from "./describe.js";
-import { schemaValidator } from "../../runtime/schema-validators.js";
+import { schemaValidator } from "../../contract/schema-validators.js";
 import type { SchemaName } from "./assets.js";
 
 /** What the top level of a document is called in messages ("unknown key `x` in the config file"). */

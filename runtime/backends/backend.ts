@@ -8,7 +8,7 @@
  * its number (JobKey), and a retry by its attempt number.
  */
 import type { StepCommand } from "../jobs/expand.js";
-import type { PlanTask } from "../plan.js";
+import type { PlanTask } from "../../contract/plan.js";
 
 /** Which job of the plan: its task's index in `plan.tasks` and its number in the task. */
 export interface JobKey {

@@ -12,7 +12,7 @@ import type { FnOutcome } from "../fn/fn-worker.js";
 import type { StepCommand } from "../jobs/expand.js";
 import { describeStep } from "../jobs/describe.js";
 import { fnArgs } from "../jobs/step-script.js";
-import type { Plan } from "../plan.js";
+import type { Plan } from "../../contract/plan.js";
 import { commandCause, timeoutText } from "../run/failure-cause.js";
 import type { OomWatch } from "../run/oom.js";
 import { appendLog } from "../run/logs.js";

@@ -7,7 +7,7 @@
  */
 import { describeStep } from "../jobs/describe.js";
 import { stepScript } from "../jobs/step-script.js";
-import type { Plan } from "../plan.js";
+import type { Plan } from "../../contract/plan.js";
 import type { SlurmExecutor } from "../slurm/executor.js";
 import type { Backend, JobContext, JobOutcome, PreparedJob } from "./backend.js";
 

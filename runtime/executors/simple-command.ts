@@ -1,4 +1,4 @@
-import { SHELL_BARE } from "../jobs/quote.js";
+import { SHELL_BARE } from "../../contract/shell/quote.js";
 
 /**
  * The argv of a shell command simple enough to run without a shell, as GNU

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { MessageChannel } from "node:worker_threads";
 import { Tinypool } from "tinypool";
 import type { FnBatch, FnCall, FnOutcome, FnReport } from "./fn-worker.js";
-import { MAX_POOL_WORKERS } from "../limits.js";
+import { MAX_POOL_WORKERS } from "../../contract/limits.js";
 
 /** The worker entry, as built JavaScript (under vitest this module itself is TypeScript). */
 function workerFile(): string {

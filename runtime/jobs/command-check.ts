@@ -1,5 +1,5 @@
-import type { Part, Plan } from "../plan.js";
-import { shellContexts, type ShellContext, type UnsafeContext } from "./shell-context.js";
+import type { Part, Plan } from "../../contract/plan.js";
+import { shellContexts, type ShellContext, type UnsafeContext } from "../../contract/shell/context.js";
 
 /** The contexts of a shell template's placeholders, worked out once per template. */
 const contextCache = new WeakMap<readonly Part[], ShellContext[]>();

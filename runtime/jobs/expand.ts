@@ -1,9 +1,11 @@
-import type { ElementEdge, Part, Plan, PlanPath, PlanStep, PlanTask } from "../plan.js";
-import { ElementSpace } from "../space.js";
+import type { ElementEdge, Part, Plan, PlanPath, PlanStep, PlanTask } from "../../contract/plan.js";
+import { ElementSpace, type Binding } from "../../contract/elements.js";
+import { expandPath, paramWords, varText } from "../../contract/template.js";
 import { contextsOf, describeUnsafe } from "./command-check.js";
 import { globMatcher, walkGlob } from "../../contract/glob.js";
-import { describePathProblem, globProblem, outputPathProblem } from "./paths.js";
-import { quoteFor } from "./quote.js";
+import { describePathProblem, globProblem, outputPathProblem } from "../../contract/paths.js";
+import { quoteFor } from "../../contract/shell/quote.js";
+import { unreachable } from "../../contract/unreachable.js";
 
 /** What one step runs for one element: everything resolved to strings. */
 export interface StepCommand {
@@ -59,13 +61,9 @@ export class Expander {
   async step(task: number, step: PlanStep, element: number): Promise<StepCommand> {
     const space = this.#spaces[task]!;
     const bindings = space.bindings(element);
-    const value = (p: Extract<Part, { var: string }>) => {
-      const b = bindings.get(p.var);
-      return p.field === undefined ? String(b?.value ?? "") : (b?.row?.get(p.field) ?? "");
-    };
-    const param = (p: Extract<Part, { param: string }>) => paramWords(this.plan, p.param);
-    const plain = (parts: readonly Part[]) =>
-      parts.map((p) => (typeof p === "string" ? p : "var" in p ? value(p) : "param" in p ? param(p).join(" ") : "")).join("");
+    const value = (p: Extract<Part, { var: string }>) => varText(bindings, p.var, p.field) ?? "";
+    const param = (p: Extract<Part, { param: string }>) => paramWordsOf(this.plan, p.param);
+    const plain = (parts: readonly Part[]) => pathText(this.plan, step, parts, bindings, element);
     const outputs: ResolvedPath[] = step.outputs.map((o) => ({ name: o.name, paths: [plain(o.template)], many: false }));
     // wfc makes the outputs' folders and removes the outputs after a failure: only inside the workflow's folder.
     for (const o of outputs) {
@@ -147,7 +145,7 @@ export class Expander {
       const edges: readonly ElementEdge[] =
         p === task ? [{ kind: "one-to-one" }] : consumer.deps.filter((d) => d.task === from.task).map((d) => d.edge);
       for (const k of producerElements(edges, element, producer, consumer, this.#spaces[p]!, this.#spaces[task]!)) {
-        const path = expandPlain(template, this.#spaces[p]!, k);
+        const path = pathText(this.plan, step, template, this.#spaces[p]!.bindings(k), k);
         if (matches(path)) paths.add(path);
       }
     }
@@ -155,19 +153,22 @@ export class Expander {
   }
 }
 
-function expandPlain(parts: readonly Part[], space: ElementSpace, element: number): string {
-  return parts
-    .map((p) =>
-      typeof p === "string" ? p : "var" in p ? (space.value(element, p.field === undefined ? p.var : `${p.var}.${p.field}`) ?? "") : "",
-    )
-    .join("");
+/**
+ * A path for one element. A loaded plan names only variables its space has
+ * and no param in a path (check-plan.ts, command-check.ts), so every path
+ * expands: one that cannot is a bug, never an empty placeholder.
+ */
+function pathText(plan: Plan, step: PlanStep, parts: readonly Part[], bindings: ReadonlyMap<string, Binding>, element: number): string {
+  const path = expandPath(parts, bindings, (name) => plan.params[name]);
+  if (path === undefined) throw new Error(`step \`${step.stage}\`: a path has a placeholder with no value for element ${element}`);
+  return path;
 }
 
-/** A param's value as words: a list's items, or the one value. */
-function paramWords(plan: Plan, name: string): string[] {
+/** A param's value as words (contract/template.ts), for a plan that defines it. */
+function paramWordsOf(plan: Plan, name: string): string[] {
   const value = plan.params[name];
   if (value === undefined) throw new Error(`the plan has no param \`${name}\``);
-  return Array.isArray(value) ? value.map(String) : [String(value)];
+  return paramWords(value);
 }
 
 /** The producer elements element `j` of the consumer depends on, through any of the edges. */
@@ -198,6 +199,8 @@ function* producerElements(
         }
         break;
       }
+      default:
+        unreachable(edge);
     }
   }
 }

@@ -1,7 +1,7 @@
 import { dirname } from "node:path";
-import type { Plan } from "../plan.js";
+import type { Plan } from "../../contract/plan.js";
 import type { StepCommand } from "./expand.js";
-import { shellQuote } from "./quote.js";
+import { shellQuote } from "../../contract/shell/quote.js";
 
 /** The one argument an `fn` step's function receives: inputs and outputs in their declared shape, params, vars, env. */
 export function fnArgs(c: StepCommand, plan: Plan): Record<string, unknown> {

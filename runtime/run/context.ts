@@ -1,6 +1,6 @@
 import type { Backend } from "../backends/backend.js";
 import type { Expander } from "../jobs/expand.js";
-import type { Plan } from "../plan.js";
+import type { Plan } from "../../contract/plan.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import type { Journal } from "../state/journal.js";
 import type { RunEvent, RunFailure } from "./events.js";

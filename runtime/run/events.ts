@@ -2,6 +2,7 @@
  * What a run reports: its events (`--json` prints them as NDJSON; see
  * schema/events.schema.json), its failures and its summary.
  */
+import { unreachable } from "../../contract/unreachable.js";
 import type { LimitUse, PathStep } from "./stats.js";
 
 /** What a run reports as it goes (`--json` prints these as NDJSON; see schema/events.schema.json). */
@@ -108,8 +109,4 @@ export function jobEndEvent(
     default:
       return unreachable(end);
   }
-}
-
-export function unreachable(x: never): never {
-  throw new Error(`unreachable: ${JSON.stringify(x)}`);
 }

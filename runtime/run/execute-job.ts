@@ -17,7 +17,7 @@ import type { RunContext } from "./context.js";
 import { jobEndEvent, type JobEnd } from "./events.js";
 import { touch, whyRun } from "./freshness.js";
 import { appendLog, tail } from "./logs.js";
-import { unreachable } from "./events.js";
+import { unreachable } from "../../contract/unreachable.js";
 import { removeWhatJobMade, snapshotOutputs } from "./outputs.js";
 
 /** A job's place in a lane (see runtime/scheduler/lanes.ts). */

@@ -1,6 +1,6 @@
 import { lstatSync, rmSync, type Stats } from "node:fs";
 import { resolve } from "node:path";
-import { outputPathProblem } from "../jobs/paths.js";
+import { outputPathProblem } from "../../contract/paths.js";
 
 /**
  * What one declared output was before a job started. After a failure, wfc

@@ -11,10 +11,11 @@ import { LocalBackend, defaultRunner } from "../backends/local.js";
 import { unsafeCommand } from "../jobs/command-check.js";
 import { Expander } from "../jobs/expand.js";
 import { loadPlan, planProblem } from "../load-plan.js";
-import type { Plan } from "../plan.js";
-import { Scheduler, executorWorkers } from "../scheduler/scheduler.js";
-import { packageRoot } from "../schema-validators.js";
-import type { SlurmLayout } from "../slurm/layout.js";
+import type { Plan } from "../../contract/plan.js";
+import { Scheduler } from "../scheduler/scheduler.js";
+import { executorWorkers } from "../../contract/workers.js";
+import { packageRoot } from "../../contract/package-root.js";
+import type { SlurmLayout } from "../../contract/slurm-layout.js";
 import { RunningJobs } from "../state/running-jobs.js";
 import type { RunContext } from "./context.js";
 import type { RunFailure, RunSummary } from "./events.js";
@@ -198,7 +199,7 @@ async function loadSlurm() {
   const [{ clusterMaxArraySize }, { SlurmExecutor }, { slurmLayout }, { SlurmBackend }] = await Promise.all([
     import("../slurm/cluster.js"),
     import("../slurm/executor.js"),
-    import("../slurm/layout.js"),
+    import("../../contract/slurm-layout.js"),
     import("../backends/slurm.js"),
   ]);
   return { clusterMaxArraySize, SlurmExecutor, slurmLayout, SlurmBackend };

@@ -1,7 +1,7 @@
 /** `.wfc/` at the start of a run: the lock, the journal, and the jobs a run that died left running. */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Plan } from "../plan.js";
+import type { Plan } from "../../contract/plan.js";
 import { Journal } from "../state/journal.js";
 import { acquireLock } from "../state/lock.js";
 import { findLeftovers, forgetLeftovers, stopGroups } from "../state/running-jobs.js";

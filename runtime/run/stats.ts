@@ -1,4 +1,4 @@
-import type { Plan } from "../plan.js";
+import type { Plan } from "../../contract/plan.js";
 import type { JobRef } from "../scheduler/scheduler.js";
 
 /** One job of the critical path, with when it ran (epoch ms). */

@@ -1,5 +1,5 @@
-import type { ElementEdge, PlanTask } from "../plan.js";
-import { ElementSpace } from "../space.js";
+import type { ElementEdge, PlanTask } from "../../contract/plan.js";
+import { ElementSpace } from "../../contract/elements.js";
 
 /**
  * Element-wise readiness: how many producer elements (or producer-wide

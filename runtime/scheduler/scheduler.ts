@@ -1,7 +1,8 @@
-import type { Plan, PlanTask } from "../plan.js";
+import type { Plan, PlanTask } from "../../contract/plan.js";
 import { Lanes, lanesFromEnvironment } from "./lanes.js";
 import { Readiness } from "./readiness.js";
 import { Semaphore } from "./semaphore.js";
+import { executorWorkers } from "../../contract/workers.js";
 
 /** A job: elements `[first, end)` of one task, run serially (a batch), or one element. */
 export interface JobRef {
@@ -347,19 +348,3 @@ export class Scheduler {
 
 const STATE = { waiting: 0, ready: 1, running: 2, done: 3, failed: 4, skipped: 5 } as const;
 const NAMES: readonly JobState[] = ["waiting", "ready", "running", "done", "failed", "skipped"];
-
-/**
- * How many jobs an executor runs at once: its `max`; for a local pool without
- * one, `--jobs` (or the plan's `jobs`) when given, else this machine's CPUs
- * less one (at least one). SLURM executors without `max` are not capped here.
- */
-export function executorWorkers(executor: Plan["executors"][string], jobs: number | undefined, cores: number): number | undefined {
-  if (executor.max !== null) return executor.max;
-  if (executor.type === "slurm") return undefined;
-  return jobs ?? builtinWorkers(cores);
-}
-
-/** Workers of a local pool without `max` or `--jobs`: all CPUs but one (left for wfc and the system), at least one. */
-export function builtinWorkers(cpus: number): number {
-  return Math.max(1, Math.floor(cpus) - 1);
-}

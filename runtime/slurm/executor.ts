@@ -30,10 +30,10 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, type FSWatcher } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Plan } from "../plan.js";
+import type { Plan } from "../../contract/plan.js";
 import type { JobKey } from "../backends/backend.js";
 import { realSlurmClient, type SlurmClient } from "./client.js";
-import { slurmJobName, type SlurmArray, type SlurmLayout } from "./layout.js";
+import { slurmJobName, type SlurmArray, type SlurmLayout } from "../../contract/slurm-layout.js";
 import { elementPhase } from "./parse.js";
 import { RetryGate } from "./retry-gate.js";
 import { endedWithoutStatus, indexList, readStarted, readStatus, watchSubmission, writeSubmission, type Status } from "./submission.js";

@@ -1,10 +1,10 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { Expander, UnsafePathError } from "../jobs/expand.js";
-import { shellQuote } from "../jobs/quote.js";
+import { shellQuote } from "../../contract/shell/quote.js";
 import { DECODE_STEPS, encodeSteps, stepScript } from "../jobs/step-script.js";
-import type { Plan, PlanTask } from "../plan.js";
-import { slurmJobName, type SlurmArray, type SlurmLayout } from "./layout.js";
+import type { Plan, PlanTask } from "../../contract/plan.js";
+import { slurmJobName, type SlurmArray, type SlurmLayout } from "../../contract/slurm-layout.js";
 
 /** The file that marks a folder as a wfc export, so a later export may replace it. */
 export const EXPORT_MARKER = ".wfc-export";

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, readFileSync, watch, writeFileSync, type FSWatcher } from "node:fs";
 import { join } from "node:path";
-import { shellQuote } from "../jobs/quote.js";
+import { shellQuote } from "../../contract/shell/quote.js";
 import { DECODE_STEPS, encodeSteps } from "../jobs/step-script.js";
 
 /** Writes a submission's folder: line i of `table` and `logs` for array index i (empty for indices not in it), and `job.sh`. */

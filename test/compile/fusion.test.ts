@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { compileDocument } from "../../compiler/compile.js";
-import type { Plan } from "../../runtime/plan.js";
+import type { Plan } from "../../contract/plan.js";
 import { parseSource } from "../../compiler/source/parse.js";
 import { SourceFile } from "../../compiler/source/source-file.js";
 import { stringify } from "yaml";

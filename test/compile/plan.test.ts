@@ -4,7 +4,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import { describe, expect, test } from "vitest";
 import { compileFile } from "../../compiler/compile.js";
 import { canonicalJson } from "../../compiler/plan/canonical-json.js";
-import type { Plan } from "../../runtime/plan.js";
+import type { Plan } from "../../contract/plan.js";
 import { fixture, repoRoot } from "../e2e/helpers.js";
 
 const validatePlan = new Ajv2020({ allErrors: true, strict: false }).compile(

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import type { Plan } from "../../runtime/plan.js";
+import type { Plan } from "../../contract/plan.js";
 import { fixture, wfc } from "./helpers.js";
 
 describe("a foreach glob with `**` before its placeholder", () => {

@@ -1,7 +1,7 @@
 import { JSDOM } from "jsdom";
 import { beforeAll, describe, expect, test } from "vitest";
 import { parse as parseYaml } from "yaml";
-import type { Plan } from "../../runtime/plan.js";
+import type { Plan } from "../../contract/plan.js";
 import { renderMermaid, mermaidText } from "../../compiler/render/mermaid.js";
 import { graphModel } from "../../compiler/render/model.js";
 import { awkwardPlan, samplePlan, samples } from "./plans.js";

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { compileFile } from "../../compiler/compile.js";
 import type { ElementEdge } from "../../compiler/plan/element-edges.js";
-import type { Plan, PlanDep, PlanStep, PlanTask } from "../../runtime/plan.js";
+import type { Plan, PlanDep, PlanStep, PlanTask } from "../../contract/plan.js";
 import { repoRoot } from "../e2e/helpers.js";
 
 export const samples = ["qiime-search", "ruffus-jobs-limit", "scipion-steps"] as const;

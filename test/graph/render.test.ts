@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { dotId, renderDot } from "../../compiler/render/dot.js";
 import { graphModel } from "../../compiler/render/model.js";
-import type { Plan } from "../../runtime/plan.js";
+import type { Plan } from "../../contract/plan.js";
 import { NO_DOT, dotToSvg, hasDot } from "./graphviz.js";
 import { awkwardPlan, samplePlan, samples } from "./plans.js";
 

@@ -19,7 +19,7 @@ import { globCapture, globMatcher, walkGlob } from "../../contract/glob.js";
 import { compileFile } from "../../compiler/compile.js";
 import { intersects, toPattern } from "../../compiler/graph/pattern.js";
 import { Expander } from "../../runtime/jobs/expand.js";
-import { globProblem } from "../../runtime/jobs/paths.js";
+import { globProblem } from "../../contract/paths.js";
 import { fixture } from "../e2e/helpers.js";
 import type { Param } from "../../compiler/lower/ast.js";
 import { parseTemplate } from "../../compiler/lower/template.js";

@@ -15,7 +15,7 @@ import { expect, test } from "vitest";
 import { BoundedRunner } from "../../runtime/executors/bounded-runner.js";
 import type { LaunchSpec } from "../../runtime/executors/job.js";
 import type { LaunchHandle, LaunchHandlers, Launcher } from "../../runtime/executors/launcher.js";
-import type { Plan, PlanTask } from "../../runtime/plan.js";
+import type { Plan, PlanTask } from "../../contract/plan.js";
 import { Scheduler, type JobRef } from "../../runtime/scheduler/scheduler.js";
 
 /** One process of the fake launcher. */

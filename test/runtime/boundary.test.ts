@@ -28,6 +28,18 @@ test("the runtime never imports the compiler: plan.json is the only contract", (
   expect(importsOf("runtime", /(^|\/)compiler\//)).toEqual([]);
 });
 
+test("the compiler never imports the runtime: what both need is in contract/", () => {
+  expect(importsOf("compiler", /(^|\/)runtime\//)).toEqual([]);
+});
+
+test("neither side imports the CLI, which may import both", () => {
+  expect([
+    ...importsOf("runtime", /(^|\/)cli\//),
+    ...importsOf("compiler", /(^|\/)cli\//),
+    ...importsOf("contract", /(^|\/)cli\//),
+  ]).toEqual([]);
+});
+
 test("contract/ holds the rules both sides share, so it imports neither the compiler nor the runtime", () => {
   expect(importsOf("contract", /(^|\/)(compiler|runtime)\//)).toEqual([]);
 });

@@ -1,6 +1,6 @@
 /**
  * Cleanup after a failed job (runtime/run/outputs.ts) and the path rules it
- * and the Expander share (runtime/jobs/paths.ts), on real files in a temp
+ * and the Expander share (contract/paths.ts), on real files in a temp
  * folder: what a job made goes, everything else stays.
  */
 import {
@@ -17,7 +17,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { globProblem, outputPathProblem } from "../../runtime/jobs/paths.js";
+import { globProblem, outputPathProblem } from "../../contract/paths.js";
 import { removeWhatJobMade, snapshotOutputs } from "../../runtime/run/outputs.js";
 
 /** A workflow folder `wf` inside a parent that also holds `sibling/keep.txt`. */

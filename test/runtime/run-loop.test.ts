@@ -8,7 +8,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { compileFile } from "../../compiler/compile.js";
-import type { Plan } from "../../runtime/plan.js";
+import type { Plan } from "../../contract/plan.js";
 import { run, type RunConfig, type RunEvent, type RunSummary } from "../../runtime/run/run.js";
 import { fixture } from "../e2e/helpers.js";
 import { FakeBackend } from "./fake-backend.js";

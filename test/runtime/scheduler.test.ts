@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { compileFile } from "../../compiler/compile.js";
-import type { ElementEdge, Plan, PlanTask } from "../../runtime/plan.js";
+import type { ElementEdge, Plan, PlanTask } from "../../contract/plan.js";
 import { FN_CALLS_PER_WORKER, Scheduler, type JobRef } from "../../runtime/scheduler/scheduler.js";
 import { repoRoot } from "../e2e/helpers.js";
 

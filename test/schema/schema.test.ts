@@ -49,7 +49,7 @@ describe("precompiled validators (npm run build)", () => {
   test("each schema's standalone validator is stamped with that schema's hash, and is what wfc uses", async () => {
     const { createHash } = await import("node:crypto");
     const { createRequire } = await import("node:module");
-    const { schemaValidator } = await import("../../runtime/schema-validators.js");
+    const { schemaValidator } = await import("../../contract/schema-validators.js");
     const require = createRequire(import.meta.url);
     for (const name of ["workflow.schema.json", "config.schema.json", "plan.schema.json"] as const) {
       const built = require(join(repoRoot, "dist/schema", `${name}.cjs`)) as { schemaSha256: string };

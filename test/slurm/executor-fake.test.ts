@@ -9,11 +9,11 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, test, type TestContext } from "vitest";
 import { compileFile } from "../../compiler/compile.js";
-import type { Plan } from "../../runtime/plan.js";
+import type { Plan } from "../../contract/plan.js";
 import { cancelLeftovers } from "../../runtime/slurm/cluster.js";
 import type { JobRef } from "../../runtime/scheduler/scheduler.js";
 import { SlurmExecutor, type Attempt, type SlurmOutcome } from "../../runtime/slurm/executor.js";
-import { slurmLayout } from "../../runtime/slurm/layout.js";
+import { slurmLayout } from "../../contract/slurm-layout.js";
 import { fixture } from "../e2e/helpers.js";
 import { FakeSlurmClient, type ElementPlan } from "./fake-client.js";
 

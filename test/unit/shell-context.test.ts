@@ -1,5 +1,5 @@
 /**
- * The shell-quoting lexer (runtime/jobs/shell-context.ts) and quoting by
+ * The shell-quoting lexer (contract/shell/) and quoting by
  * context (quote.ts): which context each placeholder is in, and, with real
  * shells, that a value spliced in by its context reaches the command byte
  * for byte under both dash (`sh`) and bash, for random commands and values.
@@ -7,8 +7,8 @@
 import { spawnSync } from "node:child_process";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { quoteFor } from "../../runtime/jobs/quote.js";
-import { shellContexts, type ShellContext } from "../../runtime/jobs/shell-context.js";
+import { quoteFor } from "../../contract/shell/quote.js";
+import { shellContexts, type ShellContext } from "../../contract/shell/context.js";
 
 const HOLE = { hole: true };
 

@@ -176,7 +176,7 @@ describe.each(PROGRAMS)("ProcessPool ($kind)", (program) => {
     const script = join(dir, "forgotten.mjs");
     writeFileSync(
       script,
-      `import { ProcessPool } from ${JSON.stringify(join(out, "executors", "index.js"))};
+      `import { ProcessPool } from ${JSON.stringify(join(out, "runtime", "executors", "index.js"))};
 const pool = new ProcessPool({ size: 2, worker: ${JSON.stringify(program)} });
 const results = await Promise.all([1, 2].map(() => pool.run({ id: "x", kind: "argv", argv: ["true"], cwd: ${JSON.stringify(dir)}, log: ${JSON.stringify(join(dir, "x.log"))} })));
 const spare = new ProcessPool({ size: 3, worker: ${JSON.stringify(program)} });
@@ -201,18 +201,21 @@ console.log(JSON.stringify({ codes: results.map((r) => r.exitCode), workers: [..
 
 /** The executors as plain JavaScript, for a child Node process (tests run TypeScript through vitest). */
 function transpileExecutors(outDir: string): void {
-  const runtime = join(import.meta.dirname, "../../../runtime");
-  // runtime/executors and what it imports from elsewhere in runtime/.
-  const files = [...readdirSync(join(runtime, "executors")).map((f) => `executors/${f}`), "jobs/quote.ts"].filter((f) => f.endsWith(".ts"));
+  const root = join(import.meta.dirname, "../../..");
+  const runtime = join(root, "runtime");
+  // runtime/executors and what it imports from elsewhere (contract/), at their places under outDir.
+  const files = [...readdirSync(join(runtime, "executors")).map((f) => `runtime/executors/${f}`), "contract/shell/quote.ts"].filter((f) =>
+    f.endsWith(".ts"),
+  );
   for (const file of files) {
-    const { outputText } = ts.transpileModule(readFileSync(join(runtime, file), "utf8"), {
+    const { outputText } = ts.transpileModule(readFileSync(join(root, file), "utf8"), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
     });
     execFileSync("mkdir", ["-p", dirname(join(outDir, file))]);
     writeFileSync(join(outDir, file.replace(/\.ts$/, ".js")), outputText);
   }
   // The worker programs, which the pool finds beside its module.
-  cpSync(join(runtime, "executors", "workers"), join(outDir, "executors", "workers"), { recursive: true });
+  cpSync(join(runtime, "executors", "workers"), join(outDir, "runtime", "executors", "workers"), { recursive: true });
   writeFileSync(join(outDir, "package.json"), '{ "type": "module" }');
 }
 

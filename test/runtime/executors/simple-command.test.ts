@@ -5,7 +5,7 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
-import { shellQuote } from "../../../runtime/jobs/quote.js";
+import { shellQuote } from "../../../contract/shell/quote.js";
 import { simpleCommandArgv } from "../../../runtime/executors/simple-command.js";
 import { tempDir } from "./helpers.js";
 

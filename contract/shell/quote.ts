@@ -1,4 +1,4 @@
-import type { ShellContext } from "./shell-context.js";
+import type { ShellContext } from "./context.js";
 
 /** Characters sh gives no meaning to outside quotes: a word of only these needs no quoting. */
 export const SHELL_BARE = "A-Za-z0-9_./:=@%+,-";

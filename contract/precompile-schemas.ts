@@ -3,6 +3,7 @@
  * to dist/schema/ so that no run pays for compiling them (schema-validators.ts).
  */
 import { relative } from "node:path";
-import { packageRoot, precompileSchemas } from "./schema-validators.js";
+import { packageRoot } from "./package-root.js";
+import { precompileSchemas } from "./schema-validators.js";
 
 for (const file of precompileSchemas()) console.log(`precompiled ${relative(packageRoot(), file)}`);

@@ -14,8 +14,8 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Options, ValidateFunction } from "ajv";
+import { packageRoot } from "./package-root.js";
 
 /** The schemas wfc validates with, and the ajv options each is compiled with. */
 const SCHEMAS = {
@@ -29,23 +29,6 @@ const SCHEMAS = {
 export type SchemaFile = keyof typeof SCHEMAS;
 
 const require = createRequire(import.meta.url);
-let root: string | undefined;
-
-/**
- * The package root, found by walking up from this module: the same code runs
- * from the sources under vitest and from `dist/` when built.
- */
-export function packageRoot(): string {
-  if (root !== undefined) return root;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "schema", "plan.schema.json"))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error("wfc: cannot find schema/plan.schema.json above " + import.meta.url);
-    dir = parent;
-  }
-  root = dir;
-  return root;
-}
 
 const precompiledPath = (name: SchemaFile) => join(packageRoot(), "dist", "schema", `${name}.cjs`);
 const stamp = (text: string) => createHash("sha256").update(text).digest("hex");

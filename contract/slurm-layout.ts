@@ -1,4 +1,4 @@
-import type { Plan, PlanTask } from "../plan.js";
+import type { Plan, PlanTask } from "./plan.js";
 
 /** SLURM's default MaxArraySize is 1001 (indices 0..1000). */
 export const DEFAULT_MAX_ARRAY_SIZE = 1001;

@@ -1,8 +1,8 @@
 /**
  * Sizes wfc accepts from a workflow or a plan. Anything larger is refused
  * where it is written (the compiler) or when a plan is loaded (the runtime),
- * never discovered as a crash while allocating. They live in runtime/ so
- * that the compiler, which may import the runtime, checks the same numbers.
+ * never discovered as a crash while allocating. They live in contract/ so
+ * that the compiler and the runtime check the same numbers.
  */
 
 /**
