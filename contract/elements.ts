@@ -58,6 +58,28 @@ export function axesOf(vars: readonly { readonly name: string }[], zip: readonly
   return out;
 }
 
+/**
+ * How many elements an index space has: the product of its axes' sizes, a
+ * zip group counted once, by its first variable (their lengths are checked
+ * equal elsewhere). `sizeOf` gives a variable's number of values.
+ */
+export function spaceSize<V extends { readonly name: string }>(
+  vars: readonly V[],
+  zip: readonly string[],
+  sizeOf: (v: V) => number,
+): number {
+  const axisOf = axesOf(vars, zip);
+  const counted = new Set<number>();
+  let size = 1;
+  for (const v of vars) {
+    const axis = axisOf.get(v.name)!;
+    if (counted.has(axis)) continue;
+    counted.add(axis);
+    size *= sizeOf(v);
+  }
+  return size;
+}
+
 /** An index space's element numbers ↔ its variables' values. */
 export class ElementSpace {
   readonly size: number;

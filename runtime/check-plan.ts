@@ -1,6 +1,6 @@
 import { MAX_STAGE_ELEMENTS, MAX_TIMEOUT_SECONDS, MAX_WORKFLOW_ELEMENTS, grouped } from "../contract/limits.js";
 import type { ElementEdge, IndexSpace, Part, Plan, PlanTask } from "../contract/plan.js";
-import { varSize } from "../contract/elements.js";
+import { spaceSize, varSize } from "../contract/elements.js";
 
 /**
  * What a plan could lie about that the schema cannot see and that would
@@ -72,8 +72,7 @@ function spaceProblem(task: PlanTask): string | undefined {
     if (zipped !== undefined && n !== zipped) return `zipped variable \`${name}\` has ${n} values, not ${zipped} like the first`;
     zipped = n;
   }
-  let expected = 1;
-  for (const v of vars) if (!zip.includes(v.name) || v.name === zip[0]) expected *= varSize(v);
+  const expected = spaceSize(vars, zip, varSize);
   if (expected > MAX_STAGE_ELEMENTS)
     return `its space has ${grouped(expected)} elements, more than the ${grouped(MAX_STAGE_ELEMENTS)} a task can have`;
   if (size !== expected) return `its space says \`size\` ${size}, but its variables make ${expected} elements`;

@@ -7,6 +7,7 @@ import { didYouMean, oneOf } from "../diagnostics/suggest.js";
 import type { DataPath } from "../source/document.js";
 import type { FanOut, FanVar, Param, Scalar, VarValues } from "./ast.js";
 import { varSize } from "./ast.js";
+import { spaceSize } from "../../contract/elements.js";
 import { grouped, MAX_SHEET_BYTES, MAX_STAGE_ELEMENTS } from "../../contract/limits.js";
 import { readSheetFile } from "./sheet-file.js";
 import { globOutside } from "./outside.js";
@@ -87,15 +88,14 @@ export async function lowerFanOut(stagePath: DataPath, raw: Record<string, unkno
     });
   }
 
-  let size = 1;
-  let zipped = false;
+  const size = spaceSize(vars, zip, (v) => varSize(v.values));
   const factors: string[] = [];
+  let zipped = false;
   for (const v of vars) {
     if (zip.includes(v.name)) {
       if (zipped) continue;
       zipped = true;
     }
-    size *= varSize(v.values);
     factors.push(`\`${zip.includes(v.name) ? zip.join("`+`") : v.name}\` ${grouped(varSize(v.values))}`);
   }
   if (size > MAX_STAGE_ELEMENTS) {
