@@ -27,7 +27,7 @@
  * left come back through the run loop and, failing together, are submitted
  * again together as one array of just their indices.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, type FSWatcher } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Plan } from "../../contract/plan.js";
@@ -36,20 +36,18 @@ import { realSlurmClient, type SlurmClient } from "./client.js";
 import { slurmJobName, type SlurmArray, type SlurmLayout } from "../../contract/slurm-layout.js";
 import { elementPhase } from "./parse.js";
 import { RetryGate } from "./retry-gate.js";
-import { endedWithoutStatus, indexList, readStarted, readStatus, watchSubmission, writeSubmission, type Status } from "./submission.js";
+import {
+  cancelledOutcome,
+  endElement,
+  endWithoutStatusLine,
+  type Element,
+  type SlurmOutcome,
+  type Submitted,
+  type Waiting,
+} from "./arrays.js";
+import { indexList, readStarted, readStatus, watchSubmission, writeSubmission } from "./submission.js";
 
-/** How one job (one array element) ended. Times are epoch milliseconds. */
-export interface SlurmOutcome {
-  readonly ok: boolean;
-  readonly exitCode: number | null;
-  /** The step (index into the job's scripts) that failed, when one did. */
-  readonly step: number;
-  readonly cancelled: boolean;
-  /** When its commands started, by the node's clock; null when it never told (it never ran, or was killed first). */
-  readonly started: number | null;
-  /** Why it failed when the exit code does not say (sbatch refused it, SLURM's own state). */
-  readonly reason: string | null;
-}
+export type { SlurmOutcome } from "./arrays.js";
 
 export interface SlurmExecutorOptions {
   readonly plan: Plan;
@@ -87,33 +85,6 @@ export interface Attempt {
   readonly retry: boolean;
   /** Whether the run loop retries this attempt if it fails. */
   readonly retriesLeft: boolean;
-}
-
-interface Waiting {
-  readonly ref: JobKey;
-  readonly scripts: readonly string[];
-  readonly log: string;
-  readonly onStart: (at: number) => void;
-  readonly resolve: (outcome: SlurmOutcome) => void;
-}
-
-interface Element extends Waiting {
-  readonly index: number;
-  started: boolean;
-  /** Polls since SLURM first said it ended (or stopped listing it) without a status line. */
-  overdue: number;
-  lastState: string | null;
-}
-
-interface Submitted {
-  readonly id: string;
-  readonly task: number;
-  readonly dir: string;
-  readonly elements: Map<number, Element>;
-  seen: boolean;
-  watchers: FSWatcher[];
-  /** An element failed: the submission's folder stays for a look (SLURM's own output is in out/). */
-  failed: boolean;
 }
 
 export class SlurmExecutor {
@@ -278,7 +249,7 @@ export class SlurmExecutor {
       }
       const status = sub === "status" ? readStatus(join(array.dir, "status", String(index))) : null;
       if (status !== null) {
-        this.#end(array, e, status);
+        endElement(array, e, status);
         if (array.elements.size === 0) this.#retire(array);
       }
     });
@@ -317,7 +288,7 @@ export class SlurmExecutor {
         if (state !== null) array.seen = true;
         const status = written.has(String(e.index)) ? readStatus(join(array.dir, "status", String(e.index))) : null;
         if (status !== null) {
-          this.#end(array, e, status);
+          endElement(array, e, status);
           changed = true;
           continue;
         }
@@ -332,7 +303,7 @@ export class SlurmExecutor {
         const gone = state === null && array.seen;
         if (phase === "ended" || gone) {
           if (++e.overdue > GRACE_POLLS) {
-            await this.#endWithoutStatus(array, e, state);
+            await endWithoutStatusLine(array, e, state, this.#client, this.#cancelled);
             changed = true;
           }
         }
@@ -341,43 +312,4 @@ export class SlurmExecutor {
     }
     this.#pollMs = changed ? POLL_MIN_MS : Math.min(POLL_MAX_MS, Math.round(this.#pollMs * 1.5));
   }
-
-  #end(array: Submitted, e: Element, status: Status): void {
-    array.elements.delete(e.index);
-    if (status.code !== 0) array.failed = true;
-    if (!e.started) e.onStart(status.start);
-    e.resolve({
-      ok: status.code === 0,
-      exitCode: status.code,
-      step: status.step,
-      cancelled: false,
-      started: status.start,
-      reason: null,
-    });
-  }
-
-  async #endWithoutStatus(array: Submitted, e: Element, state: string | null): Promise<void> {
-    array.elements.delete(e.index);
-    array.failed = true;
-    const id = `${array.id}_${e.index}`;
-    const exit = state === null ? null : await this.#client.exitCodeOf(id);
-    const out = join(array.dir, "out", `${e.index}.out`);
-    // SLURM's own words (e.g. "CANCELLED ... DUE TO TIME LIMIT") go to the job's log, where a failure's tail is read.
-    const said = existsSync(out) ? readFileSync(out, "utf8").trim() : "";
-    const reason = endedWithoutStatus(id, state, exit);
-    writeFileSync(e.log, `${said ? `${said}\n` : ""}wfc: ${reason}\n`, { flag: "a" });
-    const cancelled = this.#cancelled && (state === "CANCELLED" || state === null);
-    e.resolve({
-      ok: false,
-      exitCode: exit && exit.signal === 0 && exit.code !== 0 ? exit.code : null,
-      step: 0,
-      cancelled,
-      started: readStarted(join(array.dir, "started", String(e.index))),
-      reason,
-    });
-  }
-}
-
-function cancelledOutcome(): SlurmOutcome {
-  return { ok: false, exitCode: null, step: 0, cancelled: true, started: null, reason: null };
 }
