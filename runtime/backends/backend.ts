@@ -33,7 +33,7 @@ export interface PreparedJob {
    * `follows` waits for the job before it in the lane and starts only if that
    * one succeeded; a job that does not may be followed.
    */
-  readonly lane?: { readonly id: number; readonly follows: boolean };
+  readonly lane?: { readonly id: number; readonly follows: boolean } | undefined;
 }
 
 /** What a backend may use and must tell while it runs a job. */

@@ -88,24 +88,33 @@ export function jobEndEvent(
   times: { readonly start: number; readonly end: number },
 ): RunEvent {
   const { task, job: number, elements } = job;
-  const at = { type: "job-end", time: times.end, task, job: number, elements } as const;
-  // Fields in the order the events always had them: `--json` output stays byte for byte the same.
+  const { start, end: time } = times;
+  // Written out, not spread: one of these per job, 100,000 in a big fan-out. Fields
+  // in the order the events always had them, so `--json` output stays the same.
   switch (end.status) {
     case "done":
-      return { ...at, status: "done", start: times.start, exitCode: 0, log: end.log };
+      return { type: "job-end", time, task, job: number, elements, status: "done", start, exitCode: 0, log: end.log };
     case "skipped":
-      return { ...at, status: "skipped", start: times.start, exitCode: null, reason: end.reason };
+      return { type: "job-end", time, task, job: number, elements, status: "skipped", start, exitCode: null, reason: end.reason };
     case "failed":
-      return {
-        ...at,
-        status: "failed",
-        start: times.start,
-        exitCode: end.exitCode,
-        reason: end.reason,
-        ...(end.log !== undefined ? { log: end.log } : {}),
-      };
+      return end.log === undefined
+        ? { type: "job-end", time, task, job: number, elements, status: "failed", start, exitCode: end.exitCode, reason: end.reason }
+        : {
+            type: "job-end",
+            time,
+            task,
+            job: number,
+            elements,
+            status: "failed",
+            start,
+            exitCode: end.exitCode,
+            reason: end.reason,
+            log: end.log,
+          };
     case "cancelled":
-      return { ...at, status: "cancelled", start: times.start, exitCode: end.exitCode, ...(end.log !== undefined ? { log: end.log } : {}) };
+      return end.log === undefined
+        ? { type: "job-end", time, task, job: number, elements, status: "cancelled", start, exitCode: end.exitCode }
+        : { type: "job-end", time, task, job: number, elements, status: "cancelled", start, exitCode: end.exitCode, log: end.log };
     default:
       return unreachable(end);
   }

@@ -72,17 +72,12 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   if (run.journal.get(task.id, ref.job) !== undefined) rmSync(log, { force: true });
 
   const backend = run.backendFor(ref.task);
-  const job = (attempt: number): PreparedJob => ({
-    key: { task: ref.task, job: ref.job },
-    task,
-    commands,
-    log,
-    attempt,
-    retriesLeft: attempt < task.retries,
-    // Only a first attempt goes in the lane: a retry must not wait on (or be skipped for) its follower.
-    ...(lane !== undefined && attempt === 0 ? { lane } : {}),
-  });
-  const clock = startClock(run, ref, backend.startsLater(job(0)));
+  const key = { task: ref.task, job: ref.job };
+  // Only a first attempt goes in the lane: a retry must not wait on (or be skipped for) its follower.
+  const first: PreparedJob = { key, task, commands, log, attempt: 0, retriesLeft: task.retries > 0, lane };
+  const job = (attempt: number): PreparedJob =>
+    attempt === 0 ? first : { key, task, commands, log, attempt, retriesLeft: attempt < task.retries };
+  const clock = startClock(run, ref, backend.startsLater(first));
   // What the outputs were before the job, so a failure removes only what it made.
   // An output in a folder this run created was not there before the run: no need to look (a fan-out into a new folder costs no lstat a job).
   const before = snapshotOutputs(run.workdir, outputs, (path) => run.folders.created(dirname(path)));
