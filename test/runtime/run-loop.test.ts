@@ -255,7 +255,7 @@ describe("Ctrl-C during start-up", () => {
       expect(fake.received).toEqual([]);
       expect(events.filter((e) => e.type === "job-start")).toEqual([]);
       expect([summary.status, summary.done, summary.cancelled, summary.notRun]).toEqual(["interrupted", 0, 0, 4]);
-        expect(existsSync(join(dir, ".wfc", "lock"))).toBe(false);
+      expect(existsSync(join(dir, ".wfc", "lock"))).toBe(false);
     },
   );
 });
