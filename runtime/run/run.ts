@@ -24,6 +24,7 @@ import { runLoop } from "./loop.js";
 import { OomWatch } from "./oom.js";
 import type { RunConfig, RunOptions } from "./options.js";
 import { RunError } from "./run-error.js";
+import { missingSources, missingSourcesMessage } from "./sources.js";
 import { openState, stopLeftovers } from "./state.js";
 import { RunStats } from "./stats.js";
 
@@ -79,6 +80,11 @@ async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, ab
   // A plan object never went through loadPlan: no command may place a value where quoting cannot hold.
   const unsafe = unsafeCommand(plan);
   if (unsafe !== undefined) throw new RunError(`the plan cannot run: ${unsafe}`);
+  // Every source file must be there before any job runs (a dry run says so too); --touch runs nothing that reads them.
+  if (!config.touch) {
+    const missing = missingSources(plan, workdir);
+    if (missing.length > 0) throw new RunError(missingSourcesMessage(missing));
+  }
   const { lock, journal } = openState(stateDir, plan, config.dryRun === true);
   const warn = options.onWarning ?? ((message: string) => process.stderr.write(`wfc: ${message}\n`));
   if (lock.ok && lock.tookOver !== undefined) warn(lock.tookOver);
