@@ -120,6 +120,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("-n, --dry-run", "say what would run and why, run nothing", false)
     .option("--touch", "mark jobs up to date (touch their outputs) without running them", false)
     .option("--json", "print NDJSON events on stdout", false)
+    .option("-d, --directory <dir>", "run the jobs in this folder instead of the workflow's (or the plan's `workdir`)")
     .action(
       async (
         file: string,
@@ -130,6 +131,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           dryRun: boolean;
           touch: boolean;
           json: boolean;
+          directory?: string;
           param: Record<string, string>;
           paramsFile?: string;
           config?: string;
@@ -146,6 +148,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
             dryRun: opts.dryRun,
             touch: opts.touch,
             json: opts.json,
+            ...(opts.directory !== undefined ? { directory: opts.directory } : {}),
             ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
             ...(io.signal ? { signal: io.signal } : {}),
             ...(io.kill ? { kill: io.kill } : {}),
