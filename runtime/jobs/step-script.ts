@@ -1,5 +1,5 @@
 import { dirname } from "node:path";
-import type { Plan, PlanShell } from "../../contract/plan.js";
+import type { Plan } from "../../contract/plan.js";
 import { SHELL_ARGV } from "../executors/job.js";
 import { simpleCommandArgv } from "../executors/simple-command.js";
 import type { StepCommand } from "./expand.js";
@@ -16,30 +16,28 @@ export function fnArgs(c: StepCommand, plan: Plan): Record<string, unknown> {
 }
 
 /**
- * One step of one element as a self-contained `sh -c` script, for places
- * without wfc's runner (a SLURM node): make the outputs' folders, export
- * the step's environment, run the command. A shell string runs as it does
- * locally: a `shell: bash` one (the default) replaces sh with `bash -euo
- * pipefail -c COMMAND`, unless it has no shell syntax (then strict mode
- * could not change how it ends, and it runs as it is); a `shell: sh` one
- * runs in that sh. An argv step becomes quoted words (no shell
- * interpretation, as locally); an `fn` step calls `wfc fn` (`$WFC`,
- * default `wfc` on PATH) with its argument as JSON.
+ * One step of one element as a self-contained bash script, for places
+ * without wfc's runner (a SLURM node, whose runner runs it with `bash -c`):
+ * make the outputs' folders, export the step's environment, run the
+ * command. A shell string runs as it does locally: a `shell: bash` one
+ * (the default) in strict mode (`set -euo pipefail` first), a `shell: sh`
+ * one with `exec /bin/sh -c COMMAND`, and one without shell syntax as it
+ * is (strict mode could not change how it ends). An argv step becomes
+ * quoted words (no shell interpretation, as locally); an `fn` step calls
+ * `wfc fn` (`$WFC`, default `wfc` on PATH) with its argument as JSON.
  */
 export function stepScript(c: StepCommand, plan: Plan): string {
   const lines: string[] = [];
+  const simple = c.kind !== "shell" || simpleCommandArgv(c.command!) !== null;
+  const shell = c.shell ?? "sh";
+  if (!simple && shell === "bash") lines.push(`set ${SHELL_ARGV.bash.slice(1, -1).join(" ")}`);
   const dirs = [...new Set(c.outputs.flatMap((o) => o.paths.map((p) => dirname(p))))].filter((d) => d !== ".").sort();
   if (dirs.length > 0) lines.push(`mkdir -p -- ${dirs.map(shellQuote).join(" ")} || exit`);
   for (const [k, v] of Object.entries(c.env).sort(([a], [b]) => (a < b ? -1 : 1))) lines.push(`export ${k}=${shellQuote(v)}`);
-  if (c.kind === "shell") lines.push(shellLine(c.command!, c.shell ?? "sh"));
+  if (c.kind === "shell") lines.push(simple || shell === "bash" ? c.command! : `exec ${[...SHELL_ARGV.sh, c.command!].map(shellQuote).join(" ")}`);
   else if (c.kind === "argv") lines.push(c.argv!.map(shellQuote).join(" "));
   else lines.push(`"\${WFC:-wfc}" fn ${shellQuote(`${c.fn!.module}#${c.fn!.export}`)} ${shellQuote(JSON.stringify(fnArgs(c, plan)))}`);
   return lines.join("\n");
-}
-
-function shellLine(command: string, shell: PlanShell): string {
-  if (shell === "sh" || simpleCommandArgv(command) !== null) return command;
-  return `exec ${SHELL_ARGV.bash.join(" ")} ${shellQuote(command)}`;
 }
 
 /**
