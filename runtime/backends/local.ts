@@ -184,7 +184,8 @@ function toCommand(c: StepCommand): Command {
 
 /** A shell command that needed bash where there is none: the runner's error, with the way out. */
 function noBash(c: StepCommand, error: string | null): string | undefined {
-  if (c.kind !== "shell" || c.shell !== "bash" || error === null || !error.startsWith(`cannot execute ${SHELL_ARGV.bash[0]}:`)) return undefined;
+  if (c.kind !== "shell" || c.shell !== "bash" || error === null || !error.startsWith(`cannot execute ${SHELL_ARGV.bash[0]}:`))
+    return undefined;
   return (
     `${error}: stage \`${c.stage}\` runs its \`run\` string with bash in strict mode (\`shell: bash\`, the default), ` +
     "and no bash is on PATH; install bash, or set `shell: sh` on the stage (or under `defaults`) to run it with /bin/sh"

@@ -34,7 +34,8 @@ export function stepScript(c: StepCommand, plan: Plan): string {
   const dirs = [...new Set(c.outputs.flatMap((o) => o.paths.map((p) => dirname(p))))].filter((d) => d !== ".").sort();
   if (dirs.length > 0) lines.push(`mkdir -p -- ${dirs.map(shellQuote).join(" ")} || exit`);
   for (const [k, v] of Object.entries(c.env).sort(([a], [b]) => (a < b ? -1 : 1))) lines.push(`export ${k}=${shellQuote(v)}`);
-  if (c.kind === "shell") lines.push(simple || shell === "bash" ? c.command! : `exec ${[...SHELL_ARGV.sh, c.command!].map(shellQuote).join(" ")}`);
+  const command = (text: string) => (simple || shell === "bash" ? text : `exec ${[...SHELL_ARGV.sh, text].map(shellQuote).join(" ")}`);
+  if (c.kind === "shell") lines.push(command(c.command!));
   else if (c.kind === "argv") lines.push(c.argv!.map(shellQuote).join(" "));
   else lines.push(`"\${WFC:-wfc}" fn ${shellQuote(`${c.fn!.module}#${c.fn!.export}`)} ${shellQuote(JSON.stringify(fnArgs(c, plan)))}`);
   return lines.join("\n");

@@ -130,7 +130,10 @@ describe("SLURM: the export's array scripts, run with bash as SLURM would", () =
       const r = await wfc(["export", "slurm", "wf.yaml", "-o", "slurm"], { cwd: dir, env: withoutScontrol });
       expect(r.exitCode, r.stderr).toBe(0);
       const runs = await runArraysWithoutSlurm(join(dir, "slurm"));
-      expect(runs.map((x) => [x.array, x.exitCode]), `${run} with ${shell ?? "the default shell"}`).toEqual([["a.0", code]]);
+      expect(
+        runs.map((x) => [x.array, x.exitCode]),
+        `${run} with ${shell ?? "the default shell"}`,
+      ).toEqual([["a.0", code]]);
       if (run.startsWith('echo "$0"')) expect(readFileSync(join(dir, "out/a.txt"), "utf8")).toBe("bash\n");
     }
   });

@@ -107,7 +107,13 @@ class FakeLauncher implements Launcher {
   }
 }
 
-const step = (id: string) => ({ stage: id, action: { kind: "shell" as const, command: ["true"], shell: "sh" as const }, inputs: [], outputs: [], env: {} });
+const step = (id: string) => ({
+  stage: id,
+  action: { kind: "shell" as const, command: ["true"], shell: "sh" as const },
+  inputs: [],
+  outputs: [],
+  env: {},
+});
 
 function task(id: string, size: number, extra: Partial<PlanTask>): PlanTask {
   return {

@@ -310,7 +310,13 @@ describe("fn calls in batches", () => {
     outputs: [],
     env: {},
   });
-  const shStep = (id: string) => ({ stage: id, action: { kind: "shell" as const, command: ["true"], shell: "sh" as const }, inputs: [], outputs: [], env: {} });
+  const shStep = (id: string) => ({
+    stage: id,
+    action: { kind: "shell" as const, command: ["true"], shell: "sh" as const },
+    inputs: [],
+    outputs: [],
+    env: {},
+  });
 
   test("a local pool of 2 workers is handed 2 × FN_CALLS_PER_WORKER fn calls at once, and 2 commands", () => {
     const executors = { local: { type: "processes" as const, max: 2, runs: ["fn", "run"] as ("fn" | "run")[] } };
@@ -337,7 +343,13 @@ describe("fn calls in batches", () => {
 });
 
 describe("followers: the next job of a task handed on in its leader's slot", () => {
-  const shStep = (id: string) => ({ stage: id, action: { kind: "shell" as const, command: ["true"], shell: "sh" as const }, inputs: [], outputs: [], env: {} });
+  const shStep = (id: string) => ({
+    stage: id,
+    action: { kind: "shell" as const, command: ["true"], shell: "sh" as const },
+    inputs: [],
+    outputs: [],
+    env: {},
+  });
   const one = { local: { type: "processes" as const, max: 1, runs: ["fn", "run"] as ("fn" | "run")[] } };
 
   test("a follower takes over what its leader holds: nothing more starts, and the slot stays busy until both ended", () => {
