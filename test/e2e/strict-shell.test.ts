@@ -134,7 +134,7 @@ describe("SLURM: the export's array scripts, run with bash as SLURM would", () =
         runs.map((x) => [x.array, x.exitCode]),
         `${run} with ${shell ?? "the default shell"}`,
       ).toEqual([["a.0", code]]);
-      if (run.startsWith('echo "$0"')) expect(readFileSync(join(dir, "out/a.txt"), "utf8")).toBe("bash\n");
+      if (run.startsWith('echo "$0"')) expect(readFileSync(join(dir, "out/a.txt"), "utf8")).toMatch(/^(\/.*\/)?bash\n$/);
     }
   });
 });
