@@ -4,7 +4,7 @@
  * A fanned-out stage is one task with its index space, never one record per
  * job, so a plan grows with the number of stages, not jobs.
  */
-export const PLAN_VERSION = 2;
+export const PLAN_VERSION = 3;
 
 /**
  * How the elements of a consumer depend on the elements of a producer,
@@ -67,8 +67,15 @@ export interface PlanPath {
   readonly from: readonly { readonly task: string; readonly step: string; readonly output: number }[];
 }
 
+/**
+ * Which shell runs a shell command: `bash` in strict mode (`set -euo
+ * pipefail`: a failing command in a pipe fails the job, as in Snakemake),
+ * or plain POSIX `sh` (`/bin/sh -c`, for machines without bash).
+ */
+export type PlanShell = "bash" | "sh";
+
 export type PlanAction =
-  | { readonly kind: "shell"; readonly command: readonly Part[] }
+  | { readonly kind: "shell"; readonly command: readonly Part[]; readonly shell: PlanShell }
   | { readonly kind: "argv"; readonly argv: readonly (readonly Part[])[] }
   | { readonly kind: "fn"; readonly module: string; readonly export: string };
 

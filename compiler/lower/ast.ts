@@ -1,4 +1,5 @@
 import { rangeSize, rangeValue } from "../../contract/elements.js";
+import type { PlanShell } from "../../contract/plan.js";
 import type { DataPath } from "../source/document.js";
 import type { Template } from "./template.js";
 
@@ -126,6 +127,8 @@ export interface StageSettings {
   readonly timeout?: number;
   readonly env: ReadonlyMap<string, LocatedTemplate>;
   readonly fuse: boolean;
+  /** Which shell runs a `run` string (`shell`, default bash in strict mode). */
+  readonly shell: PlanShell;
   readonly batch: number;
   readonly expected?: number;
 }

@@ -416,6 +416,7 @@ async function lowerStage(name: string, raw: Obj, defaults: Obj, ctx: StageConte
     retries: int(setting("retries")) ?? 0,
     env,
     fuse: setting("fuse") !== false,
+    shell: setting("shell") === "sh" ? "sh" : "bash",
     batch: int(raw.batch) ?? 1,
     ...defined({
       mem: memory(setting("mem")),

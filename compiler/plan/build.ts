@@ -106,7 +106,7 @@ function planStep(stage: Stage, task: DraftTask, workflow: Workflow, taskOfStage
   const action = stage.action!;
   const planAction: PlanAction =
     action.kind === "shell"
-      ? { kind: "shell", command: parts(action.command, stage, workflow, true) }
+      ? { kind: "shell", command: parts(action.command, stage, workflow, true), shell: stage.settings.shell }
       : action.kind === "argv"
         ? { kind: "argv", argv: action.argv.map((a) => parts(a, stage, workflow)) }
         : { kind: "fn", module: action.module, export: action.exportName };

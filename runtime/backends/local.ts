@@ -6,7 +6,7 @@
  * between them), each `fn` step is one call.
  */
 import { dirname, resolve } from "node:path";
-import { ProcessPool, SpawnRunner, type Command, type JobRunner } from "../executors/index.js";
+import { ProcessPool, SHELL_ARGV, SpawnRunner, type Command, type JobRunner } from "../executors/index.js";
 import { FnPool } from "../fn/fn-pool.js";
 import type { FnOutcome } from "../fn/fn-worker.js";
 import type { StepCommand } from "../jobs/expand.js";
@@ -119,7 +119,7 @@ export class LocalBackend implements Backend {
       if (result.exitCode === 0) continue;
       if (result.cancelled || ctx.signal.aborted) return { kind: "cancelled", started, exitCode: result.exitCode };
       const step = first + result.step;
-      const reason = commandCause(result, timeout, this.#o.oom);
+      const reason = noBash(commands[step]!, result.error) ?? commandCause(result, timeout, this.#o.oom);
       return { kind: "failed", started, exitCode: result.exitCode, step, command: describeStep(commands[step]!), reason };
     }
     return { kind: "done", started: started ?? Date.now() };
@@ -179,5 +179,17 @@ export function defaultRunner(
 }
 
 function toCommand(c: StepCommand): Command {
-  return c.kind === "argv" ? { kind: "argv", argv: c.argv!, env: c.env } : { kind: "shell", command: c.command!, env: c.env };
+  return c.kind === "argv"
+    ? { kind: "argv", argv: c.argv!, env: c.env }
+    : { kind: "shell", command: c.command!, shell: c.shell ?? "sh", env: c.env };
+}
+
+/** A shell command that needed bash where there is none: the runner's error, with the way out. */
+function noBash(c: StepCommand, error: string | null): string | undefined {
+  if (c.kind !== "shell" || c.shell !== "bash" || error === null || !error.startsWith(`cannot execute ${SHELL_ARGV.bash[0]}:`))
+    return undefined;
+  return (
+    `${error}: stage \`${c.stage}\` runs its \`run\` string with bash in strict mode (\`shell: bash\`, the default), ` +
+    "and no bash is on PATH; install bash, or set `shell: sh` on the stage (or under `defaults`) to run it with /bin/sh"
+  );
 }

@@ -1,13 +1,19 @@
 import { isAbsolute, resolve } from "node:path";
 import { simpleCommandArgv } from "./simple-command.js";
 
-/** One command: an argv without a shell, or a string for `sh -c`. */
+/** One command: an argv without a shell, or a string for a shell. */
 export interface Command {
   readonly kind: "argv" | "shell";
   /** For `kind: "argv"`: the program (looked up on PATH) and its arguments, passed as they are. */
   readonly argv?: readonly string[];
-  /** For `kind: "shell"`: run as `/bin/sh -c COMMAND`, or directly when it has no shell syntax (simple-command.ts). */
+  /**
+   * For `kind: "shell"`: run as `/bin/sh -c COMMAND`, or `bash -euo pipefail
+   * -c COMMAND` (bash looked up on PATH) when `shell` is `"bash"`, or
+   * directly when it has no shell syntax (simple-command.ts).
+   */
   readonly command?: string;
+  /** For `kind: "shell"`: which shell (default `"sh"`); see SHELL_ARGV. */
+  readonly shell?: "bash" | "sh";
   /**
    * Variables added to (or replacing ones in) the runner's environment: Node's
    * `process.env` at spawn time for SpawnRunner, when the worker started for ProcessPool.
@@ -123,6 +129,19 @@ export function epochMs(): number {
 const ENV_NAME = /^[^=\0]+$/;
 
 /**
+ * The argv before a shell command. bash gets strict mode as options rather
+ * than a `set` line in front of the command, so the command is run as
+ * written: `-e` stops at the first failing command, `-u` fails on an unset
+ * variable, `-o pipefail` fails a pipe when any command in it fails (sh
+ * would report only the last one's status: a truncated `bwa | samtools`
+ * ends 0). bash is found on PATH (it is not always /bin/bash).
+ */
+export const SHELL_ARGV = {
+  bash: ["bash", "-euo", "pipefail", "-c"],
+  sh: ["/bin/sh", "-c"],
+} as const satisfies Record<"bash" | "sh", readonly string[]>;
+
+/**
  * Checks a job and turns it into what a launcher executes. Throws a TypeError
  * naming the job and the field: a malformed job is a bug in the caller (the
  * plan was validated long before), not a job failure.
@@ -163,7 +182,11 @@ function launchCommand(
     if (argv[0] === "") bad(`${at}argv[0] must not be empty`);
   } else if (c.kind === "shell") {
     const command = text(`${at}command`, c.command);
-    argv = simpleCommandArgv(command) ?? ["/bin/sh", "-c", command];
+    const shell = c.shell ?? "sh";
+    if (shell !== "bash" && shell !== "sh") return bad(`${at}shell must be "bash" or "sh", not ${JSON.stringify(shell)}`);
+    // A command without shell syntax has no pipe and expands no variable, so
+    // bash's strict mode could not change how it ends: it skips the shell either way.
+    argv = simpleCommandArgv(command) ?? [...SHELL_ARGV[shell], command];
   } else {
     return bad(`${at}kind must be "argv" or "shell", not ${JSON.stringify(c.kind)}`);
   }

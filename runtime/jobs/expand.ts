@@ -1,4 +1,4 @@
-import type { ElementEdge, Part, Plan, PlanPath, PlanStep, PlanTask } from "../../contract/plan.js";
+import type { ElementEdge, Part, Plan, PlanPath, PlanShell, PlanStep, PlanTask } from "../../contract/plan.js";
 import { ElementSpace, type Binding } from "../../contract/elements.js";
 import { expandPath, paramWords, varText } from "../../contract/template.js";
 import { contextsOf, describeUnsafe } from "./command-check.js";
@@ -13,6 +13,8 @@ export interface StepCommand {
   readonly kind: "shell" | "argv" | "fn";
   /** The shell command (`kind: shell`). */
   readonly command?: string;
+  /** The shell that runs it (`kind: shell`). */
+  readonly shell?: PlanShell;
   /** The argv (`kind: argv`). */
   readonly argv?: readonly string[];
   /** The module and export (`kind: fn`), the module relative to the workdir. */
@@ -105,7 +107,7 @@ export class Expander {
     const action = step.action;
     switch (action.kind) {
       case "shell":
-        return { ...base, kind: "shell", command: shell(action.command) };
+        return { ...base, kind: "shell", command: shell(action.command), shell: action.shell };
       case "argv":
         return {
           ...base,

@@ -1,5 +1,7 @@
 import { dirname, resolve } from "node:path";
 import type { Plan } from "../../contract/plan.js";
+import { SHELL_ARGV } from "../executors/job.js";
+import { simpleCommandArgv } from "../executors/simple-command.js";
 import type { StepCommand } from "./expand.js";
 import { shellQuote } from "../../contract/shell/quote.js";
 
@@ -14,18 +16,26 @@ export function fnArgs(c: StepCommand, plan: Plan): Record<string, unknown> {
 }
 
 /**
- * One step of one element as a self-contained `sh -c` script, for places
- * without wfc's runner (a SLURM node): make the outputs' folders, export
- * the step's environment, run the command. An argv step becomes quoted
- * words (no shell interpretation, as locally); an `fn` step calls
+ * One step of one element as a self-contained bash script, for places
+ * without wfc's runner (a SLURM node, whose runner runs it with `bash -c`):
+ * make the outputs' folders, export the step's environment, run the
+ * command. A shell string runs as it does locally: a `shell: bash` one
+ * (the default) in strict mode (`set -euo pipefail` first), a `shell: sh`
+ * one with `exec /bin/sh -c COMMAND`, and one without shell syntax as it
+ * is (strict mode could not change how it ends). An argv step becomes
+ * quoted words (no shell interpretation, as locally); an `fn` step calls
  * `wfc fn` (`$WFC`, default `wfc` on PATH) with its argument as JSON.
  */
 export function stepScript(c: StepCommand, plan: Plan, codeDir?: string): string {
   const lines: string[] = [];
+  const simple = c.kind !== "shell" || simpleCommandArgv(c.command!) !== null;
+  const shell = c.shell ?? "sh";
+  if (!simple && shell === "bash") lines.push(`set ${SHELL_ARGV.bash.slice(1, -1).join(" ")}`);
   const dirs = [...new Set(c.outputs.flatMap((o) => o.paths.map((p) => dirname(p))))].filter((d) => d !== ".").sort();
   if (dirs.length > 0) lines.push(`mkdir -p -- ${dirs.map(shellQuote).join(" ")} || exit`);
   for (const [k, v] of Object.entries(c.env).sort(([a], [b]) => (a < b ? -1 : 1))) lines.push(`export ${k}=${shellQuote(v)}`);
-  if (c.kind === "shell") lines.push(c.command!);
+  const command = (text: string) => (simple || shell === "bash" ? text : `exec ${[...SHELL_ARGV.sh, text].map(shellQuote).join(" ")}`);
+  if (c.kind === "shell") lines.push(command(c.command!));
   else if (c.kind === "argv") lines.push(c.argv!.map(shellQuote).join(" "));
   else {
     // The module is the workflow's, wherever the jobs run (`--directory`): absolute when its folder is known.

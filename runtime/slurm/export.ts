@@ -107,7 +107,8 @@ fi
 ${DECODE_STEPS}
 cd -- "$export_dir/"${shellQuote(toWorkdir)} || exit 2
 for step in "\${steps[@]}"; do
-  sh -c "$step" || exit
+  # Each step is a bash script: strict mode (set -euo pipefail), or /bin/sh where its stage says shell: sh.
+  "$BASH" -c "$step" || exit
 done
 `;
 }

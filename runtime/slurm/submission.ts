@@ -83,7 +83,7 @@ cd -- ${shellQuote(workdir)} || exit 2
 code=0
 step=0
 for script in "\${steps[@]}"; do
-  sh -c "$script" || { code=$?; break; }
+  "$BASH" -c "$script" || { code=$?; break; }
   step=$((step + 1))
 done
 if [ "$code" -eq 0 ]; then step=0; fi

@@ -4,7 +4,8 @@
  * text, non-ASCII, leading dashes, globs, `~`, `\`, `%`, braces, trailing
  * spaces, empty strings) go through foreach values (YAML and TOML), params
  * (in the file and on the command line, scalar and list), shell strings
- * (unquoted, "…", '…', $(…)), argv, `env` and a SLURM export run with bash.
+ * (unquoted, "…", '…', $(…)), argv, `env` and a SLURM export run with bash; shell
+ * strings run under bash in strict mode (the default) and under `shell: sh`.
  * Every job writes what it received, NUL-separated, to a file named by the
  * element's index (values are not used in paths); each must arrive byte for
  * byte, no canary may appear and `victim/` must survive.
@@ -98,8 +99,11 @@ const CLI_PARAM = "\"'; touch PWNED; '\" $(rm -rf victim) \\\n ";
 /** `$(…)` drops the trailing newlines of what it captures, as it does for any command. */
 const captured = (v: string) => v.replace(/\n+$/, "");
 
-/** `fileItems`: the list param as the file gives it (`items` when no `--param` replaces it). */
-function workflow(values: readonly string[], items: readonly string[], fileItems = items): Record<string, unknown> {
+/**
+ * `fileItems`: the list param as the file gives it (`items` when no `--param` replaces it);
+ * `shell`: the workflow's `defaults.shell` (none: bash in strict mode).
+ */
+function workflow(values: readonly string[], items: readonly string[], fileItems = items, shell?: "sh"): Record<string, unknown> {
   const each = (n: number, source: unknown) => ({
     foreach: { i: { range: [0, n] }, v: source },
     zip: ["i", "v"],
@@ -109,6 +113,7 @@ function workflow(values: readonly string[], items: readonly string[], fileItems
     wfc: 1,
     name: "hostile",
     params: { s: FILE_PARAM, ps: [...fileItems] },
+    ...(shell !== undefined ? { defaults: { shell } } : {}),
     stages: {
       shell: {
         ...each(values.length, [...values]),
@@ -161,6 +166,14 @@ function expectNothingRan(dir: string): void {
 describe(`hostile values (${VALUES.length} foreach values, ${ITEMS.length} list items) arrive byte for byte and run nothing`, () => {
   test("YAML workflow, params from the file, run locally", async () => {
     const dir = fixture({ "wf.yaml": workflow(VALUES, ITEMS), "victim/keep.txt": "keep\n" });
+    const r = await wfc(["run", "wf.yaml"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expectNothingRan(dir);
+    expectArrived(dir, VALUES, ITEMS, FILE_PARAM);
+  });
+
+  test("YAML workflow with `shell: sh` (plain /bin/sh instead of bash), run locally", async () => {
+    const dir = fixture({ "wf.yaml": workflow(VALUES, ITEMS, ITEMS, "sh"), "victim/keep.txt": "keep\n" });
     const r = await wfc(["run", "wf.yaml"], { cwd: dir });
     expect(r.exitCode, r.stderr).toBe(0);
     expectNothingRan(dir);

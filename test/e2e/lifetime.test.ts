@@ -125,7 +125,8 @@ async function rerun(dir: string, marker: string, env?: NodeJS.ProcessEnv) {
 function withoutInterpreters(dir: string): NodeJS.ProcessEnv {
   const bin = join(dir, "bin");
   mkdirSync(bin);
-  for (const program of ["sleep", "pgrep"]) symlinkSync(`/usr/bin/${program}`, join(bin, program));
+  // bash runs the jobs' commands (shell: bash, the default).
+  for (const program of ["sleep", "pgrep", "bash"]) symlinkSync(`/usr/bin/${program}`, join(bin, program));
   return { ...process.env, PATH: bin };
 }
 

@@ -7,7 +7,8 @@ import { fixture, wfc } from "./helpers.js";
 // run the pool's worker (a python3 older than 3.8, a broken perl) is passed
 // over, python -> perl -> Node's spawn, with one warning line; the jobs run.
 // PATH is a folder of fakes (and the real perl where a case wants it), so no
-// real python3 is found. Jobs use only shell builtins, as nothing else is on PATH.
+// real python3 is found. Jobs use only shell builtins, as nothing else is on PATH,
+// and run with /bin/sh (`shell: sh`): there is no bash on that PATH either.
 
 /** What a python3.6 says when it runs workers/worker.py, then exits. */
 const OLD_PYTHON = `#!/bin/sh\necho "wfc worker: python3 >= 3.8 with os.posix_spawnp is needed, this is 3.6.9" >&2\nexit 1\n`;
@@ -40,6 +41,7 @@ function workflow(bin: Record<string, string | { link: string }>): { dir: string
   const dir = fixture({
     "wf.yaml": {
       wfc: 1,
+      defaults: { shell: "sh" },
       stages: {
         who: { foreach: { i: { range: [0, 6] } }, outputs: "out/{i}.txt", run: "read comm < /proc/$PPID/comm; echo $comm > {outputs}" },
         // Element-wise after `who`: a lane, whose next job a worker is handed while the first runs.

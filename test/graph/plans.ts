@@ -16,7 +16,7 @@ export async function samplePlan(sample: (typeof samples)[number]): Promise<Plan
 function step(stage: string, from: { task: string; step: string }[] = []): PlanStep {
   return {
     stage,
-    action: { kind: "shell", command: [`run ${stage} `, { inputs: true }] },
+    action: { kind: "shell", command: [`run ${stage} `, { inputs: true }], shell: "sh" },
     inputs:
       from.length === 0 ? [] : [{ name: null, template: ["in/", { var: "i" }], glob: false, from: from.map((f) => ({ ...f, output: 0 })) }],
     outputs: [{ name: null, template: ["out/", { var: "i" }], glob: false, from: [] }],
@@ -61,7 +61,7 @@ export function awkwardPlan(): Plan {
   const fetch = 'fetch-"raw"';
   const fused = "align+sort";
   return {
-    plan: 2,
+    plan: 3,
     wfc: "0.1.0",
     name: 'awk "ward" ünï',
     source: { file: "workflow.yaml", format: "yaml", sha256: "0".repeat(64) },

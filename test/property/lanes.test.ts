@@ -107,7 +107,13 @@ class FakeLauncher implements Launcher {
   }
 }
 
-const step = (id: string) => ({ stage: id, action: { kind: "shell" as const, command: ["true"] }, inputs: [], outputs: [], env: {} });
+const step = (id: string) => ({
+  stage: id,
+  action: { kind: "shell" as const, command: ["true"], shell: "sh" as const },
+  inputs: [],
+  outputs: [],
+  env: {},
+});
 
 function task(id: string, size: number, extra: Partial<PlanTask>): PlanTask {
   return {
@@ -160,7 +166,7 @@ const arbPlan = fc
       });
     });
     const plan: Plan = {
-      plan: 2,
+      plan: 3,
       wfc: "test",
       name: "t",
       source: { file: "wf.yaml", format: "yaml", sha256: "0".repeat(64) },

@@ -29,7 +29,7 @@ function task(id: string, size: number, extra: Partial<PlanTask> = {}): PlanTask
 
 function plan(tasks: PlanTask[], extra: Partial<Plan> = {}): Plan {
   return {
-    plan: 2,
+    plan: 3,
     wfc: "test",
     name: "t",
     source: { file: "wf.yaml", format: "yaml", sha256: "0".repeat(64) },
@@ -188,7 +188,7 @@ describe("the scheduler, simulated on random plans", () => {
             steps: [
               {
                 stage: `t${k}`,
-                action: t.fn ? { kind: "fn", module: "m.mjs", export: "f" } : { kind: "shell", command: ["true"] },
+                action: t.fn ? { kind: "fn", module: "m.mjs", export: "f" } : { kind: "shell", command: ["true"], shell: "sh" },
                 inputs: [],
                 outputs: [],
                 env: {},
@@ -310,7 +310,13 @@ describe("fn calls in batches", () => {
     outputs: [],
     env: {},
   });
-  const shStep = (id: string) => ({ stage: id, action: { kind: "shell" as const, command: ["true"] }, inputs: [], outputs: [], env: {} });
+  const shStep = (id: string) => ({
+    stage: id,
+    action: { kind: "shell" as const, command: ["true"], shell: "sh" as const },
+    inputs: [],
+    outputs: [],
+    env: {},
+  });
 
   test("a local pool of 2 workers is handed 2 × FN_CALLS_PER_WORKER fn calls at once, and 2 commands", () => {
     const executors = { local: { type: "processes" as const, max: 2, runs: ["fn", "run"] as ("fn" | "run")[] } };
@@ -337,7 +343,13 @@ describe("fn calls in batches", () => {
 });
 
 describe("followers: the next job of a task handed on in its leader's slot", () => {
-  const shStep = (id: string) => ({ stage: id, action: { kind: "shell" as const, command: ["true"] }, inputs: [], outputs: [], env: {} });
+  const shStep = (id: string) => ({
+    stage: id,
+    action: { kind: "shell" as const, command: ["true"], shell: "sh" as const },
+    inputs: [],
+    outputs: [],
+    env: {},
+  });
   const one = { local: { type: "processes" as const, max: 1, runs: ["fn", "run"] as ("fn" | "run")[] } };
 
   test("a follower takes over what its leader holds: nothing more starts, and the slot stays busy until both ended", () => {

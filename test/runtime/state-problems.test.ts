@@ -134,9 +134,10 @@ describe.skipIf(skip)("a full disk is named, with its path: exit 2 before the ru
 
   test("a job that leaves no room for the journal: it fails with the cause, the run stops, exit 1", async () => {
     const dir = tmpfs("2m");
+    // The job fills the disk on purpose and succeeds (`|| true`: bash strict mode would stop at head's error).
     writeFileSync(
       join(dir, "wf.yaml"),
-      `wfc: 1\nstages:\n  junk:\n    outputs: j.txt\n    run: "head -c 8M /dev/zero > junk.bin; touch j.txt"\n` +
+      `wfc: 1\nstages:\n  junk:\n    outputs: j.txt\n    run: "head -c 8M /dev/zero > junk.bin || true; touch j.txt"\n` +
         `  next:\n    inputs: j.txt\n    outputs: n.txt\n    fuse: false\n    run: "touch n.txt"\n`,
     );
     const r = await wfc(["run", "wf.yaml"], { cwd: dir });

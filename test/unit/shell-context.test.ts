@@ -187,13 +187,15 @@ function expand(parts: readonly (string | typeof HOLE)[], v: string): string {
     .join("");
 }
 
-describe.each(["sh", "bash"])("%s reads back every value byte for byte", (shell) => {
+// `bash -euo pipefail` is how wfc runs a `run` string by default (shell: bash); `sh` is `shell: sh`.
+describe.each(["sh", "bash", "bash -euo pipefail"])("%s reads back every value byte for byte", (shell) => {
   test("random commands of unquoted text, \"…\", '…' and $(…), with hostile values", () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(word, value), { minLength: 40, maxLength: 40 }), (cases) => {
         const rendered = cases.map(([w, v]) => ({ ...render(w, v), v }));
         const script = rendered.map((r) => `printf '%s\\000' ${expand(r.parts, r.v)}`).join("\n");
-        const out = spawnSync(shell, ["-c", script], { cwd: "/", encoding: "buffer" });
+        const [program, ...options] = shell.split(" ");
+        const out = spawnSync(program!, [...options, "-c", script], { cwd: "/", encoding: "buffer" });
         expect(out.stderr.toString(), script).toBe("");
         const got = out.stdout.toString("utf8").split("\0").slice(0, -1);
         expect(got).toEqual(rendered.map((r) => r.expected));
