@@ -17,6 +17,11 @@ function positiveInteger(value: string): number {
   return Number(value);
 }
 
+function seconds(value: string): number {
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(value) || Number(value) > 3600) throw new InvalidArgumentError("expected seconds, from 0 to 3600.");
+  return Number(value);
+}
+
 /** `-p` and `-c`: how `run` and `export` compile a workflow given instead of a plan. */
 function planSourceOptions(command: Command): Command {
   return command
@@ -103,11 +108,13 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("-n, --dry-run", "say what would run and why, run nothing", false)
     .option("--touch", "mark jobs up to date (touch their outputs) without running them", false)
     .option("--json", "print NDJSON events on stdout", false)
+    .option("--latency-wait <seconds>", "wait this long for a finished job's outputs to appear (default: 5 on SLURM, 0 locally)", seconds)
     .action(
       async (
         file: string,
         opts: {
           jobs?: number;
+          latencyWait?: number;
           keepGoing: boolean;
           force: boolean;
           dryRun: boolean;
@@ -129,6 +136,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
             touch: opts.touch,
             json: opts.json,
             ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
+            ...(opts.latencyWait !== undefined ? { latencyWait: opts.latencyWait } : {}),
             ...(io.signal ? { signal: io.signal } : {}),
             ...(io.kill ? { kill: io.kill } : {}),
           },

@@ -9,6 +9,8 @@ export interface RunCommandOptions {
   readonly params: Readonly<Record<string, string>>;
   readonly config?: string;
   readonly jobs?: number;
+  /** `--latency-wait`: seconds to wait for a finished job's outputs. */
+  readonly latencyWait?: number;
   readonly keepGoing: boolean;
   readonly force: boolean;
   readonly dryRun: boolean;
@@ -111,6 +113,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
         dryRun: options.dryRun,
         touch: options.touch,
         ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
+        ...(options.latencyWait !== undefined ? { latencyWait: options.latencyWait } : {}),
       },
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.kill ? { kill: options.kill } : {}),

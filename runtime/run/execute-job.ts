@@ -18,7 +18,8 @@ import { jobEndEvent, type JobEnd } from "./events.js";
 import { touch, whyRun } from "./freshness.js";
 import { appendLog, tail } from "./logs.js";
 import { unreachable } from "../../contract/unreachable.js";
-import { removeWhatJobMade, snapshotOutputs } from "./outputs.js";
+import { awaitOutputs, removeWhatJobMade, snapshotOutputs } from "./outputs.js";
+import type { PlanTask } from "../../contract/plan.js";
 
 /** A job's place in a lane (see runtime/scheduler/lanes.ts). */
 export interface Lane {
@@ -99,6 +100,26 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
 
   switch (outcome.kind) {
     case "done": {
+      // Exit 0 is not enough: every declared output must be there (on SLURM, after the file system's latency).
+      const missing = await awaitOutputs(run.workdir, outputs, latencyWait(run, task) * 1000, run.signal);
+      if (run.signal.aborted && missing.length > 0) {
+        removeWhatJobMade(before);
+        return settle(run, ref, { end: { status: "cancelled", exitCode: 0, log } }, times);
+      }
+      if (missing.length > 0) {
+        removeWhatJobMade(before);
+        const reason = missingReason(missing, latencyWait(run, task));
+        const unrecorded = record("failed", 0);
+        const end = {
+          status: "failed",
+          exitCode: 0,
+          reason: [reason, unrecorded && `and ${unrecorded}`].filter(Boolean).join("; "),
+          log,
+        } as const;
+        const blamed = commands.find((c) => c.outputs.some((o) => o.paths.some((p) => missing.includes(p))));
+        const stop = !config.keepGoing || unrecorded !== undefined;
+        return settle(run, ref, { end, command: blamed === undefined ? "" : describeStep(blamed), stop }, times);
+      }
       const unrecorded = record("done", 0);
       // Its outputs are whole, so they stay; but a run that cannot record what it did stops (the job runs again next time).
       if (unrecorded === undefined) return settle(run, ref, { end: { status: "done", log } }, times);
@@ -129,6 +150,25 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
     }
   }
 }
+
+/** Seconds to wait for a job's missing outputs: `--latency-wait`, else a few on SLURM (a shared file system), none locally. */
+function latencyWait(run: RunContext, task: PlanTask): number {
+  return run.config.latencyWait ?? (run.plan.executors[task.executor]?.type === "slurm" ? SLURM_LATENCY_WAIT : 0);
+}
+
+/** Snakemake's default `--latency-wait`. */
+const SLURM_LATENCY_WAIT = 5;
+
+/** Why a job that exited 0 failed: the outputs it did not write, every one named (the first 20, then a count). */
+function missingReason(missing: readonly string[], waited: number): string {
+  const shown = missing.slice(0, MISSING_SHOWN).map((p) => JSON.stringify(p));
+  if (missing.length > MISSING_SHOWN) shown.push(`and ${missing.length - MISSING_SHOWN} more`);
+  const after = waited > 0 ? ` (waited ${waited} s for the file system; raise it with --latency-wait)` : "";
+  const what = missing.length === 1 ? "a declared output" : `${missing.length} declared outputs`;
+  return `exit 0 but it did not write ${what}: ${shown.join(", ")}${after}`;
+}
+
+const MISSING_SHOWN = 20;
 
 /** Runs a job's attempts, with a backoff before each retry, until one succeeds, is cancelled or none is left. */
 async function attempts(
