@@ -10,7 +10,8 @@ export function fnArgs(c: StepCommand, plan: Plan): Record<string, unknown> {
     if (list.length > 0 && list.every((x) => x.name !== null)) return Object.fromEntries(list.map((x) => [x.name, one(x)]));
     return list.length === 1 ? one(list[0]!) : list.map(one);
   };
-  return { inputs: shape(c.inputs), outputs: shape(c.outputs), params: plan.params, vars: c.vars, env: c.env, stage: c.stage };
+  const log = c.logs.length > 0 ? { log: shape(c.logs) } : {};
+  return { inputs: shape(c.inputs), outputs: shape(c.outputs), ...log, params: plan.params, vars: c.vars, env: c.env, stage: c.stage };
 }
 
 /**
@@ -22,7 +23,7 @@ export function fnArgs(c: StepCommand, plan: Plan): Record<string, unknown> {
  */
 export function stepScript(c: StepCommand, plan: Plan): string {
   const lines: string[] = [];
-  const dirs = [...new Set(c.outputs.flatMap((o) => o.paths.map((p) => dirname(p))))].filter((d) => d !== ".").sort();
+  const dirs = [...new Set([...c.outputs, ...c.logs].flatMap((o) => o.paths.map((p) => dirname(p))))].filter((d) => d !== ".").sort();
   if (dirs.length > 0) lines.push(`mkdir -p -- ${dirs.map(shellQuote).join(" ")} || exit`);
   for (const [k, v] of Object.entries(c.env).sort(([a], [b]) => (a < b ? -1 : 1))) lines.push(`export ${k}=${shellQuote(v)}`);
   if (c.kind === "shell") lines.push(c.command!);

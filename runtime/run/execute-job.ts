@@ -45,6 +45,7 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   const hash = createHash("sha256")
     .update(JSON.stringify(commands.map(describeStep)))
     .digest("hex");
+  // Logs are not outputs: a failure keeps them, success does not require them.
   const outputs = commands.flatMap((c) => c.outputs.flatMap((o) => o.paths));
   const why = whyRun({ task: task.id, job: ref.job, hash, commands, workdir: run.workdir }, run.journal, {
     force: config.force === true,
@@ -95,6 +96,7 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   run.stats.ran(ref, clock.start, end);
   run.stats.hold(ref.task, -1, end);
   const times = { start: clock.start, end };
+  const logs = commands.flatMap((c) => c.logs.flatMap((o) => o.paths.map((p) => resolve(run.workdir, p))));
   const record = (status: "done" | "failed", exitCode: number | null) =>
     journalProblem(run, { task: task.id, job: ref.job, status, hash, ...times, exitCode });
 
@@ -118,7 +120,7 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
         } as const;
         const blamed = commands.find((c) => c.outputs.some((o) => o.paths.some((p) => missing.includes(p))));
         const stop = !config.keepGoing || unrecorded !== undefined;
-        return settle(run, ref, { end, command: blamed === undefined ? "" : describeStep(blamed), stop }, times);
+        return settle(run, ref, { end, command: blamed === undefined ? "" : describeStep(blamed), stop, logs }, times);
       }
       const unrecorded = record("done", 0);
       // Its outputs are whole, so they stay; but a run that cannot record what it did stops (the job runs again next time).
@@ -144,7 +146,7 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
       return settle(
         run,
         ref,
-        { end: { status: "failed", exitCode: outcome.exitCode, reason, log }, command: outcome.command, stop },
+        { end: { status: "failed", exitCode: outcome.exitCode, reason, log }, command: outcome.command, stop, logs },
         times,
       );
     }
@@ -210,10 +212,19 @@ function startClock(run: RunContext, ref: JobRef, later: boolean) {
   return clock;
 }
 
-/** How a job ended, for `settle`: its `job-end`, and for a failure the command to blame and whether the run stops starting jobs. */
+/**
+ * How a job ended, for `settle`: its `job-end`, and for a failure the command
+ * to blame, whether the run stops starting jobs and the job's declared logs
+ * (absolute), shown when its own log is empty.
+ */
 type Settled =
   | { readonly end: Exclude<JobEnd, { status: "failed" }> }
-  | { readonly end: Extract<JobEnd, { status: "failed" }>; readonly command: string; readonly stop: boolean };
+  | {
+      readonly end: Extract<JobEnd, { status: "failed" }>;
+      readonly command: string;
+      readonly stop: boolean;
+      readonly logs?: readonly string[];
+    };
 
 /** The one place a job's end is told: the scheduler, the failure record, exactly one `job-end` event, fail-fast. */
 function settle(run: RunContext, ref: JobRef, how: Settled, times?: { start: number; end: number }): void {
@@ -230,7 +241,7 @@ function settle(run: RunContext, ref: JobRef, how: Settled, times?: { start: num
       break;
     case "failed": {
       run.scheduler.finish(ref, "failed");
-      const { command } = how as Extract<Settled, { command: string }>;
+      const { command, logs = [] } = how as Extract<Settled, { command: string }>;
       const failure = { task: task.id, job: ref.job, command, exitCode: end.exitCode, reason: end.reason };
       if (end.log === undefined) {
         run.failures.push({ ...failure, log: "", tail: "" });
@@ -238,7 +249,9 @@ function settle(run: RunContext, ref: JobRef, how: Settled, times?: { start: num
         // The tail is the job's own words; the reason comes on the failure line, and last in the log.
         const lines = tail(end.log);
         appendLog(end.log, `wfc: ${task.id}#${ref.job} failed: ${end.reason}\n`);
-        run.failures.push({ ...failure, log: end.log, tail: lines });
+        // A command that sends its output to its declared log (`2> {log}`) leaves wfc's empty: show that log's words instead.
+        const declared = lines === "" ? logs.map((path) => ({ path, words: tail(path) })).find((l) => l.words !== "") : undefined;
+        run.failures.push({ ...failure, log: declared?.path ?? end.log, tail: declared?.words ?? lines });
       }
       break;
     }

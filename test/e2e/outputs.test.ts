@@ -109,3 +109,71 @@ stages:
     expect(r.stderr).toContain("expected seconds, from 0 to 3600.");
   });
 });
+
+describe("declared logs", () => {
+  test("a failed job's log is kept (its output is removed) and its tail shown when wfc's own log is empty", async () => {
+    const dir = fixture({
+      "wf.yaml": `wfc: 1
+stages:
+  align:
+    foreach: { sample: [A] }
+    outputs: "out/{sample}.bam"
+    log: "logs/align/{sample}.log"
+    run: "(echo partial > {outputs}; echo 'reading {sample}'; echo 'truncated input' >&2; exit 3) > {log} 2>&1"
+`,
+    });
+    const r = await wfc(["run", "wf.yaml"], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(existsSync(join(dir, "out/A.bam"))).toBe(false);
+    expect(readFileSync(join(dir, "logs/align/A.log"), "utf8")).toBe("reading A\ntruncated input\n");
+    expect(r.stderr).toContain("failed: align#0 (exit 3)");
+    expect(r.stderr).toContain(`  log: ${join(dir, "logs/align/A.log")}\n  | reading A\n  | truncated input\n`);
+  });
+
+  test("a log need not exist after success, and no stage depends on it", async () => {
+    const dir = fixture({
+      "wf.yaml": `wfc: 1
+stages:
+  quiet:
+    outputs: out.txt
+    log: { run: quiet.log }
+    run: "echo done > {outputs}"
+`,
+    });
+    const r = await wfc(["run", "wf.yaml"], { cwd: dir });
+    expect(r.stderr).toMatch(/^ok: 1 done/m);
+    expect(r.exitCode).toBe(0);
+    expect(existsSync(join(dir, "quiet.log"))).toBe(false);
+  });
+
+  test("wfc's own log of a failed job keeps the job's stdout and stderr and is shown", async () => {
+    const dir = fixture({
+      "wf.yaml": `wfc: 1\nstages:\n  s:\n    outputs: o.txt\n    run: "echo to-stdout; echo to-stderr >&2; exit 2"\n`,
+    });
+    const r = await wfc(["run", "wf.yaml"], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    const own = join(dir, ".wfc/logs/s/0.log");
+    expect(r.stderr).toContain(`  log: ${own}\n  | to-stdout\n  | to-stderr\n`);
+    expect(readFileSync(own, "utf8")).toBe("to-stdout\nto-stderr\nwfc: s#0 failed: exit 2\n");
+  });
+
+  test("a log must tell the elements apart and be named by `{log}` only where one is declared", async () => {
+    const dir = fixture({
+      "wf.yaml": `wfc: 1
+stages:
+  a:
+    foreach: { v: [x, y] }
+    outputs: "out/{v}"
+    log: "logs/a.log"
+    run: "touch {outputs} 2> {log}"
+  b:
+    outputs: b.txt
+    run: "touch {outputs} 2> {log}"
+`,
+    });
+    const r = await wfc(["validate", "wf.yaml"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("error WFC207: log `logs/a.log` of stage `a` does not use foreach variable `{v}`");
+    expect(r.stderr).toContain("error WFC205: `{log}` is used, but stage `b` declares no log");
+  });
+});

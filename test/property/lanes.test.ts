@@ -160,7 +160,7 @@ const arbPlan = fc
       });
     });
     const plan: Plan = {
-      plan: 2,
+      plan: 3,
       wfc: "test",
       name: "t",
       source: { file: "wf.yaml", format: "yaml", sha256: "0".repeat(64) },

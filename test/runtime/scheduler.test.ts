@@ -29,7 +29,7 @@ function task(id: string, size: number, extra: Partial<PlanTask> = {}): PlanTask
 
 function plan(tasks: PlanTask[], extra: Partial<Plan> = {}): Plan {
   return {
-    plan: 2,
+    plan: 3,
     wfc: "test",
     name: "t",
     source: { file: "wf.yaml", format: "yaml", sha256: "0".repeat(64) },
