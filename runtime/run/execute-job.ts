@@ -18,7 +18,7 @@ import { jobEndEvent, type JobEnd } from "./events.js";
 import { touch, whyRun } from "./freshness.js";
 import { appendLog, tail } from "./logs.js";
 import { unreachable } from "../../contract/unreachable.js";
-import { awaitOutputs, removeWhatJobMade, snapshotOutputs } from "./outputs.js";
+import { awaitOutputs, missingOutputs, removeWhatJobMade, snapshotOutputs } from "./outputs.js";
 import type { PlanTask } from "../../contract/plan.js";
 
 /** A job's place in a lane (see runtime/scheduler/lanes.ts). */
@@ -103,7 +103,9 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   switch (outcome.kind) {
     case "done": {
       // Exit 0 is not enough: every declared output must be there (on SLURM, after the file system's latency).
-      const missing = await awaitOutputs(run.workdir, outputs, latencyWait(run, task) * 1000, run.signal);
+      // One stat an output; a job whose outputs are all there never waits.
+      let missing = missingOutputs(run.workdir, outputs);
+      if (missing.length > 0) missing = await awaitOutputs(run.workdir, missing, latencyWait(run, task) * 1000, run.signal);
       if (run.signal.aborted && missing.length > 0) {
         removeWhatJobMade(before);
         return settle(run, ref, { end: { status: "cancelled", exitCode: 0, log } }, times);

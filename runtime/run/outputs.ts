@@ -105,13 +105,13 @@ export function missingOutputs(workdir: string, paths: readonly string[]): strin
 }
 
 /**
- * The outputs still missing after waiting up to `waitMs` for them: a shared
- * file system may show a file written on a cluster node some seconds late
- * (Snakemake's `--latency-wait`). Looks again every quarter second, only at
- * what was missing; stops early when all are there or `signal` aborts.
+ * Of the `missing` outputs, those still missing after waiting up to `waitMs`
+ * for them: a shared file system may show a file written on a cluster node
+ * some seconds late (Snakemake's `--latency-wait`). Looks again every
+ * quarter second, only at what is missing; stops early when all are there
+ * or `signal` aborts.
  */
-export async function awaitOutputs(workdir: string, paths: readonly string[], waitMs: number, signal: AbortSignal): Promise<string[]> {
-  let missing = missingOutputs(workdir, paths);
+export async function awaitOutputs(workdir: string, missing: string[], waitMs: number, signal: AbortSignal): Promise<string[]> {
   const deadline = Date.now() + waitMs;
   while (missing.length > 0 && !signal.aborted && Date.now() < deadline) {
     await pause(Math.min(250, deadline - Date.now()), signal);
