@@ -33,7 +33,12 @@ function check(located: LocatedTemplate, { stage, workflow, sink, vars }: Scope,
     if (ref.kind !== "ref" || (vars.has(ref.root) && ref.field === undefined)) continue;
     // A variable whose source was invalid is reported there, not at every use.
     if (stage.fanout.unresolved.includes(ref.root)) continue;
-    const roots = [...vars.keys(), "params", "stage", ...(where === "command" ? ["inputs", "outputs", "log"] : [])];
+    const roots = [
+      ...vars.keys(),
+      "params",
+      "stage",
+      ...(where === "command" ? ["inputs", "outputs", ...(stage.logs.length > 0 ? ["log"] : [])] : []),
+    ];
     const text = located.template.source;
     const within = { offset: ref.offset, length: ref.length, text };
     const shown = `{${ref.field === undefined ? ref.root : `${ref.root}.${ref.field}`}}`;

@@ -72,7 +72,7 @@ describe("loadPlan", () => {
       "`plan.json` is not a valid wfc plan: `/tasks/0/jobs` must be integer; recompile it with `wfc compile`",
     );
     expect(await bad((p) => (p.plan = "1"))).toBe(
-      "`plan.json` is not a valid wfc plan: `/plan` must be 2; recompile it with `wfc compile`",
+      "`plan.json` is not a valid wfc plan: `/plan` must be 3; recompile it with `wfc compile`",
     );
   });
 
