@@ -26,11 +26,16 @@ function seconds(value: string): number {
 function planSourceOptions(command: Command): Command {
   return command
     .option("-p, --param <name=value>", "override a param when compiling a workflow (repeatable)", collectParam, {})
+    .option("--params-file <file>", "param values from a YAML, TOML or JSON file (`--param` overrides them)")
     .option("-c, --config <file>", "a config file that takes precedence over all others");
 }
 
-function planSource(opts: { param: Record<string, string>; config?: string }): PlanSource {
-  return { params: opts.param, ...(opts.config !== undefined ? { config: opts.config } : {}) };
+function planSource(opts: { param: Record<string, string>; paramsFile?: string; config?: string }): PlanSource {
+  return {
+    params: opts.param,
+    ...(opts.paramsFile !== undefined ? { paramsFile: opts.paramsFile } : {}),
+    ...(opts.config !== undefined ? { config: opts.config } : {}),
+  };
 }
 
 /**
@@ -55,9 +60,16 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .description("check workflow files: syntax, schema and semantics, with located errors")
     .argument("<files...>", "workflow files (.yaml, .yml, .toml, .json)")
     .option("-p, --param <name=value>", "override a param (repeatable)", collectParam, {})
+    .option("--params-file <file>", "param values from a YAML, TOML or JSON file (`--param` overrides them)")
     .addOption(new Option("--format <format>", "diagnostics as text or JSON").choices(["text", "json"]).default("text"))
-    .action(async (files: string[], opts: { param: Record<string, string>; format: "text" | "json" }) => {
-      exitCode = await (await import("./commands/validate.js")).validateCommand(files, { params: opts.param, format: opts.format }, io);
+    .action(async (files: string[], opts: { param: Record<string, string>; paramsFile?: string; format: "text" | "json" }) => {
+      exitCode = await (
+        await import("./commands/validate.js")
+      ).validateCommand(
+        files,
+        { params: opts.param, format: opts.format, ...(opts.paramsFile !== undefined ? { paramsFile: opts.paramsFile } : {}) },
+        io,
+      );
     });
 
   program
@@ -66,11 +78,15 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .argument("<file>", "workflow file (.yaml, .yml, .toml, .json)")
     .option("-o, --output <plan>", "write the plan here (default: standard output)")
     .option("-p, --param <name=value>", "override a param (repeatable)", collectParam, {})
+    .option("--params-file <file>", "param values from a YAML, TOML or JSON file (`--param` overrides them)")
     .option("-j, --jobs <n>", "at most n jobs at once across the workflow (overrides `jobs`)", positiveInteger)
     .option("-c, --config <file>", "a config file that takes precedence over all others")
     .option("--explain", "print every decision: fusion, groups, executors, priorities, SLURM shape")
     .action(
-      async (file: string, opts: { output?: string; param: Record<string, string>; explain?: boolean; jobs?: number; config?: string }) => {
+      async (
+        file: string,
+        opts: { output?: string; param: Record<string, string>; paramsFile?: string; explain?: boolean; jobs?: number; config?: string },
+      ) => {
         exitCode = await (
           await import("./commands/compile.js")
         ).compileCommand(
@@ -79,6 +95,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
             ...(opts.output !== undefined ? { output: opts.output } : {}),
             ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
             ...(opts.config !== undefined ? { config: opts.config } : {}),
+            ...(opts.paramsFile !== undefined ? { paramsFile: opts.paramsFile } : {}),
             params: opts.param,
             explain: opts.explain === true,
           },
@@ -121,6 +138,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           touch: boolean;
           json: boolean;
           param: Record<string, string>;
+          paramsFile?: string;
           config?: string;
         },
       ) => {
@@ -162,6 +180,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           maxArraySize?: number;
           licenses: boolean;
           param: Record<string, string>;
+          paramsFile?: string;
           config?: string;
         },
       ) => {

@@ -7,6 +7,7 @@ import { configHost, type ConfigHost } from "./config.js";
 import { lookupIn } from "../../compiler/diagnostics/format.js";
 import { printDiagnostics } from "../print-diagnostics.js";
 import { writeFileAtomic } from "../write-file.js";
+import { paramsFileFor } from "../params-file.js";
 
 export interface CompileCommandOptions {
   readonly output?: string;
@@ -15,6 +16,8 @@ export interface CompileCommandOptions {
   readonly jobs?: number;
   /** `--config FILE`, above every other config file. */
   readonly config?: string;
+  /** `--params-file FILE`. */
+  readonly paramsFile?: string;
 }
 
 const TOPICS: readonly [Note["topic"], string][] = [
@@ -45,6 +48,8 @@ export async function compileCommand(
   io: Io,
   host: ConfigHost = configHost(io),
 ): Promise<number> {
+  const paramsFile = await paramsFileFor(options.paramsFile, io);
+  if (typeof paramsFile === "number") return paramsFile;
   const loaded = await loadConfig({ explicit: options.config, env: io.env, cwd: io.cwd, home: host.home });
   if (loaded.config === undefined) {
     printDiagnostics(loaded.diagnostics, lookupIn(loaded.documents), "the config files", io);
@@ -53,11 +58,17 @@ export async function compileCommand(
   const result = await compileFile(file, {
     config: loaded.config,
     params: options.params,
+    ...(paramsFile !== undefined ? { paramsFile } : {}),
     ...(options.output !== undefined ? { planPath: options.output } : {}),
     ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
     ...(io.signal ? { signal: io.signal } : {}),
   });
-  printDiagnostics([...loaded.diagnostics, ...result.diagnostics], lookupIn([...loaded.documents, result.document]), file, io);
+  printDiagnostics(
+    [...loaded.diagnostics, ...result.diagnostics],
+    lookupIn([...loaded.documents, result.document, paramsFile?.document]),
+    file,
+    io,
+  );
   if (result.plan === undefined) return ExitCode.invalid;
   const json = canonicalJson(result.plan);
   const jobs = result.plan.tasks.reduce((n, t) => n + t.jobs, 0);

@@ -3,9 +3,12 @@ import { dirname, extname } from "node:path";
 import { loadPlan } from "../../runtime/load-plan.js";
 import type { Plan } from "../../contract/plan.js";
 import { errorLine, ExitCode, type Io } from "../io.js";
+import { paramsFileFor } from "../params-file.js";
 
 export interface PlanSource {
   readonly params: Readonly<Record<string, string>>;
+  /** `--params-file FILE`. */
+  readonly paramsFile?: string;
   readonly config?: string;
 }
 
@@ -27,6 +30,8 @@ export async function planFor(file: string, options: PlanSource, io: Io): Promis
     import("../print-diagnostics.js"),
     import("./config.js"),
   ]);
+  const paramsFile = await paramsFileFor(options.paramsFile, io);
+  if (typeof paramsFile === "number") return paramsFile;
   const host = configHost(io);
   const config = await loadConfig({ explicit: options.config, env: io.env, cwd: io.cwd, home: host.home });
   if (config.config === undefined) {
@@ -35,11 +40,17 @@ export async function planFor(file: string, options: PlanSource, io: Io): Promis
   }
   const result = await compileFile(file, {
     params: options.params,
+    ...(paramsFile !== undefined ? { paramsFile } : {}),
     config: config.config,
     planPath: "plan.json",
     ...(io.signal ? { signal: io.signal } : {}),
   });
-  printDiagnostics([...config.diagnostics, ...result.diagnostics], lookupIn([...config.documents, result.document]), file, io);
+  printDiagnostics(
+    [...config.diagnostics, ...result.diagnostics],
+    lookupIn([...config.documents, result.document, paramsFile?.document]),
+    file,
+    io,
+  );
   if (result.plan === undefined) return ExitCode.invalid;
   return { plan: result.plan, planDir: "." };
 }

@@ -29,7 +29,8 @@ function seconds(ms: number): string {
 /** Plain progress lines (not a TTY), one per finished job. */
 function lineFor(event: RunEvent, done: { n: number }, total: number): string | undefined {
   if (event.type === "job-end") {
-    done.n++;
+    // A cancelled job is not progress: it runs again next time.
+    if (event.status !== "cancelled") done.n++;
     const name = `${event.task}#${event.job}`;
     const took = event.status === "skipped" ? (event.reason ?? "") : seconds(event.time - event.start);
     return `[${done.n}/${total}] ${event.status.padEnd(9)} ${name} ${took}`.trimEnd();
@@ -56,10 +57,19 @@ function summaryText(s: RunSummary): string {
   }
   if (s.reason !== undefined) lines.push(`error: ${visible(s.reason)}`);
   lines.push(...whereTimeWent(s));
-  lines.push(
-    `${s.status === "ok" ? "ok" : s.status}: ${s.done} done, ${s.skipped} up to date, ${s.failed} failed, ${s.notRun} not run in ${seconds(s.wallMs)}`,
-  );
+  lines.push(`${s.status}: ${counts(s).join(", ")} in ${seconds(s.wallMs)}`);
   return lines.join("\n") + "\n";
+}
+
+/** The summary's buckets, which add up to the plan's jobs; `cancelled` only when Ctrl-C stopped jobs. */
+function counts(s: RunSummary): string[] {
+  // A dry run ran nothing: it says what it would run and what is up to date.
+  if (s.wouldRun !== undefined) {
+    const also = [s.failed > 0 ? `${s.failed} failed` : "", s.notRun > 0 ? `${s.notRun} not run` : ""];
+    return [`would run ${s.wouldRun}`, `${s.skipped} up to date`, ...also.filter(Boolean)];
+  }
+  const cancelled = s.cancelled > 0 ? [`${s.cancelled} cancelled`] : [];
+  return [`${s.done} done`, `${s.skipped} up to date`, `${s.failed} failed`, ...cancelled, `${s.notRun} not run`];
 }
 
 /** The critical path and the busiest limit, one line each. */

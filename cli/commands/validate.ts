@@ -4,9 +4,12 @@ import { toJsonDiagnostic } from "../../compiler/diagnostics/json.js";
 import type { SourceFile } from "../../compiler/source/source-file.js";
 import { validateFile } from "../../compiler/validate.js";
 import { ExitCode, useColor, type Io } from "../io.js";
+import { paramsFileFor } from "../params-file.js";
 
 export interface ValidateCommandOptions {
   readonly params: Readonly<Record<string, string>>;
+  /** `--params-file FILE`. */
+  readonly paramsFile?: string;
   readonly format: "text" | "json";
 }
 
@@ -14,10 +17,16 @@ export interface ValidateCommandOptions {
 export async function validateCommand(files: readonly string[], options: ValidateCommandOptions, io: Io): Promise<number> {
   const reports: { file: string; valid: boolean; stages: number; jobs: number; diagnostics: readonly Diagnostic[]; lookup: FileLookup }[] =
     [];
+  const paramsFile = await paramsFileFor(options.paramsFile, io);
+  if (typeof paramsFile === "number") return paramsFile;
   for (const file of files) {
-    const result = await validateFile(file, { params: options.params, ...(io.signal ? { signal: io.signal } : {}) });
-    const source: SourceFile | undefined = result.document?.file;
-    const lookup: FileLookup = (path) => (source !== undefined && path === source.path ? source : undefined);
+    const result = await validateFile(file, {
+      params: options.params,
+      ...(paramsFile !== undefined ? { paramsFile } : {}),
+      ...(io.signal ? { signal: io.signal } : {}),
+    });
+    const sources: (SourceFile | undefined)[] = [result.document?.file, paramsFile?.document.file];
+    const lookup: FileLookup = (path) => sources.find((s) => s !== undefined && s.path === path);
     const stages = result.validated?.workflow.stages;
     reports.push({
       file,

@@ -122,14 +122,13 @@ function counts(c: TaskProgress | ProgressSnapshot["totals"], header: boolean): 
   return out;
 }
 
-/** Filled cells per end status, in the order done, up to date, failed, cancelled; full only when every job ended. */
+/** Filled cells per end status, in the order done, up to date, failed; full only when every job ended for good (a cancelled one did not: it fills no cell). */
 function bar(task: TaskProgress, width: number, glyphs: (typeof GLYPHS)[keyof typeof GLYPHS]): Segment[] {
   if (task.jobs === 0) return [{ text: glyphs.full.repeat(width), style: "dim" }];
   const parts: [number, Style][] = [
     [task.done, "green"],
     [task.upToDate, "dim"],
     [task.failed, "red"],
-    [task.cancelled, "yellow"],
   ];
   const out: Segment[] = [];
   let sum = 0;

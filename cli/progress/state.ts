@@ -28,9 +28,9 @@ export interface ProgressSnapshot {
   readonly end: number | undefined;
 }
 
-/** Jobs that ended, whatever their status. */
+/** Jobs that ended for good: a cancelled job is not progress (it runs again next time), so it is not counted. */
 export function finished(c: JobCounts): number {
-  return c.done + c.upToDate + c.failed + c.cancelled;
+  return c.done + c.upToDate + c.failed;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

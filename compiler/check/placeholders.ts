@@ -101,7 +101,8 @@ function check(located: LocatedTemplate, { stage, workflow, sink, vars }: Scope,
       fail(
         `\`${shown}\` refers to nothing: stage \`${stage.name}\` has no foreach variable \`${ref.root}\``,
         `one of ${oneOf(roots.map((r) => (r === "params" ? "{params.name}" : `{${r}}`)))}`,
-        didYouMean(ref.root, roots) ??
+        portedHint(ref.root, ref.field, vars, workflow) ??
+          didYouMean(ref.root, roots) ??
           (owner
             ? `\`${ref.root}\` belongs to stage \`${owner.name}\`; add it to this stage's \`foreach\` too`
             : `add \`${ref.root}\` to the stage's \`foreach\``),
@@ -125,4 +126,22 @@ function check(located: LocatedTemplate, { stage, workflow, sink, vars }: Scope,
       }
     }
   }
+}
+
+/**
+ * Snakemake's placeholders, as a port brings them along, and what they are
+ * in wfc: a suggestion to add `wildcards` to the foreach would mislead.
+ */
+function portedHint(root: string, field: string | undefined, vars: ReadonlyMap<string, FanVar>, workflow: Workflow): string | undefined {
+  // `{input}`, `{output}`: did-you-mean already says `{inputs}`, `{outputs}`.
+  if (field === undefined) return undefined;
+  if (root === "wildcards")
+    return vars.has(field)
+      ? `Snakemake's \`{wildcards.${field}}\` is \`{${field}}\` in wfc`
+      : `Snakemake's \`{wildcards.${field}}\` is \`{${field}}\` in wfc: add \`${field}\` to the stage's \`foreach\``;
+  if (root === "config")
+    return workflow.params.has(field)
+      ? `Snakemake's \`{config.${field}}\` is \`{params.${field}}\` in wfc`
+      : `Snakemake's \`{config.${field}}\` is \`{params.${field}}\` in wfc: define \`${field}\` under \`params\``;
+  return undefined;
 }

@@ -40,7 +40,7 @@ export const CODES = {
   WFC213: "a sample sheet that cannot be read (no such file, no permission)",
   WFC214: "`fn` module not found",
   WFC215: "a stage's weight on a limit exceeds the limit's capacity",
-  WFC216: "`--param` names no param of the workflow",
+  WFC216: "`--param` or the params file names no param of the workflow",
   WFC217: "a fan-out with no elements (empty list, empty range, glob matching nothing)",
   WFC218: "more than one inline cap in a stage's `limit`",
   WFC219: "a limit no stage uses",
@@ -68,9 +68,10 @@ export const CODES = {
   WFC244: "a sample sheet with a key in two rows",
   WFC245: "a sample sheet over 256 MiB",
   WFC246: "`zip` of variables with different numbers of values",
-  WFC247: "a `--param` value that does not read as the param's type",
+  WFC247: "a `--param` or params-file value that is not of the param's type",
   WFC248: "a list param in an input or output path",
   WFC249: "`{inputs…}` or `{outputs…}` in an input or output path",
+  WFC250: "a params file that is not a map of param names to plain values",
   // Config files.
   WFC301:
     "a config file cannot be read: `--config` or `$WFC_CONFIG` names no file, or a file on the search path is a directory or unreadable",

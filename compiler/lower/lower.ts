@@ -20,6 +20,7 @@ import type {
 } from "./ast.js";
 import { lowerFanOut } from "./fanout.js";
 import { readParamText } from "./param-text.js";
+import type { ParamsFile, ParamValue } from "../config/params-file.js";
 import { DiagnosticSink } from "./sink.js";
 import { hasGlob, parseTemplate } from "./template.js";
 import { parseDuration, parseMemory } from "./units.js";
@@ -28,6 +29,8 @@ import { grouped, MAX_DURATION_SECONDS, MAX_STAGE_ELEMENTS, MAX_TIMEOUT_SECONDS,
 export interface LowerOptions {
   /** `--param name=value` overrides, values as typed on the command line. */
   readonly params?: Readonly<Record<string, string>>;
+  /** `--params-file`: values that replace the workflow's, replaced in turn by `params`. */
+  readonly paramsFile?: ParamsFile;
   /** Executors from config files, so stages may name them. */
   readonly executors?: ReadonlyMap<string, ExecutorDef>;
   /** Stops a `glob` source's walk of the file system (Ctrl-C): lowering then rejects with its reason. */
@@ -60,7 +63,7 @@ export async function lowerWorkflow(
   const data: Obj = isObject(doc.data) ? doc.data : {};
   const dir = dirname(resolve(doc.file.path));
 
-  const params = lowerParams(data, options.params ?? {}, commandLine, sink);
+  const params = lowerParams(data, options.params ?? {}, commandLine, sink, options.paramsFile);
   const limits = new Map<string, LimitDef>();
   const invalidDefinitions = new Set<string>();
   for (const [name, capacity] of Object.entries(isObject(data.limits) ? data.limits : {})) {
@@ -110,13 +113,20 @@ export async function lowerWorkflow(
   return { workflow, diagnostics: [...commandLine, ...sink.diagnostics] };
 }
 
-function lowerParams(data: Obj, overrides: Readonly<Record<string, string>>, out: Diagnostic[], sink: DiagnosticSink): Map<string, Param> {
+function lowerParams(
+  data: Obj,
+  overrides: Readonly<Record<string, string>>,
+  out: Diagnostic[],
+  sink: DiagnosticSink,
+  file: ParamsFile | undefined,
+): Map<string, Param> {
   const params = new Map<string, Param>();
   for (const [name, value] of Object.entries(isObject(data.params) ? data.params : {})) {
     if (isScalar(value) || (Array.isArray(value) && value.every(isScalar))) {
       params.set(name, { name, value, path: ["params", name], overridden: false });
     }
   }
+  if (file !== undefined) applyParamsFile(file, params, out, sink);
   for (const [name, text] of Object.entries(overrides).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const declared = params.get(name);
     if (declared === undefined) {
@@ -146,6 +156,64 @@ function lowerParams(data: Obj, overrides: Readonly<Record<string, string>>, out
     params.set(name, { ...declared, value: read.value, overridden: true });
   }
   return params;
+}
+
+/** A params file's values replace the declared ones, each of the type its param is declared with; problems are located in the file. */
+function applyParamsFile(file: ParamsFile, params: Map<string, Param>, out: Diagnostic[], sink: DiagnosticSink): void {
+  const at = (path: DataPath, part: "key" | "value" = "value") => ({
+    file: file.document.file.path,
+    span: file.document.locate(path, part),
+  });
+  for (const [name, value] of file.values) {
+    const declared = params.get(name);
+    if (declared === undefined) {
+      const help = didYouMean(name, params.keys());
+      out.push({
+        severity: "error",
+        code: "WFC216",
+        message: `the params file sets \`${name}\`, which is no param of this workflow`,
+        location: at([name], "key"),
+        expected: `one of ${oneOf(params.keys(), "no params are defined")}`,
+        ...(help !== undefined ? { help } : {}),
+      });
+      continue;
+    }
+    const wrong = typeMismatch(declared.value, value);
+    if (wrong !== undefined) {
+      const type = Array.isArray(declared.value) ? "a list" : `a ${typeof declared.value}`;
+      out.push({
+        severity: "error",
+        code: "WFC247",
+        message: `the params file gives \`${name}\` ${wrong}, but it is declared as ${type}`,
+        location: at([name]),
+        expected: type,
+        ...(typeof declared.value === "string" && !Array.isArray(value)
+          ? { help: `quote it to keep it as text: \`${name}: "${written(file, [name])}"\`` }
+          : {}),
+        related: [
+          { location: { file: sink.doc.file.path, span: sink.span(declared.path) }, message: `\`${name}\` is declared here as ${type}` },
+        ],
+      });
+      continue;
+    }
+    params.set(name, { ...declared, value: value as Param["value"], overridden: true });
+  }
+}
+
+/** A value as the params file writes it (`001`, not the number 1 it reads as). */
+function written(file: ParamsFile, path: DataPath): string {
+  const span = file.document.locate(path);
+  return file.document.file.text.slice(span.start, span.end);
+}
+
+/** How `value` differs in type from the declared one (a list's items: each of the declared items' type, if it has any), or undefined. */
+function typeMismatch(declared: Param["value"], value: ParamValue): string | undefined {
+  const kind = (v: unknown) => (Array.isArray(v) ? "a list" : `a ${typeof v}`);
+  if (Array.isArray(declared) !== Array.isArray(value)) return kind(value);
+  if (!Array.isArray(declared)) return typeof declared === typeof value ? undefined : kind(value);
+  const itemType = declared.length > 0 ? typeof declared[0] : undefined;
+  const odd = (value as readonly unknown[]).find((v) => itemType !== undefined && typeof v !== itemType);
+  return odd === undefined ? undefined : `a list with ${kind(odd)} item (\`${String(odd)}\`) where its items are ${itemType}s`;
 }
 
 function lowerExecutors(data: Obj, invalid: Set<string>): Map<string, ExecutorDef> {

@@ -22,6 +22,8 @@ export interface RunContext {
   readonly folders: Folders;
   readonly stats: RunStats;
   readonly emit: (event: RunEvent) => void;
+  /** Jobs that ended cancelled (Ctrl-C), and `--dry-run`'s jobs that would run: buckets of the summary the scheduler does not keep. */
+  readonly tally: { cancelled: number; wouldRun: number };
   /** Every failure so far, in the order they were settled. */
   readonly failures: RunFailure[];
   /** `--dry-run`: the outputs jobs would write, which make their consumers out of date. */

@@ -57,13 +57,18 @@ export interface RunFailure {
   readonly tail: string;
 }
 
+/** A run's end: `done + skipped + failed + cancelled + notRun` (+ `wouldRun` in a dry run) is every job of the plan. */
 export interface RunSummary {
   readonly status: "ok" | "failed" | "interrupted";
   readonly done: number;
   readonly skipped: number;
   readonly failed: number;
+  /** Jobs stopped by Ctrl-C (or the caller's signal) while they ran: they run again next time. */
+  readonly cancelled: number;
   /** Jobs that never ran: downstream of a failure, or not started after fail-fast or Ctrl-C. */
   readonly notRun: number;
+  /** `--dry-run` only: the jobs that would run (not in `skipped`, which then counts only the up-to-date ones). */
+  readonly wouldRun?: number;
   /** Why the run did not complete every job when no failed job says it (jobs that never became ready). */
   readonly reason?: string;
   readonly wallMs: number;

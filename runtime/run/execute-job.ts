@@ -55,6 +55,7 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   if (config.dryRun) {
     for (const path of outputs) run.wouldWrite.add(path);
     run.emit({ type: "would-run", task: task.id, job: ref.job, reason: why, commands: commands.map(describeStep) });
+    run.tally.wouldRun++;
     scheduler.finish(ref, "skipped");
     return;
   }
@@ -240,6 +241,7 @@ function settle(run: RunContext, ref: JobRef, how: Settled, times?: { start: num
       break;
     case "cancelled":
       run.scheduler.finish(ref, "failed");
+      run.tally.cancelled++;
       break;
     case "failed": {
       run.scheduler.finish(ref, "failed");

@@ -24,6 +24,7 @@ import { runLoop } from "./loop.js";
 import { OomWatch } from "./oom.js";
 import type { RunConfig, RunOptions } from "./options.js";
 import { RunError } from "./run-error.js";
+import { missingSources, missingSourcesMessage } from "./sources.js";
 import { openState, stopLeftovers } from "./state.js";
 import { RunStats } from "./stats.js";
 
@@ -54,7 +55,24 @@ export async function run(plan: Plan | string, options: RunOptions = {}): Promis
   return runPlan(plan, options);
 }
 
-async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Promise<RunSummary> {
+/**
+ * Ctrl-C is heard from the first moment: the caller's signal is followed
+ * before anything slow (the lock, leftovers, the SLURM side), so an interrupt
+ * at any point of start-up ends the run with nothing started.
+ */
+async function runPlan(plan: Plan, options: RunOptions): Promise<RunSummary> {
+  const abort = new AbortController();
+  const onAbort = () => abort.abort();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  if (options.signal?.aborted) abort.abort();
+  try {
+    return await lifecycle(plan, options, abort);
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, abort: AbortController): Promise<RunSummary> {
   const runStart = Date.now();
   const emit = options.onEvent ?? (() => {});
   const workdir = resolve(options.planDir ?? ".", plan.workdir);
@@ -62,6 +80,11 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
   // A plan object never went through loadPlan: no command may place a value where quoting cannot hold.
   const unsafe = unsafeCommand(plan);
   if (unsafe !== undefined) throw new RunError(`the plan cannot run: ${unsafe}`);
+  // Every source file must be there before any job runs (a dry run says so too); --touch runs nothing that reads them.
+  if (!config.touch) {
+    const missing = missingSources(plan, workdir);
+    if (missing.length > 0) throw new RunError(missingSourcesMessage(missing));
+  }
   const { lock, journal } = openState(stateDir, plan, config.dryRun === true);
   const warn = options.onWarning ?? ((message: string) => process.stderr.write(`wfc: ${message}\n`));
   if (lock.ok && lock.tookOver !== undefined) warn(lock.tookOver);
@@ -81,11 +104,11 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
   const jobs = config.jobs ?? plan.jobs ?? undefined;
   const onSlurm = options.backend === undefined && plan.tasks.some((t) => plan.executors[t.executor]?.type === "slurm");
   // The SLURM side (execa and its ~150 modules) is loaded only for a plan that uses it: a local run starts faster.
-  const slurmSide = onSlurm && !config.dryRun ? await loadSlurm() : undefined;
+  // Not after Ctrl-C: the loop will start nothing, so nothing can go to the cluster.
+  const slurmSide = onSlurm && !config.dryRun && !abort.signal.aborted ? await loadSlurm() : undefined;
   const clusterMax = slurmSide?.clusterMaxArraySize();
   const layout = slurmSide?.slurmLayout(plan, clusterMax === undefined ? {} : { maxArraySize: clusterMax });
   const scheduler = new Scheduler(plan, { cores, ...(jobs !== undefined ? { jobs } : {}), slurmLicenses: layout?.usesLicenses ?? false });
-  const abort = new AbortController();
   const folders = new Folders();
   const open = { plan, workdir, stateDir, jobs, cores, signal: abort.signal, warn, folders, runningJobs };
   const backends = options.backend ?? openLocal(open, options, config);
@@ -94,15 +117,16 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
   const backendFor = (task: number): Backend =>
     options.backend ?? (slurm !== undefined && plan.executors[plan.tasks[task]!.executor]!.type === "slurm" ? slurm : backends);
 
-  const onAbort = () => abort.abort();
-  options.signal?.addEventListener("abort", onAbort, { once: true });
   const onKill = () => {
     abort.abort();
     for (const b of all) b.killAll?.();
   };
   options.kill?.addEventListener("abort", onKill, { once: true });
   // Ctrl-C: cancel everything submitted to SLURM; its jobs then end as cancelled.
-  abort.signal.addEventListener("abort", () => all.forEach((b) => void b.cancelAll?.()), { once: true });
+  // One that came during start-up still shuts the backends (nothing may be submitted after it).
+  const cancelAll = () => all.forEach((b) => void b.cancelAll?.());
+  if (abort.signal.aborted) cancelAll();
+  else abort.signal.addEventListener("abort", cancelAll, { once: true });
   emit({ type: "run-start", time: Date.now(), tasks: plan.tasks.length, jobs: plan.tasks.reduce((n, t) => n + t.jobs, 0) });
 
   const failures: RunFailure[] = [];
@@ -119,6 +143,7 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
     stats,
     emit,
     failures,
+    tally: { cancelled: 0, wouldRun: 0 },
     wouldWrite: new Set(),
     signal: abort.signal,
     backendFor,
@@ -126,7 +151,6 @@ async function runPlan(plan: Plan, { config = {}, ...options }: RunOptions): Pro
   try {
     await runLoop(run);
   } finally {
-    options.signal?.removeEventListener("abort", onAbort);
     options.kill?.removeEventListener("abort", onKill);
     await Promise.all(all.map((b) => b.close()));
     folders.tidy();
@@ -167,7 +191,7 @@ function openLocal(o: Opening, options: RunOptions, config: RunConfig): LocalBac
     signal: o.signal,
   });
   // Pool workers start while the run sets up, not when the first jobs wait for them.
-  if (!config.dryRun && !config.touch) local.prestart(localCommandJobs(plan));
+  if (!config.dryRun && !config.touch && !o.signal.aborted) local.prestart(localCommandJobs(plan));
   return local;
 }
 
@@ -207,11 +231,14 @@ async function loadSlurm() {
 
 /** The run's summary from what its jobs did. */
 function summarize(run: RunContext, runStart: number): RunSummary {
-  const { plan, scheduler, failures, signal } = run;
+  const { plan, scheduler, failures, signal, tally } = run;
   const total = plan.tasks.reduce((n, t) => n + t.jobs, 0);
-  const { done, failed, skipped } = scheduler.counts;
+  const { done, skipped } = scheduler.counts;
   const ended = Date.now();
-  const notRun = total - done - skipped - failed;
+  // Every job in exactly one bucket, so they add up to the total: the scheduler
+  // counts a cancelled job as failed, and a dry run's job that would run as skipped.
+  const { cancelled, wouldRun } = tally;
+  const notRun = Math.max(0, total - done - skipped - failures.length - cancelled);
   // A run is ok only if every job ran or was up to date: jobs left waiting with
   // nothing failed or interrupted wait for each other (a plan that was not
   // checked, e.g. given to run() as an object), and that is no success.
@@ -219,9 +246,11 @@ function summarize(run: RunContext, runStart: number): RunSummary {
   const summary: RunSummary = {
     status: signal.aborted ? "interrupted" : failures.length > 0 || stalled ? "failed" : "ok",
     done,
-    skipped,
+    skipped: skipped - wouldRun,
     failed: failures.length,
+    cancelled,
     notRun,
+    ...(run.config.dryRun ? { wouldRun } : {}),
     ...(stalled
       ? { reason: `${notRun} job${notRun === 1 ? "" : "s"} never became ready: they wait for each other (a dependency cycle in the plan?)` }
       : {}),

@@ -63,6 +63,16 @@ describe("renderProgress", () => {
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(40);
   });
 
+  // Issue 13 point 9: a cancelled job runs again next time, so it is shown as cancelled, not as progress.
+  test("after Ctrl-C, cancelled jobs fill no cell and are not counted as finished", () => {
+    const state = snapshot([task("align", 4, { done: 1, cancelled: 2 }), task("report", 1)], { start: 0, end: 5000 });
+    expect(renderProgress(state, { now: 5000, width: 80 })).toEqual([
+      "1/5 jobs  0 running  2 cancelled  elapsed 5s",
+      "align   ███████░░░░░░░░░░░░░░░░░░░░░░░  1/4  2 cancelled",
+      "report  ░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░  0/1",
+    ]);
+  });
+
   test("no line is longer than a very narrow terminal", () => {
     for (const width of [1, 5, 12, 20])
       for (const line of renderProgress(midRun, { now: 65_000, width })) expect(line.length).toBeLessThanOrEqual(width);

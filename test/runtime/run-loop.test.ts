@@ -4,7 +4,7 @@
  * retries, fail-fast, keep-going, lanes and Ctrl-C take the same path on
  * every run. (The same paths with real processes: test/e2e/, test/runtime/.)
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { compileFile } from "../../compiler/compile.js";
@@ -145,7 +145,8 @@ describe("the run loop on a fake backend", () => {
       "make#2 would run: it has not run",
       "gather#0 would run: input m/0.txt would be rebuilt",
     ]);
-    expect([summary.status, summary.skipped]).toEqual(["ok", 4]);
+    // Issue 13 point 9: jobs that would run are not "up to date".
+    expect([summary.status, summary.wouldRun, summary.skipped, summary.notRun]).toEqual(["ok", 4, 0, 0]);
   });
 
   test("Ctrl-C: every running job ends cancelled, nothing more starts, the run is interrupted", async () => {
@@ -160,6 +161,41 @@ describe("the run loop on a fake backend", () => {
     expect(fake.received.filter((n) => n.startsWith("gather"))).toEqual([]);
   });
 
+  // Issue 13 point 9: after Ctrl-C every job is in exactly one bucket of the summary.
+  test("Ctrl-C: the summary adds up, cancelled jobs counted as cancelled, not as failed or not run", async () => {
+    const { dir, plan } = await compiled();
+    const abort = new AbortController();
+    const { fake, done } = start(dir, plan, { jobs: 2 }, abort.signal);
+    await fake.until(["make#0@0", "make#1@0"]);
+    fake.succeed("make#0@0");
+    await fake.until(["make#1@0", "make#2@0"]);
+    abort.abort();
+    const s = await done;
+    expect({ status: s.status, done: s.done, skipped: s.skipped, failed: s.failed, cancelled: s.cancelled, notRun: s.notRun }).toEqual({
+      status: "interrupted",
+      done: 1,
+      skipped: 0,
+      failed: 0,
+      cancelled: 2,
+      notRun: 1,
+    });
+    expect(s.done + s.skipped + s.failed + s.cancelled + s.notRun).toBe(4);
+  });
+
+  test("a dry run after a partial run: would run and up to date add up to every job", async () => {
+    const { dir, plan } = await compiled();
+    const first = start(dir, plan, { jobs: 1 });
+    await first.fake.until(["make#0@0"]);
+    // The fake runs no command: the output is written as the job would have.
+    mkdirSync(join(dir, "m"), { recursive: true });
+    writeFileSync(join(dir, "m", "0.txt"), "0\n");
+    first.fake.succeed("make#0@0");
+    await first.fake.until(["make#1@0"]);
+    first.fake.fail("make#1@0");
+    await first.done;
+    const s = await start(dir, plan, { dryRun: true }).done;
+    expect([s.status, s.wouldRun, s.skipped, s.done, s.failed, s.cancelled, s.notRun]).toEqual(["ok", 3, 1, 0, 0, 0, 0]);
+  });
   test("each job that ends has exactly one job-end event, after its job-start", async () => {
     const { dir, plan } = await compiled(1);
     const { fake, done, events } = start(dir, plan, { jobs: 3, keepGoing: true });
@@ -227,4 +263,45 @@ stages:
     expect(said()).toEqual(["node#0 start", "node#0 failed"]);
     expect(summary.failures.map((f) => f.reason)).toEqual(['exit 0 but it did not write a declared output: "out/n.txt"']);
   });
+});
+
+// Issue 13 point 8: Ctrl-C at any moment of start-up stops the run before anything starts.
+describe("Ctrl-C during start-up", () => {
+  async function interruptedAt(when: "before run()" | "while the lock is taken over") {
+    const { dir, plan } = await compiled();
+    const abort = new AbortController();
+    if (when === "before run()") abort.abort();
+    else {
+      // A lock left by a dead run (a pid above Linux's pid_max) makes start-up warn as it takes the lock over: Ctrl-C comes then.
+      mkdirSync(join(dir, ".wfc"), { recursive: true });
+      writeFileSync(join(dir, ".wfc", "lock"), `${2 ** 22 + 1}\n`);
+    }
+    const fake = new FakeBackend();
+    const events: RunEvent[] = [];
+    const warnings: string[] = [];
+    const summary = await run(plan, {
+      planDir: dir,
+      backend: fake,
+      config: { jobs: 2 },
+      signal: abort.signal,
+      onEvent: (e) => events.push(e),
+      onWarning: (m) => {
+        warnings.push(m);
+        abort.abort();
+      },
+    });
+    return { dir, fake, events, summary, warnings };
+  }
+
+  test.each(["before run()", "while the lock is taken over"] as const)(
+    "aborted %s: nothing starts, the run is interrupted, the lock released",
+    async (when) => {
+      const { dir, fake, events, summary, warnings } = await interruptedAt(when);
+      if (when !== "before run()") expect(warnings.length).toBeGreaterThan(0);
+      expect(fake.received).toEqual([]);
+      expect(events.filter((e) => e.type === "job-start")).toEqual([]);
+      expect([summary.status, summary.done, summary.cancelled, summary.notRun]).toEqual(["interrupted", 0, 0, 4]);
+      expect(existsSync(join(dir, ".wfc", "lock"))).toBe(false);
+    },
+  );
 });

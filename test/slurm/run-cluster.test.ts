@@ -301,6 +301,61 @@ stages:
     TIMEOUT,
   );
 
+  // Issue 13 point 8: a Ctrl-C during start-up (the SLURM side loading, the first arrays gathered) was lost.
+  test("SIGINT at any moment of start-up: exit 130, no job of the run left in squeue, no outputs, the lock released", async () => {
+    const name = `startup${process.pid}${Math.floor(Math.random() * 1e6)}`;
+    const dir = workflow({
+      "wf.yaml": `wfc: 1
+name: ${name}
+executors:
+  cluster: { type: slurm }
+stages:
+  long:
+    foreach: { i: { range: [0, 3] } }
+    outputs: "l/{i}.txt"
+    executor: cluster
+    run: "echo started > {outputs}; sleep 120"
+`,
+    });
+    const queued = async () =>
+      String(
+        (await execa("squeue", ["-h", "-r", "-t", "PENDING,RUNNING,COMPLETING", "-n", `${name}.long`, "-o", "%i %T"], { reject: false }))
+          .stdout,
+      ).trim();
+    try {
+      // Past the first submission too, however long start-up takes on a loaded machine.
+      let submittedOnce = false;
+      for (let delay = 0; delay <= 1500 || (!submittedOnce && delay <= 10_000); delay += 100) {
+        const at = `SIGINT after ${delay} ms`;
+        rmSync(join(dir, ".wfc"), { recursive: true, force: true });
+        const child = spawn(process.execPath, [join(repoRoot, "dist/cli/bin.js"), "run", "wf.yaml", "--json"], {
+          cwd: dir,
+          stdio: ["ignore", "pipe", "pipe"],
+          env: { ...process.env, WFC_CONFIG: "" },
+        });
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+        const exited = new Promise<number | string | null>((r) => child.on("exit", (code, signal) => r(code ?? signal)));
+        await new Promise((r) => setTimeout(r, delay));
+        child.kill("SIGINT");
+        // Bounded: a run that did not hear the signal is killed (and its arrays cancelled below), and fails here.
+        const hung = setTimeout(() => child.kill("SIGKILL"), 60_000);
+        const code = await exited;
+        clearTimeout(hung);
+        submittedOnce ||= out.includes('"slurm-submit"');
+        // Before Node ran wfc's handler, SIGINT ends it as it ends any program (a shell says 130 too); nothing had started.
+        expect(code, `${at}\n${out}`).toSatisfy((c) => c === 130 || c === "SIGINT");
+        expect(await queued(), at).toBe("");
+        expect(existsSync(join(dir, "l")) ? readdirSync(join(dir, "l")) : [], at).toEqual([]);
+        expect(existsSync(join(dir, ".wfc", "lock")), at).toBe(false);
+      }
+      expect(submittedOnce).toBe(true);
+    } finally {
+      await execa("scancel", ["-n", `${name}.long`], { reject: false, timeout: 30_000 });
+    }
+  }, 600_000);
+
   test(
     "kill -9 of wfc leaves its arrays running; the next run cancels them first, says so, and runs each job once",
     async () => {
