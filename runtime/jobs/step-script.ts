@@ -3,7 +3,7 @@ import type { Plan } from "../../contract/plan.js";
 import type { StepCommand } from "./expand.js";
 import { shellQuote } from "../../contract/shell/quote.js";
 
-/** The one argument an `fn` step's function receives: inputs and outputs in their declared shape, params, vars, env. */
+/** The one argument an `fn` step's function receives: inputs, outputs (and logs, if any) in their declared shape, params, vars, env. */
 export function fnArgs(c: StepCommand, plan: Plan): Record<string, unknown> {
   const shape = (list: StepCommand["inputs"]) => {
     const one = (x: StepCommand["inputs"][number]) => (x.many || x.paths.length !== 1 ? x.paths : x.paths[0]);

@@ -130,6 +130,31 @@ stages:
     expect(r.stderr).toContain(`  log: ${join(dir, "logs/align/A.log")}\n  | reading A\n  | truncated input\n`);
   });
 
+  test("an `fn` stage gets its log's path as `log`, and a failure keeps what it wrote there", async () => {
+    const dir = fixture({
+      "wf.yaml": `wfc: 1
+stages:
+  f:
+    foreach: { v: [a] }
+    outputs: "out/{v}.txt"
+    log: "logs/{v}.log"
+    fn: "f.mjs#run"
+`,
+      "f.mjs": `import { writeFileSync } from "node:fs";
+export function run({ outputs, log }) {
+  writeFileSync(outputs, "half");
+  writeFileSync(log, "checked the input\\n");
+  throw new Error("bad input");
+}
+`,
+    });
+    const r = await wfc(["run", "wf.yaml"], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain("failed: f#0 (threw Error: bad input)");
+    expect(existsSync(join(dir, "out/a.txt"))).toBe(false);
+    expect(readFileSync(join(dir, "logs/a.log"), "utf8")).toBe("checked the input\n");
+  });
+
   test("a log need not exist after success, and no stage depends on it", async () => {
     const dir = fixture({
       "wf.yaml": `wfc: 1
