@@ -49,3 +49,8 @@ export function useColor(stream: Io["stderr"], env: Io["env"]): boolean {
 export function errorLine(message: string): string {
   return `wfc: error: ${visible(message)}\n`;
 }
+
+/** A warning, one line, escaped like an error. */
+export function warningLine(message: string): string {
+  return `wfc: warning: ${visible(message)}\n`;
+}

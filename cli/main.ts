@@ -126,6 +126,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("--touch", "mark jobs up to date (touch their outputs) without running them", false)
     .option("--json", "print NDJSON events on stdout", false)
     .option("--latency-wait <seconds>", "wait this long for a finished job's outputs to appear (default: 5 on SLURM, 0 locally)", seconds)
+    .option("-d, --directory <dir>", "run the jobs in this folder instead of the workflow's (or the plan's `workdir`)")
     .action(
       async (
         file: string,
@@ -137,6 +138,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           dryRun: boolean;
           touch: boolean;
           json: boolean;
+          directory?: string;
           param: Record<string, string>;
           paramsFile?: string;
           config?: string;
@@ -153,6 +155,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
             dryRun: opts.dryRun,
             touch: opts.touch,
             json: opts.json,
+            ...(opts.directory !== undefined ? { directory: opts.directory } : {}),
             ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
             ...(opts.latencyWait !== undefined ? { latencyWait: opts.latencyWait } : {}),
             ...(io.signal ? { signal: io.signal } : {}),

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { dirname, extname } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, extname, resolve } from "node:path";
 import { loadPlan } from "../../runtime/load-plan.js";
 import type { Plan } from "../../contract/plan.js";
 import { errorLine, ExitCode, type Io } from "../io.js";
@@ -12,15 +13,27 @@ export interface PlanSource {
   readonly config?: string;
 }
 
+export interface Planned {
+  readonly plan: Plan;
+  /** The folder the plan's `workdir` is relative to. */
+  readonly planDir: string;
+  /** A plan file whose workflow is not where the plan says (the plan was moved): where its jobs would run. */
+  readonly moved?: { readonly source: string; readonly workdir: string };
+}
+
 /** A plan file, or a workflow compiled on the fly. */
-export async function planFor(file: string, options: PlanSource, io: Io): Promise<{ plan: Plan; planDir: string } | number> {
+export async function planFor(file: string, options: PlanSource, io: Io): Promise<Planned | number> {
   if (extname(file) === ".json" && (await isPlan(file))) {
     const loaded = await loadPlan(file, io.cwd);
     if (!loaded.ok) {
       io.stderr.write(errorLine(`${loaded.message}`));
       return ExitCode.invalid;
     }
-    return { plan: loaded.plan, planDir: dirname(file) };
+    const planDir = dirname(file);
+    // The plan names its workflow and its folder relative to plan.json: a plan moved away from them runs elsewhere.
+    const source = resolve(io.cwd, planDir, loaded.plan.source.file);
+    const moved = existsSync(source) ? undefined : { source, workdir: resolve(io.cwd, planDir, loaded.plan.workdir) };
+    return { plan: loaded.plan, planDir, ...(moved ? { moved } : {}) };
   }
   // The compiler (yaml, TOML, the workflow schema) is loaded only for a workflow: a plan does not need it.
   const [{ compileFile }, { loadConfig }, { lookupIn }, { printDiagnostics }, { configHost }] = await Promise.all([

@@ -1,13 +1,15 @@
+import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { resolve } from "node:path";
 import { run, RunError, type RunEvent, type RunSummary } from "../../runtime/run/run.js";
-import { errorLine, ExitCode, interruptExitCode, useColor, type Io } from "../io.js";
+import { errorLine, ExitCode, interruptExitCode, useColor, warningLine, type Io } from "../io.js";
 import { visible, visibleSource } from "../../compiler/diagnostics/visible.js";
 import { submitLine, wantsAscii } from "../progress/render.js";
-import { planFor } from "./plan-for.js";
+import { planFor, type PlanSource } from "./plan-for.js";
 
-export interface RunCommandOptions {
-  readonly params: Readonly<Record<string, string>>;
-  readonly config?: string;
+export interface RunCommandOptions extends PlanSource {
+  /** `--directory DIR`: run the jobs there instead of the plan's (or the workflow's) folder. */
+  readonly directory?: string;
   readonly jobs?: number;
   /** `--latency-wait`: seconds to wait for a finished job's outputs. */
   readonly latencyWait?: number;
@@ -97,8 +99,22 @@ function whereTimeWent(s: RunSummary): string[] {
 
 /** `wfc run FILE`: 0 when everything ran, 1 when a job failed or jobs never ran, 2 for bad input, 129/130/143 when stopped by SIGHUP/Ctrl-C/SIGTERM. */
 export async function runCommand(file: string, options: RunCommandOptions, io: Io): Promise<number> {
+  let workdir: string | undefined;
+  if (options.directory !== undefined) {
+    workdir = resolve(io.cwd, options.directory);
+    if (!isDirectory(workdir)) {
+      io.stderr.write(errorLine(`--directory ${options.directory}: no such folder`));
+      return ExitCode.invalid;
+    }
+  }
   const planned = await planFor(file, options, io);
   if (typeof planned === "number") return planned;
+  if (planned.moved !== undefined && workdir === undefined)
+    io.stderr.write(
+      warningLine(
+        `${file} was compiled from ${planned.moved.source}, which is not there (was the plan moved?): its jobs run in ${planned.moved.workdir}, where its \`workdir\` points; --directory DIR runs them elsewhere`,
+      ),
+    );
   const total = planned.plan.tasks.reduce((n, t) => n + t.jobs, 0);
   const done = { n: 0 };
   // A live display on a terminal; plain lines (or NDJSON) anywhere else.
@@ -116,6 +132,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   try {
     const summary = await run(planned.plan, {
       planDir: planned.planDir,
+      ...(workdir !== undefined ? { workdir } : {}),
       config: {
         cores: availableParallelism(),
         keepGoing: options.keepGoing,
@@ -147,5 +164,13 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
       return ExitCode.invalid;
     }
     throw error;
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }

@@ -31,6 +31,8 @@ export interface LocalBackendOptions {
   /** A command started as the leader of this process group, and the groups of a job that ended (`.wfc/running`). */
   readonly onGroup?: (pgid: number) => void;
   readonly onGroupsEnded?: (pgids: readonly number[]) => void;
+  /** The plan's own folder, where its `fn` modules are (the jobs may run elsewhere: `--directory`). */
+  readonly codeDir: string;
   /** Tells a kill by the kernel's OOM killer from others. */
   readonly oom: OomWatch;
   /** Aborted on Ctrl-C: `fn` pools drop what waits and stop what runs. */
@@ -129,7 +131,7 @@ export class LocalBackend implements Backend {
 
   async #call(c: StepCommand, executor: string, timeout: number | null, workdir: string): Promise<FnOutcome> {
     try {
-      const call = { workdir, module: c.fn!.module, export: c.fn!.export, args: fnArgs(c, this.#o.plan) };
+      const call = { workdir, module: resolve(this.#o.codeDir, c.fn!.module), export: c.fn!.export, args: fnArgs(c, this.#o.plan) };
       return await this.#fnPool(executor, workdir).run(call, timeout !== null ? timeout * 1000 : undefined);
     } catch (error) {
       return { ok: false, error: String((error as Error)?.stack ?? error), start: Date.now(), end: Date.now() };

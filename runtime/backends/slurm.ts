@@ -16,10 +16,13 @@ export class SlurmBackend implements Backend {
   readonly remoteClock = true;
   readonly #executor: SlurmExecutor;
   readonly #plan: Plan;
+  /** The plan's own folder, where its `fn` modules are (the jobs may run elsewhere: `--directory`). */
+  readonly #codeDir: string;
 
-  constructor(executor: SlurmExecutor, plan: Plan) {
+  constructor(executor: SlurmExecutor, plan: Plan, codeDir: string) {
     this.#executor = executor;
     this.#plan = plan;
+    this.#codeDir = codeDir;
   }
 
   /** An element starts when the cluster runs it, not when it is submitted. */
@@ -28,7 +31,7 @@ export class SlurmBackend implements Backend {
   }
 
   async run(job: PreparedJob, ctx: JobContext): Promise<JobOutcome> {
-    const scripts = job.commands.map((c) => stepScript(c, this.#plan));
+    const scripts = job.commands.map((c) => stepScript(c, this.#plan, this.#codeDir));
     const attempt = { retry: job.attempt > 0, retriesLeft: job.retriesLeft };
     const o = await this.#executor.run(job.key, scripts, job.log, ctx.onStart, attempt);
     const started = o.started ?? Date.now();

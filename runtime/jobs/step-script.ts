@@ -1,4 +1,4 @@
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import type { Plan } from "../../contract/plan.js";
 import type { StepCommand } from "./expand.js";
 import { shellQuote } from "../../contract/shell/quote.js";
@@ -21,14 +21,18 @@ export function fnArgs(c: StepCommand, plan: Plan): Record<string, unknown> {
  * words (no shell interpretation, as locally); an `fn` step calls
  * `wfc fn` (`$WFC`, default `wfc` on PATH) with its argument as JSON.
  */
-export function stepScript(c: StepCommand, plan: Plan): string {
+export function stepScript(c: StepCommand, plan: Plan, codeDir?: string): string {
   const lines: string[] = [];
   const dirs = [...new Set([...c.outputs, ...c.logs].flatMap((o) => o.paths.map((p) => dirname(p))))].filter((d) => d !== ".").sort();
   if (dirs.length > 0) lines.push(`mkdir -p -- ${dirs.map(shellQuote).join(" ")} || exit`);
   for (const [k, v] of Object.entries(c.env).sort(([a], [b]) => (a < b ? -1 : 1))) lines.push(`export ${k}=${shellQuote(v)}`);
   if (c.kind === "shell") lines.push(c.command!);
   else if (c.kind === "argv") lines.push(c.argv!.map(shellQuote).join(" "));
-  else lines.push(`"\${WFC:-wfc}" fn ${shellQuote(`${c.fn!.module}#${c.fn!.export}`)} ${shellQuote(JSON.stringify(fnArgs(c, plan)))}`);
+  else {
+    // The module is the workflow's, wherever the jobs run (`--directory`): absolute when its folder is known.
+    const module = codeDir === undefined ? c.fn!.module : resolve(codeDir, c.fn!.module);
+    lines.push(`"\${WFC:-wfc}" fn ${shellQuote(`${module}#${c.fn!.export}`)} ${shellQuote(JSON.stringify(fnArgs(c, plan)))}`);
+  }
   return lines.join("\n");
 }
 

@@ -28,6 +28,8 @@ export interface RunConfig {
 export interface RunOptions {
   /** The folder the plan's `workdir` is relative to: plan.json's (default: the current directory, or the plan file's folder). */
   readonly planDir?: string;
+  /** Run the jobs in this folder instead of the one the plan's `workdir` names (`wfc run --directory`). */
+  readonly workdir?: string;
   /** Aborting it stops the run as Ctrl-C does: running jobs are killed, the summary says `interrupted`. */
   readonly signal?: AbortSignal;
   /** Aborting it stops the run too, and SIGKILLs every running job's process group at once (a second Ctrl-C). */

@@ -4,6 +4,7 @@
  * run the loop (loop.ts; one job: execute-job.ts), then close everything
  * and sum up. Nothing here runs a job or decides about one.
  */
+import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { Backend } from "../backends/backend.js";
@@ -75,7 +76,7 @@ async function runPlan(plan: Plan, options: RunOptions): Promise<RunSummary> {
 async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, abort: AbortController): Promise<RunSummary> {
   const runStart = Date.now();
   const emit = options.onEvent ?? (() => {});
-  const workdir = resolve(options.planDir ?? ".", plan.workdir);
+  const workdir = options.workdir !== undefined ? resolve(options.workdir) : resolve(options.planDir ?? ".", plan.workdir);
   const stateDir = join(workdir, ".wfc");
   // A plan object never went through loadPlan: no command may place a value where quoting cannot hold.
   const unsafe = unsafeCommand(plan);
@@ -110,7 +111,10 @@ async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, ab
   const layout = slurmSide?.slurmLayout(plan, clusterMax === undefined ? {} : { maxArraySize: clusterMax });
   const scheduler = new Scheduler(plan, { cores, ...(jobs !== undefined ? { jobs } : {}), slurmLicenses: layout?.usesLicenses ?? false });
   const folders = new Folders();
-  const open = { plan, workdir, stateDir, jobs, cores, signal: abort.signal, warn, folders, runningJobs };
+  // `fn` modules are the workflow's: next to it, or (a plan moved away from it) where the jobs run.
+  const planWorkdir = resolve(options.planDir ?? ".", plan.workdir);
+  const codeDir = existsSync(resolve(options.planDir ?? ".", plan.source.file)) ? planWorkdir : workdir;
+  const open = { plan, workdir, codeDir, stateDir, jobs, cores, signal: abort.signal, warn, folders, runningJobs };
   const backends = options.backend ?? openLocal(open, options, config);
   const slurm = slurmSide && layout && openSlurm(open, slurmSide, layout, (s) => emit(s));
   const all: Backend[] = [...(options.backend ? [] : [backends]), ...(slurm ? [slurm] : [])];
@@ -165,6 +169,8 @@ async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, ab
 interface Opening {
   readonly plan: Plan;
   readonly workdir: string;
+  /** The plan's own folder (its `workdir`), where its `fn` modules are, wherever the jobs run. */
+  readonly codeDir: string;
   readonly stateDir: string;
   readonly jobs: number | undefined;
   readonly cores: number;
@@ -187,6 +193,7 @@ function openLocal(o: Opening, options: RunOptions, config: RunConfig): LocalBac
     ...(o.runningJobs !== undefined
       ? { onGroup: (pgid: number) => o.runningJobs!.add(pgid), onGroupsEnded: (pgids: readonly number[]) => o.runningJobs!.remove(pgids) }
       : {}),
+    codeDir: o.codeDir,
     oom: new OomWatch(),
     signal: o.signal,
   });
@@ -216,7 +223,7 @@ function openSlurm(
       emit({ type: "slurm-submit", time: Date.now(), task: s.task, jobId: s.id, jobs: s.jobs, sbatch: s.sbatch });
     },
   });
-  return new side.SlurmBackend(executor, o.plan);
+  return new side.SlurmBackend(executor, o.plan, o.codeDir);
 }
 
 async function loadSlurm() {
