@@ -17,6 +17,11 @@ function positiveInteger(value: string): number {
   return Number(value);
 }
 
+function seconds(value: string): number {
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(value) || Number(value) > 3600) throw new InvalidArgumentError("expected seconds, from 0 to 3600.");
+  return Number(value);
+}
+
 /** `-p` and `-c`: how `run` and `export` compile a workflow given instead of a plan. */
 function planSourceOptions(command: Command): Command {
   return command
@@ -120,12 +125,14 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("-n, --dry-run", "say what would run and why, run nothing", false)
     .option("--touch", "mark jobs up to date (touch their outputs) without running them", false)
     .option("--json", "print NDJSON events on stdout", false)
+    .option("--latency-wait <seconds>", "wait this long for a finished job's outputs to appear (default: 5 on SLURM, 0 locally)", seconds)
     .option("-d, --directory <dir>", "run the jobs in this folder instead of the workflow's (or the plan's `workdir`)")
     .action(
       async (
         file: string,
         opts: {
           jobs?: number;
+          latencyWait?: number;
           keepGoing: boolean;
           force: boolean;
           dryRun: boolean;
@@ -150,6 +157,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
             json: opts.json,
             ...(opts.directory !== undefined ? { directory: opts.directory } : {}),
             ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
+            ...(opts.latencyWait !== undefined ? { latencyWait: opts.latencyWait } : {}),
             ...(io.signal ? { signal: io.signal } : {}),
             ...(io.kill ? { kill: io.kill } : {}),
           },

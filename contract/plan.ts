@@ -42,7 +42,8 @@ export type Part =
   | { readonly var: string; readonly field?: string }
   | { readonly param: string }
   | { readonly inputs: true; readonly name?: string }
-  | { readonly outputs: true; readonly name?: string };
+  | { readonly outputs: true; readonly name?: string }
+  | { readonly log: true; readonly name?: string };
 
 export type PlanVar =
   | { readonly name: string; readonly values: readonly Scalar[] }
@@ -85,6 +86,8 @@ export interface PlanStep {
   readonly action: PlanAction;
   readonly inputs: readonly PlanPath[];
   readonly outputs: readonly PlanPath[];
+  /** Logs (`log`): written like outputs, but kept when the job fails and not required to exist; absent when none. */
+  readonly logs?: readonly PlanPath[];
   readonly env: Readonly<Record<string, readonly Part[]>>;
 }
 

@@ -103,6 +103,7 @@ function stepsProblem(task: PlanTask, keys: ReadonlySet<string>, byId: ReadonlyM
   for (const step of task.steps) {
     const inputs = new Set(step.inputs.map((i) => i.name));
     const outputs = new Set(step.outputs.map((o) => o.name));
+    const logs = new Set((step.logs ?? []).map((o) => o.name));
     const partProblem = (part: Part, where: string, paths: boolean): string | undefined => {
       if (typeof part === "string") return undefined;
       if ("var" in part) {
@@ -111,15 +112,16 @@ function stepsProblem(task: PlanTask, keys: ReadonlySet<string>, byId: ReadonlyM
       }
       // Where a param may stand and whether it is defined is jobs/command-check.ts's to say.
       if ("param" in part) return undefined;
-      const kind = "inputs" in part ? "inputs" : "outputs";
+      const kind = "inputs" in part ? "inputs" : "outputs" in part ? "outputs" : "log";
       if (paths) return `${where} of step \`${step.stage}\` uses \`{${kind}}\`, which a path cannot`;
-      if (part.name !== undefined && !(kind === "inputs" ? inputs : outputs).has(part.name))
+      if (part.name !== undefined && !{ inputs, outputs, log: logs }[kind].has(part.name))
         return `${where} of step \`${step.stage}\` uses \`{${kind}.${part.name}}\`, which the step does not have`;
       return undefined;
     };
     const templates: [readonly Part[], string, boolean][] = [
       ...step.inputs.map((p, i): [readonly Part[], string, boolean] => [p.template, `input ${i}`, true]),
       ...step.outputs.map((p, i): [readonly Part[], string, boolean] => [p.template, `output ${i}`, true]),
+      ...(step.logs ?? []).map((p, i): [readonly Part[], string, boolean] => [p.template, `log ${i}`, true]),
       ...Object.entries(step.env).map(([k, t]): [readonly Part[], string, boolean] => [t, `env \`${k}\``, false]),
     ];
     const action = step.action;

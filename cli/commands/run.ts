@@ -11,6 +11,8 @@ export interface RunCommandOptions extends PlanSource {
   /** `--directory DIR`: run the jobs there instead of the plan's (or the workflow's) folder. */
   readonly directory?: string;
   readonly jobs?: number;
+  /** `--latency-wait`: seconds to wait for a finished job's outputs. */
+  readonly latencyWait?: number;
   readonly keepGoing: boolean;
   readonly force: boolean;
   readonly dryRun: boolean;
@@ -138,6 +140,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
         dryRun: options.dryRun,
         touch: options.touch,
         ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
+        ...(options.latencyWait !== undefined ? { latencyWait: options.latencyWait } : {}),
       },
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.kill ? { kill: options.kill } : {}),

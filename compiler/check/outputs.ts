@@ -11,7 +11,8 @@ import { findOutputCollisions, type OutputIndex } from "../graph/dependencies.js
 export function checkOutputs(workflow: Workflow, index: OutputIndex, sink: DiagnosticSink): void {
   for (const stage of workflow.stages.values()) {
     const zip = new Set(stage.fanout.zip);
-    for (const decl of stage.outputs) {
+    // A log too: two jobs writing one log would mix their words.
+    for (const decl of [...stage.outputs, ...stage.logs]) {
       const used = new Set(refsOf(decl.template).map((r) => r.root));
       // A placeholder that resolves to nothing is reported on its own; it is
       // most likely the misspelt variable, so don't also call it missing.
@@ -28,7 +29,7 @@ export function checkOutputs(workflow: Workflow, index: OutputIndex, sink: Diagn
       const names = missing.map((v) => `\`{${v.name}}\``).join(", ");
       sink.error(
         "WFC207",
-        `output \`${decl.template.source}\` of stage \`${stage.name}\` does not use foreach variable${missing.length > 1 ? "s" : ""} ${names}`,
+        `${stage.logs.includes(decl) ? "log" : "output"} \`${decl.template.source}\` of stage \`${stage.name}\` does not use foreach variable${missing.length > 1 ? "s" : ""} ${names}`,
         decl.path,
         {
           expected: `a path containing ${names}`,

@@ -22,7 +22,7 @@ import type { DataPath } from "../source/document.js";
 export function checkPaths(workflow: Workflow, sink: DiagnosticSink): void {
   for (const stage of workflow.stages.values()) {
     if (stage.fanout.unresolved.length > 0) continue;
-    for (const decl of stage.outputs) {
+    for (const decl of [...stage.outputs, ...stage.logs]) {
       const bad = firstBad(decl, stage, workflow.params, outputPathProblem);
       if (bad !== undefined) reportOutput(decl, stage, bad, sink);
     }

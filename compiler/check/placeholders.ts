@@ -13,6 +13,7 @@ export function checkPlaceholders(workflow: Workflow, sink: DiagnosticSink): voi
     const scope: Scope = { stage, workflow, sink, vars: new Map(stage.fanout.vars.map((v) => [v.name, v])) };
     for (const decl of stage.inputs) check(decl, scope, "path");
     for (const decl of stage.outputs) check(decl, scope, "path");
+    for (const decl of stage.logs) check(decl, scope, "path");
     const action = stage.action;
     if (action?.kind === "shell") check(action.command, scope, "command");
     if (action?.kind === "argv") for (const arg of action.argv) check(arg, scope, "command");
@@ -32,7 +33,12 @@ function check(located: LocatedTemplate, { stage, workflow, sink, vars }: Scope,
     if (ref.kind !== "ref" || (vars.has(ref.root) && ref.field === undefined)) continue;
     // A variable whose source was invalid is reported there, not at every use.
     if (stage.fanout.unresolved.includes(ref.root)) continue;
-    const roots = [...vars.keys(), "params", "stage", ...(where === "command" ? ["inputs", "outputs"] : [])];
+    const roots = [
+      ...vars.keys(),
+      "params",
+      "stage",
+      ...(where === "command" ? ["inputs", "outputs", ...(stage.logs.length > 0 ? ["log"] : [])] : []),
+    ];
     const text = located.template.source;
     const within = { offset: ref.offset, length: ref.length, text };
     const shown = `{${ref.field === undefined ? ref.root : `${ref.root}.${ref.field}`}}`;
@@ -63,12 +69,12 @@ function check(located: LocatedTemplate, { stage, workflow, sink, vars }: Scope,
       continue;
     }
     if (ref.root === "stage") continue;
-    if (ref.root === "inputs" || ref.root === "outputs") {
+    if (ref.root === "inputs" || ref.root === "outputs" || ref.root === "log") {
       if (where === "path") {
         fail(`\`${shown}\` cannot be used in an input or output path`, "foreach variables and `{params.name}`", undefined, "WFC249");
         continue;
       }
-      const decls: readonly PathDecl[] = ref.root === "inputs" ? stage.inputs : stage.outputs;
+      const decls: readonly PathDecl[] = ref.root === "inputs" ? stage.inputs : ref.root === "outputs" ? stage.outputs : stage.logs;
       if (decls.length === 0) {
         fail(
           `\`${shown}\` is used, but stage \`${stage.name}\` declares no ${ref.root}`,
@@ -79,7 +85,7 @@ function check(located: LocatedTemplate, { stage, workflow, sink, vars }: Scope,
         const names = [...new Set(decls.map((d) => d.name).filter((n): n is string => n !== undefined))];
         if (!names.includes(ref.field)) {
           fail(
-            `\`${shown}\` names no ${ref.root === "inputs" ? "input" : "output"} of stage \`${stage.name}\``,
+            `\`${shown}\` names no ${{ inputs: "input", outputs: "output", log: "log" }[ref.root]} of stage \`${stage.name}\``,
             names.length > 0
               ? `one of ${oneOf(names.map((n) => `${ref.root}.${n}`))}`
               : `\`{${ref.root}}\` (the ${ref.root} are not named)`,

@@ -142,6 +142,8 @@ export interface Stage {
   readonly fanout: FanOut;
   readonly inputs: readonly PathDecl[];
   readonly outputs: readonly PathDecl[];
+  /** `log`: files the job writes about itself, kept when it fails and not required to exist (`{log}` in commands). */
+  readonly logs: readonly PathDecl[];
   readonly after: readonly NameRef[];
   readonly limits: readonly LimitUse[];
   /** The stage's own `executor`, else the workflow default's; undefined leaves it to config. */

@@ -333,7 +333,7 @@ async function lowerStage(name: string, raw: Obj, defaults: Obj, ctx: StageConte
   }
 
   const fanout = await lowerFanOut(path, raw, ctx);
-  const paths = (key: "inputs" | "outputs"): PathDecl[] => {
+  const paths = (key: "inputs" | "outputs" | "log"): PathDecl[] => {
     const value = raw[key];
     const at: DataPath = [...path, key];
     const decls: PathDecl[] = [];
@@ -354,9 +354,10 @@ async function lowerStage(name: string, raw: Obj, defaults: Obj, ctx: StageConte
   };
   const inputs = paths("inputs");
   const outputs = paths("outputs");
-  for (const o of outputs) {
+  const logs = paths("log");
+  for (const o of [...outputs, ...logs]) {
     if (o.glob) {
-      sink.error("WFC221", "an output cannot be a glob", o.path, {
+      sink.error("WFC221", `${logs.includes(o) ? "a log" : "an output"} cannot be a glob`, o.path, {
         help: "name each output file exactly; use the stage's `foreach` variables to tell elements apart",
       });
     }
@@ -434,6 +435,7 @@ async function lowerStage(name: string, raw: Obj, defaults: Obj, ctx: StageConte
     fanout,
     inputs,
     outputs,
+    logs,
     after,
     limits,
     ...(executor !== undefined ? { executor } : {}),

@@ -126,7 +126,7 @@ export class LocalBackend implements Backend {
   }
 
   #makeFolders(c: StepCommand, workdir: string): void {
-    for (const o of c.outputs) for (const path of o.paths) this.#o.ensureDir(dirname(resolve(workdir, path)));
+    for (const o of [...c.outputs, ...c.logs]) for (const path of o.paths) this.#o.ensureDir(dirname(resolve(workdir, path)));
   }
 
   async #call(c: StepCommand, executor: string, timeout: number | null, workdir: string): Promise<FnOutcome> {

@@ -13,7 +13,7 @@ export function contextsOf(parts: readonly Part[]): ShellContext[] {
 export function placeholderText(p: Exclude<Part, string>): string {
   if ("var" in p) return p.field === undefined ? `{${p.var}}` : `{${p.var}.${p.field}}`;
   if ("param" in p) return `{params.${p.param}}`;
-  const root = "inputs" in p ? "inputs" : "outputs";
+  const root = "inputs" in p ? "inputs" : "outputs" in p ? "outputs" : "log";
   return p.name === undefined ? `{${root}}` : `{${root}.${p.name}}`;
 }
 
@@ -37,6 +37,7 @@ export function unsafeCommand(plan: Plan): string | undefined {
         ...(step.action.kind === "argv" ? step.action.argv : []),
         ...step.inputs.map((i) => i.template),
         ...step.outputs.map((o) => o.template),
+        ...(step.logs ?? []).map((o) => o.template),
         ...Object.values(step.env),
       ];
       for (const parts of templates) {

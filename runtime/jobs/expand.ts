@@ -22,6 +22,8 @@ export interface StepCommand {
   /** Inputs and outputs in declared shape: per declaration, its paths. */
   readonly inputs: readonly ResolvedPath[];
   readonly outputs: readonly ResolvedPath[];
+  /** The step's logs (`log`): kept when the job fails, not required to exist. */
+  readonly logs: readonly ResolvedPath[];
   readonly env: Readonly<Record<string, string>>;
   /** Variables of the element, for `fn` stages. */
   readonly vars: Readonly<Record<string, string | number | boolean>>;
@@ -67,20 +69,26 @@ export class Expander {
     const param = (p: Extract<Part, { param: string }>) => paramWordsOf(this.plan, p.param);
     const plain = (parts: readonly Part[]) => pathText(this.plan, step, parts, bindings, element);
     const outputs: ResolvedPath[] = step.outputs.map((o) => ({ name: o.name, paths: [plain(o.template)], many: false }));
-    // wfc makes the outputs' folders and removes the outputs after a failure: only inside the workflow's folder.
-    for (const o of outputs) {
-      const problem = outputPathProblem(o.paths[0]!);
-      if (problem !== undefined)
-        throw new UnsafePathError(
-          `output ${JSON.stringify(o.paths[0])} of stage \`${step.stage}\` ${describePathProblem(problem)}: outputs must stay inside the workflow's folder`,
-        );
+    const logs: ResolvedPath[] = (step.logs ?? []).map((o) => ({ name: o.name, paths: [plain(o.template)], many: false }));
+    // wfc makes the outputs' (and logs') folders and removes the outputs after a failure: only inside the workflow's folder.
+    for (const [what, list] of [
+      ["output", outputs],
+      ["log", logs],
+    ] as const) {
+      for (const o of list) {
+        const problem = outputPathProblem(o.paths[0]!);
+        if (problem !== undefined)
+          throw new UnsafePathError(
+            `${what} ${JSON.stringify(o.paths[0])} of stage \`${step.stage}\` ${describePathProblem(problem)}: outputs must stay inside the workflow's folder`,
+          );
+      }
     }
     const inputs: ResolvedPath[] = [];
     for (const i of step.inputs) inputs.push(await this.#input(task, element, i, plain(i.template)));
 
     const refPaths = (p: Exclude<Part, string>): string[] => {
-      const list = "inputs" in p ? inputs : "outputs" in p ? outputs : [];
-      const name = "inputs" in p || "outputs" in p ? p.name : undefined;
+      const list = "inputs" in p ? inputs : "outputs" in p ? outputs : "log" in p ? logs : [];
+      const name = "inputs" in p || "outputs" in p || "log" in p ? p.name : undefined;
       return list.filter((x) => name === undefined || x.name === name).flatMap((x) => x.paths);
     };
     /** What a placeholder stands for: one word for a variable, one per path or list item for the others. */
@@ -102,7 +110,7 @@ export class Expander {
     for (const [k, parts] of Object.entries(step.env)) env[k] = parts.map(text).join("");
     const vars: Record<string, string | number | boolean> = {};
     for (const [k, b] of bindings) vars[k] = b.value;
-    const base = { stage: step.stage, inputs, outputs, env, vars };
+    const base = { stage: step.stage, inputs, outputs, logs, env, vars };
 
     const action = step.action;
     switch (action.kind) {

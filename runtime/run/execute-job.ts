@@ -18,7 +18,8 @@ import { jobEndEvent, type JobEnd } from "./events.js";
 import { touch, whyRun } from "./freshness.js";
 import { appendLog, tail } from "./logs.js";
 import { unreachable } from "../../contract/unreachable.js";
-import { removeWhatJobMade, snapshotOutputs } from "./outputs.js";
+import { awaitOutputs, missingOutputs, removeWhatJobMade, snapshotOutputs } from "./outputs.js";
+import type { PlanTask } from "../../contract/plan.js";
 
 /** A job's place in a lane (see runtime/scheduler/lanes.ts). */
 export interface Lane {
@@ -44,6 +45,7 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   const hash = createHash("sha256")
     .update(JSON.stringify(commands.map(describeStep)))
     .digest("hex");
+  // Logs are not outputs: a failure keeps them, success does not require them.
   const outputs = commands.flatMap((c) => c.outputs.flatMap((o) => o.paths));
   const why = whyRun({ task: task.id, job: ref.job, hash, commands, workdir: run.workdir }, run.journal, {
     force: config.force === true,
@@ -95,11 +97,34 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   run.stats.ran(ref, clock.start, end);
   run.stats.hold(ref.task, -1, end);
   const times = { start: clock.start, end };
+  const logs = commands.flatMap((c) => c.logs.flatMap((o) => o.paths.map((p) => resolve(run.workdir, p))));
   const record = (status: "done" | "failed", exitCode: number | null) =>
     journalProblem(run, { task: task.id, job: ref.job, status, hash, ...times, exitCode });
 
   switch (outcome.kind) {
     case "done": {
+      // Exit 0 is not enough: every declared output must be there (on SLURM, after the file system's latency).
+      // One stat an output; a job whose outputs are all there never waits.
+      let missing = missingOutputs(run.workdir, outputs);
+      if (missing.length > 0) missing = await awaitOutputs(run.workdir, missing, latencyWait(run, task) * 1000, run.signal);
+      if (run.signal.aborted && missing.length > 0) {
+        removeWhatJobMade(before);
+        return settle(run, ref, { end: { status: "cancelled", exitCode: 0, log } }, times);
+      }
+      if (missing.length > 0) {
+        removeWhatJobMade(before);
+        const reason = missingReason(missing, latencyWait(run, task));
+        const unrecorded = record("failed", 0);
+        const end = {
+          status: "failed",
+          exitCode: 0,
+          reason: [reason, unrecorded && `and ${unrecorded}`].filter(Boolean).join("; "),
+          log,
+        } as const;
+        const blamed = commands.find((c) => c.outputs.some((o) => o.paths.some((p) => missing.includes(p))));
+        const stop = !config.keepGoing || unrecorded !== undefined;
+        return settle(run, ref, { end, command: blamed === undefined ? "" : describeStep(blamed), stop, logs }, times);
+      }
       const unrecorded = record("done", 0);
       // Its outputs are whole, so they stay; but a run that cannot record what it did stops (the job runs again next time).
       if (unrecorded === undefined) return settle(run, ref, { end: { status: "done", log } }, times);
@@ -124,12 +149,31 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
       return settle(
         run,
         ref,
-        { end: { status: "failed", exitCode: outcome.exitCode, reason, log }, command: outcome.command, stop },
+        { end: { status: "failed", exitCode: outcome.exitCode, reason, log }, command: outcome.command, stop, logs },
         times,
       );
     }
   }
 }
+
+/** Seconds to wait for a job's missing outputs: `--latency-wait`, else a few on SLURM (a shared file system), none locally. */
+function latencyWait(run: RunContext, task: PlanTask): number {
+  return run.config.latencyWait ?? (run.plan.executors[task.executor]?.type === "slurm" ? SLURM_LATENCY_WAIT : 0);
+}
+
+/** Snakemake's default `--latency-wait`. */
+const SLURM_LATENCY_WAIT = 5;
+
+/** Why a job that exited 0 failed: the outputs it did not write, every one named (the first 20, then a count). */
+function missingReason(missing: readonly string[], waited: number): string {
+  const shown = missing.slice(0, MISSING_SHOWN).map((p) => JSON.stringify(p));
+  if (missing.length > MISSING_SHOWN) shown.push(`and ${missing.length - MISSING_SHOWN} more`);
+  const after = waited > 0 ? ` (waited ${waited} s for the file system; raise it with --latency-wait)` : "";
+  const what = missing.length === 1 ? "a declared output" : `${missing.length} declared outputs`;
+  return `exit 0 but it did not write ${what}: ${shown.join(", ")}${after}`;
+}
+
+const MISSING_SHOWN = 20;
 
 /** Runs a job's attempts, with a backoff before each retry, until one succeeds, is cancelled or none is left. */
 async function attempts(
@@ -171,10 +215,19 @@ function startClock(run: RunContext, ref: JobRef, later: boolean) {
   return clock;
 }
 
-/** How a job ended, for `settle`: its `job-end`, and for a failure the command to blame and whether the run stops starting jobs. */
+/**
+ * How a job ended, for `settle`: its `job-end`, and for a failure the command
+ * to blame, whether the run stops starting jobs and the job's declared logs
+ * (absolute), shown when its own log is empty.
+ */
 type Settled =
   | { readonly end: Exclude<JobEnd, { status: "failed" }> }
-  | { readonly end: Extract<JobEnd, { status: "failed" }>; readonly command: string; readonly stop: boolean };
+  | {
+      readonly end: Extract<JobEnd, { status: "failed" }>;
+      readonly command: string;
+      readonly stop: boolean;
+      readonly logs?: readonly string[];
+    };
 
 /** The one place a job's end is told: the scheduler, the failure record, exactly one `job-end` event, fail-fast. */
 function settle(run: RunContext, ref: JobRef, how: Settled, times?: { start: number; end: number }): void {
@@ -192,7 +245,7 @@ function settle(run: RunContext, ref: JobRef, how: Settled, times?: { start: num
       break;
     case "failed": {
       run.scheduler.finish(ref, "failed");
-      const { command } = how as Extract<Settled, { command: string }>;
+      const { command, logs = [] } = how as Extract<Settled, { command: string }>;
       const failure = { task: task.id, job: ref.job, command, exitCode: end.exitCode, reason: end.reason };
       if (end.log === undefined) {
         run.failures.push({ ...failure, log: "", tail: "" });
@@ -200,7 +253,9 @@ function settle(run: RunContext, ref: JobRef, how: Settled, times?: { start: num
         // The tail is the job's own words; the reason comes on the failure line, and last in the log.
         const lines = tail(end.log);
         appendLog(end.log, `wfc: ${task.id}#${ref.job} failed: ${end.reason}\n`);
-        run.failures.push({ ...failure, log: end.log, tail: lines });
+        // A command that sends its output to its declared log (`2> {log}`) leaves wfc's empty: show that log's words instead.
+        const declared = lines === "" ? logs.map((path) => ({ path, words: tail(path) })).find((l) => l.words !== "") : undefined;
+        run.failures.push({ ...failure, log: declared?.path ?? end.log, tail: declared?.words ?? lines });
       }
       break;
     }

@@ -15,6 +15,12 @@ export interface RunConfig {
   readonly dryRun?: boolean;
   /** Mark out-of-date jobs up to date without running them (`--touch`). */
   readonly touch?: boolean;
+  /**
+   * Seconds to wait, after a job exits 0, for its declared outputs to appear
+   * before it fails for want of them (`--latency-wait`): a shared file system
+   * may show a node's files late. Default: 5 on SLURM, 0 locally.
+   */
+  readonly latencyWait?: number;
   /** This machine's cores (default: os.availableParallelism()). */
   readonly cores?: number;
 }

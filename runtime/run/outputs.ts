@@ -1,4 +1,4 @@
-import { lstatSync, rmSync, type Stats } from "node:fs";
+import { existsSync, lstatSync, rmSync, type Stats } from "node:fs";
 import { resolve } from "node:path";
 import { outputPathProblem } from "../../contract/paths.js";
 
@@ -92,4 +92,38 @@ function stateOf(stats: Stats | undefined): OutputBefore {
 function sameIdentity(a: Identity, b: Stats): boolean {
   // ctime too: a job cannot set it back, as it can the mtime (`touch -d`, `cp -p`).
   return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.mode === b.mode;
+}
+
+/**
+ * The declared outputs (paths relative to `workdir`) that are not there: one
+ * stat each, no folder listing. An output that is a dangling link is missing.
+ */
+export function missingOutputs(workdir: string, paths: readonly string[]): string[] {
+  const missing: string[] = [];
+  for (const path of paths) if (!existsSync(resolve(workdir, path))) missing.push(path);
+  return missing;
+}
+
+/**
+ * Of the `missing` outputs, those still missing after waiting up to `waitMs`
+ * for them: a shared file system may show a file written on a cluster node
+ * some seconds late (Snakemake's `--latency-wait`). Looks again every
+ * quarter second, only at what is missing; stops early when all are there
+ * or `signal` aborts.
+ */
+export async function awaitOutputs(workdir: string, missing: string[], waitMs: number, signal: AbortSignal): Promise<string[]> {
+  const deadline = Date.now() + waitMs;
+  while (missing.length > 0 && !signal.aborted && Date.now() < deadline) {
+    await pause(Math.min(250, deadline - Date.now()), signal);
+    missing = missingOutputs(workdir, missing);
+  }
+  return missing;
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((r) => {
+    const done = () => (clearTimeout(t), signal.removeEventListener("abort", done), r());
+    const t = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }

@@ -148,6 +148,7 @@ describe("SLURM: wfc run's element script (.wfc/slurm/…/job.sh), run with bash
     shell,
     inputs: [],
     outputs: [{ name: null, paths: ["out/a.txt"], many: false }],
+    logs: [],
     env: {},
     vars: {},
   });

@@ -8,7 +8,7 @@ import { fixture, repoRoot, wfc } from "./helpers.js";
 
 test("an fn that calls process.exit() on threads fails its job with that cause; the others run, the lock is released", async () => {
   const dir = fixture({
-    "fx.mjs": `export function work({ vars }) { if (vars.i === 3) process.exit(3); }\n`,
+    "fx.mjs": `import { writeFileSync } from "node:fs";\nexport function work({ vars, outputs }) { if (vars.i === 3) process.exit(3); writeFileSync(outputs, ""); }\n`,
     "wf.yaml": {
       wfc: 1,
       executors: { t: { type: "threads" } },
@@ -24,7 +24,7 @@ test("an fn that calls process.exit() on threads fails its job with that cause; 
 
 test("an fn that calls process.exit() in a child process fails its job, not the run", async () => {
   const dir = fixture({
-    "fx.mjs": `export function work({ vars }) { if (vars.i === 2) setTimeout(() => process.exit(0), 0); return new Promise((r) => setTimeout(r, 50)); }\n`,
+    "fx.mjs": `import { writeFileSync } from "node:fs";\nexport function work({ vars, outputs }) { writeFileSync(outputs, ""); if (vars.i === 2) setTimeout(() => process.exit(0), 0); return new Promise((r) => setTimeout(r, 50)); }\n`,
     "wf.yaml": {
       wfc: 1,
       executors: { p: { type: "processes" } },

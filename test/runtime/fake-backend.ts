@@ -4,6 +4,8 @@
  * scripted. Lanes behave as the runners' do: a follower waits for the job
  * before it in its lane and never starts if that one did not succeed.
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import type { Backend, JobContext, JobOutcome, PreparedJob } from "../../runtime/backends/backend.js";
 
 export interface FakeJob {
@@ -109,8 +111,20 @@ export class FakeBackend implements Backend {
     return run;
   }
 
-  /** Ends a running job as done. */
+  /** Ends a running job as done, having written its declared outputs (as a real job must, or the run fails it). */
   succeed(name: string): void {
+    const w = this.#get(name);
+    for (const c of w.job.commands)
+      for (const path of c.outputs.flatMap((o) => o.paths)) {
+        const abs = resolve(w.ctx.workdir, path);
+        mkdirSync(dirname(abs), { recursive: true });
+        writeFileSync(abs, `${w.name}\n`);
+      }
+    this.#end(w, { kind: "done", started: Date.now() });
+  }
+
+  /** Ends a running job as done without writing its outputs (the run then fails it for them). */
+  succeedWithoutOutputs(name: string): void {
     this.#end(this.#get(name), { kind: "done", started: Date.now() });
   }
 

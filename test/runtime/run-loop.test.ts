@@ -219,6 +219,52 @@ describe("the run loop on a fake backend", () => {
   });
 });
 
+describe("a job's outputs after it succeeds", () => {
+  /** One job on a SLURM executor: wfc waits for a shared file system by default there. */
+  async function onSlurm(): Promise<{ dir: string; plan: Plan }> {
+    const dir = fixture({
+      "wf.yaml": `wfc: 1
+executors: { cluster: { type: slurm } }
+stages:
+  node:
+    executor: cluster
+    outputs: "out/n.txt"
+    run: "echo n > {outputs}"
+`,
+    });
+    temporary.push(dir);
+    const { plan, diagnostics } = await compileFile(join(dir, "wf.yaml"));
+    expect(diagnostics).toEqual([]);
+    return { dir, plan: plan! };
+  }
+
+  /** The job exits 0 before its output shows, as a node's file on a slow shared file system; it shows a moment later. */
+  async function lateOutput(config: RunConfig) {
+    const { dir, plan } = await onSlurm();
+    const { fake, done, said } = start(dir, plan, config);
+    await fake.until(["node#0@0"]);
+    fake.succeedWithoutOutputs("node#0@0");
+    setTimeout(() => {
+      mkdirSync(join(dir, "out"), { recursive: true });
+      writeFileSync(join(dir, "out/n.txt"), "n\n");
+    }, 300);
+    return { summary: await done, said };
+  }
+
+  test("on SLURM a late output passes: wfc waits a few seconds for it by default", async () => {
+    const { summary, said } = await lateOutput({});
+    expect([summary.status, summary.done, summary.failed]).toEqual(["ok", 1, 0]);
+    expect(said()).toEqual(["node#0 start", "node#0 done"]);
+  });
+
+  test("with --latency-wait 0 it fails, the missing path named", async () => {
+    const { summary, said } = await lateOutput({ latencyWait: 0 });
+    expect([summary.status, summary.done, summary.failed]).toEqual(["failed", 0, 1]);
+    expect(said()).toEqual(["node#0 start", "node#0 failed"]);
+    expect(summary.failures.map((f) => f.reason)).toEqual(['exit 0 but it did not write a declared output: "out/n.txt"']);
+  });
+});
+
 // Issue 13 point 8: Ctrl-C at any moment of start-up stops the run before anything starts.
 describe("Ctrl-C during start-up", () => {
   async function interruptedAt(when: "before run()" | "while the lock is taken over") {

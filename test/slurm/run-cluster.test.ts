@@ -173,6 +173,35 @@ stages:
   );
 
   test.concurrent(
+    "an element that exits 0 without its output fails after the latency wait, its declared log kept (made in a new folder on the node)",
+    async () => {
+      const dir = workflow({
+        "wf.yaml": `wfc: 1
+name: no-output
+executors:
+  cluster: { type: slurm }
+stages:
+  step:
+    foreach: { i: { range: [0, 2] } }
+    outputs: "s/{i}.txt"
+    log: "logs/{i}.log"
+    executor: cluster
+    run: "echo checking {i} > {log}; if [ {i} = 1 ]; then exit 0; fi; echo {i} > {outputs}"
+`,
+      });
+      const r = await wfc(["run", "wf.yaml", "--keep-going", "--latency-wait", "1"], { cwd: dir });
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toContain(
+        'failed: step#1 (exit 0 but it did not write a declared output: "s/1.txt" (waited 1 s for the file system; raise it with --latency-wait))',
+      );
+      expect(r.stderr).toMatch(/^failed: 1 done, 0 up to date, 1 failed, 0 not run in /m);
+      expect(readFileSync(join(dir, "logs/1.log"), "utf8")).toBe("checking 1\n");
+      expect(readFileSync(join(dir, "s/0.txt"), "utf8")).toBe("0\n");
+    },
+    TIMEOUT,
+  );
+
+  test.concurrent(
     "a failing element: exit 1 with its command, exit code and log tail; its dependents never run",
     async () => {
       const dir = workflow({
