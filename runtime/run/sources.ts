@@ -6,7 +6,7 @@
  * A glob that finds nothing is not one of them (it may gather nothing, and
  * the compiler warns: WFC217).
  */
-import { statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { ElementSpace, type Binding } from "../../contract/elements.js";
 import type { Plan } from "../../contract/plan.js";
@@ -34,7 +34,7 @@ export function missingSources(plan: Plan, workdir: string): MissingSource[] {
         if (path === undefined) continue; // refused when the plan was loaded (check-plan.ts)
         let state = seen.get(path);
         if (state === undefined) {
-          state = { missing: !exists(resolve(workdir, path)), count: 0 };
+          state = { missing: !existsSync(resolve(workdir, path)), count: 0 };
           seen.set(path, state);
           if (state.missing) {
             state.first = { stage: step.stage, element: describeElement(bindings) };
@@ -64,15 +64,6 @@ export function missingSourcesMessage(missing: readonly MissingSource[], shown =
     `${n} input file${n === 1 ? " is" : "s are"} missing and no stage makes ${n === 1 ? "it" : "them"}: ${each.join(", ")}; ` +
     "add the files or fix the paths in the workflow (nothing was run)"
   );
-}
-
-function exists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function describeElement(bindings: ReadonlyMap<string, Binding>): string {

@@ -15,8 +15,9 @@ import { expect, test } from "vitest";
 import { BoundedRunner } from "../../runtime/executors/bounded-runner.js";
 import type { LaunchSpec } from "../../runtime/executors/job.js";
 import type { LaunchHandle, LaunchHandlers, Launcher } from "../../runtime/executors/launcher.js";
-import type { Plan, PlanTask } from "../../contract/plan.js";
+import type { Plan } from "../../contract/plan.js";
 import { Scheduler, type JobRef } from "../../runtime/scheduler/scheduler.js";
+import { plan, shStep, task } from "../runtime/plans.js";
 
 /** One process of the fake launcher. */
 interface Proc {
@@ -107,33 +108,6 @@ class FakeLauncher implements Launcher {
   }
 }
 
-const step = (id: string) => ({
-  stage: id,
-  action: { kind: "shell" as const, command: ["true"], shell: "sh" as const },
-  inputs: [],
-  outputs: [],
-  env: {},
-});
-
-function task(id: string, size: number, extra: Partial<PlanTask>): PlanTask {
-  return {
-    id,
-    stages: [id],
-    space: { vars: [{ name: "i", range: [0, size, 1] }], zip: [], size },
-    steps: [step(id)],
-    deps: [],
-    executor: "local",
-    resources: { cpus: 1, mem: null, time: null },
-    retries: 0,
-    timeout: null,
-    batch: 1,
-    jobs: size,
-    groups: [],
-    priority: 0,
-    ...extra,
-  };
-}
-
 /** Random plans of command tasks (the followable kind): sizes, one-to-one and all-to-one edges, a limit, retries, priorities. */
 const arbPlan = fc
   .record({
@@ -158,6 +132,7 @@ const arbPlan = fc
       const from = dep === undefined ? undefined : r.tasks[dep[0] % k]!;
       const oneToOne = dep !== undefined && dep[1] && from!.size === t.size;
       return task(`t${k}`, t.size, {
+        steps: [shStep(`t${k}`)],
         deps: dep === undefined ? [] : [{ task: `t${dep[0] % k}`, edge: { kind: oneToOne ? "one-to-one" : "all" }, input: null }],
         groups: t.limited ? [{ group: "lim", weight: 1 }] : [],
         retries: t.retries,
@@ -165,19 +140,11 @@ const arbPlan = fc
         resources: { cpus: t.cpus, mem: null, time: null },
       });
     });
-    const plan: Plan = {
-      plan: 3,
-      wfc: "test",
-      name: "t",
-      source: { file: "wf.yaml", format: "yaml", sha256: "0".repeat(64) },
-      workdir: ".",
-      params: {},
-      jobs: null,
+    const built = plan(tasks, {
       executors: { local: { type: "processes", max: r.max, runs: ["fn", "run"] } },
       groups: [{ id: "lim", capacity: r.capacity, kind: "limit" }],
-      tasks,
-    };
-    return { plan, cores: r.cores, max: r.max };
+    });
+    return { plan: built, cores: r.cores, max: r.max };
   });
 
 /** Over all runs: what the plans exercised, so a generator that never reaches a case fails the test. */

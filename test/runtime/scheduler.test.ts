@@ -2,46 +2,10 @@ import fc from "fast-check";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { compileFile } from "../../compiler/compile.js";
-import type { ElementEdge, Plan, PlanTask } from "../../contract/plan.js";
+import type { ElementEdge, PlanTask } from "../../contract/plan.js";
 import { FN_CALLS_PER_WORKER, Scheduler, type JobRef } from "../../runtime/scheduler/scheduler.js";
 import { repoRoot } from "../e2e/helpers.js";
-
-/** A task with just what the scheduler reads. */
-function task(id: string, size: number, extra: Partial<PlanTask> = {}): PlanTask {
-  const batch = extra.batch ?? 1;
-  return {
-    id,
-    stages: [id],
-    space: { vars: [{ name: "i", range: [0, size, 1] }], zip: [], size },
-    steps: [],
-    deps: [],
-    executor: "local",
-    resources: { cpus: 1, mem: null, time: null },
-    retries: 0,
-    timeout: null,
-    batch,
-    jobs: Math.ceil(size / batch),
-    groups: [],
-    priority: 0,
-    ...extra,
-  };
-}
-
-function plan(tasks: PlanTask[], extra: Partial<Plan> = {}): Plan {
-  return {
-    plan: 3,
-    wfc: "test",
-    name: "t",
-    source: { file: "wf.yaml", format: "yaml", sha256: "0".repeat(64) },
-    workdir: ".",
-    params: {},
-    jobs: null,
-    executors: { local: { type: "processes", max: null, runs: ["fn", "run"] } },
-    groups: [],
-    tasks,
-    ...extra,
-  };
-}
+import { fnStep, plan, shStep, task } from "./plans.js";
 
 const dep = (from: string, edge: ElementEdge) => ({ task: from, edge, input: null });
 const names = (s: Scheduler, jobs: JobRef[]) => jobs.map((j) => `${s.tasks[j.task]!.id}#${j.job}`);
@@ -303,21 +267,6 @@ describe("the scheduler, simulated on random plans", () => {
 });
 
 describe("fn calls in batches", () => {
-  const fnStep = (id: string) => ({
-    stage: id,
-    action: { kind: "fn" as const, module: "m.mjs", export: "f" },
-    inputs: [],
-    outputs: [],
-    env: {},
-  });
-  const shStep = (id: string) => ({
-    stage: id,
-    action: { kind: "shell" as const, command: ["true"], shell: "sh" as const },
-    inputs: [],
-    outputs: [],
-    env: {},
-  });
-
   test("a local pool of 2 workers is handed 2 × FN_CALLS_PER_WORKER fn calls at once, and 2 commands", () => {
     const executors = { local: { type: "processes" as const, max: 2, runs: ["fn", "run"] as ("fn" | "run")[] } };
     const fns = new Scheduler(plan([task("f", 1000, { steps: [fnStep("f")] })], { executors }), { cores: 8 });
@@ -343,13 +292,6 @@ describe("fn calls in batches", () => {
 });
 
 describe("followers: the next job of a task handed on in its leader's slot", () => {
-  const shStep = (id: string) => ({
-    stage: id,
-    action: { kind: "shell" as const, command: ["true"], shell: "sh" as const },
-    inputs: [],
-    outputs: [],
-    env: {},
-  });
   const one = { local: { type: "processes" as const, max: 1, runs: ["fn", "run"] as ("fn" | "run")[] } };
 
   test("a follower takes over what its leader holds: nothing more starts, and the slot stays busy until both ended", () => {
