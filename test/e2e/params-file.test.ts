@@ -89,3 +89,29 @@ describe("wfc run --params-file", () => {
     expect(r.stderr).toContain("nope.yaml: error WFC005: no such file `nope.yaml`");
   });
 });
+
+describe("a params file's values are values, never code", () => {
+  test("a hostile value from the file arrives byte for byte, in a shell string and a path; nothing runs", async () => {
+    const hostile = "$(touch PWNED); rm -rf victim; `touch PWNED2` ' \" ;touch PWNED3";
+    const dir = fixture({
+      "wf.yaml": `wfc: 1
+params:
+  x: harmless
+  names: [a]
+stages:
+  say:
+    foreach: { n: "{params.names}" }
+    outputs: "out/{n}.txt"
+    run: "printf '%s|%s' {params.x} {n} > {outputs}"
+`,
+      "p.json": JSON.stringify({ x: hostile, names: [hostile.replaceAll("/", "_")] }),
+      "victim/keep.txt": "keep\n",
+    });
+    const r = await wfc(["run", "wf.yaml", "--params-file", "p.json"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [written] = readdirSync(join(dir, "out"));
+    expect(readFileSync(join(dir, "out", written!), "utf8")).toBe(`${hostile}|${hostile.replaceAll("/", "_")}`);
+    expect(readdirSync(dir).filter((f) => f.includes("PWNED"))).toEqual([]);
+    expect(readFileSync(join(dir, "victim/keep.txt"), "utf8")).toBe("keep\n");
+  });
+});
