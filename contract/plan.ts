@@ -66,6 +66,13 @@ export interface PlanPath {
   readonly glob: boolean;
   /** The outputs (task, step, output index) that can produce this input; empty for source files. */
   readonly from: readonly { readonly task: string; readonly step: string; readonly output: number }[];
+  /**
+   * An output's lifetime, absent for an ordinary one: `temp` is removed once
+   * every job of the run that reads it has succeeded (and a missing one is
+   * not rebuilt while what was made from it is up to date); `protected` is
+   * made read-only after its job, and a run that would rebuild it stops.
+   */
+  readonly lifetime?: "temp" | "protected";
 }
 
 /**

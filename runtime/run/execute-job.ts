@@ -5,7 +5,6 @@
  * is told: the journal, the scheduler, the cleanup of what a failed job
  * made, the failure record and exactly one `job-end` event.
  */
-import { createHash } from "node:crypto";
 import { rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Backend, JobOutcome, PreparedJob } from "../backends/backend.js";
@@ -15,7 +14,8 @@ import type { JobRef } from "../scheduler/scheduler.js";
 import { StateError, diskFull, stateProblem } from "../state/state-problem.js";
 import type { RunContext } from "./context.js";
 import { jobEndEvent, type JobEnd } from "./events.js";
-import { touch, whyRun } from "./freshness.js";
+import { jobHash, touch, whyRun } from "./freshness.js";
+import { outputsWith, protect, protectedInTheWay } from "./lifetimes.js";
 import { appendLog, tail } from "./logs.js";
 import { unreachable } from "../../contract/unreachable.js";
 import { awaitOutputs, missingOutputs, removeWhatJobMade, snapshotOutputs } from "./outputs.js";
@@ -42,15 +42,15 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   const task = plan.tasks[ref.task]!;
   const commands: StepCommand[] = [];
   for (let e = ref.first; e < ref.end; e++) for (const step of task.steps) commands.push(await run.expander.step(ref.task, step, e));
-  const hash = createHash("sha256")
-    .update(JSON.stringify(commands.map(describeStep)))
-    .digest("hex");
+  const hash = jobHash(commands);
   // Logs are not outputs: a failure keeps them, success does not require them.
   const outputs = commands.flatMap((c) => c.outputs.flatMap((o) => o.paths));
-  const why = whyRun({ task: task.id, job: ref.job, hash, commands, workdir: run.workdir }, run.journal, {
-    force: config.force === true,
-    wouldWrite: run.wouldWrite,
-  });
+  const why =
+    whyRun({ task: task.id, job: ref.job, hash, commands, workdir: run.workdir }, run.journal, {
+      force: config.force === true,
+      wouldWrite: run.wouldWrite,
+      missingOk: run.temps?.isTemp,
+    }) ?? run.temps?.neededAgain(ref);
   if (why === undefined) return settle(run, ref, { end: { status: "skipped", reason: "up to date" } });
   if (config.dryRun) {
     for (const path of outputs) run.wouldWrite.add(path);
@@ -63,6 +63,15 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
     for (const path of outputs) touch(resolve(run.workdir, path));
     run.journal.append({ task: task.id, job: ref.job, status: "touched", hash, start: Date.now(), end: Date.now() });
     return settle(run, ref, { end: { status: "skipped", reason: "touched" } });
+  }
+
+  // A protected output from an earlier run is never overwritten: the user removes it to rebuild it.
+  const guarded = outputsWith(task, commands, "protected");
+  const inTheWay = guarded.length > 0 ? protectedInTheWay(run.workdir, guarded) : undefined;
+  if (inTheWay !== undefined) {
+    const reason = `output ${JSON.stringify(inTheWay)} is protected and would be overwritten (${why}): remove it yourself to rebuild it`;
+    const end = { status: "failed", exitCode: null, reason } as const;
+    return settle(run, ref, { end, command: "", stop: !config.keepGoing });
   }
 
   const log = join(run.stateDir, "logs", task.id, `${ref.job}.log`);
@@ -126,6 +135,11 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
         return settle(run, ref, { end, command: blamed === undefined ? "" : describeStep(blamed), stop, logs }, times);
       }
       const unrecorded = record("done", 0);
+      const unprotected = protect(run.workdir, guarded);
+      if (unprotected.length > 0)
+        run.warn(
+          `${task.id}#${ref.job}: could not make protected output ${unprotected.map((p) => JSON.stringify(p)).join(", ")} read-only`,
+        );
       // Its outputs are whole, so they stay; but a run that cannot record what it did stops (the job runs again next time).
       if (unrecorded === undefined) return settle(run, ref, { end: { status: "done", log } }, times);
       const end = { status: "failed", exitCode: 0, reason: `it ran, but ${unrecorded}`, log } as const;
@@ -238,6 +252,8 @@ function settle(run: RunContext, ref: JobRef, how: Settled, times?: { start: num
     case "done":
     case "skipped":
       run.scheduler.finish(ref, end.status);
+      // The temp outputs it read that nothing else still has to read go now.
+      run.temps?.succeeded(ref, run.workdir);
       break;
     case "cancelled":
       run.scheduler.finish(ref, "failed");

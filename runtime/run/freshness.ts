@@ -2,8 +2,10 @@
  * Whether a job must run, and why, in the words `--dry-run` and the
  * `job-end` events use; and what `--touch` does instead of running it.
  */
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { describeStep } from "../jobs/describe.js";
 import type { StepCommand } from "../jobs/expand.js";
 import type { Journal } from "../state/journal.js";
 
@@ -16,6 +18,13 @@ export interface FreshnessInput {
   readonly workdir: string;
 }
 
+/** What a job's journal record holds of its commands: a changed command makes it out of date. */
+export function jobHash(commands: readonly StepCommand[]): string {
+  return createHash("sha256")
+    .update(JSON.stringify(commands.map(describeStep)))
+    .digest("hex");
+}
+
 /**
  * Why a job must run, or undefined when it is up to date: `--force`, an input
  * a dry run would rebuild, no record of it, a failure last time, a changed
@@ -24,16 +33,25 @@ export interface FreshnessInput {
 export function whyRun(
   job: FreshnessInput,
   journal: Journal,
-  options: { readonly force: boolean; readonly wouldWrite: ReadonlySet<string> },
+  options: {
+    readonly force: boolean;
+    readonly wouldWrite: ReadonlySet<string>;
+    /** A missing output it need not rebuild (a `temp` output nothing must read again, see lifetimes.ts). */
+    readonly missingOk?: ((path: string) => boolean) | undefined;
+  },
 ): string | undefined {
   if (options.force) return "--force";
   // In a dry run nothing is rebuilt, so what would be must count as changed downstream.
   const rebuilt = job.commands.flatMap((c) => c.inputs.flatMap((i) => i.paths)).find((p) => options.wouldWrite.has(p));
   if (rebuilt !== undefined) return `input ${rebuilt} would be rebuilt`;
-  return outOfDate(job, journal);
+  return outOfDate(job, journal, options.missingOk);
 }
 
-function outOfDate({ task, job, hash, commands, workdir }: FreshnessInput, journal: Journal): string | undefined {
+function outOfDate(
+  { task, job, hash, commands, workdir }: FreshnessInput,
+  journal: Journal,
+  missingOk: ((path: string) => boolean) | undefined,
+): string | undefined {
   const record = journal.get(task, job);
   if (record === undefined || (record.status !== "done" && record.status !== "touched"))
     return record?.status === "failed" ? "it failed last time" : "it has not run";
@@ -43,6 +61,7 @@ function outOfDate({ task, job, hash, commands, workdir }: FreshnessInput, journ
     for (const o of c.outputs) {
       for (const path of o.paths) {
         const m = mtime(resolve(workdir, path));
+        if (m === undefined && missingOk?.(path) === true) continue;
         if (m === undefined) return `output ${path} is missing`;
         oldestOutput = Math.min(oldestOutput, m);
       }

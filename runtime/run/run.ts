@@ -21,6 +21,7 @@ import { RunningJobs } from "../state/running-jobs.js";
 import type { RunContext } from "./context.js";
 import type { RunFailure, RunSummary } from "./events.js";
 import { Folders } from "./folders.js";
+import { TempOutputs } from "./lifetimes.js";
 import { runLoop } from "./loop.js";
 import { OomWatch } from "./oom.js";
 import type { RunConfig, RunOptions } from "./options.js";
@@ -135,7 +136,7 @@ async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, ab
 
   const failures: RunFailure[] = [];
   const stats = new RunStats(plan);
-  const run: RunContext = {
+  let run: RunContext = {
     plan,
     config,
     workdir,
@@ -151,8 +152,12 @@ async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, ab
     wouldWrite: new Set(),
     signal: abort.signal,
     backendFor,
+    temps: undefined,
+    warn,
   };
   try {
+    // A plan with temp outputs looks at every job first: which temp outputs may stay gone (lifetimes.ts).
+    if (!abort.signal.aborted) run = { ...run, temps: await TempOutputs.prepare(run) };
     await runLoop(run);
   } finally {
     options.kill?.removeEventListener("abort", onKill);
