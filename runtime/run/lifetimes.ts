@@ -117,7 +117,13 @@ export class TempOutputs {
     const forced = new Set<string>();
     const readersOf = new Map<string, string[]>();
     const names = new Map(jobs.map(({ key, job }) => [key, `${job.task}#${job.job}`]));
-    for (const { key } of jobs) for (const p of temps.#jobs.get(key)!.reads) readersOf.set(p, [...(readersOf.get(p) ?? []), key]);
+    for (const { key } of jobs) {
+      for (const p of temps.#jobs.get(key)!.reads) {
+        const readers = readersOf.get(p);
+        if (readers === undefined) readersOf.set(p, [key]);
+        else readers.push(key);
+      }
+    }
     for (;;) {
       const wouldWrite = new Set<string>();
       const runs = new Set<string>();
