@@ -38,7 +38,26 @@ export async function exportSlurmCommand(file: string, options: ExportCommandOpt
   io.stdout.write(
     shapeReport(planned.plan, layout, options.dryRun ? undefined : relative(io.cwd, resolve(io.cwd, options.output!)) || "."),
   );
+  for (const note of lifetimeNotes(planned.plan)) io.stdout.write(`note: ${note}\n`);
   return ExitCode.ok;
+}
+
+/**
+ * What exported scripts do not do that `wfc run` does: removing temp outputs
+ * needs to know when every job that reads one is done, and protecting an
+ * output needs the journal to tell a rebuild from a first build.
+ */
+function lifetimeNotes(plan: Plan): string[] {
+  const stages = (lifetime: "temp" | "protected") =>
+    plan.tasks.flatMap((t) => t.steps.filter((s) => s.outputs.some((o) => o.lifetime === lifetime)).map((s) => `\`${s.stage}\``));
+  const notes: string[] = [];
+  const temp = stages("temp");
+  if (temp.length > 0)
+    notes.push(`the scripts leave temp outputs in place (${temp.join(", ")}); \`wfc run\` with a slurm executor removes them`);
+  const kept = stages("protected");
+  if (kept.length > 0)
+    notes.push(`the scripts do not make protected outputs read-only (${kept.join(", ")}); \`wfc run\` with a slurm executor does`);
+  return notes;
 }
 
 /** What is (or would be) submitted: sbatch calls, array sizes, throttles, licenses, dependencies. */

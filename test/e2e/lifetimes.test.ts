@@ -165,6 +165,14 @@ stages:
   });
 });
 
+test("`wfc export slurm` says that its scripts neither remove temp outputs nor protect outputs", async () => {
+  const dir = fixture({ "wf.yaml": pipeline("a").replace("run: sort {inputs}", "protected: true\n    run: sort {inputs}") });
+  const r = await wfc(["export", "slurm", "wf.yaml", "--dry-run"], { cwd: dir });
+  expect(r.exitCode).toBe(0);
+  expect(r.stdout).toContain("note: the scripts leave temp outputs in place (`align`); `wfc run` with a slurm executor removes them\n");
+  expect(r.stdout).toContain("note: the scripts do not make protected outputs read-only (`sort`); `wfc run` with a slurm executor does\n");
+});
+
 describe("`temp` and `protected` are checked when the workflow is", () => {
   test("a name that is no output, an output both, a temp output nothing reads", async () => {
     const dir = fixture({
