@@ -170,7 +170,7 @@ test("`wfc export slurm` says that its scripts neither remove temp outputs nor p
   const r = await wfc(["export", "slurm", "wf.yaml", "--dry-run"], { cwd: dir });
   expect(r.exitCode).toBe(0);
   expect(r.stdout).toContain("note: the scripts leave temp outputs in place (`align`); `wfc run` with a slurm executor removes them\n");
-  expect(r.stdout).toContain("note: the scripts do not make protected outputs read-only (`sort`); `wfc run` with a slurm executor does\n");
+  expect(r.stdout).toContain("note: the scripts do not make protected outputs read-only (`sort`); `wfc run` with a slurm executor does");
 });
 
 describe("`temp` and `protected` are checked when the workflow is", () => {
