@@ -72,6 +72,7 @@ export const CODES = {
   WFC248: "a list param in an input or output path",
   WFC249: "`{inputs…}` or `{outputs…}` in an input or output path",
   WFC250: "a params file that is not a map of param names to plain values",
+  WFC251: "a `log` path that another job also declares as its log, or that is an output",
   // Config files.
   WFC301:
     "a config file cannot be read: `--config` or `$WFC_CONFIG` names no file, or a file on the search path is a directory or unreadable",
