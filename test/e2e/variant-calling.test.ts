@@ -154,7 +154,9 @@ describe("variant calling with bwa, samtools and bcftools", () => {
     try {
       const r = await wfc(["run", "workflow.yaml"], { cwd: dir });
       expect(r.exitCode, r.stderr).toBe(0);
-      expect(r.stderr).toContain("ok: 8 done, 0 up to date, 0 failed, 0 not run");
+      // However many jobs fusion makes of the 12 stage-jobs (8 today), all ran and all are up to date next time.
+      const jobs = /^ok: (\d+) done, 0 up to date, 0 failed, 0 not run/m.exec(r.stderr)?.[1];
+      expect(jobs, r.stderr).toBeDefined();
 
       const hand = await execa("bash", ["-c", BY_HAND], { cwd: byHand, reject: false });
       expect(hand.exitCode, String(hand.stderr)).toBe(0);
@@ -178,7 +180,7 @@ describe("variant calling with bwa, samtools and bcftools", () => {
 
       const again = await wfc(["run", "workflow.yaml"], { cwd: dir });
       expect(again.exitCode, again.stderr).toBe(0);
-      expect(again.stderr).toContain("ok: 0 done, 8 up to date, 0 failed, 0 not run");
+      expect(again.stderr).toContain(`ok: 0 done, ${jobs} up to date, 0 failed, 0 not run`);
       expect(readFileSync(join(dir, "calls/all.vcf"), "utf8")).toBe(vcf);
     } finally {
       rmSync(dir, { recursive: true, force: true });
