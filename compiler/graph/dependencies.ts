@@ -147,8 +147,8 @@ export function findOutputCollisions(workflow: Workflow, index: OutputIndex): [O
 
 /**
  * Log templates that name a file another log or an output names, for some
- * elements: `[log, other]`, where `other` is a log (each pair once, reported
- * on the later one in the file) or an output, of any stage, this one too.
+ * elements: `other` is a log (each pair once, `log` the later one in the
+ * file) or an output, of any stage, this one too; in the order of the file.
  * A log and an output cannot be one file (a failure keeps the one and removes
  * the other), nor can two jobs share a log (their words would mix); a log
  * template that two elements of its own stage share is WFC207's instead.
