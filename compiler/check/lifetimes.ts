@@ -12,7 +12,7 @@ export function checkTempOutputs(workflow: Workflow, edges: readonly StageEdge[]
   for (const stage of workflow.stages.values()) {
     for (const decl of stage.outputs) {
       if (decl.lifetime !== "temp" || read.has(decl)) continue;
-      sink.warning("WFC253", `\`temp\` output \`${decl.template.source}\` of stage \`${stage.name}\` is read by no stage`, decl.path, {
+      sink.warning("WFC254", `\`temp\` output \`${decl.template.source}\` of stage \`${stage.name}\` is read by no stage`, decl.path, {
         help: "wfc removes a temp output once the jobs that read it have succeeded, so this one stays: drop it from `temp`, or read it in a later stage",
       });
     }

@@ -72,9 +72,10 @@ export const CODES = {
   WFC248: "a list param in an input or output path",
   WFC249: "`{inputs…}` or `{outputs…}` in an input or output path",
   WFC250: "a params file that is not a map of param names to plain values",
-  WFC251: "`temp` or `protected` names no output of its stage (or the stage has none)",
-  WFC252: "an output both `temp` and `protected`",
-  WFC253: "a `temp` output that no stage reads, so it is never removed",
+  WFC251: "a `log` path that another job also declares as its log, or that is an output",
+  WFC252: "`temp` or `protected` names no output of its stage (or the stage has none)",
+  WFC253: "an output both `temp` and `protected`",
+  WFC254: "a `temp` output that no stage reads, so it is never removed",
   // Config files.
   WFC301:
     "a config file cannot be read: `--config` or `$WFC_CONFIG` names no file, or a file on the search path is a directory or unreadable",

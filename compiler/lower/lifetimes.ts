@@ -23,7 +23,7 @@ export function withLifetimes(
     const value = raw[key];
     const at: DataPath = [...path, key];
     if (value === true) {
-      if (outputs.length === 0) sink.error("WFC251", `\`${key}\` on a stage without outputs`, at, { help: `remove \`${key}\`` });
+      if (outputs.length === 0) sink.error("WFC252", `\`${key}\` on a stage without outputs`, at, { help: `remove \`${key}\`` });
       for (const o of outputs) claim(o, key, at);
     } else if (Array.isArray(value)) {
       value.forEach((item, i) => {
@@ -31,7 +31,7 @@ export function withLifetimes(
         const named = outputs.filter((o) => o.name === item || o.template.source === item);
         if (named.length === 0) {
           const candidates = new Set(outputs.flatMap((o) => (o.name === undefined ? [o.template.source] : [o.name, o.template.source])));
-          sink.error("WFC251", `\`${key}\` names \`${item}\`, which is not an output of this stage`, [...at, i], {
+          sink.error("WFC252", `\`${key}\` names \`${item}\`, which is not an output of this stage`, [...at, i], {
             expected: oneOf(candidates, "the stage has no outputs"),
             help: didYouMean(item, candidates) ?? "name an output by its key in `outputs`, or by its template as written there",
           });
@@ -48,7 +48,7 @@ export function withLifetimes(
   function claim(o: PathDecl, lifetime: OutputLifetime, at: DataPath): void {
     const earlier = chosen.get(o);
     if (earlier !== undefined && earlier.lifetime !== lifetime) {
-      sink.error("WFC252", `output \`${o.template.source}\` is both \`temp\` and \`protected\``, at, {
+      sink.error("WFC253", `output \`${o.template.source}\` is both \`temp\` and \`protected\``, at, {
         help: "an output is either removed once used (`temp`) or kept read-only (`protected`): choose one",
         related: [{ path: earlier.at, message: `it is \`${earlier.lifetime}\` here` }],
       });

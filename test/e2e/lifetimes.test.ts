@@ -192,9 +192,9 @@ stages:
     });
     const r = await wfc(["validate", "wf.yaml"], { cwd: dir });
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain("wf.yaml:5:12: error WFC251: `temp` names `bma`, which is not an output of this stage");
+    expect(r.stderr).toContain("wf.yaml:5:12: error WFC252: `temp` names `bma`, which is not an output of this stage");
     expect(r.stderr).toContain("|            ^^^ expected `a.bai`, `a.bam`, `bai` or `bam`\n   = help: did you mean `bam`?");
-    expect(r.stderr).toContain("wf.yaml:11:17: error WFC252: output `b.txt` is both `temp` and `protected`");
+    expect(r.stderr).toContain("wf.yaml:11:17: error WFC253: output `b.txt` is both `temp` and `protected`");
     expect(r.stderr).toContain("= note: wf.yaml:10:11: it is `temp` here");
   });
 
@@ -202,6 +202,6 @@ stages:
     const dir = fixture({ "wf.yaml": "wfc: 1\nstages:\n  a:\n    outputs: a.txt\n    temp: true\n    run: touch {outputs}\n" });
     const r = await wfc(["validate", "wf.yaml"], { cwd: dir });
     expect(r.exitCode).toBe(0);
-    expect(r.stderr).toContain("wf.yaml:4:14: warning WFC253: `temp` output `a.txt` of stage `a` is read by no stage");
+    expect(r.stderr).toContain("wf.yaml:4:14: warning WFC254: `temp` output `a.txt` of stage `a` is read by no stage");
   });
 });
