@@ -6,6 +6,7 @@ import { globMatcher, walkGlob } from "../../contract/glob.js";
 import { describePathProblem, globProblem, outputPathProblem } from "../../contract/paths.js";
 import { quoteFor } from "../../contract/shell/quote.js";
 import { unreachable } from "../../contract/unreachable.js";
+import { findStaleInputs, type StaleInputs } from "./stale-inputs.js";
 
 /** What one step runs for one element: everything resolved to strings. */
 export interface StepCommand {
@@ -51,12 +52,20 @@ export class UnsafePathError extends Error {}
 export class Expander {
   readonly #spaces: ElementSpace[];
   readonly #index: Map<string, number>;
+  /** Gathering inputs already looked at for files they leave out (by task, stage and input), each looked at once. */
+  readonly #staleChecked = new Map<string, Promise<void>>();
 
   constructor(
     private readonly plan: Plan,
     private readonly workdir: string,
     /** Stops a glob's walk of the file system (Ctrl-C): `step` then rejects with its reason. */
     private readonly signal?: AbortSignal,
+    /**
+     * Told once per gathering input fed by producers, the first time one of
+     * its elements is expanded, of the files on disk its glob matches that
+     * no producer writes in this run (stale-inputs.ts); never called without it.
+     */
+    private readonly onStale?: (stale: StaleInputs) => void,
   ) {
     this.#spaces = plan.tasks.map((t) => new ElementSpace(t.space));
     this.#index = new Map(plan.tasks.map((t, i) => [t.id, i]));
@@ -84,7 +93,10 @@ export class Expander {
       }
     }
     const inputs: ResolvedPath[] = [];
-    for (const i of step.inputs) inputs.push(await this.#input(task, element, i, plain(i.template)));
+    for (const [n, i] of step.inputs.entries()) {
+      if (i.glob && i.from.length > 0) await this.#checkStale(task, step, n);
+      inputs.push(await this.#input(task, element, i, plain(i.template)));
+    }
 
     const refPaths = (p: Exclude<Part, string>): string[] => {
       const list = "inputs" in p ? inputs : "outputs" in p ? outputs : "log" in p ? logs : [];
@@ -130,6 +142,21 @@ export class Expander {
       case "fn":
         return { ...base, kind: "fn", fn: { module: action.module, export: action.export } };
     }
+  }
+
+  /** Looks once per gathering input (its first element waits for it, as do those expanded meanwhile). */
+  #checkStale(task: number, step: PlanStep, index: number): Promise<void> {
+    if (this.onStale === undefined) return Promise.resolve();
+    const key = `${task}\0${step.stage}\0${index}`;
+    let checked = this.#staleChecked.get(key);
+    if (checked === undefined) {
+      const report = this.onStale;
+      checked = findStaleInputs(this.plan, this.#spaces, this.#index, task, step, index, this.workdir, this.signal).then((stale) => {
+        if (stale !== undefined) report(stale);
+      });
+      this.#staleChecked.set(key, checked);
+    }
+    return checked;
   }
 
   async #input(task: number, element: number, input: PlanPath, expanded: string): Promise<ResolvedPath> {

@@ -11,6 +11,7 @@ import type { Backend } from "../backends/backend.js";
 import { LocalBackend, defaultRunner } from "../backends/local.js";
 import { unsafeCommand } from "../jobs/command-check.js";
 import { Expander } from "../jobs/expand.js";
+import { staleInputsEvent } from "./events.js";
 import { loadPlan, planProblem } from "../load-plan.js";
 import type { Plan } from "../../contract/plan.js";
 import { Scheduler } from "../scheduler/scheduler.js";
@@ -142,7 +143,7 @@ async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, ab
     stateDir,
     scheduler,
     journal,
-    expander: new Expander(plan, workdir, options.signal),
+    expander: new Expander(plan, workdir, options.signal, (stale) => emit(staleInputsEvent(stale))),
     folders,
     stats,
     emit,

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { Expander, UnsafePathError } from "../jobs/expand.js";
+import { staleInputsMessage } from "../jobs/stale-inputs.js";
 import { shellQuote } from "../../contract/shell/quote.js";
 import { DECODE_STEPS, encodeSteps, stepScript } from "../jobs/step-script.js";
 import type { Plan, PlanTask } from "../../contract/plan.js";
@@ -16,6 +17,8 @@ export interface ExportOptions {
   readonly dir: string;
   /** How to name `dir` in messages (default: `dir`): what the user typed. */
   readonly shown?: string;
+  /** Told what the export's gathers leave out (files on disk no producer writes: stale-inputs.ts), one line per input. */
+  readonly onWarning?: (message: string) => void;
 }
 
 /** A user-facing reason the export cannot be written. */
@@ -47,7 +50,8 @@ export async function writeExport(plan: Plan, layout: SlurmLayout, options: Expo
     mkdirSync(join(temp, "arrays"), { recursive: true });
     mkdirSync(join(temp, "tables"));
     mkdirSync(join(temp, "logs"));
-    const expander = new Expander(plan, workdir);
+    const warn = options.onWarning;
+    const expander = new Expander(plan, workdir, undefined, warn && ((stale) => warn(staleInputsMessage(stale))));
     const index = new Map(plan.tasks.map((t, i) => [t.id, i]));
     // Jobs run from the workflow's folder, found from the export's: the two may move together.
     const toWorkdir = relative(dir, workdir) || ".";
