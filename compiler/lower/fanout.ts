@@ -36,7 +36,7 @@ export async function lowerFanOut(stagePath: DataPath, raw: Record<string, unkno
   if (isObject(foreach)) {
     for (const [name, source] of Object.entries(foreach)) {
       const path = [...stagePath, "foreach", name];
-      if (["params", "inputs", "outputs", "log", "stage"].includes(name)) {
+      if (["params", "inputs", "outputs", "log", "stage", "cpus"].includes(name)) {
         ctx.sink.error("WFC220", `\`${name}\` is reserved and cannot be a foreach variable`, path, {
           part: "key",
           help: `rename the variable; \`{${name}...}\` already means something in templates`,

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, stat
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { Expander, UnsafePathError } from "../jobs/expand.js";
 import { staleInputsMessage } from "../jobs/stale-inputs.js";
+import { commandCpus } from "../../contract/cpus.js";
 import { shellQuote } from "../../contract/shell/quote.js";
 import { DECODE_STEPS, encodeSteps, stepScript } from "../jobs/step-script.js";
 import type { Plan, PlanTask } from "../../contract/plan.js";
@@ -51,7 +52,11 @@ export async function writeExport(plan: Plan, layout: SlurmLayout, options: Expo
     mkdirSync(join(temp, "tables"));
     mkdirSync(join(temp, "logs"));
     const warn = options.onWarning;
-    const expander = new Expander(plan, workdir, undefined, warn && ((stale) => warn(staleInputsMessage(stale))));
+    const expander = new Expander(plan, workdir, {
+      onStale: warn && ((stale) => warn(staleInputsMessage(stale))),
+      // Every job runs on SLURM here, with the cpus it asks for.
+      cpus: (task) => commandCpus(task, { slurm: plan.executors[task.executor]?.slurm ?? {} }),
+    });
     const index = new Map(plan.tasks.map((t, i) => [t.id, i]));
     // Jobs run from the workflow's folder, found from the export's: the two may move together.
     const toWorkdir = relative(dir, workdir) || ".";
