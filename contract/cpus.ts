@@ -8,7 +8,10 @@ import type { PlanTask } from "./plan.js";
  * scaled down to the cores it has (Snakemake's `{threads}` and `--cores`),
  * since a job never holds more of them at once (runtime/scheduler/).
  */
-export function commandCpus(task: PlanTask, where: { readonly slurm: Readonly<Record<string, unknown>> } | { readonly cores: number }): number {
+export function commandCpus(
+  task: PlanTask,
+  where: { readonly slurm: Readonly<Record<string, unknown>> } | { readonly cores: number },
+): number {
   if ("slurm" in where) return slurmCpus(task, where.slurm);
   return Math.max(1, Math.min(task.resources.cpus, Math.floor(where.cores)));
 }

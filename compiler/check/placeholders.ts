@@ -147,7 +147,8 @@ function check(located: LocatedTemplate, { stage, workflow, sink, vars }: Scope,
  */
 function portedHint(root: string, field: string | undefined, vars: ReadonlyMap<string, FanVar>, workflow: Workflow): string | undefined {
   // `{input}`, `{output}`: did-you-mean already says `{inputs}`, `{outputs}`.
-  if (root === "threads" && field === undefined) return "Snakemake's `{threads}` is `{cpus}` in wfc: the stage's `cpus`, as many as the executor gives";
+  if (root === "threads" && field === undefined)
+    return "Snakemake's `{threads}` is `{cpus}` in wfc: the stage's `cpus`, as many as the executor gives";
   if (field === undefined) return undefined;
   if (root === "wildcards")
     return vars.has(field)

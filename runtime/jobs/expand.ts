@@ -116,7 +116,7 @@ export class Expander {
     }
 
     const refPaths = (p: Exclude<Part, string | { cpus: true }>): string[] => {
-        const list = "inputs" in p ? inputs : "outputs" in p ? outputs : "log" in p ? logs : [];
+      const list = "inputs" in p ? inputs : "outputs" in p ? outputs : "log" in p ? logs : [];
       const name = "inputs" in p || "outputs" in p || "log" in p ? p.name : undefined;
       return list.filter((x) => name === undefined || x.name === name).flatMap((x) => x.paths);
     };

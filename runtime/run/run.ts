@@ -147,7 +147,11 @@ async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, ab
     expander: new Expander(plan, workdir, {
       signal: options.signal,
       onStale: (stale) => emit(staleInputsEvent(stale)),
-      cpus: (task) => commandCpus(task, plan.executors[task.executor]!.type === "slurm" ? { slurm: plan.executors[task.executor]!.slurm ?? {} } : { cores }),
+      cpus: (task) =>
+        commandCpus(
+          task,
+          plan.executors[task.executor]!.type === "slurm" ? { slurm: plan.executors[task.executor]!.slurm ?? {} } : { cores },
+        ),
     }),
     folders,
     stats,
