@@ -11,6 +11,8 @@ export interface ExportCommandOptions extends PlanSource {
   readonly dryRun: boolean;
   readonly maxArraySize?: number;
   readonly licenses: boolean;
+  /** `--latency-wait`: seconds a job waits for its outputs once its commands exit 0. */
+  readonly latencyWait?: number;
 }
 
 /** `wfc export slurm FILE -o DIR`: the whole workflow as chained job arrays. */
@@ -33,6 +35,7 @@ export async function exportSlurmCommand(file: string, options: ExportCommandOpt
         dir: resolve(io.cwd, options.output!),
         shown: options.output!,
         onWarning: (message) => io.stderr.write(warningLine(message)),
+        ...(options.latencyWait !== undefined ? { latencyWait: options.latencyWait } : {}),
       });
     } catch (error) {
       if (!(error instanceof ExportError)) throw error;
