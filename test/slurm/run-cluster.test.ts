@@ -421,4 +421,34 @@ stages:
     },
     TIMEOUT,
   );
+
+  test.concurrent(
+    "{cpus} is what the job asked for (--cpus-per-task), the stage's or its executor's, whatever this machine has",
+    async () => {
+      const dir = workflow({
+        "wf.yaml": `wfc: 1
+name: cpus
+executors:
+  cluster: { type: slurm, cpus: 2 }
+stages:
+  wide:
+    cpus: 3
+    outputs: "wide.txt"
+    executor: cluster
+    run: "echo {cpus} $SLURM_CPUS_PER_TASK > {outputs}"
+  narrow:
+    outputs: "narrow.txt"
+    executor: cluster
+    env: { N: "{cpus}" }
+    run: "echo $N $SLURM_CPUS_PER_TASK > {outputs}"
+`,
+      });
+      const r = await runIn(dir);
+      expect(r.stderr).toBe("");
+      expect(r.exitCode).toBe(0);
+      expect(readFileSync(join(dir, "wide.txt"), "utf8")).toBe("3 3\n");
+      expect(readFileSync(join(dir, "narrow.txt"), "utf8")).toBe("2 2\n");
+    },
+    TIMEOUT,
+  );
 });
