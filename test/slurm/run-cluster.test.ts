@@ -451,4 +451,41 @@ stages:
     },
     TIMEOUT,
   );
+
+  test.concurrent(
+    "a gather on SLURM gets exactly its producers' paths of this run; a leftover of an earlier run is named in a warning and kept",
+    async () => {
+      const dir = workflow({
+        "wf.yaml": `wfc: 1
+name: gather
+executors:
+  cluster: { type: slurm }
+stages:
+  make:
+    foreach: { s: [a, b] }
+    outputs: "out/{s}.txt"
+    executor: cluster
+    run: "echo {s} > {outputs}"
+  merge:
+    inputs: "out/*.txt"
+    outputs: "merged.txt"
+    executor: cluster
+    run: "cat {inputs} > {outputs}"
+`,
+        // What an earlier run with samples a, b and c left.
+        "out/c.txt": "c\n",
+      });
+      const r = await runIn(dir);
+      expect(r.exitCode).toBe(0);
+      expect(readFileSync(join(dir, "merged.txt"), "utf8")).toBe("a\nb\n");
+      const stale = r.stdout
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { type: string; paths?: string[] })
+        .filter((e) => e.type === "stale-inputs");
+      expect(stale.map((e) => e.paths)).toEqual([["out/c.txt"]]);
+      expect(readFileSync(join(dir, "out/c.txt"), "utf8")).toBe("c\n");
+    },
+    TIMEOUT,
+  );
 });
