@@ -41,6 +41,8 @@ export async function lowerFanOut(stagePath: DataPath, raw: Record<string, unkno
           part: "key",
           help: `rename the variable; \`{${name}...}\` already means something in templates`,
         });
+        // Its `{cpus}` uses meant the variable: reported here, not again as `{cpus}` in a path.
+        if (name === "cpus") unresolved.push(name);
         continue;
       }
       const v = await lowerVar(name, path, source, ctx);
