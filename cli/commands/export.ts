@@ -3,7 +3,7 @@ import type { Plan } from "../../contract/plan.js";
 import { ExportError, writeExport } from "../../runtime/slurm/export.js";
 import { clusterMaxArraySize } from "../../runtime/slurm/cluster.js";
 import { slurmLayout, type SlurmLayout } from "../../contract/slurm-layout.js";
-import { errorLine, ExitCode, type Io } from "../io.js";
+import { errorLine, ExitCode, warningLine, type Io } from "../io.js";
 import { planFor, type PlanSource } from "./plan-for.js";
 
 export interface ExportCommandOptions extends PlanSource {
@@ -11,6 +11,8 @@ export interface ExportCommandOptions extends PlanSource {
   readonly dryRun: boolean;
   readonly maxArraySize?: number;
   readonly licenses: boolean;
+  /** `--latency-wait`: seconds a job waits for its outputs once its commands exit 0. */
+  readonly latencyWait?: number;
 }
 
 /** `wfc export slurm FILE -o DIR`: the whole workflow as chained job arrays. */
@@ -28,7 +30,13 @@ export async function exportSlurmCommand(file: string, options: ExportCommandOpt
   });
   if (!options.dryRun) {
     try {
-      await writeExport(planned.plan, layout, { planDir: planned.planDir, dir: resolve(io.cwd, options.output!), shown: options.output! });
+      await writeExport(planned.plan, layout, {
+        planDir: planned.planDir,
+        dir: resolve(io.cwd, options.output!),
+        shown: options.output!,
+        onWarning: (message) => io.stderr.write(warningLine(message)),
+        ...(options.latencyWait !== undefined ? { latencyWait: options.latencyWait } : {}),
+      });
     } catch (error) {
       if (!(error instanceof ExportError)) throw error;
       io.stderr.write(errorLine(`${error.message}`));

@@ -98,6 +98,7 @@ function parts(located: LocatedTemplate, stage: Stage, workflow: Workflow, shell
     else if (p.root === "inputs") out.push(p.field === undefined ? { inputs: true } : { inputs: true, name: p.field });
     else if (p.root === "outputs") out.push(p.field === undefined ? { outputs: true } : { outputs: true, name: p.field });
     else if (p.root === "log") out.push(p.field === undefined ? { log: true } : { log: true, name: p.field });
+    else if (p.root === "cpus") out.push({ cpus: true });
     else out.push(p.field === undefined ? { var: p.root } : { var: p.root, field: p.field });
   }
   return out;

@@ -11,6 +11,8 @@ import type { Backend } from "../backends/backend.js";
 import { LocalBackend, defaultRunner } from "../backends/local.js";
 import { unsafeCommand } from "../jobs/command-check.js";
 import { Expander } from "../jobs/expand.js";
+import { staleInputsEvent } from "./events.js";
+import { commandCpus } from "../../contract/cpus.js";
 import { loadPlan, planProblem } from "../load-plan.js";
 import type { Plan } from "../../contract/plan.js";
 import { Scheduler } from "../scheduler/scheduler.js";
@@ -143,7 +145,15 @@ async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, ab
     stateDir,
     scheduler,
     journal,
-    expander: new Expander(plan, workdir, options.signal),
+    expander: new Expander(plan, workdir, {
+      signal: options.signal,
+      onStale: (stale) => emit(staleInputsEvent(stale)),
+      cpus: (task) =>
+        commandCpus(
+          task,
+          plan.executors[task.executor]!.type === "slurm" ? { slurm: plan.executors[task.executor]!.slurm ?? {} } : { cores },
+        ),
+    }),
     folders,
     stats,
     emit,
