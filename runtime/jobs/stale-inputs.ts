@@ -71,11 +71,27 @@ export async function findStaleInputs(
     }
   }
   const stale = new Set<string>();
-  for (const glob of [...globs].sort()) {
-    const matches = globMatcher(glob);
-    for (const found of await walkGlob(glob, workdir, signal)) {
-      const path = found.endsWith("/") ? found.slice(0, -1) : found;
-      if (!written.has(path) && matches(path)) stale.add(path);
+  const leftOut = (found: string) => {
+    const path = found.endsWith("/") ? found.slice(0, -1) : found;
+    return written.has(path) ? undefined : path;
+  };
+  // Many elements, each its own glob (`out/{sample}/*.bam`): one walk of the glob with `*` for each placeholder, which
+  // finds what any of them would, then only what that finds and no producer writes is matched against each of them.
+  const general = generalGlob(input.template);
+  const sorted = [...globs].sort();
+  if (sorted.length > ONE_WALK_ABOVE && general !== undefined && sorted.every(globMatcher(general))) {
+    const candidates = (await walkGlob(general, workdir, signal)).flatMap((f) => leftOut(f) ?? []);
+    if (candidates.length > 0) {
+      const matchers = sorted.map((g) => globMatcher(g));
+      for (const path of candidates) if (matchers.some((m) => m(path))) stale.add(path);
+    }
+  } else {
+    for (const glob of sorted) {
+      const matches = globMatcher(glob);
+      for (const found of await walkGlob(glob, workdir, signal)) {
+        const path = leftOut(found);
+        if (path !== undefined && matches(path)) stale.add(path);
+      }
     }
   }
   if (stale.size === 0) return undefined;
@@ -103,6 +119,18 @@ export function staleInputsMessage(s: StaleInputs): string {
     `no element of ${of} writes ${n === 1 ? "it" : "them"} in this run (made by an earlier run with other elements of ${of}?). ` +
     `Left in place; remove ${n === 1 ? "it" : "them"} if no longer wanted`
   );
+}
+
+/** Above this many distinct globs, one walk of their generalisation replaces a walk each. */
+const ONE_WALK_ABOVE = 16;
+
+/**
+ * The glob with a `*` for each placeholder (`out/{sample}/x.bam` becomes
+ * `out/` `*` `/x.bam`), undefined when that cannot be a glob wfc walks.
+ */
+function generalGlob(parts: readonly Part[]): string | undefined {
+  const glob = parts.map((p) => (typeof p === "string" ? p : "*")).join("");
+  return globProblem(glob) === undefined ? glob : undefined;
 }
 
 /** A path template as written: text, and `{var}` (`{var.field}`) for each placeholder. */

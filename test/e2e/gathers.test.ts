@@ -123,6 +123,35 @@ describe("a gather after a run with more samples", () => {
     for (const s of ["a", "b"]) for (const p of [3, 7]) expect(existsSync(join(dir, `out/${s}/${p}.bam`))).toBe(true);
   });
 
+  test("`out/{sample}/*.bam` over 20 samples (one walk for all): the same warning, nothing outside the samples' folders", async () => {
+    const samples = Array.from({ length: 20 }, (_, i) => `s${String(i).padStart(2, "0")}`);
+    const per = (parts: string[]) =>
+      JSON.stringify({
+        wfc: 1,
+        stages: {
+          make: { foreach: { sample: samples, part: parts }, outputs: "out/{sample}/{part}.bam", run: "echo {sample}{part} > {outputs}" },
+          merge: {
+            foreach: { sample: samples },
+            inputs: "out/{sample}/*.bam",
+            outputs: "merged/{sample}.txt",
+            run: "cat {inputs} > {outputs}",
+          },
+        },
+      });
+    const dir = fixture({ "wf.json": per(["1", "2", "3"]), "out/zz/3.bam": "not a sample's\n" });
+    expect((await wfc(["run", "wf.json"], { cwd: dir })).exitCode).toBe(0);
+    writeFileSync(join(dir, "wf.json"), per(["1", "2"]));
+    const r = await wfc(["run", "wf.json"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, "merged/s19.txt"), "utf8")).toBe("s191\ns192\n");
+    expect(warnings(r.stderr)).toEqual([
+      'wfc: warning: stage `merge`: input 1 ("out/{sample}/*.bam") did not gather 20 files on disk that match it: ' +
+        '"out/s00/3.bam", "out/s01/3.bam", "out/s02/3.bam", "out/s03/3.bam", "out/s04/3.bam" and 15 more; ' +
+        "no element of stage `make` writes them in this run (made by an earlier run with other elements of stage `make`?). " +
+        "Left in place; remove them if no longer wanted",
+    ]);
+  });
+
   test("`out/**/*.txt` over nested outputs: the folders they are written in are no leftovers", async () => {
     const dir = fixture({ "wf.json": workflow(["a", "b", "c"], { outputs: "out/{sample}/x/{sample}.txt" }, "out/**/*.txt") });
     expect((await wfc(["run", "wf.json"], { cwd: dir })).exitCode).toBe(0);
