@@ -49,6 +49,10 @@ export type RunEvent =
 export interface RunFailure {
   readonly task: string;
   readonly job: number;
+  /** The stage (step of the task) that failed, when one did. */
+  readonly stage?: string;
+  /** The identity of the element it failed for (`s=a,chunk=3`; empty for a stage without variables). */
+  readonly element?: string;
   readonly command: string;
   readonly exitCode: number | null;
   /** Why it failed, in words: `exit 3`, `timed out after 2 s`, `killed by SIGSEGV`, `threw Error: …`, with `disk full: …` when its disk is. */

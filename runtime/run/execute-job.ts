@@ -5,18 +5,19 @@
  * is told: the journal, the scheduler, the cleanup of what a failed job
  * made, the failure record and exactly one `job-end` event.
  */
-import { createHash } from "node:crypto";
 import { rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Backend, JobOutcome, PreparedJob } from "../backends/backend.js";
-import { describeStep } from "../jobs/describe.js";
-import { UnsafePathError, type StepCommand } from "../jobs/expand.js";
+import { describeStep, stepHash } from "../jobs/describe.js";
+import { UnsafePathError } from "../jobs/expand.js";
 import type { JobRef } from "../scheduler/scheduler.js";
 import { StateError, diskFull, stateProblem } from "../state/state-problem.js";
 import type { RunContext } from "./context.js";
 import { jobEndEvent, type JobEnd } from "./events.js";
-import { touch, whyRun } from "./freshness.js";
-import { appendLog, tail } from "./logs.js";
+import { decide, touch, type Unit } from "./freshness.js";
+import { appendLog, logFileName, tail } from "./logs.js";
+import type { JournalRecord } from "../state/journal.js";
+import { ElementIdentities } from "../../contract/identity.js";
 import { unreachable } from "../../contract/unreachable.js";
 import { awaitOutputs, missingOutputs, removeWhatJobMade, snapshotOutputs } from "./outputs.js";
 import type { PlanTask } from "../../contract/plan.js";
@@ -40,18 +41,25 @@ export async function executeJob(run: RunContext, ref: JobRef, lane?: Lane): Pro
 async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Promise<void> {
   const { plan, config, scheduler } = run;
   const task = plan.tasks[ref.task]!;
-  const commands: StepCommand[] = [];
-  for (let e = ref.first; e < ref.end; e++) for (const step of task.steps) commands.push(await run.expander.step(ref.task, step, e));
-  const hash = createHash("sha256")
-    .update(JSON.stringify(commands.map(describeStep)))
-    .digest("hex");
-  // Logs are not outputs: a failure keeps them, success does not require them.
-  const outputs = commands.flatMap((c) => c.outputs.flatMap((o) => o.paths));
-  const why = whyRun({ task: task.id, job: ref.job, hash, commands, workdir: run.workdir }, run.journal, {
+  const identities = identitiesOf(task);
+  const units: Unit[] = [];
+  for (let e = ref.first; e < ref.end; e++) {
+    const element = identities.of(e);
+    for (const step of task.steps) {
+      const command = await run.expander.step(ref.task, step, e);
+      units.push({ stage: step.stage, element, command, hash: stepHash(command) });
+    }
+  }
+  const { run: toRun, why } = decide(units, task.steps.length, run.journal, {
     force: config.force === true,
     wouldWrite: run.wouldWrite,
+    workdir: run.workdir,
   });
   if (why === undefined) return settle(run, ref, { end: { status: "skipped", reason: "up to date" } });
+  const commands = toRun.map((u) => u.command);
+  // Logs are not outputs: a failure keeps them, success does not require them.
+  const outputsOf = (list: readonly Unit[]) => list.flatMap((u) => u.command.outputs.flatMap((o) => o.paths));
+  const outputs = outputsOf(toRun);
   if (config.dryRun) {
     for (const path of outputs) run.wouldWrite.add(path);
     run.emit({ type: "would-run", task: task.id, job: ref.job, reason: why, commands: commands.map(describeStep) });
@@ -61,18 +69,19 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   }
   if (config.touch) {
     for (const path of outputs) touch(resolve(run.workdir, path));
-    run.journal.append({ task: task.id, job: ref.job, status: "touched", hash, start: Date.now(), end: Date.now() });
+    const now = Date.now();
+    run.journal.append(...toRun.map((u) => ({ stage: u.stage, element: u.element, status: "touched" as const, hash: u.hash, start: now, end: now })));
     return settle(run, ref, { end: { status: "skipped", reason: "touched" } });
   }
 
-  const log = join(run.stateDir, "logs", task.id, `${ref.job}.log`);
+  const log = join(run.stateDir, "logs", task.id, logFileName(identities.of(ref.first), ref.end - ref.first));
   try {
     run.folders.ensureLogDir(dirname(log));
   } catch (error) {
     throw new Error(stateProblem(error, dirname(log), run.stateDir));
   }
   // Workers append to the log; one from an earlier run of this job goes first.
-  if (run.journal.get(task.id, ref.job) !== undefined) rmSync(log, { force: true });
+  if (units.some((u) => run.journal.get(u.stage, u.element) !== undefined)) rmSync(log, { force: true });
 
   const backend = run.backendFor(ref.task);
   const key = { task: ref.task, job: ref.job };
@@ -98,8 +107,28 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   run.stats.hold(ref.task, -1, end);
   const times = { start: clock.start, end };
   const logs = commands.flatMap((c) => c.logs.flatMap((o) => o.paths.map((p) => resolve(run.workdir, p))));
-  const record = (status: "done" | "failed", exitCode: number | null) =>
-    journalProblem(run, { task: task.id, job: ref.job, status, hash, ...times, exitCode });
+  const records = (list: readonly Unit[], status: "done" | "failed", exitCode: number | null) =>
+    list.map((u) => ({ stage: u.stage, element: u.element, status, hash: u.hash, ...times, exitCode }));
+  /**
+   * Unit `at` failed: each unit before it succeeded and is journaled done
+   * (a fused job's steps count as their own jobs), the failing one failed;
+   * only what the failing unit and those after it made is removed (they
+   * made nothing if they never started). A state problem comes back in words.
+   */
+  const failAt = (at: number, exitCode: number | null): string | undefined => {
+    const succeeded = toRun.slice(0, at);
+    const rest = toRun.slice(at);
+    const kept = new Set(outputsOf(succeeded).map((p) => resolve(run.workdir, p)));
+    removeWhatJobMade(new Map([...before].filter(([path]) => !kept.has(path))));
+    return journalProblem(run, [
+      ...records(
+        succeeded.filter((u) => missingOutputs(run.workdir, outputsOf([u])).length === 0),
+        "done",
+        0,
+      ),
+      ...records(rest.slice(0, 1), "failed", exitCode),
+    ]);
+  };
 
   switch (outcome.kind) {
     case "done": {
@@ -112,20 +141,24 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
         return settle(run, ref, { end: { status: "cancelled", exitCode: 0, log } }, times);
       }
       if (missing.length > 0) {
-        removeWhatJobMade(before);
         const reason = missingReason(missing, latencyWait(run, task));
-        const unrecorded = record("failed", 0);
+        // The first unit that did not write an output is the one that failed; those before it succeeded.
+        const gone = new Set(missing);
+        const blamed = Math.max(
+          0,
+          toRun.findIndex((u) => outputsOf([u]).some((p) => gone.has(p))),
+        );
+        const unrecorded = failAt(blamed, 0);
         const end = {
           status: "failed",
           exitCode: 0,
           reason: [reason, unrecorded && `and ${unrecorded}`].filter(Boolean).join("; "),
           log,
         } as const;
-        const blamed = commands.find((c) => c.outputs.some((o) => o.paths.some((p) => missing.includes(p))));
         const stop = !config.keepGoing || unrecorded !== undefined;
-        return settle(run, ref, { end, command: blamed === undefined ? "" : describeStep(blamed), stop, logs }, times);
+        return settle(run, ref, { end, command: describeStep(toRun[blamed]!.command), stop, logs, unit: toRun[blamed] }, times);
       }
-      const unrecorded = record("done", 0);
+      const unrecorded = journalProblem(run, records(toRun, "done", 0));
       // Its outputs are whole, so they stay; but a run that cannot record what it did stops (the job runs again next time).
       if (unrecorded === undefined) return settle(run, ref, { end: { status: "done", log } }, times);
       const end = { status: "failed", exitCode: 0, reason: `it ran, but ${unrecorded}`, log } as const;
@@ -141,19 +174,33 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
       }
       // Looked at before the cleanup below frees what a job that filled the disk wrote.
       const full = diskFull([run.workdir, dirname(log)]);
-      // A job that did not finish leaves no half-written outputs behind (and removes nothing else).
-      removeWhatJobMade(before);
-      const unrecorded = record("failed", outcome.exitCode);
+      // A failed step leaves no half-written outputs behind; the steps before it keep theirs (and nothing else is removed).
+      const at = Math.min(Math.max(0, outcome.step), toRun.length - 1);
+      const unrecorded = failAt(at, outcome.exitCode);
       const reason = [outcome.reason, full, unrecorded && `and ${unrecorded}`].filter(Boolean).join("; ");
       const stop = !config.keepGoing || unrecorded !== undefined;
       return settle(
         run,
         ref,
-        { end: { status: "failed", exitCode: outcome.exitCode, reason, log }, command: outcome.command, stop, logs },
+        {
+          end: { status: "failed", exitCode: outcome.exitCode, reason, log },
+          command: outcome.command,
+          stop,
+          logs,
+          unit: toRun[at],
+        },
         times,
       );
     }
   }
+}
+
+/** Each task's element identities, made once per plan task (a space whose values repeat is listed whole). */
+const identities = new WeakMap<PlanTask, ElementIdentities>();
+function identitiesOf(task: PlanTask): ElementIdentities {
+  let known = identities.get(task);
+  if (known === undefined) identities.set(task, (known = new ElementIdentities(task.space)));
+  return known;
 }
 
 /** Seconds to wait for a job's missing outputs: `--latency-wait`, else a few on SLURM (a shared file system), none locally. */
@@ -227,6 +274,8 @@ type Settled =
       readonly command: string;
       readonly stop: boolean;
       readonly logs?: readonly string[];
+      /** The step of the element that failed, when one did. */
+      readonly unit?: Unit | undefined;
     };
 
 /** The one place a job's end is told: the scheduler, the failure record, exactly one `job-end` event, fail-fast. */
@@ -245,8 +294,9 @@ function settle(run: RunContext, ref: JobRef, how: Settled, times?: { start: num
       break;
     case "failed": {
       run.scheduler.finish(ref, "failed");
-      const { command, logs = [] } = how as Extract<Settled, { command: string }>;
-      const failure = { task: task.id, job: ref.job, command, exitCode: end.exitCode, reason: end.reason };
+      const { command, logs = [], unit } = how as Extract<Settled, { command: string }>;
+      const at = unit === undefined ? {} : { stage: unit.stage, element: unit.element };
+      const failure = { task: task.id, job: ref.job, ...at, command, exitCode: end.exitCode, reason: end.reason };
       if (end.log === undefined) {
         run.failures.push({ ...failure, log: "", tail: "" });
       } else {
@@ -290,9 +340,9 @@ function prepareFailed(run: RunContext, ref: JobRef, error: unknown): void {
 }
 
 /** Appends to the journal; a state problem (disk full, …) comes back in words, else undefined. */
-function journalProblem(run: RunContext, record: Parameters<RunContext["journal"]["append"]>[0]): string | undefined {
+function journalProblem(run: RunContext, records: readonly JournalRecord[]): string | undefined {
   try {
-    run.journal.append(record);
+    run.journal.append(...records);
     return undefined;
   } catch (error) {
     if (error instanceof StateError) return error.message;

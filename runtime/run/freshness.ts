@@ -1,59 +1,95 @@
 /**
- * Whether a job must run, and why, in the words `--dry-run` and the
- * `job-end` events use; and what `--touch` does instead of running it.
+ * Which steps of a job must run, and why, in the words `--dry-run` and the
+ * `job-end` events use; and what `--touch` does instead of running them.
+ *
+ * The unit is one step (stage) of one element, named by the element's
+ * identity (contract/identity.ts): its journal record, its command's hash,
+ * its outputs. A job is up to date when all its units are; otherwise each
+ * element runs from its first out-of-date step on (a fused chain that
+ * failed in its second step resumes there), and its up-to-date elements
+ * (in a batch) do not run at all.
  */
 import { existsSync, mkdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { StepCommand } from "../jobs/expand.js";
 import type { Journal } from "../state/journal.js";
 
-export interface FreshnessInput {
-  readonly task: string;
-  readonly job: number;
-  /** The hash of the job's commands as they are now. */
+/** One step of one element of a job. */
+export interface Unit {
+  readonly stage: string;
+  /** The element's identity. */
+  readonly element: string;
+  readonly command: StepCommand;
+  /** `stepHash` of the command as it is now. */
   readonly hash: string;
-  readonly commands: readonly StepCommand[];
+}
+
+export interface FreshnessOptions {
+  readonly force: boolean;
+  /** `--dry-run`: the outputs jobs would write. */
+  readonly wouldWrite: ReadonlySet<string>;
   readonly workdir: string;
 }
 
-/**
- * Why a job must run, or undefined when it is up to date: `--force`, an input
- * a dry run would rebuild, no record of it, a failure last time, a changed
- * command, a missing output, an input newer than its outputs.
- */
-export function whyRun(
-  job: FreshnessInput,
-  journal: Journal,
-  options: { readonly force: boolean; readonly wouldWrite: ReadonlySet<string> },
-): string | undefined {
-  if (options.force) return "--force";
-  // In a dry run nothing is rebuilt, so what would be must count as changed downstream.
-  const rebuilt = job.commands.flatMap((c) => c.inputs.flatMap((i) => i.paths)).find((p) => options.wouldWrite.has(p));
-  if (rebuilt !== undefined) return `input ${rebuilt} would be rebuilt`;
-  return outOfDate(job, journal);
+/** What of a job runs: its units to run, in order (element-major), and why; `why` undefined when it is up to date. */
+export interface Decision {
+  readonly run: readonly Unit[];
+  readonly why: string | undefined;
 }
 
-function outOfDate({ task, job, hash, commands, workdir }: FreshnessInput, journal: Journal): string | undefined {
-  const record = journal.get(task, job);
+/**
+ * The units of a job (element-major, `steps` per element) that must run:
+ * per element, from its first out-of-date step on. `why` names that step
+ * (in a fused job) and element (in a batch) of the first element that runs,
+ * then the reason: `--force`, an input a dry run would rebuild, no record of
+ * it, a failure last time, a changed command, a missing output, an input
+ * newer than its outputs.
+ */
+export function decide(units: readonly Unit[], steps: number, journal: Journal, options: FreshnessOptions): Decision {
+  const run: Unit[] = [];
+  let why: string | undefined;
+  const elements = units.length / steps;
+  for (let at = 0; at < units.length; at += steps) {
+    for (let s = 0; s < steps; s++) {
+      const unit = units[at + s]!;
+      const reason = whyRun(unit, journal, options);
+      if (reason === undefined) continue;
+      run.push(...units.slice(at + s, at + steps));
+      if (why === undefined) {
+        const where = [steps > 1 ? `step \`${unit.stage}\`` : "", elements > 1 ? `of ${unit.element}` : ""].filter(Boolean).join(" ");
+        why = where === "" ? reason : `${where}: ${reason}`;
+      }
+      break;
+    }
+  }
+  return { run, why };
+}
+
+function whyRun(unit: Unit, journal: Journal, options: FreshnessOptions): string | undefined {
+  if (options.force) return "--force";
+  // In a dry run nothing is rebuilt, so what would be must count as changed downstream.
+  const rebuilt = unit.command.inputs.flatMap((i) => i.paths).find((p) => options.wouldWrite.has(p));
+  if (rebuilt !== undefined) return `input ${rebuilt} would be rebuilt`;
+  return outOfDate(unit, journal, options.workdir);
+}
+
+function outOfDate({ stage, element, hash, command }: Unit, journal: Journal, workdir: string): string | undefined {
+  const record = journal.get(stage, element);
   if (record === undefined || (record.status !== "done" && record.status !== "touched"))
     return record?.status === "failed" ? "it failed last time" : "it has not run";
   if (record.hash !== hash) return "its command changed";
   let oldestOutput = Infinity;
-  for (const c of commands) {
-    for (const o of c.outputs) {
-      for (const path of o.paths) {
-        const m = mtime(resolve(workdir, path));
-        if (m === undefined) return `output ${path} is missing`;
-        oldestOutput = Math.min(oldestOutput, m);
-      }
+  for (const o of command.outputs) {
+    for (const path of o.paths) {
+      const m = mtime(resolve(workdir, path));
+      if (m === undefined) return `output ${path} is missing`;
+      oldestOutput = Math.min(oldestOutput, m);
     }
   }
-  for (const c of commands) {
-    for (const i of c.inputs) {
-      for (const path of i.paths) {
-        const m = mtime(resolve(workdir, path));
-        if (m !== undefined && m > oldestOutput) return `input ${path} is newer than its outputs`;
-      }
+  for (const i of command.inputs) {
+    for (const path of i.paths) {
+      const m = mtime(resolve(workdir, path));
+      if (m !== undefined && m > oldestOutput) return `input ${path} is newer than its outputs`;
     }
   }
   return undefined;
