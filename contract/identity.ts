@@ -54,9 +54,11 @@ export function encodeValue(value: Scalar): string {
   const text = String(value);
   if (/^[\w.-]*$/.test(text)) return text;
   let out = "";
-  for (const byte of Buffer.from(text, "utf8")) {
-    const c = String.fromCharCode(byte);
-    out += /[\w.-]/.test(c) && byte < 0x80 ? c : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  for (const c of text) {
+    if (/^[\w.-]$/.test(c)) out += c;
+    // A lone surrogate has no UTF-8: `%u` and its code, which no byte's `%XX` can be.
+    else if (/^[\uD800-\uDFFF]$/.test(c)) out += `%u${c.charCodeAt(0).toString(16).toUpperCase()}`;
+    else for (const byte of Buffer.from(c, "utf8")) out += `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
   }
   return out;
 }
