@@ -153,6 +153,33 @@ stages:
     expect(readFileSync(join(dir, "two/y.txt"), "utf8")).toBe("y\n");
   });
 
+  test("--touch journals each step of each element as touched; the next run runs nothing, --force runs every step", async () => {
+    const dir = fixture({ "wf.yaml": fused });
+    const touched = await wfc(["run", "wf.yaml", "--touch"], { cwd: dir });
+    expect(touched.exitCode, touched.stderr).toBe(0);
+    expect(journal(dir).map((j) => [j.stage, j.element, j.status])).toEqual([
+      ["first", "s=x", "touched"],
+      ["second", "s=x", "touched"],
+      ["first", "s=y", "touched"],
+      ["second", "s=y", "touched"],
+    ]);
+    expect(existsSync(join(dir, "first-ran.txt"))).toBe(false);
+    expect(ran((await wfc(["run", "wf.yaml", "--json"], { cwd: dir })).stdout)).toEqual([]);
+    const forced = await wfc(["run", "wf.yaml", "--json", "--force"], { cwd: dir });
+    expect(ran(forced.stdout)).toEqual(["first+second#0", "first+second#1"]);
+    expect(readFileSync(join(dir, "first-ran.txt"), "utf8").split("\n").filter(Boolean).toSorted()).toEqual(["x", "y"]);
+  });
+
+  test("records of the older journal format (per task and job number) are ignored: the job runs once more", async () => {
+    const dir = fixture({
+      "wf.yaml": "wfc: 1\nstages:\n  s:\n    outputs: o.txt\n    run: \"echo hi > {outputs}\"\n",
+      "o.txt": "hi\n",
+      ".wfc/journal.ndjson": '{"task":"s","job":0,"status":"done","hash":"0","start":1,"end":2,"exitCode":0}\n',
+    });
+    expect(ran((await wfc(["run", "wf.yaml", "--json"], { cwd: dir })).stdout)).toEqual(["s#0"]);
+    expect(ran((await wfc(["run", "wf.yaml", "--json"], { cwd: dir })).stdout)).toEqual([]);
+  });
+
   // One executor for both, so that they fuse (by default `fn` steps go to threads).
   test("a batched fused job whose `fn` step throws for its second element keeps everything before it", async () => {
     const dir = fixture({
