@@ -65,6 +65,7 @@ export function encodeValue(value: Scalar): string {
 
 function distinctValues(v: PlanVar): boolean {
   if ("range" in v) return true;
-  const values = "values" in v ? v.values.map((x) => encodeValue(x)) : v.sheet.rows.map((r) => r[v.sheet.columns.indexOf(v.sheet.key)] ?? "");
+  const values =
+    "values" in v ? v.values.map((x) => encodeValue(x)) : v.sheet.rows.map((r) => r[v.sheet.columns.indexOf(v.sheet.key)] ?? "");
   return new Set(values).size === values.length;
 }

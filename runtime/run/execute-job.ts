@@ -70,7 +70,9 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   if (config.touch) {
     for (const path of outputs) touch(resolve(run.workdir, path));
     const now = Date.now();
-    run.journal.append(...toRun.map((u) => ({ stage: u.stage, element: u.element, status: "touched" as const, hash: u.hash, start: now, end: now })));
+    run.journal.append(
+      ...toRun.map((u) => ({ stage: u.stage, element: u.element, status: "touched" as const, hash: u.hash, start: now, end: now })),
+    );
     return settle(run, ref, { end: { status: "skipped", reason: "touched" } });
   }
 

@@ -59,9 +59,11 @@ describe("the run state is keyed by element identity, not position", () => {
     const dir = fixture({ "wf.yaml": samples });
     expect((await wfc(["run", "wf.yaml"], { cwd: dir })).exitCode).toBe(0);
     const dry = await wfc(["run", "wf.yaml", "--json", "--dry-run", "--param", "samples=a,c"], { cwd: dir });
-    expect(events(dry.stdout).filter((e) => e.type === "would-run").map((e) => [e.task, e.reason])).toEqual([
-      ["total", "its command changed"],
-    ]);
+    expect(
+      events(dry.stdout)
+        .filter((e) => e.type === "would-run")
+        .map((e) => [e.task, e.reason]),
+    ).toEqual([["total", "its command changed"]]);
     const again = await wfc(["run", "wf.yaml", "--json", "--param", "samples=a,c"], { cwd: dir });
     expect(ran(again.stdout)).toEqual(["total#0"]);
     expect(readFileSync(join(dir, "total.txt"), "utf8")).toBe("a\nc\n");
@@ -172,7 +174,7 @@ stages:
 
   test("records of the older journal format (per task and job number) are ignored: the job runs once more", async () => {
     const dir = fixture({
-      "wf.yaml": "wfc: 1\nstages:\n  s:\n    outputs: o.txt\n    run: \"echo hi > {outputs}\"\n",
+      "wf.yaml": 'wfc: 1\nstages:\n  s:\n    outputs: o.txt\n    run: "echo hi > {outputs}"\n',
       "o.txt": "hi\n",
       ".wfc/journal.ndjson": '{"task":"s","job":0,"status":"done","hash":"0","start":1,"end":2,"exitCode":0}\n',
     });

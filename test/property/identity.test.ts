@@ -13,7 +13,31 @@ import { logFileName } from "../../runtime/run/logs.js";
 
 /** Values that break naive names: path parts, separators, control characters, long runs. */
 const hostile = fc.oneof(
-  fc.constantFrom("", ".", "..", "/", "a/b", "../x", "x\ny", "\0", "\uD800", "\uDFFF", "\uFFFD", ",", "=", "a,b=c", "%", "%2C", "+1", "@2", "~", "-rf", " ", "é", "😀"),
+  fc.constantFrom(
+    "",
+    ".",
+    "..",
+    "/",
+    "a/b",
+    "../x",
+    "x\ny",
+    "\0",
+    "\uD800",
+    "\uDFFF",
+    "\uFFFD",
+    ",",
+    "=",
+    "a,b=c",
+    "%",
+    "%2C",
+    "+1",
+    "@2",
+    "~",
+    "-rf",
+    " ",
+    "é",
+    "😀",
+  ),
   fc.string({ unit: "grapheme-composite", maxLength: 8 }),
   fc.string({ unit: "binary", maxLength: 8 }),
   fc.string({ maxLength: 2 }).map((s) => s.repeat(150)),
@@ -21,12 +45,10 @@ const hostile = fc.oneof(
   fc.boolean(),
 );
 
-const space = fc
-  .array(fc.array(hostile, { minLength: 1, maxLength: 5 }), { minLength: 0, maxLength: 3 })
-  .map((lists): IndexSpace => {
-    const vars: PlanVar[] = lists.map((values, k) => ({ name: `v${k}`, values: values as Scalar[] }));
-    return { vars, zip: [], size: lists.reduce((n, l) => n * l.length, 1) };
-  });
+const space = fc.array(fc.array(hostile, { minLength: 1, maxLength: 5 }), { minLength: 0, maxLength: 3 }).map((lists): IndexSpace => {
+  const vars: PlanVar[] = lists.map((values, k) => ({ name: `v${k}`, values: values as Scalar[] }));
+  return { vars, zip: [], size: lists.reduce((n, l) => n * l.length, 1) };
+});
 
 const safeName = (name: string) =>
   name !== "." && name !== ".." && !/[/\0\n\r]/.test(name) && Buffer.byteLength(name) <= 255 && name.endsWith(".log");
@@ -61,9 +83,16 @@ describe("element identities", () => {
         expect(encodeValue(a)).toMatch(/^[\w.%-]*$/);
       }),
     );
-    expect(new ElementIdentities({ vars: [{ name: "s", values: ["a,t=b"] }, { name: "t", values: ["c"] }], zip: [], size: 1 }).of(0)).toBe(
-      "s=a%2Ct%3Db,t=c",
-    );
+    expect(
+      new ElementIdentities({
+        vars: [
+          { name: "s", values: ["a,t=b"] },
+          { name: "t", values: ["c"] },
+        ],
+        zip: [],
+        size: 1,
+      }).of(0),
+    ).toBe("s=a%2Ct%3Db,t=c");
   });
 });
 
