@@ -26,6 +26,8 @@ export type RunEvent =
       readonly exitCode: number | null;
       readonly reason?: string;
       readonly log?: string;
+      /** Why a job that ran was not up to date: `step \`b\` of s=x: it failed last time` (see runtime/run/freshness.ts). */
+      readonly why?: string;
     }
   | {
       readonly type: "would-run";
@@ -95,7 +97,7 @@ export function jobEndEvent(
   job: { readonly task: string; readonly job: number; readonly elements: readonly [number, number] },
   end: JobEnd,
   times: { readonly start: number; readonly end: number },
-): RunEvent {
+): Extract<RunEvent, { type: "job-end" }> {
   const { task, job: number, elements } = job;
   const { start, end: time } = times;
   // Written out, not spread: one of these per job, 100,000 in a big fan-out. Fields

@@ -140,7 +140,7 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
       if (missing.length > 0) missing = await awaitOutputs(run.workdir, missing, latencyWait(run, task) * 1000, run.signal);
       if (run.signal.aborted && missing.length > 0) {
         removeWhatJobMade(before);
-        return settle(run, ref, { end: { status: "cancelled", exitCode: 0, log } }, times);
+        return settle(run, ref, { why, end: { status: "cancelled", exitCode: 0, log } }, times);
       }
       if (missing.length > 0) {
         const reason = missingReason(missing, latencyWait(run, task));
@@ -158,21 +158,21 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
           log,
         } as const;
         const stop = !config.keepGoing || unrecorded !== undefined;
-        return settle(run, ref, { end, command: describeStep(toRun[blamed]!.command), stop, logs, unit: toRun[blamed] }, times);
+        return settle(run, ref, { why, end, command: describeStep(toRun[blamed]!.command), stop, logs, unit: toRun[blamed] }, times);
       }
       const unrecorded = journalProblem(run, records(toRun, "done", 0));
       // Its outputs are whole, so they stay; but a run that cannot record what it did stops (the job runs again next time).
-      if (unrecorded === undefined) return settle(run, ref, { end: { status: "done", log } }, times);
+      if (unrecorded === undefined) return settle(run, ref, { why, end: { status: "done", log } }, times);
       const end = { status: "failed", exitCode: 0, reason: `it ran, but ${unrecorded}`, log } as const;
-      return settle(run, ref, { end, command: "", stop: true }, times);
+      return settle(run, ref, { why, end, command: "", stop: true }, times);
     }
     case "cancelled":
       removeWhatJobMade(before);
-      return settle(run, ref, { end: { status: "cancelled", exitCode: outcome.exitCode, log } }, times);
+      return settle(run, ref, { why, end: { status: "cancelled", exitCode: outcome.exitCode, log } }, times);
     case "failed": {
       if (run.signal.aborted) {
         removeWhatJobMade(before);
-        return settle(run, ref, { end: { status: "cancelled", exitCode: outcome.exitCode, log } }, times);
+        return settle(run, ref, { why, end: { status: "cancelled", exitCode: outcome.exitCode, log } }, times);
       }
       // Looked at before the cleanup below frees what a job that filled the disk wrote.
       const full = diskFull([run.workdir, dirname(log)]);
@@ -185,6 +185,7 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
         run,
         ref,
         {
+          why,
           end: { status: "failed", exitCode: outcome.exitCode, reason, log },
           command: outcome.command,
           stop,
@@ -270,9 +271,11 @@ function startClock(run: RunContext, ref: JobRef, later: boolean) {
  * (absolute), shown when its own log is empty.
  */
 type Settled =
-  | { readonly end: Exclude<JobEnd, { status: "failed" }> }
+  | { readonly end: Exclude<JobEnd, { status: "failed" }>; readonly why?: string }
   | {
       readonly end: Extract<JobEnd, { status: "failed" }>;
+      /** Why the job ran (see `decide`). */
+      readonly why?: string;
       readonly command: string;
       readonly stop: boolean;
       readonly logs?: readonly string[];
@@ -315,7 +318,9 @@ function settle(run: RunContext, ref: JobRef, how: Settled, times?: { start: num
       unreachable(end);
   }
   const job = { task: task.id, job: ref.job, elements: [ref.first, ref.end] as const };
-  run.emit(jobEndEvent(job, end, times ?? { start: now, end: now }));
+  const event = jobEndEvent(job, end, times ?? { start: now, end: now });
+  // A job that ran says why: which step (fused) of which element (a batch) was out of date, and why.
+  run.emit(how.why === undefined ? event : { ...event, why: how.why });
   if ("stop" in how && how.stop) run.scheduler.stop();
 }
 

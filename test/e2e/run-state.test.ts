@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { fixture, wfc } from "./helpers.js";
 
-type Event = { type: string; task?: string; job?: number; status?: string; reason?: string; commands?: string[] };
+type Event = { type: string; task?: string; job?: number; status?: string; reason?: string; why?: string; commands?: string[] };
 const events = (stdout: string): Event[] =>
   stdout
     .split("\n")
@@ -150,6 +150,8 @@ stages:
     const again = await wfc(["run", "wf.yaml", "--json"], { cwd: dir });
     expect(again.exitCode, again.stderr).toBe(0);
     expect(ran(again.stdout)).toEqual(["first+second#1"]);
+    // Its job-end says why it ran: which step, and why.
+    expect(events(again.stdout).find((e) => e.type === "job-end" && e.status === "done")?.why).toBe("step `second`: it failed last time");
     // The first step ran once per element, in all three runs together.
     expect(readFileSync(join(dir, "first-ran.txt"), "utf8")).toBe("x\ny\n");
     expect(readFileSync(join(dir, "two/y.txt"), "utf8")).toBe("y\n");
