@@ -89,8 +89,9 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   const key = { task: ref.task, job: ref.job };
   // Only a first attempt goes in the lane: a retry must not wait on (or be skipped for) its follower.
   const first: PreparedJob = { key, task, commands, log, attempt: 0, retriesLeft: task.retries > 0, lane };
-  const job = (attempt: number): PreparedJob =>
-    attempt === 0 ? first : { key, task, commands, log, attempt, retriesLeft: attempt < task.retries };
+  // A retry resumes at the command that failed: the ones before it succeeded and their outputs are there.
+  const job = (attempt: number, from: number): PreparedJob =>
+    attempt === 0 ? first : { key, task, commands: commands.slice(from), log, attempt, retriesLeft: attempt < task.retries };
   const clock = startClock(run, ref, backend.startsLater(first));
   // What the outputs were before the job, so a failure removes only what it made.
   // An output in a folder this run created was not there before the run: no need to look (a fan-out into a new folder costs no lstat a job).
@@ -225,24 +226,32 @@ function missingReason(missing: readonly string[], waited: number): string {
 
 const MISSING_SHOWN = 20;
 
-/** Runs a job's attempts, with a backoff before each retry, until one succeeds, is cancelled or none is left. */
+/**
+ * Runs a job's attempts, with a backoff before each retry, until one
+ * succeeds, is cancelled or none is left. A retry runs from the command that
+ * failed on; a failure's `step` is an index into all the job's commands.
+ */
 async function attempts(
   run: RunContext,
   ref: JobRef,
   backend: Backend,
-  job: (attempt: number) => PreparedJob,
+  job: (attempt: number, from: number) => PreparedJob,
   onStart: (at: number) => void,
 ): Promise<JobOutcome> {
-  const retries = job(0).task.retries;
+  const { task, commands } = job(0, 0);
+  const retries = task.retries;
   let outcome: JobOutcome | undefined;
+  let from = 0;
   for (let attempt = 0; attempt <= retries; attempt++) {
     if (attempt > 0) {
       // A retry runs outside its lane: nothing is handed on behind it (a follower would run beside it, past what the slot holds).
       run.scheduler.leaveLane(ref);
       await sleep(Math.min(30_000, 250 * 2 ** (attempt - 1)), run.signal);
     }
-    outcome = await backend.run(job(attempt), { workdir: run.workdir, signal: run.signal, onStart });
+    outcome = await backend.run(job(attempt, from), { workdir: run.workdir, signal: run.signal, onStart });
+    if (outcome.kind === "failed") outcome = { ...outcome, step: Math.min(from + Math.max(0, outcome.step), commands.length - 1) };
     if (outcome.kind !== "failed" || run.signal.aborted) break;
+    from = outcome.step;
   }
   return outcome ?? { kind: "cancelled", started: Date.now(), exitCode: null };
 }

@@ -157,6 +157,22 @@ stages:
     expect(readFileSync(join(dir, "two/y.txt"), "utf8")).toBe("y\n");
   });
 
+  test("a retry resumes at the failing step: the step before it runs once", async () => {
+    const dir = fixture({
+      "wf.yaml": fused
+        .replace(
+          'run: "if [ -e broken-{s} ]; then exit 4; fi; cp {inputs} {outputs}"',
+          'retries: 1\n    run: "if [ ! -e tried-{s} ]; then touch tried-{s}; exit 4; fi; cp {inputs} {outputs}"',
+        )
+        .replace('outputs: "one/{s}.txt"', 'outputs: "one/{s}.txt"\n    retries: 1'),
+    });
+    const r = await wfc(["run", "wf.yaml", "--json"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(ran(r.stdout)).toEqual(["first+second#0", "first+second#1"]);
+    expect(readFileSync(join(dir, "first-ran.txt"), "utf8").split("\n").filter(Boolean).toSorted()).toEqual(["x", "y"]);
+    expect(readFileSync(join(dir, "two/y.txt"), "utf8")).toBe("y\n");
+  });
+
   test("--touch journals each step of each element as touched; the next run runs nothing, --force runs every step", async () => {
     const dir = fixture({ "wf.yaml": fused });
     const touched = await wfc(["run", "wf.yaml", "--touch"], { cwd: dir });
