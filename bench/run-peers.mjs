@@ -31,6 +31,22 @@ export const WORKLOADS = [
   { key: "fn-100k", kind: "fn", n: 100_000, wfcOnly: true },
 ];
 
+/**
+ * wfc beside itself on the fan workload (bench/run.mjs's shell table): its
+ * `touch` jobs are plain words that wfc runs without any shell, so `shell: sh`
+ * there changes only the gather; the same fan with a shell string per job
+ * (`echo {i} > {outputs}`) pays for each job's shell, strict bash (the
+ * default) against `/bin/sh` (dash).
+ */
+export const WFC_SHELLS = [
+  { tool: "wfc-sh", shell: "sh" },
+  { tool: "wfc-echo", run: "echo {i} > {outputs}" },
+  { tool: "wfc-echo-sh", run: "echo {i} > {outputs}", shell: "sh" },
+];
+
+/** Whether `tool` is wfc or one of its shell variants. */
+export const isWfc = (tool) => tool === "wfc" || WFC_SHELLS.some((v) => v.tool === tool);
+
 /** Jobs a peer schedules (one graph node per stage × element, the gather included). */
 export const jobsOf = (w) => (w.kind === "fan" ? w.n + 1 : w.kind === "chain" ? w.n * w.stages : w.n);
 
@@ -89,7 +105,8 @@ export function inDir(w, dir) {
 // `foreach` over a `range` and path templates, on a processes executor of
 // PARALLEL workers (the built-in one has CPUs − 1, i.e. 1 on a 2-core machine).
 
-export function wfcWorkflow(w) {
+/** `variant`: one of WFC_SHELLS (its `run` replaces the fan's `touch`, its `shell` goes under `defaults`), or none. */
+export function wfcWorkflow(w, variant = {}) {
   const lines = ["wfc: 1", `name: ${w.key}`];
   const each = (n, from = 0) => `    foreach: { i: { range: [${from}, ${n}] } }`;
   if (w.kind === "fn") {
@@ -97,11 +114,12 @@ export function wfcWorkflow(w) {
     lines.push("    executor: pool", '    fn: "lib.mjs#noop"');
     return lines.join("\n") + "\n";
   }
-  lines.push(`executors: { local: { type: processes, max: ${PARALLEL} } }`, "defaults: { executor: local }");
+  const shell = variant.shell ? `, shell: ${variant.shell}` : "";
+  lines.push(`executors: { local: { type: processes, max: ${PARALLEL} } }`, `defaults: { executor: local${shell} }`);
   if (w.kind === "limit") lines.push("limits: { one: 1 }");
   lines.push("stages:");
   if (w.kind === "fan") {
-    lines.push("  touch:", each(w.n), '    outputs: "out/{i}.txt"', '    run: "touch {outputs}"');
+    lines.push("  touch:", each(w.n), '    outputs: "out/{i}.txt"', `    run: "${variant.run ?? "touch {outputs}"}"`);
     lines.push("  gather:", '    inputs: "out/*.txt"', '    outputs: "all.txt"', '    run: "ls out | wc -l > {outputs}"');
   } else if (w.kind === "chain") {
     lines.push("  s0:", each(w.n), '    outputs: "s0/{i}.txt"', '    run: "echo {i} > {outputs}"');
@@ -283,8 +301,14 @@ export const RUN_TOOLS = [
 /** Writes `tool`'s input files for workload `w` into `dir` (which exists). */
 export function writeInputs(tool, workload, dir) {
   const w = inDir(workload, dir);
-  if (tool === "wfc") {
-    writeFileSync(join(dir, "workflow.yaml"), wfcWorkflow(w));
+  if (isWfc(tool)) {
+    writeFileSync(
+      join(dir, "workflow.yaml"),
+      wfcWorkflow(
+        w,
+        WFC_SHELLS.find((v) => v.tool === tool),
+      ),
+    );
     if (w.kind === "fn") writeFileSync(join(dir, "lib.mjs"), "export function noop() {}\n");
   } else if (tool === "ninja") writeFileSync(join(dir, "build.ninja"), buildNinja(w));
   else if (tool === "make") writeFileSync(join(dir, "Makefile"), makefile(w));

@@ -9,6 +9,8 @@
 //
 // Options:
 //   --no-install      never apt-get install a missing peer; skip it
+//   --no-peers        time wfc only
+//   --no-shells       skip the fan workload's shell table (wfc with strict bash against `shell: sh`)
 //   --workloads=a,b   only these (keys: fan-5000 chain-200x10 limit-60 fn-100k)
 //   --repeat=N        runs per tool and workload, the best kept (default: 3 when
 //                     the first run takes under 10 s, else 1)
@@ -18,7 +20,7 @@
 //   --dir=PATH        where the run directories go (default: the OS temp folder);
 //                     e.g. --dir=/dev/shm to time the tools without a disk
 import { execFileSync, spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import { once } from "node:events";
 import { dirname, join, resolve } from "node:path";
@@ -32,8 +34,10 @@ import {
   STAMP_FIFO,
   STAMP_READER,
   RUN_TOOLS,
+  WFC_SHELLS,
   WORKLOADS,
   intervals,
+  isWfc,
   inDir,
   jobsOf,
   limitBound,
@@ -77,7 +81,11 @@ const fsType = (() => {
   }
 })();
 
-const env = ensureTools({ install: !flag("no-install"), tools: RUN_TOOLS, time: false });
+const env = flag("no-peers") ? { tools: new Map() } : ensureTools({ install: !flag("no-install"), tools: RUN_TOOLS, time: false });
+/** Whether /usr/bin/time is there to measure wfc's CPU time (the shell table's CPU columns). */
+const HAVE_TIME = existsSync("/usr/bin/time");
+/** wfc's shell variants, run beside wfc on the fan workload (see WFC_SHELLS). */
+const shells = flag("no-shells") ? [] : WFC_SHELLS.map((v) => v.tool);
 const peers = RUN_PEERS.filter((t) => env.tools.has(t));
 
 // ---------------------------------------------------------------- running
@@ -160,15 +168,26 @@ async function runTool(tool, w) {
   writeInputs(tool, w, dir);
   const io = { cwd: dir, stdout: join(dir, "bench.stdout"), stderr: join(dir, "bench.stderr") };
   let r;
-  if (tool === "wfc") {
+  if (isWfc(tool)) {
     const c = await runOnce({ ...io, cmd: process.execPath, args: [cli, "compile", "workflow.yaml", "-o", "plan.json"] });
     if (c.fail) r = { fail: `compile: ${c.fail}` };
     else {
       const jobs = JSON.parse(readFileSync(join(dir, "plan.json"), "utf8")).tasks.reduce((n, t) => n + t.jobs, 0);
-      const cmd = { cmd: process.execPath, args: [cli, "run", "plan.json", "--jobs", String(PARALLEL), "--json"] };
+      const run = [process.execPath, cli, "run", "plan.json", "--jobs", String(PARALLEL), "--json"];
+      // The CPU time of wfc and every process it waited for (workers, the jobs' shells and commands):
+      // less at the mercy of other load on the machine than the wall time, for the shell table.
+      const cpuFile = join(dir, "bench.cpu");
+      const cmd = HAVE_TIME ? { cmd: "/usr/bin/time", args: ["-f", "%U %S", "-o", cpuFile, ...run] } : { cmd: run[0], args: run.slice(1) };
       const stop = w.kind === "limit" ? await stampReader(dir) : undefined;
       r = { ...(await runOnce({ ...io, ...cmd })), compileS: c.s, jobs };
       await stop?.();
+      if (HAVE_TIME && !r.fail)
+        r.cpuS = readFileSync(cpuFile, "utf8")
+          .trim()
+          .split(/\s+/)
+          .slice(-2)
+          .map(Number)
+          .reduce((a, b) => a + b, 0);
       const ev = r.fail ? undefined : wfcEvents(io.stdout);
       if (!r.fail && !ev) r = { fail: "no run-start/run-end events in --json output" };
       else if (ev) {
@@ -239,14 +258,14 @@ const probeNotes = [];
 let floor;
 
 for (const w of workloads) {
-  const tools = w.wfcOnly ? ["wfc"] : ["wfc", ...peers];
+  const tools = w.wfcOnly ? ["wfc"] : ["wfc", ...(w.kind === "fan" ? shells : []), ...peers];
   const res = new Map();
   results.set(w.key, res);
 
   // Probes: each peer runs the workload at n/(2·probe) and n/probe elements; a power law through
   // the two (exponent at least 1) extrapolates to n. Growth accelerates (Snakemake's per-job cost
   // rises with n), so a peer is skipped when the estimate exceeds half the timeout.
-  for (const tool of tools.filter((t) => t !== "wfc" && w.probe)) {
+  for (const tool of tools.filter((t) => !isWfc(t) && w.probe)) {
     const sizes = [2 * w.probe, w.probe].map((f) => resized(w, Math.round(w.n / f)));
     const probes = [];
     for (const small of sizes) {
@@ -297,6 +316,7 @@ for (const w of workloads) {
       s: min("s"),
       compileS: min("compileS"),
       runS: min("runS"),
+      cpuS: min("cpuS"),
       makespan: min("makespan"),
       jobs: rs[0].jobs,
     });
@@ -348,6 +368,42 @@ console.log(
     " wfc/peer: wfc's wall time as a fraction of the peer's (0.5× = half). Every run starts in an empty directory and its outputs are checked;" +
     " FAILED means a non-zero exit or missing/wrong outputs. makespan: first job start to last job end, from the stamps jobs send to one reader.",
 );
+
+// ---------------------------------------------------------------- strict bash against sh
+
+for (const w of workloads.filter((x) => x.kind === "fan" && shells.length > 0)) {
+  const res = results.get(w.key);
+  const perJob = (s) => `${((s * 1000) / jobsOf(w)).toFixed(2)} ms`;
+  /** Wall and CPU time of a bash run and its sh twin, each with bash/sh and the difference per job. */
+  const pair = (bash, sh) => {
+    const [b, s] = [res.get(bash), res.get(sh)];
+    const both = b && !b.fail && s && !s.fail;
+    const cpu = both && b.cpuS !== undefined && s.cpuS !== undefined;
+    return [
+      cell(b),
+      cell(s),
+      both ? `${(b.s / s.s).toFixed(2)}×` : "—",
+      both ? perJob(b.s - s.s) : "—",
+      cpu ? fmtS(b.cpuS) : "n/a",
+      cpu ? fmtS(s.cpuS) : "n/a",
+      cpu ? `${(b.cpuS / s.cpuS).toFixed(2)}×` : "—",
+      cpu ? perJob(b.cpuS - s.cpuS) : "—",
+    ];
+  };
+  console.log(`\n${w.key}, wfc only: strict bash (the default) against \`shell: sh\`, the same jobs (best of the runs above)\n`);
+  printTable(
+    ["jobs' command", "wall, bash", "wall, sh", "bash/sh", "per job", "CPU, bash", "CPU, sh", "bash/sh", "per job"],
+    [
+      ["touch {outputs} (runs without a shell)", ...pair("wfc", "wfc-sh")],
+      ["echo {i} > {outputs} (a shell string)", ...pair("wfc-echo", "wfc-echo-sh")],
+    ],
+    1,
+  );
+  console.log(
+    "\nwall: as in the table above; CPU: user + system time of `wfc run` and every process it waited for (/usr/bin/time), which" +
+      ` other load on the machine disturbs less; per job: bash's time minus sh's over the ${fmtN(jobsOf(w))} jobs.`,
+  );
+}
 
 // ---------------------------------------------------------------- notes and targets
 

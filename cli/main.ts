@@ -174,6 +174,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("-n, --dry-run", "print the arrays, throttles, licenses and dependencies; write nothing", false)
     .option("--max-array-size <n>", "the cluster's MaxArraySize (default: from scontrol, else the config, else 1001)", positiveInteger)
     .option("--no-licenses", "the cluster has no licenses for named limits: serialize the arrays that share one")
+    .option("--latency-wait <seconds>", "how long a job waits for its outputs to appear once its commands exit 0 (default: 5)", seconds)
     .action(
       async (
         file: string,
@@ -182,6 +183,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           dryRun: boolean;
           maxArraySize?: number;
           licenses: boolean;
+          latencyWait?: number;
           param: Record<string, string>;
           paramsFile?: string;
           config?: string;
@@ -197,6 +199,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
             licenses: opts.licenses,
             ...(opts.output !== undefined ? { output: opts.output } : {}),
             ...(opts.maxArraySize !== undefined ? { maxArraySize: opts.maxArraySize } : {}),
+            ...(opts.latencyWait !== undefined ? { latencyWait: opts.latencyWait } : {}),
           },
           io,
         );

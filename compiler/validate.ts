@@ -4,6 +4,7 @@ import type { Workflow } from "./lower/ast.js";
 import { lowerWorkflow, type LowerOptions } from "./lower/lower.js";
 import { DiagnosticSink } from "./lower/sink.js";
 import { checkCycles } from "./check/cycles.js";
+import { checkTempOutputs } from "./check/lifetimes.js";
 import { checkOutputs } from "./check/outputs.js";
 import { checkPaths } from "./check/paths.js";
 import { checkPlaceholders } from "./check/placeholders.js";
@@ -61,6 +62,7 @@ export async function validateDocument(document: ParsedDocument, options: Valida
   checkOutputs(workflow, index, sink);
   const edges = inferDependencies(workflow, index);
   checkCycles(workflow, edges, sink);
+  checkTempOutputs(workflow, edges, sink);
   const diagnostics = sortDiagnostics([...schemaDiagnostics, ...lowerDiagnostics, ...sink.diagnostics]);
   return hasErrors(diagnostics) ? { document, diagnostics } : { document, validated: { workflow, edges }, diagnostics };
 }

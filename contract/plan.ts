@@ -4,7 +4,7 @@
  * A fanned-out stage is one task with its index space, never one record per
  * job, so a plan grows with the number of stages, not jobs.
  */
-export const PLAN_VERSION = 3;
+export const PLAN_VERSION = 4;
 
 /**
  * How the elements of a consumer depend on the elements of a producer,
@@ -35,7 +35,9 @@ export type Scalar = string | number | boolean;
 /**
  * A template, pre-parsed: text, or a reference. Params are substituted as
  * text in paths, argv and `env`, and kept as `{ param }` in shell commands,
- * where the runtime quotes them like any other value.
+ * where the runtime quotes them like any other value. `{ cpus }` (commands
+ * and `env` only, never paths) is the task's `cpus` as the executor gives
+ * them, known only at run time (contract/cpus.ts).
  */
 export type Part =
   | string
@@ -43,7 +45,8 @@ export type Part =
   | { readonly param: string }
   | { readonly inputs: true; readonly name?: string }
   | { readonly outputs: true; readonly name?: string }
-  | { readonly log: true; readonly name?: string };
+  | { readonly log: true; readonly name?: string }
+  | { readonly cpus: true };
 
 export type PlanVar =
   | { readonly name: string; readonly values: readonly Scalar[] }
@@ -66,6 +69,13 @@ export interface PlanPath {
   readonly glob: boolean;
   /** The outputs (task, step, output index) that can produce this input; empty for source files. */
   readonly from: readonly { readonly task: string; readonly step: string; readonly output: number }[];
+  /**
+   * An output's lifetime, absent for an ordinary one: `temp` is removed once
+   * every job of the run that reads it has succeeded (and a missing one is
+   * not rebuilt while what was made from it is up to date); `protected` is
+   * made read-only after its job, and a run that would rebuild it stops.
+   */
+  readonly lifetime?: "temp" | "protected";
 }
 
 /**

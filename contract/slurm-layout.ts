@@ -1,3 +1,4 @@
+import { slurmCpus } from "./cpus.js";
 import type { Plan, PlanTask } from "./plan.js";
 
 /** SLURM's default MaxArraySize is 1001 (indices 0..1000). */
@@ -142,7 +143,7 @@ export function slurmLayout(plan: Plan, options: LayoutOptions = {}): SlurmLayou
 /** Resources of one job, then the executor's partition, account, qos and extra options. */
 function sbatchOptions(task: PlanTask, slurm: Readonly<Record<string, unknown>>): string[] {
   const out: string[] = [];
-  const cpus = task.resources.cpus > 1 ? task.resources.cpus : Number(slurm.cpus ?? 1);
+  const cpus = slurmCpus(task, slurm);
   if (cpus > 1) out.push(`--cpus-per-task=${cpus}`);
   const mem = task.resources.mem ?? (slurm.mem as number | undefined);
   if (mem !== undefined && mem !== null) out.push(`--mem=${mem}M`);

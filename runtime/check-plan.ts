@@ -112,6 +112,8 @@ function stepsProblem(task: PlanTask, keys: ReadonlySet<string>, byId: ReadonlyM
       }
       // Where a param may stand and whether it is defined is jobs/command-check.ts's to say.
       if ("param" in part) return undefined;
+      // The cpus are known only where the job runs: a path must be the same wherever that is.
+      if ("cpus" in part) return paths ? `${where} of step \`${step.stage}\` uses \`{cpus}\`, which a path cannot` : undefined;
       const kind = "inputs" in part ? "inputs" : "outputs" in part ? "outputs" : "log";
       if (paths) return `${where} of step \`${step.stage}\` uses \`{${kind}}\`, which a path cannot`;
       if (part.name !== undefined && !{ inputs, outputs, log: logs }[kind].has(part.name))

@@ -3,7 +3,7 @@ import type { Plan } from "../../contract/plan.js";
 import { ExportError, writeExport } from "../../runtime/slurm/export.js";
 import { clusterMaxArraySize } from "../../runtime/slurm/cluster.js";
 import { slurmLayout, type SlurmLayout } from "../../contract/slurm-layout.js";
-import { errorLine, ExitCode, type Io } from "../io.js";
+import { errorLine, ExitCode, warningLine, type Io } from "../io.js";
 import { planFor, type PlanSource } from "./plan-for.js";
 
 export interface ExportCommandOptions extends PlanSource {
@@ -11,6 +11,8 @@ export interface ExportCommandOptions extends PlanSource {
   readonly dryRun: boolean;
   readonly maxArraySize?: number;
   readonly licenses: boolean;
+  /** `--latency-wait`: seconds a job waits for its outputs once its commands exit 0. */
+  readonly latencyWait?: number;
 }
 
 /** `wfc export slurm FILE -o DIR`: the whole workflow as chained job arrays. */
@@ -28,7 +30,13 @@ export async function exportSlurmCommand(file: string, options: ExportCommandOpt
   });
   if (!options.dryRun) {
     try {
-      await writeExport(planned.plan, layout, { planDir: planned.planDir, dir: resolve(io.cwd, options.output!), shown: options.output! });
+      await writeExport(planned.plan, layout, {
+        planDir: planned.planDir,
+        dir: resolve(io.cwd, options.output!),
+        shown: options.output!,
+        onWarning: (message) => io.stderr.write(warningLine(message)),
+        ...(options.latencyWait !== undefined ? { latencyWait: options.latencyWait } : {}),
+      });
     } catch (error) {
       if (!(error instanceof ExportError)) throw error;
       io.stderr.write(errorLine(`${error.message}`));
@@ -38,7 +46,26 @@ export async function exportSlurmCommand(file: string, options: ExportCommandOpt
   io.stdout.write(
     shapeReport(planned.plan, layout, options.dryRun ? undefined : relative(io.cwd, resolve(io.cwd, options.output!)) || "."),
   );
+  for (const note of lifetimeNotes(planned.plan)) io.stdout.write(`note: ${note}\n`);
   return ExitCode.ok;
+}
+
+/**
+ * What exported scripts do not do that `wfc run` does: removing temp outputs
+ * needs to know when every job that reads one is done, and protecting an
+ * output needs the journal to tell a rebuild from a first build.
+ */
+function lifetimeNotes(plan: Plan): string[] {
+  const stages = (lifetime: "temp" | "protected") =>
+    plan.tasks.flatMap((t) => t.steps.filter((s) => s.outputs.some((o) => o.lifetime === lifetime)).map((s) => `\`${s.stage}\``));
+  const notes: string[] = [];
+  const temp = stages("temp");
+  if (temp.length > 0)
+    notes.push(`the scripts leave temp outputs in place (${temp.join(", ")}); \`wfc run\` with a slurm executor removes them`);
+  const kept = stages("protected");
+  if (kept.length > 0)
+    notes.push(`the scripts do not make protected outputs read-only (${kept.join(", ")}); \`wfc run\` with a slurm executor does`);
+  return notes;
 }
 
 /** What is (or would be) submitted: sbatch calls, array sizes, throttles, licenses, dependencies. */

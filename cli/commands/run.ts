@@ -148,6 +148,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
       ...(options.kill ? { kill: options.kill } : {}),
       onEvent: (event) => {
         if (options.json) io.stdout.write(JSON.stringify(event) + "\n");
+        else if (event.type === "stale-inputs" && !display) io.stderr.write(warningLine(event.message));
         else if (display) display.onEvent(event);
         else {
           const line = lineFor(event, done, total);

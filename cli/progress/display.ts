@@ -83,6 +83,7 @@ export function createProgressDisplay(stream: ProgressStream, options: ProgressD
     onEvent(event) {
       state.apply(event);
       if (event.type === "slurm-submit") log(submitLine(event));
+      if (event.type === "stale-inputs") log(`wfc: warning: ${visible(event.message)}`);
       if (event.type === "job-end" && event.status === "failed") {
         const why = event.reason !== undefined ? ` (${visible(event.reason)})` : event.exitCode === null ? "" : ` (exit ${event.exitCode})`;
         log(`${red("failed:")} ${event.task}#${event.job}${why}${event.log ? `  log: ${event.log}` : ""}`);

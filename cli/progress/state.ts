@@ -84,6 +84,9 @@ export class ProgressState implements ProgressSnapshot {
       case "would-run":
         // A dry run: nothing runs, so there is no progress to show.
         return;
+      case "stale-inputs":
+        // A warning (display.ts shows it): no job's progress.
+        return;
       case "slurm-submit":
         // Submitted is not running: a SLURM job counts as running from its job-start.
         return;

@@ -1,12 +1,12 @@
 import type { Workflow } from "../lower/ast.js";
 import type { DiagnosticSink } from "../lower/sink.js";
 import { parseTemplate, refsOf } from "../lower/template.js";
-import { findOutputCollisions, type OutputIndex } from "../graph/dependencies.js";
+import { OutputIndex, findLogCollisions, findOutputCollisions } from "../graph/dependencies.js";
 
 /**
  * Outputs must not collide: every fan-out variable appears in each output of
- * its stage (else elements overwrite each other), and no two stages write the
- * same file.
+ * its stage (else elements overwrite each other), no two stages write the
+ * same file, and a log is no other job's log and no output.
  */
 export function checkOutputs(workflow: Workflow, index: OutputIndex, sink: DiagnosticSink): void {
   for (const stage of workflow.stages.values()) {
@@ -49,5 +49,33 @@ export function checkOutputs(workflow: Workflow, index: OutputIndex, sink: Diagn
         related: [{ path: first.decl.path, message: `\`${first.stage.name}\` writes it here` }],
       },
     );
+  }
+  const logs = new OutputIndex(workflow, (stage) => stage.logs);
+  for (const { log, other, otherIs } of findLogCollisions(workflow, index, logs)) {
+    const [name, otherName] = [log.stage.name, other.stage.name];
+    const source = log.decl.template.source;
+    const apart = `e.g. \`logs/{stage}/…\``;
+    if (otherIs === "log")
+      sink.error(
+        "WFC251",
+        name === otherName
+          ? `stage \`${name}\` writes the log \`${source}\` twice`
+          : `stages \`${otherName}\` and \`${name}\` both write the log \`${source}\``,
+        log.decl.path,
+        {
+          help: `two jobs writing one log would mix their lines; give each its own log path (${apart})`,
+          related: [{ path: other.decl.path, message: `\`${otherName}\` declares it here` }],
+        },
+      );
+    else
+      sink.error(
+        "WFC251",
+        `the log \`${source}\` of stage \`${name}\` is also ${name === otherName ? "one of its outputs" : `an output of stage \`${otherName}\``}`,
+        log.decl.path,
+        {
+          help: `a failed job's log is kept and its outputs removed, and no stage depends on a log: keep logs apart from outputs (${apart})`,
+          related: [{ path: other.decl.path, message: `\`${otherName}\` writes it here` }],
+        },
+      );
   }
 }

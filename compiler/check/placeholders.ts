@@ -6,7 +6,9 @@ import type { DiagnosticSink } from "../lower/sink.js";
 /**
  * Every placeholder must resolve: `{var}` to a foreach variable of the stage,
  * `{var.col}` to a sheet column, `{params.x}` to a param, and (in commands and
- * env only) `{inputs...}`/`{outputs...}` to declared paths.
+ * env only) `{inputs...}`/`{outputs...}` to declared paths and `{cpus}` to the
+ * cores the job may use (known where it runs: never part of a path, which
+ * must name the same file on every machine).
  */
 export function checkPlaceholders(workflow: Workflow, sink: DiagnosticSink): void {
   for (const stage of workflow.stages.values()) {
@@ -37,7 +39,7 @@ function check(located: LocatedTemplate, { stage, workflow, sink, vars }: Scope,
       ...vars.keys(),
       "params",
       "stage",
-      ...(where === "command" ? ["inputs", "outputs", ...(stage.logs.length > 0 ? ["log"] : [])] : []),
+      ...(where === "command" ? ["inputs", "outputs", ...(stage.logs.length > 0 ? ["log"] : []), "cpus"] : []),
     ];
     const text = located.template.source;
     const within = { offset: ref.offset, length: ref.length, text };
@@ -69,6 +71,17 @@ function check(located: LocatedTemplate, { stage, workflow, sink, vars }: Scope,
       continue;
     }
     if (ref.root === "stage") continue;
+    if (ref.root === "cpus") {
+      if (where === "path")
+        fail(
+          "`{cpus}` cannot be used in an input or output path",
+          "foreach variables and `{params.name}`",
+          "a path must name the same file wherever the job runs, and `{cpus}` depends on the machine; use it in the command",
+          "WFC249",
+        );
+      else if (ref.field !== undefined) fail(`\`${shown}\` has no fields`, "`{cpus}`", undefined);
+      continue;
+    }
     if (ref.root === "inputs" || ref.root === "outputs" || ref.root === "log") {
       if (where === "path") {
         fail(`\`${shown}\` cannot be used in an input or output path`, "foreach variables and `{params.name}`", undefined, "WFC249");
@@ -134,6 +147,8 @@ function check(located: LocatedTemplate, { stage, workflow, sink, vars }: Scope,
  */
 function portedHint(root: string, field: string | undefined, vars: ReadonlyMap<string, FanVar>, workflow: Workflow): string | undefined {
   // `{input}`, `{output}`: did-you-mean already says `{inputs}`, `{outputs}`.
+  if (root === "threads" && field === undefined)
+    return "Snakemake's `{threads}` is `{cpus}` in wfc: the stage's `cpus`, as many as the executor gives";
   if (field === undefined) return undefined;
   if (root === "wildcards")
     return vars.has(field)

@@ -44,7 +44,7 @@ export const CODES = {
   WFC217: "a fan-out with no elements (empty list, empty range, glob matching nothing)",
   WFC218: "more than one inline cap in a stage's `limit`",
   WFC219: "a limit no stage uses",
-  WFC220: "a reserved name (`params`, `inputs`, `outputs`, `stage`) used as a foreach variable",
+  WFC220: "a reserved name (`params`, `inputs`, `stage`, `cpus`, …) used as a foreach variable",
   WFC221: "a glob in an output",
   WFC222: "a malformed template (unclosed `{`, unmatched `}`, not a placeholder)",
   WFC223: "an output that uses `..`, is empty, is the workflow's folder or is inside `.wfc/`",
@@ -70,8 +70,12 @@ export const CODES = {
   WFC246: "`zip` of variables with different numbers of values",
   WFC247: "a `--param` or params-file value that is not of the param's type",
   WFC248: "a list param in an input or output path",
-  WFC249: "`{inputs…}` or `{outputs…}` in an input or output path",
+  WFC249: "`{inputs…}`, `{outputs…}` or `{cpus}` in an input or output path",
   WFC250: "a params file that is not a map of param names to plain values",
+  WFC251: "a `log` path that another job also declares as its log, or that is an output",
+  WFC252: "`temp` or `protected` names no output of its stage (or the stage has none)",
+  WFC253: "an output both `temp` and `protected`",
+  WFC254: "a `temp` output that no stage reads, so it is never removed",
   // Config files.
   WFC301:
     "a config file cannot be read: `--config` or `$WFC_CONFIG` names no file, or a file on the search path is a directory or unreadable",

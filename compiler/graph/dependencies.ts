@@ -21,6 +21,7 @@ interface OutputEntry {
 /**
  * An index of every output template by its literal prefix, so that matching
  * an input against 10,000 stages' outputs looks at a handful of candidates.
+ * `declsOf` picks other paths to index instead (the logs, for their checks).
  */
 export class OutputIndex {
   readonly #byPrefix = new Map<string, OutputEntry[]>();
@@ -28,10 +29,13 @@ export class OutputIndex {
   /** The distinct prefix lengths, so a lookup tries only those. */
   readonly #lengths: number[];
 
-  constructor(readonly workflow: Workflow) {
+  constructor(
+    readonly workflow: Workflow,
+    declsOf: (stage: Stage) => readonly PathDecl[] = (stage) => stage.outputs,
+  ) {
     const entries: OutputEntry[] = [];
     for (const stage of workflow.stages.values()) {
-      for (const decl of stage.outputs) {
+      for (const decl of declsOf(stage)) {
         const pattern = toPattern(decl.template, workflow.params, false);
         const entry = { stage, decl, pattern, prefix: literalPrefix(pattern) };
         entries.push(entry);
@@ -139,6 +143,33 @@ export function findOutputCollisions(workflow: Workflow, index: OutputIndex): [O
     }
   }
   return collisions;
+}
+
+/**
+ * Log templates that name a file another log or an output names, for some
+ * elements: `other` is a log (each pair once, `log` the later one in the
+ * file) or an output, of any stage, this one too; in the order of the file.
+ * A log and an output cannot be one file (a failure keeps the one and removes
+ * the other), nor can two jobs share a log (their words would mix); a log
+ * template that two elements of its own stage share is WFC207's instead.
+ */
+export function findLogCollisions(
+  workflow: Workflow,
+  outputs: OutputIndex,
+  logs: OutputIndex,
+): { readonly log: OutputEntry; readonly other: OutputEntry; readonly otherIs: "log" | "output" }[] {
+  const found: { log: OutputEntry; other: OutputEntry; otherIs: "log" | "output" }[] = [];
+  // Logs in the order of the file: stages, then each stage's logs.
+  const rank = new Map([...workflow.stages.values()].flatMap((s) => s.logs).map((decl, i) => [decl, i]));
+  const clash = (a: OutputEntry, b: OutputEntry) => intersects(a.pattern, b.pattern) && confirmCollision(workflow, a, b);
+  for (const log of logs.entries) {
+    for (const other of logs.candidates(log.prefix)) {
+      if (other.decl === log.decl || rank.get(other.decl)! > rank.get(log.decl)!) continue;
+      if (clash(other, log)) found.push({ log, other, otherIs: "log" });
+    }
+    for (const output of outputs.candidates(log.prefix)) if (clash(output, log)) found.push({ log, other: output, otherIs: "output" });
+  }
+  return found.sort((a, b) => rank.get(a.log.decl)! - rank.get(b.log.decl)!);
 }
 
 function confirmCollision(workflow: Workflow, a: OutputEntry, b: OutputEntry): boolean {

@@ -73,7 +73,12 @@ export interface PathDecl extends LocatedTemplate {
   readonly name: string | undefined;
   /** Whether its literal text has glob syntax (`*`, `?`, `[`). */
   readonly glob: boolean;
+  /** An output's `temp` or `protected` (lifetimes.ts); absent for an ordinary one. */
+  readonly lifetime?: OutputLifetime;
 }
+
+/** `temp`: removed once every job that reads it succeeded; `protected`: made read-only after its job. */
+export type OutputLifetime = "temp" | "protected";
 
 export type VarValues =
   | { readonly kind: "list"; readonly items: readonly Scalar[] }

@@ -34,8 +34,8 @@ function pathParts(template: Template, stage: string): readonly Part[] | null {
     if (p.kind === "text") parts.push(p.text);
     else if (p.root === "stage") parts.push(stage);
     else if (p.root === "params" && p.field !== undefined) parts.push({ param: p.field });
-    else if (p.root === "params" || p.root === "inputs" || p.root === "outputs" || p.root === "log") {
-      // `{params}` alone names no value; `{inputs}`, `{outputs}` and `{log}` are for commands, not paths.
+    else if (p.root === "params" || p.root === "inputs" || p.root === "outputs" || p.root === "log" || p.root === "cpus") {
+      // `{params}` alone names no value; `{inputs}`, `{outputs}`, `{log}` and `{cpus}` are for commands, not paths.
       parts = null;
       break;
     } else parts.push(p.field === undefined ? { var: p.root } : { var: p.root, field: p.field });

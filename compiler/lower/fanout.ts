@@ -36,11 +36,13 @@ export async function lowerFanOut(stagePath: DataPath, raw: Record<string, unkno
   if (isObject(foreach)) {
     for (const [name, source] of Object.entries(foreach)) {
       const path = [...stagePath, "foreach", name];
-      if (["params", "inputs", "outputs", "log", "stage"].includes(name)) {
+      if (["params", "inputs", "outputs", "log", "stage", "cpus"].includes(name)) {
         ctx.sink.error("WFC220", `\`${name}\` is reserved and cannot be a foreach variable`, path, {
           part: "key",
           help: `rename the variable; \`{${name}...}\` already means something in templates`,
         });
+        // Its `{cpus}` uses meant the variable: reported here, not again as `{cpus}` in a path.
+        if (name === "cpus") unresolved.push(name);
         continue;
       }
       const v = await lowerVar(name, path, source, ctx);

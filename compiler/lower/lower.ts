@@ -19,6 +19,7 @@ import type {
   Workflow,
 } from "./ast.js";
 import { lowerFanOut } from "./fanout.js";
+import { withLifetimes } from "./lifetimes.js";
 import { readParamText } from "./param-text.js";
 import type { ParamsFile, ParamValue } from "../config/params-file.js";
 import { DiagnosticSink } from "./sink.js";
@@ -353,7 +354,7 @@ async function lowerStage(name: string, raw: Obj, defaults: Obj, ctx: StageConte
     return decls;
   };
   const inputs = paths("inputs");
-  const outputs = paths("outputs");
+  const outputs = withLifetimes(raw, path, paths("outputs"), sink);
   const logs = paths("log");
   for (const o of [...outputs, ...logs]) {
     if (o.glob) {

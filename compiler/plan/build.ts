@@ -98,6 +98,7 @@ function parts(located: LocatedTemplate, stage: Stage, workflow: Workflow, shell
     else if (p.root === "inputs") out.push(p.field === undefined ? { inputs: true } : { inputs: true, name: p.field });
     else if (p.root === "outputs") out.push(p.field === undefined ? { outputs: true } : { outputs: true, name: p.field });
     else if (p.root === "log") out.push(p.field === undefined ? { log: true } : { log: true, name: p.field });
+    else if (p.root === "cpus") out.push({ cpus: true });
     else out.push(p.field === undefined ? { var: p.root } : { var: p.root, field: p.field });
   }
   return out;
@@ -128,7 +129,8 @@ function planStep(stage: Stage, task: DraftTask, workflow: Workflow, taskOfStage
   );
   const env: Record<string, Part[]> = {};
   for (const [name, value] of [...stage.settings.env].sort(([a], [b]) => (a < b ? -1 : 1))) env[name] = parts(value, stage, workflow);
-  const outputs = stage.outputs.map((decl) => path(decl, []));
+  // Only a `temp` or `protected` output carries its lifetime: the plans of other workflows stay as they were.
+  const outputs = stage.outputs.map((decl) => ({ ...path(decl, []), ...(decl.lifetime !== undefined ? { lifetime: decl.lifetime } : {}) }));
   // Only a stage with logs has them: the plans of other workflows stay as they were.
   const logs = stage.logs.length > 0 ? { logs: stage.logs.map((decl) => path(decl, [])) } : {};
   return { stage: stage.name, action: planAction, inputs, outputs, ...logs, env };

@@ -13,6 +13,7 @@ export function contextsOf(parts: readonly Part[]): ShellContext[] {
 export function placeholderText(p: Exclude<Part, string>): string {
   if ("var" in p) return p.field === undefined ? `{${p.var}}` : `{${p.var}.${p.field}}`;
   if ("param" in p) return `{params.${p.param}}`;
+  if ("cpus" in p) return "{cpus}";
   const root = "inputs" in p ? "inputs" : "outputs" in p ? "outputs" : "log";
   return p.name === undefined ? `{${root}}` : `{${root}.${p.name}}`;
 }

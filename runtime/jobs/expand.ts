@@ -6,6 +6,9 @@ import { globMatcher, walkGlob } from "../../contract/glob.js";
 import { describePathProblem, globProblem, outputPathProblem } from "../../contract/paths.js";
 import { quoteFor } from "../../contract/shell/quote.js";
 import { unreachable } from "../../contract/unreachable.js";
+import { commandCpus } from "../../contract/cpus.js";
+import { availableParallelism } from "node:os";
+import { findStaleInputs, type StaleInputs } from "./stale-inputs.js";
 
 /** What one step runs for one element: everything resolved to strings. */
 export interface StepCommand {
@@ -36,6 +39,19 @@ export interface ResolvedPath {
   readonly many: boolean;
 }
 
+export interface ExpanderOptions {
+  /** Stops a glob's walk of the file system (Ctrl-C): `step` then rejects with its reason. */
+  readonly signal?: AbortSignal | undefined;
+  /**
+   * Told once per gathering input fed by producers, the first time one of
+   * its elements is expanded, of the files on disk its glob matches that
+   * no producer writes in this run (stale-inputs.ts); never looked for without it.
+   */
+  readonly onStale?: ((stale: StaleInputs) => void) | undefined;
+  /** What `{cpus}` stands for in a task's commands (contract/cpus.ts); default: its `cpus`, at most this machine's cores. */
+  readonly cpus?: (task: PlanTask) => number;
+}
+
 /**
  * A job wfc will not start: an output outside the workflow's folder, a glob
  * that would search outside it. A compiled plan never has one (validation
@@ -51,15 +67,25 @@ export class UnsafePathError extends Error {}
 export class Expander {
   readonly #spaces: ElementSpace[];
   readonly #index: Map<string, number>;
+  /** Gathering inputs already looked at for files they leave out (by task, stage and input), each looked at once. */
+  readonly #staleChecked = new Map<string, Promise<void>>();
+
+  readonly #signal: AbortSignal | undefined;
+  readonly #onStale: ((stale: StaleInputs) => void) | undefined;
+  /** Per task, what `{cpus}` stands for. */
+  readonly #cpus: number[];
 
   constructor(
     private readonly plan: Plan,
     private readonly workdir: string,
-    /** Stops a glob's walk of the file system (Ctrl-C): `step` then rejects with its reason. */
-    private readonly signal?: AbortSignal,
+    options: ExpanderOptions = {},
   ) {
     this.#spaces = plan.tasks.map((t) => new ElementSpace(t.space));
     this.#index = new Map(plan.tasks.map((t, i) => [t.id, i]));
+    this.#signal = options.signal;
+    this.#onStale = options.onStale;
+    const cpus = options.cpus ?? ((task: PlanTask) => commandCpus(task, { cores: availableParallelism() }));
+    this.#cpus = plan.tasks.map((t) => cpus(t));
   }
 
   async step(task: number, step: PlanStep, element: number): Promise<StepCommand> {
@@ -84,15 +110,19 @@ export class Expander {
       }
     }
     const inputs: ResolvedPath[] = [];
-    for (const i of step.inputs) inputs.push(await this.#input(task, element, i, plain(i.template)));
+    for (const [n, i] of step.inputs.entries()) {
+      if (i.glob && i.from.length > 0) await this.#checkStale(task, step, n);
+      inputs.push(await this.#input(task, element, i, plain(i.template)));
+    }
 
-    const refPaths = (p: Exclude<Part, string>): string[] => {
+    const refPaths = (p: Exclude<Part, string | { cpus: true }>): string[] => {
       const list = "inputs" in p ? inputs : "outputs" in p ? outputs : "log" in p ? logs : [];
       const name = "inputs" in p || "outputs" in p || "log" in p ? p.name : undefined;
       return list.filter((x) => name === undefined || x.name === name).flatMap((x) => x.paths);
     };
     /** What a placeholder stands for: one word for a variable, one per path or list item for the others. */
-    const words = (p: Exclude<Part, string>): readonly string[] => ("var" in p ? [value(p)] : "param" in p ? param(p) : refPaths(p));
+    const words = (p: Exclude<Part, string>): readonly string[] =>
+      "var" in p ? [value(p)] : "param" in p ? param(p) : "cpus" in p ? [String(this.#cpus[task]!)] : refPaths(p);
     const text = (p: Part) => (typeof p === "string" ? p : words(p).join(" "));
     const shell = (parts: readonly Part[]) => {
       const contexts = contextsOf(parts);
@@ -123,13 +153,28 @@ export class Expander {
           // A placeholder that is a whole item expands to one item per path.
           argv: action.argv.flatMap((parts) => {
             const only = parts.length === 1 ? parts[0]! : undefined;
-            if (only !== undefined && typeof only !== "string" && !("var" in only)) return words(only);
+            if (only !== undefined && typeof only !== "string" && !("var" in only) && !("cpus" in only)) return words(only);
             return [parts.map(text).join("")];
           }),
         };
       case "fn":
         return { ...base, kind: "fn", fn: { module: action.module, export: action.export } };
     }
+  }
+
+  /** Looks once per gathering input (its first element waits for it, as do those expanded meanwhile). */
+  #checkStale(task: number, step: PlanStep, index: number): Promise<void> {
+    if (this.#onStale === undefined) return Promise.resolve();
+    const key = `${task}\0${step.stage}\0${index}`;
+    let checked = this.#staleChecked.get(key);
+    if (checked === undefined) {
+      const report = this.#onStale;
+      checked = findStaleInputs(this.plan, this.#spaces, this.#index, task, step, index, this.workdir, this.#signal).then((stale) => {
+        if (stale !== undefined) report(stale);
+      });
+      this.#staleChecked.set(key, checked);
+    }
+    return checked;
   }
 
   async #input(task: number, element: number, input: PlanPath, expanded: string): Promise<ResolvedPath> {
@@ -140,7 +185,7 @@ export class Expander {
         throw new UnsafePathError(
           `input glob ${JSON.stringify(expanded)} ${describePathProblem(problem)}: globs search only inside the workflow's folder`,
         );
-      const found = await walkGlob(expanded, this.workdir, this.signal);
+      const found = await walkGlob(expanded, this.workdir, this.#signal);
       return { name: input.name, paths: found, many: true };
     }
     const matches = globMatcher(expanded);

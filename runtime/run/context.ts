@@ -5,6 +5,7 @@ import type { Scheduler } from "../scheduler/scheduler.js";
 import type { Journal } from "../state/journal.js";
 import type { RunEvent, RunFailure } from "./events.js";
 import type { Folders } from "./folders.js";
+import type { TempOutputs } from "./lifetimes.js";
 import type { RunConfig } from "./options.js";
 import type { RunStats } from "./stats.js";
 
@@ -30,6 +31,10 @@ export interface RunContext {
   readonly wouldWrite: Set<string>;
   /** Aborted on Ctrl-C (or a signal the caller gave). */
   readonly signal: AbortSignal;
+  /** The plan's temp outputs: who reads them, which may stay gone (undefined: it has none). */
+  readonly temps: TempOutputs | undefined;
+  /** Says something on stderr (or to the caller's `onWarning`) that is not a job's end. */
+  readonly warn: (message: string) => void;
   /** The backend a task's jobs run on. */
   readonly backendFor: (task: number) => Backend;
 }

@@ -3,6 +3,7 @@
  * schema/events.schema.json), its failures and its summary.
  */
 import { unreachable } from "../../contract/unreachable.js";
+import { staleInputsMessage, type StaleInputs } from "../jobs/stale-inputs.js";
 import type { LimitUse, PathStep } from "./stats.js";
 
 /** What a run reports as it goes (`--json` prints these as NDJSON; see schema/events.schema.json). */
@@ -46,7 +47,29 @@ export type RunEvent =
       /** sbatch's arguments, the array script last. */
       readonly sbatch: readonly string[];
     }
+  | {
+      /**
+       * Files on disk that a gathering input's glob matches but that no
+       * producer element writes in this run: not gathered, left in place.
+       * Once per such input, before its first job (runtime/jobs/stale-inputs.ts).
+       */
+      readonly type: "stale-inputs";
+      readonly time: number;
+      readonly task: string;
+      readonly stage: string;
+      /** The input's name, or its position among the stage's inputs (from 0). */
+      readonly input: string | number;
+      readonly glob: string;
+      /** The first STALE_PATHS_LISTED of them, sorted. */
+      readonly paths: readonly string[];
+      readonly count: number;
+      /** The warning `wfc run` prints. */
+      readonly message: string;
+    }
   | { readonly type: "run-end"; readonly time: number; readonly summary: RunSummary };
+
+/** How many stale files a `stale-inputs` event lists (`count` says how many there are). */
+export const STALE_PATHS_LISTED = 100;
 
 export interface RunFailure {
   readonly task: string;
@@ -129,4 +152,21 @@ export function jobEndEvent(
     default:
       return unreachable(end);
   }
+}
+
+/** The `stale-inputs` event for what a gathering input left out. */
+export function staleInputsEvent(s: StaleInputs): RunEvent {
+  const { task, stage, input, glob, paths } = s;
+  const listed = paths.slice(0, STALE_PATHS_LISTED);
+  return {
+    type: "stale-inputs",
+    time: Date.now(),
+    task,
+    stage,
+    input,
+    glob,
+    paths: listed,
+    count: paths.length,
+    message: staleInputsMessage(s),
+  };
 }

@@ -8,16 +8,16 @@
 import { rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Backend, JobOutcome, PreparedJob } from "../backends/backend.js";
-import { describeStep, stepHash } from "../jobs/describe.js";
+import { describeStep } from "../jobs/describe.js";
 import { UnsafePathError } from "../jobs/expand.js";
 import type { JobRef } from "../scheduler/scheduler.js";
 import { StateError, diskFull, stateProblem } from "../state/state-problem.js";
 import type { RunContext } from "./context.js";
 import { jobEndEvent, type JobEnd } from "./events.js";
-import { decide, touch, type Unit } from "./freshness.js";
+import { decide, identitiesOf, touch, unitsOf, type Unit } from "./freshness.js";
+import { outputsWith, protect, protectedInTheWay } from "./lifetimes.js";
 import { appendLog, logFileName, tail } from "./logs.js";
 import type { JournalRecord } from "../state/journal.js";
-import { ElementIdentities } from "../../contract/identity.js";
 import { unreachable } from "../../contract/unreachable.js";
 import { awaitOutputs, missingOutputs, removeWhatJobMade, snapshotOutputs } from "./outputs.js";
 import type { PlanTask } from "../../contract/plan.js";
@@ -41,20 +41,16 @@ export async function executeJob(run: RunContext, ref: JobRef, lane?: Lane): Pro
 async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Promise<void> {
   const { plan, config, scheduler } = run;
   const task = plan.tasks[ref.task]!;
-  const identities = identitiesOf(task);
-  const units: Unit[] = [];
-  for (let e = ref.first; e < ref.end; e++) {
-    const element = identities.of(e);
-    for (const step of task.steps) {
-      const command = await run.expander.step(ref.task, step, e);
-      units.push({ stage: step.stage, element, command, hash: stepHash(command) });
-    }
-  }
-  const { run: toRun, why } = decide(units, task.steps.length, run.journal, {
+  const units = await unitsOf(run.expander, ref.task, task, ref.first, ref.end);
+  const decision = decide(units, task.steps.length, run.journal, {
     force: config.force === true,
     wouldWrite: run.wouldWrite,
     workdir: run.workdir,
+    missingOk: run.temps?.isTemp,
   });
+  // Up to date but for its gone temp outputs, which a job that must run reads: all of it runs again.
+  const needed = decision.why === undefined ? run.temps?.neededAgain(ref) : undefined;
+  const { run: toRun, why } = needed === undefined ? decision : { run: units, why: needed };
   if (why === undefined) return settle(run, ref, { end: { status: "skipped", reason: "up to date" } });
   const commands = toRun.map((u) => u.command);
   // Logs are not outputs: a failure keeps them, success does not require them.
@@ -76,7 +72,16 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
     return settle(run, ref, { end: { status: "skipped", reason: "touched" } });
   }
 
-  const log = join(run.stateDir, "logs", task.id, logFileName(identities.of(ref.first), ref.end - ref.first));
+  // A protected output from an earlier run is never overwritten: the user removes it to rebuild it.
+  const guarded = outputsWith(task, commands, "protected");
+  const inTheWay = guarded.length > 0 ? protectedInTheWay(run.workdir, guarded) : undefined;
+  if (inTheWay !== undefined) {
+    const reason = `output ${JSON.stringify(inTheWay)} is protected and would be overwritten (${why}): remove it yourself to rebuild it`;
+    const end = { status: "failed", exitCode: null, reason } as const;
+    return settle(run, ref, { end, command: "", stop: !config.keepGoing });
+  }
+
+  const log = join(run.stateDir, "logs", task.id, logFileName(identitiesOf(task).of(ref.first), ref.end - ref.first));
   try {
     run.folders.ensureLogDir(dirname(log));
   } catch (error) {
@@ -123,14 +128,23 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
     const rest = toRun.slice(at);
     const kept = new Set(outputsOf(succeeded).map((p) => resolve(run.workdir, p)));
     removeWhatJobMade(new Map([...before].filter(([path]) => !kept.has(path))));
-    return journalProblem(run, [
-      ...records(
-        succeeded.filter((u) => missingOutputs(run.workdir, outputsOf([u])).length === 0),
-        "done",
-        0,
-      ),
-      ...records(rest.slice(0, 1), "failed", exitCode),
-    ]);
+    const whole = succeeded.filter((u) => missingOutputs(run.workdir, outputsOf([u])).length === 0);
+    protectOutputs(whole);
+    return journalProblem(run, [...records(whole, "done", 0), ...records(rest.slice(0, 1), "failed", exitCode)]);
+  };
+  /** The protected outputs of units that succeeded are made read-only. */
+  const protectOutputs = (list: readonly Unit[]): void => {
+    const paths =
+      list === toRun
+        ? guarded
+        : outputsWith(
+            task,
+            list.map((u) => u.command),
+            "protected",
+          );
+    const unprotected = paths.length > 0 ? protect(run.workdir, paths) : [];
+    if (unprotected.length > 0)
+      run.warn(`${task.id}#${ref.job}: could not make protected output ${unprotected.map((p) => JSON.stringify(p)).join(", ")} read-only`);
   };
 
   switch (outcome.kind) {
@@ -162,6 +176,7 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
         return settle(run, ref, { why, end, command: describeStep(toRun[blamed]!.command), stop, logs, unit: toRun[blamed] }, times);
       }
       const unrecorded = journalProblem(run, records(toRun, "done", 0));
+      protectOutputs(toRun);
       // Its outputs are whole, so they stay; but a run that cannot record what it did stops (the job runs again next time).
       if (unrecorded === undefined) return settle(run, ref, { why, end: { status: "done", log } }, times);
       const end = { status: "failed", exitCode: 0, reason: `it ran, but ${unrecorded}`, log } as const;
@@ -197,14 +212,6 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
       );
     }
   }
-}
-
-/** Each task's element identities, made once per plan task (a space whose values repeat is listed whole). */
-const identities = new WeakMap<PlanTask, ElementIdentities>();
-function identitiesOf(task: PlanTask): ElementIdentities {
-  let known = identities.get(task);
-  if (known === undefined) identities.set(task, (known = new ElementIdentities(task.space)));
-  return known;
 }
 
 /** Seconds to wait for a job's missing outputs: `--latency-wait`, else a few on SLURM (a shared file system), none locally. */
@@ -301,6 +308,8 @@ function settle(run: RunContext, ref: JobRef, how: Settled, times?: { start: num
     case "done":
     case "skipped":
       run.scheduler.finish(ref, end.status);
+      // The temp outputs it read that nothing else still has to read go now.
+      run.temps?.succeeded(ref, run.workdir);
       break;
     case "cancelled":
       run.scheduler.finish(ref, "failed");

@@ -11,7 +11,10 @@
  */
 import { existsSync, mkdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import type { StepCommand } from "../jobs/expand.js";
+import { ElementIdentities } from "../../contract/identity.js";
+import type { PlanTask } from "../../contract/plan.js";
+import { stepHash } from "../jobs/describe.js";
+import type { Expander, StepCommand } from "../jobs/expand.js";
 import type { Journal } from "../state/journal.js";
 
 /** One step of one element of a job. */
@@ -29,6 +32,30 @@ export interface FreshnessOptions {
   /** `--dry-run`: the outputs jobs would write. */
   readonly wouldWrite: ReadonlySet<string>;
   readonly workdir: string;
+  /** A missing output it need not rebuild (a `temp` output nothing must read again, see lifetimes.ts). */
+  readonly missingOk?: ((path: string) => boolean) | undefined;
+}
+
+/** Each task's element identities, made once per plan task (a space whose values repeat is listed whole). */
+const identities = new WeakMap<PlanTask, ElementIdentities>();
+export function identitiesOf(task: PlanTask): ElementIdentities {
+  let known = identities.get(task);
+  if (known === undefined) identities.set(task, (known = new ElementIdentities(task.space)));
+  return known;
+}
+
+/** A job's units: each step of each of its elements `[first, end)`, element-major, their commands expanded and hashed. */
+export async function unitsOf(expander: Expander, t: number, task: PlanTask, first: number, end: number): Promise<Unit[]> {
+  const ids = identitiesOf(task);
+  const units: Unit[] = [];
+  for (let e = first; e < end; e++) {
+    const element = ids.of(e);
+    for (const step of task.steps) {
+      const command = await expander.step(t, step, e);
+      units.push({ stage: step.stage, element, command, hash: stepHash(command) });
+    }
+  }
+  return units;
 }
 
 /** What of a job runs: its units to run, in order (element-major), and why; `why` undefined when it is up to date. */
@@ -70,10 +97,14 @@ function whyRun(unit: Unit, journal: Journal, options: FreshnessOptions): string
   // In a dry run nothing is rebuilt, so what would be must count as changed downstream.
   const rebuilt = unit.command.inputs.flatMap((i) => i.paths).find((p) => options.wouldWrite.has(p));
   if (rebuilt !== undefined) return `input ${rebuilt} would be rebuilt`;
-  return outOfDate(unit, journal, options.workdir);
+  return outOfDate(unit, journal, options);
 }
 
-function outOfDate({ stage, element, hash, command }: Unit, journal: Journal, workdir: string): string | undefined {
+function outOfDate(
+  { stage, element, hash, command }: Unit,
+  journal: Journal,
+  { workdir, missingOk }: FreshnessOptions,
+): string | undefined {
   const record = journal.get(stage, element);
   if (record === undefined || (record.status !== "done" && record.status !== "touched"))
     return record?.status === "failed" ? "it failed last time" : "it has not run";
@@ -82,6 +113,7 @@ function outOfDate({ stage, element, hash, command }: Unit, journal: Journal, wo
   for (const o of command.outputs) {
     for (const path of o.paths) {
       const m = mtime(resolve(workdir, path));
+      if (m === undefined && missingOk?.(path) === true) continue;
       if (m === undefined) return `output ${path} is missing`;
       oldestOutput = Math.min(oldestOutput, m);
     }

@@ -11,6 +11,8 @@ import type { Backend } from "../backends/backend.js";
 import { LocalBackend, defaultRunner } from "../backends/local.js";
 import { unsafeCommand } from "../jobs/command-check.js";
 import { Expander } from "../jobs/expand.js";
+import { staleInputsEvent } from "./events.js";
+import { commandCpus } from "../../contract/cpus.js";
 import { loadPlan, planProblem } from "../load-plan.js";
 import type { Plan } from "../../contract/plan.js";
 import { Scheduler } from "../scheduler/scheduler.js";
@@ -21,6 +23,7 @@ import { RunningJobs } from "../state/running-jobs.js";
 import type { RunContext } from "./context.js";
 import type { RunFailure, RunSummary } from "./events.js";
 import { Folders } from "./folders.js";
+import { TempOutputs } from "./lifetimes.js";
 import { runLoop } from "./loop.js";
 import { OomWatch } from "./oom.js";
 import type { RunConfig, RunOptions } from "./options.js";
@@ -135,14 +138,22 @@ async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, ab
 
   const failures: RunFailure[] = [];
   const stats = new RunStats(plan);
-  const run: RunContext = {
+  let run: RunContext = {
     plan,
     config,
     workdir,
     stateDir,
     scheduler,
     journal,
-    expander: new Expander(plan, workdir, options.signal),
+    expander: new Expander(plan, workdir, {
+      signal: options.signal,
+      onStale: (stale) => emit(staleInputsEvent(stale)),
+      cpus: (task) =>
+        commandCpus(
+          task,
+          plan.executors[task.executor]!.type === "slurm" ? { slurm: plan.executors[task.executor]!.slurm ?? {} } : { cores },
+        ),
+    }),
     folders,
     stats,
     emit,
@@ -151,8 +162,12 @@ async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, ab
     wouldWrite: new Set(),
     signal: abort.signal,
     backendFor,
+    temps: undefined,
+    warn,
   };
   try {
+    // A plan with temp outputs looks at every job first: which temp outputs may stay gone (lifetimes.ts).
+    if (!abort.signal.aborted) run = { ...run, temps: await TempOutputs.prepare(run) };
     await runLoop(run);
   } finally {
     options.kill?.removeEventListener("abort", onKill);

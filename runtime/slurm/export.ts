@@ -1,6 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { Expander, UnsafePathError } from "../jobs/expand.js";
+import { staleInputsMessage } from "../jobs/stale-inputs.js";
+import { commandCpus } from "../../contract/cpus.js";
 import { shellQuote } from "../../contract/shell/quote.js";
 import { DECODE_STEPS, encodeSteps, stepScript } from "../jobs/step-script.js";
 import type { Plan, PlanTask } from "../../contract/plan.js";
@@ -16,7 +18,19 @@ export interface ExportOptions {
   readonly dir: string;
   /** How to name `dir` in messages (default: `dir`): what the user typed. */
   readonly shown?: string;
+  /** Told what the export's gathers leave out (files on disk no producer writes: stale-inputs.ts), one line per input. */
+  readonly onWarning?: (message: string) => void;
+  /**
+   * Seconds a job waits, after its commands exit 0, for its declared outputs
+   * to appear on the shared file system before it fails for want of them
+   * (`--latency-wait`; default 5, as for `wfc run` on SLURM). `WFC_LATENCY_WAIT`
+   * in the job's environment overrides it at submit time.
+   */
+  readonly latencyWait?: number;
 }
+
+/** The default `--latency-wait` of an export: `wfc run`'s on SLURM. */
+export const EXPORT_LATENCY_WAIT = 5;
 
 /** A user-facing reason the export cannot be written. */
 export class ExportError extends Error {}
@@ -47,7 +61,12 @@ export async function writeExport(plan: Plan, layout: SlurmLayout, options: Expo
     mkdirSync(join(temp, "arrays"), { recursive: true });
     mkdirSync(join(temp, "tables"));
     mkdirSync(join(temp, "logs"));
-    const expander = new Expander(plan, workdir);
+    const warn = options.onWarning;
+    const expander = new Expander(plan, workdir, {
+      onStale: warn && ((stale) => warn(staleInputsMessage(stale))),
+      // Every job runs on SLURM here, with the cpus it asks for.
+      cpus: (task) => commandCpus(task, { slurm: plan.executors[task.executor]?.slurm ?? {} }),
+    });
     const index = new Map(plan.tasks.map((t, i) => [t.id, i]));
     // Jobs run from the workflow's folder, found from the export's: the two may move together.
     const toWorkdir = relative(dir, workdir) || ".";
@@ -57,13 +76,19 @@ export async function writeExport(plan: Plan, layout: SlurmLayout, options: Expo
       const lines: string[] = [];
       for (let job = array.first; job < array.first + array.size; job++) {
         const scripts: string[] = [];
+        const outputs = new Set<string>();
         for (let e = job * task.batch; e < Math.min(task.space.size, (job + 1) * task.batch); e++)
-          for (const step of task.steps) scripts.push(stepScript(await expander.step(t, step, e), plan));
-        lines.push(encodeSteps(scripts));
+          for (const step of task.steps) {
+            const command = await expander.step(t, step, e);
+            scripts.push(stepScript(command, plan));
+            for (const o of command.outputs) for (const p of o.paths) outputs.add(p);
+          }
+        // The job's declared outputs follow its steps after an empty entry (a step script is never empty).
+        lines.push(encodeSteps([...scripts, "", ...outputs]));
       }
       writeFileSync(join(temp, "tables", `${array.name}.tbl`), lines.join("\n") + "\n");
       const script = join(temp, "arrays", `${array.name}.sh`);
-      writeFileSync(script, arrayScript(plan, task, array, toWorkdir));
+      writeFileSync(script, arrayScript(plan, task, array, toWorkdir, options.latencyWait ?? EXPORT_LATENCY_WAIT));
       chmodSync(script, 0o755);
     }
     const submit = join(temp, "submit.sh");
@@ -81,7 +106,7 @@ export async function writeExport(plan: Plan, layout: SlurmLayout, options: Expo
   }
 }
 
-function arrayScript(plan: Plan, task: PlanTask, array: SlurmArray, toWorkdir: string): string {
+function arrayScript(plan: Plan, task: PlanTask, array: SlurmArray, toWorkdir: string, latencyWait: number): string {
   const directives = [
     `--job-name=${slurmJobName(plan, array.task)}`,
     `--array=0-${array.size - 1}${array.throttle !== null ? `%${array.throttle}` : ""}`,
@@ -103,13 +128,42 @@ if [ ! -r "$table" ]; then
   echo "wfc: cannot read $table: submit with submit.sh from the export's folder" >&2
   exit 2
 fi
-# The job's commands: base64 of NUL-terminated scripts, so no value is ever parsed by this shell.
+# The job's commands: base64 of NUL-terminated scripts, so no value is ever parsed by this shell;
+# after them an empty entry, then the paths of its declared outputs.
 ${DECODE_STEPS}
+outputs=()
+for ((k = 0; k < \${#steps[@]}; k++)); do
+  if [ -z "\${steps[k]}" ]; then
+    outputs=("\${steps[@]:k+1}")
+    steps=("\${steps[@]:0:k}")
+    break
+  fi
+done
 cd -- "$export_dir/"${shellQuote(toWorkdir)} || exit 2
 for step in "\${steps[@]}"; do
   # Each step is a bash script: strict mode (set -euo pipefail), or /bin/sh where its stage says shell: sh.
   "$BASH" -c "$step" || exit
 done
+# Exit 0 is not success unless every declared output is there. A shared file system may
+# show a file written here late elsewhere: look again each second, up to the latency wait.
+latency_wait=\${WFC_LATENCY_WAIT:-${Math.ceil(latencyWait)}}
+case $latency_wait in '' | *[!0-9]*) latency_wait=${Math.ceil(latencyWait)} ;; esac
+waited=0
+while :; do
+  missing=()
+  for path in "\${outputs[@]}"; do
+    [ -e "$path" ] || missing+=("$path")
+  done
+  [ "\${#missing[@]}" -eq 0 ] && exit 0
+  [ "$waited" -lt "$latency_wait" ] || break
+  sleep 1
+  waited=$((waited + 1))
+done
+# %q: a path is shown quoted, its control characters escaped, never run or sent raw to a terminal.
+printf 'wfc: exit 0 but it did not write %s declared output(s) (after waiting %s s):' "\${#missing[@]}" "$waited" >&2
+printf ' %q' "\${missing[@]}" >&2
+echo >&2
+exit 1
 `;
 }
 

@@ -257,4 +257,32 @@ describeSlurm("wfc export slurm, submitted to the cluster (.ci/slurm/up.sh)", ()
     expect(r.exitCode).toBe(0);
     expect(r.stdout.split("\n")[0]).toBe(`scipion-steps: would submit 2 job arrays in 2 sbatch calls (MaxArraySize ${max})`);
   });
+
+  test.concurrent(
+    "an element that exits 0 without a declared output FAILED, the missing path in its SLURM log; {cpus} is what it asked for",
+    async ({ expect }) => {
+      const dir = fixture({
+        "wf.yaml": `wfc: 1
+name: outputs
+stages:
+  make:
+    foreach: { v: [a, "b c"] }
+    cpus: 2
+    outputs: { txt: "out/{v}.txt", idx: "out/{v}.idx" }
+    run: 'echo {cpus} $SLURM_CPUS_PER_TASK > {outputs.txt}; if [ {v} = a ]; then touch {outputs.idx}; fi'
+`,
+      });
+      temporary.push(dir);
+      const s = await exportAndSubmit(dir, "wf.yaml", ["--latency-wait", "1"], 60_000);
+      expect(Object.fromEntries(byElement(s))).toEqual({ "make.0[0]": "COMPLETED", "make.0[1]": "FAILED" });
+      const id = s.ids.get("make.0")!;
+      const log = readdirSync(join(dir, "slurm/logs")).find((f) => f.endsWith(`_${id}_1.out`))!;
+      expect(readFileSync(join(dir, "slurm/logs", log), "utf8")).toContain(
+        "wfc: exit 0 but it did not write 1 declared output(s) (after waiting 1 s): out/b\\ c.idx\n",
+      );
+      expect(readFileSync(join(dir, "out/a.txt"), "utf8")).toBe("2 2\n");
+      expect(readFileSync(join(dir, "out/b c.txt"), "utf8")).toBe("2 2\n");
+    },
+    TIMEOUT,
+  );
 });

@@ -421,4 +421,71 @@ stages:
     },
     TIMEOUT,
   );
+
+  test.concurrent(
+    "{cpus} is what the job asked for (--cpus-per-task), the stage's or its executor's, whatever this machine has",
+    async () => {
+      const dir = workflow({
+        "wf.yaml": `wfc: 1
+name: cpus
+executors:
+  cluster: { type: slurm, cpus: 2 }
+stages:
+  wide:
+    cpus: 3
+    outputs: "wide.txt"
+    executor: cluster
+    run: "echo {cpus} $SLURM_CPUS_PER_TASK > {outputs}"
+  narrow:
+    outputs: "narrow.txt"
+    executor: cluster
+    env: { N: "{cpus}" }
+    run: "echo $N $SLURM_CPUS_PER_TASK > {outputs}"
+`,
+      });
+      const r = await runIn(dir);
+      expect(r.stderr).toBe("");
+      expect(r.exitCode).toBe(0);
+      expect(readFileSync(join(dir, "wide.txt"), "utf8")).toBe("3 3\n");
+      expect(readFileSync(join(dir, "narrow.txt"), "utf8")).toBe("2 2\n");
+    },
+    TIMEOUT,
+  );
+
+  test.concurrent(
+    "a gather on SLURM gets exactly its producers' paths of this run; a leftover of an earlier run is named in a warning and kept",
+    async () => {
+      const dir = workflow({
+        "wf.yaml": `wfc: 1
+name: gather
+executors:
+  cluster: { type: slurm }
+stages:
+  make:
+    foreach: { s: [a, b] }
+    outputs: "out/{s}.txt"
+    executor: cluster
+    run: "echo {s} > {outputs}"
+  merge:
+    inputs: "out/*.txt"
+    outputs: "merged.txt"
+    executor: cluster
+    run: "cat {inputs} > {outputs}"
+`,
+        // What an earlier run with samples a, b and c left.
+        "out/c.txt": "c\n",
+      });
+      const r = await runIn(dir);
+      expect(r.exitCode).toBe(0);
+      expect(readFileSync(join(dir, "merged.txt"), "utf8")).toBe("a\nb\n");
+      const stale = r.stdout
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { type: string; paths?: string[] })
+        .filter((e) => e.type === "stale-inputs");
+      expect(stale.map((e) => e.paths)).toEqual([["out/c.txt"]]);
+      expect(readFileSync(join(dir, "out/c.txt"), "utf8")).toBe("c\n");
+    },
+    TIMEOUT,
+  );
 });
