@@ -81,7 +81,7 @@ export function decide(units: readonly Unit[], steps: number, journal: Journal, 
       const unit = units[at + s]!;
       const reason = whyRun(unit, journal, options);
       if (reason === undefined) continue;
-      run.push(...units.slice(at + s, at + steps));
+      run.push(...units.slice(at + earliest(units, at, s, steps, options), at + steps));
       if (why === undefined) {
         const where = [steps > 1 ? `step \`${unit.stage}\`` : "", elements > 1 ? `of ${unit.element}` : ""].filter(Boolean).join(" ");
         why = where === "" ? reason : `${where}: ${reason}`;
@@ -90,6 +90,22 @@ export function decide(units: readonly Unit[], steps: number, journal: Journal, 
     }
   }
   return { run, why };
+}
+
+/**
+ * Where an element that is out of date from step `from` on starts: earlier
+ * when a step before it wrote a `temp` output that is gone (forgiven while
+ * nothing read it) and a step that runs reads it.
+ */
+function earliest(units: readonly Unit[], at: number, from: number, steps: number, options: FreshnessOptions): number {
+  const { missingOk, workdir } = options;
+  if (missingOk === undefined) return from;
+  for (let r = from - 1; r >= 0; r--) {
+    const reads = new Set(units.slice(at + from, at + steps).flatMap((u) => u.command.inputs.flatMap((i) => i.paths)));
+    const gone = (p: string) => reads.has(p) && missingOk(p) && mtime(resolve(workdir, p)) === undefined;
+    if (units[at + r]!.command.outputs.some((o) => o.paths.some(gone))) from = r;
+  }
+  return from;
 }
 
 function whyRun(unit: Unit, journal: Journal, options: FreshnessOptions): string | undefined {

@@ -200,6 +200,32 @@ stages:
     expect(ran((await wfc(["run", "wf.yaml", "--json"], { cwd: dir })).stdout)).toEqual([]);
   });
 
+  test("a step whose input is its fused job's gone `temp` output runs with the step that writes it", async () => {
+    const workflow = (word: string) => `wfc: 1
+stages:
+  first:
+    foreach: { s: [x] }
+    outputs: { tmp: "one/{s}.txt" }
+    temp: [tmp]
+    run: "echo {s} >> first-ran.txt; echo {s} > {outputs}"
+  second:
+    foreach: { s: [x] }
+    inputs: "one/{s}.txt"
+    outputs: "two/{s}.txt"
+    run: "echo ${word} > {outputs}; cat {inputs} >> {outputs}"
+`;
+    const dir = fixture({ "wf.yaml": workflow("v1") });
+    expect((await wfc(["run", "wf.yaml"], { cwd: dir })).exitCode).toBe(0);
+    expect(existsSync(join(dir, "one/x.txt"))).toBe(false);
+    expect(ran((await wfc(["run", "wf.yaml", "--json"], { cwd: dir })).stdout)).toEqual([]);
+    // Only the second step changed, but it reads what the first wrote, which is gone: both run.
+    writeFileSync(join(dir, "wf.yaml"), workflow("v2"));
+    const again = await wfc(["run", "wf.yaml", "--json"], { cwd: dir });
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(readFileSync(join(dir, "two/x.txt"), "utf8")).toBe("v2\nx\n");
+    expect(readFileSync(join(dir, "first-ran.txt"), "utf8")).toBe("x\nx\n");
+  });
+
   // One executor for both, so that they fuse (by default `fn` steps go to threads).
   test("a batched fused job whose `fn` step throws for its second element keeps everything before it", async () => {
     const dir = fixture({
