@@ -53,6 +53,8 @@ function summaryText(s: RunSummary): string {
   for (const f of s.failures) {
     // Commands, reasons and logs carry values and job output: escapes are shown, never sent to the terminal.
     lines.push(`failed: ${f.task}#${f.job} (${visible(f.reason)})`);
+    // Which element (and, in a fused task, which step) by identity: the job number changes when the list does.
+    if (f.element) lines.push(`  element: ${f.element}${f.stage !== undefined && f.stage !== f.task ? ` (step \`${f.stage}\`)` : ""}`);
     if (f.command) lines.push(`  command: ${multiline(f.command, "    ")}`);
     if (f.log) lines.push(`  log: ${visible(f.log)}`);
     if (f.tail) lines.push(...f.tail.split("\n").map((l) => `  | ${visibleSource(l)}`));

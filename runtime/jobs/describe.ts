@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { StepCommand } from "./expand.js";
 
 /**
@@ -10,4 +11,17 @@ export function describeStep(c: StepCommand): string {
   if (c.kind === "shell") return c.command!;
   if (c.kind === "argv") return c.argv!.map((a) => (/^[\w./:=@%+,-]+$/.test(a) ? a : JSON.stringify(a))).join(" ");
   return `fn ${c.fn!.module}#${c.fn!.export} ${JSON.stringify({ inputs: c.inputs, outputs: c.outputs, vars: c.vars })}`;
+}
+
+/**
+ * SHA-256 of what one step runs for one element, which the journal keeps:
+ * any change makes the step out of date. It covers the command as
+ * `describeStep` shows it, the shell that runs it (`bash` strict mode and
+ * `sh` can end the same string differently), and the paths it reads and
+ * writes (a gather that gets another set of files is not the same step).
+ */
+export function stepHash(c: StepCommand): string {
+  const paths = (list: StepCommand["inputs"]) => list.map((x) => x.paths);
+  const what = [c.kind, c.kind === "shell" ? (c.shell ?? "sh") : null, describeStep(c), paths(c.inputs), paths(c.outputs)];
+  return createHash("sha256").update(JSON.stringify(what)).digest("hex");
 }

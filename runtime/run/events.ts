@@ -27,6 +27,8 @@ export type RunEvent =
       readonly exitCode: number | null;
       readonly reason?: string;
       readonly log?: string;
+      /** Why a job that ran was not up to date: `step \`b\` of s=x: it failed last time` (see runtime/run/freshness.ts). */
+      readonly why?: string;
     }
   | {
       readonly type: "would-run";
@@ -72,6 +74,10 @@ export const STALE_PATHS_LISTED = 100;
 export interface RunFailure {
   readonly task: string;
   readonly job: number;
+  /** The stage (step of the task) that failed, when one did. */
+  readonly stage?: string;
+  /** The identity of the element it failed for (`s=a,chunk=3`; empty for a stage without variables). */
+  readonly element?: string;
   readonly command: string;
   readonly exitCode: number | null;
   /** Why it failed, in words: `exit 3`, `timed out after 2 s`, `killed by SIGSEGV`, `threw Error: …`, with `disk full: …` when its disk is. */
@@ -114,7 +120,7 @@ export function jobEndEvent(
   job: { readonly task: string; readonly job: number; readonly elements: readonly [number, number] },
   end: JobEnd,
   times: { readonly start: number; readonly end: number },
-): RunEvent {
+): Extract<RunEvent, { type: "job-end" }> {
   const { task, job: number, elements } = job;
   const { start, end: time } = times;
   // Written out, not spread: one of these per job, 100,000 in a big fan-out. Fields

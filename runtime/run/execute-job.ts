@@ -9,14 +9,15 @@ import { rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Backend, JobOutcome, PreparedJob } from "../backends/backend.js";
 import { describeStep } from "../jobs/describe.js";
-import { UnsafePathError, type StepCommand } from "../jobs/expand.js";
+import { UnsafePathError } from "../jobs/expand.js";
 import type { JobRef } from "../scheduler/scheduler.js";
 import { StateError, diskFull, stateProblem } from "../state/state-problem.js";
 import type { RunContext } from "./context.js";
 import { jobEndEvent, type JobEnd } from "./events.js";
-import { jobHash, touch, whyRun } from "./freshness.js";
+import { decide, identitiesOf, touch, unitsOf, type Unit } from "./freshness.js";
 import { outputsWith, protect, protectedInTheWay } from "./lifetimes.js";
-import { appendLog, tail } from "./logs.js";
+import { appendLog, logFileName, tail } from "./logs.js";
+import type { JournalRecord } from "../state/journal.js";
 import { unreachable } from "../../contract/unreachable.js";
 import { awaitOutputs, missingOutputs, removeWhatJobMade, snapshotOutputs } from "./outputs.js";
 import type { PlanTask } from "../../contract/plan.js";
@@ -40,18 +41,21 @@ export async function executeJob(run: RunContext, ref: JobRef, lane?: Lane): Pro
 async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Promise<void> {
   const { plan, config, scheduler } = run;
   const task = plan.tasks[ref.task]!;
-  const commands: StepCommand[] = [];
-  for (let e = ref.first; e < ref.end; e++) for (const step of task.steps) commands.push(await run.expander.step(ref.task, step, e));
-  const hash = jobHash(commands);
-  // Logs are not outputs: a failure keeps them, success does not require them.
-  const outputs = commands.flatMap((c) => c.outputs.flatMap((o) => o.paths));
-  const why =
-    whyRun({ task: task.id, job: ref.job, hash, commands, workdir: run.workdir }, run.journal, {
-      force: config.force === true,
-      wouldWrite: run.wouldWrite,
-      missingOk: run.temps?.isTemp,
-    }) ?? run.temps?.neededAgain(ref);
+  const units = await unitsOf(run.expander, ref.task, task, ref.first, ref.end);
+  const decision = decide(units, task.steps.length, run.journal, {
+    force: config.force === true,
+    wouldWrite: run.wouldWrite,
+    workdir: run.workdir,
+    missingOk: run.temps?.isTemp,
+  });
+  // Up to date but for its gone temp outputs, which a job that must run reads: all of it runs again.
+  const needed = decision.why === undefined ? run.temps?.neededAgain(ref) : undefined;
+  const { run: toRun, why } = needed === undefined ? decision : { run: units, why: needed };
   if (why === undefined) return settle(run, ref, { end: { status: "skipped", reason: "up to date" } });
+  const commands = toRun.map((u) => u.command);
+  // Logs are not outputs: a failure keeps them, success does not require them.
+  const outputsOf = (list: readonly Unit[]) => list.flatMap((u) => u.command.outputs.flatMap((o) => o.paths));
+  const outputs = outputsOf(toRun);
   if (config.dryRun) {
     for (const path of outputs) run.wouldWrite.add(path);
     run.emit({ type: "would-run", task: task.id, job: ref.job, reason: why, commands: commands.map(describeStep) });
@@ -61,7 +65,10 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   }
   if (config.touch) {
     for (const path of outputs) touch(resolve(run.workdir, path));
-    run.journal.append({ task: task.id, job: ref.job, status: "touched", hash, start: Date.now(), end: Date.now() });
+    const now = Date.now();
+    run.journal.append(
+      ...toRun.map((u) => ({ stage: u.stage, element: u.element, status: "touched" as const, hash: u.hash, start: now, end: now })),
+    );
     return settle(run, ref, { end: { status: "skipped", reason: "touched" } });
   }
 
@@ -74,21 +81,22 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
     return settle(run, ref, { end, command: "", stop: !config.keepGoing });
   }
 
-  const log = join(run.stateDir, "logs", task.id, `${ref.job}.log`);
+  const log = join(run.stateDir, "logs", task.id, logFileName(identitiesOf(task).of(ref.first), ref.end - ref.first));
   try {
     run.folders.ensureLogDir(dirname(log));
   } catch (error) {
     throw new Error(stateProblem(error, dirname(log), run.stateDir));
   }
   // Workers append to the log; one from an earlier run of this job goes first.
-  if (run.journal.get(task.id, ref.job) !== undefined) rmSync(log, { force: true });
+  if (units.some((u) => run.journal.get(u.stage, u.element) !== undefined)) rmSync(log, { force: true });
 
   const backend = run.backendFor(ref.task);
   const key = { task: ref.task, job: ref.job };
   // Only a first attempt goes in the lane: a retry must not wait on (or be skipped for) its follower.
   const first: PreparedJob = { key, task, commands, log, attempt: 0, retriesLeft: task.retries > 0, lane };
-  const job = (attempt: number): PreparedJob =>
-    attempt === 0 ? first : { key, task, commands, log, attempt, retriesLeft: attempt < task.retries };
+  // A retry resumes at the command that failed: the ones before it succeeded and their outputs are there.
+  const job = (attempt: number, from: number): PreparedJob =>
+    attempt === 0 ? first : { key, task, commands: commands.slice(from), log, attempt, retriesLeft: attempt < task.retries };
   const clock = startClock(run, ref, backend.startsLater(first));
   // What the outputs were before the job, so a failure removes only what it made.
   // An output in a folder this run created was not there before the run: no need to look (a fan-out into a new folder costs no lstat a job).
@@ -107,8 +115,37 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   run.stats.hold(ref.task, -1, end);
   const times = { start: clock.start, end };
   const logs = commands.flatMap((c) => c.logs.flatMap((o) => o.paths.map((p) => resolve(run.workdir, p))));
-  const record = (status: "done" | "failed", exitCode: number | null) =>
-    journalProblem(run, { task: task.id, job: ref.job, status, hash, ...times, exitCode });
+  const records = (list: readonly Unit[], status: "done" | "failed", exitCode: number | null) =>
+    list.map((u) => ({ stage: u.stage, element: u.element, status, hash: u.hash, ...times, exitCode }));
+  /**
+   * Unit `at` failed: each unit before it succeeded and is journaled done
+   * (a fused job's steps count as their own jobs), the failing one failed;
+   * only what the failing unit and those after it made is removed (they
+   * made nothing if they never started). A state problem comes back in words.
+   */
+  const failAt = (at: number, exitCode: number | null): string | undefined => {
+    const succeeded = toRun.slice(0, at);
+    const rest = toRun.slice(at);
+    const kept = new Set(outputsOf(succeeded).map((p) => resolve(run.workdir, p)));
+    removeWhatJobMade(new Map([...before].filter(([path]) => !kept.has(path))));
+    const whole = succeeded.filter((u) => missingOutputs(run.workdir, outputsOf([u])).length === 0);
+    protectOutputs(whole);
+    return journalProblem(run, [...records(whole, "done", 0), ...records(rest.slice(0, 1), "failed", exitCode)]);
+  };
+  /** The protected outputs of units that succeeded are made read-only. */
+  const protectOutputs = (list: readonly Unit[]): void => {
+    const paths =
+      list === toRun
+        ? guarded
+        : outputsWith(
+            task,
+            list.map((u) => u.command),
+            "protected",
+          );
+    const unprotected = paths.length > 0 ? protect(run.workdir, paths) : [];
+    if (unprotected.length > 0)
+      run.warn(`${task.id}#${ref.job}: could not make protected output ${unprotected.map((p) => JSON.stringify(p)).join(", ")} read-only`);
+  };
 
   switch (outcome.kind) {
     case "done": {
@@ -118,52 +155,59 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
       if (missing.length > 0) missing = await awaitOutputs(run.workdir, missing, latencyWait(run, task) * 1000, run.signal);
       if (run.signal.aborted && missing.length > 0) {
         removeWhatJobMade(before);
-        return settle(run, ref, { end: { status: "cancelled", exitCode: 0, log } }, times);
+        return settle(run, ref, { why, end: { status: "cancelled", exitCode: 0, log } }, times);
       }
       if (missing.length > 0) {
-        removeWhatJobMade(before);
         const reason = missingReason(missing, latencyWait(run, task));
-        const unrecorded = record("failed", 0);
+        // The first unit that did not write an output is the one that failed; those before it succeeded.
+        const gone = new Set(missing);
+        const blamed = Math.max(
+          0,
+          toRun.findIndex((u) => outputsOf([u]).some((p) => gone.has(p))),
+        );
+        const unrecorded = failAt(blamed, 0);
         const end = {
           status: "failed",
           exitCode: 0,
           reason: [reason, unrecorded && `and ${unrecorded}`].filter(Boolean).join("; "),
           log,
         } as const;
-        const blamed = commands.find((c) => c.outputs.some((o) => o.paths.some((p) => missing.includes(p))));
         const stop = !config.keepGoing || unrecorded !== undefined;
-        return settle(run, ref, { end, command: blamed === undefined ? "" : describeStep(blamed), stop, logs }, times);
+        return settle(run, ref, { why, end, command: describeStep(toRun[blamed]!.command), stop, logs, unit: toRun[blamed] }, times);
       }
-      const unrecorded = record("done", 0);
-      const unprotected = protect(run.workdir, guarded);
-      if (unprotected.length > 0)
-        run.warn(
-          `${task.id}#${ref.job}: could not make protected output ${unprotected.map((p) => JSON.stringify(p)).join(", ")} read-only`,
-        );
+      const unrecorded = journalProblem(run, records(toRun, "done", 0));
+      protectOutputs(toRun);
       // Its outputs are whole, so they stay; but a run that cannot record what it did stops (the job runs again next time).
-      if (unrecorded === undefined) return settle(run, ref, { end: { status: "done", log } }, times);
+      if (unrecorded === undefined) return settle(run, ref, { why, end: { status: "done", log } }, times);
       const end = { status: "failed", exitCode: 0, reason: `it ran, but ${unrecorded}`, log } as const;
-      return settle(run, ref, { end, command: "", stop: true }, times);
+      return settle(run, ref, { why, end, command: "", stop: true }, times);
     }
     case "cancelled":
       removeWhatJobMade(before);
-      return settle(run, ref, { end: { status: "cancelled", exitCode: outcome.exitCode, log } }, times);
+      return settle(run, ref, { why, end: { status: "cancelled", exitCode: outcome.exitCode, log } }, times);
     case "failed": {
       if (run.signal.aborted) {
         removeWhatJobMade(before);
-        return settle(run, ref, { end: { status: "cancelled", exitCode: outcome.exitCode, log } }, times);
+        return settle(run, ref, { why, end: { status: "cancelled", exitCode: outcome.exitCode, log } }, times);
       }
       // Looked at before the cleanup below frees what a job that filled the disk wrote.
       const full = diskFull([run.workdir, dirname(log)]);
-      // A job that did not finish leaves no half-written outputs behind (and removes nothing else).
-      removeWhatJobMade(before);
-      const unrecorded = record("failed", outcome.exitCode);
+      // A failed step leaves no half-written outputs behind; the steps before it keep theirs (and nothing else is removed).
+      const at = Math.min(Math.max(0, outcome.step), toRun.length - 1);
+      const unrecorded = failAt(at, outcome.exitCode);
       const reason = [outcome.reason, full, unrecorded && `and ${unrecorded}`].filter(Boolean).join("; ");
       const stop = !config.keepGoing || unrecorded !== undefined;
       return settle(
         run,
         ref,
-        { end: { status: "failed", exitCode: outcome.exitCode, reason, log }, command: outcome.command, stop, logs },
+        {
+          why,
+          end: { status: "failed", exitCode: outcome.exitCode, reason, log },
+          command: outcome.command,
+          stop,
+          logs,
+          unit: toRun[at],
+        },
         times,
       );
     }
@@ -189,24 +233,32 @@ function missingReason(missing: readonly string[], waited: number): string {
 
 const MISSING_SHOWN = 20;
 
-/** Runs a job's attempts, with a backoff before each retry, until one succeeds, is cancelled or none is left. */
+/**
+ * Runs a job's attempts, with a backoff before each retry, until one
+ * succeeds, is cancelled or none is left. A retry runs from the command that
+ * failed on; a failure's `step` is an index into all the job's commands.
+ */
 async function attempts(
   run: RunContext,
   ref: JobRef,
   backend: Backend,
-  job: (attempt: number) => PreparedJob,
+  job: (attempt: number, from: number) => PreparedJob,
   onStart: (at: number) => void,
 ): Promise<JobOutcome> {
-  const retries = job(0).task.retries;
+  const { task, commands } = job(0, 0);
+  const retries = task.retries;
   let outcome: JobOutcome | undefined;
+  let from = 0;
   for (let attempt = 0; attempt <= retries; attempt++) {
     if (attempt > 0) {
       // A retry runs outside its lane: nothing is handed on behind it (a follower would run beside it, past what the slot holds).
       run.scheduler.leaveLane(ref);
       await sleep(Math.min(30_000, 250 * 2 ** (attempt - 1)), run.signal);
     }
-    outcome = await backend.run(job(attempt), { workdir: run.workdir, signal: run.signal, onStart });
+    outcome = await backend.run(job(attempt, from), { workdir: run.workdir, signal: run.signal, onStart });
+    if (outcome.kind === "failed") outcome = { ...outcome, step: Math.min(from + Math.max(0, outcome.step), commands.length - 1) };
     if (outcome.kind !== "failed" || run.signal.aborted) break;
+    from = outcome.step;
   }
   return outcome ?? { kind: "cancelled", started: Date.now(), exitCode: null };
 }
@@ -235,12 +287,16 @@ function startClock(run: RunContext, ref: JobRef, later: boolean) {
  * (absolute), shown when its own log is empty.
  */
 type Settled =
-  | { readonly end: Exclude<JobEnd, { status: "failed" }> }
+  | { readonly end: Exclude<JobEnd, { status: "failed" }>; readonly why?: string }
   | {
       readonly end: Extract<JobEnd, { status: "failed" }>;
+      /** Why the job ran (see `decide`). */
+      readonly why?: string;
       readonly command: string;
       readonly stop: boolean;
       readonly logs?: readonly string[];
+      /** The step of the element that failed, when one did. */
+      readonly unit?: Unit | undefined;
     };
 
 /** The one place a job's end is told: the scheduler, the failure record, exactly one `job-end` event, fail-fast. */
@@ -261,8 +317,9 @@ function settle(run: RunContext, ref: JobRef, how: Settled, times?: { start: num
       break;
     case "failed": {
       run.scheduler.finish(ref, "failed");
-      const { command, logs = [] } = how as Extract<Settled, { command: string }>;
-      const failure = { task: task.id, job: ref.job, command, exitCode: end.exitCode, reason: end.reason };
+      const { command, logs = [], unit } = how as Extract<Settled, { command: string }>;
+      const at = unit === undefined ? {} : { stage: unit.stage, element: unit.element };
+      const failure = { task: task.id, job: ref.job, ...at, command, exitCode: end.exitCode, reason: end.reason };
       if (end.log === undefined) {
         run.failures.push({ ...failure, log: "", tail: "" });
       } else {
@@ -279,7 +336,9 @@ function settle(run: RunContext, ref: JobRef, how: Settled, times?: { start: num
       unreachable(end);
   }
   const job = { task: task.id, job: ref.job, elements: [ref.first, ref.end] as const };
-  run.emit(jobEndEvent(job, end, times ?? { start: now, end: now }));
+  const event = jobEndEvent(job, end, times ?? { start: now, end: now });
+  // A job that ran says why: which step (fused) of which element (a batch) was out of date, and why.
+  run.emit(how.why === undefined ? event : { ...event, why: how.why });
   if ("stop" in how && how.stop) run.scheduler.stop();
 }
 
@@ -306,9 +365,9 @@ function prepareFailed(run: RunContext, ref: JobRef, error: unknown): void {
 }
 
 /** Appends to the journal; a state problem (disk full, …) comes back in words, else undefined. */
-function journalProblem(run: RunContext, record: Parameters<RunContext["journal"]["append"]>[0]): string | undefined {
+function journalProblem(run: RunContext, records: readonly JournalRecord[]): string | undefined {
   try {
-    run.journal.append(record);
+    run.journal.append(...records);
     return undefined;
   } catch (error) {
     if (error instanceof StateError) return error.message;

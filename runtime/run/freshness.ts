@@ -1,78 +1,143 @@
 /**
- * Whether a job must run, and why, in the words `--dry-run` and the
- * `job-end` events use; and what `--touch` does instead of running it.
+ * Which steps of a job must run, and why, in the words `--dry-run` and the
+ * `job-end` events use; and what `--touch` does instead of running them.
+ *
+ * The unit is one step (stage) of one element, named by the element's
+ * identity (contract/identity.ts): its journal record, its command's hash,
+ * its outputs. A job is up to date when all its units are; otherwise each
+ * element runs from its first out-of-date step on (a fused chain that
+ * failed in its second step resumes there), and its up-to-date elements
+ * (in a batch) do not run at all.
  */
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { describeStep } from "../jobs/describe.js";
-import type { StepCommand } from "../jobs/expand.js";
+import { ElementIdentities } from "../../contract/identity.js";
+import type { PlanTask } from "../../contract/plan.js";
+import { stepHash } from "../jobs/describe.js";
+import type { Expander, StepCommand } from "../jobs/expand.js";
 import type { Journal } from "../state/journal.js";
 
-export interface FreshnessInput {
-  readonly task: string;
-  readonly job: number;
-  /** The hash of the job's commands as they are now. */
+/** One step of one element of a job. */
+export interface Unit {
+  readonly stage: string;
+  /** The element's identity. */
+  readonly element: string;
+  readonly command: StepCommand;
+  /** `stepHash` of the command as it is now. */
   readonly hash: string;
-  readonly commands: readonly StepCommand[];
-  readonly workdir: string;
 }
 
-/** What a job's journal record holds of its commands: a changed command makes it out of date. */
-export function jobHash(commands: readonly StepCommand[]): string {
-  return createHash("sha256")
-    .update(JSON.stringify(commands.map(describeStep)))
-    .digest("hex");
+export interface FreshnessOptions {
+  readonly force: boolean;
+  /** `--dry-run`: the outputs jobs would write. */
+  readonly wouldWrite: ReadonlySet<string>;
+  readonly workdir: string;
+  /** A missing output it need not rebuild (a `temp` output nothing must read again, see lifetimes.ts). */
+  readonly missingOk?: ((path: string) => boolean) | undefined;
+}
+
+/** Each task's element identities, made once per plan task (a space whose values repeat is listed whole). */
+const identities = new WeakMap<PlanTask, ElementIdentities>();
+export function identitiesOf(task: PlanTask): ElementIdentities {
+  let known = identities.get(task);
+  if (known === undefined) identities.set(task, (known = new ElementIdentities(task.space)));
+  return known;
+}
+
+/** A job's units: each step of each of its elements `[first, end)`, element-major, their commands expanded and hashed. */
+export async function unitsOf(expander: Expander, t: number, task: PlanTask, first: number, end: number): Promise<Unit[]> {
+  const ids = identitiesOf(task);
+  const units: Unit[] = [];
+  for (let e = first; e < end; e++) {
+    const element = ids.of(e);
+    for (const step of task.steps) {
+      const command = await expander.step(t, step, e);
+      units.push({ stage: step.stage, element, command, hash: stepHash(command) });
+    }
+  }
+  return units;
+}
+
+/** What of a job runs: its units to run, in order (element-major), and why; `why` undefined when it is up to date. */
+export interface Decision {
+  readonly run: readonly Unit[];
+  readonly why: string | undefined;
 }
 
 /**
- * Why a job must run, or undefined when it is up to date: `--force`, an input
- * a dry run would rebuild, no record of it, a failure last time, a changed
- * command, a missing output, an input newer than its outputs.
+ * The units of a job (element-major, `steps` per element) that must run:
+ * per element, from its first out-of-date step on. `why` names that step
+ * (in a fused job) and element (in a batch) of the first element that runs,
+ * then the reason: `--force`, an input a dry run would rebuild, no record of
+ * it, a failure last time, a changed command, a missing output, an input
+ * newer than its outputs.
  */
-export function whyRun(
-  job: FreshnessInput,
-  journal: Journal,
-  options: {
-    readonly force: boolean;
-    readonly wouldWrite: ReadonlySet<string>;
-    /** A missing output it need not rebuild (a `temp` output nothing must read again, see lifetimes.ts). */
-    readonly missingOk?: ((path: string) => boolean) | undefined;
-  },
-): string | undefined {
+export function decide(units: readonly Unit[], steps: number, journal: Journal, options: FreshnessOptions): Decision {
+  const run: Unit[] = [];
+  let why: string | undefined;
+  const elements = units.length / steps;
+  for (let at = 0; at < units.length; at += steps) {
+    for (let s = 0; s < steps; s++) {
+      const unit = units[at + s]!;
+      const reason = whyRun(unit, journal, options);
+      if (reason === undefined) continue;
+      run.push(...units.slice(at + earliest(units, at, s, steps, options), at + steps));
+      if (why === undefined) {
+        const where = [steps > 1 ? `step \`${unit.stage}\`` : "", elements > 1 ? `of ${unit.element}` : ""].filter(Boolean).join(" ");
+        why = where === "" ? reason : `${where}: ${reason}`;
+      }
+      break;
+    }
+  }
+  return { run, why };
+}
+
+/**
+ * Where an element that is out of date from step `from` on starts: earlier
+ * when a step before it wrote a `temp` output that is gone (forgiven while
+ * nothing read it) and a step that runs reads it.
+ */
+function earliest(units: readonly Unit[], at: number, from: number, steps: number, options: FreshnessOptions): number {
+  const { missingOk, workdir } = options;
+  if (missingOk === undefined) return from;
+  for (let r = from - 1; r >= 0; r--) {
+    const reads = new Set(units.slice(at + from, at + steps).flatMap((u) => u.command.inputs.flatMap((i) => i.paths)));
+    const gone = (p: string) => reads.has(p) && missingOk(p) && mtime(resolve(workdir, p)) === undefined;
+    if (units[at + r]!.command.outputs.some((o) => o.paths.some(gone))) from = r;
+  }
+  return from;
+}
+
+function whyRun(unit: Unit, journal: Journal, options: FreshnessOptions): string | undefined {
   if (options.force) return "--force";
   // In a dry run nothing is rebuilt, so what would be must count as changed downstream.
-  const rebuilt = job.commands.flatMap((c) => c.inputs.flatMap((i) => i.paths)).find((p) => options.wouldWrite.has(p));
+  const rebuilt = unit.command.inputs.flatMap((i) => i.paths).find((p) => options.wouldWrite.has(p));
   if (rebuilt !== undefined) return `input ${rebuilt} would be rebuilt`;
-  return outOfDate(job, journal, options.missingOk);
+  return outOfDate(unit, journal, options);
 }
 
 function outOfDate(
-  { task, job, hash, commands, workdir }: FreshnessInput,
+  { stage, element, hash, command }: Unit,
   journal: Journal,
-  missingOk: ((path: string) => boolean) | undefined,
+  { workdir, missingOk }: FreshnessOptions,
 ): string | undefined {
-  const record = journal.get(task, job);
+  const record = journal.get(stage, element);
   if (record === undefined || (record.status !== "done" && record.status !== "touched"))
     return record?.status === "failed" ? "it failed last time" : "it has not run";
   if (record.hash !== hash) return "its command changed";
   let oldestOutput = Infinity;
-  for (const c of commands) {
-    for (const o of c.outputs) {
-      for (const path of o.paths) {
-        const m = mtime(resolve(workdir, path));
-        if (m === undefined && missingOk?.(path) === true) continue;
-        if (m === undefined) return `output ${path} is missing`;
-        oldestOutput = Math.min(oldestOutput, m);
-      }
+  for (const o of command.outputs) {
+    for (const path of o.paths) {
+      const m = mtime(resolve(workdir, path));
+      if (m === undefined && missingOk?.(path) === true) continue;
+      if (m === undefined) return `output ${path} is missing`;
+      oldestOutput = Math.min(oldestOutput, m);
     }
   }
-  for (const c of commands) {
-    for (const i of c.inputs) {
-      for (const path of i.paths) {
-        const m = mtime(resolve(workdir, path));
-        if (m !== undefined && m > oldestOutput) return `input ${path} is newer than its outputs`;
-      }
+  for (const i of command.inputs) {
+    for (const path of i.paths) {
+      const m = mtime(resolve(workdir, path));
+      if (m !== undefined && m > oldestOutput) return `input ${path} is newer than its outputs`;
     }
   }
   return undefined;

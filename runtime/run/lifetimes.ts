@@ -17,7 +17,7 @@ import type { Plan, PlanTask } from "../../contract/plan.js";
 import type { StepCommand } from "../jobs/expand.js";
 import type { JobRef } from "../scheduler/scheduler.js";
 import type { RunContext } from "./context.js";
-import { jobHash, whyRun, type FreshnessInput } from "./freshness.js";
+import { decide, unitsOf, type Unit } from "./freshness.js";
 
 /** The paths of a job's outputs that have this lifetime. */
 export function outputsWith(task: PlanTask, commands: readonly StepCommand[], lifetime: "temp" | "protected"): string[] {
@@ -88,26 +88,36 @@ export class TempOutputs {
   static async prepare(run: RunContext): Promise<TempOutputs | undefined> {
     if (!hasTempOutputs(run.plan)) return undefined;
     const temps = new TempOutputs();
-    const jobs: { readonly ref: JobRef; readonly key: string; readonly job: FreshnessInput; readonly temp: readonly string[] }[] = [];
+    type Job = {
+      readonly ref: JobRef;
+      readonly key: string;
+      readonly name: string;
+      readonly units: readonly Unit[];
+      readonly steps: number;
+    };
+    const jobs: (Job & { readonly temp: readonly string[] })[] = [];
     for (const [t, task] of run.plan.tasks.entries()) {
       for (let j = 0; j < task.jobs; j++) {
         const first = j * task.batch;
         const ref: JobRef = { task: t, job: j, first, end: Math.min(first + task.batch, task.space.size) };
-        const commands: StepCommand[] = [];
+        let units: Unit[];
         try {
-          for (let e = ref.first; e < ref.end; e++) for (const step of task.steps) commands.push(await run.expander.step(t, step, e));
+          units = await unitsOf(run.expander, t, task, ref.first, ref.end);
         } catch {
           // It fails when it runs, with the cause; meanwhile it reads and forgives nothing (Ctrl-C: nothing runs anyway).
           continue;
         }
-        const temp = outputsWith(task, commands, "temp");
+        const temp = outputsWith(
+          task,
+          units.map((u) => u.command),
+          "temp",
+        );
         for (const p of temp) temps.#temp.add(p);
-        const job = { task: task.id, job: j, hash: jobHash(commands), commands, workdir: run.workdir };
-        jobs.push({ ref, key: keyOf(ref), job, temp });
+        jobs.push({ ref, key: keyOf(ref), name: `${task.id}#${j}`, units, steps: task.steps.length, temp });
       }
     }
-    for (const { key, job } of jobs) {
-      const reads = [...new Set(job.commands.flatMap((c) => c.inputs.flatMap((i) => i.paths)).filter((p) => temps.#temp.has(p)))];
+    for (const { key, units } of jobs) {
+      const reads = [...new Set(units.flatMap((u) => u.command.inputs.flatMap((i) => i.paths)).filter((p) => temps.#temp.has(p)))];
       for (const p of reads) temps.#readers.set(p, (temps.#readers.get(p) ?? 0) + 1);
       temps.#jobs.set(key, { reads });
     }
@@ -116,7 +126,7 @@ export class TempOutputs {
     const missingOk = (p: string) => temps.#temp.has(p);
     const forced = new Set<string>();
     const readersOf = new Map<string, string[]>();
-    const names = new Map(jobs.map(({ key, job }) => [key, `${job.task}#${job.job}`]));
+    const names = new Map(jobs.map(({ key, name }) => [key, name]));
     for (const { key } of jobs) {
       for (const p of temps.#jobs.get(key)!.reads) {
         const readers = readersOf.get(p);
@@ -127,11 +137,14 @@ export class TempOutputs {
     for (;;) {
       const wouldWrite = new Set<string>();
       const runs = new Set<string>();
-      for (const { key, job } of jobs) {
-        const why = whyRun(job, run.journal, { force: run.config.force === true, wouldWrite, missingOk });
-        if (why === undefined && !forced.has(key)) continue;
+      for (const { key, units, steps } of jobs) {
+        const options = { force: run.config.force === true, wouldWrite, workdir: run.workdir, missingOk };
+        const decision = decide(units, steps, run.journal, options);
+        if (decision.why === undefined && !forced.has(key)) continue;
         runs.add(key);
-        for (const c of job.commands) for (const o of c.outputs) for (const p of o.paths) wouldWrite.add(p);
+        // What it would write: the steps that run (all of them when it runs only to bring back a gone temp output).
+        for (const u of decision.why === undefined ? units : decision.run)
+          for (const o of u.command.outputs) for (const p of o.paths) wouldWrite.add(p);
       }
       let changed = false;
       for (const { key, temp } of jobs) {

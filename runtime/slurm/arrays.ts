@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync, type FSWatcher } from "node:fs
 import { join } from "node:path";
 import type { JobKey } from "../backends/backend.js";
 import type { SlurmClient } from "./client.js";
-import { endedWithoutStatus, readStarted, type Status } from "./submission.js";
+import { endedWithoutStatus, readStarted, readStepsDone, type Status } from "./submission.js";
 
 /** How one job (one array element) ended. Times are epoch milliseconds. */
 export interface SlurmOutcome {
@@ -94,7 +94,8 @@ export async function endWithoutStatusLine(
   e.resolve({
     ok: false,
     exitCode: exit && exit.signal === 0 && exit.code !== 0 ? exit.code : null,
-    step: 0,
+    // The steps before the one it was stopped in succeeded (a fused job keeps them).
+    step: Math.min(readStepsDone(join(array.dir, "steps", String(e.index))), e.scripts.length - 1),
     cancelled,
     started: readStarted(join(array.dir, "started", String(e.index))),
     reason,

@@ -15,7 +15,7 @@ export function writeSubmission(
   workdir: string,
   byIndex: ReadonlyMap<number, { readonly scripts: readonly string[]; readonly log: string }>,
 ): void {
-  for (const sub of ["status", "started", "out"]) mkdirSync(join(dir, sub), { recursive: true });
+  for (const sub of ["status", "started", "steps", "out"]) mkdirSync(join(dir, sub), { recursive: true });
   const last = Math.max(...byIndex.keys());
   const perIndex = (line: (w: { readonly scripts: readonly string[]; readonly log: string }) => string) =>
     Array.from({ length: last + 1 }, (_, i) => (byIndex.has(i) ? line(byIndex.get(i)!) : "")).join("\n") + "\n";
@@ -45,6 +45,20 @@ export function readStarted(file: string): number | null {
     return Number.isFinite(at) && at > 0 ? at * 1000 : null;
   } catch {
     return null;
+  }
+}
+
+/**
+ * How many of an element's steps succeeded, from its `steps/INDEX` file
+ * (written after each step of a job of several): the step SLURM stopped it
+ * in when it wrote no status line. 0 when it says nothing.
+ */
+export function readStepsDone(file: string): number {
+  try {
+    const n = Number(readFileSync(file, "utf8").trim());
+    return Number.isInteger(n) && n > 0 ? n : 0;
+  } catch {
+    return 0;
   }
 }
 
@@ -85,6 +99,8 @@ step=0
 for script in "\${steps[@]}"; do
   "$BASH" -c "$script" || { code=$?; break; }
   step=$((step + 1))
+  # How many steps succeeded, for an element SLURM ends before its status line (a fused job keeps those steps).
+  if [ "\${#steps[@]}" -gt 1 ]; then printf '%s\\n' "$step" > "$submission/steps/$i"; fi
 done
 if [ "$code" -eq 0 ]; then step=0; fi
 printf '%s %s %s %s\\n' "$start" "$(date +%s.%N)" "$code" "$step" > "$submission/status/.$i"

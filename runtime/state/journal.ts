@@ -2,12 +2,19 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import { join } from "node:path";
 import { StateError, layoutProblem, stateProblem } from "./state-problem.js";
 
-/** One finished job, as a line of `.wfc/journal.ndjson`. */
+/**
+ * One unit of work that ended, as a line of `.wfc/journal.ndjson`: one step
+ * (stage) of one element, named by the element's identity (its variables'
+ * values: contract/identity.ts), never by a job number, so that reordering
+ * or dropping elements leaves the others' records valid, and each step of a
+ * fused job counts on its own.
+ */
 export interface JournalRecord {
-  readonly task: string;
-  readonly job: number;
+  readonly stage: string;
+  /** The element's identity (`s=a,chunk=3`; empty for a stage without variables). */
+  readonly element: string;
   readonly status: "done" | "failed" | "touched";
-  /** SHA-256 of what the job runs: a changed command makes it out of date. */
+  /** SHA-256 of what the step runs for this element (its command, its shell, its paths): a change makes it out of date. */
   readonly hash: string;
   readonly start: number;
   readonly end: number;
@@ -15,9 +22,13 @@ export interface JournalRecord {
 }
 
 /**
- * An append-only journal: each finished job is one line, written
- * synchronously as it ends, so a crash or kill -9 of wfc loses nothing
- * already done. The last line for a job wins.
+ * An append-only journal: each finished unit (a step of an element) is one
+ * line, written synchronously as its job ends, so a crash or kill -9 of wfc
+ * loses nothing already done. The last line for a unit wins.
+ *
+ * Lines of the older format (one per `task` and job number) are ignored:
+ * they name elements by position, which is what this format ends. After an
+ * upgrade every job therefore runs once more.
  *
  * A line can be torn (wfc killed mid-write, a full disk): the next record
  * then starts on a new line rather than being glued to it, and a glued
@@ -50,24 +61,26 @@ export class Journal {
     else {
       for (const line of text.split("\n")) {
         const r = parseLine(line);
-        if (r !== undefined) this.#last.set(`${r.task}#${r.job}`, r);
+        if (r !== undefined) this.#last.set(unitKey(r.stage, r.element), r);
       }
       this.#torn = text !== "" && !text.endsWith("\n");
     }
   }
 
-  get(task: string, job: number): JournalRecord | undefined {
-    return this.#last.get(`${task}#${job}`);
+  /** The last record of a step (stage) of an element (its identity). */
+  get(stage: string, element: string): JournalRecord | undefined {
+    return this.#last.get(unitKey(stage, element));
   }
 
   /**
    * Written before it returns (write(2) on a file kept open, repeated after
-   * a short write), so a kill -9 right after loses nothing. Throws a
-   * StateError naming the cause (disk full, …) when it cannot be written;
-   * the record is then not counted.
+   * a short write), so a kill -9 right after loses nothing; a job's records
+   * go in one write. Throws a StateError naming the cause (disk full, …)
+   * when they cannot be written; they are then not counted.
    */
-  append(record: JournalRecord): void {
-    const line = Buffer.from(`${this.#torn ? "\n" : ""}${JSON.stringify(record)}\n`);
+  append(...records: readonly JournalRecord[]): void {
+    if (records.length === 0) return;
+    const line = Buffer.from(`${this.#torn ? "\n" : ""}${records.map((r) => `${JSON.stringify(r)}\n`).join("")}`);
     try {
       this.#fd ??= openSync(this.#path, "a");
       let at = 0;
@@ -80,7 +93,7 @@ export class Journal {
       throw new StateError(stateProblem(error, this.#path, this.#stateDir));
     }
     this.#torn = false;
-    this.#last.set(`${record.task}#${record.job}`, record);
+    for (const r of records) this.#last.set(unitKey(r.stage, r.element), r);
   }
 
   close(): void {
@@ -89,8 +102,13 @@ export class Journal {
   }
 }
 
-/** Records start with the `task` key (JSON.stringify keeps the order of JournalRecord's fields). */
-const RECORD_START = '{"task":';
+/** Neither part holds a NUL (an identity is %-encoded; a stage is a name). */
+function unitKey(stage: string, element: string): string {
+  return `${stage}\0${element}`;
+}
+
+/** Records start with the `stage` key (JSON.stringify keeps the order of JournalRecord's fields); the older format's with `task`. */
+const RECORD_START = '{"stage":';
 
 /**
  * One line's record: the whole line, or, when an earlier record was torn
@@ -109,7 +127,8 @@ function parseLine(line: string): JournalRecord | undefined {
 function record(text: string): JournalRecord | undefined {
   try {
     const r = JSON.parse(text) as Partial<JournalRecord> | null;
-    if (typeof r?.task === "string" && typeof r.job === "number" && typeof r.hash === "string" && typeof r.status === "string")
+    // A record of the older format (`task`, `job`) has no `stage`: ignored (see Journal).
+    if (typeof r?.stage === "string" && typeof r.element === "string" && typeof r.hash === "string" && typeof r.status === "string")
       return r as JournalRecord;
   } catch {
     // Not a whole record from here.

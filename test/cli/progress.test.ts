@@ -269,7 +269,7 @@ describe("createProgressDisplay", () => {
       start("fetch", 1, 1_000),
       start("build", 0, 1_000),
       end("fetch", 1, 2_000, "done"),
-      end("build", 0, 3_000, "failed", { exitCode: 2, log: ".wfc/logs/build/0.log" }),
+      end("build", 0, 3_000, "failed", { exitCode: 2, log: ".wfc/logs/build/_.log" }),
       start("build", 1, 3_000),
       end("build", 1, 5_000, "done"),
       {
@@ -293,7 +293,7 @@ describe("createProgressDisplay", () => {
       if (event.type === "job-end" && event.status === "failed")
         // Logged as it happens, above a live area redrawn at once.
         expect(screen(chunks)).toEqual([
-          "failed: build#0 (exit 2)  log: .wfc/logs/build/0.log",
+          "failed: build#0 (exit 2)  log: .wfc/logs/build/_.log",
           "3/4 jobs  0 running  1 failed  elapsed 2s  ETA 0s",
           "fetch  ██████████████████████████████  2/2  1 up to date",
           "build  ███████████████░░░░░░░░░░░░░░░  1/2  1 failed",
@@ -303,7 +303,7 @@ describe("createProgressDisplay", () => {
     display.stop();
 
     expect(screen(chunks)).toEqual([
-      "failed: build#0 (exit 2)  log: .wfc/logs/build/0.log",
+      "failed: build#0 (exit 2)  log: .wfc/logs/build/_.log",
       "4/4 jobs  0 running  1 failed  1 up to date  elapsed 4s",
       "fetch  ██████████████████████████████  2/2  1 up to date",
       "build  ██████████████████████████████  2/2  1 failed",

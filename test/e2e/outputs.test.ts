@@ -177,7 +177,7 @@ stages:
     });
     const r = await wfc(["run", "wf.yaml"], { cwd: dir });
     expect(r.exitCode).toBe(1);
-    const own = join(dir, ".wfc/logs/s/0.log");
+    const own = join(dir, ".wfc/logs/s/_.log");
     expect(r.stderr).toContain(`  log: ${own}\n  | to-stdout\n  | to-stderr\n`);
     expect(readFileSync(own, "utf8")).toBe("to-stdout\nto-stderr\nwfc: s#0 failed: exit 2\n");
   });

@@ -55,9 +55,9 @@ describe("failures name their cause: in the job-end event, the summary and the l
     const summary = (events(r.stdout).at(-1)!.summary as { failures: { task: string; reason: string }[] }).failures;
     expect(Object.fromEntries(summary.map((f) => [f.task, f.reason]))).toEqual(reasons);
     // The log keeps the job's own output, then wfc's word on how it ended.
-    expect(readFileSync(join(dir, ".wfc/logs/segv/0.log"), "utf8")).toBe("about to crash\nwfc: segv#0 failed: killed by SIGSEGV\n");
-    expect(readFileSync(join(dir, ".wfc/logs/slow/0.log"), "utf8")).toBe("wfc: slow#0 failed: timed out after 1 s\n");
-    expect(readFileSync(join(dir, ".wfc/logs/killed/0.log"), "utf8")).toBe("wfc: killed#0 failed: killed by SIGKILL\n");
+    expect(readFileSync(join(dir, ".wfc/logs/segv/_.log"), "utf8")).toBe("about to crash\nwfc: segv#0 failed: killed by SIGSEGV\n");
+    expect(readFileSync(join(dir, ".wfc/logs/slow/_.log"), "utf8")).toBe("wfc: slow#0 failed: timed out after 1 s\n");
+    expect(readFileSync(join(dir, ".wfc/logs/killed/_.log"), "utf8")).toBe("wfc: killed#0 failed: killed by SIGKILL\n");
   });
 
   test("the summary's failure lines say the same", async () => {

@@ -47,7 +47,7 @@ describe("fn timeouts: the worker is terminated and replaced, the other calls ru
       expect([0, 1, 2, 3, 4, 5].map((i) => existsSync(join(dir, `out/${i}.txt`)))).toEqual([true, false, true, false, true, true]);
       // Batched behind a call that hung, the others still ran, each exactly once.
       expect(readFileSync(join(dir, "ran-f.txt"), "utf8").split("\n").filter(Boolean).toSorted()).toEqual(["0", "1", "2", "3", "4", "5"]);
-      expect(readFileSync(join(dir, ".wfc/logs/f/1.log"), "utf8")).toBe("wfc: f#1 failed: timed out after 1 s\n");
+      expect(readFileSync(join(dir, ".wfc/logs/f/i=1.log"), "utf8")).toBe("wfc: f#1 failed: timed out after 1 s\n");
     });
   }
 });

@@ -57,7 +57,7 @@ describe("a torn journal line loses no record after it", () => {
     // The torn line stays on a line of its own; every record after it is whole.
     const lines = readFileSync(join(dir, ".wfc/journal.ndjson"), "utf8").split("\n");
     expect(lines[0]).toBe('{"task":"old","job":0,"status":"done","ha');
-    expect(lines.slice(1, -1).map((l) => (JSON.parse(l) as { task: string }).task)).toEqual(["fast", "fast", "fast", "gate"]);
+    expect(lines.slice(1, -1).map((l) => (JSON.parse(l) as { stage: string }).stage)).toEqual(["fast", "fast", "fast", "gate"]);
   });
 
   test("a record already glued to a torn line (by an older wfc) still counts", async () => {
@@ -65,7 +65,7 @@ describe("a torn journal line loses no record after it", () => {
     expect((await wfc(["run", "wf.yaml"], { cwd: dir })).exitCode).toBe(0);
     const journal = join(dir, ".wfc/journal.ndjson");
     const [first, ...rest] = readFileSync(journal, "utf8").split("\n");
-    writeFileSync(journal, ['{"task":"fast","job":9,"sta' + first!, ...rest].join("\n"));
+    writeFileSync(journal, ['{"stage":"fast","element":"i=9","sta' + first!, ...rest].join("\n"));
     const again = await wfc(["run", "wf.yaml", "--json"], { cwd: dir });
     expect(again.exitCode, again.stderr).toBe(0);
     expect(ran(again.stdout)).toEqual([]);

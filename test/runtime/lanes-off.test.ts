@@ -37,7 +37,7 @@ async function results(env: Record<string, string>) {
     .map((e) => `${e.task}#${e.job} ${e.status}`)
     .sort();
   const files = ["a", "b", "c"].flatMap((d) => readdirSync(join(dir, d)).map((f) => `${d}/${f}: ${readFileSync(join(dir, d, f), "utf8")}`));
-  const logs = ["3", "17"].map((j) => readFileSync(join(dir, ".wfc/logs/a+b", `${j}.log`), "utf8"));
+  const logs = ["3", "17"].map((i) => readFileSync(join(dir, ".wfc/logs/a+b", `i=${i}.log`), "utf8"));
   return { exitCode: r.exitCode, stderr: r.stderr, summary: { status, done, skipped, failed, notRun }, ends, files: files.sort(), logs };
 }
 

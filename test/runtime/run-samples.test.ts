@@ -122,7 +122,7 @@ stages:
     expect([0, 1, 2, 3, 4, 5].map((i) => existsSync(join(dir, `a/${i}.txt`)))).toEqual([true, true, false, false, false, false]);
     expect(all.find((e) => e.type === "run-end")!.summary).toMatchObject({ done: 2, failed: 1, notRun: 3 });
     // Jobs that succeeded without printing anything leave no log; the failure keeps one.
-    expect(readdirSync(join(dir, ".wfc", "logs", "a"))).toEqual(["2.log"]);
+    expect(readdirSync(join(dir, ".wfc", "logs", "a"))).toEqual(["i=2.log"]);
   });
 
   test("a stage whose jobs all succeeded without a word leaves no log folder; one that printed keeps its logs", async () => {
@@ -136,10 +136,10 @@ stages:
     const r = await wfc(["run", "wf.yaml"], { cwd: dir });
     expect(r.exitCode).toBe(0);
     expect(readdirSync(join(dir, ".wfc", "logs"))).toEqual(["chatty"]);
-    expect(readdirSync(join(dir, ".wfc", "logs", "chatty")).toSorted()).toEqual(["0.log", "1.log"]);
+    expect(readdirSync(join(dir, ".wfc", "logs", "chatty")).toSorted()).toEqual(["i=0.log", "i=1.log"]);
   });
 
-  test("a fused job stops at its failing step, names that step's command and leaves none of its outputs", async () => {
+  test("a fused job stops at its failing step, names that step's command, and keeps the outputs of the steps before it", async () => {
     const dir = mkdtempSync(join(tmpdir(), "wfc-fused-"));
     const { writeFileSync, existsSync } = await import("node:fs");
     writeFileSync(
@@ -168,7 +168,8 @@ stages:
     expect(r.stderr).toContain("if [ 2 = 2 ]; then echo b broke >&2; exit 5; fi; cp a/2.txt b/2.txt");
     expect(r.stderr).toContain("  | b broke");
     expect(["a/1.txt", "b/1.txt", "c/1.txt"].every((f) => existsSync(join(dir, f)))).toBe(true);
-    expect(["a/2.txt", "b/2.txt", "c/2.txt"].map((f) => existsSync(join(dir, f)))).toEqual([false, false, false]);
+    // Issue 13 point 3: step a succeeded for i=2, so its output stays; only the failing step's is removed.
+    expect(["a/2.txt", "b/2.txt", "c/2.txt"].map((f) => existsSync(join(dir, f)))).toEqual([true, false, false]);
   });
 
   test("--keep-going runs everything not downstream of the failure", async () => {

@@ -149,6 +149,17 @@ describe("the SLURM executor on a fake cluster", () => {
     expect(readFileSync(c.log("work", 0), "utf8")).toBe(`${said}\nwfc: SLURM job 1000_0 ended TIMEOUT (signal 15)\n`);
   });
 
+  test("a fused element ended by SLURM in its second step, without a result, says step 1 (its first step succeeded)", async (ctx) => {
+    const c = await cluster(ctx, () => run);
+    // The second step kills the element's script, as SLURM does at a time limit: no status line is written.
+    const [fused, single] = await Promise.all([
+      c.run("work", 0, ["echo one", "kill -KILL $PPID; sleep 1"]),
+      c.run("work", 1, ["kill -KILL $PPID; sleep 1"]),
+    ]);
+    expect([fused.ok, fused.step, fused.reason]).toEqual([false, 1, "SLURM job 1000_0 ended CANCELLED (signal 9)"]);
+    expect([single.ok, single.step]).toEqual([false, 0]);
+  });
+
   test("squeue failing for a while: nothing is taken as ended or purged, and following resumes", async (ctx) => {
     const c = await cluster(ctx, ({ index }) =>
       index === 1 ? { behaviour: { kind: "end", state: "TIMEOUT", exit: { code: 0, signal: 15 } } } : { ...run, hold: index === 2 },

@@ -137,7 +137,7 @@ export function shout({ inputs, outputs, vars }) {
       }
       // A clean submission leaves nothing in .wfc/slurm: the journal and the job logs say it all.
       expect(readdirSync(join(dir, ".wfc/slurm"))).toEqual([]);
-      expect(readFileSync(join(dir, ".wfc/logs/remote/0.log"), "utf8")).toBe("");
+      expect(readFileSync(join(dir, ".wfc/logs/remote/i=0.log"), "utf8")).toBe("");
       const again = await runIn(dir);
       expect(again.exitCode).toBe(0);
       expect(again.submits).toEqual([]);
@@ -291,7 +291,7 @@ stages:
       expect(await run.exited).toBe(1);
       const end = run.events().find((e) => e.type === "job-end")!;
       expect(end.status).toBe("failed");
-      const log = readFileSync(join(dir, ".wfc/logs/wait/0.log"), "utf8");
+      const log = readFileSync(join(dir, ".wfc/logs/wait/_.log"), "utf8");
       expect(log).toContain(`wfc: SLURM job ${id}_0 ended CANCELLED`);
     },
     TIMEOUT,
