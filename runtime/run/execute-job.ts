@@ -5,17 +5,17 @@
  * is told: the journal, the scheduler, the cleanup of what a failed job
  * made, the failure record and exactly one `job-end` event.
  */
-import { createHash } from "node:crypto";
 import { rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Backend, JobOutcome, PreparedJob } from "../backends/backend.js";
 import { describeStep } from "../jobs/describe.js";
-import { UnsafePathError, type StepCommand } from "../jobs/expand.js";
+import { UnsafePathError } from "../jobs/expand.js";
 import type { JobRef } from "../scheduler/scheduler.js";
 import { StateError, diskFull, stateProblem } from "../state/state-problem.js";
 import type { RunContext } from "./context.js";
 import { jobEndEvent, type JobEnd } from "./events.js";
-import { touch, whyRun } from "./freshness.js";
+import { touch } from "./freshness.js";
+import { jobWork } from "./job-work.js";
 import { appendLog, tail } from "./logs.js";
 import { unreachable } from "../../contract/unreachable.js";
 import { awaitOutputs, missingOutputs, removeWhatJobMade, snapshotOutputs } from "./outputs.js";
@@ -40,17 +40,10 @@ export async function executeJob(run: RunContext, ref: JobRef, lane?: Lane): Pro
 async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Promise<void> {
   const { plan, config, scheduler } = run;
   const task = plan.tasks[ref.task]!;
-  const commands: StepCommand[] = [];
-  for (let e = ref.first; e < ref.end; e++) for (const step of task.steps) commands.push(await run.expander.step(ref.task, step, e));
-  const hash = createHash("sha256")
-    .update(JSON.stringify(commands.map(describeStep)))
-    .digest("hex");
+  // Every step of every element, or what a partial run selected of them (job-work.ts).
+  const { commands, hash, why } = await jobWork(run, ref, task);
   // Logs are not outputs: a failure keeps them, success does not require them.
   const outputs = commands.flatMap((c) => c.outputs.flatMap((o) => o.paths));
-  const why = whyRun({ task: task.id, job: ref.job, hash, commands, workdir: run.workdir }, run.journal, {
-    force: config.force === true,
-    wouldWrite: run.wouldWrite,
-  });
   if (why === undefined) return settle(run, ref, { end: { status: "skipped", reason: "up to date" } });
   if (config.dryRun) {
     for (const path of outputs) run.wouldWrite.add(path);
