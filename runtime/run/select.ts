@@ -45,7 +45,13 @@ export type TargetOption = "target" | "--until" | "--forcerun";
 /** Why a target selects nothing: data, turned into a diagnostic by the CLI. */
 export type TargetProblem =
   | { readonly kind: "syntax"; readonly option: TargetOption; readonly text: string; readonly message: string }
-  | { readonly kind: "unknown-stage"; readonly option: TargetOption; readonly text: string; readonly stage: string; readonly stages: readonly string[] }
+  | {
+      readonly kind: "unknown-stage";
+      readonly option: TargetOption;
+      readonly text: string;
+      readonly stage: string;
+      readonly stages: readonly string[];
+    }
   | {
       readonly kind: "unknown-variable";
       readonly option: TargetOption;
@@ -65,9 +71,17 @@ export type TargetProblem =
       readonly values: readonly string[];
     }
   | { readonly kind: "no-element"; readonly option: TargetOption; readonly text: string; readonly stage: string }
-  | { readonly kind: "unknown-path"; readonly option: TargetOption; readonly text: string; readonly stages: readonly string[] };
+  | {
+      readonly kind: "unknown-path";
+      readonly option: TargetOption;
+      readonly text: string;
+      readonly stages: readonly string[];
+      /** Outputs of the plan (the first OUTPUTS_COMPARED), for a did-you-mean. */
+      readonly outputs: readonly string[];
+    };
 
-export type Selected = { readonly ok: true; readonly selection: Selection | undefined } | { readonly ok: false; readonly problems: readonly TargetProblem[] };
+export type Selected =
+  { readonly ok: true; readonly selection: Selection | undefined } | { readonly ok: false; readonly problems: readonly TargetProblem[] };
 
 /** One step of one element of a job, and whether a run with `selection` runs it and forces it. */
 export interface JobUnit {
@@ -84,7 +98,8 @@ export function jobUnits(selection: Selection | undefined, task: number, first: 
   const units: JobUnit[] = [];
   for (let e = first; e < end; e++) {
     const f = forced?.[e] ?? 0;
-    for (let s = 0; s < stepCount; s++) units.push({ element: e, step: s, selected: s < (steps?.[e] ?? stepCount), forced: f > 0 && s >= f - 1 });
+    for (let s = 0; s < stepCount; s++)
+      units.push({ element: e, step: s, selected: s < (steps?.[e] ?? stepCount), forced: f > 0 && s >= f - 1 });
   }
   return units;
 }
@@ -92,12 +107,16 @@ export function jobUnits(selection: Selection | undefined, task: number, first: 
 /** At most this many of a variable's values are named in a problem. */
 export const VALUES_SHOWN = 24;
 
+/** At most this many outputs are compared with a path no stage writes, for a suggestion. */
+const OUTPUTS_COMPARED = 10_000;
+
 /**
  * The selection a request makes, or every problem with its targets. No
  * target, `--until` nor `--forcerun`: undefined (the whole plan, as always).
  */
 export function select(plan: Plan, request: SelectRequest): Selected {
-  if (request.targets.length === 0 && request.until.length === 0 && request.forcerun.length === 0) return { ok: true, selection: undefined };
+  if (request.targets.length === 0 && request.until.length === 0 && request.forcerun.length === 0)
+    return { ok: true, selection: undefined };
   const graph = new PlanGraph(plan);
   const problems: TargetProblem[] = [];
   const seedsOf = (texts: readonly string[], option: TargetOption): Seed[] =>
@@ -158,7 +177,10 @@ function resolveTarget(graph: PlanGraph, text: string, option: TargetOption, req
       if (seeds.length > 0) return { ok: true, seeds };
       // A bare word is more likely a misspelt stage than a file.
       if (!/[/.]/.test(text)) return { ok: false, problem: { kind: "unknown-stage", option, text, stage: text, stages: graph.stageNames } };
-      return { ok: false, problem: { kind: "unknown-path", option, text, stages: graph.stageNames } };
+      return {
+        ok: false,
+        problem: { kind: "unknown-path", option, text, stages: graph.stageNames, outputs: graph.outputs(OUTPUTS_COMPARED) },
+      };
     }
     const name = target.kind === "stage" ? target.stage : target.text;
     return { ok: false, problem: { kind: "unknown-stage", option, text, stage: name, stages: graph.stageNames } };
@@ -174,9 +196,11 @@ function resolveTarget(graph: PlanGraph, text: string, option: TargetOption, req
   }
   const seeds: Seed[] = [];
   graph.spaces[task]!.forEach((bindings, element) => {
-    if (values.every(([variable, value]) => String(bindings.get(variable)?.value) === value)) seeds.push({ task, element, steps: step + 1 });
+    if (values.every(([variable, value]) => String(bindings.get(variable)?.value) === value))
+      seeds.push({ task, element, steps: step + 1 });
   });
-  if (seeds.length === 0) return { ok: false, problem: { kind: "no-element", option, text, stage: graph.plan.tasks[task]!.steps[step]!.stage } };
+  if (seeds.length === 0)
+    return { ok: false, problem: { kind: "no-element", option, text, stage: graph.plan.tasks[task]!.steps[step]!.stage } };
   return { ok: true, seeds };
 }
 
@@ -295,6 +319,21 @@ class PlanGraph {
     return seeds;
   }
 
+  /** The plan's output paths, up to `limit` of them. */
+  outputs(limit: number): string[] {
+    const out: string[] = [];
+    for (const [t, task] of this.plan.tasks.entries())
+      for (const step of task.steps)
+        for (const output of step.outputs) {
+          if (out.length >= limit) return out;
+          this.spaces[t]!.forEach((bindings) => {
+            const path = out.length < limit ? expandPath(output.template, bindings, (name) => this.plan.params[name]) : undefined;
+            if (path !== undefined) out.push(posix.normalize(path));
+          });
+        }
+    return out;
+  }
+
   /**
    * Every element and step the seeds need: per task, per element, how many
    * steps must run. A step needs, for each dep that feeds it (an `after`
@@ -311,7 +350,13 @@ class PlanGraph {
       steps[t]![e] = want;
       const task = this.plan.tasks[t]!;
       for (const dep of task.deps) {
-        const feeds = dep.input === null ? 0 : Math.max(0, task.steps.findIndex((s) => s.stage === dep.input!.step));
+        const feeds =
+          dep.input === null
+            ? 0
+            : Math.max(
+                0,
+                task.steps.findIndex((s) => s.stage === dep.input!.step),
+              );
         // Only the steps newly selected need what feeds them.
         if (feeds < had || feeds >= want) continue;
         const p = this.#index.get(dep.task)!;
@@ -340,7 +385,13 @@ class PlanGraph {
         const p = this.#index.get(dep.task)!;
         const pf = forced[p];
         if (pf === undefined) continue;
-        const feeds = dep.input === null ? 0 : Math.max(0, task.steps.findIndex((s) => s.stage === dep.input!.step));
+        const feeds =
+          dep.input === null
+            ? 0
+            : Math.max(
+                0,
+                task.steps.findIndex((s) => s.stage === dep.input!.step),
+              );
         // The producer's element is forced at or before the step that writes what this dep reads.
         const writes = this.#producerSteps(task, dep, p);
         for (let j = 0; j < task.space.size; j++) {
@@ -361,7 +412,9 @@ class PlanGraph {
     const producer = this.plan.tasks[p]!;
     if (dep.input === null) return producer.steps.length;
     const input = consumer.steps.find((s) => s.stage === dep.input!.step)?.inputs[dep.input.index];
-    const writers = (input?.from ?? []).filter((f) => f.task === producer.id).map((f) => producer.steps.findIndex((s) => s.stage === f.step));
+    const writers = (input?.from ?? [])
+      .filter((f) => f.task === producer.id)
+      .map((f) => producer.steps.findIndex((s) => s.stage === f.step));
     return writers.length === 0 || writers.includes(-1) ? producer.steps.length : Math.max(...writers) + 1;
   }
 

@@ -77,7 +77,7 @@ function readValue(text: string, start: number): { ok: true; value: string; end:
       return { ok: false, message: "a quoted value that is not a JSON string" };
     }
   }
-  return { ok: false, message: "a quoted value without its closing `\"`" };
+  return { ok: false, message: 'a quoted value without its closing `"`' };
 }
 
 /** Whether the quote at `quote` ends a JSON string: an even run of backslashes before it escapes nothing. */

@@ -139,19 +139,36 @@ export class Scheduler {
     this.#order.forEach((t, r) => (this.#rank[t] = r));
     this.#releasedByTask = this.tasks.map((t) => new Int32Array(t.jobs).fill(-1));
     this.#releasedByJob = this.tasks.map((t) => new Int32Array(t.jobs).fill(-1));
-    this.#readiness = new Readiness(this.tasks, (task, element) => {
-      if (this.#only?.[task] !== undefined && !this.#only[task]![element]) return;
-      const job = Math.floor(element / this.tasks[task]!.batch);
-      if (--this.#notReady[task]![job]! === 0 && this.#state[task]![job] === STATE.waiting) {
-        if (this.#finishing) {
-          this.#releasedByTask[task]![job] = this.#finishing.task;
-          this.#releasedByJob[task]![job] = this.#finishing.job;
+    const only = options.only;
+    // A partial run's element waits only for the deps feeding the steps it runs (`only`: how many, per element).
+    const feeds = this.tasks.map((t) =>
+      t.deps.map((d) =>
+        d.input === null
+          ? 0
+          : Math.max(
+              0,
+              t.steps.findIndex((s) => s.stage === d.input!.step),
+            ),
+      ),
+    );
+    const waits = (task: number, dep: number, element: number) => only?.[task] === undefined || feeds[task]![dep]! < only[task]![element]!;
+    this.#readiness = new Readiness(
+      this.tasks,
+      (task, element) => {
+        if (this.#only?.[task] !== undefined && !this.#only[task]![element]) return;
+        const job = Math.floor(element / this.tasks[task]!.batch);
+        if (--this.#notReady[task]![job]! === 0 && this.#state[task]![job] === STATE.waiting) {
+          if (this.#finishing) {
+            this.#releasedByTask[task]![job] = this.#finishing.task;
+            this.#releasedByJob[task]![job] = this.#finishing.job;
+          }
+          this.#state[task]![job] = STATE.ready;
+          this.#ready[task]!.push(job);
+          this.#readyRanks.add(this.#rank[task]!);
         }
-        this.#state[task]![job] = STATE.ready;
-        this.#ready[task]!.push(job);
-        this.#readyRanks.add(this.#rank[task]!);
-      }
-    });
+      },
+      waits,
+    );
     this.#readiness.start();
   }
 
@@ -267,7 +284,8 @@ export class Scheduler {
     this.counts[outcome]++;
     this.#finishing = job;
     const only = this.#only?.[job.task];
-    if (outcome !== "failed") for (let e = job.first; e < job.end; e++) if (only === undefined || only[e]) this.#readiness.complete(job.task, e);
+    if (outcome !== "failed")
+      for (let e = job.first; e < job.end; e++) if (only === undefined || only[e]) this.#readiness.complete(job.task, e);
     this.#finishing = undefined;
   }
 
