@@ -73,7 +73,7 @@ export const CODES = {
   WFC249: "`{inputs…}` or `{outputs…}` in an input or output path",
   WFC250: "a params file that is not a map of param names to plain values",
   // `wfc run` targets (`TARGET…`, `--until`, `--forcerun`).
-  WFC261: "a malformed target (`stage[var=value,…]` unclosed, a value without a variable, an element given to `--forcerun`)",
+  WFC261: "a malformed target, or `stage[var=value]` given to `--forcerun`",
   WFC262: "a target, `--until` or `--forcerun` that names no stage of the workflow",
   WFC263: "a target that gives a value to a variable its stage does not fan out over",
   WFC264: "a target whose values no element of its stage has",
