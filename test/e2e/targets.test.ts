@@ -148,6 +148,18 @@ describe("targets", () => {
     expect(ran(dir)).toEqual(["align a", "trim a", "trim c"]);
   });
 
+  test("an input file missing for an element the targets leave out does not stop them", async () => {
+    const dir = fixture({ "wf.yaml": workflow, "raw/a.fq": "A\n" });
+    const r = await wfc(["run", "wf.yaml", "report[sample=a]"], { cwd: dir });
+    expect(r.exitCode).toBe(0);
+    expect(ran(dir)).toEqual(["align a", "call a 1", "call a 2", "prep", "report a", "trim a"]);
+    // A target that needs it stops before anything runs.
+    const b = await wfc(["run", "wf.yaml", "trim[sample=b]"], { cwd: dir });
+    expect(b.exitCode).toBe(2);
+    expect(b.stderr).toContain('"raw/b.fq" (needed by stage `trim`, sample="b")');
+    expect(ran(dir)).toEqual([]);
+  });
+
   test("a plan.json takes targets too", async () => {
     const dir = project();
     expect((await wfc(["compile", "wf.yaml", "-o", "plan.json"], { cwd: dir })).exitCode).toBe(0);

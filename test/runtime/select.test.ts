@@ -10,6 +10,7 @@ import { compileFile } from "../../compiler/compile.js";
 import { ElementSpace } from "../../contract/elements.js";
 import type { Plan } from "../../contract/plan.js";
 import { select, type Selection, type SelectRequest } from "../../runtime/run/select.js";
+import { Scheduler } from "../../runtime/scheduler/scheduler.js";
 import { fixture } from "../e2e/helpers.js";
 
 // prep → align (a fused trim+align), align → call (match on sample, batch 4) → report (match, a gather), align → merge (all).
@@ -255,5 +256,46 @@ describe("problems", () => {
     const p = { ...zipped, tasks: zipped.tasks.map((t) => (t.id === "call" ? { ...t, space, jobs: 1 } : t)) };
     const s = select(p, request({ targets: ["call[sample=a,chrom=2]"] }));
     expect(s).toEqual({ ok: false, problems: [{ kind: "no-element", option: "target", text: "call[sample=a,chrom=2]", stage: "call" }] });
+  });
+});
+
+describe("the scheduler runs exactly the selection", () => {
+  /** Takes and finishes jobs until nothing more starts: the jobs taken, as `task#job`, in order. */
+  function drive(s: Selection | undefined): string[] {
+    const scheduler = new Scheduler(plan, { cores: 4, lanes: false, ...(s ? { only: s.steps } : {}) });
+    const order: string[] = [];
+    for (let taken = scheduler.take(); taken.length > 0; taken = scheduler.take())
+      for (const ref of taken) {
+        order.push(`${plan.tasks[ref.task]!.id}#${ref.job}`);
+        scheduler.finish(ref, "done");
+      }
+    expect(scheduler.idle).toBe(true);
+    return order;
+  }
+
+  test.each([
+    [["trim"], [], ["trim+align#0", "trim+align#1", "trim+align#2"]],
+    [["report[sample=b]"], [], ["prep#0", "trim+align#1", "call#0", "report#1"]],
+    [["calls/c/1.vcf"], [], ["prep#0", "trim+align#2", "call#1"]],
+    [[], ["call"], ["prep#0", "trim+align#0", "trim+align#1", "trim+align#2", "call#0", "call#1"]],
+  ])("%j --until %j", (targets, until, expected) => {
+    const s = selection({ targets, until });
+    const order = drive(s);
+    expect([...order].sort()).toEqual([...expected].sort());
+    expect(order.length).toBe(s.jobs.reduce((a, b) => a + b, 0));
+    // Producers before consumers.
+    for (const [a, b] of [
+      ["prep#0", "trim+align"],
+      ["trim+align", "call"],
+      ["call", "report"],
+    ] as const) {
+      const first = order.findIndex((j) => j.startsWith(a));
+      const last = order.findIndex((j) => j.startsWith(b));
+      if (first !== -1 && last !== -1 && !(a === "prep#0" && targets[0] === "trim")) expect(first).toBeLessThan(last);
+    }
+  });
+
+  test("no selection: every job", () => {
+    expect(drive(undefined)).toHaveLength(plan.tasks.reduce((n, t) => n + t.jobs, 0));
   });
 });
