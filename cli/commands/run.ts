@@ -131,7 +131,8 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
     !options.json && !options.dryRun && io.stderr.isTTY === true && io.env.TERM !== "dumb"
       ? await import("../progress/display.js").then(({ createProgressDisplay }) =>
           createProgressDisplay(io.stderr, {
-            tasks: planned.plan.tasks.map((t, i) => ({ id: t.id, jobs: jobsOf(i) })),
+            // A partial run shows only the stages it runs.
+            tasks: planned.plan.tasks.map((t, i) => ({ id: t.id, jobs: jobsOf(i) })).filter((t) => t.jobs > 0 || selection === undefined),
             color: useColor(io.stderr, io.env),
             ascii: wantsAscii(io.env),
           }),
