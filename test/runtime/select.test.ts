@@ -4,12 +4,14 @@
  * every kind of element edge, a fused task only a prefix of its steps, a
  * batched job only its selected elements; `--until` and `--forcerun`.
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { compileFile } from "../../compiler/compile.js";
 import { ElementSpace } from "../../contract/elements.js";
 import type { Plan } from "../../contract/plan.js";
 import { select, type Selection, type SelectRequest } from "../../runtime/run/select.js";
+import { run } from "../../runtime/run/run.js";
 import { Scheduler } from "../../runtime/scheduler/scheduler.js";
 import { fixture } from "../e2e/helpers.js";
 
@@ -298,4 +300,12 @@ describe("the scheduler runs exactly the selection", () => {
   test("no selection: every job", () => {
     expect(drive(undefined)).toHaveLength(plan.tasks.reduce((n, t) => n + t.jobs, 0));
   });
+});
+
+test("run() from the library takes a selection: only `prep` runs, and the summary counts one job", async () => {
+  const s = selection({ targets: ["ref.txt"] });
+  const summary = await run(plan, { planDir: dir, config: { selection: s }, onWarning: () => {} });
+  expect([summary.status, summary.done, summary.skipped, summary.notRun]).toEqual(["ok", 1, 0, 0]);
+  expect(existsSync(join(dir, "ref.txt"))).toBe(true);
+  expect(existsSync(join(dir, "trimmed"))).toBe(false);
 });
