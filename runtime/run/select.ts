@@ -343,6 +343,7 @@ class PlanGraph {
   upstream(seeds: readonly Seed[]): Uint16Array[] {
     const steps = this.plan.tasks.map((t) => new Uint16Array(t.space.size));
     const work: Seed[] = [...seeds];
+    const gathered = new Map<PlanDep, number>();
     for (let next = work.pop(); next !== undefined; next = work.pop()) {
       const { task: t, element: e, steps: want } = next;
       const had = steps[t]![e]!;
@@ -361,6 +362,11 @@ class PlanGraph {
         if (feeds < had || feeds >= want) continue;
         const p = this.#index.get(dep.task)!;
         const producerSteps = this.#producerSteps(task, dep, p);
+        // Every element of a gather needs all of the producer: walk it once, not once per element.
+        if (dep.edge.kind === "all") {
+          if ((gathered.get(dep) ?? 0) >= producerSteps) continue;
+          gathered.set(dep, producerSteps);
+        }
         for (const k of this.producers(dep.edge, p, t, e)) work.push({ task: p, element: k, steps: producerSteps });
       }
     }
@@ -394,6 +400,11 @@ class PlanGraph {
               );
         // The producer's element is forced at or before the step that writes what this dep reads.
         const writes = this.#producerSteps(task, dep, p);
+        if (dep.edge.kind === "all") {
+          // A gather waits for every producer element: forced if any is.
+          if (pf.some((f) => f > 0 && f <= writes)) for (let j = 0; j < task.space.size; j++) mark(c, j, feeds);
+          continue;
+        }
         for (let j = 0; j < task.space.size; j++) {
           for (const k of this.producers(dep.edge, p, c, j)) {
             if (pf[k]! > 0 && pf[k]! <= writes) {
