@@ -294,8 +294,12 @@ class PlanGraph {
     this.stageNames = [...this.#stages.keys()];
   }
 
+  /** A stage by name; or a fused task by the id progress lines show (`trim+align`): its last step. */
   stage(name: string): { task: number; step: number } | undefined {
-    return this.#stages.get(name);
+    const stage = this.#stages.get(name);
+    if (stage !== undefined) return stage;
+    const task = this.#index.get(name);
+    return task === undefined ? undefined : { task, step: this.plan.tasks[task]!.steps.length - 1 };
   }
 
   /** The elements (and step) whose outputs are one of `paths`. */

@@ -143,6 +143,10 @@ describe("targets", () => {
     expect(shown(selection({ targets: ["trimmed/a.fq"] }))).toEqual({ "trim+align": ["sample=a: trim"] });
   });
 
+  test("a fused task's id, as progress lines show it, is its last stage", () => {
+    expect(shown(selection({ targets: ["trim+align"] }))).toEqual(shown(selection({ targets: ["align"] })));
+  });
+
   test("several targets add up", () => {
     expect(shown(selection({ targets: ["trim[sample=a]", "reports/c.txt"] }))["trim+align"]).toEqual([
       "sample=a: trim",
