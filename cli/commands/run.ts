@@ -190,7 +190,7 @@ async function selectionFor(
   const where = workdir ?? resolve(io.cwd, planned.planDir, planned.plan.workdir);
   const result = selectTargets(planned.plan, { ...request, workdir: where, cwd: io.cwd });
   if (result.ok) return result.selection;
-  const [{ formatDiagnostic, formatSummary }] = await Promise.all([import("../../compiler/diagnostics/format.js")]);
+  const { formatDiagnostic, formatSummary } = await import("../../compiler/diagnostics/format.js");
   const color = useColor(io.stderr, io.env);
   for (const d of result.diagnostics) io.stderr.write(formatDiagnostic(d, () => undefined, { color }) + "\n\n");
   io.stderr.write(formatSummary(result.diagnostics, "the targets") + "\n");

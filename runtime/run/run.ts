@@ -25,6 +25,7 @@ import { runLoop } from "./loop.js";
 import { OomWatch } from "./oom.js";
 import type { RunConfig, RunOptions } from "./options.js";
 import { RunError } from "./run-error.js";
+import { selectionProblem } from "./select.js";
 import { missingSources, missingSourcesMessage } from "./sources.js";
 import { openState, stopLeftovers } from "./state.js";
 import { RunStats } from "./stats.js";
@@ -81,6 +82,8 @@ async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, ab
   // A plan object never went through loadPlan: no command may place a value where quoting cannot hold.
   const unsafe = unsafeCommand(plan);
   if (unsafe !== undefined) throw new RunError(`the plan cannot run: ${unsafe}`);
+  const misfit = config.selection && selectionProblem(plan, config.selection);
+  if (misfit) throw new RunError(misfit);
   // Every source file must be there before any job runs (a dry run says so too); --touch runs nothing that reads them.
   if (!config.touch) {
     const missing = missingSources(plan, workdir, config.selection?.steps);

@@ -83,6 +83,14 @@ export type TargetProblem =
 export type Selected =
   { readonly ok: true; readonly selection: Selection | undefined } | { readonly ok: false; readonly problems: readonly TargetProblem[] };
 
+/** Why a selection does not fit a plan (it was made by `select` for another one), or undefined. */
+export function selectionProblem(plan: Plan, selection: Selection): string | undefined {
+  const fits = (list: readonly (Uint16Array | undefined)[]) =>
+    list.length === plan.tasks.length && list.every((a, t) => a === undefined || a.length === plan.tasks[t]!.space.size);
+  if (fits(selection.steps) && fits(selection.forced) && selection.jobs.length === plan.tasks.length) return undefined;
+  return "the selection was not made for this plan (make it with select() on the same plan)";
+}
+
 /** One step of one element of a job, and whether a run with `selection` runs it and forces it. */
 export interface JobUnit {
   readonly element: number;

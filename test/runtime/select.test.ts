@@ -313,3 +313,11 @@ test("run() from the library takes a selection: only `prep` runs, and the summar
   expect(existsSync(join(dir, "ref.txt"))).toBe(true);
   expect(existsSync(join(dir, "trimmed"))).toBe(false);
 });
+
+test("run() refuses a selection made for another plan", async () => {
+  const s = selection({ targets: ["ref.txt"] });
+  const other = { ...plan, tasks: plan.tasks.slice(0, 2) };
+  await expect(run(other, { planDir: dir, config: { selection: s }, onWarning: () => {} })).rejects.toThrow(
+    "the selection was not made for this plan (make it with select() on the same plan)",
+  );
+});
