@@ -198,6 +198,14 @@ describe("--until and --forcerun", () => {
     expect(ran(dir)).toEqual(everything.filter((l) => !/^(merge|report)/.test(l)));
   });
 
+  test("--until the first stage of a fused pair runs that step only", async () => {
+    const dir = project();
+    const r = await wfc(["run", "wf.yaml", "--until", "trim"], { cwd: dir });
+    expect(r.exitCode).toBe(0);
+    expect(ran(dir)).toEqual(["trim a", "trim b", "trim c"]);
+    expect(summary(r.stderr)).toBe("ok: 3 done, 0 up to date, 0 failed, 0 not run");
+  });
+
   test("--forcerun re-runs that stage (only that step of a fused pair) and everything downstream", async () => {
     const dir = project();
     expect((await wfc(["run", "wf.yaml"], { cwd: dir })).exitCode).toBe(0);
