@@ -3,12 +3,18 @@ import { schemaText, wfcVersion } from "../compiler/schema/assets.js";
 import type { GraphFormat } from "./commands/graph.js";
 import type { PlanSource } from "./commands/plan-for.js";
 import { errorLine, ExitCode, UsageError, type Io } from "./io.js";
+import { stageList } from "../runtime/run/target.js";
 
 /** `--param k=v`, repeatable. */
 function collectParam(value: string, previous: Record<string, string>): Record<string, string> {
   const eq = value.indexOf("=");
   if (eq <= 0) throw new UsageError(`--param expects name=value, got \`${value}\``);
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+/** `--until a --until b`: repeatable, in order. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /** `--jobs 4`: a whole number of at least 1. */
@@ -119,6 +125,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   planSourceOptions(program.command("run"))
     .description("run a plan (or a workflow, compiled first) on this machine")
     .argument("<file>", "plan.json, or a workflow file")
+    .argument("[targets...]", "run only these and what they need: a stage, stage[var=value,…] or an output path")
+    .option("--until <stage>", "run this stage and what it needs, nothing downstream (repeatable; a target works too)", collect, [])
+    .option("--forcerun <stages>", "run these stages and everything downstream even if up to date (repeatable, or a,b)", collect, [])
     .option("-j, --jobs <n>", "at most n jobs at once (overrides the plan's `jobs`)", positiveInteger)
     .option("-k, --keep-going", "run everything not downstream of a failure", false)
     .option("--force", "run every job, up to date or not", false)
@@ -130,7 +139,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .action(
       async (
         file: string,
+        targets: string[],
         opts: {
+          until: string[];
+          forcerun: string[];
           jobs?: number;
           latencyWait?: number;
           keepGoing: boolean;
@@ -150,6 +162,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           file,
           {
             ...planSource(opts),
+            targets,
+            until: opts.until,
+            forcerun: stageList(opts.forcerun),
             keepGoing: opts.keepGoing,
             force: opts.force,
             dryRun: opts.dryRun,

@@ -5,11 +5,16 @@ import { run, RunError, type RunEvent, type RunSummary } from "../../runtime/run
 import { errorLine, ExitCode, interruptExitCode, useColor, warningLine, type Io } from "../io.js";
 import { visible, visibleSource } from "../../compiler/diagnostics/visible.js";
 import { submitLine, wantsAscii } from "../progress/render.js";
-import { planFor, type PlanSource } from "./plan-for.js";
+import { planFor, type PlanSource, type Planned } from "./plan-for.js";
+import type { Selection } from "../../runtime/run/select.js";
 
 export interface RunCommandOptions extends PlanSource {
   /** `--directory DIR`: run the jobs there instead of the plan's (or the workflow's) folder. */
   readonly directory?: string;
+  /** `wfc run FILE TARGET…`, `--until`, `--forcerun`: what to run of the plan (targets.ts). */
+  readonly targets?: readonly string[];
+  readonly until?: readonly string[];
+  readonly forcerun?: readonly string[];
   readonly jobs?: number;
   /** `--latency-wait`: seconds to wait for a finished job's outputs. */
   readonly latencyWait?: number;
@@ -117,7 +122,10 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
         `${file} was compiled from ${planned.moved.source}, which is not there (was the plan moved?): its jobs run in ${planned.moved.workdir}, where its \`workdir\` points; --directory DIR runs them elsewhere`,
       ),
     );
-  const total = planned.plan.tasks.reduce((n, t) => n + t.jobs, 0);
+  const selection = await selectionFor(planned, workdir, options, io);
+  if (typeof selection === "number") return selection;
+  const jobsOf = (t: number) => selection?.jobs[t] ?? planned.plan.tasks[t]!.jobs;
+  const total = planned.plan.tasks.reduce((n, _, t) => n + jobsOf(t), 0);
   const done = { n: 0 };
   // A live display on a terminal; plain lines (or NDJSON) anywhere else.
   // The live display (and its terminal libraries) is loaded only for a terminal.
@@ -125,7 +133,8 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
     !options.json && !options.dryRun && io.stderr.isTTY === true && io.env.TERM !== "dumb"
       ? await import("../progress/display.js").then(({ createProgressDisplay }) =>
           createProgressDisplay(io.stderr, {
-            tasks: planned.plan.tasks.map((t) => ({ id: t.id, jobs: t.jobs })),
+            // A partial run shows only the stages it runs.
+            tasks: planned.plan.tasks.map((t, i) => ({ id: t.id, jobs: jobsOf(i) })).filter((t) => t.jobs > 0 || selection === undefined),
             color: useColor(io.stderr, io.env),
             ascii: wantsAscii(io.env),
           }),
@@ -141,6 +150,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
         force: options.force,
         dryRun: options.dryRun,
         touch: options.touch,
+        ...(selection !== undefined ? { selection } : {}),
         ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
         ...(options.latencyWait !== undefined ? { latencyWait: options.latencyWait } : {}),
       },
@@ -168,6 +178,26 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
     }
     throw error;
   }
+}
+
+/** The targets' selection (undefined: the whole plan), or the exit code after their diagnostics. */
+async function selectionFor(
+  planned: Planned,
+  workdir: string | undefined,
+  options: RunCommandOptions,
+  io: Io,
+): Promise<Selection | undefined | number> {
+  const request = { targets: options.targets ?? [], until: options.until ?? [], forcerun: options.forcerun ?? [] };
+  if (request.targets.length + request.until.length + request.forcerun.length === 0) return undefined;
+  const { selectTargets } = await import("./targets.js");
+  const where = workdir ?? resolve(io.cwd, planned.planDir, planned.plan.workdir);
+  const result = selectTargets(planned.plan, { ...request, workdir: where, cwd: io.cwd });
+  if (result.ok) return result.selection;
+  const { formatDiagnostic, formatSummary } = await import("../../compiler/diagnostics/format.js");
+  const color = useColor(io.stderr, io.env);
+  for (const d of result.diagnostics) io.stderr.write(formatDiagnostic(d, () => undefined, { color }) + "\n\n");
+  io.stderr.write(formatSummary(result.diagnostics, "the targets") + "\n");
+  return ExitCode.invalid;
 }
 
 function isDirectory(path: string): boolean {

@@ -76,6 +76,12 @@ export const CODES = {
   WFC252: "`temp` or `protected` names no output of its stage (or the stage has none)",
   WFC253: "an output both `temp` and `protected`",
   WFC254: "a `temp` output that no stage reads, so it is never removed",
+  // `wfc run` targets (`TARGET…`, `--until`, `--forcerun`).
+  WFC261: "a malformed target, or `stage[var=value]` given to `--forcerun`",
+  WFC262: "a target, `--until` or `--forcerun` that names no stage of the workflow",
+  WFC263: "a target that gives a value to a variable its stage does not fan out over",
+  WFC264: "a target whose values no element of its stage has",
+  WFC265: "a target path that no stage writes",
   // Config files.
   WFC301:
     "a config file cannot be read: `--config` or `$WFC_CONFIG` names no file, or a file on the search path is a directory or unreadable",

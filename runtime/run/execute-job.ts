@@ -41,8 +41,9 @@ export async function executeJob(run: RunContext, ref: JobRef, lane?: Lane): Pro
 async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Promise<void> {
   const { plan, config, scheduler } = run;
   const task = plan.tasks[ref.task]!;
-  const units = await unitsOf(run.expander, ref.task, task, ref.first, ref.end);
-  const decision = decide(units, task.steps.length, run.journal, {
+  // Every step of every element, or what a partial run selected of them (select.ts).
+  const units = await unitsOf(run.expander, ref.task, task, ref.first, ref.end, config.selection);
+  const decision = decide(units, run.journal, {
     force: config.force === true,
     wouldWrite: run.wouldWrite,
     workdir: run.workdir,

@@ -16,12 +16,17 @@ import type { PlanTask } from "../../contract/plan.js";
 import { stepHash } from "../jobs/describe.js";
 import type { Expander, StepCommand } from "../jobs/expand.js";
 import type { Journal } from "../state/journal.js";
+import { jobUnits, type Selection } from "./select.js";
 
 /** One step of one element of a job. */
 export interface Unit {
   readonly stage: string;
   /** The element's identity. */
   readonly element: string;
+  /** The element's number in its task's space (units of one element are next to each other). */
+  readonly index: number;
+  /** `--forcerun` forces it (select.ts): it runs even when up to date. */
+  readonly forced: boolean;
   readonly command: StepCommand;
   /** `stepHash` of the command as it is now. */
   readonly hash: string;
@@ -44,16 +49,27 @@ export function identitiesOf(task: PlanTask): ElementIdentities {
   return known;
 }
 
-/** A job's units: each step of each of its elements `[first, end)`, element-major, their commands expanded and hashed. */
-export async function unitsOf(expander: Expander, t: number, task: PlanTask, first: number, end: number): Promise<Unit[]> {
+/**
+ * A job's units: each step of each of its elements `[first, end)`,
+ * element-major, their commands expanded and hashed. A partial run
+ * (`selection`, select.ts) has only the selected steps of the selected
+ * elements: a prefix of the steps of each.
+ */
+export async function unitsOf(
+  expander: Expander,
+  t: number,
+  task: PlanTask,
+  first: number,
+  end: number,
+  selection?: Selection,
+): Promise<Unit[]> {
   const ids = identitiesOf(task);
   const units: Unit[] = [];
-  for (let e = first; e < end; e++) {
-    const element = ids.of(e);
-    for (const step of task.steps) {
-      const command = await expander.step(t, step, e);
-      units.push({ stage: step.stage, element, command, hash: stepHash(command) });
-    }
+  for (const u of jobUnits(selection, t, first, end, task.steps.length)) {
+    if (!u.selected) continue;
+    const step = task.steps[u.step]!;
+    const command = await expander.step(t, step, u.element);
+    units.push({ stage: step.stage, element: ids.of(u.element), index: u.element, forced: u.forced, command, hash: stepHash(command) });
   }
   return units;
 }
@@ -65,29 +81,33 @@ export interface Decision {
 }
 
 /**
- * The units of a job (element-major, `steps` per element) that must run:
- * per element, from its first out-of-date step on. `why` names that step
+ * The units of a job (element-major) that must run: per element, from its
+ * first out-of-date (or `--forcerun`) step on. `why` names that step
  * (in a fused job) and element (in a batch) of the first element that runs,
  * then the reason: `--force`, an input a dry run would rebuild, no record of
  * it, a failure last time, a changed command, a missing output, an input
  * newer than its outputs.
  */
-export function decide(units: readonly Unit[], steps: number, journal: Journal, options: FreshnessOptions): Decision {
+export function decide(units: readonly Unit[], journal: Journal, options: FreshnessOptions): Decision {
   const run: Unit[] = [];
   let why: string | undefined;
-  const elements = units.length / steps;
-  for (let at = 0; at < units.length; at += steps) {
+  const fused = new Set(units.map((u) => u.stage)).size > 1;
+  const batch = units.length > 0 && units[0]!.index !== units.at(-1)!.index;
+  for (let at = 0; at < units.length; ) {
+    let steps = 1;
+    while (at + steps < units.length && units[at + steps]!.index === units[at]!.index) steps++;
     for (let s = 0; s < steps; s++) {
       const unit = units[at + s]!;
       const reason = whyRun(unit, journal, options);
       if (reason === undefined) continue;
       run.push(...units.slice(at + earliest(units, at, s, steps, options), at + steps));
       if (why === undefined) {
-        const where = [steps > 1 ? `step \`${unit.stage}\`` : "", elements > 1 ? `of ${unit.element}` : ""].filter(Boolean).join(" ");
+        const where = [fused ? `step \`${unit.stage}\`` : "", batch ? `of ${unit.element}` : ""].filter(Boolean).join(" ");
         why = where === "" ? reason : `${where}: ${reason}`;
       }
       break;
     }
+    at += steps;
   }
   return { run, why };
 }
@@ -110,6 +130,7 @@ function earliest(units: readonly Unit[], at: number, from: number, steps: numbe
 
 function whyRun(unit: Unit, journal: Journal, options: FreshnessOptions): string | undefined {
   if (options.force) return "--force";
+  if (unit.forced) return "--forcerun";
   // In a dry run nothing is rebuilt, so what would be must count as changed downstream.
   const rebuilt = unit.command.inputs.flatMap((i) => i.paths).find((p) => options.wouldWrite.has(p));
   if (rebuilt !== undefined) return `input ${rebuilt} would be rebuilt`;

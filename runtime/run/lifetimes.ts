@@ -93,7 +93,6 @@ export class TempOutputs {
       readonly key: string;
       readonly name: string;
       readonly units: readonly Unit[];
-      readonly steps: number;
     };
     const jobs: (Job & { readonly temp: readonly string[] })[] = [];
     for (const [t, task] of run.plan.tasks.entries()) {
@@ -102,18 +101,20 @@ export class TempOutputs {
         const ref: JobRef = { task: t, job: j, first, end: Math.min(first + task.batch, task.space.size) };
         let units: Unit[];
         try {
-          units = await unitsOf(run.expander, t, task, ref.first, ref.end);
+          units = await unitsOf(run.expander, t, task, ref.first, ref.end, run.config.selection);
         } catch {
           // It fails when it runs, with the cause; meanwhile it reads and forgives nothing (Ctrl-C: nothing runs anyway).
           continue;
         }
+        // A partial run (targets) leaves it out: it neither runs nor reads.
+        if (units.length === 0) continue;
         const temp = outputsWith(
           task,
           units.map((u) => u.command),
           "temp",
         );
         for (const p of temp) temps.#temp.add(p);
-        jobs.push({ ref, key: keyOf(ref), name: `${task.id}#${j}`, units, steps: task.steps.length, temp });
+        jobs.push({ ref, key: keyOf(ref), name: `${task.id}#${j}`, units, temp });
       }
     }
     for (const { key, units } of jobs) {
@@ -137,9 +138,9 @@ export class TempOutputs {
     for (;;) {
       const wouldWrite = new Set<string>();
       const runs = new Set<string>();
-      for (const { key, units, steps } of jobs) {
+      for (const { key, units } of jobs) {
         const options = { force: run.config.force === true, wouldWrite, workdir: run.workdir, missingOk };
-        const decision = decide(units, steps, run.journal, options);
+        const decision = decide(units, run.journal, options);
         if (decision.why === undefined && !forced.has(key)) continue;
         runs.add(key);
         // What it would write: the steps that run (all of them when it runs only to bring back a gone temp output).

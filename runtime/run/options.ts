@@ -2,6 +2,7 @@
 import type { Backend } from "../backends/backend.js";
 import type { JobRunner } from "../executors/index.js";
 import type { RunEvent } from "./events.js";
+import type { Selection } from "./select.js";
 
 /** How to run: what `wfc run`'s flags set. */
 export interface RunConfig {
@@ -23,6 +24,11 @@ export interface RunConfig {
   readonly latencyWait?: number;
   /** This machine's cores (default: os.availableParallelism()). */
   readonly cores?: number;
+  /**
+   * Run only these jobs, steps and elements, and force some (targets,
+   * `--until`, `--forcerun`: `select()` in select.ts); default: every job.
+   */
+  readonly selection?: Selection;
 }
 
 export interface RunOptions {

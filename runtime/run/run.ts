@@ -28,6 +28,7 @@ import { runLoop } from "./loop.js";
 import { OomWatch } from "./oom.js";
 import type { RunConfig, RunOptions } from "./options.js";
 import { RunError } from "./run-error.js";
+import { selectionProblem } from "./select.js";
 import { missingSources, missingSourcesMessage } from "./sources.js";
 import { openState, stopLeftovers } from "./state.js";
 import { RunStats } from "./stats.js";
@@ -84,9 +85,11 @@ async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, ab
   // A plan object never went through loadPlan: no command may place a value where quoting cannot hold.
   const unsafe = unsafeCommand(plan);
   if (unsafe !== undefined) throw new RunError(`the plan cannot run: ${unsafe}`);
+  const misfit = config.selection && selectionProblem(plan, config.selection);
+  if (misfit) throw new RunError(misfit);
   // Every source file must be there before any job runs (a dry run says so too); --touch runs nothing that reads them.
   if (!config.touch) {
-    const missing = missingSources(plan, workdir);
+    const missing = missingSources(plan, workdir, config.selection?.steps);
     if (missing.length > 0) throw new RunError(missingSourcesMessage(missing));
   }
   const { lock, journal } = openState(stateDir, plan, config.dryRun === true);
@@ -112,7 +115,12 @@ async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, ab
   const slurmSide = onSlurm && !config.dryRun && !abort.signal.aborted ? await loadSlurm() : undefined;
   const clusterMax = slurmSide?.clusterMaxArraySize();
   const layout = slurmSide?.slurmLayout(plan, clusterMax === undefined ? {} : { maxArraySize: clusterMax });
-  const scheduler = new Scheduler(plan, { cores, ...(jobs !== undefined ? { jobs } : {}), slurmLicenses: layout?.usesLicenses ?? false });
+  const scheduler = new Scheduler(plan, {
+    cores,
+    ...(jobs !== undefined ? { jobs } : {}),
+    slurmLicenses: layout?.usesLicenses ?? false,
+    ...(config.selection ? { only: config.selection.steps } : {}),
+  });
   const folders = new Folders();
   // `fn` modules are the workflow's: next to it, or (a plan moved away from it) where the jobs run.
   const planWorkdir = resolve(options.planDir ?? ".", plan.workdir);
@@ -134,7 +142,7 @@ async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, ab
   const cancelAll = () => all.forEach((b) => void b.cancelAll?.());
   if (abort.signal.aborted) cancelAll();
   else abort.signal.addEventListener("abort", cancelAll, { once: true });
-  emit({ type: "run-start", time: Date.now(), tasks: plan.tasks.length, jobs: plan.tasks.reduce((n, t) => n + t.jobs, 0) });
+  emit({ type: "run-start", time: Date.now(), tasks: plan.tasks.length, jobs: jobsToRun(plan, config) });
 
   const failures: RunFailure[] = [];
   const stats = new RunStats(plan);
@@ -254,7 +262,7 @@ async function loadSlurm() {
 /** The run's summary from what its jobs did. */
 function summarize(run: RunContext, runStart: number): RunSummary {
   const { plan, scheduler, failures, signal, tally } = run;
-  const total = plan.tasks.reduce((n, t) => n + t.jobs, 0);
+  const total = jobsToRun(plan, run.config);
   const { done, skipped } = scheduler.counts;
   const ended = Date.now();
   // Every job in exactly one bucket, so they add up to the total: the scheduler
@@ -283,6 +291,11 @@ function summarize(run: RunContext, runStart: number): RunSummary {
   };
   run.emit({ type: "run-end", time: Date.now(), summary });
   return summary;
+}
+
+/** The jobs a run may run: the plan's, or those of a partial run (targets, `--until`). */
+function jobsToRun(plan: Plan, config: RunConfig): number {
+  return plan.tasks.reduce((n, t, i) => n + (config.selection?.jobs[i] ?? t.jobs), 0);
 }
 
 /** Jobs of the plan that run commands on this machine (at most: some may be up to date). */

@@ -21,15 +21,20 @@ export interface MissingSource {
   readonly neededBy: number;
 }
 
-/** The source files that do not exist, in the order the plan first needs them. Each path is looked at once. */
-export function missingSources(plan: Plan, workdir: string): MissingSource[] {
+/**
+ * The source files that do not exist, in the order the plan first needs them. Each path is looked at once.
+ * `only` (a partial run: select.ts) limits it to the steps that run: per task, per element, how many.
+ */
+export function missingSources(plan: Plan, workdir: string, only?: readonly (ArrayLike<number> | undefined)[]): MissingSource[] {
   const seen = new Map<string, { missing: boolean; first?: { stage: string; element: string }; count: number }>();
   const out: string[] = [];
-  for (const task of plan.tasks) {
-    const sources = task.steps.flatMap((step) => step.inputs.filter((i) => !i.glob && i.from.length === 0).map((i) => ({ step, i })));
-    if (sources.length === 0) continue;
-    new ElementSpace(task.space).forEach((bindings) => {
-      for (const { step, i } of sources) {
+  plan.tasks.forEach((task, t) => {
+    const sources = task.steps.flatMap((step, s) => step.inputs.filter((i) => !i.glob && i.from.length === 0).map((i) => ({ step, s, i })));
+    if (sources.length === 0) return;
+    const runs = only?.[t];
+    new ElementSpace(task.space).forEach((bindings, element) => {
+      for (const { step, s, i } of sources) {
+        if (runs !== undefined && s >= runs[element]!) continue;
         const path = expandPath(i.template, bindings, (name) => plan.params[name]);
         if (path === undefined) continue; // refused when the plan was loaded (check-plan.ts)
         let state = seen.get(path);
@@ -44,7 +49,7 @@ export function missingSources(plan: Plan, workdir: string): MissingSource[] {
         state.count++;
       }
     });
-  }
+  });
   return out.map((path) => {
     const s = seen.get(path)!;
     return { path, stage: s.first!.stage, element: s.first!.element, neededBy: s.count };

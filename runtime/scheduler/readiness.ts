@@ -21,6 +21,12 @@ export class Readiness {
     tasks: readonly PlanTask[],
     /** Called when an element of task t has nothing left to wait for. */
     private readonly ready: (task: number, element: number) => void,
+    /**
+     * Whether element `element` of task `task` waits for its dep number `dep`
+     * (default: always). A partial run's element that runs none of the steps
+     * a dep feeds does not wait for it (its producer may not run at all).
+     */
+    private readonly waits: (task: number, dep: number, element: number) => boolean = () => true,
   ) {
     const index = new Map(tasks.map((t, i) => [t.id, i]));
     this.pending = tasks.map((t) => new Int32Array(t.space.size));
@@ -29,11 +35,11 @@ export class Readiness {
     this.#completed = tasks.map(() => 0);
     const spaces = tasks.map((t) => new ElementSpace(t.space));
     tasks.forEach((consumer, c) => {
-      for (const dep of consumer.deps) {
+      consumer.deps.forEach((dep, d) => {
         const p = index.get(dep.task);
         if (p === undefined) throw new Error(`plan: task ${consumer.id} depends on unknown task ${dep.task}`);
-        this.#wire(dep.edge, p, c, tasks, spaces);
-      }
+        this.#wire(dep.edge, p, c, tasks, spaces, (j) => this.waits(c, d, j));
+      });
     });
   }
 
@@ -56,20 +62,27 @@ export class Readiness {
     if (--counts[element]! === 0) this.ready(task, element);
   }
 
-  #wire(edge: ElementEdge, p: number, c: number, tasks: readonly PlanTask[], spaces: readonly ElementSpace[]): void {
+  #wire(
+    edge: ElementEdge,
+    p: number,
+    c: number,
+    tasks: readonly PlanTask[],
+    spaces: readonly ElementSpace[],
+    waits: (element: number) => boolean,
+  ): void {
     const consumer = this.pending[c]!;
     const producerSize = tasks[p]!.space.size;
     switch (edge.kind) {
       case "one-to-one": {
-        for (let j = 0; j < consumer.length && j < producerSize; j++) consumer[j]!++;
-        this.#onElement[p]!.push((k) => k < consumer.length && this.#decrement(c, k));
+        for (let j = 0; j < consumer.length && j < producerSize; j++) if (waits(j)) consumer[j]!++;
+        this.#onElement[p]!.push((k) => k < consumer.length && waits(k) && this.#decrement(c, k));
         return;
       }
       case "all": {
         if (producerSize === 0) return;
-        for (let j = 0; j < consumer.length; j++) consumer[j]!++;
+        for (let j = 0; j < consumer.length; j++) if (waits(j)) consumer[j]!++;
         this.#onTaskDone[p]!.push(() => {
-          for (let j = 0; j < consumer.length; j++) this.#decrement(c, j);
+          for (let j = 0; j < consumer.length; j++) if (waits(j)) this.#decrement(c, j);
         });
         return;
       }
@@ -96,7 +109,7 @@ export class Readiness {
         for (let j = 0; j < consumer.length; j++) {
           const kk = key(spaces[c]!, j, consumerVars, edge.when);
           // A consumer element no producer element matches reads a file someone else writes.
-          if (kk === undefined || !remaining.has(kk)) continue;
+          if (kk === undefined || !remaining.has(kk) || !waits(j)) continue;
           consumer[j]!++;
           const list = waiting.get(kk);
           if (list) list.push(j);
@@ -114,6 +127,7 @@ export class Readiness {
       case "map": {
         const consumersOf: number[][] = Array.from({ length: producerSize }, () => []);
         for (let j = 0; j < consumer.length; j++) {
+          if (!waits(j)) continue;
           for (let x = edge.offsets[j]!; x < edge.offsets[j + 1]!; x++) {
             consumer[j]!++;
             consumersOf[edge.indices[x]!]!.push(j);

@@ -28,6 +28,12 @@ export interface SchedulerOptions {
   readonly slurmLicenses?: boolean;
   /** Whether jobs may be handed on in their lanes (see `follow`); default: on unless `WFC_LANES=0` (lanes.ts). */
   readonly lanes?: boolean;
+  /**
+   * A partial run (targets, `--until`): per task, per element, non-zero for
+   * the elements that run; undefined for all of a task. A job runs if one
+   * of its elements does, and waits only for those; the others never become ready.
+   */
+  readonly only?: readonly (ArrayLike<number> | undefined)[];
 }
 
 /**
@@ -77,6 +83,7 @@ export class Scheduler {
   readonly #followable: boolean[];
   /** The slots of followable tasks' jobs, which move from a job to its follower (lanes.ts). */
   readonly #lanes: Lanes;
+  readonly #only: readonly (ArrayLike<number> | undefined)[] | undefined;
   #running = 0;
   #stopped = false;
   readonly counts = { done: 0, failed: 0, skipped: 0 };
@@ -115,9 +122,13 @@ export class Scheduler {
       (t, i) => lanes && this.#localTask(t) && this.#weight[i] === WHOLE && t.steps.every((s) => s.action.kind !== "fn"),
     );
     this.#lanes = new Lanes(this.tasks.map((t) => t.jobs));
-    this.#notReady = this.tasks.map((t) => {
+    this.#only = options.only;
+    this.#notReady = this.tasks.map((t, i) => {
       const counts = new Int32Array(t.jobs);
-      for (let j = 0; j < t.jobs; j++) counts[j] = Math.min(t.batch, t.space.size - j * t.batch);
+      const only = options.only?.[i];
+      if (only === undefined) for (let j = 0; j < t.jobs; j++) counts[j] = Math.min(t.batch, t.space.size - j * t.batch);
+      // A job none of whose elements runs counts 0 and is never made ready (see the readiness callback).
+      else for (let e = 0; e < t.space.size; e++) if (only[e]) counts[Math.floor(e / t.batch)]!++;
       return counts;
     });
     this.#state = this.tasks.map((t) => new Uint8Array(t.jobs));
@@ -128,18 +139,36 @@ export class Scheduler {
     this.#order.forEach((t, r) => (this.#rank[t] = r));
     this.#releasedByTask = this.tasks.map((t) => new Int32Array(t.jobs).fill(-1));
     this.#releasedByJob = this.tasks.map((t) => new Int32Array(t.jobs).fill(-1));
-    this.#readiness = new Readiness(this.tasks, (task, element) => {
-      const job = Math.floor(element / this.tasks[task]!.batch);
-      if (--this.#notReady[task]![job]! === 0 && this.#state[task]![job] === STATE.waiting) {
-        if (this.#finishing) {
-          this.#releasedByTask[task]![job] = this.#finishing.task;
-          this.#releasedByJob[task]![job] = this.#finishing.job;
+    const only = options.only;
+    // A partial run's element waits only for the deps feeding the steps it runs (`only`: how many, per element).
+    const feeds = this.tasks.map((t) =>
+      t.deps.map((d) =>
+        d.input === null
+          ? 0
+          : Math.max(
+              0,
+              t.steps.findIndex((s) => s.stage === d.input!.step),
+            ),
+      ),
+    );
+    const waits = (task: number, dep: number, element: number) => only?.[task] === undefined || feeds[task]![dep]! < only[task]![element]!;
+    this.#readiness = new Readiness(
+      this.tasks,
+      (task, element) => {
+        if (this.#only?.[task] !== undefined && !this.#only[task]![element]) return;
+        const job = Math.floor(element / this.tasks[task]!.batch);
+        if (--this.#notReady[task]![job]! === 0 && this.#state[task]![job] === STATE.waiting) {
+          if (this.#finishing) {
+            this.#releasedByTask[task]![job] = this.#finishing.task;
+            this.#releasedByJob[task]![job] = this.#finishing.job;
+          }
+          this.#state[task]![job] = STATE.ready;
+          this.#ready[task]!.push(job);
+          this.#readyRanks.add(this.#rank[task]!);
         }
-        this.#state[task]![job] = STATE.ready;
-        this.#ready[task]!.push(job);
-        this.#readyRanks.add(this.#rank[task]!);
-      }
-    });
+      },
+      waits,
+    );
     this.#readiness.start();
   }
 
@@ -254,7 +283,9 @@ export class Scheduler {
     this.#state[job.task]![job.job] = STATE[outcome];
     this.counts[outcome]++;
     this.#finishing = job;
-    if (outcome !== "failed") for (let e = job.first; e < job.end; e++) this.#readiness.complete(job.task, e);
+    const only = this.#only?.[job.task];
+    if (outcome !== "failed")
+      for (let e = job.first; e < job.end; e++) if (only === undefined || only[e]) this.#readiness.complete(job.task, e);
     this.#finishing = undefined;
   }
 
