@@ -94,6 +94,11 @@ printf '%s\\n' "$start" > "$submission/started/$i"
 table="$submission/table"
 ${DECODE_STEPS}
 cd -- ${shellQuote(workdir)} || exit 2
+# SLURM ending the element (scancel, its time limit) signals this script and its step alike: a step killed that way
+# is no result of its own, so no status line is written (the script ends by the signal, as without the trap, once the
+# step has) and wfc asks SLURM how the element ended.
+ended=0
+trap 'ended=1' TERM
 code=0
 step=0
 for script in "\${steps[@]}"; do
@@ -103,6 +108,7 @@ for script in "\${steps[@]}"; do
   if [ "\${#steps[@]}" -gt 1 ]; then printf '%s\\n' "$step" > "$submission/steps/$i"; fi
 done
 if [ "$code" -eq 0 ]; then step=0; fi
+if [ "$ended" -eq 1 ]; then trap - TERM; kill -TERM $$; fi
 printf '%s %s %s %s\\n' "$start" "$(date +%s.%N)" "$code" "$step" > "$submission/status/.$i"
 mv -f "$submission/status/.$i" "$submission/status/$i"
 exit "$code"
