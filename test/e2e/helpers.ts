@@ -75,3 +75,30 @@ export function fixture(files: Record<string, unknown>): string {
   }
   return dir;
 }
+
+/** One `--json` event, with the fields tests look at. */
+export interface JsonEvent {
+  readonly type: string;
+  readonly task?: string;
+  readonly job?: number;
+  readonly status?: string;
+  readonly reason?: string;
+  readonly why?: string;
+  readonly commands?: string[];
+}
+
+/** The events of a `wfc run --json` run, one per stdout line. */
+export function jsonEvents(stdout: string): JsonEvent[] {
+  return stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as JsonEvent);
+}
+
+/** The jobs that ran (not skipped as up to date) in a `--json` run, as `task#job`, sorted. */
+export function jobsRan(stdout: string): string[] {
+  return jsonEvents(stdout)
+    .filter((e) => e.type === "job-end" && e.status !== "skipped")
+    .map((e) => `${e.task}#${e.job}`)
+    .toSorted();
+}

@@ -9,21 +9,10 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { fixture, wfc } from "./helpers.js";
+import { fixture, jobsRan, jsonEvents, wfc } from "./helpers.js";
 
-type Event = { type: string; task?: string; job?: number; status?: string; reason?: string; why?: string; commands?: string[] };
-const events = (stdout: string): Event[] =>
-  stdout
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Event);
-
-/** Jobs that ran (not skipped as up to date) in a `--json` run, as `task#job`. */
-const ran = (stdout: string) =>
-  events(stdout)
-    .filter((e) => e.type === "job-end" && e.status !== "skipped")
-    .map((e) => `${e.task}#${e.job}`)
-    .toSorted();
+const events = jsonEvents;
+const ran = jobsRan;
 
 type Record = { stage: string; element: string; status: string };
 const journal = (dir: string): Record[] =>

@@ -2,21 +2,10 @@ import { spawn } from "node:child_process";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { fixture, repoRoot, wfc } from "../e2e/helpers.js";
+import { fixture, jobsRan, jsonEvents, repoRoot, wfc } from "../e2e/helpers.js";
 
-type Event = { type: string; task?: string; job?: number; status?: string; reason?: string };
-const events = (stdout: string): Event[] =>
-  stdout
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Event);
-
-/** Jobs that ran (not skipped as up to date) in a `--json` run, as `task#job`. */
-const ran = (stdout: string) =>
-  events(stdout)
-    .filter((e) => e.type === "job-end" && e.status !== "skipped")
-    .map((e) => `${e.task}#${e.job}`)
-    .toSorted();
+const events = jsonEvents;
+const ran = jobsRan;
 
 // `fast` jobs end at once; `gate` waits until the file `go` exists (the
 // first run is killed while it waits, the next one finds `go`).
