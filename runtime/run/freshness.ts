@@ -93,7 +93,7 @@ export function decide(units: readonly Unit[], journal: Journal, options: Freshn
   let why: string | undefined;
   const fused = new Set(units.map((u) => u.stage)).size > 1;
   const batch = units.length > 0 && units[0]!.index !== units.at(-1)!.index;
-  for (let at = 0; at < units.length; ) {
+  for (let at = 0; at < units.length;) {
     let steps = 1;
     while (at + steps < units.length && units[at + steps]!.index === units[at]!.index) steps++;
     for (let s = 0; s < steps; s++) {
