@@ -102,7 +102,26 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   // What the outputs were before the job, so a failure removes only what it made.
   // An output in a folder this run created was not there before the run: no need to look (a fan-out into a new folder costs no lstat a job).
   const before = snapshotOutputs(run.workdir, outputs, (path) => run.folders.created(dirname(path)));
-  const outcome = await attempts(run, ref, backend, job, clock.onStart);
+  /**
+   * Exit 0 is not enough: every declared output must be there (on SLURM, after the file system's latency),
+   * else the attempt failed in the first step that did not write one (and is retried like any failure).
+   * One stat an output; a job whose outputs are all there never waits.
+   */
+  const verify = async (o: JobOutcome): Promise<JobOutcome> => {
+    if (o.kind !== "done") return o;
+    let missing = missingOutputs(run.workdir, outputs);
+    if (missing.length > 0) missing = await awaitOutputs(run.workdir, missing, latencyWait(run, task) * 1000, run.signal);
+    if (missing.length === 0) return o;
+    if (run.signal.aborted) return { kind: "cancelled", started: o.started, exitCode: 0 };
+    const gone = new Set(missing);
+    const step = Math.max(
+      0,
+      toRun.findIndex((u) => outputsOf([u]).some((p) => gone.has(p))),
+    );
+    const reason = missingReason(missing, latencyWait(run, task));
+    return { kind: "failed", started: o.started, exitCode: 0, step, command: describeStep(toRun[step]!.command), reason };
+  };
+  const outcome = await attempts(run, ref, backend, job, clock.onStart, verify);
   if (outcome.kind === "not-run") {
     // The job before it in its lane failed, so it never started: it is ready again.
     scheduler.putBack(ref);
@@ -150,32 +169,6 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
 
   switch (outcome.kind) {
     case "done": {
-      // Exit 0 is not enough: every declared output must be there (on SLURM, after the file system's latency).
-      // One stat an output; a job whose outputs are all there never waits.
-      let missing = missingOutputs(run.workdir, outputs);
-      if (missing.length > 0) missing = await awaitOutputs(run.workdir, missing, latencyWait(run, task) * 1000, run.signal);
-      if (run.signal.aborted && missing.length > 0) {
-        removeWhatJobMade(before);
-        return settle(run, ref, { why, end: { status: "cancelled", exitCode: 0, log } }, times);
-      }
-      if (missing.length > 0) {
-        const reason = missingReason(missing, latencyWait(run, task));
-        // The first unit that did not write an output is the one that failed; those before it succeeded.
-        const gone = new Set(missing);
-        const blamed = Math.max(
-          0,
-          toRun.findIndex((u) => outputsOf([u]).some((p) => gone.has(p))),
-        );
-        const unrecorded = failAt(blamed, 0);
-        const end = {
-          status: "failed",
-          exitCode: 0,
-          reason: [reason, unrecorded && `and ${unrecorded}`].filter(Boolean).join("; "),
-          log,
-        } as const;
-        const stop = !config.keepGoing || unrecorded !== undefined;
-        return settle(run, ref, { why, end, command: describeStep(toRun[blamed]!.command), stop, logs, unit: toRun[blamed] }, times);
-      }
       const unrecorded = journalProblem(run, records(toRun, "done", 0));
       protectOutputs(toRun);
       // Its outputs are whole, so they stay; but a run that cannot record what it did stops (the job runs again next time).
@@ -245,6 +238,8 @@ async function attempts(
   backend: Backend,
   job: (attempt: number, from: number) => PreparedJob,
   onStart: (at: number) => void,
+  /** Looks at an attempt's outcome once it is in steps of the whole job: a `done` without its outputs is a failure. */
+  verify: (outcome: JobOutcome) => Promise<JobOutcome>,
 ): Promise<JobOutcome> {
   const { task, commands } = job(0, 0);
   const retries = task.retries;
@@ -258,6 +253,7 @@ async function attempts(
     }
     outcome = await backend.run(job(attempt, from), { workdir: run.workdir, signal: run.signal, onStart });
     if (outcome.kind === "failed") outcome = { ...outcome, step: Math.min(from + Math.max(0, outcome.step), commands.length - 1) };
+    outcome = await verify(outcome);
     if (outcome.kind !== "failed" || run.signal.aborted) break;
     from = outcome.step;
   }

@@ -69,6 +69,33 @@ stages:
   });
 });
 
+describe("a job that exits 0 without its outputs is retried like any failure", () => {
+  // The first attempt forgets its output; a retry (counted in tries.txt) writes it.
+  const workflow = (retries: number, writes: string) => `wfc: 1
+stages:
+  make:
+    outputs: out.txt
+    retries: ${retries}
+    run: "echo try >> tries.txt; ${writes}"
+`;
+
+  test("a retry that writes it succeeds", async () => {
+    const dir = fixture({ "wf.yaml": workflow(1, "test $(wc -l < tries.txt) -lt 2 || echo ok > {outputs}") });
+    const r = await wfc(["run", "wf.yaml"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, "tries.txt"), "utf8")).toBe("try\ntry\n");
+    expect(readFileSync(join(dir, "out.txt"), "utf8")).toBe("ok\n");
+  });
+
+  test("when no attempt writes it, the job fails after the last, with the missing path", async () => {
+    const dir = fixture({ "wf.yaml": workflow(2, "true") });
+    const r = await wfc(["run", "wf.yaml"], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(readFileSync(join(dir, "tries.txt"), "utf8")).toBe("try\ntry\ntry\n");
+    expect(r.stderr).toContain('failed: make#0 (exit 0 but it did not write a declared output: "out.txt")');
+  });
+});
+
 describe("--latency-wait", () => {
   // The output appears half a second after the job's command has exited, as on a slow shared file system.
   const workflow = `wfc: 1
