@@ -108,6 +108,12 @@ for script in "\${steps[@]}"; do
   if [ "\${#steps[@]}" -gt 1 ]; then printf '%s\\n' "$step" > "$submission/steps/$i"; fi
 done
 if [ "$code" -eq 0 ]; then step=0; fi
+# A step killed by a signal may be SLURM ending the element, whose TERM reaches this script a moment later (the
+# cluster signals the element's processes one by one): wait for it (the trap cuts the wait short) before writing a result.
+if [ "$code" -gt 128 ] && [ "$ended" -eq 0 ]; then
+  sleep 2 &
+  wait $! || true
+fi
 if [ "$ended" -eq 1 ]; then trap - TERM; kill -TERM $$; fi
 printf '%s %s %s %s\\n' "$start" "$(date +%s.%N)" "$code" "$step" > "$submission/status/.$i"
 mv -f "$submission/status/.$i" "$submission/status/$i"
