@@ -85,6 +85,22 @@ describe("temp outputs", () => {
     expect(existsSync(join(dir, "work/b.sam"))).toBe(false);
   });
 
+  test("a target or --forcerun that runs a reader of a gone temp output makes it again first", async () => {
+    const dir = fixture({ "wf.yaml": pipeline("a, b") });
+    // A partial run: only sample a's chain; its temp output goes once sort[s=a] has read it.
+    const partial = await wfc(["run", "wf.yaml", "sort[s=a]", "--json"], { cwd: dir });
+    expect(partial.exitCode, partial.stderr).toBe(0);
+    expect(ends(partial.stdout)).toEqual(["align#0 done", "sort#0 done"]);
+    expect(existsSync(join(dir, "work/a.sam"))).toBe(false);
+    expect((await wfc(["run", "wf.yaml"], { cwd: dir })).exitCode).toBe(0);
+
+    const forced = await wfc(["run", "wf.yaml", "--forcerun", "sort", "--json"], { cwd: dir });
+    expect(forced.exitCode, forced.stderr).toBe(0);
+    expect(ends(forced.stdout)).toEqual(["align#0 done", "align#1 done", "merge#0 done", "sort#0 done", "sort#1 done"]);
+    expect(readFileSync(join(dir, "all.txt"), "utf8")).toBe("read of a\nread of b\n");
+    expect(existsSync(join(dir, "work/a.sam"))).toBe(false);
+  });
+
   test("stays when a job that reads it fails, so the re-run after the fix needs only that job", async () => {
     // b's sort fails until the file `fixed` is there: the fix changes no command.
     const dir = fixture({ "wf.yaml": pipeline("a, b").replace("run: sort {inputs}", "run: test {s} != b -o -e fixed && sort {inputs}") });
