@@ -22,6 +22,7 @@ export function describeStep(c: StepCommand): string {
  */
 export function stepHash(c: StepCommand): string {
   const paths = (list: StepCommand["inputs"]) => list.map((x) => x.paths);
-  const what = [c.kind, c.kind === "shell" ? (c.shell ?? "sh") : null, describeStep(c), paths(c.inputs), paths(c.outputs)];
+  // `{cpus}` counts as the stage declares it, not as scaled to this machine (expand.ts).
+  const what = [c.kind, c.kind === "shell" ? (c.shell ?? "sh") : null, c.declared ?? describeStep(c), paths(c.inputs), paths(c.outputs)];
   return createHash("sha256").update(JSON.stringify(what)).digest("hex");
 }

@@ -7,6 +7,7 @@ import { describePathProblem, globProblem, outputPathProblem } from "../../contr
 import { quoteFor } from "../../contract/shell/quote.js";
 import { unreachable } from "../../contract/unreachable.js";
 import { commandCpus } from "../../contract/cpus.js";
+import { describeStep } from "./describe.js";
 import { availableParallelism } from "node:os";
 import { findStaleInputs, type StaleInputs } from "./stale-inputs.js";
 
@@ -30,6 +31,12 @@ export interface StepCommand {
   readonly env: Readonly<Record<string, string>>;
   /** Variables of the element, for `fn` stages. */
   readonly vars: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * The command (or argv) with `{cpus}` as the stage declares it, when this
+   * machine scales it down: what the step's hash covers (describe.ts), so
+   * running on a machine with other cores re-runs nothing.
+   */
+  readonly declared?: string;
 }
 
 export interface ResolvedPath {
@@ -120,9 +127,10 @@ export class Expander {
       const name = "inputs" in p || "outputs" in p || "log" in p ? p.name : undefined;
       return list.filter((x) => name === undefined || x.name === name).flatMap((x) => x.paths);
     };
+    let cpus = this.#cpus[task]!;
     /** What a placeholder stands for: one word for a variable, one per path or list item for the others. */
     const words = (p: Exclude<Part, string>): readonly string[] =>
-      "var" in p ? [value(p)] : "param" in p ? param(p) : "cpus" in p ? [String(this.#cpus[task]!)] : refPaths(p);
+      "var" in p ? [value(p)] : "param" in p ? param(p) : "cpus" in p ? [String(cpus)] : refPaths(p);
     const text = (p: Part) => (typeof p === "string" ? p : words(p).join(" "));
     const shell = (parts: readonly Part[]) => {
       const contexts = contextsOf(parts);
@@ -143,19 +151,35 @@ export class Expander {
     const base = { stage: step.stage, inputs, outputs, logs, env, vars };
 
     const action = step.action;
+    const argv = (list: readonly (readonly Part[])[]) =>
+      list.flatMap((parts) => {
+        // A placeholder that is a whole item expands to one item per path.
+        const only = parts.length === 1 ? parts[0]! : undefined;
+        if (only !== undefined && typeof only !== "string" && !("var" in only) && !("cpus" in only)) return words(only);
+        return [parts.map(text).join("")];
+      });
+    // `{cpus}` scaled down to this machine is not what the step asks for: its hash takes the stage's own `cpus`.
+    const declared = this.plan.tasks[task]!.resources.cpus;
+    const scaled = cpus !== declared && action.kind !== "fn" && usesCpus(action.kind === "shell" ? [action.command] : action.argv);
+    const asDeclared = (build: () => string): { declared?: string } => {
+      if (!scaled) return {};
+      const now = cpus;
+      cpus = declared;
+      try {
+        return { declared: build() };
+      } finally {
+        cpus = now;
+      }
+    };
     switch (action.kind) {
       case "shell":
-        return { ...base, kind: "shell", command: shell(action.command), shell: action.shell };
+        return { ...base, kind: "shell", command: shell(action.command), shell: action.shell, ...asDeclared(() => shell(action.command)) };
       case "argv":
         return {
           ...base,
           kind: "argv",
-          // A placeholder that is a whole item expands to one item per path.
-          argv: action.argv.flatMap((parts) => {
-            const only = parts.length === 1 ? parts[0]! : undefined;
-            if (only !== undefined && typeof only !== "string" && !("var" in only) && !("cpus" in only)) return words(only);
-            return [parts.map(text).join("")];
-          }),
+          argv: argv(action.argv),
+          ...asDeclared(() => describeStep({ ...base, kind: "argv", argv: argv(action.argv) })),
         };
       case "fn":
         return { ...base, kind: "fn", fn: { module: action.module, export: action.export } };
@@ -206,6 +230,11 @@ export class Expander {
     }
     return { name: input.name, paths: [...paths].sort(), many: true };
   }
+}
+
+/** Whether any of these templates has a `{cpus}`. */
+function usesCpus(templates: readonly (readonly Part[])[]): boolean {
+  return templates.some((parts) => parts.some((p) => typeof p !== "string" && "cpus" in p));
 }
 
 /**
