@@ -63,7 +63,13 @@ export type JobOutcome =
       /** Why, in words: `exit 3`, `timed out after 2 s`, `killed by SIGSEGV`, `threw Error: …`. */
       readonly reason: string;
     }
-  | { readonly kind: "cancelled"; readonly started: number; readonly exitCode: number | null }
+  | {
+      readonly kind: "cancelled";
+      readonly started: number;
+      readonly exitCode: number | null;
+      /** Index into PreparedJob.commands of the command Ctrl-C stopped (those before it succeeded), where the backend knows. */
+      readonly step?: number;
+    }
   /** It never started: the job before it in its lane did not succeed. The run loop puts it back. */
   | { readonly kind: "not-run" };
 

@@ -83,7 +83,7 @@ export class LocalBackend implements Backend {
         const outcome = await this.#call(c, task.executor, timeout, ctx.workdir);
         started ??= outcome.start;
         if (outcome.ok) continue;
-        if (ctx.signal.aborted) return { kind: "cancelled", started, exitCode: null };
+        if (ctx.signal.aborted) return { kind: "cancelled", started, exitCode: null, step: i };
         const reason = outcome.timedOut ? timeoutText(timeout ?? 0) : `threw ${outcome.error.split("\n")[0]}`;
         if (!outcome.timedOut) appendLog(job.log, `${outcome.error}\n`);
         return { kind: "failed", started, exitCode: null, step: i, command: describeStep(c), reason };
@@ -117,7 +117,8 @@ export class LocalBackend implements Backend {
       this.#o.onGroupsEnded?.(pgids);
       if (result.notRun) return { kind: "not-run" };
       if (result.exitCode === 0) continue;
-      if (result.cancelled || ctx.signal.aborted) return { kind: "cancelled", started, exitCode: result.exitCode };
+      if (result.cancelled || ctx.signal.aborted)
+        return { kind: "cancelled", started, exitCode: result.exitCode, step: first + result.step };
       const step = first + result.step;
       const reason = noBash(commands[step]!, result.error) ?? commandCause(result, timeout, this.#o.oom);
       return { kind: "failed", started, exitCode: result.exitCode, step, command: describeStep(commands[step]!), reason };

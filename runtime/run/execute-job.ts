@@ -143,14 +143,21 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
    * only what the failing unit and those after it made is removed (they
    * made nothing if they never started). A state problem comes back in words.
    */
-  const failAt = (at: number, exitCode: number | null): string | undefined => {
+  const failAt = (at: number, exitCode: number | null): string | undefined => stopAt(at, { exitCode });
+  /** Ctrl-C stopped unit `at` (the backend knows which): as a failure there, but nothing is journaled for it or after it. */
+  const cancelAt = (at: number | undefined): void => {
+    if (at === undefined || at <= 0) removeWhatJobMade(before);
+    else stopAt(Math.min(at, toRun.length), undefined);
+  };
+  const stopAt = (at: number, failed: { readonly exitCode: number | null } | undefined): string | undefined => {
     const succeeded = toRun.slice(0, at);
     const rest = toRun.slice(at);
     const kept = new Set(outputsOf(succeeded).map((p) => resolve(run.workdir, p)));
     removeWhatJobMade(new Map([...before].filter(([path]) => !kept.has(path))));
     const whole = succeeded.filter((u) => missingOutputs(run.workdir, outputsOf([u])).length === 0);
     protectOutputs(whole);
-    return journalProblem(run, [...records(whole, "done", 0), ...records(rest.slice(0, 1), "failed", exitCode)]);
+    const stopped = failed === undefined ? [] : records(rest.slice(0, 1), "failed", failed.exitCode);
+    return journalProblem(run, [...records(whole, "done", 0), ...stopped]);
   };
   /** The protected outputs of units that succeeded are made read-only. */
   const protectOutputs = (list: readonly Unit[]): void => {
@@ -177,11 +184,12 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
       return settle(run, ref, { why, end, command: "", stop: true }, times);
     }
     case "cancelled":
-      removeWhatJobMade(before);
+      // The steps before the one Ctrl-C stopped succeeded: they keep their outputs and are journaled, as after a failure.
+      cancelAt(outcome.step);
       return settle(run, ref, { why, end: { status: "cancelled", exitCode: outcome.exitCode, log } }, times);
     case "failed": {
       if (run.signal.aborted) {
-        removeWhatJobMade(before);
+        cancelAt(outcome.step);
         return settle(run, ref, { why, end: { status: "cancelled", exitCode: outcome.exitCode, log } }, times);
       }
       // Looked at before the cleanup below frees what a job that filled the disk wrote.
@@ -253,6 +261,7 @@ async function attempts(
     }
     outcome = await backend.run(job(attempt, from), { workdir: run.workdir, signal: run.signal, onStart });
     if (outcome.kind === "failed") outcome = { ...outcome, step: Math.min(from + Math.max(0, outcome.step), commands.length - 1) };
+    else if (outcome.kind === "cancelled" && outcome.step !== undefined) outcome = { ...outcome, step: from + outcome.step };
     outcome = await verify(outcome);
     if (outcome.kind !== "failed" || run.signal.aborted) break;
     from = outcome.step;

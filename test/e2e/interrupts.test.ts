@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, expect, test } from "vitest";
-import { fixture, repoRoot, wfc } from "./helpers.js";
+import { fixture, jsonEvents, repoRoot, wfc } from "./helpers.js";
 
 // Issue 13, points 8 and 9: Ctrl-C at any moment of a run stops it (start-up
 // included), and the summary it prints puts every job in one bucket.
@@ -183,4 +183,37 @@ stages:
   const again = await wfc(["run", "wf.yaml", "--dry-run"], { cwd: dir });
   expect(again.stdout.match(/^would run \S+/gm)).toEqual(["would run make#2:", "would run all#0:"]);
   expect(again.stderr).toMatch(/^ok: would run 2, 2 up to date in /m);
+});
+
+test("Ctrl-C in the second step of a fused job keeps the first step's output and record: the re-run resumes at the second", async () => {
+  const marker = newMarker();
+  const dir = fixture({
+    "wf.yaml": `wfc: 1
+stages:
+  first:
+    foreach: { i: [1] }
+    outputs: "a/{i}.txt"
+    run: "echo ran >> first.count; echo {i} > {outputs}"
+  second:
+    foreach: { i: [1] }
+    inputs: "a/{i}.txt"
+    outputs: "b/{i}.txt"
+    run: "test -e go || sleep 30.${marker}; cat {inputs} > {outputs}"
+`,
+  });
+  const run = start(dir, ["run", "wf.yaml", "--json"]);
+  await waitFor("the second step running", () => withMarker(marker).length >= 1);
+  run.kill("SIGINT");
+  expect(await run.exit()).toBe(130);
+  expect(run.stdout).toContain('"task":"first+second"');
+  expect(readFileSync(join(dir, "a/1.txt"), "utf8")).toBe("1\n");
+  expect(existsSync(join(dir, "b/1.txt"))).toBe(false);
+
+  writeFileSync(join(dir, "go"), "");
+  const again = await wfc(["run", "wf.yaml", "--json"], { cwd: dir });
+  expect(again.exitCode, again.stderr).toBe(0);
+  const end = jsonEvents(again.stdout).find((e) => e.type === "job-end")!;
+  expect(end.why).toBe("step `second`: it has not run");
+  expect(readFileSync(join(dir, "first.count"), "utf8")).toBe("ran\n");
+  expect(readFileSync(join(dir, "b/1.txt"), "utf8")).toBe("1\n");
 });
