@@ -315,7 +315,7 @@ function settle(run: RunContext, ref: JobRef, how: Settled, times?: { start: num
     case "skipped":
       run.scheduler.finish(ref, end.status);
       // The temp outputs it read that nothing else still has to read go now.
-      run.temps?.succeeded(ref, run.workdir);
+      run.temps?.succeeded(ref, run.workdir, run.warn);
       break;
     case "cancelled":
       run.scheduler.finish(ref, "failed");

@@ -11,8 +11,8 @@
  * rebuild one stops that job with the path, since overwriting it is what the
  * user asked wfc never to do.
  */
-import { chmodSync, lstatSync, readdirSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { chmodSync, lstatSync, unlinkSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Plan, PlanTask } from "../../contract/plan.js";
 import type { StepCommand } from "../jobs/expand.js";
 import type { JobRef } from "../scheduler/scheduler.js";
@@ -42,24 +42,24 @@ export function protectedInTheWay(workdir: string, paths: readonly string[]): st
 }
 
 /**
- * Takes the write permission off a protected output: a file, or a folder
- * with everything in it. A symbolic link is left alone (what it points to
- * may not be the workflow's). Returns the paths it could not change.
+ * Takes the write permission off protected outputs that are files. A
+ * folder (an output path like `out/` or `out/.`, which a value can make of
+ * `out/{sample}`) may hold what other jobs wrote, and a symbolic link
+ * points to what may not be the workflow's: both are left alone. Returns
+ * the paths it could not or would not change.
  */
 export function protect(workdir: string, paths: readonly string[]): string[] {
   const failed: string[] = [];
-  const readOnly = (abs: string, shown: string): void => {
+  for (const p of paths) {
     try {
-      const stat = lstatSync(abs);
-      if (stat.isSymbolicLink()) return;
-      // A folder's entries first: once the folder itself is read-only they still can be changed, but not added or removed.
-      if (stat.isDirectory()) for (const name of readdirSync(abs)) readOnly(join(abs, name), join(shown, name));
-      chmodSync(abs, stat.mode & 0o7555);
+      const stat = lstatSync(resolve(workdir, p));
+      if (stat.isSymbolicLink()) continue;
+      if (!stat.isFile()) throw new Error("not a file");
+      chmodSync(resolve(workdir, p), stat.mode & 0o7555);
     } catch {
-      failed.push(shown);
+      failed.push(p);
     }
-  };
-  for (const p of paths) readOnly(resolve(workdir, p), p);
+  }
   return failed;
 }
 
@@ -176,15 +176,27 @@ export class TempOutputs {
    * A job succeeded or was up to date: the temp outputs it read that no
    * other job of this run still has to read are removed. Returns them.
    */
-  succeeded(ref: JobRef, workdir: string): string[] {
+  succeeded(ref: JobRef, workdir: string, warn: (message: string) => void): string[] {
     const removed: string[] = [];
     for (const p of this.#jobs.get(keyOf(ref))?.reads ?? []) {
       const left = this.#readers.get(p)! - 1;
       this.#readers.set(p, left);
       if (left > 0) continue;
-      // Declared outputs are inside the workflow's folder (the expander refuses others); a folder goes with its contents.
-      rmSync(resolve(workdir, p), { recursive: true, force: true });
-      removed.push(p);
+      // Declared outputs are inside the workflow's folder (the expander refuses others). Only a file (or a link, never
+      // followed) goes: a folder (`out/` or `out/.`, which a value can make of `out/{sample}`) may hold what other jobs wrote.
+      const abs = resolve(workdir, p);
+      const stat = lstatSync(abs, { throwIfNoEntry: false });
+      if (stat === undefined) continue;
+      if (stat.isDirectory()) {
+        warn(`temp output ${JSON.stringify(p)} is a folder, so it was left in place: temp removes files only`);
+        continue;
+      }
+      try {
+        unlinkSync(abs);
+        removed.push(p);
+      } catch (error) {
+        warn(`could not remove temp output ${JSON.stringify(p)}: ${(error as Error).message}`);
+      }
     }
     return removed;
   }

@@ -116,6 +116,29 @@ describe("temp outputs", () => {
     expect(existsSync(join(dir, "work/b.sam"))).toBe(false);
   });
 
+  test("a value that makes a temp output name a folder (`work/.`) removes nothing but that element's files", async () => {
+    const dir = fixture({
+      "wf.yaml": `wfc: 1
+stages:
+  make:
+    foreach: { s: [".", a] }
+    outputs: "work/{s}"
+    temp: true
+    run: "mkdir -p work && if [ {s} = . ]; then echo mine > work/keep.txt; else echo {s} > {outputs}; fi"
+  use:
+    foreach: { s: [".", a] }
+    inputs: "work/{s}"
+    outputs: "used/{s}.txt"
+    run: "ls -d {inputs} > {outputs}"
+`,
+    });
+    const r = await wfc(["run", "wf.yaml"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain('wfc: temp output "work/." is a folder, so it was left in place: temp removes files only');
+    expect(readFileSync(join(dir, "work/keep.txt"), "utf8")).toBe("mine\n");
+    expect(existsSync(join(dir, "work/a"))).toBe(false);
+  });
+
   test("a temp output read by the next step of its own fused job goes when that job succeeds", async () => {
     const dir = fixture({ "wf.yaml": pipeline("a").replace("    fuse: false\n", "") });
     const plan = await wfc(["compile", "wf.yaml", "-o", "plan.json"], { cwd: dir });
