@@ -7,21 +7,12 @@ import type { Diagnostic } from "../../compiler/diagnostics/diagnostic.js";
 import { didYouMean, oneOf } from "../../compiler/diagnostics/suggest.js";
 import type { Plan } from "../../contract/plan.js";
 import { unreachable } from "../../contract/unreachable.js";
-import { select, VALUES_SHOWN, type Selection, type TargetProblem } from "../../runtime/run/select.js";
-
-export interface TargetRequest {
-  readonly targets: readonly string[];
-  readonly until: readonly string[];
-  readonly forcerun: readonly string[];
-  /** The workflow's folder, where the jobs run (absolute). */
-  readonly workdir: string;
-  readonly cwd: string;
-}
+import { select, VALUES_SHOWN, type Selection, type SelectRequest, type TargetProblem } from "../../runtime/run/select.js";
 
 export type TargetsResult =
   { readonly ok: true; readonly selection: Selection | undefined } | { readonly ok: false; readonly diagnostics: Diagnostic[] };
 
-export function selectTargets(plan: Plan, request: TargetRequest): TargetsResult {
+export function selectTargets(plan: Plan, request: SelectRequest): TargetsResult {
   const selected = select(plan, request);
   if (selected.ok) return selected;
   return { ok: false, diagnostics: selected.problems.map(targetDiagnostic) };
