@@ -4,7 +4,7 @@
  * A fanned-out stage is one task with its index space, never one record per
  * job, so a plan grows with the number of stages, not jobs.
  */
-export const PLAN_VERSION = 4;
+export const PLAN_VERSION = 5;
 
 /**
  * How the elements of a consumer depend on the elements of a producer,
@@ -28,7 +28,14 @@ export type ElementEdge =
       readonly where: Readonly<Record<string, string>>;
       readonly when: Readonly<Record<string, string>>;
     }
-  | { readonly kind: "map"; readonly offsets: readonly number[]; readonly indices: readonly number[] };
+  | { readonly kind: "map"; readonly offsets: readonly number[]; readonly indices: readonly number[] }
+  /**
+   * `expand`: the consumer's space is dynamic (`IndexSpace.dynamic`) and
+   * this producer decides it: a consumer element comes into being when its
+   * producer element has ended and told its values, so it waits for
+   * nothing more from that producer.
+   */
+  | { readonly kind: "expand" };
 
 export type Scalar = string | number | boolean;
 
@@ -56,11 +63,35 @@ export type PlanVar =
       readonly sheet: { readonly columns: readonly string[]; readonly key: string; readonly rows: readonly (readonly string[])[] };
     };
 
-/** Elements are numbered with the first variable varying slowest; `zip` variables advance together. */
+/**
+ * Elements are numbered with the first variable varying slowest; `zip`
+ * variables advance together. A dynamic space (`dynamic`) has `vars` for
+ * its static variables only and `size` for their elements, its blocks: at
+ * run time each block becomes one element per value (row) its producer
+ * element decided, numbered in the order the blocks expand.
+ */
 export interface IndexSpace {
   readonly vars: readonly PlanVar[];
   readonly zip: readonly string[];
   readonly size: number;
+  readonly dynamic?: DynamicSpace;
+}
+
+/**
+ * Variables whose values a job decides (issue 14), known only when it has
+ * run. `from` names the producer step's output that tells them: `files`,
+ * the files its pattern matched (the step's `decides` variables are the
+ * pattern's holes, contract/expansion.ts), or `lines`, one value per line
+ * of that file (one variable). `per` are the producer's own variables,
+ * which this space shares by name: block b expands with the producer
+ * element whose values of `per` equal b's (none: the producer's one
+ * element). An element's identity is its static variables' values, then
+ * these (contract/identity.ts).
+ */
+export interface DynamicSpace {
+  readonly vars: readonly string[];
+  readonly from: { readonly kind: "files" | "lines"; readonly task: string; readonly step: string; readonly output: number };
+  readonly per: readonly string[];
 }
 
 export interface PlanPath {
@@ -99,6 +130,12 @@ export interface PlanStep {
   /** Logs (`log`): written like outputs, but kept when the job fails and not required to exist; absent when none. */
   readonly logs?: readonly PlanPath[];
   readonly env: Readonly<Record<string, readonly Part[]>>;
+  /**
+   * Variables this step's job decides (`decides`): an output that names
+   * one is a pattern the job may match 0..n times, not a path, and is not
+   * required to exist; absent when none.
+   */
+  readonly decides?: readonly string[];
 }
 
 export interface PlanDep {
@@ -118,9 +155,9 @@ export interface PlanTask {
   readonly resources: { readonly cpus: number; readonly mem: number | null; readonly time: number | null };
   readonly retries: number;
   readonly timeout: number | null;
-  /** Elements per job; `jobs` = ceil(size / batch). */
+  /** Elements per job; `jobs` = ceil(size / batch); a dynamic space's task: batch 1 and `jobs` null (known at run time). */
   readonly batch: number;
-  readonly jobs: number;
+  readonly jobs: number | null;
   /** Concurrency groups this task's jobs hold while they run. */
   readonly groups: readonly { readonly group: string; readonly weight: number }[];
   /** Critical-path seconds from the start of one of its elements to the end of the workflow. */

@@ -70,7 +70,7 @@ export function slurmLayout(plan: Plan, options: LayoutOptions = {}): SlurmLayou
 
   for (const task of plan.tasks) {
     // An empty fan-out submits nothing; its dependents have nothing to wait for.
-    const chunks = Math.ceil(task.jobs / maxArraySize);
+    const chunks = Math.ceil((task.jobs ?? 0) / maxArraySize);
     const licenses: string[] = [];
     let throttle: number | null = null;
     const serializedBy: string[] = [];
@@ -91,7 +91,7 @@ export function slurmLayout(plan: Plan, options: LayoutOptions = {}): SlurmLayou
     const list: SlurmArray[] = [];
     for (let k = 0; k < chunks; k++) {
       const first = k * maxArraySize;
-      const size = Math.max(0, Math.min(maxArraySize, task.jobs - first));
+      const size = Math.max(0, Math.min(maxArraySize, (task.jobs ?? 0) - first));
       const name = `${task.id}.${k}`;
       const dependencies: SlurmDependency[] = [];
       for (const dep of task.deps) {
@@ -131,9 +131,9 @@ export function slurmLayout(plan: Plan, options: LayoutOptions = {}): SlurmLayou
   if (!licensesOn && plan.groups.some((g) => g.kind === "limit"))
     notes.push("licenses are off: arrays sharing a named limit run one after another, each throttled to the limit");
   for (const task of plan.tasks)
-    if (task.groups.some((g) => groups.get(g.group)!.kind === "cap") && task.jobs > maxArraySize)
+    if (task.groups.some((g) => groups.get(g.group)!.kind === "cap") && (task.jobs ?? 0) > maxArraySize)
       notes.push(
-        `\`${task.id}\` is split into ${Math.ceil(task.jobs / maxArraySize)} arrays that run one after another, so its cap holds across them`,
+        `\`${task.id}\` is split into ${Math.ceil((task.jobs ?? 0) / maxArraySize)} arrays that run one after another, so its cap holds across them`,
       );
   if (plan.jobs !== null)
     notes.push(`the workflow-wide cap of ${plan.jobs} jobs at once is not applied on SLURM (only named limits and stage caps are)`);

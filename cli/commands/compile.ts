@@ -71,7 +71,7 @@ export async function compileCommand(
   );
   if (result.plan === undefined) return ExitCode.invalid;
   const json = canonicalJson(result.plan);
-  const jobs = result.plan.tasks.reduce((n, t) => n + t.jobs, 0);
+  const jobs = result.plan.tasks.reduce((n, t) => n + (t.jobs ?? 0), 0);
   if (options.output === undefined) {
     io.stdout.write(json);
     if (options.explain) io.stderr.write(formatExplain(result.notes));

@@ -124,7 +124,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
     );
   const selection = await selectionFor(planned, workdir, options, io);
   if (typeof selection === "number") return selection;
-  const jobsOf = (t: number) => selection?.jobs[t] ?? planned.plan.tasks[t]!.jobs;
+  const jobsOf = (t: number) => selection?.jobs[t] ?? planned.plan.tasks[t]!.jobs ?? 0;
   const total = planned.plan.tasks.reduce((n, _, t) => n + jobsOf(t), 0);
   const done = { n: 0 };
   // A live display on a terminal; plain lines (or NDJSON) anywhere else.
@@ -134,7 +134,9 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
       ? await import("../progress/display.js").then(({ createProgressDisplay }) =>
           createProgressDisplay(io.stderr, {
             // A partial run shows only the stages it runs.
-            tasks: planned.plan.tasks.map((t, i) => ({ id: t.id, jobs: jobsOf(i) })).filter((t) => t.jobs > 0 || selection === undefined),
+            tasks: planned.plan.tasks
+              .map((t, i) => ({ id: t.id, jobs: jobsOf(i) }))
+              .filter((t) => (t.jobs ?? 0) > 0 || selection === undefined),
             color: useColor(io.stderr, io.env),
             ascii: wantsAscii(io.env),
           }),

@@ -71,6 +71,7 @@ const EDGE_WORDS = {
   all: "all-to-one (a barrier)",
   match: "grouped by variables",
   map: "an element map",
+  expand: "an expansion at run time",
 } as const;
 
 /** Why A → B may not fuse; undefined when it may. */

@@ -30,6 +30,8 @@ function edgeStyle(edge: GraphEdge): string {
       return "dashed";
     case "map":
       return "dotted";
+    case "expand":
+      return "tapered";
     default:
       return unreachable(edge.kind);
   }

@@ -18,7 +18,8 @@ export function taskLabeller(plan: Plan): (task: PlanTask) => string[] {
   return (task) => {
     const lines = [task.id];
     const size = count(task.space.size, "element");
-    lines.push(task.batch > 1 ? `${size}, ${count(task.jobs, "job")} of ${task.batch}` : size);
+    if (task.jobs === null) lines.push(`${size}, each expanded at run time`);
+    else lines.push(task.batch > 1 ? `${size}, ${count(task.jobs, "job")} of ${task.batch}` : size);
     const type = Object.hasOwn(plan.executors, task.executor) ? plan.executors[task.executor]!.type : undefined;
     lines.push(type === undefined || type === task.executor ? `executor ${task.executor}` : `executor ${task.executor} (${type})`);
     for (const { group, weight } of [...task.groups].sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0))) {
@@ -46,6 +47,8 @@ export function edgeLines(edge: ElementEdge): string[] {
       return ["all"];
     case "map":
       return ["map"];
+    case "expand":
+      return ["expands at run time"];
     case "match": {
       // `on` pairs are [producer variable, consumer variable].
       const on = edge.on.map(([p, c]) => (p === c ? p : `${p}→${c}`));
@@ -67,7 +70,8 @@ export function edgeLines(edge: ElementEdge): string[] {
 
 /** The graph's title: the workflow's name, its size and its workflow-wide cap. */
 export function titleLines(plan: Plan): string[] {
-  const jobs = plan.tasks.reduce((n, t) => n + t.jobs, 0);
-  const size = `${count(plan.tasks.length, "task")}, ${count(jobs, "job")}`;
+  const jobs = plan.tasks.reduce((n, t) => n + (t.jobs ?? 0), 0);
+  const dynamic = plan.tasks.some((t) => t.jobs === null);
+  const size = `${count(plan.tasks.length, "task")}, ${count(jobs, "job")}${dynamic ? " known (more at run time)" : ""}`;
   return [plan.name, plan.jobs === null ? size : `${size}, at most ${plan.jobs} at once`];
 }

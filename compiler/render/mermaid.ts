@@ -60,6 +60,8 @@ function arrow(edge: GraphEdge): string {
     case "match":
     case "map":
       return "-.->";
+    case "expand":
+      return "-->";
     default:
       return unreachable(edge.kind);
   }

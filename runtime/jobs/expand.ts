@@ -283,6 +283,9 @@ function* producerElements(
         }
         break;
       }
+      case "expand":
+        // TODO(issue 14): the producer element this one expanded from.
+        break;
       default:
         unreachable(edge);
     }

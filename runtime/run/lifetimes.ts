@@ -96,7 +96,7 @@ export class TempOutputs {
     };
     const jobs: (Job & { readonly temp: readonly string[] })[] = [];
     for (const [t, task] of run.plan.tasks.entries()) {
-      for (let j = 0; j < task.jobs; j++) {
+      for (let j = 0; j < (task.jobs ?? 0); j++) {
         const first = j * task.batch;
         const ref: JobRef = { task: t, job: j, first, end: Math.min(first + task.batch, task.space.size) };
         let units: Unit[];

@@ -295,12 +295,12 @@ function summarize(run: RunContext, runStart: number): RunSummary {
 
 /** The jobs a run may run: the plan's, or those of a partial run (targets, `--until`). */
 function jobsToRun(plan: Plan, config: RunConfig): number {
-  return plan.tasks.reduce((n, t, i) => n + (config.selection?.jobs[i] ?? t.jobs), 0);
+  return plan.tasks.reduce((n, t, i) => n + (config.selection?.jobs[i] ?? t.jobs ?? 0), 0);
 }
 
 /** Jobs of the plan that run commands on this machine (at most: some may be up to date). */
 function localCommandJobs(plan: Plan): number {
   return plan.tasks
     .filter((t) => plan.executors[t.executor]!.type !== "slurm" && t.steps.some((s) => s.action.kind !== "fn"))
-    .reduce((n, t) => n + t.jobs, 0);
+    .reduce((n, t) => n + (t.jobs ?? 0), 0);
 }

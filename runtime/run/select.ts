@@ -263,9 +263,9 @@ function intersect(a: (Uint16Array | undefined)[], b: (Uint16Array | undefined)[
 }
 
 function selectedJobs(task: PlanTask, steps: Uint16Array | undefined): number {
-  if (steps === undefined) return task.jobs;
+  if (steps === undefined) return task.jobs ?? 0;
   let n = 0;
-  for (let j = 0; j < task.jobs; j++) {
+  for (let j = 0; j < (task.jobs ?? 0); j++) {
     const end = Math.min(task.space.size, (j + 1) * task.batch);
     for (let e = j * task.batch; e < end; e++)
       if (steps[e]! > 0) {
@@ -465,6 +465,9 @@ class PlanGraph {
         yield* this.#matches(edge, p).get(key) ?? [];
         return;
       }
+      case "expand":
+        // TODO(issue 14): the producer element this one expanded from.
+        return;
       default:
         unreachable(edge);
     }

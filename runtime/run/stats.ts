@@ -49,7 +49,7 @@ export class RunStats {
 
   /** A job ran from `start` to `end` (ms). Call once per job that ran, in the order they end. */
   ran(ref: JobRef, start: number, end: number): void {
-    const n = this.#plan.tasks[ref.task]!.jobs;
+    const n = this.#plan.tasks[ref.task]!.jobs ?? 0;
     (this.#start[ref.task] ??= new Float64Array(n).fill(NaN))[ref.job] = start;
     (this.#end[ref.task] ??= new Float64Array(n).fill(NaN))[ref.job] = end;
     if (this.#last === undefined || end >= this.#last.end) this.#last = { task: ref.task, job: ref.job, end };

@@ -121,24 +121,24 @@ export class Scheduler {
     this.#followable = this.tasks.map(
       (t, i) => lanes && this.#localTask(t) && this.#weight[i] === WHOLE && t.steps.every((s) => s.action.kind !== "fn"),
     );
-    this.#lanes = new Lanes(this.tasks.map((t) => t.jobs));
+    this.#lanes = new Lanes(this.tasks.map((t) => t.jobs ?? 0));
     this.#only = options.only;
     this.#notReady = this.tasks.map((t, i) => {
-      const counts = new Int32Array(t.jobs);
+      const counts = new Int32Array(t.jobs ?? 0);
       const only = options.only?.[i];
-      if (only === undefined) for (let j = 0; j < t.jobs; j++) counts[j] = Math.min(t.batch, t.space.size - j * t.batch);
+      if (only === undefined) for (let j = 0; j < (t.jobs ?? 0); j++) counts[j] = Math.min(t.batch, t.space.size - j * t.batch);
       // A job none of whose elements runs counts 0 and is never made ready (see the readiness callback).
       else for (let e = 0; e < t.space.size; e++) if (only[e]) counts[Math.floor(e / t.batch)]!++;
       return counts;
     });
-    this.#state = this.tasks.map((t) => new Uint8Array(t.jobs));
+    this.#state = this.tasks.map((t) => new Uint8Array(t.jobs ?? 0));
     this.#ready = this.tasks.map(() => []);
     this.#readyHead = this.tasks.map(() => 0);
     this.#order = this.tasks.map((_, i) => i).sort((a, b) => this.tasks[b]!.priority - this.tasks[a]!.priority || a - b);
     this.#rank = [];
     this.#order.forEach((t, r) => (this.#rank[t] = r));
-    this.#releasedByTask = this.tasks.map((t) => new Int32Array(t.jobs).fill(-1));
-    this.#releasedByJob = this.tasks.map((t) => new Int32Array(t.jobs).fill(-1));
+    this.#releasedByTask = this.tasks.map((t) => new Int32Array(t.jobs ?? 0).fill(-1));
+    this.#releasedByJob = this.tasks.map((t) => new Int32Array(t.jobs ?? 0).fill(-1));
     const only = options.only;
     // A partial run's element waits only for the deps feeding the steps it runs (`only`: how many, per element).
     const feeds = this.tasks.map((t) =>

@@ -66,7 +66,7 @@ describe("Mermaid's parser reads the output back as drawn", () => {
     const edges = db.getEdges();
     const internal = model.clusters.reduce((n, c) => n + c.nodes.length - 1, 0);
     expect(edges).toHaveLength(model.edges.length + internal);
-    const strokes = { "one-to-one": "normal", all: "thick", match: "dotted", map: "dotted" } as const;
+    const strokes = { "one-to-one": "normal", all: "thick", match: "dotted", map: "dotted", expand: "normal" } as const;
     const drawn = edges.slice(internal).map((e) => [decode(e.text), e.stroke, e.style?.[0] ?? null]);
     expect(drawn).toEqual(model.edges.map((e) => [e.lines.join("\n"), strokes[e.kind], e.kind === "map" ? "stroke-dasharray:2 4" : null]));
   });

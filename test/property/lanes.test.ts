@@ -290,7 +290,7 @@ test("lanes across scheduler and runner: at most one start per attempt, follower
 
         // Every job is accounted for: done, failed, or never taken (a dependency failed).
         expect(s.idle).toBe(true);
-        const total = plan.tasks.reduce((n, t) => n + t.jobs, 0);
+        const total = plan.tasks.reduce((n, t) => n + (t.jobs ?? 0), 0);
         const waiting = plan.tasks.reduce((n, _, t) => n + s.stateCounts(t).waiting, 0);
         expect(s.counts.done + s.counts.failed + waiting).toBe(total);
         for (let t = 0; t < plan.tasks.length; t++) expect([s.stateCounts(t).ready, s.stateCounts(t).running]).toEqual([0, 0]);

@@ -258,7 +258,7 @@ describe("the scheduler, simulated on random plans", () => {
           }
           expect(s.idle).toBe(true);
           // Liveness: without failures, every job ran.
-          if (s.counts.failed === 0) expect(s.counts.done + s.counts.skipped).toBe(p.tasks.reduce((n, t) => n + t.jobs, 0));
+          if (s.counts.failed === 0) expect(s.counts.done + s.counts.skipped).toBe(p.tasks.reduce((n, t) => n + (t.jobs ?? 0), 0));
         },
       ),
       { numRuns: 500 },

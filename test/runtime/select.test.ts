@@ -302,7 +302,7 @@ describe("the scheduler runs exactly the selection", () => {
   });
 
   test("no selection: every job", () => {
-    expect(drive(undefined)).toHaveLength(plan.tasks.reduce((n, t) => n + t.jobs, 0));
+    expect(drive(undefined)).toHaveLength(plan.tasks.reduce((n, t) => n + (t.jobs ?? 0), 0));
   });
 });
 
