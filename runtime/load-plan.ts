@@ -79,6 +79,8 @@ function describeError(error: ErrorObject | undefined): string {
       return `${where} must be ${JSON.stringify(params.allowedValue)}`;
     case "enum":
       return `${where} must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;
+    case "type":
+      return `${where} must be ${String(params.type).split(",").join(" or ")}`;
     default:
       return `${where} ${error.message ?? "is invalid"}`;
   }

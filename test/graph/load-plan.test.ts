@@ -69,7 +69,7 @@ describe("loadPlan", () => {
       "`plan.json` is not a valid wfc plan: the top level has an unknown key `extra`; recompile it with `wfc compile`",
     );
     expect(await bad((p) => ((p.tasks as { jobs: unknown }[])[0]!.jobs = "10"))).toBe(
-      "`plan.json` is not a valid wfc plan: `/tasks/0/jobs` must be integer; recompile it with `wfc compile`",
+      "`plan.json` is not a valid wfc plan: `/tasks/0/jobs` must be integer or null; recompile it with `wfc compile`",
     );
     expect(await bad((p) => (p.plan = "1"))).toBe(
       `\`plan.json\` is not a valid wfc plan: \`/plan\` must be ${PLAN_VERSION}; recompile it with \`wfc compile\``,
