@@ -22,7 +22,14 @@ import { varText } from "./template.js";
 /** One segment of a pattern: literal text, or a regular expression over one file name with a group per hole. */
 export type PatternSegment =
   | { readonly kind: "literal"; readonly text: string }
-  | { readonly kind: "holes"; readonly regex: RegExp; readonly source: string; readonly vars: readonly string[] };
+  | {
+      readonly kind: "holes";
+      readonly regex: RegExp;
+      readonly source: string;
+      readonly vars: readonly string[];
+      /** The segment's text and holes, in order: what a row's values fill in. */
+      readonly pieces: readonly (string | { readonly hole: string })[];
+    };
 
 export interface DecidedPattern {
   /** The path's segments, in order (a relative path; `/` separates them). */
@@ -86,7 +93,7 @@ export function decidedPattern(
       }
     }
     source += "$";
-    out.push({ kind: "holes", regex: new RegExp(source, "u"), source, vars });
+    out.push({ kind: "holes", regex: new RegExp(source, "u"), source, vars, pieces: seg });
   }
   return { segments: out, vars: [...decides] };
 }

@@ -125,7 +125,8 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   const selection = await selectionFor(planned, workdir, options, io);
   if (typeof selection === "number") return selection;
   const jobsOf = (t: number) => selection?.jobs[t] ?? planned.plan.tasks[t]!.jobs ?? 0;
-  const total = planned.plan.tasks.reduce((n, _, t) => n + jobsOf(t), 0);
+  // A dynamic task's jobs are counted as they become known (`expand` events).
+  const total = { n: planned.plan.tasks.reduce((n, _, t) => n + jobsOf(t), 0) };
   const done = { n: 0 };
   // A live display on a terminal; plain lines (or NDJSON) anywhere else.
   // The live display (and its terminal libraries) is loaded only for a terminal.
@@ -163,7 +164,8 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
         else if (event.type === "stale-inputs" && !display) io.stderr.write(warningLine(event.message));
         else if (display) display.onEvent(event);
         else {
-          const line = lineFor(event, done, total);
+          if (event.type === "expand") total.n += event.jobs;
+          const line = lineFor(event, done, total.n);
           if (line !== undefined) io.stdout.write(line + "\n");
         }
       },

@@ -66,6 +66,20 @@ export type RunEvent =
       /** The warning `wfc run` prints. */
       readonly message: string;
     }
+  | {
+      /**
+       * A producer element ended and decided a dynamic task's elements
+       * (issue 14): `jobs` new jobs of `task`, the elements `[first, end)`,
+       * from element `element` (its identity) of `from`. Totals grow by `jobs`.
+       */
+      readonly type: "expand";
+      readonly time: number;
+      readonly task: string;
+      readonly from: string;
+      readonly element: string;
+      readonly jobs: number;
+      readonly elements: readonly [number, number];
+    }
   | { readonly type: "run-end"; readonly time: number; readonly summary: RunSummary };
 
 /** How many stale files a `stale-inputs` event lists (`count` says how many there are). */

@@ -154,6 +154,7 @@ async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, ab
     scheduler,
     journal,
     expander: new Expander(plan, workdir, {
+      elements: scheduler.elements,
       signal: options.signal,
       onStale: (stale) => emit(staleInputsEvent(stale)),
       cpus: (task) =>
@@ -262,7 +263,8 @@ async function loadSlurm() {
 /** The run's summary from what its jobs did. */
 function summarize(run: RunContext, runStart: number): RunSummary {
   const { plan, scheduler, failures, signal, tally } = run;
-  const total = jobsToRun(plan, run.config);
+  // A dynamic task's jobs count as far as they became known.
+  const total = jobsToRun(plan, run.config) + plan.tasks.reduce((n, t, i) => n + (t.jobs === null ? scheduler.jobsOf(i) : 0), 0);
   const { done, skipped } = scheduler.counts;
   const ended = Date.now();
   // Every job in exactly one bucket, so they add up to the total: the scheduler
