@@ -209,7 +209,11 @@ export class RunElements {
         const keys = new Set<string>();
         for (let k = 0; k < producer.size; k++) keys.add(per.map((v) => producer.value(k, v) ?? "").join("\u0000"));
         const elements = this.#tasks[dynamic] as DynamicElements;
-        for (const [key, bs] of blocks) if (!keys.has(key)) for (const b of bs) (elements.expand(b, []), n++);
+        for (const [key, bs] of blocks) {
+          if (keys.has(key)) continue;
+          for (const b of bs) elements.expand(b, []);
+          n += bs.length;
+        }
       }
     }
     return n;
