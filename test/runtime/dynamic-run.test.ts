@@ -1,0 +1,168 @@
+/**
+ * Data-dependent fan-out run for real (issue 14): a split per sample writes
+ * as many chunk files as its input says, a map runs per chunk as soon as
+ * its sample's split ends, a gather per sample takes exactly what this
+ * run's split wrote. Plans built by hand to the contract (contract/plan.ts),
+ * real shell jobs through run().
+ */
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import type { Part, Plan, PlanTask } from "../../contract/plan.js";
+import { run, type RunEvent } from "../../runtime/run/run.js";
+import { fixture } from "../e2e/helpers.js";
+import { plan as planOf, task } from "./plans.js";
+
+const s: Part = { var: "s" };
+const c: Part = { var: "c" };
+const path = (...template: Part[]) => ({ name: null, template, glob: false, from: [] });
+const from = (t: string, step = t) => [{ task: t, step, output: 0 }];
+
+function pipeline(samples: string[]): Plan {
+  const space = { vars: [{ name: "s", values: samples }], zip: [], size: samples.length };
+  const split = task("split", samples.length, {
+    space,
+    steps: [
+      {
+        stage: "split",
+        action: {
+          kind: "shell",
+          shell: "bash",
+          command: [
+            "n=$(cat in/",
+            s,
+            ".txt); mkdir -p chunks/",
+            s,
+            '; for i in $(seq 1 "$n"); do echo "$i" > chunks/',
+            s,
+            '/"$i".txt; done',
+          ],
+        },
+        inputs: [path("in/", s, ".txt")],
+        outputs: [path("chunks/", s, "/", c, ".txt")],
+        env: {},
+        decides: ["c"],
+      },
+    ],
+  });
+  const map: PlanTask = task("map", samples.length, {
+    space: { ...space, dynamic: { vars: ["c"], from: { kind: "files", task: "split", step: "split", output: 0 }, per: ["s"] } },
+    jobs: null,
+    steps: [
+      {
+        stage: "map",
+        action: { kind: "shell", shell: "bash", command: ["cat ", { inputs: true }, " ", { inputs: true }, " > ", { outputs: true }] },
+        inputs: [{ ...path("chunks/", s, "/", c, ".txt"), from: from("split") }],
+        outputs: [path("mapped/", s, "/", c, ".txt")],
+        env: {},
+      },
+    ],
+    deps: [{ task: "split", edge: { kind: "expand" }, input: { step: "map", index: 0 } }],
+  });
+  const merge = task("merge", samples.length, {
+    space,
+    steps: [
+      {
+        stage: "merge",
+        action: { kind: "shell", shell: "bash", command: ["cat /dev/null ", { inputs: true }, " > ", { outputs: true }] },
+        inputs: [{ ...path("mapped/", s, "/*.txt"), glob: true, from: from("map") }],
+        outputs: [path("merged/", s, ".txt")],
+        env: {},
+      },
+    ],
+    deps: [{ task: "map", edge: { kind: "match", on: [["s", "s"]], where: {}, when: {} }, input: { step: "merge", index: 0 } }],
+  });
+  return planOf([split, map, merge]);
+}
+
+async function runIn(dir: string, plan: Plan) {
+  const events: RunEvent[] = [];
+  const warnings: string[] = [];
+  const summary = await run(plan, {
+    planDir: dir,
+    config: { cores: 2 },
+    onEvent: (e) => events.push(e),
+    onWarning: (w) => warnings.push(w),
+  });
+  return { summary, events, warnings };
+}
+
+describe("a data-dependent fan-out, run", () => {
+  test("each sample gets as many jobs as its split wrote files; gathers take exactly those; a re-run does nothing", async () => {
+    const samples = ["a", "b", "it's x"];
+    const dir = fixture({ "in/a.txt": "3\n", "in/b.txt": "0\n", "in/it's x.txt": "2\n" });
+    const plan = pipeline(samples);
+    const first = await runIn(dir, plan);
+    expect(first.summary).toMatchObject({ status: "ok", done: 3 + 5 + 3, failed: 0, notRun: 0 });
+    expect(readFileSync(join(dir, "merged/a.txt"), "utf8")).toBe("1\n1\n2\n2\n3\n3\n");
+    expect(readFileSync(join(dir, "merged/b.txt"), "utf8")).toBe("");
+    expect(readFileSync(join(dir, "merged/it's x.txt"), "utf8")).toBe("1\n1\n2\n2\n");
+    const expands = first.events.filter((e) => e.type === "expand");
+    expect(expands.map((e) => [e.element, e.jobs]).sort()).toEqual([
+      ["s=a", 3],
+      ["s=b", 0],
+      ["s=it%27s%20x", 2],
+    ]);
+
+    const again = await runIn(dir, plan);
+    expect(again.summary).toMatchObject({ status: "ok", done: 0, skipped: 11 });
+    expect(again.warnings).toEqual([]);
+  });
+
+  test("fewer chunks now: the gone elements are reported, their old files never gathered, the other samples untouched", async () => {
+    const dir = fixture({ "in/a.txt": "3\n", "in/b.txt": "2\n" });
+    const plan = pipeline(["a", "b"]);
+    expect((await runIn(dir, plan)).summary).toMatchObject({ status: "ok", done: 2 + 5 + 2 });
+    writeFileSync(join(dir, "in/a.txt"), "2\n");
+    const { summary, warnings, events } = await runIn(dir, plan);
+    // split[a] runs again and so does what depends on it; sample b is up to date.
+    expect(summary).toMatchObject({ status: "ok", done: 1 + 2 + 1, skipped: 1 + 2 + 1 });
+    expect(readFileSync(join(dir, "merged/a.txt"), "utf8")).toBe("1\n1\n2\n2\n");
+    expect(warnings).toEqual([
+      'split[s=a]: a file matches its output pattern that it did not write in this run: "chunks/a/3.txt"; not used, left in place',
+      'split[s=a] decided fewer elements than last time: c="3" is gone; what was made from it is left in place and never gathered',
+    ]);
+    const ran = events.flatMap((e) => (e.type === "job-end" && e.status === "done" ? [`${e.task}#${e.job}`] : []));
+    expect(ran.filter((j) => j.startsWith("map"))).toHaveLength(2);
+    // The old chunk and what was made of it are still there: wfc removes nothing it did not make in this run.
+    expect(readFileSync(join(dir, "chunks/a/3.txt"), "utf8")).toBe("3\n");
+    expect(readFileSync(join(dir, "mapped/a/3.txt"), "utf8")).toBe("3\n3\n");
+  });
+
+  test("a split that fails leaves none of its chunks, and nothing expands from it", async () => {
+    const dir = fixture({ "in/a.txt": "2\n" });
+    const plan = pipeline(["a"]);
+    const failing: Plan = {
+      ...plan,
+      tasks: plan.tasks.map((t) =>
+        t.id !== "split"
+          ? t
+          : {
+              ...t,
+              steps: [
+                {
+                  ...t.steps[0]!,
+                  action: { kind: "shell", shell: "bash", command: ["mkdir -p chunks/a; echo 1 > chunks/a/1.txt; exit 3"] },
+                },
+              ],
+            },
+      ),
+    };
+    const { summary, events } = await runIn(dir, failing);
+    expect(summary).toMatchObject({ status: "failed", failed: 1, done: 0 });
+    expect(events.some((e) => e.type === "expand")).toBe(false);
+    expect(() => readFileSync(join(dir, "chunks/a/1.txt"))).toThrow();
+  });
+
+  test("a missing decided file makes its producer out of date; the re-run lists again", async () => {
+    const dir = fixture({ "in/a.txt": "2\n" });
+    const plan = pipeline(["a"]);
+    await runIn(dir, plan);
+    rmSync(join(dir, "chunks/a/2.txt"));
+    const { summary, events } = await runIn(dir, plan);
+    expect(summary).toMatchObject({ status: "ok" });
+    const split = events.find((e) => e.type === "job-end" && e.task === "split");
+    expect(split).toMatchObject({ status: "done", why: "output chunks/a/2.txt is missing" });
+    expect(readFileSync(join(dir, "merged/a.txt"), "utf8")).toBe("1\n1\n2\n2\n");
+  });
+});
