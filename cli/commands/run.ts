@@ -64,6 +64,9 @@ function summaryText(s: RunSummary): string {
     if (f.log) lines.push(`  log: ${visible(f.log)}`);
     if (f.tail) lines.push(...f.tail.split("\n").map((l) => `  | ${visibleSource(l)}`));
   }
+  // A dynamic task's jobs are known once its producer has run (issue 14).
+  for (const u of s.unknown ?? [])
+    lines.push(`${u.task}: ${u.known} job${u.known === 1 ? "" : "s"} known; more are known only once \`${u.from}\` has run (it decides them)`);
   if (s.reason !== undefined) lines.push(`error: ${visible(s.reason)}`);
   lines.push(...whereTimeWent(s));
   lines.push(`${s.status}: ${counts(s).join(", ")} in ${seconds(s.wallMs)}`);

@@ -274,7 +274,13 @@ function summarize(run: RunContext, runStart: number): RunSummary {
   // A run is ok only if every job ran or was up to date: jobs left waiting with
   // nothing failed or interrupted wait for each other (a plan that was not
   // checked, e.g. given to run() as an object), and that is no success.
-  const stalled = !signal.aborted && failures.length === 0 && notRun > 0;
+  const unknown = plan.tasks.flatMap((t, i) => {
+    const dyn = scheduler.elements.dynamic(i);
+    return dyn === undefined || dyn.unexpanded === 0
+      ? []
+      : [{ task: t.id, from: dyn.dynamic.from.task, known: scheduler.jobsOf(i), blocks: dyn.unexpanded }];
+  });
+  const stalled = !signal.aborted && failures.length === 0 && !run.config.dryRun && (notRun > 0 || unknown.length > 0);
   const summary: RunSummary = {
     status: signal.aborted ? "interrupted" : failures.length > 0 || stalled ? "failed" : "ok",
     done,
@@ -283,13 +289,16 @@ function summarize(run: RunContext, runStart: number): RunSummary {
     cancelled,
     notRun,
     ...(run.config.dryRun ? { wouldRun } : {}),
-    ...(stalled
+    ...(stalled && notRun > 0
       ? { reason: `${notRun} job${notRun === 1 ? "" : "s"} never became ready: they wait for each other (a dependency cycle in the plan?)` }
-      : {}),
+      : stalled
+        ? { reason: `${unknown.map((u) => u.task).join(", ")} never learned all of ${unknown.length === 1 ? "its" : "their"} elements` }
+        : {}),
     wallMs: ended - runStart,
     failures,
     criticalPath: run.stats.criticalPath((job) => scheduler.releasedBy(job)),
     busiestLimit: run.stats.busiestLimit(runStart, ended),
+    ...(unknown.length > 0 ? { unknown } : {}),
   };
   run.emit({ type: "run-end", time: Date.now(), summary });
   return summary;
