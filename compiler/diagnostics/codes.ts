@@ -82,6 +82,7 @@ export const CODES = {
   WFC263: "a target that gives a value to a variable its stage does not fan out over",
   WFC264: "a target whose values no element of its stage has",
   WFC265: "a target path that no stage writes",
+  WFC266: "a target, `--until` or `--forcerun` on a workflow with data-dependent fan-out (not supported yet)",
   // Config files.
   WFC301:
     "a config file cannot be read: `--config` or `$WFC_CONFIG` names no file, or a file on the search path is a directory or unreadable",

@@ -5,7 +5,7 @@
  * run's split wrote. Plans built by hand to the contract (contract/plan.ts),
  * real shell jobs through run().
  */
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import type { Part, Plan, PlanTask } from "../../contract/plan.js";
@@ -164,5 +164,75 @@ describe("a data-dependent fan-out, run", () => {
     const split = events.find((e) => e.type === "job-end" && e.task === "split");
     expect(split).toMatchObject({ status: "done", why: "output chunks/a/2.txt is missing" });
     expect(readFileSync(join(dir, "merged/a.txt"), "utf8")).toBe("1\n1\n2\n2\n");
+  });
+
+  test("a dry run says which jobs wait for a producer; after a run it knows them all", async () => {
+    const dir = fixture({ "in/a.txt": "2\n", "in/b.txt": "1\n" });
+    const plan = pipeline(["a", "b"]);
+    const dry = await run(plan, { planDir: dir, config: { cores: 2, dryRun: true }, onWarning: () => {} });
+    expect(dry).toMatchObject({ status: "ok", wouldRun: 2, unknown: [{ task: "map", from: "split", known: 0, blocks: 2 }] });
+    await runIn(dir, plan);
+    writeFileSync(join(dir, "in/b.txt"), "1\n");
+    const after = await run(plan, { planDir: dir, config: { cores: 2, dryRun: true }, onWarning: () => {} });
+    // split[a] is up to date and expands from its record: its map job is known; split[b] would run.
+    expect(after).toMatchObject({ status: "ok", unknown: [{ task: "map", known: 2, blocks: 1 }] });
+    // split[b] would run; merge[b] waits for map's jobs of b, which only running split[b] tells.
+    expect(after).toMatchObject({ wouldRun: 1, notRun: 1, skipped: 2 + 1 + 1 });
+  });
+});
+
+/** One element per line of a file a stage wrote: values that are shell syntax stay values. */
+function linesPipeline(): Plan {
+  const space = { vars: [{ name: "s", values: ["a"] }], zip: [], size: 1 };
+  const id: Part = { var: "id" };
+  const list = task("list", 1, {
+    space,
+    steps: [
+      {
+        stage: "list",
+        action: { kind: "shell", shell: "bash", command: ["cp in/", s, ".txt ids/", s, ".txt"] },
+        inputs: [path("in/", s, ".txt")],
+        outputs: [path("ids/", s, ".txt")],
+        env: {},
+      },
+    ],
+  });
+  const each: PlanTask = task("each", 1, {
+    space: { ...space, dynamic: { vars: ["id"], from: { kind: "lines", task: "list", step: "list", output: 0 }, per: ["s"] } },
+    jobs: null,
+    steps: [
+      {
+        stage: "each",
+        action: { kind: "shell", shell: "bash", command: ["printf '%s\\n' ", id, " > ", { outputs: true }] },
+        inputs: [],
+        outputs: [path("out/", s, "/", id, ".txt")],
+        env: {},
+      },
+    ],
+    deps: [{ task: "list", edge: { kind: "expand" }, input: null }],
+  });
+  return planOf([list, each]);
+}
+
+describe("one element per line of a produced file", () => {
+  test("each line is one element; shell syntax in a line is a value, byte for byte", async () => {
+    const lines = ["plain", "two words", "$(touch canary)", "`touch canary`", "it's", '"q"', "semi;colon"];
+    const dir = fixture({ "in/a.txt": lines.join("\n") + "\n\n", "ids/.keep": "" });
+    const { summary, events } = await runIn(dir, linesPipeline());
+    expect(summary).toMatchObject({ status: "ok", done: 1 + lines.length });
+    expect(events.find((e) => e.type === "expand")).toMatchObject({ task: "each", element: "s=a", jobs: lines.length });
+    expect(readdirSync(join(dir, "out/a")).sort()).toEqual(lines.map((l) => `${l}.txt`).sort());
+    for (const l of lines) expect(readFileSync(join(dir, "out/a", `${l}.txt`), "utf8")).toBe(`${l}\n`);
+    expect(existsSync(join(dir, "canary"))).toBe(false);
+  });
+
+  test("a repeated line fails its producer with the line numbers; nothing expands", async () => {
+    const dir = fixture({ "in/a.txt": "x\ny\nx\n", "ids/.keep": "" });
+    const { summary, events } = await runIn(dir, linesPipeline());
+    expect(summary).toMatchObject({ status: "failed", failed: 1 });
+    expect(summary.failures[0]!.reason).toBe(
+      'line 3 of "ids/a.txt" repeats "x" (line 1): each line is one element, and two elements cannot share a value',
+    );
+    expect(events.some((e) => e.type === "expand")).toBe(false);
   });
 });
