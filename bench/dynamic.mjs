@@ -126,9 +126,9 @@ function runOnce(cmd, args, cwd, { wfc = false } = {}) {
 }
 
 let dirs = 0;
-/** A new directory for one run, with the workload's inputs and `form`'s workflow. */
-function freshDir(form, w) {
-  const dir = join(out, `${form}-${w.n}-${++dirs}`);
+/** A new directory for one run (named after `label`), with the workload's inputs and `form`'s workflow. */
+function freshDir(form, w, label = form) {
+  const dir = join(out, `${label}-${w.n}-${++dirs}`);
   mkdirSync(dir, { recursive: true });
   writeInputs(form, w, dir);
   return dir;
@@ -174,7 +174,7 @@ async function runSnakemake(w) {
 
 /** `wfc compile` alone: its time and the plan's size (shown, not counted). */
 async function compileOnly(form, w) {
-  const dir = freshDir(`${form}-compile`, w);
+  const dir = freshDir(form, w, `${form}-compile`);
   const r = await runOnce(process.execPath, [cli, "compile", "workflow.yaml", "-o", "plan.json"], dir, { wfc: true });
   return r.fail ? { ...r, dir } : { ...r, bytes: statSync(join(dir, "plan.json")).size };
 }
@@ -194,8 +194,11 @@ async function best(once, n) {
 
 const big = workload(samples);
 const failures = [];
+/** Directories of failed runs, kept for inspection. */
+const kept = new Set();
 const noteFail = (what, r) => {
   if (r.fail) failures.push(`${what}: ${r.killed ? "" : "FAILED: "}${r.fail}${r.dir && !r.killed ? ` (kept: ${r.dir})` : ""}`);
+  if (r.fail && !r.killed && r.dir) kept.add(r.dir);
   return r;
 };
 
@@ -380,8 +383,6 @@ printLoad(load0);
 // files between runs slows the next run's file creation on these disks).
 if (flag("keep")) log(`\nrun directories kept in ${out}`);
 else {
-  const kept = new Set(failures.length > 0 ? [...bigRuns.dynamic, ...bigRuns.static].filter((r) => r.fail).map((r) => r.dir) : []);
-  for (const { snake, wfc } of small) for (const r of [snake, wfc]) if (r.fail && !r.killed) kept.add(r.dir);
   for (const d of readdirSync(out)) if (!kept.has(join(out, d))) rmSync(join(out, d), { recursive: true, force: true });
   if (kept.size === 0) rmSync(out, { recursive: true, force: true });
   else log(`\nfailed runs kept: ${[...kept].join(", ")}`);

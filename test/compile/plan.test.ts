@@ -10,7 +10,7 @@ import { fixture, repoRoot } from "../e2e/helpers.js";
 const validatePlan = new Ajv2020({ allErrors: true, strict: false }).compile(
   JSON.parse(readFileSync(join(repoRoot, "schema/plan.schema.json"), "utf8")),
 );
-const samples = ["qiime-search", "ruffus-jobs-limit", "scipion-steps"];
+const samples = ["qiime-search", "reads-split", "ruffus-jobs-limit", "scipion-steps"];
 
 async function plan(file: string, options = {}): Promise<Plan> {
   const result = await compileFile(join(repoRoot, file), { planPath: join(repoRoot, "plan.json"), ...options });
