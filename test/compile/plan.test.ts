@@ -36,10 +36,15 @@ describe.each(samples)("samples/%s", (sample) => {
 });
 
 describe("element-level edges", () => {
-  test("QIIME: split → search one-to-one, search → merge a barrier, merge → summarize one-to-one", async () => {
+  test("QIIME: search expands from split's chunks, search → merge a barrier, merge → summarize one-to-one", async () => {
     const p = await plan("samples/qiime-search/workflow.yaml");
     const deps = Object.fromEntries(p.tasks.map((t) => [t.id, t.deps.map((d) => `${d.task}:${d.edge.kind}`)]));
-    expect(deps).toEqual({ split: [], search: ["split:one-to-one"], merge: ["search:all"], summarize: ["merge:one-to-one"] });
+    expect(deps).toEqual({ split: [], search: ["split:expand"], merge: ["search:all"], summarize: ["merge:one-to-one"] });
+    const search = p.tasks.find((t) => t.id === "search")!;
+    expect(search).toMatchObject({
+      jobs: null,
+      space: { vars: [], size: 1, dynamic: { vars: ["chunk"], from: { kind: "files", task: "split", step: "split", output: 0 }, per: [] } },
+    });
     const merge = p.tasks.find((t) => t.id === "merge")!;
     expect(merge.steps[0]!.inputs[0]).toMatchObject({ glob: true, from: [{ task: "search", step: "search", output: 0 }] });
   });

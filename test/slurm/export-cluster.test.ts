@@ -13,6 +13,7 @@ import { afterAll, test } from "vitest";
 import { copySample, fixture, ruffusLines, wfc } from "../e2e/helpers.js";
 import { describeSlurm, maxOverlap, waitForJobs, type Interval, type JobStates } from "./cluster.js";
 import { contents, filesUnder, jobsTsv, submissionOrder, wfcBin } from "./export-helpers.js";
+import { copyExportSample } from "./static-qiime.js";
 
 /** Generous: vitest's default is 60 s, and a loaded cluster queues. */
 const TIMEOUT = 120_000;
@@ -74,8 +75,8 @@ function byElement(s: Submission): Map<string, string> {
 
 /** A fresh copy of a sample, removed after the run; a second copy run locally with `wfc run`. */
 function copies(sample: string): { slurm: string; local: string } {
-  const slurm = copySample(sample);
-  const local = copySample(sample);
+  const slurm = copyExportSample(sample);
+  const local = copyExportSample(sample);
   temporary.push(slurm, local);
   return { slurm, local };
 }

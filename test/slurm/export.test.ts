@@ -24,6 +24,7 @@ import {
   wfcBin,
   withoutScontrol,
 } from "./export-helpers.js";
+import { copyExportSample, copyStaticQiime } from "./static-qiime.js";
 
 const SAMPLES = ["qiime-search", "ruffus-jobs-limit", "scipion-steps"] as const;
 
@@ -32,7 +33,7 @@ const exportSlurm = (args: readonly string[], cwd: string) => wfc(["export", "sl
 
 /** A fresh copy of a sample exported to `<copy>/slurm`; fails the test if the export does. */
 async function exported(sample: string, extra: readonly string[] = []): Promise<{ copy: string; dir: string }> {
-  const copy = copySample(sample);
+  const copy = copyExportSample(sample);
   const r = await exportSlurm(["workflow.yaml", "-o", "slurm", ...extra], copy);
   if (r.exitCode !== 0) throw new Error(`export of ${sample} exited ${r.exitCode}: ${r.stderr}`);
   return { copy, dir: join(copy, "slurm") };
@@ -141,7 +142,7 @@ describe("wfc export slurm --dry-run: the shape, exactly", () => {
   );
 
   test.concurrent("qiime-search: aftercorr for the one-to-one chunks, afterok for the gather", async ({ expect }) => {
-    const r = await exportSlurm(["workflow.yaml", "--dry-run"], copySample("qiime-search"));
+    const r = await exportSlurm(["workflow.yaml", "--dry-run"], copyStaticQiime());
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toBe(
       [
@@ -165,7 +166,7 @@ describe("wfc export slurm --dry-run: the shape, exactly", () => {
   });
 
   test.concurrent("qiime-search written: the report names the folder and how to submit, and the files are there", async ({ expect }) => {
-    const copy = copySample("qiime-search");
+    const copy = copyStaticQiime();
     const r = await exportSlurm(["workflow.yaml", "-o", "slurm"], copy);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toBe(
@@ -282,7 +283,7 @@ describe("wfc export slurm --dry-run: the shape, exactly", () => {
   );
 
   test.concurrent("a plan.json compiled elsewhere exports the same files as its workflow", async ({ expect }) => {
-    const copy = copySample("qiime-search");
+    const copy = copyStaticQiime();
     const plans = mkdtempSync(join(tmpdir(), "wfc-plans-"));
     expect((await wfc(["compile", join(copy, "workflow.yaml"), "-o", join(plans, "plan.json")])).exitCode).toBe(0);
     expect((await exportSlurm(["workflow.yaml", "-o", "from-workflow"], copy)).exitCode).toBe(0);
@@ -386,7 +387,7 @@ describe("values arrive intact: the array scripts run with bash, without SLURM",
   test.concurrent(
     "qiime-search run from its export without SLURM (fn stage through $WFC) is byte-identical to wfc run",
     async ({ expect }) => {
-      const local = copySample("qiime-search");
+      const local = copyStaticQiime();
       const run = await wfc(["run", "workflow.yaml"], { cwd: local });
       expect(run.exitCode, run.stderr).toBe(0);
       const { copy, dir } = await exported("qiime-search");
