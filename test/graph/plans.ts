@@ -4,7 +4,7 @@ import type { ElementEdge } from "../../compiler/plan/element-edges.js";
 import type { Plan, PlanDep, PlanStep, PlanTask } from "../../contract/plan.js";
 import { repoRoot } from "../e2e/helpers.js";
 
-export const samples = ["qiime-search", "ruffus-jobs-limit", "scipion-steps"] as const;
+export const samples = ["qiime-search", "reads-split", "ruffus-jobs-limit", "scipion-steps"] as const;
 
 /** A sample's plan, compiled in-process the way `wfc compile` would. */
 export async function samplePlan(sample: (typeof samples)[number]): Promise<Plan> {

@@ -7,7 +7,7 @@ import type { SourceFormat } from "../../compiler/source/document.js";
 export const SAMPLES_DIR = fileURLToPath(new URL("../../samples/", import.meta.url));
 
 /** The sample workflows the property tests mutate. */
-export const SAMPLE_NAMES = ["qiime-search", "ruffus-jobs-limit", "scipion-steps"] as const;
+export const SAMPLE_NAMES = ["qiime-search", "reads-split", "ruffus-jobs-limit", "scipion-steps"] as const;
 
 export interface SampleFile {
   /** `qiime-search/workflow.yaml`, for test names. */
