@@ -17,8 +17,10 @@
 //   --samples=N       samples of the large workload (default 10000)
 //   --repeat=N        runs of dynamic and static at N samples, interleaved, the
 //                     best kept (default 1; each takes minutes)
-//   --timeout=S       kill a run after S seconds (default 300); Snakemake stops
-//                     growing when its next size extrapolates beyond S/2
+//   --timeout=S       kill a Snakemake run, or a wfc run at Snakemake's sizes,
+//                     after S seconds (default 300); Snakemake stops growing
+//                     when its next size extrapolates beyond S/2. wfc's runs at
+//                     N samples are killed only after an hour.
 //   --keep            keep every run's directory (printed path)
 //   --dir=PATH        where the run directories go (default: the OS temp folder)
 import { execFileSync, spawn } from "node:child_process";
@@ -48,6 +50,8 @@ const FASTER = 50; // Snakemake's checkpoints ÷ wfc dynamic
 const NOOP_S = 1; // a re-run with nothing to do, at 10,000 samples
 /** Snakemake's first size; each next one doubles while the estimate stays under half the timeout. */
 const SNAKEMAKE_START = 25;
+/** wfc's runs at full size take minutes on a loaded 2-core machine: they are killed only after this. */
+const BIG_TIMEOUT_S = 3600;
 /** Small runs (wfc at Snakemake's sizes, the no-op re-run) are repeated: best of 3. */
 const REPEAT_BELOW_S = 10;
 
@@ -84,7 +88,7 @@ process.on("SIGINT", () => {
  * largest process the command waited for), else, for wfc, from rss-probe.mjs
  * (wfc's own process). Returns { s, kb? } or { fail, killed? }.
  */
-function runOnce(cmd, args, cwd, { wfc = false } = {}) {
+function runOnce(cmd, args, cwd, { wfc = false, limitS = timeoutS } = {}) {
   const stdout = join(cwd, "bench.stdout");
   const stderr = join(cwd, "bench.stderr");
   const rssFile = join(cwd, "bench.rss");
@@ -101,7 +105,7 @@ function runOnce(cmd, args, cwd, { wfc = false } = {}) {
     const timer = setTimeout(() => {
       killed = true;
       process.kill(-child.pid, "SIGKILL");
-    }, timeoutS * 1000);
+    }, limitS * 1000);
     const end = (r) => {
       clearTimeout(timer);
       current = undefined;
@@ -111,7 +115,7 @@ function runOnce(cmd, args, cwd, { wfc = false } = {}) {
     child.on("error", (e) => end({ fail: e.message }));
     child.on("exit", (code, signal) => {
       const s = (performance.now() - t0) / 1000;
-      if (killed) return end({ killed: true, fail: `killed after ${timeoutS} s` });
+      if (killed) return end({ killed: true, limitS, fail: `killed after ${limitS} s` });
       if (code !== 0) {
         // Why: the first error line of its output (Snakemake prints errors on stdout).
         const text = [stderr, stdout].map((f) => readFileSync(f, "utf8")).join("\n");
@@ -152,7 +156,8 @@ function runEnd(dir) {
  * right. Returns { s, kb, dir } or { fail, dir }.
  */
 async function runWfc(form, w, { dir = freshDir(form, w), file = "workflow.yaml", noop = false } = {}) {
-  const r = await runOnce(process.execPath, [cli, "run", file, "--jobs", String(PARALLEL), "--json"], dir, { wfc: true });
+  const limitS = w.n === samples ? BIG_TIMEOUT_S : timeoutS;
+  const r = await runOnce(process.execPath, [cli, "run", file, "--jobs", String(PARALLEL), "--json"], dir, { wfc: true, limitS });
   if (r.fail) return { ...r, dir };
   const sum = runEnd(dir);
   const [done, skipped] = noop ? [0, w.jobs] : [w.jobs, 0];
@@ -262,7 +267,7 @@ if (env.tools.has("snakemake")) {
     if (est) snakeEstimate = est;
     if (next && next.s > timeoutS / 2) {
       snakeNotes.push(
-        `Snakemake stopped at ${fmtN(n)} samples: ${fmtN(Math.min(2 * n, samples))} would take about ${fmtS(next.s)} (above half the ${timeoutS} s timeout)`,
+        `Snakemake stopped at ${fmtN(n)} samples: ${fmtN(Math.min(2 * n, samples))} would take about ${fmtLong(next.s)} (above half the ${timeoutS} s timeout)`,
       );
       break;
     }
@@ -279,9 +284,12 @@ function extrapolate(runs, n) {
 
 // ---------------------------------------------------------------- table
 
+/** As format.mjs's fmtS, with minutes or hours beside the seconds from 100 s on (Snakemake's estimates). */
+const fmtLong = (s) =>
+  s < 100 ? fmtS(s) : s < 3600 ? `${s.toFixed(0)} s (${(s / 60).toFixed(0)} min)` : `${s.toFixed(0)} s (${(s / 3600).toFixed(1)} h)`;
 const fmtKB = (kb) => (kb === undefined ? "?" : kb < 1024 * 1024 ? `${(kb / 1024).toFixed(0)} MB` : `${(kb / 1024 / 1024).toFixed(1)} GB`);
 const fmtB = (b) => (b < 1024 ? `${b} B` : b < 1024 * 1024 ? `${(b / 1024).toFixed(1)} KiB` : `${(b / 1024 / 1024).toFixed(1)} MiB`);
-const time = (r) => (!r ? "not run" : r.killed ? `> ${timeoutS} s` : r.fail ? "FAILED" : fmtS(r.s));
+const time = (r) => (!r ? "not run" : r.killed ? `> ${r.limitS} s` : r.fail ? "FAILED" : fmtS(r.s));
 const rss = (r) => (!r || r.fail ? "—" : fmtKB(r.kb));
 const ok = (r) => r && !r.fail;
 const ratioOf = (a, b, key) => (ok(a) && ok(b) && a[key] !== undefined && b[key] !== undefined ? a[key] / b[key] : undefined);
@@ -321,7 +329,7 @@ if (snakeEstimate && small.at(-1)?.w.n !== samples) {
     "Snakemake, checkpoint (extrapolated)",
     fmtN(samples),
     fmtN(big.jobs),
-    `≈ ${fmtS(snakeEstimate.s)}`,
+    `≈ ${fmtLong(snakeEstimate.s)}`,
     "—",
     "Snakemake ÷ wfc",
     ok(dyn) ? `≈ ${fmtRatio(snakeEstimate.s / dyn.s)}` : "—",
@@ -351,7 +359,7 @@ if (ok(compiled.dynamic) && ok(compiled.static))
   );
 if (snakeEstimate)
   notes.push(
-    `Snakemake at ${fmtN(samples)} samples: about ${fmtS(snakeEstimate.s)} by a power law through its runs at ` +
+    `Snakemake at ${fmtN(samples)} samples: about ${fmtLong(snakeEstimate.s)} by a power law through its runs at ` +
       `${snakeEstimate.from.map(fmtN).join(" and ")} samples (time ∝ jobs^${snakeEstimate.e.toFixed(2)})`,
   );
 if (notes.length > 0) console.log("");
@@ -374,6 +382,11 @@ if (largest) {
     x > FASTER,
   ]);
 }
+if (snakeEstimate && ok(dyn) && small.at(-1)?.w.n !== samples)
+  console.log(
+    `\nFor scale: Snakemake's estimate at ${fmtN(samples)} samples is ${fmtLong(snakeEstimate.s)}, ` +
+      `≈ ${fmtRatio(snakeEstimate.s / dyn.s)} wfc dynamic's ${fmtS(dyn.s)} (the ratio grows with the size: Snakemake's time per job does).`,
+  );
 if (ok(noop)) verdicts.push([`a no-op re-run at ${fmtN(samples)} samples under ${NOOP_S} s: ${fmtS(noop.s)}`, noop.s < NOOP_S]);
 if (verdicts.length > 0) console.log("\nTargets:");
 for (const [text, met] of verdicts) console.log(`  ${met ? "met   " : "MISSED"}  ${text}`);
