@@ -21,6 +21,7 @@ export interface CompileCommandOptions {
 }
 
 const TOPICS: readonly [Note["topic"], string][] = [
+  ["dynamic", "Expanded at run time"],
   ["fusion", "Fusion"],
   ["batch", "Batching"],
   ["group", "Concurrency groups"],
@@ -34,6 +35,8 @@ export function formatExplain(notes: readonly Note[]): string {
   const out: string[] = [];
   for (const [topic, title] of TOPICS) {
     const lines = notes.filter((n) => n.topic === topic);
+    // Only a workflow with a run-time fan-out has the section: other workflows' explanations stay as they were.
+    if (topic === "dynamic" && lines.length === 0) continue;
     out.push(`${title}:`);
     if (lines.length === 0) out.push(topic === "slurm" ? "  (no stage runs on a SLURM executor)" : "  (none)");
     for (const n of lines) out.push(`  - ${n.message}`);

@@ -1,4 +1,4 @@
-import type { NameRef, PathDecl, Stage, Workflow } from "../lower/ast.js";
+import type { DynamicVar, NameRef, PathDecl, Stage, Workflow } from "../lower/ast.js";
 import { expandPath, forEachElement } from "../lower/elements.js";
 import { globMatcher } from "../../contract/glob.js";
 import { intersects, literalPrefix, toPattern, type Pattern } from "./pattern.js";
@@ -6,7 +6,9 @@ import { intersects, literalPrefix, toPattern, type Pattern } from "./pattern.js
 /** Why stage `to` waits for stage `from`. */
 export type StageEdge =
   | { readonly kind: "data"; readonly from: string; readonly to: string; readonly output: PathDecl; readonly input: PathDecl }
-  | { readonly kind: "after"; readonly from: string; readonly to: string; readonly ref: NameRef };
+  | { readonly kind: "after"; readonly from: string; readonly to: string; readonly ref: NameRef }
+  /** `to` fans out over values `from`'s job decides or writes (`{ from: STAGE }`, a produced `lines` file): graph/dynamic.ts. */
+  | { readonly kind: "expand"; readonly from: string; readonly to: string; readonly variable: DynamicVar };
 
 /** Above this many template expansions, trust the symbolic answer instead of enumerating elements. */
 const CONCRETE_BUDGET = 200_000;
@@ -73,9 +75,20 @@ export class OutputIndex {
   }
 }
 
+/**
+ * Whether a template names a variable known only at run time: a consumer's
+ * dynamic variable or a decided one. Its paths cannot be listed now, so a
+ * match with it is judged on the patterns alone (conservatively: an extra
+ * dependency waits longer, a missing one reads a file before it is written).
+ */
+function hasLateVars(stage: Stage, decl: PathDecl): boolean {
+  const late = new Set([...stage.fanout.dynamic.map((v) => v.name), ...stage.decides.map((d) => d.name)]);
+  return late.size > 0 && decl.template.parts.some((p) => p.kind === "ref" && late.has(p.root));
+}
+
 /** Every concrete path a stage's output template names, or undefined if too many to list. */
 function concreteOutputs(workflow: Workflow, stage: Stage, decl: PathDecl, budget: number): string[] | undefined {
-  if (stage.fanout.size > budget) return undefined;
+  if (stage.fanout.size > budget || hasLateVars(stage, decl)) return undefined;
   const out: string[] = [];
   forEachElement(stage.fanout, (b) => {
     const p = expandPath(decl.template, b, workflow.params, stage.name);
@@ -87,7 +100,7 @@ function concreteOutputs(workflow: Workflow, stage: Stage, decl: PathDecl, budge
 /** Whether some element of `consumer` reads a file some element of `producer` writes. */
 function confirmRead(workflow: Workflow, producer: Stage, output: PathDecl, consumer: Stage, input: PathDecl): boolean {
   const cost = input.glob ? producer.fanout.size * consumer.fanout.size : producer.fanout.size + consumer.fanout.size;
-  if (cost > CONCRETE_BUDGET) return true;
+  if (cost > CONCRETE_BUDGET || hasLateVars(consumer, input)) return true;
   const written = concreteOutputs(workflow, producer, output, CONCRETE_BUDGET);
   if (written === undefined) return true;
   const set = new Set(written);
@@ -174,6 +187,7 @@ export function findLogCollisions(
 
 function confirmCollision(workflow: Workflow, a: OutputEntry, b: OutputEntry): boolean {
   if (a.stage.fanout.size + b.stage.fanout.size > CONCRETE_BUDGET) return true;
+  if (hasLateVars(a.stage, a.decl) || hasLateVars(b.stage, b.decl)) return true;
   const left = new Set(concreteOutputs(workflow, a.stage, a.decl, CONCRETE_BUDGET));
   return (concreteOutputs(workflow, b.stage, b.decl, CONCRETE_BUDGET) ?? []).some((p) => left.has(p));
 }

@@ -25,6 +25,14 @@ export function slurmShape(plan: Plan): Note[] {
     const arrays = arraysOf.get(task.id) ?? [];
     calls += arrays.length;
     const first = arrays[0];
+    if (task.jobs === null) {
+      const d = task.space.dynamic;
+      notes.push({
+        topic: "slurm",
+        message: `\`${task.id}\` on \`${task.executor}\`: its arrays are known only at run time; each is submitted once an element of \`${d?.from.task ?? "?"}\` has run and told its values`,
+      });
+      continue;
+    }
     const parts = [
       `${arrays.length} array${arrays.length === 1 ? "" : "s"} of ${arrays.length === 1 ? task.jobs : `up to ${layout.maxArraySize}`} (${task.jobs} job${task.jobs === 1 ? "" : "s"})`,
     ];
@@ -41,4 +49,45 @@ export function slurmShape(plan: Plan): Note[] {
   for (const note of layout.notes) notes.push({ topic: "slurm", message: note });
   notes.push({ topic: "slurm", message: `${calls} sbatch call${calls === 1 ? "" : "s"} in all` });
   return notes;
+}
+
+/**
+ * Which tasks expand at run time and after what, for `--explain`: a
+ * dynamic space's blocks are known now, its elements once the producer
+ * element of each block has run.
+ */
+export function dynamicNotes(plan: Plan): Note[] {
+  const notes: Note[] = [];
+  for (const task of plan.tasks) {
+    const d = task.space.dynamic;
+    if (d === undefined) continue;
+    const vars = d.vars.map((v) => `\`${v}\``).join(", ");
+    const step = plan.tasks.find((t) => t.id === d.from.task)?.steps.find((s) => s.stage === d.from.step);
+    const output = step?.outputs[d.from.output];
+    const shown = output === undefined ? "" : ` \`${templateText(output.template)}\``;
+    const what = d.from.kind === "files" ? `the files matching${shown}` : `the lines of${shown}`;
+    const per =
+      d.per.length > 0
+        ? `per element of \`${d.from.step}\` (by ${d.per.map((p) => `\`${p}\``).join(", ")})`
+        : `after the one element of \`${d.from.step}\``;
+    notes.push({
+      topic: "dynamic",
+      message: `\`${task.id}\` expands at run time: ${vars} ${d.vars.length === 1 ? "is" : "are"} read from ${what}, ${per}; ${task.space.size} block${task.space.size === 1 ? "" : "s"} known now, jobs known after \`${d.from.task}\` runs`,
+    });
+  }
+  return notes;
+}
+
+function templateText(parts: Plan["tasks"][number]["steps"][number]["outputs"][number]["template"]): string {
+  return parts
+    .map((p) =>
+      typeof p === "string"
+        ? p
+        : "var" in p
+          ? `{${p.field === undefined ? p.var : `${p.var}.${p.field}`}}`
+          : "param" in p
+            ? `{params.${p.param}}`
+            : "",
+    )
+    .join("");
 }
