@@ -71,8 +71,11 @@ function check(
       const named = stage.outputs.filter((o) => ref.field === undefined || o.name === ref.field);
       const pattern = named.find((o) => isPatternOutput(stage, o));
       if (pattern !== undefined) {
-        const cut = pattern.template.source.search(/\/[^/]*\{/);
-        const folder = cut === -1 ? undefined : pattern.template.source.slice(0, cut);
+        // The folder is the pattern up to the segment with its first decided variable.
+        const source = pattern.template.source;
+        const hole = Math.min(...[...decided].map((d) => source.indexOf(`{${d}}`)).filter((i) => i !== -1));
+        const cut = source.lastIndexOf("/", hole);
+        const folder = cut <= 0 ? undefined : source.slice(0, cut);
         sink.error(
           "WFC273",
           `\`{${ref.field === undefined ? "outputs" : `outputs.${ref.field}`}}\` in ${what} of stage \`${stage.name}\` stands for \`${pattern.template.source}\`, a pattern the job's files match, not a path`,

@@ -76,6 +76,12 @@ export const CODES = {
   WFC252: "`temp` or `protected` names no output of its stage (or the stage has none)",
   WFC253: "an output both `temp` and `protected`",
   WFC254: "a `temp` output that no stage reads, so it is never removed",
+  // `wfc run` targets (`TARGET…`, `--until`, `--forcerun`).
+  WFC261: "a malformed target, or `stage[var=value]` given to `--forcerun`",
+  WFC262: "a target, `--until` or `--forcerun` that names no stage of the workflow",
+  WFC263: "a target that gives a value to a variable its stage does not fan out over",
+  WFC264: "a target whose values no element of its stage has",
+  WFC265: "a target path that no stage writes",
   // Data-dependent fan-out (`decides`, `{ from: STAGE }`, `{ lines: FILE }`).
   WFC270: "a decided variable that no output names (or no one output names every decided variable)",
   WFC271: "a decided variable where it has no value: an input, a log, `env` or the command",
@@ -90,12 +96,6 @@ export const CODES = {
   WFC280: "a `lines` file read at compile time that cannot be read, is not a plain file or is too large",
   WFC281: "a `lines` file with a repeated value or a NUL",
   WFC282: "a `lines` file no stage writes that uses a foreach variable",
-  // `wfc run` targets (`TARGET…`, `--until`, `--forcerun`).
-  WFC261: "a malformed target, or `stage[var=value]` given to `--forcerun`",
-  WFC262: "a target, `--until` or `--forcerun` that names no stage of the workflow",
-  WFC263: "a target that gives a value to a variable its stage does not fan out over",
-  WFC264: "a target whose values no element of its stage has",
-  WFC265: "a target path that no stage writes",
   // Config files.
   WFC301:
     "a config file cannot be read: `--config` or `$WFC_CONFIG` names no file, or a file on the search path is a directory or unreadable",
