@@ -81,7 +81,7 @@ export async function compileCommand(
   } else {
     await writeFileAtomic(options.output, json);
     io.stdout.write(
-      `${options.output}: ${result.plan.tasks.length} task${result.plan.tasks.length === 1 ? "" : "s"}, ${jobs} job${jobs === 1 ? "" : "s"} (${Buffer.byteLength(json)} bytes)\n`,
+      `${options.output}: ${result.plan.tasks.length} task${result.plan.tasks.length === 1 ? "" : "s"}, ${jobs} job${jobs === 1 ? "" : "s"}${result.plan.tasks.some((t) => t.jobs === null) ? " known (more at run time)" : ""} (${Buffer.byteLength(json)} bytes)\n`,
     );
     if (options.explain) io.stdout.write(formatExplain(result.notes));
   }

@@ -50,6 +50,18 @@ function check(
 ): void {
   for (const ref of located.template.parts) {
     if (ref.kind !== "ref" || ((vars.has(ref.root) || late.has(ref.root)) && ref.field === undefined)) continue;
+    if ((late.has(ref.root) || decided.has(ref.root)) && ref.field !== undefined) {
+      sink.error(
+        "WFC205",
+        `\`{${ref.root}.${ref.field}}\`: \`${ref.root}\` is known only at run time, not from a sample sheet, so it has no columns`,
+        located.path,
+        {
+          within: { offset: ref.offset, length: ref.length, text: located.template.source },
+          expected: `\`{${ref.root}}\``,
+        },
+      );
+      continue;
+    }
     if (decided.has(ref.root) && ref.field === undefined) {
       if (what === "output") continue;
       sink.error(
