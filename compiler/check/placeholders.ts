@@ -74,7 +74,9 @@ function check(
           help:
             what === "the command" || what === "`env`"
               ? `pass the folder the files go to instead (the output's path up to \`{${ref.root}}\`); the job decides their names`
-              : `a stage that reads one file per value takes the variable from this one: \`${ref.root}: { from: ${stage.name} }\``,
+              : what === "a log"
+                ? `a job writes one log: leave \`{${ref.root}}\` out of its path`
+                : `a stage that reads one file per value takes the variable from this one: \`${ref.root}: { from: ${stage.name} }\``,
         },
       );
       continue;
@@ -108,6 +110,7 @@ function check(
     if (stage.fanout.unresolved.includes(ref.root)) continue;
     const roots = [
       ...vars.keys(),
+      ...late,
       "params",
       "stage",
       ...(where === "command" ? ["inputs", "outputs", ...(stage.logs.length > 0 ? ["log"] : []), "cpus"] : []),

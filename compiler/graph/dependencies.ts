@@ -97,8 +97,8 @@ function concreteOutputs(workflow: Workflow, stage: Stage, decl: PathDecl, budge
   return out;
 }
 
-/** Whether some element of `consumer` reads a file some element of `producer` writes. */
-function confirmRead(workflow: Workflow, producer: Stage, output: PathDecl, consumer: Stage, input: PathDecl): boolean {
+/** Whether some element of `consumer` reads a file some element of `producer` writes (yes when it cannot be told now). */
+export function confirmRead(workflow: Workflow, producer: Stage, output: PathDecl, consumer: Stage, input: PathDecl): boolean {
   const cost = input.glob ? producer.fanout.size * consumer.fanout.size : producer.fanout.size + consumer.fanout.size;
   if (cost > CONCRETE_BUDGET || hasLateVars(consumer, input)) return true;
   const written = concreteOutputs(workflow, producer, output, CONCRETE_BUDGET);

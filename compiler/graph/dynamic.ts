@@ -2,7 +2,7 @@ import { didYouMean, oneOf } from "../diagnostics/suggest.js";
 import type { DynamicVar, PathDecl, Stage, Workflow } from "../lower/ast.js";
 import type { DiagnosticSink } from "../lower/sink.js";
 import { refsOf } from "../lower/template.js";
-import type { OutputIndex, StageEdge } from "./dependencies.js";
+import { confirmRead, type OutputIndex, type StageEdge } from "./dependencies.js";
 import { intersects, literalPrefix, toPattern } from "./pattern.js";
 
 /**
@@ -127,7 +127,12 @@ export function resolveDynamic(
       } else {
         const lines = v.source.template;
         const pattern = toPattern(lines.template, workflow.params, false);
-        const writers = index.candidates(literalPrefix(pattern)).filter((e) => intersects(pattern, e.pattern));
+        const alike = index.candidates(literalPrefix(pattern)).filter((e) => intersects(pattern, e.pattern));
+        // Outputs that only look alike (`work/{name}.txt` and `work/{sample}/ids.txt`) are dropped when some element truly writes it;
+        // else every look-alike stays its producer, so the file is never silently read at compile time instead.
+        const file: PathDecl = { ...lines, name: undefined, glob: false };
+        const confirmed = alike.filter((e) => confirmRead(workflow, e.stage, e.decl, stage, file));
+        const writers = confirmed.length > 0 ? confirmed : alike;
         const stages = [...new Set(writers.map((w) => w.stage.name))].sort();
         if (stages.length !== 1) {
           if (stages.length > 1) {
@@ -137,7 +142,7 @@ export function resolveDynamic(
               lines.path,
               {
                 expected: "a file one stage writes",
-                help: "a run-time variable has one producer; make the output paths distinct",
+                help: "a run-time variable has one producer: write these files in one stage, or read each stage's files in a stage of its own",
               },
             );
           }

@@ -42,6 +42,9 @@ export function slurmShape(plan: Plan): Note[] {
       const on = [...new Set(arrays.flatMap((a) => a.dependencies.filter((d) => d.kind === kind).map((d) => taskOf.get(d.on)!)))];
       for (const t of on) if (t !== task.id) parts.push(`${kind} on \`${t}\``);
     }
+    // A dynamic producer has no arrays at export: the dependency is made when its arrays are submitted.
+    const late = [...new Set(task.deps.map((d) => d.task))].filter((t) => plan.tasks.find((x) => x.id === t)?.jobs === null);
+    for (const t of late.sort()) parts.push(`after \`${t}\`, whose arrays are submitted at run time`);
     notes.push({ topic: "slurm", message: `\`${task.id}\` on \`${task.executor}\`: ${parts.join(", ")}` });
   }
   if (layout.licenses.length > 0)

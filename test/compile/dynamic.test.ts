@@ -297,5 +297,8 @@ describe("--explain notes", () => {
     expect(result.notes.filter((n) => n.topic === "slurm").map((n) => n.message)).toContain(
       "`map` on `hpc`: its arrays are known only at run time; each is submitted once an element of `split` has run and told its values",
     );
+    expect(result.notes.filter((n) => n.topic === "slurm").map((n) => n.message)).toContain(
+      "`merge` on `hpc`: 1 array of 3 (3 jobs), after `map`, whose arrays are submitted at run time",
+    );
   });
 });
