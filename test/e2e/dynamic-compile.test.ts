@@ -61,6 +61,12 @@ describe("wfc compile", () => {
     expect(map.deps.map((d) => d.edge.kind)).toEqual(["expand"]);
   });
 
+  test("wfc validate counts the jobs known now and says more come at run time", async () => {
+    const dir = fixture({ "wf.yaml": workflow });
+    const r = await wfc(["validate", "wf.yaml"], { cwd: dir });
+    expect([r.exitCode, r.stdout, r.stderr]).toEqual([0, "wf.yaml: valid, 3 stages, 4 jobs known (more at run time)", ""]);
+  });
+
   test("a workflow without a run-time fan-out has no such section in --explain", async () => {
     const dir = fixture({ "wf.yaml": "wfc: 1\nstages:\n  a:\n    outputs: a.txt\n    run: touch {outputs}\n" });
     const r = await wfc(["compile", "wf.yaml", "-o", "plan.json", "--explain"], { cwd: dir });
