@@ -3,13 +3,14 @@ import type { Workflow } from "../lower/ast.js";
 import type { DiagnosticSink } from "../lower/sink.js";
 import { refsOf } from "../lower/template.js";
 import type { StageEdge } from "../graph/dependencies.js";
-import { decidedNames, isPatternOutput, tellingOutput } from "../graph/dynamic.js";
+import { decidedNames, tellingOutput } from "../graph/dynamic.js";
 
 /**
  * A producer's side of data-dependent fan-out: each decided variable is a
  * new name (no foreach variable, nothing reserved) that some output names,
  * one output names them all (its listing tells the rows), and no stage
- * reads the pattern with static values of it. Where a decided variable is
+ * reads the pattern, or a run-time stage's outputs, with static values of
+ * a variable known only at run time. Where a decided variable is
  * used (outputs only) is check/placeholders.ts's.
  */
 export function checkDecides(workflow: Workflow, edges: readonly StageEdge[], sink: DiagnosticSink): void {
@@ -56,20 +57,36 @@ export function checkDecides(workflow: Workflow, edges: readonly StageEdge[], si
     if (edge.kind !== "data") continue;
     const producer = workflow.stages.get(edge.from)!;
     const consumer = workflow.stages.get(edge.to)!;
-    if (!isPatternOutput(producer, edge.output)) continue;
+    const written = new Set(refsOf(edge.output.template).map((r) => r.root));
+    // The variables of the output with no values now: decided by its job, or its own run-time ones (then the origin is theirs).
+    const late = [
+      ...decidedNames(producer).map((name) => ({ name, origin: producer.name, decided: true })),
+      ...producer.fanout.dynamic.map((v) => ({
+        name: v.name,
+        origin: v.source.kind === "from" ? v.source.stage.name : undefined,
+        decided: false,
+      })),
+    ].filter((l) => written.has(l.name));
+    if (late.length === 0) continue;
     const read = new Set(refsOf(edge.input.template).map((r) => r.root));
-    for (const name of decidedNames(producer)) {
+    for (const { name, origin, decided } of late) {
       const v = consumer.fanout.vars.find((x) => x.name === name);
       if (v === undefined || !read.has(name) || reported.has(`${consumer.name}\u0000${name}`)) continue;
       reported.add(`${consumer.name}\u0000${name}`);
+      const source = origin === undefined ? "the same `lines` file" : `{ from: ${origin} }`;
       sink.error(
         "WFC279",
-        `\`${name}\` of stage \`${consumer.name}\` has values given now, but \`${producer.name}\` decides \`${name}\` when it runs`,
+        decided
+          ? `\`${name}\` of stage \`${consumer.name}\` has values given now, but \`${producer.name}\` decides \`${name}\` when it runs`
+          : `\`${name}\` of stage \`${consumer.name}\` has values given now, but \`${producer.name}\` has its values only at run time`,
         v.path,
         {
           part: "value",
-          expected: `\`{ from: ${producer.name} }\``,
-          help: `write \`${name}: { from: ${producer.name} }\`: one element per file \`${producer.name}\` wrote, however many there are`,
+          expected: `\`${source}\``,
+          help:
+            origin === undefined
+              ? `take \`${name}\` from the same \`lines\` file as \`${producer.name}\`: one element per line, however many there are`
+              : `write \`${name}: { from: ${origin} }\`: one element per file \`${origin}\` wrote, however many there are`,
           related: [{ path: edge.output.path, message: `\`${producer.name}\` writes \`${edge.output.template.source}\` here` }],
         },
       );

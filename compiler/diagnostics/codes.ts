@@ -92,7 +92,7 @@ export const CODES = {
   WFC276: "a variable known only at run time (`from`, a produced `lines` file) in `zip`",
   WFC277: "`batch` above 1 on a stage with a variable known only at run time",
   WFC278: "a stage with more than one producer of its variables (`from`, `lines`)",
-  WFC279: "a static `foreach` over a variable another stage decides",
+  WFC279: "a static `foreach` over a variable another stage decides or has only at run time",
   WFC280: "a `lines` file read at compile time that cannot be read, is not a plain file or is too large",
   WFC281: "a `lines` file with a repeated value or a NUL",
   WFC282: "a `lines` file no stage writes that uses a foreach variable",
