@@ -154,6 +154,63 @@ describe("a data-dependent fan-out, run", () => {
     expect(() => readFileSync(join(dir, "chunks/a/1.txt"))).toThrow();
   });
 
+  test("Ctrl-C while a split runs removes the chunks it wrote so far; nothing expands, nothing is journaled", async () => {
+    const dir = fixture({ "in/a.txt": "2\n" });
+    const plan = pipeline(["a"]);
+    const slow: Plan = {
+      ...plan,
+      tasks: plan.tasks.map((t) =>
+        t.id !== "split"
+          ? t
+          : {
+              ...t,
+              steps: [
+                {
+                  ...t.steps[0]!,
+                  action: { kind: "shell", shell: "bash", command: ["mkdir -p chunks/a; echo 1 > chunks/a/1.txt; sleep 30"] },
+                },
+              ],
+            },
+      ),
+    };
+    const abort = new AbortController();
+    const events: RunEvent[] = [];
+    const watch = setInterval(() => existsSync(join(dir, "chunks/a/1.txt")) && abort.abort(), 20);
+    const summary = await run(slow, {
+      planDir: dir,
+      config: { cores: 2 },
+      signal: abort.signal,
+      onEvent: (e) => events.push(e),
+      onWarning: () => {},
+    });
+    clearInterval(watch);
+    expect(summary).toMatchObject({ status: "interrupted", cancelled: 1 });
+    expect(existsSync(join(dir, "chunks/a/1.txt"))).toBe(false);
+    expect(events.some((e) => e.type === "expand")).toBe(false);
+    expect(existsSync(join(dir, ".wfc/journal.ndjson")) ? readFileSync(join(dir, ".wfc/journal.ndjson"), "utf8") : "").toBe("");
+  });
+
+  test("a retried split counts only what its successful attempt wrote", async () => {
+    const dir = fixture({ "in/a.txt": "2\n" });
+    const plan = pipeline(["a"]);
+    // The first attempt writes 4 chunks and fails; the second writes 2.
+    const command =
+      "mkdir -p chunks/a; if [ ! -e tried ]; then touch tried; for i in 1 2 3 4; do echo $i > chunks/a/$i.txt; done; exit 1; fi; for i in 1 2; do echo $i > chunks/a/$i.txt; done";
+    const retried: Plan = {
+      ...plan,
+      tasks: plan.tasks.map((t) =>
+        t.id !== "split"
+          ? t
+          : { ...t, retries: 1, steps: [{ ...t.steps[0]!, action: { kind: "shell", shell: "bash", command: [command] } }] },
+      ),
+    };
+    const { summary, warnings } = await runIn(dir, retried);
+    expect(summary).toMatchObject({ status: "ok", done: 1 + 2 + 1 });
+    expect(readFileSync(join(dir, "merged/a.txt"), "utf8")).toBe("1\n1\n2\n2\n");
+    expect(existsSync(join(dir, "chunks/a/3.txt"))).toBe(false);
+    expect(warnings).toEqual([]);
+  });
+
   test("a missing decided file makes its producer out of date; the re-run lists again", async () => {
     const dir = fixture({ "in/a.txt": "2\n" });
     const plan = pipeline(["a"]);
