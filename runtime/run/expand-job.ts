@@ -58,7 +58,7 @@ export function expansionOf(
         d =
           unit === undefined
             ? { ok: true, rows: record.decided.map((r) => [...r]), stale: [] }
-            : decidedByRecord(run.workdir, unit, record.decided);
+            : decidedByRecord(run.workdir, unit, record.decided, record.end);
       }
       if (!d.ok) return { ok: false, reason: d.reason };
       steps.set(step.stage, d.rows);

@@ -214,6 +214,22 @@ describe("a data-dependent fan-out, run", () => {
     expect(warnings).toEqual([]);
   });
 
+  test("a file that appeared beside an up-to-date split's chunks is reported and not used", async () => {
+    const dir = fixture({ "in/a.txt": "2\n" });
+    const plan = pipeline(["a"]);
+    await runIn(dir, plan);
+    const quiet = await runIn(dir, plan);
+    expect(quiet.warnings).toEqual([]);
+    await new Promise((r) => setTimeout(r, 20));
+    writeFileSync(join(dir, "chunks/a/9.txt"), "9\n");
+    const { summary, warnings } = await runIn(dir, plan);
+    expect(summary).toMatchObject({ status: "ok", done: 0, skipped: 4 });
+    expect(warnings).toEqual([
+      'split[s=a]: a file matches its output pattern that it did not write in this run: "chunks/a/9.txt"; not used, left in place',
+    ]);
+    expect(readFileSync(join(dir, "merged/a.txt"), "utf8")).toBe("1\n1\n2\n2\n");
+  });
+
   test("a missing decided file makes its producer out of date; the re-run lists again", async () => {
     const dir = fixture({ "in/a.txt": "2\n" });
     const plan = pipeline(["a"]);
