@@ -290,6 +290,30 @@ function linesPipeline(): Plan {
   return planOf([list, each]);
 }
 
+describe("a deciding `fn` step", () => {
+  test("gets its pattern output as text with `{var}` holes and its folder made; what it writes decides", async () => {
+    const dir = fixture({
+      "in/a.txt": "3\n",
+      "split.mjs": `import { readFileSync, writeFileSync } from "node:fs";
+export function split({ inputs, outputs }) {
+  const n = Number(readFileSync(inputs, "utf8"));
+  for (let i = 1; i <= n; i++) writeFileSync(outputs.replace("{c}", String(i)), i + "\\n");
+}
+`,
+    });
+    const plan = pipeline(["a"]);
+    const fn: Plan = {
+      ...plan,
+      tasks: plan.tasks.map((t) =>
+        t.id !== "split" ? t : { ...t, steps: [{ ...t.steps[0]!, action: { kind: "fn", module: "split.mjs", export: "split" } }] },
+      ),
+    };
+    const { summary } = await runIn(dir, fn);
+    expect(summary).toMatchObject({ status: "ok", done: 1 + 3 + 1 });
+    expect(readFileSync(join(dir, "merged/a.txt"), "utf8")).toBe("1\n1\n2\n2\n3\n3\n");
+  });
+});
+
 describe("one element per line of a produced file", () => {
   test("each line is one element; shell syntax in a line is a value, byte for byte", async () => {
     const lines = ["plain", "two words", "$(touch canary)", "`touch canary`", "it's", '"q"', "semi;colon"];
