@@ -22,7 +22,14 @@ import { varText } from "./template.js";
 /** One segment of a pattern: literal text, or a regular expression over one file name with a group per hole. */
 export type PatternSegment =
   | { readonly kind: "literal"; readonly text: string }
-  | { readonly kind: "holes"; readonly regex: RegExp; readonly source: string; readonly vars: readonly string[] };
+  | {
+      readonly kind: "holes";
+      readonly regex: RegExp;
+      readonly source: string;
+      readonly vars: readonly string[];
+      /** The segment's text and holes, in order: what a row's values fill in. */
+      readonly pieces: readonly (string | { readonly hole: string })[];
+    };
 
 export interface DecidedPattern {
   /** The path's segments, in order (a relative path; `/` separates them). */
@@ -86,7 +93,7 @@ export function decidedPattern(
       }
     }
     source += "$";
-    out.push({ kind: "holes", regex: new RegExp(source, "u"), source, vars });
+    out.push({ kind: "holes", regex: new RegExp(source, "u"), source, vars, pieces: seg });
   }
   return { segments: out, vars: [...decides] };
 }
@@ -178,4 +185,21 @@ export function parseLines(text: string): { rows: string[][] } | { problem: Rows
 
 function escapeRegex(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
+}
+
+/** The folder a pattern's files are in as far as it is literal (`work/chunks/a` of `work/chunks/a/{chunk}.fa`): wfc makes it before the job, as it does an output's. */
+export function patternFolder(pattern: DecidedPattern): string {
+  const literal: string[] = [];
+  for (const seg of pattern.segments.slice(0, -1)) {
+    if (seg.kind !== "literal") break;
+    literal.push(seg.text);
+  }
+  return literal.join("/") || ".";
+}
+
+/** A pattern as text, each hole written `{var}`: what an `fn` step receives for a pattern output (it fills in its values). */
+export function patternText(pattern: DecidedPattern): string {
+  return pattern.segments
+    .map((seg) => (seg.kind === "literal" ? seg.text : seg.pieces.map((p) => (typeof p === "string" ? p : `{${p.hole}}`)).join("")))
+    .join("/");
 }

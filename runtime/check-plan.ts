@@ -34,7 +34,8 @@ export function planInconsistency(plan: Plan): string | undefined {
     }
   }
   for (const task of plan.tasks) {
-    const problem = jobsProblem(task) ?? stepsProblem(task, keys.get(task.id)!, byId) ?? depsProblem(task, keys, byId);
+    const problem =
+      jobsProblem(task) ?? dynamicProblem(task, byId) ?? stepsProblem(task, keys.get(task.id)!, byId) ?? depsProblem(task, keys, byId);
     if (problem !== undefined) return `task \`${task.id}\`: ${problem}`;
   }
   return cycle(plan.tasks);
@@ -81,16 +82,59 @@ function spaceProblem(task: PlanTask): string | undefined {
 
 function jobsProblem(task: PlanTask): string | undefined {
   const jobs = Math.ceil(task.space.size / task.batch);
-  if (task.jobs !== jobs) return `\`jobs\` is ${task.jobs}, but ${task.space.size} elements in batches of ${task.batch} make ${jobs}`;
+  if (task.space.dynamic !== undefined) {
+    // Its jobs are known only as it runs: one element a job.
+    if (task.jobs !== null || task.batch !== 1) return "a dynamic space's task has `jobs` null and `batch` 1";
+  } else if (task.jobs !== jobs)
+    return `\`jobs\` is ${task.jobs}, but ${task.space.size} elements in batches of ${task.batch} make ${jobs}`;
   if (task.timeout !== null && !(task.timeout > 0 && task.timeout <= MAX_TIMEOUT_SECONDS)) {
     return `\`timeout\` ${task.timeout} s is not above 0 and at most ${MAX_TIMEOUT_SECONDS} s`;
   }
   return undefined;
 }
 
+/**
+ * A dynamic space (issue 14): its variables are new, `per` are its own, its
+ * source is a step's output it depends on through an `expand` edge, and a
+ * `files` source's step decides every one of its variables.
+ */
+function dynamicProblem(task: PlanTask, byId: ReadonlyMap<string, PlanTask>): string | undefined {
+  for (const step of task.steps) {
+    const decides = step.decides ?? [];
+    for (const v of decides) {
+      if (task.space.vars.some((x) => x.name === v) || task.space.dynamic?.vars.includes(v))
+        return `step \`${step.stage}\` decides \`${v}\`, which its space has already`;
+      if (!step.outputs.some((o) => o.template.some((p) => typeof p !== "string" && "var" in p && p.var === v)))
+        return `step \`${step.stage}\` decides \`${v}\`, which none of its outputs names`;
+    }
+  }
+  const dyn = task.space.dynamic;
+  const expands = task.deps.filter((d) => d.edge.kind === "expand");
+  if (dyn === undefined) return expands.length > 0 ? "has an `expand` edge, but its space is not dynamic" : undefined;
+  const names = new Set(task.space.vars.map((v) => v.name));
+  for (const v of dyn.vars)
+    if (names.has(v) || dyn.vars.indexOf(v) !== dyn.vars.lastIndexOf(v)) return `its dynamic variable \`${v}\` appears twice`;
+  for (const v of dyn.per) if (!names.has(v)) return `its dynamic space is per \`${v}\`, which is not one of its variables`;
+  if (dyn.from.kind === "lines" && dyn.vars.length !== 1) return "a `lines` space has exactly one variable";
+  const producer = byId.get(dyn.from.task);
+  const step = producer?.steps.find((s) => s.stage === dyn.from.step);
+  if (producer === undefined || step?.outputs[dyn.from.output] === undefined)
+    return `its dynamic space comes from output ${dyn.from.output} of step \`${dyn.from.step}\` of task \`${dyn.from.task}\`, which does not exist`;
+  if (expands.length !== 1 || expands[0]!.task !== producer.id)
+    return `its dynamic space comes from task \`${producer.id}\`, which needs its one \`expand\` edge`;
+  const producerVars = new Set([...producer.space.vars.map((v) => v.name), ...(producer.space.dynamic?.vars ?? [])]);
+  for (const v of dyn.per)
+    if (!producerVars.has(v)) return `its dynamic space is per \`${v}\`, which task \`${producer.id}\` does not have`;
+  if (dyn.from.kind === "files") {
+    const decides = step.decides ?? [];
+    for (const v of dyn.vars) if (!decides.includes(v)) return `its variable \`${v}\` is not one step \`${step.stage}\` decides`;
+  }
+  return undefined;
+}
+
 /** What `{var}` and `{var.column}` may name in a task: its variables, and its sheets' columns. */
 function spaceKeys(space: IndexSpace): Set<string> {
-  const out = new Set<string>();
+  const out = new Set<string>(space.dynamic?.vars ?? []);
   for (const v of space.vars) {
     out.add(v.name);
     if ("sheet" in v) for (const c of v.sheet.columns) out.add(`${v.name}.${c}`);
@@ -104,10 +148,13 @@ function stepsProblem(task: PlanTask, keys: ReadonlySet<string>, byId: ReadonlyM
     const inputs = new Set(step.inputs.map((i) => i.name));
     const outputs = new Set(step.outputs.map((o) => o.name));
     const logs = new Set((step.logs ?? []).map((o) => o.name));
+    const decided = new Set(step.decides ?? []);
     const partProblem = (part: Part, where: string, paths: boolean): string | undefined => {
       if (typeof part === "string") return undefined;
       if ("var" in part) {
         const key = part.field === undefined ? part.var : `${part.var}.${part.field}`;
+        // A decided variable stands only in outputs, as a pattern's hole.
+        if (part.field === undefined && decided.has(key) && where.startsWith("output ")) return undefined;
         return keys.has(key) ? undefined : `${where} of step \`${step.stage}\` uses \`{${key}}\`, which its space does not have`;
       }
       // Where a param may stand and whether it is defined is jobs/command-check.ts's to say.
@@ -170,10 +217,16 @@ function edgeProblem(
 ): string | undefined {
   const p = producer.space.size;
   const c = consumer.space.size;
+  const pd = producer.space.dynamic;
+  const cd = consumer.space.dynamic;
   switch (edge.kind) {
     case "all":
       return undefined;
+    case "expand":
+      return cd !== undefined && cd.from.task === producer.id ? undefined : "is not where this task's dynamic space comes from";
     case "one-to-one":
+      if ((pd === undefined) !== (cd === undefined) || JSON.stringify(pd) !== JSON.stringify(cd))
+        return "joins a dynamic space to another space, which one-to-one cannot";
       return p === c ? undefined : `joins ${p} elements to ${c}`;
     case "match": {
       for (const [a, b] of edge.on) {
@@ -186,6 +239,7 @@ function edgeProblem(
       return undefined;
     }
     case "map": {
+      if (pd !== undefined || cd !== undefined) return "joins a dynamic space, whose elements are not known before the run";
       const { offsets, indices } = edge;
       if (offsets.length !== c + 1) return `has ${offsets.length} offsets for ${c} elements (it needs ${c + 1})`;
       if (offsets[0] !== 0) return "does not start at offset 0";

@@ -64,6 +64,9 @@ function summaryText(s: RunSummary): string {
     if (f.log) lines.push(`  log: ${visible(f.log)}`);
     if (f.tail) lines.push(...f.tail.split("\n").map((l) => `  | ${visibleSource(l)}`));
   }
+  // A dynamic task's jobs are known once its producer has run (issue 14).
+  for (const u of s.unknown ?? [])
+    lines.push(`${u.task}: ${u.known} job${u.known === 1 ? "" : "s"} known; more are known only once \`${u.from}\` has run (it decides them)`);
   if (s.reason !== undefined) lines.push(`error: ${visible(s.reason)}`);
   lines.push(...whereTimeWent(s));
   lines.push(`${s.status}: ${counts(s).join(", ")} in ${seconds(s.wallMs)}`);
@@ -125,7 +128,8 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   const selection = await selectionFor(planned, workdir, options, io);
   if (typeof selection === "number") return selection;
   const jobsOf = (t: number) => selection?.jobs[t] ?? planned.plan.tasks[t]!.jobs ?? 0;
-  const total = planned.plan.tasks.reduce((n, _, t) => n + jobsOf(t), 0);
+  // A dynamic task's jobs are counted as they become known (`expand` events).
+  const total = { n: planned.plan.tasks.reduce((n, _, t) => n + jobsOf(t), 0) };
   const done = { n: 0 };
   // A live display on a terminal; plain lines (or NDJSON) anywhere else.
   // The live display (and its terminal libraries) is loaded only for a terminal.
@@ -163,7 +167,8 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
         else if (event.type === "stale-inputs" && !display) io.stderr.write(warningLine(event.message));
         else if (display) display.onEvent(event);
         else {
-          const line = lineFor(event, done, total);
+          if (event.type === "expand") total.n += event.jobs;
+          const line = lineFor(event, done, total.n);
           if (line !== undefined) io.stdout.write(line + "\n");
         }
       },

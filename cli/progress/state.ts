@@ -41,7 +41,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  */
 export class ProgressState implements ProgressSnapshot {
   readonly tasks: readonly TaskProgress[];
-  readonly totals: Mutable<JobCounts> & { readonly jobs: number };
+  readonly totals: Mutable<JobCounts> & { jobs: number };
   start: number | undefined;
   end: number | undefined;
   readonly #byId: ReadonlyMap<string, Mutable<TaskProgress>>;
@@ -87,6 +87,14 @@ export class ProgressState implements ProgressSnapshot {
       case "stale-inputs":
         // A warning (display.ts shows it): no job's progress.
         return;
+      case "expand": {
+        // A dynamic task's elements became known (issue 14): its total and the run's grow.
+        const task = this.#byId.get(event.task);
+        if (task === undefined) return;
+        task.jobs += event.jobs;
+        this.totals.jobs += event.jobs;
+        return;
+      }
       case "slurm-submit":
         // Submitted is not running: a SLURM job counts as running from its job-start.
         return;

@@ -1,5 +1,7 @@
 import type { ElementEdge, Part, Plan, PlanPath, PlanShell, PlanStep, PlanTask } from "../../contract/plan.js";
-import { ElementSpace, type Binding } from "../../contract/elements.js";
+import type { Binding } from "../../contract/elements.js";
+import { decidedPattern, type DecidedPattern } from "../../contract/expansion.js";
+import { RunElements, type TaskElements } from "../scheduler/elements.js";
 import { expandPath, paramWords, varText } from "../../contract/template.js";
 import { contextsOf, describeUnsafe } from "./command-check.js";
 import { globMatcher, walkGlob } from "../../contract/glob.js";
@@ -41,7 +43,10 @@ export interface StepCommand {
 
 export interface ResolvedPath {
   readonly name: string | null;
+  /** Its paths; none for a pattern output (`pattern`), whose files its job decides. */
   readonly paths: readonly string[];
+  /** An output naming a variable its step decides (issue 14): the pattern its files match, this element's values filled in. */
+  readonly pattern?: DecidedPattern;
   /** Whether the declaration gathers (a glob): `fn` stages get a list even for one path. */
   readonly many: boolean;
 }
@@ -57,6 +62,8 @@ export interface ExpanderOptions {
   readonly onStale?: ((stale: StaleInputs) => void) | undefined;
   /** What `{cpus}` stands for in a task's commands (contract/cpus.ts); default: its `cpus`, at most this machine's cores. */
   readonly cpus?: (task: PlanTask) => number;
+  /** The run's elements (a dynamic task's grow as it runs); default: the plan's. */
+  readonly elements?: RunElements;
 }
 
 /**
@@ -72,8 +79,10 @@ export class UnsafePathError extends Error {}
  * depends on, or from the file system when no stage produces them.
  */
 export class Expander {
-  readonly #spaces: ElementSpace[];
+  readonly #elements: RunElements;
   readonly #index: Map<string, number>;
+  /** Per match edge: producer elements by key, indexed up to `size` (a dynamic producer's grow). */
+  readonly #matchIndex = new Map<object, { size: number; byKey: Map<string, number[]> }>();
   /** Gathering inputs already looked at for files they leave out (by task, stage and input), each looked at once. */
   readonly #staleChecked = new Map<string, Promise<void>>();
 
@@ -87,7 +96,7 @@ export class Expander {
     private readonly workdir: string,
     options: ExpanderOptions = {},
   ) {
-    this.#spaces = plan.tasks.map((t) => new ElementSpace(t.space));
+    this.#elements = options.elements ?? new RunElements(plan);
     this.#index = new Map(plan.tasks.map((t, i) => [t.id, i]));
     this.#signal = options.signal;
     this.#onStale = options.onStale;
@@ -95,13 +104,23 @@ export class Expander {
     this.#cpus = plan.tasks.map((t) => cpus(t));
   }
 
+  /** Element `element`'s identity (contract/identity.ts). */
+  identity(task: number, element: number): string {
+    return this.#elements.of(task).identity(element);
+  }
+
   async step(task: number, step: PlanStep, element: number): Promise<StepCommand> {
-    const space = this.#spaces[task]!;
+    const space = this.#elements.of(task);
     const bindings = space.bindings(element);
     const value = (p: Extract<Part, { var: string }>) => varText(bindings, p.var, p.field) ?? "";
     const param = (p: Extract<Part, { param: string }>) => paramWordsOf(this.plan, p.param);
     const plain = (parts: readonly Part[]) => pathText(this.plan, step, parts, bindings, element);
-    const outputs: ResolvedPath[] = step.outputs.map((o) => ({ name: o.name, paths: [plain(o.template)], many: false }));
+    const outputs: ResolvedPath[] = step.outputs.map((o) => {
+      const pattern = this.#pattern(step, o.template, bindings);
+      return pattern === undefined
+        ? { name: o.name, paths: [plain(o.template)], many: false }
+        : { name: o.name, paths: [], many: true, pattern };
+    });
     const logs: ResolvedPath[] = (step.logs ?? []).map((o) => ({ name: o.name, paths: [plain(o.template)], many: false }));
     // wfc makes the outputs' (and logs') folders and removes the outputs after a failure: only inside the workflow's folder.
     for (const [what, list] of [
@@ -109,6 +128,7 @@ export class Expander {
       ["log", logs],
     ] as const) {
       for (const o of list) {
+        if (o.pattern !== undefined) continue;
         const problem = outputPathProblem(o.paths[0]!);
         if (problem !== undefined)
           throw new UnsafePathError(
@@ -186,6 +206,15 @@ export class Expander {
     }
   }
 
+  /** An output's pattern when it names a variable its step decides, for these values; else undefined. */
+  #pattern(step: PlanStep, template: readonly Part[], bindings: ReadonlyMap<string, Binding>): DecidedPattern | undefined {
+    const decides = step.decides;
+    if (decides === undefined || !template.some((p) => typeof p !== "string" && "var" in p && decides.includes(p.var))) return undefined;
+    const pattern = decidedPattern(template, bindings, (name) => this.plan.params[name], decides);
+    if (pattern === undefined) throw new Error(`step \`${step.stage}\`: an output pattern has a placeholder with no value`);
+    return pattern;
+  }
+
   /** Looks once per gathering input (its first element waits for it, as do those expanded meanwhile). */
   #checkStale(task: number, step: PlanStep, index: number): Promise<void> {
     if (this.#onStale === undefined) return Promise.resolve();
@@ -193,12 +222,69 @@ export class Expander {
     let checked = this.#staleChecked.get(key);
     if (checked === undefined) {
       const report = this.#onStale;
-      checked = findStaleInputs(this.plan, this.#spaces, this.#index, task, step, index, this.workdir, this.#signal).then((stale) => {
+      const spaces = this.plan.tasks.map((_, t) => this.#elements.of(t));
+      checked = findStaleInputs(this.plan, spaces, this.#index, task, step, index, this.workdir, this.#signal).then((stale) => {
         if (stale !== undefined) report(stale);
       });
       this.#staleChecked.set(key, checked);
     }
     return checked;
+  }
+
+  /** The producer elements element `j` of the consumer depends on, through any of the edges. */
+  *#producerElements(edges: readonly ElementEdge[], j: number, p: number, c: number): Generator<number> {
+    const ps = this.#elements.of(p);
+    const cs = this.#elements.of(c);
+    for (const edge of edges) {
+      switch (edge.kind) {
+        case "one-to-one":
+          yield j;
+          break;
+        case "all":
+          for (let k = 0; k < ps.size; k++) yield k;
+          break;
+        case "map":
+          for (let x = edge.offsets[j]!; x < edge.offsets[j + 1]!; x++) yield edge.indices[x]!;
+          break;
+        case "match": {
+          if (Object.entries(edge.when).some(([v, x]) => cs.value(j, v) !== x)) break;
+          const key = edge.on.map(([, b]) => cs.value(j, b) ?? "").join("\u0000");
+          yield* (
+            this.#matches(
+              edge,
+              edge.on.map(([a]) => a),
+              edge.where,
+              ps,
+            ).get(key) ?? []
+          );
+          break;
+        }
+        case "expand": {
+          // The producer element this one's block expanded from: the one with the same values of `per`.
+          const per = this.plan.tasks[c]!.space.dynamic?.per ?? [];
+          const key = per.map((v) => cs.value(j, v) ?? "").join("\u0000");
+          yield* this.#matches(edge, per, {}, ps).get(key) ?? [];
+          break;
+        }
+        default:
+          unreachable(edge);
+      }
+    }
+  }
+
+  /** A producer's elements by their values of `vars` (among those equal to `where`), indexed once and as a dynamic producer grows. */
+  #matches(edge: object, vars: readonly string[], where: Readonly<Record<string, string>>, ps: TaskElements): Map<string, number[]> {
+    let index = this.#matchIndex.get(edge);
+    if (index === undefined) this.#matchIndex.set(edge, (index = { size: 0, byKey: new Map() }));
+    for (let k = index.size; k < ps.size; k++) {
+      if (Object.entries(where).some(([v, x]) => ps.value(k, v) !== x)) continue;
+      const key = vars.map((v) => ps.value(k, v) ?? "").join("\u0000");
+      const list = index.byKey.get(key);
+      if (list) list.push(k);
+      else index.byKey.set(key, [k]);
+    }
+    index.size = ps.size;
+    return index.byKey;
   }
 
   async #input(task: number, element: number, input: PlanPath, expanded: string): Promise<ResolvedPath> {
@@ -223,9 +309,18 @@ export class Expander {
       // A step fused into this task writes for this same element; the task has no dep edge to itself.
       const edges: readonly ElementEdge[] =
         p === task ? [{ kind: "one-to-one" }] : consumer.deps.filter((d) => d.task === from.task).map((d) => d.edge);
-      for (const k of producerElements(edges, element, producer, consumer, this.#spaces[p]!, this.#spaces[task]!)) {
-        const path = pathText(this.plan, step, template, this.#spaces[p]!.bindings(k), k);
-        if (matches(path)) paths.add(path);
+      const ps = this.#elements.of(p);
+      const decided =
+        step.decides !== undefined && template.some((x) => typeof x !== "string" && "var" in x && step.decides!.includes(x.var));
+      for (const k of this.#producerElements(edges, element, p, task)) {
+        const bindings = ps.bindings(k);
+        // A pattern output: the files this producer element decided (issue 14).
+        const rows = decided ? (this.#elements.decided(p, k, step.stage) ?? []) : [undefined];
+        for (const row of rows) {
+          if (row !== undefined) step.decides!.forEach((v, i) => bindings.set(v, { value: row[i]! }));
+          const path = pathText(this.plan, step, template, bindings, k);
+          if (matches(path)) paths.add(path);
+        }
       }
     }
     return { name: input.name, paths: [...paths].sort(), many: true };
@@ -253,41 +348,4 @@ function paramWordsOf(plan: Plan, name: string): string[] {
   const value = plan.params[name];
   if (value === undefined) throw new Error(`the plan has no param \`${name}\``);
   return paramWords(value);
-}
-
-/** The producer elements element `j` of the consumer depends on, through any of the edges. */
-function* producerElements(
-  edges: readonly ElementEdge[],
-  j: number,
-  producer: PlanTask,
-  _consumer: PlanTask,
-  ps: ElementSpace,
-  cs: ElementSpace,
-): Generator<number> {
-  for (const edge of edges) {
-    switch (edge.kind) {
-      case "one-to-one":
-        yield j;
-        break;
-      case "all":
-        for (let k = 0; k < producer.space.size; k++) yield k;
-        break;
-      case "map":
-        for (let x = edge.offsets[j]!; x < edge.offsets[j + 1]!; x++) yield edge.indices[x]!;
-        break;
-      case "match": {
-        const want = edge.on.map(([, b]) => cs.value(j, b));
-        for (let k = 0; k < producer.space.size; k++) {
-          if (Object.entries(edge.where).some(([v, x]) => ps.value(k, v) !== x)) continue;
-          if (edge.on.every(([a], i) => ps.value(k, a) === want[i])) yield k;
-        }
-        break;
-      }
-      case "expand":
-        // TODO(issue 14): the producer element this one expanded from.
-        break;
-      default:
-        unreachable(edge);
-    }
-  }
 }

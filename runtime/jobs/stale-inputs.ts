@@ -8,7 +8,7 @@
  * They are never removed: wfc did not make them in this run.
  */
 import type { Part, Plan, PlanStep } from "../../contract/plan.js";
-import type { ElementSpace } from "../../contract/elements.js";
+import type { Binding } from "../../contract/elements.js";
 import { expandPath } from "../../contract/template.js";
 import { globMatcher, walkGlob } from "../../contract/glob.js";
 import { globProblem } from "../../contract/paths.js";
@@ -38,7 +38,7 @@ const SHOWN = 5;
  */
 export async function findStaleInputs(
   plan: Plan,
-  spaces: readonly ElementSpace[],
+  spaces: readonly { readonly size: number; bindings(i: number): ReadonlyMap<string, Binding> }[],
   taskIndex: ReadonlyMap<string, number>,
   task: number,
   step: PlanStep,
@@ -47,6 +47,12 @@ export async function findStaleInputs(
   signal: AbortSignal | undefined,
 ): Promise<StaleInputs | undefined> {
   const input = step.inputs[index]!;
+  // What a dynamic producer (or a pattern output) writes is known only as its elements end: the listing
+  // after each producer element reports the files it did not write instead (runtime/run/expansion.ts).
+  for (const from of input.from) {
+    const producer = plan.tasks[taskIndex.get(from.task)!]!;
+    if (producer.space.dynamic !== undefined || producer.steps.find((s) => s.stage === from.step)?.decides !== undefined) return undefined;
+  }
   const params = (name: string) => plan.params[name];
   const globs = new Set<string>();
   const space = spaces[task]!;

@@ -66,6 +66,20 @@ export type RunEvent =
       /** The warning `wfc run` prints. */
       readonly message: string;
     }
+  | {
+      /**
+       * A producer element ended and decided a dynamic task's elements
+       * (issue 14): `jobs` new jobs of `task`, the elements `[first, end)`,
+       * from element `element` (its identity) of `from`. Totals grow by `jobs`.
+       */
+      readonly type: "expand";
+      readonly time: number;
+      readonly task: string;
+      readonly from: string;
+      readonly element: string;
+      readonly jobs: number;
+      readonly elements: readonly [number, number];
+    }
   | { readonly type: "run-end"; readonly time: number; readonly summary: RunSummary };
 
 /** How many stale files a `stale-inputs` event lists (`count` says how many there are). */
@@ -106,6 +120,12 @@ export interface RunSummary {
   readonly criticalPath: readonly PathStep[];
   /** The concurrency group (named limit or stage cap) that was full the longest; null when no job held one. */
   readonly busiestLimit: LimitUse | null;
+  /**
+   * Dynamic tasks (issue 14) with jobs not known at the end: `blocks` of
+   * their elements wait for a producer element of `from` that did not end
+   * well (a dry run, a failure, Ctrl-C); `known` jobs were. Absent when none.
+   */
+  readonly unknown?: readonly { readonly task: string; readonly from: string; readonly known: number; readonly blocks: number }[];
 }
 
 /** How a job that had started or was due to start ended, as its `job-end` event says it. */

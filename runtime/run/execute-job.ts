@@ -14,7 +14,9 @@ import type { JobRef } from "../scheduler/scheduler.js";
 import { StateError, diskFull, stateProblem } from "../state/state-problem.js";
 import type { RunContext } from "./context.js";
 import { jobEndEvent, type JobEnd } from "./events.js";
-import { decide, identitiesOf, touch, unitsOf, type Unit } from "./freshness.js";
+import { decide, touch, unitsOf, type Unit } from "./freshness.js";
+import { decidedByRun, patternsOf, snapshotPatterns, patternCleanup, type Decided } from "./expansion.js";
+import { expansionOf, type JobExpansion } from "./expand-job.js";
 import { outputsWith, protect, protectedInTheWay } from "./lifetimes.js";
 import { appendLog, logFileName, tail } from "./logs.js";
 import type { JournalRecord } from "../state/journal.js";
@@ -52,7 +54,7 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   // Up to date but for its gone temp outputs, which a job that must run reads: all of it runs again.
   const needed = decision.why === undefined ? run.temps?.neededAgain(ref) : undefined;
   const { run: toRun, why } = needed === undefined ? decision : { run: units, why: needed };
-  if (why === undefined) return settle(run, ref, { end: { status: "skipped", reason: "up to date" } });
+  if (why === undefined) return settleUpToDate(run, ref, units);
   const commands = toRun.map((u) => u.command);
   // Logs are not outputs: a failure keeps them, success does not require them.
   const outputsOf = (list: readonly Unit[]) => list.flatMap((u) => u.command.outputs.flatMap((o) => o.paths));
@@ -67,10 +69,30 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   if (config.touch) {
     for (const path of outputs) touch(resolve(run.workdir, path));
     const now = Date.now();
+    // A deciding step keeps what it decided last time (its files are touched, not listed).
+    const kept = (u: Unit) => {
+      const rows = run.journal.get(u.stage, u.element)?.decided;
+      return rows === undefined ? {} : { decided: rows };
+    };
     run.journal.append(
-      ...toRun.map((u) => ({ stage: u.stage, element: u.element, status: "touched" as const, hash: u.hash, start: now, end: now })),
+      ...toRun.map((u) => ({
+        stage: u.stage,
+        element: u.element,
+        status: "touched" as const,
+        hash: u.hash,
+        start: now,
+        end: now,
+        ...kept(u),
+      })),
     );
-    return settle(run, ref, { end: { status: "skipped", reason: "touched" } });
+    const expansion = expansionOf(run, ref, units, new Map());
+    if (!expansion.ok)
+      return settle(run, ref, {
+        end: { status: "failed", exitCode: null, reason: expansion.reason },
+        command: "",
+        stop: !config.keepGoing,
+      });
+    return settle(run, ref, { end: { status: "skipped", reason: "touched" }, expansion: expansion.value });
   }
 
   // A protected output from an earlier run is never overwritten: the user removes it to rebuild it.
@@ -82,7 +104,7 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
     return settle(run, ref, { end, command: "", stop: !config.keepGoing });
   }
 
-  const log = join(run.stateDir, "logs", task.id, logFileName(identitiesOf(task).of(ref.first), ref.end - ref.first));
+  const log = join(run.stateDir, "logs", task.id, logFileName(run.expander.identity(ref.task, ref.first), ref.end - ref.first));
   try {
     run.folders.ensureLogDir(dirname(log));
   } catch (error) {
@@ -102,6 +124,21 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   // What the outputs were before the job, so a failure removes only what it made.
   // An output in a folder this run created was not there before the run: no need to look (a fan-out into a new folder costs no lstat a job).
   const before = snapshotOutputs(run.workdir, outputs, (path) => run.folders.created(dirname(path)));
+  // A step that decides variables (issue 14): the files its patterns match now, so that only what it writes counts.
+  const deciding = toRun.filter((u) => patternsOf(u).length > 0);
+  const patternsBefore = deciding.length > 0 ? snapshotPatterns(run.workdir, deciding) : undefined;
+  /** What each deciding unit that ran decided (looked at once its job exited 0). */
+  const decided = new Map<Unit, Decided>();
+  /** What they had decided before this run, to say which elements are gone. */
+  const previously = new Map(deciding.map((u) => [u, run.journal.get(u.stage, u.element)?.decided]));
+  const decidedFor = (u: Unit): Decided => {
+    let d = decided.get(u);
+    if (d === undefined) decided.set(u, (d = decidedByRun(run.workdir, u, patternsBefore ?? new Map())));
+    return d;
+  };
+  /** What cleanup after a failure looks at: the declared outputs, and the files the patterns of `units` match now. */
+  const beforeOf = (units: readonly Unit[]) =>
+    patternsBefore === undefined ? before : new Map([...before, ...patternCleanup(run.workdir, units, patternsBefore)]);
   /**
    * Exit 0 is not enough: every declared output must be there (on SLURM, after the file system's latency),
    * else the attempt failed in the first step that did not write one (and is retried like any failure).
@@ -111,7 +148,16 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
     if (o.kind !== "done") return o;
     let missing = missingOutputs(run.workdir, outputs);
     if (missing.length > 0) missing = await awaitOutputs(run.workdir, missing, latencyWait(run, task) * 1000, run.signal);
-    if (missing.length === 0) return o;
+    if (missing.length === 0) {
+      // A deciding step's files must tell its values: repeated lines, pattern outputs that disagree fail it.
+      decided.clear();
+      for (const [at, u] of toRun.entries()) {
+        const d = patternsOf(u).length > 0 ? decidedFor(u) : undefined;
+        if (d !== undefined && !d.ok)
+          return { kind: "failed", started: o.started, exitCode: 0, step: at, command: describeStep(u.command), reason: d.reason };
+      }
+      return o;
+    }
     if (run.signal.aborted) return { kind: "cancelled", started: o.started, exitCode: 0 };
     const gone = new Set(missing);
     const step = Math.max(
@@ -121,7 +167,11 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
     const reason = missingReason(missing, latencyWait(run, task));
     return { kind: "failed", started: o.started, exitCode: 0, step, command: describeStep(toRun[step]!.command), reason };
   };
-  const outcome = await attempts(run, ref, backend, job, clock.onStart, verify);
+  // A retry of a deciding step starts from what was there before the job: files the failed attempt wrote are no chunks.
+  const beforeRetry = (from: number) => {
+    if (patternsBefore !== undefined) removeWhatJobMade(patternCleanup(run.workdir, toRun.slice(from), patternsBefore));
+  };
+  const outcome = await attempts(run, ref, backend, job, clock.onStart, verify, beforeRetry);
   if (outcome.kind === "not-run") {
     // The job before it in its lane failed, so it never started: it is ready again.
     scheduler.putBack(ref);
@@ -135,8 +185,12 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   run.stats.hold(ref.task, -1, end);
   const times = { start: clock.start, end };
   const logs = commands.flatMap((c) => c.logs.flatMap((o) => o.paths.map((p) => resolve(run.workdir, p))));
-  const records = (list: readonly Unit[], status: "done" | "failed", exitCode: number | null) =>
-    list.map((u) => ({ stage: u.stage, element: u.element, status, hash: u.hash, ...times, exitCode }));
+  const records = (list: readonly Unit[], status: "done" | "failed", exitCode: number | null): JournalRecord[] =>
+    list.map((u) => {
+      const d = status === "done" && patternsOf(u).length > 0 ? decidedFor(u) : undefined;
+      const rows = d?.ok === true ? { decided: d.rows } : {};
+      return { stage: u.stage, element: u.element, status, hash: u.hash, ...times, exitCode, ...rows };
+    });
   /**
    * Unit `at` failed: each unit before it succeeded and is journaled done
    * (a fused job's steps count as their own jobs), the failing one failed;
@@ -146,14 +200,14 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   const failAt = (at: number, exitCode: number | null): string | undefined => stopAt(at, { exitCode });
   /** Ctrl-C stopped unit `at` (the backend knows which): as a failure there, but nothing is journaled for it or after it. */
   const cancelAt = (at: number | undefined): void => {
-    if (at === undefined || at <= 0) removeWhatJobMade(before);
+    if (at === undefined || at <= 0) removeWhatJobMade(beforeOf(toRun));
     else stopAt(Math.min(at, toRun.length), undefined);
   };
   const stopAt = (at: number, failed: { readonly exitCode: number | null } | undefined): string | undefined => {
     const succeeded = toRun.slice(0, at);
     const rest = toRun.slice(at);
     const kept = new Set(outputsOf(succeeded).map((p) => resolve(run.workdir, p)));
-    removeWhatJobMade(new Map([...before].filter(([path]) => !kept.has(path))));
+    removeWhatJobMade(new Map([...beforeOf(rest)].filter(([path]) => !kept.has(path))));
     const whole = succeeded.filter((u) => missingOutputs(run.workdir, outputsOf([u])).length === 0);
     protectOutputs(whole);
     const stopped = failed === undefined ? [] : records(rest.slice(0, 1), "failed", failed.exitCode);
@@ -179,7 +233,14 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
       const unrecorded = journalProblem(run, records(toRun, "done", 0));
       protectOutputs(toRun);
       // Its outputs are whole, so they stay; but a run that cannot record what it did stops (the job runs again next time).
-      if (unrecorded === undefined) return settle(run, ref, { why, end: { status: "done", log } }, times);
+      if (unrecorded === undefined) {
+        const expansion = expansionOf(run, ref, units, decided, previously);
+        if (!expansion.ok) {
+          const end = { status: "failed", exitCode: 0, reason: expansion.reason, log } as const;
+          return settle(run, ref, { why, end, command: "", stop: !config.keepGoing }, times);
+        }
+        return settle(run, ref, { why, end: { status: "done", log }, expansion: expansion.value }, times);
+      }
       const end = { status: "failed", exitCode: 0, reason: `it ran, but ${unrecorded}`, log } as const;
       return settle(run, ref, { why, end, command: "", stop: true }, times);
     }
@@ -248,6 +309,8 @@ async function attempts(
   onStart: (at: number) => void,
   /** Looks at an attempt's outcome once it is in steps of the whole job: a `done` without its outputs is a failure. */
   verify: (outcome: JobOutcome) => Promise<JobOutcome>,
+  /** Called before a retry that runs from command `from` on. */
+  beforeRetry: (from: number) => void = () => {},
 ): Promise<JobOutcome> {
   const { task, commands } = job(0, 0);
   const retries = task.retries;
@@ -258,6 +321,7 @@ async function attempts(
       // A retry runs outside its lane: nothing is handed on behind it (a follower would run beside it, past what the slot holds).
       run.scheduler.leaveLane(ref);
       await sleep(Math.min(30_000, 250 * 2 ** (attempt - 1)), run.signal);
+      beforeRetry(from);
     }
     outcome = await backend.run(job(attempt, from), { workdir: run.workdir, signal: run.signal, onStart });
     if (outcome.kind === "failed") outcome = { ...outcome, step: Math.min(from + Math.max(0, outcome.step), commands.length - 1) };
@@ -293,7 +357,12 @@ function startClock(run: RunContext, ref: JobRef, later: boolean) {
  * (absolute), shown when its own log is empty.
  */
 type Settled =
-  | { readonly end: Exclude<JobEnd, { status: "failed" }>; readonly why?: string }
+  | {
+      readonly end: Exclude<JobEnd, { status: "failed" }>;
+      readonly why?: string;
+      /** A job that decides dynamic elements (issue 14): they are added before it finishes. */
+      readonly expansion?: JobExpansion;
+    }
   | {
       readonly end: Extract<JobEnd, { status: "failed" }>;
       /** Why the job ran (see `decide`). */
@@ -313,6 +382,7 @@ function settle(run: RunContext, ref: JobRef, how: Settled, times?: { start: num
   switch (end.status) {
     case "done":
     case "skipped":
+      if ("expansion" in how && how.expansion !== undefined) how.expansion.apply();
       run.scheduler.finish(ref, end.status);
       // The temp outputs it read that nothing else still has to read go now.
       run.temps?.succeeded(ref, run.workdir, run.warn);
@@ -346,6 +416,14 @@ function settle(run: RunContext, ref: JobRef, how: Settled, times?: { start: num
   // A job that ran says why: which step (fused) of which element (a batch) was out of date, and why.
   run.emit(how.why === undefined ? event : { ...event, why: how.why });
   if ("stop" in how && how.stop) run.scheduler.stop();
+}
+
+/** A job that is up to date: what its deciding steps decided last time expands now (it may not be read, and then it fails). */
+function settleUpToDate(run: RunContext, ref: JobRef, units: readonly Unit[]): void {
+  const expansion = expansionOf(run, ref, units, new Map());
+  if (expansion.ok) return settle(run, ref, { end: { status: "skipped", reason: "up to date" }, expansion: expansion.value });
+  const end = { status: "failed", exitCode: null, reason: expansion.reason } as const;
+  settle(run, ref, { end, command: "", stop: !run.config.keepGoing });
 }
 
 /**

@@ -11,12 +11,12 @@
  */
 import { existsSync, mkdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { ElementIdentities } from "../../contract/identity.js";
 import type { PlanTask } from "../../contract/plan.js";
 import { stepHash } from "../jobs/describe.js";
 import type { Expander, StepCommand } from "../jobs/expand.js";
 import type { Journal } from "../state/journal.js";
 import { jobUnits, type Selection } from "./select.js";
+import { patternPath } from "./expansion.js";
 
 /** One step of one element of a job. */
 export interface Unit {
@@ -41,14 +41,6 @@ export interface FreshnessOptions {
   readonly missingOk?: ((path: string) => boolean) | undefined;
 }
 
-/** Each task's element identities, made once per plan task (a space whose values repeat is listed whole). */
-const identities = new WeakMap<PlanTask, ElementIdentities>();
-export function identitiesOf(task: PlanTask): ElementIdentities {
-  let known = identities.get(task);
-  if (known === undefined) identities.set(task, (known = new ElementIdentities(task.space)));
-  return known;
-}
-
 /**
  * A job's units: each step of each of its elements `[first, end)`,
  * element-major, their commands expanded and hashed. A partial run
@@ -63,13 +55,19 @@ export async function unitsOf(
   end: number,
   selection?: Selection,
 ): Promise<Unit[]> {
-  const ids = identitiesOf(task);
   const units: Unit[] = [];
   for (const u of jobUnits(selection, t, first, end, task.steps.length)) {
     if (!u.selected) continue;
     const step = task.steps[u.step]!;
     const command = await expander.step(t, step, u.element);
-    units.push({ stage: step.stage, element: ids.of(u.element), index: u.element, forced: u.forced, command, hash: stepHash(command) });
+    units.push({
+      stage: step.stage,
+      element: expander.identity(t, u.element),
+      index: u.element,
+      forced: u.forced,
+      command,
+      hash: stepHash(command),
+    });
   }
   return units;
 }
@@ -148,7 +146,10 @@ function outOfDate(
   if (record.hash !== hash) return "its command changed";
   let oldestOutput = Infinity;
   for (const o of command.outputs) {
-    for (const path of o.paths) {
+    // A pattern output (issue 14): the files the step decided when it ran.
+    const paths = o.pattern === undefined ? o.paths : record.decided?.map((row) => patternPath(o.pattern!, row));
+    if (paths === undefined) return "its record does not say what it decided";
+    for (const path of paths) {
       const m = mtime(resolve(workdir, path));
       if (m === undefined && missingOk?.(path) === true) continue;
       if (m === undefined) return `output ${path} is missing`;

@@ -122,6 +122,11 @@ export class TempOutputs {
       for (const p of reads) temps.#readers.set(p, (temps.#readers.get(p) ?? 0) + 1);
       temps.#jobs.set(key, { reads });
     }
+    // A dynamic task's jobs (issue 14) are not known yet, so nobody can tell when the last of them has read a temp
+    // output: what the tasks they depend on write stays for the whole run (a temp output is never removed early).
+    const feedDynamic = new Set(run.plan.tasks.filter((t) => t.space.dynamic !== undefined).flatMap((t) => t.deps.map((d) => d.task)));
+    for (const { ref, temp } of jobs)
+      if (feedDynamic.has(run.plan.tasks[ref.task]!.id)) for (const p of temp) temps.#readers.set(p, Infinity);
     // Which jobs must run, with gone temp outputs forgiven; then a job whose gone temp output a job that must run reads
     // must run too, which may make more jobs run downstream of it: again, until nothing changes.
     const missingOk = (p: string) => temps.#temp.has(p);

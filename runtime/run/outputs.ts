@@ -68,6 +68,18 @@ export function removeWhatJobMade(before: OutputsBefore): Cleanup[] {
   return done;
 }
 
+/** Whether the file at `abs` was made or changed since `was` (undefined: not looked at, so new). */
+export function writtenSince(was: OutputBefore | undefined, abs: string): boolean {
+  const now = lstatSync(abs, { throwIfNoEntry: false });
+  if (now === undefined) return false;
+  return was === undefined || madeByJob(was, now);
+}
+
+/** The state of one path now, for a snapshot made piece by piece. */
+export function stateNow(abs: string): OutputBefore {
+  return stateOf(lstatSync(abs, { throwIfNoEntry: false }));
+}
+
 function madeByJob(was: OutputBefore, now: Stats): boolean {
   switch (was.kind) {
     case "absent":

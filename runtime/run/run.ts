@@ -154,6 +154,7 @@ async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, ab
     scheduler,
     journal,
     expander: new Expander(plan, workdir, {
+      elements: scheduler.elements,
       signal: options.signal,
       onStale: (stale) => emit(staleInputsEvent(stale)),
       cpus: (task) =>
@@ -262,7 +263,8 @@ async function loadSlurm() {
 /** The run's summary from what its jobs did. */
 function summarize(run: RunContext, runStart: number): RunSummary {
   const { plan, scheduler, failures, signal, tally } = run;
-  const total = jobsToRun(plan, run.config);
+  // A dynamic task's jobs count as far as they became known.
+  const total = jobsToRun(plan, run.config) + plan.tasks.reduce((n, t, i) => n + (t.jobs === null ? scheduler.jobsOf(i) : 0), 0);
   const { done, skipped } = scheduler.counts;
   const ended = Date.now();
   // Every job in exactly one bucket, so they add up to the total: the scheduler
@@ -272,7 +274,13 @@ function summarize(run: RunContext, runStart: number): RunSummary {
   // A run is ok only if every job ran or was up to date: jobs left waiting with
   // nothing failed or interrupted wait for each other (a plan that was not
   // checked, e.g. given to run() as an object), and that is no success.
-  const stalled = !signal.aborted && failures.length === 0 && notRun > 0;
+  const unknown = plan.tasks.flatMap((t, i) => {
+    const dyn = scheduler.elements.dynamic(i);
+    return dyn === undefined || dyn.unexpanded === 0
+      ? []
+      : [{ task: t.id, from: dyn.dynamic.from.task, known: scheduler.jobsOf(i), blocks: dyn.unexpanded }];
+  });
+  const stalled = !signal.aborted && failures.length === 0 && !run.config.dryRun && (notRun > 0 || unknown.length > 0);
   const summary: RunSummary = {
     status: signal.aborted ? "interrupted" : failures.length > 0 || stalled ? "failed" : "ok",
     done,
@@ -281,13 +289,16 @@ function summarize(run: RunContext, runStart: number): RunSummary {
     cancelled,
     notRun,
     ...(run.config.dryRun ? { wouldRun } : {}),
-    ...(stalled
+    ...(stalled && notRun > 0
       ? { reason: `${notRun} job${notRun === 1 ? "" : "s"} never became ready: they wait for each other (a dependency cycle in the plan?)` }
-      : {}),
+      : stalled
+        ? { reason: `${unknown.map((u) => u.task).join(", ")} never learned all of ${unknown.length === 1 ? "its" : "their"} elements` }
+        : {}),
     wallMs: ended - runStart,
     failures,
     criticalPath: run.stats.criticalPath((job) => scheduler.releasedBy(job)),
     busiestLimit: run.stats.busiestLimit(runStart, ended),
+    ...(unknown.length > 0 ? { unknown } : {}),
   };
   run.emit({ type: "run-end", time: Date.now(), summary });
   return summary;

@@ -71,6 +71,7 @@ export type TargetProblem =
       readonly values: readonly string[];
     }
   | { readonly kind: "no-element"; readonly option: TargetOption; readonly text: string; readonly stage: string }
+  | { readonly kind: "dynamic"; readonly option: TargetOption; readonly text: string; readonly stages: readonly string[] }
   | {
       readonly kind: "unknown-path";
       readonly option: TargetOption;
@@ -125,6 +126,17 @@ const OUTPUTS_COMPARED = 10_000;
 export function select(plan: Plan, request: SelectRequest): Selected {
   if (request.targets.length === 0 && request.until.length === 0 && request.forcerun.length === 0)
     return { ok: true, selection: undefined };
+  // A dynamic task's elements are known only as the run goes (issue 14): a partial run cannot name them yet.
+  const dynamic = plan.tasks.filter((t) => t.space.dynamic !== undefined).flatMap((t) => t.stages);
+  if (dynamic.length > 0) {
+    const [option, text] =
+      request.targets.length > 0
+        ? (["target", request.targets[0]!] as const)
+        : request.until.length > 0
+          ? (["--until", request.until[0]!] as const)
+          : (["--forcerun", request.forcerun[0]!] as const);
+    return { ok: false, problems: [{ kind: "dynamic", option, text, stages: dynamic }] };
+  }
   const graph = new PlanGraph(plan);
   const problems: TargetProblem[] = [];
   const seedsOf = (texts: readonly string[], option: TargetOption): Seed[] =>

@@ -51,6 +51,15 @@ export class Lanes {
     this.#of = jobsPerTask.map((n) => new Int32Array(n));
   }
 
+  /** Room for `jobs` jobs of a task whose jobs grow (a dynamic task). */
+  grow(task: number, jobs: number): void {
+    const before = this.#of[task]!;
+    if (jobs <= before.length) return;
+    const after = new Int32Array(jobs);
+    after.set(before);
+    this.#of[task] = after;
+  }
+
   /** A job just took a slot of its own: it opens a lane; returns its id. */
   open(task: number, job: number): number {
     const id = ++this.#last;

@@ -1,6 +1,8 @@
 import type { Plan, PlanTask } from "../../contract/plan.js";
 import { Lanes, lanesFromEnvironment } from "./lanes.js";
 import { Readiness } from "./readiness.js";
+import { RunElements } from "./elements.js";
+import type { DynamicSpace } from "../../contract/plan.js";
 import { Semaphore } from "./semaphore.js";
 import { executorWorkers } from "../../contract/workers.js";
 
@@ -34,6 +36,16 @@ export interface SchedulerOptions {
    * of its elements does, and waits only for those; the others never become ready.
    */
   readonly only?: readonly (ArrayLike<number> | undefined)[];
+  /** The run's elements (made from the plan when not given). */
+  readonly elements?: RunElements;
+}
+
+/** The elements a producer element's end added to a dynamic task. */
+export interface Expanded {
+  readonly task: number;
+  readonly block: number;
+  readonly first: number;
+  readonly end: number;
 }
 
 /**
@@ -55,7 +67,11 @@ const WHOLE = FN_CALLS_PER_WORKER;
  */
 export class Scheduler {
   readonly tasks: readonly PlanTask[];
+  /** Every task's elements: a dynamic task's grow as its producer's elements end (`expand`). */
+  readonly elements: RunElements;
   readonly #readiness: Readiness;
+  /** Per task: jobs so far (a static task: all of them; a dynamic one grows, one element a job). */
+  readonly #jobs: number[];
   /** Per task: elements not yet ready, per job. */
   readonly #notReady: Int32Array[];
   readonly #state: Uint8Array[];
@@ -90,6 +106,8 @@ export class Scheduler {
 
   constructor(plan: Plan, options: SchedulerOptions) {
     this.tasks = plan.tasks;
+    this.elements = options.elements ?? new RunElements(plan);
+    this.#jobs = this.tasks.map((t, i) => t.jobs ?? this.elements.of(i).size);
     for (const g of plan.groups) this.#groups.set(g.id, new Semaphore(g.id, g.capacity));
     const jobs = options.jobs ?? plan.jobs ?? undefined;
     // Executors, cores and `--jobs` count in units of 1/WHOLE (see FN_CALLS_PER_WORKER).
@@ -121,24 +139,25 @@ export class Scheduler {
     this.#followable = this.tasks.map(
       (t, i) => lanes && this.#localTask(t) && this.#weight[i] === WHOLE && t.steps.every((s) => s.action.kind !== "fn"),
     );
-    this.#lanes = new Lanes(this.tasks.map((t) => t.jobs ?? 0));
+    this.#lanes = new Lanes(this.#jobs.map((n, t) => (this.tasks[t]!.jobs === null ? 16 : n)));
     this.#only = options.only;
     this.#notReady = this.tasks.map((t, i) => {
-      const counts = new Int32Array(t.jobs ?? 0);
+      const counts = new Int32Array(t.jobs ?? 16);
       const only = options.only?.[i];
-      if (only === undefined) for (let j = 0; j < (t.jobs ?? 0); j++) counts[j] = Math.min(t.batch, t.space.size - j * t.batch);
+      if (t.jobs === null) return counts;
+      if (only === undefined) for (let j = 0; j < t.jobs; j++) counts[j] = Math.min(t.batch, t.space.size - j * t.batch);
       // A job none of whose elements runs counts 0 and is never made ready (see the readiness callback).
       else for (let e = 0; e < t.space.size; e++) if (only[e]) counts[Math.floor(e / t.batch)]!++;
       return counts;
     });
-    this.#state = this.tasks.map((t) => new Uint8Array(t.jobs ?? 0));
+    this.#state = this.tasks.map((t) => new Uint8Array(t.jobs ?? 16));
     this.#ready = this.tasks.map(() => []);
     this.#readyHead = this.tasks.map(() => 0);
     this.#order = this.tasks.map((_, i) => i).sort((a, b) => this.tasks[b]!.priority - this.tasks[a]!.priority || a - b);
     this.#rank = [];
     this.#order.forEach((t, r) => (this.#rank[t] = r));
-    this.#releasedByTask = this.tasks.map((t) => new Int32Array(t.jobs ?? 0).fill(-1));
-    this.#releasedByJob = this.tasks.map((t) => new Int32Array(t.jobs ?? 0).fill(-1));
+    this.#releasedByTask = this.tasks.map((t) => new Int32Array(t.jobs ?? 16).fill(-1));
+    this.#releasedByJob = this.tasks.map((t) => new Int32Array(t.jobs ?? 16).fill(-1));
     const only = options.only;
     // A partial run's element waits only for the deps feeding the steps it runs (`only`: how many, per element).
     const feeds = this.tasks.map((t) =>
@@ -154,6 +173,7 @@ export class Scheduler {
     const waits = (task: number, dep: number, element: number) => only?.[task] === undefined || feeds[task]![dep]! < only[task]![element]!;
     this.#readiness = new Readiness(
       this.tasks,
+      this.elements,
       (task, element) => {
         if (this.#only?.[task] !== undefined && !this.#only[task]![element]) return;
         const job = Math.floor(element / this.tasks[task]!.batch);
@@ -170,6 +190,66 @@ export class Scheduler {
       waits,
     );
     this.#readiness.start();
+  }
+
+  /** Jobs of a task so far: a dynamic task's grow with its elements. */
+  jobsOf(task: number): number {
+    return this.#jobs[task]!;
+  }
+
+  /**
+   * Element `element` of producer task `task` ended well, and `rows` says
+   * what it decided for each dynamic space it feeds (issue 14): the blocks
+   * it expands become elements, one job each, which wait for what they
+   * depend on and are ready at once when that is nothing. Call before
+   * `finish` of the producer's job. Returns what it added, in plan order.
+   */
+  expand(task: number, element: number, rows: (dynamic: DynamicSpace) => readonly (readonly string[])[]): Expanded[] {
+    const out: Expanded[] = [];
+    // The producer's job releases them: a critical path runs through it.
+    const finishing = this.#finishing;
+    this.#finishing = this.#ref(task, Math.floor(element / this.tasks[task]!.batch));
+    try {
+      this.#expandFrom(task, element, rows, out);
+    } finally {
+      this.#finishing = finishing;
+    }
+    return out;
+  }
+
+  #expandFrom(task: number, element: number, rows: (dynamic: DynamicSpace) => readonly (readonly string[])[], out: Expanded[]): void {
+    for (const { task: d, blocks } of this.elements.expansionsOf(task, element)) {
+      const elements = this.elements.dynamic(d)!;
+      const decided = rows(elements.dynamic);
+      for (const block of blocks) {
+        if (elements.expanded[block]) continue;
+        const { first, end } = elements.expand(block, decided);
+        this.#grow(d, end);
+        this.#readiness.grow(d, block, first, end);
+        out.push({ task: d, block, first, end });
+      }
+    }
+  }
+
+  /** Room for a dynamic task's jobs up to `end` (one element a job): waiting, each for its one element. */
+  #grow(t: number, end: number): void {
+    const from = this.#jobs[t]!;
+    this.#jobs[t] = end;
+    if (end > this.#state[t]!.length) {
+      const size = Math.max(end, this.#state[t]!.length * 2);
+      const grown = <A extends Int32Array | Uint8Array>(a: A, make: (n: number) => A, fill?: number): A => {
+        const b = make(size);
+        if (fill !== undefined) b.fill(fill);
+        b.set(a);
+        return b;
+      };
+      this.#notReady[t] = grown(this.#notReady[t]!, (n) => new Int32Array(n));
+      this.#state[t] = grown(this.#state[t]!, (n) => new Uint8Array(n));
+      this.#releasedByTask[t] = grown(this.#releasedByTask[t]!, (n) => new Int32Array(n), -1);
+      this.#releasedByJob[t] = grown(this.#releasedByJob[t]!, (n) => new Int32Array(n), -1);
+      this.#lanes.grow(t, size);
+    }
+    for (let j = from; j < end; j++) this.#notReady[t]![j] = 1;
   }
 
   /** Jobs that may start now; they are marked running. Empty when nothing fits or after `stop()`. */
@@ -326,7 +406,8 @@ export class Scheduler {
   /** Jobs in a state, per task (for the summary: waiting ones at the end were blocked by a failure). */
   stateCounts(task: number): Record<JobState, number> {
     const counts: Record<JobState, number> = { waiting: 0, ready: 0, running: 0, done: 0, failed: 0, skipped: 0 };
-    for (const s of this.#state[task]!) counts[NAMES[s]!]++;
+    const states = this.#state[task]!;
+    for (let j = 0; j < this.#jobs[task]!; j++) counts[NAMES[states[j]!]!]++;
     return counts;
   }
 
@@ -338,7 +419,7 @@ export class Scheduler {
 
   #ref(task: number, job: number): JobRef {
     const t = this.tasks[task]!;
-    return { task, job, first: job * t.batch, end: Math.min(t.space.size, (job + 1) * t.batch) };
+    return { task, job, first: job * t.batch, end: Math.min(this.elements.of(task).size, (job + 1) * t.batch) };
   }
 
   /** Local jobs use this machine's cores and count toward `--jobs`; SLURM jobs use the cluster's. */

@@ -19,6 +19,12 @@ export interface JournalRecord {
   readonly start: number;
   readonly end: number;
   readonly exitCode?: number | null;
+  /**
+   * A step that decides variables (issue 14), when done: the rows it
+   * decided, in order (the values of its pattern outputs' holes, per file).
+   * An up-to-date step expands from them.
+   */
+  readonly decided?: readonly (readonly string[])[];
 }
 
 /**

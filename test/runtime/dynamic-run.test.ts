@@ -1,0 +1,338 @@
+/**
+ * Data-dependent fan-out run for real (issue 14): a split per sample writes
+ * as many chunk files as its input says, a map runs per chunk as soon as
+ * its sample's split ends, a gather per sample takes exactly what this
+ * run's split wrote. Plans built by hand to the contract (contract/plan.ts),
+ * real shell jobs through run().
+ */
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import type { Part, Plan, PlanTask } from "../../contract/plan.js";
+import { run, type RunEvent } from "../../runtime/run/run.js";
+import { fixture } from "../e2e/helpers.js";
+import { plan as planOf, task } from "./plans.js";
+
+const s: Part = { var: "s" };
+const c: Part = { var: "c" };
+const path = (...template: Part[]) => ({ name: null, template, glob: false, from: [] });
+const from = (t: string, step = t) => [{ task: t, step, output: 0 }];
+
+function pipeline(samples: string[]): Plan {
+  const space = { vars: [{ name: "s", values: samples }], zip: [], size: samples.length };
+  const split = task("split", samples.length, {
+    space,
+    steps: [
+      {
+        stage: "split",
+        action: {
+          kind: "shell",
+          shell: "bash",
+          command: [
+            "n=$(cat in/",
+            s,
+            ".txt); mkdir -p chunks/",
+            s,
+            '; for i in $(seq 1 "$n"); do echo "$i" > chunks/',
+            s,
+            '/"$i".txt; done',
+          ],
+        },
+        inputs: [path("in/", s, ".txt")],
+        outputs: [path("chunks/", s, "/", c, ".txt")],
+        env: {},
+        decides: ["c"],
+      },
+    ],
+  });
+  const map: PlanTask = task("map", samples.length, {
+    space: { ...space, dynamic: { vars: ["c"], from: { kind: "files", task: "split", step: "split", output: 0 }, per: ["s"] } },
+    jobs: null,
+    steps: [
+      {
+        stage: "map",
+        action: { kind: "shell", shell: "bash", command: ["cat ", { inputs: true }, " ", { inputs: true }, " > ", { outputs: true }] },
+        inputs: [{ ...path("chunks/", s, "/", c, ".txt"), from: from("split") }],
+        outputs: [path("mapped/", s, "/", c, ".txt")],
+        env: {},
+      },
+    ],
+    deps: [{ task: "split", edge: { kind: "expand" }, input: { step: "map", index: 0 } }],
+  });
+  const merge = task("merge", samples.length, {
+    space,
+    steps: [
+      {
+        stage: "merge",
+        action: { kind: "shell", shell: "bash", command: ["cat /dev/null ", { inputs: true }, " > ", { outputs: true }] },
+        inputs: [{ ...path("mapped/", s, "/*.txt"), glob: true, from: from("map") }],
+        outputs: [path("merged/", s, ".txt")],
+        env: {},
+      },
+    ],
+    deps: [{ task: "map", edge: { kind: "match", on: [["s", "s"]], where: {}, when: {} }, input: { step: "merge", index: 0 } }],
+  });
+  return planOf([split, map, merge]);
+}
+
+async function runIn(dir: string, plan: Plan) {
+  const events: RunEvent[] = [];
+  const warnings: string[] = [];
+  const summary = await run(plan, {
+    planDir: dir,
+    config: { cores: 2 },
+    onEvent: (e) => events.push(e),
+    onWarning: (w) => warnings.push(w),
+  });
+  return { summary, events, warnings };
+}
+
+describe("a data-dependent fan-out, run", () => {
+  test("each sample gets as many jobs as its split wrote files; gathers take exactly those; a re-run does nothing", async () => {
+    const samples = ["a", "b", "it's x"];
+    const dir = fixture({ "in/a.txt": "3\n", "in/b.txt": "0\n", "in/it's x.txt": "2\n" });
+    const plan = pipeline(samples);
+    const first = await runIn(dir, plan);
+    expect(first.summary).toMatchObject({ status: "ok", done: 3 + 5 + 3, failed: 0, notRun: 0 });
+    expect(readFileSync(join(dir, "merged/a.txt"), "utf8")).toBe("1\n1\n2\n2\n3\n3\n");
+    expect(readFileSync(join(dir, "merged/b.txt"), "utf8")).toBe("");
+    expect(readFileSync(join(dir, "merged/it's x.txt"), "utf8")).toBe("1\n1\n2\n2\n");
+    const expands = first.events.filter((e) => e.type === "expand");
+    expect(expands.map((e) => [e.element, e.jobs]).sort()).toEqual([
+      ["s=a", 3],
+      ["s=b", 0],
+      ["s=it%27s%20x", 2],
+    ]);
+
+    // The critical path runs through a dynamic job, which its split's end released.
+    expect(first.summary.criticalPath.map((p) => p.task)).toEqual(["split", "map", "merge"]);
+
+    const again = await runIn(dir, plan);
+    expect(again.summary).toMatchObject({ status: "ok", done: 0, skipped: 11 });
+    expect(again.warnings).toEqual([]);
+  });
+
+  test("fewer chunks now: the gone elements are reported, their old files never gathered, the other samples untouched", async () => {
+    const dir = fixture({ "in/a.txt": "3\n", "in/b.txt": "2\n" });
+    const plan = pipeline(["a", "b"]);
+    expect((await runIn(dir, plan)).summary).toMatchObject({ status: "ok", done: 2 + 5 + 2 });
+    writeFileSync(join(dir, "in/a.txt"), "2\n");
+    const { summary, warnings, events } = await runIn(dir, plan);
+    // split[a] runs again and so does what depends on it; sample b is up to date.
+    expect(summary).toMatchObject({ status: "ok", done: 1 + 2 + 1, skipped: 1 + 2 + 1 });
+    expect(readFileSync(join(dir, "merged/a.txt"), "utf8")).toBe("1\n1\n2\n2\n");
+    expect(warnings).toEqual([
+      'split[s=a]: a file matches its output pattern that it did not write in this run: "chunks/a/3.txt"; not used, left in place',
+      'split[s=a] decided fewer elements than last time: c="3" is gone; what was made from it is left in place and never gathered',
+    ]);
+    const ran = events.flatMap((e) => (e.type === "job-end" && e.status === "done" ? [`${e.task}#${e.job}`] : []));
+    expect(ran.filter((j) => j.startsWith("map"))).toHaveLength(2);
+    // The old chunk and what was made of it are still there: wfc removes nothing it did not make in this run.
+    expect(readFileSync(join(dir, "chunks/a/3.txt"), "utf8")).toBe("3\n");
+    expect(readFileSync(join(dir, "mapped/a/3.txt"), "utf8")).toBe("3\n3\n");
+  });
+
+  test("a split that fails leaves none of its chunks, and nothing expands from it", async () => {
+    const dir = fixture({ "in/a.txt": "2\n" });
+    const plan = pipeline(["a"]);
+    const failing: Plan = {
+      ...plan,
+      tasks: plan.tasks.map((t) =>
+        t.id !== "split"
+          ? t
+          : {
+              ...t,
+              steps: [
+                {
+                  ...t.steps[0]!,
+                  action: { kind: "shell", shell: "bash", command: ["mkdir -p chunks/a; echo 1 > chunks/a/1.txt; exit 3"] },
+                },
+              ],
+            },
+      ),
+    };
+    const { summary, events } = await runIn(dir, failing);
+    expect(summary).toMatchObject({ status: "failed", failed: 1, done: 0 });
+    expect(events.some((e) => e.type === "expand")).toBe(false);
+    expect(() => readFileSync(join(dir, "chunks/a/1.txt"))).toThrow();
+  });
+
+  test("Ctrl-C while a split runs removes the chunks it wrote so far; nothing expands, nothing is journaled", async () => {
+    const dir = fixture({ "in/a.txt": "2\n" });
+    const plan = pipeline(["a"]);
+    const slow: Plan = {
+      ...plan,
+      tasks: plan.tasks.map((t) =>
+        t.id !== "split"
+          ? t
+          : {
+              ...t,
+              steps: [
+                {
+                  ...t.steps[0]!,
+                  action: { kind: "shell", shell: "bash", command: ["mkdir -p chunks/a; echo 1 > chunks/a/1.txt; sleep 30"] },
+                },
+              ],
+            },
+      ),
+    };
+    const abort = new AbortController();
+    const events: RunEvent[] = [];
+    const watch = setInterval(() => existsSync(join(dir, "chunks/a/1.txt")) && abort.abort(), 20);
+    const summary = await run(slow, {
+      planDir: dir,
+      config: { cores: 2 },
+      signal: abort.signal,
+      onEvent: (e) => events.push(e),
+      onWarning: () => {},
+    });
+    clearInterval(watch);
+    expect(summary).toMatchObject({ status: "interrupted", cancelled: 1 });
+    expect(existsSync(join(dir, "chunks/a/1.txt"))).toBe(false);
+    expect(events.some((e) => e.type === "expand")).toBe(false);
+    expect(existsSync(join(dir, ".wfc/journal.ndjson")) ? readFileSync(join(dir, ".wfc/journal.ndjson"), "utf8") : "").toBe("");
+  });
+
+  test("a retried split counts only what its successful attempt wrote", async () => {
+    const dir = fixture({ "in/a.txt": "2\n" });
+    const plan = pipeline(["a"]);
+    // The first attempt writes 4 chunks and fails; the second writes 2.
+    const command =
+      "mkdir -p chunks/a; if [ ! -e tried ]; then touch tried; for i in 1 2 3 4; do echo $i > chunks/a/$i.txt; done; exit 1; fi; for i in 1 2; do echo $i > chunks/a/$i.txt; done";
+    const retried: Plan = {
+      ...plan,
+      tasks: plan.tasks.map((t) =>
+        t.id !== "split"
+          ? t
+          : { ...t, retries: 1, steps: [{ ...t.steps[0]!, action: { kind: "shell", shell: "bash", command: [command] } }] },
+      ),
+    };
+    const { summary, warnings } = await runIn(dir, retried);
+    expect(summary).toMatchObject({ status: "ok", done: 1 + 2 + 1 });
+    expect(readFileSync(join(dir, "merged/a.txt"), "utf8")).toBe("1\n1\n2\n2\n");
+    expect(existsSync(join(dir, "chunks/a/3.txt"))).toBe(false);
+    expect(warnings).toEqual([]);
+  });
+
+  test("a file that appeared beside an up-to-date split's chunks is reported and not used", async () => {
+    const dir = fixture({ "in/a.txt": "2\n" });
+    const plan = pipeline(["a"]);
+    await runIn(dir, plan);
+    const quiet = await runIn(dir, plan);
+    expect(quiet.warnings).toEqual([]);
+    await new Promise((r) => setTimeout(r, 20));
+    writeFileSync(join(dir, "chunks/a/9.txt"), "9\n");
+    const { summary, warnings } = await runIn(dir, plan);
+    expect(summary).toMatchObject({ status: "ok", done: 0, skipped: 4 });
+    expect(warnings).toEqual([
+      'split[s=a]: a file matches its output pattern that it did not write in this run: "chunks/a/9.txt"; not used, left in place',
+    ]);
+    expect(readFileSync(join(dir, "merged/a.txt"), "utf8")).toBe("1\n1\n2\n2\n");
+  });
+
+  test("a missing decided file makes its producer out of date; the re-run lists again", async () => {
+    const dir = fixture({ "in/a.txt": "2\n" });
+    const plan = pipeline(["a"]);
+    await runIn(dir, plan);
+    rmSync(join(dir, "chunks/a/2.txt"));
+    const { summary, events } = await runIn(dir, plan);
+    expect(summary).toMatchObject({ status: "ok" });
+    const split = events.find((e) => e.type === "job-end" && e.task === "split");
+    expect(split).toMatchObject({ status: "done", why: "output chunks/a/2.txt is missing" });
+    expect(readFileSync(join(dir, "merged/a.txt"), "utf8")).toBe("1\n1\n2\n2\n");
+  });
+
+  test("a dry run says which jobs wait for a producer; after a run it knows them all", async () => {
+    const dir = fixture({ "in/a.txt": "2\n", "in/b.txt": "1\n" });
+    const plan = pipeline(["a", "b"]);
+    const dry = await run(plan, { planDir: dir, config: { cores: 2, dryRun: true }, onWarning: () => {} });
+    expect(dry).toMatchObject({ status: "ok", wouldRun: 2, unknown: [{ task: "map", from: "split", known: 0, blocks: 2 }] });
+    await runIn(dir, plan);
+    writeFileSync(join(dir, "in/b.txt"), "1\n");
+    const after = await run(plan, { planDir: dir, config: { cores: 2, dryRun: true }, onWarning: () => {} });
+    // split[a] is up to date and expands from its record: its map job is known; split[b] would run.
+    expect(after).toMatchObject({ status: "ok", unknown: [{ task: "map", known: 2, blocks: 1 }] });
+    // split[b] would run; merge[b] waits for map's jobs of b, which only running split[b] tells.
+    expect(after).toMatchObject({ wouldRun: 1, notRun: 1, skipped: 2 + 1 + 1 });
+  });
+});
+
+/** One element per line of a file a stage wrote: values that are shell syntax stay values. */
+function linesPipeline(): Plan {
+  const space = { vars: [{ name: "s", values: ["a"] }], zip: [], size: 1 };
+  const id: Part = { var: "id" };
+  const list = task("list", 1, {
+    space,
+    steps: [
+      {
+        stage: "list",
+        action: { kind: "shell", shell: "bash", command: ["cp in/", s, ".txt ids/", s, ".txt"] },
+        inputs: [path("in/", s, ".txt")],
+        outputs: [path("ids/", s, ".txt")],
+        env: {},
+      },
+    ],
+  });
+  const each: PlanTask = task("each", 1, {
+    space: { ...space, dynamic: { vars: ["id"], from: { kind: "lines", task: "list", step: "list", output: 0 }, per: ["s"] } },
+    jobs: null,
+    steps: [
+      {
+        stage: "each",
+        action: { kind: "shell", shell: "bash", command: ["printf '%s\\n' ", id, " > ", { outputs: true }] },
+        inputs: [],
+        outputs: [path("out/", s, "/", id, ".txt")],
+        env: {},
+      },
+    ],
+    deps: [{ task: "list", edge: { kind: "expand" }, input: null }],
+  });
+  return planOf([list, each]);
+}
+
+describe("a deciding `fn` step", () => {
+  test("gets its pattern output as text with `{var}` holes and its folder made; what it writes decides", async () => {
+    const dir = fixture({
+      "in/a.txt": "3\n",
+      "split.mjs": `import { readFileSync, writeFileSync } from "node:fs";
+export function split({ inputs, outputs }) {
+  const n = Number(readFileSync(inputs, "utf8"));
+  for (let i = 1; i <= n; i++) writeFileSync(outputs.replace("{c}", String(i)), i + "\\n");
+}
+`,
+    });
+    const plan = pipeline(["a"]);
+    const fn: Plan = {
+      ...plan,
+      tasks: plan.tasks.map((t) =>
+        t.id !== "split" ? t : { ...t, steps: [{ ...t.steps[0]!, action: { kind: "fn", module: "split.mjs", export: "split" } }] },
+      ),
+    };
+    const { summary } = await runIn(dir, fn);
+    expect(summary).toMatchObject({ status: "ok", done: 1 + 3 + 1 });
+    expect(readFileSync(join(dir, "merged/a.txt"), "utf8")).toBe("1\n1\n2\n2\n3\n3\n");
+  });
+});
+
+describe("one element per line of a produced file", () => {
+  test("each line is one element; shell syntax in a line is a value, byte for byte", async () => {
+    const lines = ["plain", "two words", "$(touch canary)", "`touch canary`", "it's", '"q"', "semi;colon"];
+    const dir = fixture({ "in/a.txt": lines.join("\n") + "\n\n", "ids/.keep": "" });
+    const { summary, events } = await runIn(dir, linesPipeline());
+    expect(summary).toMatchObject({ status: "ok", done: 1 + lines.length });
+    expect(events.find((e) => e.type === "expand")).toMatchObject({ task: "each", element: "s=a", jobs: lines.length });
+    expect(readdirSync(join(dir, "out/a")).sort()).toEqual(lines.map((l) => `${l}.txt`).sort());
+    for (const l of lines) expect(readFileSync(join(dir, "out/a", `${l}.txt`), "utf8")).toBe(`${l}\n`);
+    expect(existsSync(join(dir, "canary"))).toBe(false);
+  });
+
+  test("a repeated line fails its producer with the line numbers; nothing expands", async () => {
+    const dir = fixture({ "in/a.txt": "x\ny\nx\n", "ids/.keep": "" });
+    const { summary, events } = await runIn(dir, linesPipeline());
+    expect(summary).toMatchObject({ status: "failed", failed: 1 });
+    expect(summary.failures[0]!.reason).toBe(
+      'line 3 of "ids/a.txt" repeats "x" (line 1): each line is one element, and two elements cannot share a value',
+    );
+    expect(events.some((e) => e.type === "expand")).toBe(false);
+  });
+});
