@@ -9,7 +9,6 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import type { Plan } from "../../contract/plan.js";
-import { graphModel } from "../../compiler/render/model.js";
 import { fixture, wfc } from "./helpers.js";
 
 const workflow = `wfc: 1
@@ -113,21 +112,15 @@ describe("wfc compile", () => {
   });
 });
 
-/**
- * `wfc graph` reads a plan through the runtime's plan check, which learns
- * dynamic spaces on the runtime's branch; until then the drawing is tested
- * on the model it renders, from the plan the built CLI wrote.
- */
-describe("the graph of a dynamic plan", () => {
+describe("wfc graph", () => {
   test("labels the dynamic task with its blocks and what it expands after, and the edge as an expansion", async () => {
     const dir = fixture({ "wf.yaml": workflow });
     expect((await wfc(["compile", "wf.yaml", "-o", "plan.json"], { cwd: dir })).exitCode).toBe(0);
-    const plan = JSON.parse(readFileSync(join(dir, "plan.json"), "utf8")) as Plan;
-    const model = graphModel(plan);
-    expect(model.title).toEqual(["wf", "3 tasks, 4 jobs known (more at run time)"]);
-    expect(model.nodes.find((n) => n.key === "map")!.lines).toContain("2 blocks, chunk expanded after split");
-    expect(model.edges.filter((e) => e.kind === "expand").map((e) => [e.from, e.to, e.lines])).toEqual([
-      ["split", "map", ["expands at run time"]],
-    ]);
+    const r = await wfc(["graph", "plan.json", "--format", "mermaid"], { cwd: dir });
+    expect([r.exitCode, r.stderr]).toEqual([0, ""]);
+    expect(r.stdout).toContain('title: "wf · 3 tasks, 4 jobs known (more at run time)"');
+    expect(r.stdout).toContain('t_map["map<br/>2 blocks, chunk expanded after split<br/>executor processes<br/>priority 2 s"]');
+    expect(r.stdout).toContain('t_split -->|"expands at run time"| t_map');
+    expect(r.stdout).toContain('t_map -.->|"by sample"| t_merge');
   });
 });
