@@ -124,3 +124,20 @@ describe("wfc graph", () => {
     expect(r.stdout).toContain('t_map -.->|"by sample"| t_merge');
   });
 });
+
+describe("targets on a compiled dynamic workflow", () => {
+  test("are refused before anything runs (WFC266, the runtime's rule until partial runs know dynamic spaces)", async () => {
+    const dir = fixture({ "wf.yaml": workflow });
+    const r = await wfc(["run", "wf.yaml", "merge"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toBe(
+      [
+        "wfc: error WFC266: target `merge`: partial runs do not work yet on a workflow whose jobs decide some stages' elements (`map`)",
+        "   = help: run the whole workflow: only what is out of date runs (or --force for all of it)",
+        "",
+        "1 error in the targets",
+      ].join("\n"),
+    );
+    expect(existsSync(join(dir, "work"))).toBe(false);
+  });
+});
