@@ -280,6 +280,106 @@ stages:
   });
 });
 
+describe("edges around a dynamic space", () => {
+  const base = `
+wfc: 1
+params:
+  samples: [A, B]
+stages:
+  split:
+    foreach: { sample: "{params.samples}" }
+    inputs: "reads/{sample}.fq"
+    outputs: "work/chunks/{sample}/{chunk}.fa"
+    decides: [chunk]
+    run: ./split.sh {inputs} work/chunks/{sample}
+`;
+
+  test("a static stage gathering the producer's pattern output waits per sample (match), not for a listed map", async () => {
+    const plan = await compileText(
+      `${base}  count:
+    foreach: { sample: "{params.samples}" }
+    inputs: "work/chunks/{sample}/*.fa"
+    outputs: "work/counts/{sample}.txt"
+    run: cat {inputs} | wc -l > {outputs}
+`,
+      "yaml",
+    );
+    const count = task(plan, "count");
+    expect(count.space.dynamic).toBeUndefined();
+    expect(count.deps).toEqual([
+      { task: "split", edge: { kind: "match", on: [["sample", "sample"]], where: {}, when: {} }, input: { step: "count", index: 0 } },
+    ]);
+  });
+
+  test("a dynamic stage of the same origin with another static variable is matched on all shared variables, run-time ones included", async () => {
+    const plan = await compileText(
+      `${base}  map:
+    foreach:
+      sample: "{params.samples}"
+      chunk: { from: split }
+    inputs: "work/chunks/{sample}/{chunk}.fa"
+    outputs: "work/mapped/{sample}/{chunk}.bam"
+    run: map {inputs} > {outputs}
+  call:
+    foreach:
+      sample: "{params.samples}"
+      q: [10, 20]
+      chunk: { from: split }
+    inputs: "work/mapped/{sample}/{chunk}.bam"
+    outputs: "work/calls/{sample}/{q}/{chunk}.vcf"
+    run: call -q {q} {inputs} > {outputs}
+`,
+      "yaml",
+    );
+    expect(plan.tasks.map((t) => t.id)).toEqual(["split", "map", "call"]);
+    const call = task(plan, "call");
+    expect(call.space.size).toBe(4);
+    expect(call.space.dynamic).toEqual({
+      vars: ["chunk"],
+      from: { kind: "files", task: "split", step: "split", output: 0 },
+      per: ["sample"],
+    });
+    expect(call.deps).toEqual([
+      {
+        task: "map",
+        edge: {
+          kind: "match",
+          on: [
+            ["chunk", "chunk"],
+            ["sample", "sample"],
+          ],
+          where: {},
+          when: {},
+        },
+        input: { step: "call", index: 0 },
+      },
+      { task: "split", edge: { kind: "expand" }, input: null },
+    ]);
+  });
+
+  test("a producer fused with its own producer is named by its fused task in the consumer's space", async () => {
+    const plan = await compileText(
+      `${base.replace("reads/{sample}.fq", "work/trimmed/{sample}.fq")}  trim:
+    foreach: { sample: "{params.samples}" }
+    inputs: "reads/{sample}.fq"
+    outputs: "work/trimmed/{sample}.fq"
+    run: trim {inputs} > {outputs}
+  map:
+    foreach:
+      sample: "{params.samples}"
+      chunk: { from: split }
+    inputs: "work/chunks/{sample}/{chunk}.fa"
+    outputs: "work/mapped/{sample}/{chunk}.bam"
+    run: map {inputs} > {outputs}
+`,
+      "yaml",
+    );
+    expect(plan.tasks.map((t) => t.id)).toEqual(["trim+split", "map"]);
+    expect(task(plan, "map").space.dynamic!.from).toEqual({ kind: "files", task: "trim+split", step: "split", output: 0 });
+    expect(task(plan, "map").deps).toEqual([{ task: "trim+split", edge: { kind: "expand" }, input: { step: "map", index: 0 } }]);
+  });
+});
+
 describe("--explain notes", () => {
   test("say which tasks expand at run time, from what, and after which task; SLURM arrays are known only then", async () => {
     const doc = parseSource(
