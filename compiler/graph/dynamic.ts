@@ -2,7 +2,7 @@ import { didYouMean, oneOf } from "../diagnostics/suggest.js";
 import type { DynamicVar, PathDecl, Stage, Workflow } from "../lower/ast.js";
 import type { DiagnosticSink } from "../lower/sink.js";
 import { refsOf } from "../lower/template.js";
-import { confirmRead, type OutputIndex, type StageEdge } from "./dependencies.js";
+import { confirmRead, OutputIndex, type StageEdge } from "./dependencies.js";
 import { intersects, literalPrefix, toPattern } from "./pattern.js";
 
 /**
@@ -42,6 +42,31 @@ export function tellingOutput(stage: Stage): number {
     const roots = new Set(refsOf(o.template).map((r) => r.root));
     return decided.every((d) => roots.has(d));
   });
+}
+
+/**
+ * The `lines` templates, by stage, that some output only looks like: every
+ * output whose template could name the file was expanded, element by
+ * element, and none does. Such a file is read at compile time instead.
+ * (One that cannot be told now, too many elements or values known only at
+ * run time, stays read at run time, after the look-alike.)
+ */
+export function linesReadNow(workflow: Workflow): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  let index: OutputIndex | undefined;
+  for (const stage of workflow.stages.values()) {
+    for (const v of stage.fanout.dynamic) {
+      if (v.source.kind !== "lines") continue;
+      index ??= new OutputIndex(workflow);
+      const lines = v.source.template;
+      const pattern = toPattern(lines.template, workflow.params, false);
+      const alike = index.candidates(literalPrefix(pattern)).filter((e) => intersects(pattern, e.pattern));
+      const file: PathDecl = { ...lines, name: undefined, glob: false };
+      if (alike.length === 0 || alike.some((e) => confirmRead(workflow, e.stage, e.decl, stage, file))) continue;
+      out.set(stage.name, (out.get(stage.name) ?? new Set()).add(lines.template.source));
+    }
+  }
+  return out;
 }
 
 /**

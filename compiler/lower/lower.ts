@@ -25,6 +25,7 @@ import type { ParamsFile, ParamValue } from "../config/params-file.js";
 import { DiagnosticSink } from "./sink.js";
 import { hasGlob, parseTemplate, type Template } from "./template.js";
 import { intersects, toPattern, type Pattern } from "../graph/pattern.js";
+import { linesReadNow } from "../graph/dynamic.js";
 import { parseDuration, parseMemory } from "./units.js";
 import { grouped, MAX_DURATION_SECONDS, MAX_STAGE_ELEMENTS, MAX_TIMEOUT_SECONDS, MAX_WORKFLOW_ELEMENTS } from "../../contract/limits.js";
 
@@ -81,18 +82,36 @@ export async function lowerWorkflow(
 
   for (const key of ["timeout", "time"]) if (key in defaults) checkDuration(key, defaults[key], ["defaults", key], sink);
   const stages = new Map<string, Stage>();
-  let elements = 0;
+  const raws = Object.entries(isObject(data.stages) ? data.stages : {}).filter((e): e is [string, Obj] => isObject(e[1]));
   const produced = producedTest(data, params);
-  for (const [name, raw] of Object.entries(isObject(data.stages) ? data.stages : {})) {
-    if (!isObject(raw)) continue;
-    const stage = await lowerStage(name, raw, defaults, {
-      sink,
-      dir,
-      params,
-      produced,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    stages.set(name, stage);
+  // Each stage reports into its own sink, so a stage lowered again (below) reports once.
+  const stageSinks = new Map<string, DiagnosticSink>();
+  const lower = async (name: string, raw: Obj, isProduced: (template: Template) => boolean) => {
+    const own = new DiagnosticSink(doc);
+    const context = { sink: own, dir, params, produced: isProduced, ...(options.signal ? { signal: options.signal } : {}) };
+    stages.set(name, await lowerStage(name, raw, defaults, context));
+    stageSinks.set(name, own);
+  };
+  for (const [name, raw] of raws) await lower(name, raw, produced);
+  // A `lines` file only an output's look-alike could name (`work/{name}.txt`
+  // with `name: [all]` for `ids.txt`) is read now after all, like any file no
+  // stage writes: which elements write what is known only now.
+  const provisional = {
+    file: doc.file.path,
+    dir,
+    name: "",
+    params,
+    limits: new Map(),
+    executors: new Map(),
+    invalidDefinitions: new Set<string>(),
+    stages,
+  };
+  for (const [name, readNow] of linesReadNow(provisional)) {
+    await lower(name, raws.find(([n]) => n === name)![1], (template) => !readNow.has(template.source) && produced(template));
+  }
+  let elements = 0;
+  for (const stage of stages.values()) {
+    sink.diagnostics.push(...stageSinks.get(stage.name)!.diagnostics);
     elements += stage.fanout.size <= MAX_STAGE_ELEMENTS ? stage.fanout.size : 0;
     if (elements > MAX_WORKFLOW_ELEMENTS && elements - stage.fanout.size <= MAX_WORKFLOW_ELEMENTS) {
       sink.error(

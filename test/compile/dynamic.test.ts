@@ -4,7 +4,7 @@
  * dynamic spaces, `expand` edges, fusion of equal dynamic spaces, and the
  * same plan from YAML and TOML.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
@@ -214,6 +214,59 @@ stages:
     const fetch = result.plan!.tasks[0]!;
     expect(fetch.space).toEqual({ vars: [{ name: "id", values: ["SRR2", "SRR1", "SRR10"] }], zip: [], size: 3 });
     expect(fetch.jobs).toBe(3);
+  });
+});
+
+describe("`lines` next to an output that only looks alike", () => {
+  test("a file no element writes is read now, though `work/{name}.txt` could name it", async () => {
+    const folder = mkdtempSync(join(dir, "alike-"));
+    mkdirSync(join(folder, "work"));
+    writeFileSync(join(folder, "work", "ids.txt"), "x\ny\n");
+    const file = join(folder, "wf.yaml");
+    writeFileSync(
+      file,
+      `
+wfc: 1
+stages:
+  summary:
+    foreach: { name: [all, some] }
+    outputs: "work/{name}.txt"
+    run: echo > {outputs}
+  fetch:
+    foreach: { id: { lines: work/ids.txt } }
+    outputs: "downloads/{id}.fa"
+    run: fetch {id} > {outputs}
+`,
+    );
+    const result = await compileFile(file);
+    expect(result.diagnostics).toEqual([]);
+    const fetch = result.plan!.tasks.find((t) => t.id === "fetch")!;
+    expect(fetch.space).toEqual({ vars: [{ name: "id", values: ["x", "y"] }], zip: [], size: 2 });
+    expect(fetch.deps).toEqual([]);
+  });
+
+  test("a missing one is reported once, as a file read now", async () => {
+    const folder = mkdtempSync(join(dir, "alike-"));
+    const file = join(folder, "wf.yaml");
+    writeFileSync(
+      file,
+      `
+wfc: 1
+stages:
+  summary:
+    foreach: { name: [all] }
+    outputs: "work/{name}.txt"
+    run: echo > {outputs}
+  fetch:
+    foreach: { id: { lines: work/ids.txt } }
+    outputs: "downloads/{id}.fa"
+    run: fetch {id} > {outputs}
+`,
+    );
+    const result = await compileFile(file);
+    expect(result.diagnostics.map((d) => [d.code, d.message])).toEqual([
+      ["WFC280", "cannot read `lines` file `work/ids.txt` of `id` (no such file)"],
+    ]);
   });
 });
 
