@@ -38,7 +38,7 @@ export class OutputIndex {
     const entries: OutputEntry[] = [];
     for (const stage of workflow.stages.values()) {
       for (const decl of declsOf(stage)) {
-        const pattern = toPattern(decl.template, workflow.params, false);
+        const pattern = toPattern(decl.template, workflow.params, false, oneSegment(stage));
         const entry = { stage, decl, pattern, prefix: literalPrefix(pattern) };
         entries.push(entry);
         const list = this.#byPrefix.get(entry.prefix);
@@ -86,6 +86,15 @@ function hasLateVars(stage: Stage, decl: PathDecl): boolean {
   return late.size > 0 && decl.template.parts.some((p) => p.kind === "ref" && late.has(p.root));
 }
 
+/**
+ * A stage's variables whose every value lies within one path segment: the
+ * ones its job decides (a hole never matches `/`), and its own that take
+ * them (`{ from: STAGE }`); a `lines` value may be any text.
+ */
+export function oneSegment(stage: Stage): Set<string> {
+  return new Set([...stage.decides.map((d) => d.name), ...stage.fanout.dynamic.filter((v) => v.source.kind === "from").map((v) => v.name)]);
+}
+
 /** Every concrete path a stage's output template names, or undefined if too many to list. */
 function concreteOutputs(workflow: Workflow, stage: Stage, decl: PathDecl, budget: number): string[] | undefined {
   if (stage.fanout.size > budget || hasLateVars(stage, decl)) return undefined;
@@ -101,6 +110,18 @@ function concreteOutputs(workflow: Workflow, stage: Stage, decl: PathDecl, budge
 export function confirmRead(workflow: Workflow, producer: Stage, output: PathDecl, consumer: Stage, input: PathDecl): boolean {
   const cost = input.glob ? producer.fanout.size * consumer.fanout.size : producer.fanout.size + consumer.fanout.size;
   if (cost > CONCRETE_BUDGET || hasLateVars(consumer, input)) return true;
+  if (hasLateVars(producer, output)) {
+    // A pattern against the paths the consumer reads; against a glob, the symbolic answer.
+    if (input.glob) return true;
+    const matchers = lateMatchers(workflow, producer, output, CONCRETE_BUDGET);
+    if (matchers === undefined || matchers.length * consumer.fanout.size > CONCRETE_BUDGET) return true;
+    let read = false;
+    forEachElement(consumer.fanout, (b) => {
+      const path = read ? undefined : expandPath(input.template, b, workflow.params, consumer.name);
+      if (path !== undefined && matchers.some((m) => m(path))) read = true;
+    });
+    return read;
+  }
   const written = concreteOutputs(workflow, producer, output, CONCRETE_BUDGET);
   if (written === undefined) return true;
   const set = new Set(written);
@@ -126,7 +147,7 @@ export function inferDependencies(workflow: Workflow, index = new OutputIndex(wo
       if (workflow.stages.has(ref.name)) edges.push({ kind: "after", from: ref.name, to: consumer.name, ref });
     }
     for (const input of consumer.inputs) {
-      const pattern = toPattern(input.template, workflow.params, true);
+      const pattern = toPattern(input.template, workflow.params, true, oneSegment(consumer));
       const seen = new Set<string>();
       for (const entry of index.candidates(literalPrefix(pattern))) {
         const key = `${entry.stage.name}\u0000${entry.decl.template.source}`;
@@ -185,9 +206,48 @@ export function findLogCollisions(
   return found.sort((a, b) => rank.get(a.log.decl)! - rank.get(b.log.decl)!);
 }
 
+/** Stands for a value known only at run time in an expanded path: never in a real one. */
+const HOLE = "\u0000";
+const LONG_HOLE = "\u0001";
+
+/**
+ * For an output with values known only at run time: one matcher per
+ * element, its static values filled in and each late variable matching what
+ * it may (within one segment, or any text for a `lines` value); undefined if
+ * too many to list.
+ */
+function lateMatchers(workflow: Workflow, stage: Stage, decl: PathDecl, budget: number): ((path: string) => boolean)[] | undefined {
+  if (stage.fanout.size > budget) return undefined;
+  const segment = oneSegment(stage);
+  const late = [...stage.decides.map((d) => d.name), ...stage.fanout.dynamic.map((v) => v.name)];
+  const out: ((path: string) => boolean)[] = [];
+  forEachElement(stage.fanout, (b) => {
+    const bindings = new Map(b);
+    for (const name of late) if (!bindings.has(name)) bindings.set(name, { value: segment.has(name) ? HOLE : LONG_HOLE });
+    const path = expandPath(decl.template, bindings, workflow.params, stage.name);
+    if (path === undefined) return;
+    const source = path
+      .split(/([\u0000\u0001])/u)
+      .map((piece) => (piece === HOLE ? "[^/]+" : piece === LONG_HOLE ? ".+" : piece.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")))
+      .join("");
+    const regex = new RegExp(`^${source}$`, "u");
+    out.push((p) => regex.test(p));
+  });
+  return out;
+}
+
 function confirmCollision(workflow: Workflow, a: OutputEntry, b: OutputEntry): boolean {
   if (a.stage.fanout.size + b.stage.fanout.size > CONCRETE_BUDGET) return true;
-  if (hasLateVars(a.stage, a.decl) || hasLateVars(b.stage, b.decl)) return true;
+  const [lateA, lateB] = [hasLateVars(a.stage, a.decl), hasLateVars(b.stage, b.decl)];
+  // Two patterns: the symbolic answer. One pattern: its matchers against the other's paths.
+  if (lateA && lateB) return true;
+  if (lateA || lateB) {
+    const [pattern, fixed] = lateA ? [a, b] : [b, a];
+    const matchers = lateMatchers(workflow, pattern.stage, pattern.decl, CONCRETE_BUDGET);
+    const paths = concreteOutputs(workflow, fixed.stage, fixed.decl, CONCRETE_BUDGET);
+    if (matchers === undefined || paths === undefined || matchers.length * paths.length > CONCRETE_BUDGET) return true;
+    return paths.some((p) => matchers.some((m) => m(p)));
+  }
   const left = new Set(concreteOutputs(workflow, a.stage, a.decl, CONCRETE_BUDGET));
   return (concreteOutputs(workflow, b.stage, b.decl, CONCRETE_BUDGET) ?? []).some((p) => left.has(p));
 }

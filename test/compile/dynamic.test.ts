@@ -410,6 +410,26 @@ stages:
     ]);
   });
 
+  test("a decided variable stands for one path segment: a file in a subfolder is not one of the pattern's, nor read from it", async () => {
+    const plan = await compileText(
+      `${base}  pool:
+    foreach: { sample: "{params.samples}" }
+    inputs: "reads/{sample}.fq"
+    outputs: "work/chunks/{sample}/pooled/all.fa"
+    run: cp {inputs} {outputs}
+  stats:
+    foreach: { sample: "{params.samples}" }
+    inputs: "work/chunks/{sample}/pooled/all.fa"
+    outputs: "work/stats/{sample}.txt"
+    run: wc -l {inputs} > {outputs}
+`,
+      "yaml",
+    );
+    // No collision with split's pattern, and stats reads pool alone (so the two fuse).
+    expect(plan.tasks.map((t) => t.id)).toEqual(["pool+stats", "split"]);
+    expect(task(plan, "pool+stats").deps).toEqual([]);
+  });
+
   test("a producer fused with its own producer is named by its fused task in the consumer's space", async () => {
     const plan = await compileText(
       `${base.replace("reads/{sample}.fq", "work/trimmed/{sample}.fq")}  trim:
