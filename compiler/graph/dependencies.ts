@@ -226,10 +226,8 @@ function lateMatchers(workflow: Workflow, stage: Stage, decl: PathDecl, budget: 
     for (const name of late) if (!bindings.has(name)) bindings.set(name, { value: segment.has(name) ? HOLE : LONG_HOLE });
     const path = expandPath(decl.template, bindings, workflow.params, stage.name);
     if (path === undefined) return;
-    const source = path
-      .split(/([\u0000\u0001])/u)
-      .map((piece) => (piece === HOLE ? "[^/]+" : piece === LONG_HOLE ? ".+" : piece.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")))
-      .join("");
+    let source = "";
+    for (const c of path) source += c === HOLE ? "[^/]+" : c === LONG_HOLE ? ".+" : c.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&");
     const regex = new RegExp(`^${source}$`, "u");
     out.push((p) => regex.test(p));
   });
