@@ -109,6 +109,7 @@ export function expansionOf(
               element: identity,
               jobs: a.end - a.first,
               elements: [a.first, a.end],
+              more: (elements.dynamic(a.task)?.unexpanded ?? 0) > 0,
             });
         }
       },
