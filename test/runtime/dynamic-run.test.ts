@@ -229,6 +229,48 @@ function linesPipeline(): Plan {
   return planOf([list, each]);
 }
 
+describe("hostile file names a split writes", () => {
+  test("each becomes one value, quoted wherever it lands; no canary, byte-exact outputs", async () => {
+    const names = ["$(touch canary)", "`touch canary`", "it's", '"q"', "a;b", "x && touch canary", "sp ace", "-rf", "ü", "%41", "a,b=c"];
+    const dir = fixture({ "in/a.txt": "", "names.txt": names.join("\n") + "\n" });
+    const plan = pipeline(["a"]);
+    const hostile: Plan = {
+      ...plan,
+      tasks: plan.tasks.map((t) =>
+        t.id !== "split"
+          ? t
+          : {
+              ...t,
+              steps: [
+                {
+                  ...t.steps[0]!,
+                  action: {
+                    kind: "shell",
+                    shell: "bash",
+                    command: ['while IFS= read -r n; do printf \'%s\\n\' "$n" > "chunks/a/$n.txt"; done < names.txt'],
+                  },
+                },
+              ],
+            },
+      ),
+    };
+    const { summary, events } = await runIn(dir, hostile);
+    expect(summary).toMatchObject({ status: "ok", done: 1 + names.length + 1 });
+    expect(existsSync(join(dir, "canary"))).toBe(false);
+    for (const n of names) expect(readFileSync(join(dir, "mapped/a", `${n}.txt`), "utf8")).toBe(`${n}\n${n}\n`);
+    // The gather takes every one, in code-unit order of the paths.
+    const sorted = names.map((n) => `mapped/a/${n}.txt`).sort();
+    expect(readFileSync(join(dir, "merged/a.txt"), "utf8")).toBe(
+      sorted
+        .map((p) => p.slice("mapped/a/".length, -4))
+        .map((n) => `${n}\n${n}\n`)
+        .join(""),
+    );
+    const logs = events.filter((e) => e.type === "job-end" && e.task === "map");
+    expect(logs).toHaveLength(names.length);
+  });
+});
+
 describe("a deciding `fn` step", () => {
   test("gets its pattern output as text with `{var}` holes and its folder made; what it writes decides", async () => {
     const dir = fixture({
