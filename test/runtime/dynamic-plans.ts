@@ -3,7 +3,7 @@
  * contract/plan.ts: a split per sample that writes as many chunk files as
  * its input file says, a map per chunk, a gather per sample.
  */
-import type { Part, Plan, PlanTask } from "../../contract/plan.js";
+import type { Part, Plan, PlanAction, PlanTask } from "../../contract/plan.js";
 import { plan as planOf, task } from "./plans.js";
 
 export const s: Part = { var: "s" };
@@ -66,4 +66,10 @@ export function pipeline(samples: string[]): Plan {
     deps: [{ task: "map", edge: { kind: "match", on: [["s", "s"]], where: {}, when: {} }, input: { step: "merge", index: 0 } }],
   });
   return planOf([split, map, merge]);
+}
+
+/** `plan` with its `split` step running `action` (a bash command when text), and `extra` on its task. */
+export function withSplit(plan: Plan, action: string | PlanAction, extra: Partial<PlanTask> = {}): Plan {
+  const run: PlanAction = typeof action === "string" ? { kind: "shell", shell: "bash", command: [action] } : action;
+  return { ...plan, tasks: plan.tasks.map((t) => (t.id !== "split" ? t : { ...t, ...extra, steps: [{ ...t.steps[0]!, action: run }] })) };
 }

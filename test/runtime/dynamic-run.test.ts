@@ -12,7 +12,7 @@ import type { Part, Plan, PlanTask } from "../../contract/plan.js";
 import { run, type RunEvent } from "../../runtime/run/run.js";
 import { fixture } from "../e2e/helpers.js";
 import { plan as planOf, task } from "./plans.js";
-import { path, pipeline, s } from "./dynamic-plans.js";
+import { path, pipeline, s, withSplit } from "./dynamic-plans.js";
 
 async function runIn(dir: string, plan: Plan) {
   const events: RunEvent[] = [];
@@ -74,22 +74,7 @@ describe("a data-dependent fan-out, run", () => {
   test("a split that fails leaves none of its chunks, and nothing expands from it", async () => {
     const dir = fixture({ "in/a.txt": "2\n" });
     const plan = pipeline(["a"]);
-    const failing: Plan = {
-      ...plan,
-      tasks: plan.tasks.map((t) =>
-        t.id !== "split"
-          ? t
-          : {
-              ...t,
-              steps: [
-                {
-                  ...t.steps[0]!,
-                  action: { kind: "shell", shell: "bash", command: ["mkdir -p chunks/a; echo 1 > chunks/a/1.txt; exit 3"] },
-                },
-              ],
-            },
-      ),
-    };
+    const failing = withSplit(plan, "mkdir -p chunks/a; echo 1 > chunks/a/1.txt; exit 3");
     const { summary, events } = await runIn(dir, failing);
     expect(summary).toMatchObject({ status: "failed", failed: 1, done: 0 });
     expect(events.some((e) => e.type === "expand")).toBe(false);
@@ -99,22 +84,7 @@ describe("a data-dependent fan-out, run", () => {
   test("Ctrl-C while a split runs removes the chunks it wrote so far; nothing expands, nothing is journaled", async () => {
     const dir = fixture({ "in/a.txt": "2\n" });
     const plan = pipeline(["a"]);
-    const slow: Plan = {
-      ...plan,
-      tasks: plan.tasks.map((t) =>
-        t.id !== "split"
-          ? t
-          : {
-              ...t,
-              steps: [
-                {
-                  ...t.steps[0]!,
-                  action: { kind: "shell", shell: "bash", command: ["mkdir -p chunks/a; echo 1 > chunks/a/1.txt; sleep 30"] },
-                },
-              ],
-            },
-      ),
-    };
+    const slow = withSplit(plan, "mkdir -p chunks/a; echo 1 > chunks/a/1.txt; sleep 30");
     const abort = new AbortController();
     const events: RunEvent[] = [];
     const watch = setInterval(() => existsSync(join(dir, "chunks/a/1.txt")) && abort.abort(), 20);
@@ -138,14 +108,7 @@ describe("a data-dependent fan-out, run", () => {
     // The first attempt writes 4 chunks and fails; the second writes 2.
     const command =
       "mkdir -p chunks/a; if [ ! -e tried ]; then touch tried; for i in 1 2 3 4; do echo $i > chunks/a/$i.txt; done; exit 1; fi; for i in 1 2; do echo $i > chunks/a/$i.txt; done";
-    const retried: Plan = {
-      ...plan,
-      tasks: plan.tasks.map((t) =>
-        t.id !== "split"
-          ? t
-          : { ...t, retries: 1, steps: [{ ...t.steps[0]!, action: { kind: "shell", shell: "bash", command: [command] } }] },
-      ),
-    };
+    const retried = withSplit(plan, command, { retries: 1 });
     const { summary, warnings } = await runIn(dir, retried);
     expect(summary).toMatchObject({ status: "ok", done: 1 + 2 + 1 });
     expect(readFileSync(join(dir, "merged/a.txt"), "utf8")).toBe("1\n1\n2\n2\n");
@@ -234,26 +197,7 @@ describe("hostile file names a split writes", () => {
     const names = ["$(touch canary)", "`touch canary`", "it's", '"q"', "a;b", "x && touch canary", "sp ace", "-rf", "ü", "%41", "a,b=c"];
     const dir = fixture({ "in/a.txt": "", "names.txt": names.join("\n") + "\n" });
     const plan = pipeline(["a"]);
-    const hostile: Plan = {
-      ...plan,
-      tasks: plan.tasks.map((t) =>
-        t.id !== "split"
-          ? t
-          : {
-              ...t,
-              steps: [
-                {
-                  ...t.steps[0]!,
-                  action: {
-                    kind: "shell",
-                    shell: "bash",
-                    command: ['while IFS= read -r n; do printf \'%s\\n\' "$n" > "chunks/a/$n.txt"; done < names.txt'],
-                  },
-                },
-              ],
-            },
-      ),
-    };
+    const hostile = withSplit(plan, 'while IFS= read -r n; do printf \'%s\\n\' "$n" > "chunks/a/$n.txt"; done < names.txt');
     const { summary, events } = await runIn(dir, hostile);
     expect(summary).toMatchObject({ status: "ok", done: 1 + names.length + 1 });
     expect(existsSync(join(dir, "canary"))).toBe(false);
@@ -283,12 +227,7 @@ export function split({ inputs, outputs }) {
 `,
     });
     const plan = pipeline(["a"]);
-    const fn: Plan = {
-      ...plan,
-      tasks: plan.tasks.map((t) =>
-        t.id !== "split" ? t : { ...t, steps: [{ ...t.steps[0]!, action: { kind: "fn", module: "split.mjs", export: "split" } }] },
-      ),
-    };
+    const fn = withSplit(plan, { kind: "fn", module: "split.mjs", export: "split" });
     const { summary } = await runIn(dir, fn);
     expect(summary).toMatchObject({ status: "ok", done: 1 + 3 + 1 });
     expect(readFileSync(join(dir, "merged/a.txt"), "utf8")).toBe("1\n1\n2\n2\n3\n3\n");
