@@ -8,6 +8,8 @@ export const DEFAULT_MAX_ARRAY_SIZE = 1001;
 export interface SlurmArray {
   /** `task.k`: the task's id and the chunk's number. */
   readonly name: string;
+  /** The expansion that submits it (`SlurmExpansion.name`); null for submit.sh. */
+  readonly wave: string | null;
   readonly task: string;
   readonly chunk: number;
   /** The task's first job in this array: array index i runs job `first + i`. */
@@ -29,9 +31,39 @@ export interface SlurmDependency {
   readonly on: string;
 }
 
+/**
+ * A small job that runs `wfc` on a compute node once producers have run
+ * (a wave of the workflow that is not known at export time): it lists what
+ * their elements decided (contract/expansion.ts), writes the tables of the
+ * tasks that become known (`tasks`), submits their arrays, then the next
+ * expansion. The expansions form one chain, in plan order of their
+ * producers, so each knows every job id submitted before it.
+ */
+export interface SlurmExpansion {
+  /** `expand.PRODUCER` (a task id never contains a `.`, an array's chunk is a number). */
+  readonly name: string;
+  /** The last producer (in plan order) this wave waits for. */
+  readonly producer: string;
+  /** The producers whose outputs it lists: it waits for all their arrays (`afterok`). */
+  readonly producers: readonly string[];
+  /** The dynamic tasks it expands, then every task it submits, in plan order. */
+  readonly expands: readonly string[];
+  readonly tasks: readonly string[];
+  /** The expansion that submits this one; null for submit.sh. */
+  readonly submittedBy: string | null;
+  /** What it waits for, when its producers' arrays are known (else empty: they are laid out later). */
+  readonly dependencies: readonly SlurmDependency[];
+}
+
 export interface SlurmLayout {
-  /** In submission order: every array after those it depends on. */
+  /**
+   * In submission order: every array after those it depends on. With
+   * dynamic spaces, only what is known: submit.sh's arrays, then those of
+   * the expansions whose job counts `LayoutOptions.expanded` gives.
+   */
   readonly arrays: readonly SlurmArray[];
+  /** The expansions, in the order they run (none for a plan without dynamic spaces). */
+  readonly expansions: readonly SlurmExpansion[];
   /** `Licenses=...` lines the cluster's slurm.conf must have for the named limits. */
   readonly licenses: readonly string[];
   /** Where the layout had to give something up (licenses off, a stage cap over split arrays). */
@@ -46,6 +78,8 @@ export interface LayoutOptions {
   readonly maxArraySize?: number;
   /** Whether the cluster has SLURM licenses for named limits (default: the executors' `licenses`, else true). */
   readonly licenses?: boolean;
+  /** The job counts of dynamic tasks already expanded (by task id): their waves are laid out too. */
+  readonly expanded?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -65,12 +99,16 @@ export function slurmLayout(plan: Plan, options: LayoutOptions = {}): SlurmLayou
   const notes: string[] = [];
   const arrays: SlurmArray[] = [];
   const chunksOf = new Map<string, SlurmArray[]>();
-  /** Per group that must be serialized: the last array holding it, for `afterany` chains. */
+  /** Per group that must be serialized: the last array holding it, for `afterany` chains (in submission order). */
   const lastIn = new Map<string, string>();
+  const { waveOf, waves } = dynamicWaves(plan);
+  /** A task's jobs: the plan's, or those of its expansion; undefined while not known. */
+  const jobsOf = (task: PlanTask) => task.jobs ?? options.expanded?.get(task.id);
+  const expansions: SlurmExpansion[] = [];
 
-  for (const task of plan.tasks) {
+  const layOut = (task: PlanTask, wave: string | null, jobs: number) => {
     // An empty fan-out submits nothing; its dependents have nothing to wait for.
-    const chunks = Math.ceil((task.jobs ?? 0) / maxArraySize);
+    const chunks = Math.ceil(jobs / maxArraySize);
     const licenses: string[] = [];
     let throttle: number | null = null;
     const serializedBy: string[] = [];
@@ -91,13 +129,16 @@ export function slurmLayout(plan: Plan, options: LayoutOptions = {}): SlurmLayou
     const list: SlurmArray[] = [];
     for (let k = 0; k < chunks; k++) {
       const first = k * maxArraySize;
-      const size = Math.max(0, Math.min(maxArraySize, (task.jobs ?? 0) - first));
+      const size = Math.max(0, Math.min(maxArraySize, jobs - first));
       const name = `${task.id}.${k}`;
       const dependencies: SlurmDependency[] = [];
       for (const dep of task.deps) {
+        // A dynamic task's elements exist once its producer has run: its expansion waited for that.
+        if (dep.edge.kind === "expand") continue;
         const producer = byId.get(dep.task)!;
         const theirs = chunksOf.get(dep.task)!;
-        const aligned = dep.edge.kind === "one-to-one" && producer.batch === 1 && task.batch === 1 && producer.jobs === task.jobs;
+        const aligned =
+          dep.edge.kind === "one-to-one" && producer.batch === 1 && task.batch === 1 && jobsOf(producer) === jobs;
         if (theirs.length === 0) continue;
         if (aligned) dependencies.push({ kind: "aftercorr", on: theirs[k]!.name });
         else for (const a of theirs) if (!dependencies.some((d) => d.on === a.name)) dependencies.push({ kind: "afterok", on: a.name });
@@ -109,6 +150,7 @@ export function slurmLayout(plan: Plan, options: LayoutOptions = {}): SlurmLayou
       }
       const array: SlurmArray = {
         name,
+        wave,
         task: task.id,
         chunk: k,
         first,
@@ -122,6 +164,27 @@ export function slurmLayout(plan: Plan, options: LayoutOptions = {}): SlurmLayou
       arrays.push(array);
     }
     chunksOf.set(task.id, list);
+  };
+
+  // submit.sh's tasks, then each wave once its dynamic tasks' counts are known, in the order they are submitted.
+  for (const task of plan.tasks) if (waveOf.get(task.id) === undefined) layOut(task, null, task.jobs ?? 0);
+  let known = true;
+  for (const [w, wave] of waves.entries()) {
+    const name = `expand.${wave.producer}`;
+    const dependencies: SlurmDependency[] = [];
+    for (const p of wave.producers)
+      for (const a of chunksOf.get(p) ?? []) if (!dependencies.some((d) => d.on === a.name)) dependencies.push({ kind: "afterok", on: a.name });
+    expansions.push({
+      name,
+      producer: wave.producer,
+      producers: wave.producers,
+      expands: wave.tasks.filter((t) => byId.get(t)!.space.dynamic !== undefined),
+      tasks: wave.tasks,
+      submittedBy: w === 0 ? null : `expand.${waves[w - 1]!.producer}`,
+      dependencies: known ? dependencies : [],
+    });
+    known &&= wave.tasks.every((t) => jobsOf(byId.get(t)!) !== undefined);
+    if (known) for (const t of wave.tasks) layOut(byId.get(t)!, name, jobsOf(byId.get(t)!)!);
   }
 
   const named = plan.groups.filter(
@@ -131,13 +194,65 @@ export function slurmLayout(plan: Plan, options: LayoutOptions = {}): SlurmLayou
   if (!licensesOn && plan.groups.some((g) => g.kind === "limit"))
     notes.push("licenses are off: arrays sharing a named limit run one after another, each throttled to the limit");
   for (const task of plan.tasks)
-    if (task.groups.some((g) => groups.get(g.group)!.kind === "cap") && (task.jobs ?? 0) > maxArraySize)
+    if (task.groups.some((g) => groups.get(g.group)!.kind === "cap") && (jobsOf(task) ?? 0) > maxArraySize)
       notes.push(
-        `\`${task.id}\` is split into ${Math.ceil((task.jobs ?? 0) / maxArraySize)} arrays that run one after another, so its cap holds across them`,
+        `\`${task.id}\` is split into ${Math.ceil(jobsOf(task)! / maxArraySize)} arrays that run one after another, so its cap holds across them`,
       );
+  for (const e of expansions) {
+    const tasks = e.tasks.map((t) => `\`${t}\``).join(", ");
+    const after = e.producers.map((p) => `\`${p}\``).join(", ");
+    notes.push(
+      `${tasks} ${e.tasks.length === 1 ? "is" : "are"} known only when ${after} ${e.producers.length === 1 ? "has" : "have"} run: ${e.name}, a job after ${e.producers.length === 1 ? "it" : "them"}, lists what ${e.producers.length === 1 ? "it" : "they"} wrote and submits ${e.tasks.length === 1 ? "it" : "them"} from a compute node`,
+    );
+  }
   if (plan.jobs !== null)
     notes.push(`the workflow-wide cap of ${plan.jobs} jobs at once is not applied on SLURM (only named limits and stage caps are)`);
-  return { arrays, licenses, notes, maxArraySize, usesLicenses: licensesOn };
+  return { arrays, expansions, licenses, notes, maxArraySize, usesLicenses: licensesOn };
+}
+
+interface Wave {
+  /** The last producer, in plan order, that its tasks wait for. */
+  readonly producer: string;
+  /** The producers of its dynamic tasks. */
+  readonly producers: string[];
+  /** Its tasks, in plan order. */
+  readonly tasks: string[];
+}
+
+/**
+ * Which tasks are not known until producers have run, grouped by the last
+ * producer (in plan order) each waits for: a dynamic task waits for its own,
+ * any task for those of every task it depends on. A producer is upstream
+ * of its consumers, so the waves, in the plan order of their producers,
+ * each wait only for producers of earlier waves or of submit.sh.
+ */
+export function dynamicWaves(plan: Plan): { waveOf: Map<string, number>; waves: Wave[] } {
+  const order = new Map(plan.tasks.map((t, i) => [t.id, i]));
+  const waits = new Map<string, Set<string>>();
+  for (const task of plan.tasks) {
+    const set = new Set<string>();
+    if (task.space.dynamic !== undefined) set.add(task.space.dynamic.from.task);
+    for (const dep of task.deps) for (const p of waits.get(dep.task) ?? []) set.add(p);
+    waits.set(task.id, set);
+  }
+  const byProducer = new Map<string, Wave>();
+  for (const task of plan.tasks) {
+    const set = [...waits.get(task.id)!];
+    if (set.length === 0) continue;
+    const last = set.reduce((a, b) => (order.get(a)! > order.get(b)! ? a : b));
+    let wave = byProducer.get(last);
+    if (wave === undefined) byProducer.set(last, (wave = { producer: last, producers: [], tasks: [] }));
+    wave.tasks.push(task.id);
+    const own = task.space.dynamic?.from.task;
+    if (own !== undefined && !wave.producers.includes(own)) wave.producers.push(own);
+  }
+  const waves = [...byProducer.values()].sort((a, b) => order.get(a.producer)! - order.get(b.producer)!);
+  const waveOf = new Map<string, number>();
+  waves.forEach((w, i) => {
+    w.producers.sort((a, b) => order.get(a)! - order.get(b)!);
+    for (const t of w.tasks) waveOf.set(t, i);
+  });
+  return { waveOf, waves };
 }
 
 /** Resources of one job, then the executor's partition, account, qos and extra options. */
