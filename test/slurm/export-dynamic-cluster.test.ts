@@ -1,0 +1,137 @@
+/**
+ * An exported workflow with dynamic spaces (issue 14) on the local cluster
+ * from .ci/slurm/up.sh (skipped without one, a failure on CI): submit.sh
+ * submits what is known and the expansion job; the expansion job runs wfc on
+ * the node, lists what split wrote and submits map, filter, merge and report
+ * from there. Checked from the outputs, byte for byte, and the jobs' states.
+ */
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterAll, expect, test } from "vitest";
+import { fixture, wfc } from "../e2e/helpers.js";
+import { describeSlurm, waitForJobs, type JobStates } from "./cluster.js";
+import { chunkPlan, EXPECTED, READS } from "./dynamic-plans.js";
+import { contents, filesUnder, jobsTsv } from "./export-helpers.js";
+
+const TIMEOUT = 150_000;
+const submitted = new Set<string>();
+const temporary: string[] = [];
+afterAll(async () => {
+  if (submitted.size > 0) await execa("scancel", [...submitted], { reject: false, timeout: 30_000 });
+  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * Exports `plan.json` in `dir`, runs submit.sh, waits until its jobs are
+ * final, then for what the expansion jobs submitted (jobs.tsv grows) until
+ * no new id comes: every job's final state, by name.
+ */
+async function submitAndWait(dir: string, env: Record<string, string> = {}): Promise<{ ids: Map<string, string>; states: JobStates }> {
+  const exported = await wfc(["export", "slurm", "plan.json", "-o", "slurm"], { cwd: dir });
+  if (exported.exitCode !== 0) throw new Error(`export exited ${exported.exitCode}: ${exported.stderr}`);
+  const out = join(dir, "slurm");
+  const submit = await execa("bash", [join(out, "submit.sh")], { cwd: tmpdir(), env, reject: false, timeout: 60_000 });
+  if (submit.exitCode !== 0) throw new Error(`submit.sh exited ${submit.exitCode}: ${String(submit.stderr)}`);
+  let ids = new Map<string, string>();
+  let states: JobStates = new Map();
+  for (;;) {
+    const now = new Map(jobsTsv(out));
+    for (const id of now.values()) submitted.add(id);
+    if (now.size === ids.size) return { ids, states };
+    ids = now;
+    states = await waitForJobs([...ids.values()], 120_000);
+  }
+}
+
+/** `NAME[i]=STATE` per element (a job that is not an array: `NAME=STATE`), sorted. */
+function byName(ids: ReadonlyMap<string, string>, states: JobStates): string[] {
+  const names = new Map([...ids].map(([name, id]) => [id, name]));
+  return [...states]
+    .map(([element, { state }]) => {
+      const [id, i] = element.split("_");
+      return `${names.get(id!) ?? id}${i === undefined ? "" : `[${i}]`}=${state}`;
+    })
+    .sort();
+}
+
+function chunkFixture(): string {
+  const dir = fixture({
+    "plan.json": chunkPlan(),
+    ...Object.fromEntries(Object.entries(READS).map(([s, text]) => [`reads/${s}.txt`, text])),
+  });
+  temporary.push(dir);
+  return dir;
+}
+
+describeSlurm("an exported workflow with dynamic spaces, submitted to the cluster (.ci/slurm/up.sh)", () => {
+  test(
+    "split decides each sample's chunks (3, none, and names with a space and a quote); map, filter, merge and report run from the expansion, byte-exact",
+    async () => {
+      const dir = chunkFixture();
+      const { ids, states } = await submitAndWait(dir);
+      expect([...ids.keys()]).toEqual(["other.0", "split.0", "expand.split", "map.0", "filter.0", "merge.0", "report.0"]);
+      expect(byName(ids, states)).toEqual([
+        "expand.split=COMPLETED",
+        ...[0, 1, 2, 3, 4].map((i) => `filter.0[${i}]=COMPLETED`),
+        ...[0, 1, 2, 3, 4].map((i) => `map.0[${i}]=COMPLETED`),
+        ...[0, 1, 2].map((i) => `merge.0[${i}]=COMPLETED`),
+        "other.0[0]=COMPLETED",
+        "report.0[0]=COMPLETED",
+        ...[0, 1, 2].map((i) => `split.0[${i}]=COMPLETED`),
+      ]);
+      expect(contents(dir, Object.keys(EXPECTED))).toEqual(EXPECTED);
+      expect(readFileSync(join(dir, "report.txt"), "utf8")).toBe(
+        EXPECTED["merged/A.txt"]! + EXPECTED["merged/b c.txt"]! + EXPECTED["merged/it's.txt"]!,
+      );
+      expect(filesUnder(join(dir, "work"))).toEqual(
+        ["kept", "mapped"]
+          .flatMap((s) => ["A/c1.txt", "A/c2.txt", "A/c3.txt", "it's/q'uote.txt", "it's/x y.txt"].map((f) => `${s}/${f}`))
+          .concat(["chunks/A/c1.txt", "chunks/A/c2.txt", "chunks/A/c3.txt", "chunks/it's/q'uote.txt", "chunks/it's/x y.txt"])
+          .sort(),
+      );
+      expect(readFileSync(join(dir, "work/mapped/it's/x y.txt"), "utf8")).toBe('ONE "TWO"\n');
+      // The expansion's log says what it did.
+      const log = readdirSync(join(dir, "slurm", "logs")).find((f) => f.startsWith("chunks.expand.split_"))!;
+      expect(readFileSync(join(dir, "slurm", "logs", log), "utf8")).toMatch(
+        /^map: 5 elements\nfilter: 5 elements\n(sbatch .*\n){4}expand\.split: 4 job arrays submitted \(map, filter, merge, report\)\n$/,
+      );
+    },
+    TIMEOUT,
+  );
+
+  test(
+    "every sample with no chunk: map and filter submit nothing, merge and report run without waiting for them",
+    async () => {
+      const dir = fixture({
+        "plan.json": chunkPlan("none"),
+        ...Object.fromEntries(Object.keys(READS).map((s) => [`reads/${s}.txt`, ""])),
+      });
+      temporary.push(dir);
+      const { ids, states } = await submitAndWait(dir);
+      expect([...ids.keys()]).toEqual(["other.0", "split.0", "expand.split", "merge.0", "report.0"]);
+      expect(byName(ids, states).every((s) => s.endsWith("=COMPLETED"))).toBe(true);
+      expect(readFileSync(join(dir, "report.txt"), "utf8")).toBe("A:\nb c:\nit's:\n");
+      expect(existsSync(join(dir, "work", "mapped"))).toBe(false);
+    },
+    TIMEOUT,
+  );
+
+  test(
+    "where the expansion cannot run wfc (WFC_NODE names no Node.js), it fails with that cause in its log and nothing after split runs",
+    async () => {
+      const dir = chunkFixture();
+      const { ids, states } = await submitAndWait(dir, { WFC_NODE: "/nonexistent/node" });
+      expect([...ids.keys()]).toEqual(["other.0", "split.0", "expand.split"]);
+      expect(byName(ids, states)).toContain("expand.split=FAILED");
+      const log = readdirSync(join(dir, "slurm", "logs")).find((f) => f.startsWith("chunks.expand.split_"))!;
+      expect(readFileSync(join(dir, "slurm", "logs", log), "utf8")).toMatch(
+        /^wfc: expand\.split: cannot run Node\.js 20 as \/nonexistent\/node on \S+ \(set WFC_NODE when you submit\); nothing after split was submitted\n$/,
+      );
+      expect(existsSync(join(dir, "merged"))).toBe(false);
+      expect(existsSync(join(dir, "work", "mapped"))).toBe(false);
+    },
+    TIMEOUT,
+  );
+});
