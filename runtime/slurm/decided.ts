@@ -5,7 +5,7 @@
  * contract/expansion.ts; and a dynamic space's elements once every block's
  * rows are known.
  */
-import { lstat, readdir, readFile } from "node:fs/promises";
+import { lstat, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { ElementSpace, type Binding, type Elements } from "../../contract/elements.js";
 import { decidedPattern, matchDecided, parseLines, sortRows, type DecidedPattern } from "../../contract/expansion.js";
@@ -21,7 +21,13 @@ export class DecidedError extends Error {}
  * element (the one whose `per` values equal b's) decided. Blocks in order,
  * rows in the one order (sortRows for files, file order for lines).
  */
-export async function decidedRows(plan: Plan, task: PlanTask, workdir: string): Promise<string[][][]> {
+export async function decidedRows(
+  plan: Plan,
+  task: PlanTask,
+  workdir: string,
+  exportDir: string,
+): Promise<{ blocks: string[][][]; leftAlone: string[] }> {
+  const leftAlone: string[] = [];
   const dynamic = task.space.dynamic!;
   const producer = plan.tasks.find((t) => t.id === dynamic.from.task)!;
   const step = producer.steps.find((s) => s.stage === dynamic.from.step)!;
@@ -41,7 +47,17 @@ export async function decidedRows(plan: Plan, task: PlanTask, workdir: string): 
     if (dynamic.from.kind === "files") {
       const pattern = decidedPattern(template, bindings, params, step.decides ?? []);
       if (pattern === undefined) throw new DecidedError(`task \`${task.id}\`: the pattern of ${what()} has a placeholder with no value`);
-      out.push(sortRows(await listPattern(pattern, workdir)));
+      // The job's start mark (export.ts): what it did not make or change since is an earlier run's, never used.
+      const job = Math.floor(k / producer.batch);
+      const mark = await stat(join(exportDir, "started", `${producer.id}.${job}`), { bigint: true }).catch(() => undefined);
+      if (mark === undefined) throw new DecidedError(`${what()} left no start mark (started/${producer.id}.${job}): did its job run from this export?`);
+      const rows: string[][] = [];
+      for (const { path, row } of await listPattern(pattern, workdir)) {
+        const made = await lstat(join(workdir, path), { bigint: true }).catch(() => undefined);
+        if (made !== undefined && made.ctimeNs >= mark.mtimeNs) rows.push(row);
+        else leftAlone.push(path);
+      }
+      out.push(sortRows(rows));
     } else {
       const path = expandPath(template, bindings, params);
       if (path === undefined) throw new DecidedError(`task \`${task.id}\`: the lines file of ${what()} has a placeholder with no value`);
@@ -63,11 +79,11 @@ export async function decidedRows(plan: Plan, task: PlanTask, workdir: string): 
       out.push(parsed.rows);
     }
   }
-  return out;
+  return { blocks: out, leftAlone };
 }
 
 /** The rows of every path under `workdir` the pattern matches, walking exactly its folders, one segment at a time. */
-async function listPattern(pattern: DecidedPattern, workdir: string): Promise<string[][]> {
+async function listPattern(pattern: DecidedPattern, workdir: string): Promise<{ path: string; row: string[] }[]> {
   let found = [""];
   const last = pattern.segments.length - 1;
   for (const [i, seg] of pattern.segments.entries()) {
@@ -84,7 +100,10 @@ async function listPattern(pattern: DecidedPattern, workdir: string): Promise<st
     }
     found = next;
   }
-  return found.map((p) => matchDecided(pattern, p)).filter((row): row is string[] => row !== undefined);
+  return found.flatMap((path) => {
+    const row = matchDecided(pattern, path);
+    return row === undefined ? [] : [{ path, row }];
+  });
 }
 
 async function namesIn(dir: string): Promise<string[]> {

@@ -55,12 +55,25 @@ export async function expandWave(dir: string, producer: string, env: Readonly<Re
 
   // Rows of the dynamic tasks of earlier waves (their expansions wrote them), then this wave's, listed now.
   const rows = new Map<string, string[][][]>();
+  const reported = new Set<string>();
   try {
     for (const wave of waves.slice(0, w))
       for (const t of wave.tasks)
         if (byId.get(t)!.space.dynamic !== undefined)
           rows.set(t, (JSON.parse(readFileSync(join(dir, "elements", `${t}.json`), "utf8")) as ElementsFile).blocks);
-    for (const t of waves[w]!.tasks) if (byId.get(t)!.space.dynamic !== undefined) rows.set(t, await decidedRows(plan, byId.get(t)!, workdir));
+    for (const t of waves[w]!.tasks) {
+      if (byId.get(t)!.space.dynamic === undefined) continue;
+      const { blocks, leftAlone } = await decidedRows(plan, byId.get(t)!, workdir, dir);
+      rows.set(t, blocks);
+      const from = byId.get(t)!.space.dynamic!.from.task;
+      if (leftAlone.length > 0 && !reported.has(from)) {
+        reported.add(from);
+        const shown = leftAlone.slice(0, 5).map((p) => JSON.stringify(p));
+        lines.push(
+          `warning: ${leftAlone.length} file${leftAlone.length === 1 ? "" : "s"} matching the outputs of \`${from}\` ${leftAlone.length === 1 ? "was" : "were"} there before its job and not written by it: left alone, not used: ${shown.join(", ")}${leftAlone.length > 5 ? `, and ${leftAlone.length - 5} more` : ""}`,
+        );
+      }
+    }
   } catch (error) {
     if (error instanceof DecidedError) return fail(error.message);
     return fail(`cannot read what the earlier expansions wrote: ${(error as Error).message}`);

@@ -136,6 +136,21 @@ export async function writeArray(
   chmodSync(script, 0o755);
 }
 
+/**
+ * For a task whose steps decide a dynamic space: the array script marks
+ * when its job started (`started/TASK.JOB`), so its expansion uses only the
+ * files matching a pattern that the job made or changed (their ctime, which
+ * no copy or archive can set back, is not before the mark) and reports the
+ * others, left by an earlier run, without using them. Nothing for other tasks.
+ */
+function startMark(task: PlanTask, array: SlurmArray): string {
+  if (!task.steps.some((s) => s.outputs.some((_, k) => isPattern(s, k)))) return "";
+  return `# Files matching its pattern outputs that are older than this mark were not written by this job.
+mark=$export_dir/started/${shellQuote(`${array.task}.`)}$((${array.first} + SLURM_ARRAY_TASK_ID))
+mkdir -p -- "$export_dir/started" && touch -- "$mark" || exit 2
+`;
+}
+
 /** Whether output `k` of a step names a variable the step decides (a pattern, contract/expansion.ts). */
 function isPattern(step: PlanStep, k: number): boolean {
   const decides = step.decides ?? [];
@@ -265,7 +280,7 @@ for ((k = 0; k < \${#steps[@]}; k++)); do
     break
   fi
 done
-cd -- "$export_dir/"${shellQuote(toWorkdir)} || exit 2
+${startMark(task, array)}cd -- "$export_dir/"${shellQuote(toWorkdir)} || exit 2
 for step in "\${steps[@]}"; do
   # Each step is a bash script: strict mode (set -euo pipefail), or /bin/sh where its stage says shell: sh.
   "$BASH" -c "$step" || exit

@@ -56,9 +56,11 @@ function byName(ids: ReadonlyMap<string, string>, states: JobStates): string[] {
     .sort();
 }
 
+/** The chunk plan, its reads, and a chunk an earlier run left (A has 3 chunks now): never mapped nor merged. */
 function chunkFixture(): string {
   const dir = fixture({
     "plan.json": chunkPlan(),
+    "work/chunks/A/c4.txt": "left by an earlier run\n",
     ...Object.fromEntries(Object.entries(READS).map(([s, text]) => [`reads/${s}.txt`, text])),
   });
   temporary.push(dir);
@@ -67,7 +69,7 @@ function chunkFixture(): string {
 
 describeSlurm("an exported workflow with dynamic spaces, submitted to the cluster (.ci/slurm/up.sh)", () => {
   test(
-    "split decides each sample's chunks (3, none, and names with a space and a quote); map, filter, merge and report run from the expansion, byte-exact",
+    "split decides each sample's chunks (3, none, and names with a space and a quote); map, filter, merge and report run from the expansion, byte-exact; an earlier run's chunk is left alone",
     async () => {
       const dir = chunkFixture();
       const { ids, states } = await submitAndWait(dir);
@@ -88,14 +90,14 @@ describeSlurm("an exported workflow with dynamic spaces, submitted to the cluste
       expect(filesUnder(join(dir, "work"))).toEqual(
         ["kept", "mapped"]
           .flatMap((s) => ["A/c1.txt", "A/c2.txt", "A/c3.txt", "it's/q'uote.txt", "it's/x y.txt"].map((f) => `${s}/${f}`))
-          .concat(["chunks/A/c1.txt", "chunks/A/c2.txt", "chunks/A/c3.txt", "chunks/it's/q'uote.txt", "chunks/it's/x y.txt"])
+          .concat(["chunks/A/c1.txt", "chunks/A/c2.txt", "chunks/A/c3.txt", "chunks/A/c4.txt", "chunks/it's/q'uote.txt", "chunks/it's/x y.txt"])
           .sort(),
       );
       expect(readFileSync(join(dir, "work/mapped/it's/x y.txt"), "utf8")).toBe('ONE "TWO"\n');
-      // The expansion's log says what it did.
+      // The expansion's log says what it did, and which file it left alone.
       const log = readdirSync(join(dir, "slurm", "logs")).find((f) => f.startsWith("chunks.expand.split_"))!;
       expect(readFileSync(join(dir, "slurm", "logs", log), "utf8")).toMatch(
-        /^map: 5 elements\nfilter: 5 elements\n(sbatch .*\n){4}expand\.split: 4 job arrays submitted \(map, filter, merge, report\)\n$/,
+        /^warning: 1 file matching the outputs of `split` was there before its job and not written by it: left alone, not used: "work\/chunks\/A\/c4\.txt"\nmap: 5 elements\nfilter: 5 elements\n(sbatch .*\n){4}expand\.split: 4 job arrays submitted \(map, filter, merge, report\)\n$/,
       );
     },
     TIMEOUT,

@@ -17,9 +17,11 @@ import { chunkPlan, READS } from "./dynamic-plans.js";
 import { filesUnder, submitDryRun, withoutScontrol } from "./export-helpers.js";
 
 /** A folder with the chunk plan as plan.json and its reads. */
+/** The chunk plan, its reads, and a chunk an earlier run left (A has 3 chunks now). */
 function chunkFixture(): string {
   return fixture({
     "plan.json": chunkPlan(),
+    "work/chunks/A/c4.txt": "left by an earlier run\n",
     ...Object.fromEntries(Object.entries(READS).map(([s, text]) => [`reads/${s}.txt`, text])),
   });
 }
@@ -142,7 +144,7 @@ describe("an expansion job", () => {
       expect((await exportSlurm(["plan.json", "-o", "slurm"], dir)).exitCode).toBe(0);
       const out = join(dir, "slurm");
       await submittedAndSplit(out);
-      // A hidden file and a folder beside the chunks are not chunks.
+      // A hidden file is not a chunk.
       writeFileSync(join(dir, "work/chunks/A/.hidden.txt"), "no\n");
       const { bin, calls } = recordingSbatch();
       const r = await execa("bash", [join(out, "expand", "split.sh")], {
@@ -178,6 +180,10 @@ describe("an expansion job", () => {
       expect(readFileSync(join(out, "arrays", "map.0.sh"), "utf8")).toContain("#SBATCH --array=0-4\n");
       expect(readFileSync(join(out, "arrays", "merge.0.sh"), "utf8")).toContain("#SBATCH --array=0-2\n");
       expect(String(r.stdout).split("\n").at(-1)).toBe("expand.split: 4 job arrays submitted (map, filter, merge, report)");
+      // The chunk an earlier run left is reported, and neither mapped nor gathered.
+      expect(String(r.stdout).split("\n")[0]).toBe(
+        'warning: 1 file matching the outputs of `split` was there before its job and not written by it: left alone, not used: "work/chunks/A/c4.txt"',
+      );
     },
   );
 });
