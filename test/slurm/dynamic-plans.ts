@@ -172,3 +172,43 @@ export const EXPECTED: Record<string, string> = {
   "merged/it's.txt": "it's:\nTHREE\nONE \"TWO\"\n",
   "other.txt": "other\n",
 };
+
+/**
+ * One element per line of a file a stage wrote:
+ *
+ * ```yaml
+ * ids:      { foreach: { sample }, inputs: reads/{sample}.txt, outputs: work/ids/{sample}.txt }   # cut -d'|' -f1
+ * annotate: { foreach: { sample, id: { lines: "work/ids/{sample}.txt" } }, outputs: work/ann/{sample}/{id}.txt }
+ * ```
+ */
+export function linesPlan(): Plan {
+  const ids = task("ids", {
+    space: samples,
+    steps: [
+      {
+        stage: "ids",
+        action: { kind: "shell", shell: "bash", command: ["cut -d'|' -f1 < ", IN, " > ", OUT] },
+        inputs: [path(["reads/", v("sample"), ".txt"])],
+        outputs: [path(["work/ids/", v("sample"), ".txt"])],
+        env: {},
+      },
+    ],
+  });
+  const annotate = task("annotate", {
+    space: {
+      ...samples,
+      dynamic: { vars: ["id"], from: { kind: "lines", task: "ids", step: "ids", output: 0 }, per: ["sample"] },
+    },
+    steps: [
+      {
+        stage: "annotate",
+        action: { kind: "shell", shell: "bash", command: ["printf '%s/%s\\n' ", v("sample"), " ", v("id"), " > ", OUT] },
+        inputs: [],
+        outputs: [path(["work/ann/", v("sample"), "/", v("id"), ".txt"])],
+        env: {},
+      },
+    ],
+    deps: [{ task: "ids", edge: { kind: "expand" }, input: null }],
+  });
+  return { ...chunkPlan("lines"), tasks: [ids, annotate] };
+}

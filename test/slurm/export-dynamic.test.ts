@@ -13,7 +13,7 @@ import { execa } from "execa";
 import { describe, expect, test } from "vitest";
 import { fixture, wfc } from "../e2e/helpers.js";
 import { onCi } from "./cluster.js";
-import { chunkPlan, READS } from "./dynamic-plans.js";
+import { chunkPlan, linesPlan, READS } from "./dynamic-plans.js";
 import { filesUnder, submitDryRun, withoutScontrol } from "./export-helpers.js";
 
 /** A folder with the chunk plan as plan.json and its reads. */
@@ -186,6 +186,59 @@ describe("an expansion job", () => {
       );
     },
   );
+});
+
+describe("an expansion job over the lines of a file", () => {
+  /** Exports the lines plan, runs `ids` (reads given), then its expansion with the stand-in sbatch. */
+  async function expandLines(reads: Record<string, string>) {
+    const dir = fixture({ "plan.json": linesPlan(), ...Object.fromEntries(Object.entries(reads).map(([s, t]) => [`reads/${s}.txt`, t])) });
+    expect((await exportSlurm(["plan.json", "-o", "slurm"], dir)).exitCode).toBe(0);
+    const out = join(dir, "slurm");
+    writeFileSync(join(out, "jobs.tsv"), "array\tjob_id\nids.0\t12\nexpand.ids\t13\n");
+    for (const index of [0, 1, 2]) {
+      const r = await execa("bash", [join(out, "arrays", "ids.0.sh")], {
+        env: { SLURM_ARRAY_TASK_ID: String(index), SLURM_SUBMIT_DIR: out },
+        reject: false,
+      });
+      expect(r.exitCode, String(r.stderr)).toBe(0);
+    }
+    const { bin, calls } = recordingSbatch();
+    const r = await execa("bash", [join(out, "expand", "ids.sh")], { env: { PATH: `${bin}:${process.env.PATH}`, SLURM_SUBMIT_DIR: out }, reject: false });
+    return { dir, out, calls, r };
+  }
+
+  test.concurrent("one element per line, in file order; the values reach the jobs byte for byte", async () => {
+    const { dir, out, calls, r } = await expandLines(READS);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(readFileSync(calls, "utf8")).toBe("--parsable arrays/annotate.0.sh\n");
+    expect(readFileSync(join(out, "elements", "annotate.tsv"), "utf8")).toBe(
+      [
+        "array\tindex\telement",
+        "annotate.0\t0\tsample=A,id=c1",
+        "annotate.0\t1\tsample=A,id=c2",
+        "annotate.0\t2\tsample=A,id=c3",
+        "annotate.0\t3\tsample=it%27s,id=x%20y",
+        "annotate.0\t4\tsample=it%27s,id=q%27uote",
+        "",
+      ].join("\n"),
+    );
+    for (const index of [0, 1, 2, 3, 4]) {
+      const job = await execa("bash", [join(out, "arrays", "annotate.0.sh")], {
+        env: { SLURM_ARRAY_TASK_ID: String(index), SLURM_SUBMIT_DIR: out },
+        reject: false,
+      });
+      expect(job.exitCode, String(job.stderr)).toBe(0);
+    }
+    expect(readFileSync(join(dir, "work/ann/it's/x y.txt"), "utf8")).toBe("it's/x y\n");
+    expect(readFileSync(join(dir, "work/ann/it's/q'uote.txt"), "utf8")).toBe("it's/q'uote\n");
+  });
+
+  test.concurrent("a repeated line fails the expansion with where it is, and nothing is submitted", async () => {
+    const { calls, r } = await expandLines({ A: "c1|x\nc2|y\nc1|z\n", "b c": "", "it's": "" });
+    expect(r.exitCode).toBe(1);
+    expect(String(r.stderr)).toBe('wfc: expand.ids: "work/ids/A.txt" line 3 repeats "c1" (first on line 1): one element per value');
+    expect(existsSync(calls)).toBe(false);
+  });
 });
 
 /* ------------------------------------------------------------ shellcheck */
