@@ -213,7 +213,7 @@ export function slurmLayout(plan: Plan, options: LayoutOptions = {}): SlurmLayou
 interface Wave {
   /** The last producer, in plan order, that its tasks wait for. */
   readonly producer: string;
-  /** The producers of its dynamic tasks. */
+  /** The producers whose decisions its tasks read: their dynamic spaces', the pattern outputs they gather. */
   readonly producers: string[];
   /** Its tasks, in plan order. */
   readonly tasks: string[];
@@ -229,11 +229,14 @@ interface Wave {
 export function dynamicWaves(plan: Plan): { waveOf: Map<string, number>; waves: Wave[] } {
   const order = new Map(plan.tasks.map((t, i) => [t.id, i]));
   const waits = new Map<string, Set<string>>();
+  /** Per task, the producers whose decisions it reads itself: its dynamic space's, those whose pattern output it gathers. */
+  const direct = new Map<string, string[]>();
   for (const task of plan.tasks) {
-    const set = new Set<string>();
-    if (task.space.dynamic !== undefined) set.add(task.space.dynamic.from.task);
+    const own = [...patternSources(plan, task).map((s) => s.task), ...(task.space.dynamic ? [task.space.dynamic.from.task] : [])];
+    const set = new Set(own);
     for (const dep of task.deps) for (const p of waits.get(dep.task) ?? []) set.add(p);
     waits.set(task.id, set);
+    direct.set(task.id, [...new Set(own)]);
   }
   const byProducer = new Map<string, Wave>();
   for (const task of plan.tasks) {
@@ -243,8 +246,7 @@ export function dynamicWaves(plan: Plan): { waveOf: Map<string, number>; waves: 
     let wave = byProducer.get(last);
     if (wave === undefined) byProducer.set(last, (wave = { producer: last, producers: [], tasks: [] }));
     wave.tasks.push(task.id);
-    const own = task.space.dynamic?.from.task;
-    if (own !== undefined && !wave.producers.includes(own)) wave.producers.push(own);
+    for (const p of direct.get(task.id)!) if (!wave.producers.includes(p)) wave.producers.push(p);
   }
   const waves = [...byProducer.values()].sort((a, b) => order.get(a.producer)! - order.get(b.producer)!);
   const waveOf = new Map<string, number>();
@@ -282,4 +284,24 @@ export function slurmTime(seconds: number): string {
 /** A task's SLURM job name: `NAME.TASK` limited to SLURM-friendly characters. */
 export function slurmJobName(plan: Plan, task: string): string {
   return `${plan.name}.${task}`.replace(/[^A-Za-z0-9_.+-]/g, "_");
+}
+
+/**
+ * The pattern outputs (outputs naming a variable their step decides) of
+ * other tasks that a task's steps read: what they hold is known only once
+ * their job has run. (A step fused after the one that decides is its own
+ * task's: `wfc export slurm` refuses it, export.ts.)
+ */
+export function patternSources(plan: Plan, task: PlanTask): { task: string; step: string; output: number }[] {
+  const out: { task: string; step: string; output: number }[] = [];
+  for (const step of task.steps)
+    for (const input of step.inputs)
+      for (const from of input.from) {
+        if (from.task === task.id) continue;
+        const producer = plan.tasks.find((t) => t.id === from.task)?.steps.find((s) => s.stage === from.step);
+        const decides = producer?.decides ?? [];
+        const template = producer?.outputs[from.output]?.template ?? [];
+        if (template.some((p) => typeof p !== "string" && "var" in p && decides.includes(p.var))) out.push(from);
+      }
+  return out;
 }

@@ -13,19 +13,23 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { execa } from "execa";
-import { ElementSpace, type Elements } from "../../contract/elements.js";
 import { commandCpus } from "../../contract/cpus.js";
-import { dynamicWaves, slurmLayout } from "../../contract/slurm-layout.js";
+import type { Plan } from "../../contract/plan.js";
+import { dynamicWaves, patternSources, slurmLayout } from "../../contract/slurm-layout.js";
+import { RunElements, type TaskElements } from "../scheduler/elements.js";
 import { Expander, UnsafePathError } from "../jobs/expand.js";
 import { staleInputsMessage } from "../jobs/stale-inputs.js";
 import { loadPlan } from "../load-plan.js";
 import { parseSbatchId } from "./parse.js";
-import { decidedRows, DecidedError, DynamicElements } from "./decided.js";
+import { decidedRows, DecidedError, type DecisionSource } from "./decided.js";
 import { writeArray, type ExpansionSettings } from "./export.js";
 
-/** A dynamic task's rows per block, as an expansion writes them for the ones after it: `elements/TASK.json`. */
-interface ElementsFile {
-  readonly blocks: string[][][];
+/** What one expansion decided, for the expansions after it: `elements/expand.PRODUCER.json`. */
+interface WaveFile {
+  /** What each listed producer element's pattern output held (RunElements.setDecided). */
+  readonly decided: { readonly task: number; readonly element: number; readonly step: string; readonly rows: string[][] }[];
+  /** Each dynamic task's rows, per block. */
+  readonly blocks: Record<string, string[][][]>;
 }
 
 export interface ExpandResult {
@@ -35,7 +39,11 @@ export interface ExpandResult {
 }
 
 /** Runs the expansion of `producer`'s wave in the export `dir`. Never throws for a problem a user can fix. */
-export async function expandWave(dir: string, producer: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<ExpandResult> {
+export async function expandWave(
+  dir: string,
+  producer: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<ExpandResult> {
   const lines: string[] = [];
   const fail = (why: string): ExpandResult => ({ ok: false, lines: [...lines, `wfc: expand.${producer}: ${why}`] });
   const loaded = await loadPlan(join(dir, "plan.json"));
@@ -50,70 +58,97 @@ export async function expandWave(dir: string, producer: string, env: Readonly<Re
   const { waves } = dynamicWaves(plan);
   const w = waves.findIndex((x) => x.producer === producer);
   if (w === -1) return fail(`no expansion follows \`${producer}\` in this export`);
+  const wave = waves[w]!;
   const workdir = resolve(dir, settings.workdir);
-  const byId = new Map(plan.tasks.map((t) => [t.id, t]));
+  const index = new Map(plan.tasks.map((t, i) => [t.id, i]));
+  const elements = new RunElements(plan);
+  const apply = (file: WaveFile) => {
+    for (const d of file.decided) elements.setDecided(d.task, d.element, d.step, d.rows);
+    for (const [task, blocks] of Object.entries(file.blocks)) {
+      const dyn = elements.dynamic(index.get(task)!)!;
+      blocks.forEach((rows, b) => {
+        if (!dyn.expanded[b]) dyn.expand(b, rows);
+      });
+    }
+  };
 
-  // Rows of the dynamic tasks of earlier waves (their expansions wrote them), then this wave's, listed now.
-  const rows = new Map<string, string[][][]>();
-  const reported = new Set<string>();
+  // What the earlier expansions decided, then this one's, listed now.
+  const mine: WaveFile = { decided: [], blocks: {} };
+  const leftAlone = new Map<string, string[]>();
   try {
-    for (const wave of waves.slice(0, w))
-      for (const t of wave.tasks)
-        if (byId.get(t)!.space.dynamic !== undefined)
-          rows.set(t, (JSON.parse(readFileSync(join(dir, "elements", `${t}.json`), "utf8")) as ElementsFile).blocks);
-    for (const t of waves[w]!.tasks) {
-      if (byId.get(t)!.space.dynamic === undefined) continue;
-      const { blocks, leftAlone } = await decidedRows(plan, byId.get(t)!, workdir, dir);
-      rows.set(t, blocks);
-      const from = byId.get(t)!.space.dynamic!.from.task;
-      if (leftAlone.length > 0 && !reported.has(from)) {
-        reported.add(from);
-        const shown = leftAlone.slice(0, 5).map((p) => JSON.stringify(p));
-        lines.push(
-          `warning: ${leftAlone.length} file${leftAlone.length === 1 ? "" : "s"} matching the outputs of \`${from}\` ${leftAlone.length === 1 ? "was" : "were"} there before its job and not written by it: left alone, not used: ${shown.join(", ")}${leftAlone.length > 5 ? `, and ${leftAlone.length - 5} more` : ""}`,
-        );
+    for (const earlier of waves.slice(0, w))
+      apply(JSON.parse(readFileSync(join(dir, "elements", `expand.${earlier.producer}.json`), "utf8")) as WaveFile);
+  } catch (error) {
+    return fail(`cannot read what the earlier expansions decided: ${(error as Error).message}`);
+  }
+  try {
+    for (const source of sourcesOf(plan, wave.tasks)) {
+      const p = index.get(source.task.id)!;
+      const ps = elements.of(p);
+      const left = leftAlone.get(source.task.id) ?? [];
+      leftAlone.set(source.task.id, left);
+      const rowsOf: string[][][] = [];
+      for (let k = 0; k < ps.size; k++) {
+        const rows = await decidedRows(plan, source, k, ps.bindings(k), { workdir, exportDir: dir }, left);
+        rowsOf.push(rows);
+        if (source.kind === "files") mine.decided.push({ task: p, element: k, step: source.step, rows });
+      }
+      for (const d of source.dynamic) {
+        const dyn = elements.dynamic(index.get(d)!)!;
+        const per = dyn.dynamic.per;
+        const byKey = new Map<string, number>();
+        for (let k = 0; k < ps.size; k++) byKey.set(per.map((v) => ps.value(k, v) ?? "").join("\u0000"), k);
+        const blocks: string[][][] = [];
+        for (let b = 0; b < dyn.blocks.size; b++) {
+          const k = byKey.get(per.map((v) => dyn.blocks.value(b, v) ?? "").join("\u0000"));
+          // A block no producer element has the values of expands empty (as in `wfc run`).
+          blocks.push(k === undefined ? [] : rowsOf[k]!);
+        }
+        mine.blocks[d] = blocks;
       }
     }
   } catch (error) {
     if (error instanceof DecidedError) return fail(error.message);
-    return fail(`cannot read what the earlier expansions wrote: ${(error as Error).message}`);
+    throw error;
   }
-  const spaces: Elements[] = plan.tasks.map((t) => {
-    if (t.space.dynamic === undefined) return new ElementSpace(t.space);
-    const known = rows.get(t.id);
-    // A later wave's task: nothing of this wave reads it.
-    return known === undefined ? { size: 0, bindings: () => new Map(), value: () => undefined } : new DynamicElements(t.space, known);
-  });
-  const counts = new Map([...rows.keys()].map((t) => [t, spaces[plan.tasks.findIndex((x) => x.id === t)]!.size]));
-  for (const t of waves[w]!.tasks) {
-    const elements = spaces[plan.tasks.findIndex((x) => x.id === t)]!;
-    if (elements instanceof DynamicElements) {
-      writeFileSync(join(dir, "elements", `${t}.json`), `${JSON.stringify({ blocks: rows.get(t)! } satisfies ElementsFile)}\n`);
-      lines.push(`${t}: ${elements.size} element${elements.size === 1 ? "" : "s"}`);
-    }
+  apply(mine);
+  for (const [from, paths] of leftAlone) {
+    if (paths.length === 0) continue;
+    const shown = paths.slice(0, 5).map((x) => JSON.stringify(x));
+    lines.push(
+      `warning: ${paths.length} file${paths.length === 1 ? "" : "s"} matching the outputs of \`${from}\` ${paths.length === 1 ? "was" : "were"} there before its job and not written by it: left alone, not used: ${shown.join(", ")}${paths.length > 5 ? `, and ${paths.length - 5} more` : ""}`,
+    );
+  }
+  writeFileSync(join(dir, "elements", `expand.${producer}.json`), `${JSON.stringify(mine)}\n`);
+  const counts = new Map<string, number>();
+  for (const earlier of waves.slice(0, w + 1))
+    for (const t of earlier.tasks) if (elements.dynamic(index.get(t)!) !== undefined) counts.set(t, elements.of(index.get(t)!).size);
+  for (const t of wave.tasks) {
+    const n = counts.get(t);
+    if (n !== undefined) lines.push(`${t}: ${n} element${n === 1 ? "" : "s"}`);
   }
 
   const layout = slurmLayout(plan, { maxArraySize: settings.maxArraySize, licenses: settings.licenses, expanded: counts });
   const name = `expand.${producer}`;
-  const mine = layout.arrays.filter((a) => a.wave === name);
+  const arrays = layout.arrays.filter((a) => a.wave === name);
   const warnings: string[] = [];
   const expander = new Expander(plan, workdir, {
-    spaces,
+    elements,
     onStale: (stale) => warnings.push(staleInputsMessage(stale)),
     cpus: (task) => commandCpus(task, { slurm: plan.executors[task.executor]?.slurm ?? {} }),
   });
   try {
     mkdirSync(join(dir, "tables"), { recursive: true });
     mkdirSync(join(dir, "arrays"), { recursive: true });
-    for (const array of mine)
-      await writeArray(plan, array, expander, dir, settings.workdir, settings.latencyWait, (t) => spaces[t]!.size);
+    for (const array of arrays)
+      await writeArray(plan, array, expander, dir, settings.workdir, settings.latencyWait, (t) => elements.of(t).size);
   } catch (error) {
     if (error instanceof UnsafePathError) return fail(error.message);
     throw error;
   }
-  for (const t of waves[w]!.tasks) {
-    const elements = spaces[plan.tasks.findIndex((x) => x.id === t)]!;
-    if (elements instanceof DynamicElements) writeFileSync(join(dir, "elements", `${t}.tsv`), elementTable(t, elements, layout.maxArraySize));
+  for (const t of wave.tasks) {
+    const i = index.get(t)!;
+    if (elements.dynamic(i) !== undefined) writeFileSync(join(dir, "elements", `${t}.tsv`), elementTable(t, elements.of(i), layout.maxArraySize));
   }
   for (const warning of warnings) lines.push(`warning: ${warning}`);
 
@@ -144,15 +179,37 @@ export async function expandWave(dir: string, producer: string, env: Readonly<Re
     lines.push(`sbatch ${args.join(" ")}: ${id}`);
     return id;
   };
-  for (const a of mine) if ((await submit(a.name, a.dependencies, `arrays/${a.name}.sh`)) === undefined) return fail("nothing more was submitted");
+  for (const a of arrays) if ((await submit(a.name, a.dependencies, `arrays/${a.name}.sh`)) === undefined) return fail("nothing more was submitted");
   const next = layout.expansions.find((e) => e.submittedBy === name);
   if (next !== undefined && (await submit(next.name, next.dependencies, `expand/${next.producer}.sh`)) === undefined)
     return fail("nothing more was submitted");
-  const known = waves[w]!.tasks.filter((t) => byId.get(t)!.space.dynamic === undefined || counts.get(t)! > 0);
+  const known = wave.tasks.filter((t) => (counts.get(t) ?? 1) > 0);
   lines.push(
-    `${name}: ${mine.length} job array${mine.length === 1 ? "" : "s"} submitted (${known.join(", ") || "nothing to run"})${next ? `, then ${next.name}` : ""}`,
+    `${name}: ${arrays.length} job array${arrays.length === 1 ? "" : "s"} submitted (${known.join(", ") || "nothing to run"})${next ? `, then ${next.name}` : ""}`,
   );
   return { ok: true, lines };
+}
+
+/**
+ * What a wave's tasks read of producers' decisions, one entry per producer
+ * output (in plan order): a dynamic space's source, or a pattern output a
+ * task gathers; with the dynamic tasks it decides.
+ */
+function sourcesOf(plan: Plan, tasks: readonly string[]): (DecisionSource & { dynamic: string[] })[] {
+  const out: (DecisionSource & { dynamic: string[] })[] = [];
+  const add = (kind: "files" | "lines", task: string, step: string, output: number, dynamic?: string) => {
+    let s = out.find((x) => x.task.id === task && x.step === step && x.output === output);
+    if (s === undefined) out.push((s = { kind, task: plan.tasks.find((t) => t.id === task)!, step, output, dynamic: [] }));
+    if (dynamic !== undefined) s.dynamic.push(dynamic);
+  };
+  for (const id of tasks) {
+    const task = plan.tasks.find((t) => t.id === id)!;
+    const dyn = task.space.dynamic;
+    if (dyn !== undefined) add(dyn.from.kind, dyn.from.task, dyn.from.step, dyn.from.output, id);
+    for (const from of patternSources(plan, task)) add("files", from.task, from.step, from.output);
+  }
+  const order = new Map(plan.tasks.map((t, i) => [t.id, i]));
+  return out.sort((a, b) => order.get(a.task.id)! - order.get(b.task.id)!);
 }
 
 /** Array name → job id, from jobs.tsv (submit.sh's and the expansions' before this one). */
@@ -176,7 +233,7 @@ function submitEnv(env: Readonly<Record<string, string | undefined>>): Record<st
 }
 
 /** `elements/TASK.tsv`: which element (by identity, contract/identity.ts) each array index runs. */
-function elementTable(task: string, elements: DynamicElements, maxArraySize: number): string {
+function elementTable(task: string, elements: TaskElements, maxArraySize: number): string {
   const rows = ["array\tindex\telement"];
   for (let i = 0; i < elements.size; i++) rows.push(`${task}.${Math.floor(i / maxArraySize)}\t${i % maxArraySize}\t${elements.identity(i)}`);
   return rows.join("\n") + "\n";

@@ -66,6 +66,8 @@ export async function writeExport(plan: Plan, layout: SlurmLayout, options: Expo
     if (readdirSync(dir).length > 0 && !existsSync(join(dir, EXPORT_MARKER)))
       throw new ExportError(`\`${shown}\` exists and is not a wfc export; choose another -o, or remove it`);
   }
+  const fused = fusedPatternRead(plan);
+  if (fused !== undefined) throw new ExportError(fused);
   const workdir = resolve(options.planDir, plan.workdir);
   mkdirSync(dirname(dir), { recursive: true });
   const temp = join(dirname(dir), `.${basename(dir)}.wfc-${process.pid}`);
@@ -98,6 +100,24 @@ export async function writeExport(plan: Plan, layout: SlurmLayout, options: Expo
     // A hand-edited plan's job that would write outside the workflow's folder: the plan is bad input.
     throw error instanceof UnsafePathError ? new ExportError(error.message) : error;
   }
+}
+
+/**
+ * A step that gathers the files a step fused before it decides: the job
+ * lists them between its steps under `wfc run`, but an exported job's
+ * commands are all written beforehand. Undefined when there is none.
+ */
+function fusedPatternRead(plan: Plan): string | undefined {
+  for (const task of plan.tasks)
+    for (const step of task.steps)
+      for (const input of step.inputs)
+        for (const from of input.from) {
+          if (from.task !== task.id) continue;
+          const producer = task.steps.find((s) => s.stage === from.step);
+          if (producer !== undefined && isPattern(producer, from.output))
+            return `stage \`${step.stage}\` gathers the files stage \`${from.step}\` decides, fused into one job: an exported job's commands are written before it runs; set \`fuse: false\` on \`${step.stage}\` to export it`;
+        }
+  return undefined;
 }
 
 /**
