@@ -106,6 +106,8 @@ export function slurmLayout(plan: Plan, options: LayoutOptions = {}): SlurmLayou
   const jobsOf = (task: PlanTask) => task.jobs ?? options.expanded?.get(task.id);
   const expansions: SlurmExpansion[] = [];
 
+  /** Producers whose arrays have ended ok before this wave's expansion ran: nothing need wait for them again (their ids may be purged by then). */
+  const done = new Set<string>();
   const layOut = (task: PlanTask, wave: string | null, jobs: number) => {
     // An empty fan-out submits nothing; its dependents have nothing to wait for.
     const chunks = Math.ceil(jobs / maxArraySize);
@@ -134,7 +136,7 @@ export function slurmLayout(plan: Plan, options: LayoutOptions = {}): SlurmLayou
       const dependencies: SlurmDependency[] = [];
       for (const dep of task.deps) {
         // A dynamic task's elements exist once its producer has run: its expansion waited for that.
-        if (dep.edge.kind === "expand") continue;
+        if (dep.edge.kind === "expand" || done.has(dep.task)) continue;
         const producer = byId.get(dep.task)!;
         const theirs = chunksOf.get(dep.task)!;
         const aligned =
@@ -184,6 +186,7 @@ export function slurmLayout(plan: Plan, options: LayoutOptions = {}): SlurmLayou
       dependencies: known ? dependencies : [],
     });
     known &&= wave.tasks.every((t) => jobsOf(byId.get(t)!) !== undefined);
+    for (const p of wave.producers) done.add(p);
     if (known) for (const t of wave.tasks) layOut(byId.get(t)!, name, jobsOf(byId.get(t)!)!);
   }
 

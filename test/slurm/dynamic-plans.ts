@@ -47,10 +47,11 @@ const chunks = {
 };
 
 /**
- * split → map → filter → merge (per sample) → report, and `other`:
+ * split → map → filter → merge (per sample) → report, count (a gather of split's chunks), and `other`:
  *
  * ```yaml
  * split:  { foreach: { sample }, inputs: reads/{sample}.txt, outputs: work/chunks/{sample}/{chunk}.txt, decides: [chunk] }
+ * count:  { foreach: { sample }, inputs: work/chunks/{sample}/*.txt, outputs: counts/{sample}.txt }
  * map:    { foreach: { sample, chunk: { from: split } }, inputs: work/chunks/{sample}/{chunk}.txt, outputs: work/mapped/{sample}/{chunk}.txt }
  * filter: { foreach: { sample, chunk: { from: split } }, inputs: work/mapped/{sample}/{chunk}.txt, outputs: work/kept/{sample}/{chunk}.txt }
  * merge:  { foreach: { sample }, inputs: work/kept/{sample}/*.txt, outputs: merged/{sample}.txt }
@@ -83,6 +84,19 @@ export function chunkPlan(name = "chunks"): Plan {
         decides: ["chunk"],
       },
     ],
+  });
+  const count = task("count", {
+    space: samples,
+    steps: [
+      {
+        stage: "count",
+        action: { kind: "shell", shell: "bash", command: ["cat ", IN, " /dev/null | wc -l > ", OUT] },
+        inputs: [path(["work/chunks/", v("sample"), "/*.txt"], [{ task: "split", step: "split", output: 0 }], true)],
+        outputs: [path(["counts/", v("sample"), ".txt"])],
+        env: {},
+      },
+    ],
+    deps: [{ task: "split", edge: { kind: "match", on: [["sample", "sample"]], where: {}, when: {} }, input: { step: "count", index: 0 } }],
   });
   const map = task("map", {
     space: chunks,
@@ -161,7 +175,7 @@ export function chunkPlan(name = "chunks"): Plan {
     jobs: null,
     executors: { processes: { type: "processes", max: null, runs: ["fn", "run"] } },
     groups: [],
-    tasks: [other, split, map, filter, merge, report],
+    tasks: [other, split, count, map, filter, merge, report],
   };
 }
 
@@ -171,6 +185,9 @@ export const EXPECTED: Record<string, string> = {
   "merged/b c.txt": "b c:\n",
   "merged/it's.txt": "it's:\nTHREE\nONE \"TWO\"\n",
   "other.txt": "other\n",
+  "counts/A.txt": "3\n",
+  "counts/b c.txt": "0\n",
+  "counts/it's.txt": "2\n",
 };
 
 /**

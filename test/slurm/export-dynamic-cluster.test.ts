@@ -73,8 +73,9 @@ describeSlurm("an exported workflow with dynamic spaces, submitted to the cluste
     async () => {
       const dir = chunkFixture();
       const { ids, states } = await submitAndWait(dir);
-      expect([...ids.keys()]).toEqual(["other.0", "split.0", "expand.split", "map.0", "filter.0", "merge.0", "report.0"]);
+      expect([...ids.keys()]).toEqual(["other.0", "split.0", "expand.split", "count.0", "map.0", "filter.0", "merge.0", "report.0"]);
       expect(byName(ids, states)).toEqual([
+        ...[0, 1, 2].map((i) => `count.0[${i}]=COMPLETED`),
         "expand.split=COMPLETED",
         ...[0, 1, 2, 3, 4].map((i) => `filter.0[${i}]=COMPLETED`),
         ...[0, 1, 2, 3, 4].map((i) => `map.0[${i}]=COMPLETED`),
@@ -97,7 +98,7 @@ describeSlurm("an exported workflow with dynamic spaces, submitted to the cluste
       // The expansion's log says what it did, and which file it left alone.
       const log = readdirSync(join(dir, "slurm", "logs")).find((f) => f.startsWith("chunks.expand.split_"))!;
       expect(readFileSync(join(dir, "slurm", "logs", log), "utf8")).toMatch(
-        /^warning: 1 file matching the outputs of `split` was there before its job and not written by it: left alone, not used: "work\/chunks\/A\/c4\.txt"\nmap: 5 elements\nfilter: 5 elements\n(sbatch .*\n){4}expand\.split: 4 job arrays submitted \(map, filter, merge, report\)\n$/,
+        /^warning: 1 file matching the outputs of `split` was there before its job and not written by it: left alone, not used: "work\/chunks\/A\/c4\.txt"\nmap: 5 elements\nfilter: 5 elements\n(sbatch .*\n){5}expand\.split: 5 job arrays submitted \(count, map, filter, merge, report\)\n$/,
       );
     },
     TIMEOUT,
@@ -112,7 +113,7 @@ describeSlurm("an exported workflow with dynamic spaces, submitted to the cluste
       });
       temporary.push(dir);
       const { ids, states } = await submitAndWait(dir);
-      expect([...ids.keys()]).toEqual(["other.0", "split.0", "expand.split", "merge.0", "report.0"]);
+      expect([...ids.keys()]).toEqual(["other.0", "split.0", "expand.split", "count.0", "merge.0", "report.0"]);
       expect(byName(ids, states).every((s) => s.endsWith("=COMPLETED"))).toBe(true);
       expect(readFileSync(join(dir, "report.txt"), "utf8")).toBe("A:\nb c:\nit's:\n");
       expect(existsSync(join(dir, "work", "mapped"))).toBe(false);

@@ -38,8 +38,8 @@ describe("the export of a plan with dynamic spaces", () => {
         "chunks: would submit 2 job arrays and 1 expansion job in 3 sbatch calls (MaxArraySize 1001); the rest is submitted from the cluster once known",
         "  other.0       1 job",
         "  split.0       3 jobs",
-        "  expand.split  1 job   afterok:split.0  then submits map, filter, merge, report",
-        "note: `map`, `filter`, `merge`, `report` are known only when `split` has run: expand.split, a job after it, lists what it wrote and submits them from a compute node",
+        "  expand.split  1 job   afterok:split.0  then submits count, map, filter, merge, report",
+        "note: `count`, `map`, `filter`, `merge`, `report` are known only when `split` has run: expand.split, a job after it, lists what it wrote and submits them from a compute node",
       ].join("\n"),
     );
   });
@@ -71,7 +71,7 @@ describe("the export of a plan with dynamic spaces", () => {
     );
     const readme = readFileSync(join(out, "README.txt"), "utf8");
     expect(readme).toContain("- sbatch from compute nodes (the expansion job submits the next arrays), and\n- Node.js 20 on them");
-    expect(readme).toContain("  expand.split: after split; submits map, filter, merge, report\n");
+    expect(readme).toContain("  expand.split: after split; submits count, map, filter, merge, report\n");
     expect(readFileSync(join(out, "expand", "split.sh"), "utf8")).toContain("exec \"$node\" \"$wfc\" __slurm-expand \"$export_dir\" split\n");
     // The split job checks no pattern output as a path: it writes 0..n files matching it.
     expect(readFileSync(join(out, "arrays", "split.0.sh"), "utf8")).toContain("#SBATCH --array=0-2\n");
@@ -156,15 +156,17 @@ describe("an expansion job", () => {
       expect(r.exitCode).toBe(0);
       expect(readFileSync(calls, "utf8")).toBe(
         [
+          // split's jobs ended ok before the expansion ran: count does not wait for them again.
+          "--parsable arrays/count.0.sh",
           "--parsable arrays/map.0.sh",
-          "--parsable --dependency=aftercorr:101 --kill-on-invalid-dep=yes arrays/filter.0.sh",
-          "--parsable --dependency=afterok:102 --kill-on-invalid-dep=yes arrays/merge.0.sh",
-          "--parsable --dependency=afterok:103 --kill-on-invalid-dep=yes arrays/report.0.sh",
+          "--parsable --dependency=aftercorr:102 --kill-on-invalid-dep=yes arrays/filter.0.sh",
+          "--parsable --dependency=afterok:103 --kill-on-invalid-dep=yes arrays/merge.0.sh",
+          "--parsable --dependency=afterok:104 --kill-on-invalid-dep=yes arrays/report.0.sh",
           "",
         ].join("\n"),
       );
       expect(readFileSync(join(out, "jobs.tsv"), "utf8")).toBe(
-        "array\tjob_id\nother.0\t11\nsplit.0\t12\nexpand.split\t13\nmap.0\t101\nfilter.0\t102\nmerge.0\t103\nreport.0\t104\n",
+        "array\tjob_id\nother.0\t11\nsplit.0\t12\nexpand.split\t13\ncount.0\t101\nmap.0\t102\nfilter.0\t103\nmerge.0\t104\nreport.0\t105\n",
       );
       expect(readFileSync(join(out, "elements", "map.tsv"), "utf8")).toBe(
         [
@@ -179,7 +181,7 @@ describe("an expansion job", () => {
       );
       expect(readFileSync(join(out, "arrays", "map.0.sh"), "utf8")).toContain("#SBATCH --array=0-4\n");
       expect(readFileSync(join(out, "arrays", "merge.0.sh"), "utf8")).toContain("#SBATCH --array=0-2\n");
-      expect(String(r.stdout).split("\n").at(-1)).toBe("expand.split: 4 job arrays submitted (map, filter, merge, report)");
+      expect(String(r.stdout).split("\n").at(-1)).toBe("expand.split: 5 job arrays submitted (count, map, filter, merge, report)");
       // The chunk an earlier run left is reported, and neither mapped nor gathered.
       expect(String(r.stdout).split("\n")[0]).toBe(
         'warning: 1 file matching the outputs of `split` was there before its job and not written by it: left alone, not used: "work/chunks/A/c4.txt"',
@@ -258,7 +260,7 @@ describe(`shellcheck of a dynamic plan's scripts${hasShellcheck || onCi() ? "" :
     });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const scripts = ["submit.sh", "expand/split.sh", ...readdirSync(join(out, "arrays")).map((f) => `arrays/${f}`)];
-    expect(scripts).toHaveLength(8);
+    expect(scripts).toHaveLength(9);
     const check = await execa("shellcheck", ["--format=gcc", ...scripts], { cwd: out, reject: false });
     expect(String(check.stdout) + String(check.stderr)).toBe("");
     expect(check.exitCode).toBe(0);
