@@ -139,8 +139,7 @@ export function slurmLayout(plan: Plan, options: LayoutOptions = {}): SlurmLayou
         if (dep.edge.kind === "expand" || done.has(dep.task)) continue;
         const producer = byId.get(dep.task)!;
         const theirs = chunksOf.get(dep.task)!;
-        const aligned =
-          dep.edge.kind === "one-to-one" && producer.batch === 1 && task.batch === 1 && jobsOf(producer) === jobs;
+        const aligned = dep.edge.kind === "one-to-one" && producer.batch === 1 && task.batch === 1 && jobsOf(producer) === jobs;
         if (theirs.length === 0) continue;
         if (aligned) dependencies.push({ kind: "aftercorr", on: theirs[k]!.name });
         else for (const a of theirs) if (!dependencies.some((d) => d.on === a.name)) dependencies.push({ kind: "afterok", on: a.name });
@@ -175,7 +174,8 @@ export function slurmLayout(plan: Plan, options: LayoutOptions = {}): SlurmLayou
     const name = `expand.${wave.producer}`;
     const dependencies: SlurmDependency[] = [];
     for (const p of wave.producers)
-      for (const a of chunksOf.get(p) ?? []) if (!dependencies.some((d) => d.on === a.name)) dependencies.push({ kind: "afterok", on: a.name });
+      for (const a of chunksOf.get(p) ?? [])
+        if (!dependencies.some((d) => d.on === a.name)) dependencies.push({ kind: "afterok", on: a.name });
     expansions.push({
       name,
       producer: wave.producer,

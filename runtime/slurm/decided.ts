@@ -52,7 +52,8 @@ export async function decidedRows(
     // The job's start mark (export.ts): what it did not make or change since is an earlier run's.
     const job = Math.floor(k / producer.batch);
     const mark = await stat(join(dirs.exportDir, "started", `${producer.id}.${job}`), { bigint: true }).catch(() => undefined);
-    if (mark === undefined) throw new DecidedError(`${what} left no start mark (started/${producer.id}.${job}): did its job run from this export?`);
+    if (mark === undefined)
+      throw new DecidedError(`${what} left no start mark (started/${producer.id}.${job}): did its job run from this export?`);
     const rows: string[][] = [];
     for (const [path, row] of listPattern(dirs.workdir, pattern)) {
       const made = await lstat(join(dirs.workdir, path), { bigint: true }).catch(() => undefined);
@@ -67,7 +68,9 @@ export async function decidedRows(
   try {
     text = await readFile(join(dirs.workdir, path), "utf8");
   } catch (error) {
-    throw new DecidedError(`cannot read ${JSON.stringify(path)}, which ${what} wrote: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new DecidedError(
+      `cannot read ${JSON.stringify(path)}, which ${what} wrote: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
   const parsed = parseLines(text);
   if ("rows" in parsed) return parsed.rows;

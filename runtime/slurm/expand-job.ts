@@ -148,13 +148,18 @@ export async function expandWave(
   }
   for (const t of wave.tasks) {
     const i = index.get(t)!;
-    if (elements.dynamic(i) !== undefined) writeFileSync(join(dir, "elements", `${t}.tsv`), elementTable(t, elements.of(i), layout.maxArraySize));
+    if (elements.dynamic(i) !== undefined)
+      writeFileSync(join(dir, "elements", `${t}.tsv`), elementTable(t, elements.of(i), layout.maxArraySize));
   }
   for (const warning of warnings) lines.push(`warning: ${warning}`);
 
   // Submit this wave's arrays, then the next expansion, each after the ids it waits for.
   const ids = jobIds(dir);
-  const submit = async (job: string, dependencies: readonly { kind: string; on: string }[], script: string): Promise<string | undefined> => {
+  const submit = async (
+    job: string,
+    dependencies: readonly { kind: string; on: string }[],
+    script: string,
+  ): Promise<string | undefined> => {
     const args = ["--parsable"];
     if (dependencies.length > 0) {
       const missing = dependencies.find((d) => !ids.has(d.on));
@@ -165,7 +170,14 @@ export async function expandWave(
       args.push(`--dependency=${dependencies.map((d) => `${d.kind}:${ids.get(d.on)!}`).join(",")}`, "--kill-on-invalid-dep=yes");
     }
     args.push(script);
-    const r = await execa("sbatch", args, { cwd: dir, env: submitEnv(env), extendEnv: false, reject: false, timeout: 60_000, stdin: "ignore" });
+    const r = await execa("sbatch", args, {
+      cwd: dir,
+      env: submitEnv(env),
+      extendEnv: false,
+      reject: false,
+      timeout: 60_000,
+      stdin: "ignore",
+    });
     const id = r.exitCode === 0 ? parseSbatchId(String(r.stdout)) : undefined;
     if (id === undefined) {
       const said = String(r.stderr).trim() || String(r.stdout).trim() || (r.shortMessage ?? "no output");
@@ -179,7 +191,8 @@ export async function expandWave(
     lines.push(`sbatch ${args.join(" ")}: ${id}`);
     return id;
   };
-  for (const a of arrays) if ((await submit(a.name, a.dependencies, `arrays/${a.name}.sh`)) === undefined) return fail("nothing more was submitted");
+  for (const a of arrays)
+    if ((await submit(a.name, a.dependencies, `arrays/${a.name}.sh`)) === undefined) return fail("nothing more was submitted");
   const next = layout.expansions.find((e) => e.submittedBy === name);
   if (next !== undefined && (await submit(next.name, next.dependencies, `expand/${next.producer}.sh`)) === undefined)
     return fail("nothing more was submitted");
@@ -235,7 +248,7 @@ function submitEnv(env: Readonly<Record<string, string | undefined>>): Record<st
 /** `elements/TASK.tsv`: which element (by identity, contract/identity.ts) each array index runs. */
 function elementTable(task: string, elements: TaskElements, maxArraySize: number): string {
   const rows = ["array\tindex\telement"];
-  for (let i = 0; i < elements.size; i++) rows.push(`${task}.${Math.floor(i / maxArraySize)}\t${i % maxArraySize}\t${elements.identity(i)}`);
+  for (let i = 0; i < elements.size; i++)
+    rows.push(`${task}.${Math.floor(i / maxArraySize)}\t${i % maxArraySize}\t${elements.identity(i)}`);
   return rows.join("\n") + "\n";
 }
-

@@ -202,7 +202,8 @@ function writeExpansions(plan: Plan, layout: SlurmLayout, dir: string, toWorkdir
 /** What an export with expansion jobs needs of the cluster, and what happens without it. */
 function expansionReadme(plan: Plan, layout: SlurmLayout): string {
   const waves = layout.expansions.map(
-    (e) => `  ${e.name}: after ${e.producers.join(", ")}; submits ${e.tasks.join(", ")}${e.submittedBy === null ? "" : ` (submitted by ${e.submittedBy})`}`,
+    (e) =>
+      `  ${e.name}: after ${e.producers.join(", ")}; submits ${e.tasks.join(", ")}${e.submittedBy === null ? "" : ` (submitted by ${e.submittedBy})`}`,
   );
   return `wfc export of \`${plan.name}\`
 

@@ -138,7 +138,9 @@ export function chunkPlan(name = "chunks"): Plan {
         env: {},
       },
     ],
-    deps: [{ task: "filter", edge: { kind: "match", on: [["sample", "sample"]], where: {}, when: {} }, input: { step: "merge", index: 0 } }],
+    deps: [
+      { task: "filter", edge: { kind: "match", on: [["sample", "sample"]], where: {}, when: {} }, input: { step: "merge", index: 0 } },
+    ],
   });
   const report = task("report", {
     space: { vars: [], zip: [], size: 1 },
@@ -183,7 +185,7 @@ export function chunkPlan(name = "chunks"): Plan {
 export const EXPECTED: Record<string, string> = {
   "merged/A.txt": "A:\nALPHA\nGAMMA\n",
   "merged/b c.txt": "b c:\n",
-  "merged/it's.txt": "it's:\nTHREE\nONE \"TWO\"\n",
+  "merged/it's.txt": 'it\'s:\nTHREE\nONE "TWO"\n',
   "other.txt": "other\n",
   "counts/A.txt": "3\n",
   "counts/b c.txt": "0\n",

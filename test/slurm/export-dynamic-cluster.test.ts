@@ -91,7 +91,14 @@ describeSlurm("an exported workflow with dynamic spaces, submitted to the cluste
       expect(filesUnder(join(dir, "work"))).toEqual(
         ["kept", "mapped"]
           .flatMap((s) => ["A/c1.txt", "A/c2.txt", "A/c3.txt", "it's/q'uote.txt", "it's/x y.txt"].map((f) => `${s}/${f}`))
-          .concat(["chunks/A/c1.txt", "chunks/A/c2.txt", "chunks/A/c3.txt", "chunks/A/c4.txt", "chunks/it's/q'uote.txt", "chunks/it's/x y.txt"])
+          .concat([
+            "chunks/A/c1.txt",
+            "chunks/A/c2.txt",
+            "chunks/A/c3.txt",
+            "chunks/A/c4.txt",
+            "chunks/it's/q'uote.txt",
+            "chunks/it's/x y.txt",
+          ])
           .sort(),
       );
       expect(readFileSync(join(dir, "work/mapped/it's/x y.txt"), "utf8")).toBe('ONE "TWO"\n');

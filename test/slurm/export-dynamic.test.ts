@@ -29,53 +29,59 @@ function chunkFixture(): string {
 const exportSlurm = (args: readonly string[], cwd: string) => wfc(["export", "slurm", ...args], { cwd, env: withoutScontrol });
 
 describe("the export of a plan with dynamic spaces", () => {
-  test.concurrent("--dry-run: what is known is submitted, then expand.split after split; the rest is submitted from the cluster", async () => {
-    const r = await exportSlurm(["plan.json", "--dry-run"], chunkFixture());
-    expect(r.stderr).toBe("");
-    expect(r.exitCode).toBe(0);
-    expect(r.stdout).toBe(
-      [
-        "chunks: would submit 2 job arrays and 1 expansion job in 3 sbatch calls (MaxArraySize 1001); the rest is submitted from the cluster once known",
-        "  other.0       1 job",
-        "  split.0       3 jobs",
-        "  expand.split  1 job   afterok:split.0  then submits count, map, filter, merge, report",
-        "note: `count`, `map`, `filter`, `merge`, `report` are known only when `split` has run: expand.split, a job after it, lists what it wrote and submits them from a compute node",
-      ].join("\n"),
-    );
-  });
+  test.concurrent(
+    "--dry-run: what is known is submitted, then expand.split after split; the rest is submitted from the cluster",
+    async () => {
+      const r = await exportSlurm(["plan.json", "--dry-run"], chunkFixture());
+      expect(r.stderr).toBe("");
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toBe(
+        [
+          "chunks: would submit 2 job arrays and 1 expansion job in 3 sbatch calls (MaxArraySize 1001); the rest is submitted from the cluster once known",
+          "  other.0       1 job",
+          "  split.0       3 jobs",
+          "  expand.split  1 job   afterok:split.0  then submits count, map, filter, merge, report",
+          "note: `count`, `map`, `filter`, `merge`, `report` are known only when `split` has run: expand.split, a job after it, lists what it wrote and submits them from a compute node",
+        ].join("\n"),
+      );
+    },
+  );
 
-  test.concurrent("written: submit.sh submits the known arrays and the expansion job; plan.json, expansion.json and README.txt", async () => {
-    const dir = chunkFixture();
-    const r = await exportSlurm(["plan.json", "-o", "slurm"], dir);
-    expect(r.exitCode, r.stderr).toBe(0);
-    const out = join(dir, "slurm");
-    expect(filesUnder(out)).toEqual([
-      ".wfc-export",
-      "README.txt",
-      "arrays/other.0.sh",
-      "arrays/split.0.sh",
-      "expand/split.sh",
-      "expansion.json",
-      "plan.json",
-      "submit.sh",
-      "tables/other.0.tbl",
-      "tables/split.0.tbl",
-    ]);
-    expect((await submitDryRun(out)).stderr).toBe(
-      [
-        "sbatch --parsable arrays/other.0.sh",
-        "sbatch --parsable arrays/split.0.sh",
-        "sbatch --parsable --dependency=afterok:<split.0> --kill-on-invalid-dep=yes expand/split.sh",
-        "chunks: 3 sbatch calls (dry run, nothing submitted)",
-      ].join("\n"),
-    );
-    const readme = readFileSync(join(out, "README.txt"), "utf8");
-    expect(readme).toContain("- sbatch from compute nodes (the expansion job submits the next arrays), and\n- Node.js 20 on them");
-    expect(readme).toContain("  expand.split: after split; submits count, map, filter, merge, report\n");
-    expect(readFileSync(join(out, "expand", "split.sh"), "utf8")).toContain("exec \"$node\" \"$wfc\" __slurm-expand \"$export_dir\" split\n");
-    // The split job checks no pattern output as a path: it writes 0..n files matching it.
-    expect(readFileSync(join(out, "arrays", "split.0.sh"), "utf8")).toContain("#SBATCH --array=0-2\n");
-  });
+  test.concurrent(
+    "written: submit.sh submits the known arrays and the expansion job; plan.json, expansion.json and README.txt",
+    async () => {
+      const dir = chunkFixture();
+      const r = await exportSlurm(["plan.json", "-o", "slurm"], dir);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const out = join(dir, "slurm");
+      expect(filesUnder(out)).toEqual([
+        ".wfc-export",
+        "README.txt",
+        "arrays/other.0.sh",
+        "arrays/split.0.sh",
+        "expand/split.sh",
+        "expansion.json",
+        "plan.json",
+        "submit.sh",
+        "tables/other.0.tbl",
+        "tables/split.0.tbl",
+      ]);
+      expect((await submitDryRun(out)).stderr).toBe(
+        [
+          "sbatch --parsable arrays/other.0.sh",
+          "sbatch --parsable arrays/split.0.sh",
+          "sbatch --parsable --dependency=afterok:<split.0> --kill-on-invalid-dep=yes expand/split.sh",
+          "chunks: 3 sbatch calls (dry run, nothing submitted)",
+        ].join("\n"),
+      );
+      const readme = readFileSync(join(out, "README.txt"), "utf8");
+      expect(readme).toContain("- sbatch from compute nodes (the expansion job submits the next arrays), and\n- Node.js 20 on them");
+      expect(readme).toContain("  expand.split: after split; submits count, map, filter, merge, report\n");
+      expect(readFileSync(join(out, "expand", "split.sh"), "utf8")).toContain('exec "$node" "$wfc" __slurm-expand "$export_dir" split\n');
+      // The split job checks no pattern output as a path: it writes 0..n files matching it.
+      expect(readFileSync(join(out, "arrays", "split.0.sh"), "utf8")).toContain("#SBATCH --array=0-2\n");
+    },
+  );
 
   test.concurrent("an expansion job on a node without sbatch fails with that cause in its log, and submits nothing", async () => {
     const dir = chunkFixture();
@@ -205,7 +211,10 @@ describe("an expansion job over the lines of a file", () => {
       expect(r.exitCode, String(r.stderr)).toBe(0);
     }
     const { bin, calls } = recordingSbatch();
-    const r = await execa("bash", [join(out, "expand", "ids.sh")], { env: { PATH: `${bin}:${process.env.PATH}`, SLURM_SUBMIT_DIR: out }, reject: false });
+    const r = await execa("bash", [join(out, "expand", "ids.sh")], {
+      env: { PATH: `${bin}:${process.env.PATH}`, SLURM_SUBMIT_DIR: out },
+      reject: false,
+    });
     return { dir, out, calls, r };
   }
 
