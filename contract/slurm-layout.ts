@@ -24,6 +24,9 @@ export interface SlurmArray {
   readonly options: readonly string[];
 }
 
+/** What every array of a task asks SLURM for, whatever its size. */
+export type SlurmShape = Pick<SlurmArray, "throttle" | "licenses" | "options">;
+
 export interface SlurmDependency {
   /** `aftercorr`: element i waits for element i; `afterok`: the whole array; `afterany`: it ended at all (serialization). */
   readonly kind: "aftercorr" | "afterok" | "afterany";
@@ -64,6 +67,8 @@ export interface SlurmLayout {
   readonly arrays: readonly SlurmArray[];
   /** The expansions, in the order they run (none for a plan without dynamic spaces). */
   readonly expansions: readonly SlurmExpansion[];
+  /** Every task's `%k`, licenses and options, whether its arrays are known yet or not (`wfc run` submits a dynamic task's as its elements come). */
+  readonly shapes: ReadonlyMap<string, SlurmShape>;
   /** `Licenses=...` lines the cluster's slurm.conf must have for the named limits. */
   readonly licenses: readonly string[];
   /** Where the layout had to give something up (licenses off, a stage cap over split arrays). */
@@ -108,26 +113,40 @@ export function slurmLayout(plan: Plan, options: LayoutOptions = {}): SlurmLayou
 
   /** Producers whose arrays have ended ok before this wave's expansion ran: nothing need wait for them again (their ids may be purged by then). */
   const done = new Set<string>();
-  const layOut = (task: PlanTask, wave: string | null, jobs: number) => {
-    // An empty fan-out submits nothing; its dependents have nothing to wait for.
-    const chunks = Math.ceil(jobs / maxArraySize);
+  /** A task's `%k` and licenses, and the groups that serialize its arrays (a cap's only when it is split). */
+  const limitsOf = (task: PlanTask) => {
     const licenses: string[] = [];
     let throttle: number | null = null;
-    const serializedBy: string[] = [];
+    /** In the task's group order: each group that serializes its arrays, and whether it is a cap. */
+    const serial: { group: string; cap: boolean }[] = [];
     for (const { group, weight } of task.groups) {
       const g = groups.get(group)!;
       if (g.kind === "cap") {
         throttle = Math.min(throttle ?? Infinity, g.capacity);
         // %k holds within one array: split arrays of a capped stage run one after another.
-        if (chunks > 1) serializedBy.push(group);
+        serial.push({ group, cap: true });
       } else if (licensesOn) {
         licenses.push(`${g.id.slice("limit:".length)}:${weight}`);
       } else {
         // Without licenses: every array holding the limit runs alone, at most capacity/weight at once.
         throttle = Math.min(throttle ?? Infinity, Math.max(1, Math.floor(g.capacity / weight)));
-        serializedBy.push(group);
+        serial.push({ group, cap: false });
       }
     }
+    return { licenses, throttle: throttle === Infinity ? null : throttle, serial };
+  };
+  const shapes = new Map<string, SlurmShape>(
+    plan.tasks.map((t) => {
+      const { throttle, licenses } = limitsOf(t);
+      return [t.id, { throttle, licenses, options: sbatchOptions(t, slurmOf(t)) }];
+    }),
+  );
+
+  const layOut = (task: PlanTask, wave: string | null, jobs: number) => {
+    // An empty fan-out submits nothing; its dependents have nothing to wait for.
+    const chunks = Math.ceil(jobs / maxArraySize);
+    const { licenses, throttle, serial } = limitsOf(task);
+    const serializedBy = serial.filter((x) => !x.cap || chunks > 1).map((x) => x.group);
     const list: SlurmArray[] = [];
     for (let k = 0; k < chunks; k++) {
       const first = k * maxArraySize;
@@ -156,7 +175,7 @@ export function slurmLayout(plan: Plan, options: LayoutOptions = {}): SlurmLayou
         chunk: k,
         first,
         size,
-        throttle: throttle === Infinity ? null : throttle,
+        throttle,
         licenses,
         dependencies,
         options: sbatchOptions(task, slurmOf(task)),
@@ -190,8 +209,10 @@ export function slurmLayout(plan: Plan, options: LayoutOptions = {}): SlurmLayou
     if (known) for (const t of wave.tasks) layOut(byId.get(t)!, name, jobsOf(byId.get(t)!)!);
   }
 
+  // A dynamic task's arrays come later, with the licenses of its shape.
+  const held = [...arrays, ...plan.tasks.filter((t) => t.jobs === null).map((t) => shapes.get(t.id)!)];
   const named = plan.groups.filter(
-    (g) => g.kind === "limit" && arrays.some((a) => a.licenses.some((l) => l.startsWith(`${g.id.slice(6)}:`))),
+    (g) => g.kind === "limit" && held.some((a) => a.licenses.some((l) => l.startsWith(`${g.id.slice(6)}:`))),
   );
   const licenses = named.map((g) => `${g.id.slice("limit:".length)}:${g.capacity}`);
   if (!licensesOn && plan.groups.some((g) => g.kind === "limit"))
@@ -210,7 +231,7 @@ export function slurmLayout(plan: Plan, options: LayoutOptions = {}): SlurmLayou
   }
   if (plan.jobs !== null)
     notes.push(`the workflow-wide cap of ${plan.jobs} jobs at once is not applied on SLURM (only named limits and stage caps are)`);
-  return { arrays, expansions, licenses, notes, maxArraySize, usesLicenses: licensesOn };
+  return { arrays, expansions, shapes, licenses, notes, maxArraySize, usesLicenses: licensesOn };
 }
 
 interface Wave {

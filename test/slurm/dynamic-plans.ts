@@ -52,7 +52,8 @@ const chunks = {
  * ```yaml
  * split:  { foreach: { sample }, inputs: reads/{sample}.txt, outputs: work/chunks/{sample}/{chunk}.txt, decides: [chunk] }
  * count:  { foreach: { sample }, inputs: work/chunks/{sample}/*.txt, outputs: counts/{sample}.txt }
- * map:    { foreach: { sample, chunk: { from: split } }, inputs: work/chunks/{sample}/{chunk}.txt, outputs: work/mapped/{sample}/{chunk}.txt }
+ * map:    { foreach: { sample, chunk: { from: split } }, inputs: work/chunks/{sample}/{chunk}.txt, outputs: work/mapped/{sample}/{chunk}.txt,
+ *           limit: 2, limits: { ftp_download_limit: 1 } }
  * filter: { foreach: { sample, chunk: { from: split } }, inputs: work/mapped/{sample}/{chunk}.txt, outputs: work/kept/{sample}/{chunk}.txt }
  * merge:  { foreach: { sample }, inputs: work/kept/{sample}/*.txt, outputs: merged/{sample}.txt }
  * report: { inputs: merged/*.txt, outputs: report.txt }
@@ -110,6 +111,11 @@ export function chunkPlan(name = "chunks"): Plan {
       },
     ],
     deps: [{ task: "split", edge: { kind: "expand" }, input: { step: "map", index: 0 } }],
+    // `limit: 2` and `limits: { ftp_download_limit: 1 }` (a license .ci/slurm/up.sh's cluster has).
+    groups: [
+      { group: "cap:map", weight: 1 },
+      { group: "limit:ftp_download_limit", weight: 1 },
+    ],
   });
   const filter = task("filter", {
     space: chunks,
@@ -176,7 +182,10 @@ export function chunkPlan(name = "chunks"): Plan {
     params: {},
     jobs: null,
     executors: { processes: { type: "processes", max: null, runs: ["fn", "run"] } },
-    groups: [],
+    groups: [
+      { id: "cap:map", capacity: 2, kind: "cap" },
+      { id: "limit:ftp_download_limit", capacity: 3, kind: "limit" },
+    ],
     tasks: [other, split, count, map, filter, merge, report],
   };
 }

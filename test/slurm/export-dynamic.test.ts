@@ -41,6 +41,7 @@ describe("the export of a plan with dynamic spaces", () => {
           "  other.0       1 job",
           "  split.0       3 jobs",
           "  expand.split  1 job   afterok:split.0  then submits count, map, filter, merge, report",
+          "the cluster's slurm.conf must have: Licenses=ftp_download_limit:3",
           "note: `count`, `map`, `filter`, `merge`, `report` are known only when `split` has run: expand.split, a job after it, lists what it wrote and submits them from a compute node",
         ].join("\n"),
       );
@@ -185,7 +186,10 @@ describe("an expansion job", () => {
           "",
         ].join("\n"),
       );
-      expect(readFileSync(join(out, "arrays", "map.0.sh"), "utf8")).toContain("#SBATCH --array=0-4\n");
+      // The dynamic array gets its stage's cap as %k and its named limit as a license, as a static one would.
+      expect(readFileSync(join(out, "arrays", "map.0.sh"), "utf8")).toContain(
+        "#SBATCH --array=0-4%2\n#SBATCH --output=logs/%x_%A_%a.out\n#SBATCH --licenses=ftp_download_limit:1\n",
+      );
       expect(readFileSync(join(out, "arrays", "merge.0.sh"), "utf8")).toContain("#SBATCH --array=0-2\n");
       expect(String(r.stdout).split("\n").at(-1)).toBe("expand.split: 5 job arrays submitted (count, map, filter, merge, report)");
       // The chunk an earlier run left is reported, and neither mapped nor gathered.
