@@ -240,3 +240,33 @@ export function linesPlan(): Plan {
   });
   return { ...chunkPlan("lines"), tasks: [ids, annotate] };
 }
+
+/**
+ * The chunk plan and a second wave: `words` fans out over the lines of
+ * `merged/{sample}.txt`, which `merge` writes only after split's expansion
+ * submitted it, so its own expansion comes after split's.
+ *
+ * ```yaml
+ * words: { foreach: { sample, line: { lines: "merged/{sample}.txt" } }, outputs: words/{sample}/{line}.txt }
+ * ```
+ */
+export function chainPlan(): Plan {
+  const base = chunkPlan("chain");
+  const words = task("words", {
+    space: {
+      ...samples,
+      dynamic: { vars: ["line"], from: { kind: "lines", task: "merge", step: "merge", output: 0 }, per: ["sample"] },
+    },
+    steps: [
+      {
+        stage: "words",
+        action: { kind: "shell", shell: "bash", command: ["printf '%s\\n' ", v("line"), " > ", OUT] },
+        inputs: [],
+        outputs: [path(["words/", v("sample"), "/", v("line"), ".txt"])],
+        env: {},
+      },
+    ],
+    deps: [{ task: "merge", edge: { kind: "expand" }, input: null }],
+  });
+  return { ...base, tasks: [...base.tasks, words] };
+}

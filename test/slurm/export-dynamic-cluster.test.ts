@@ -12,7 +12,7 @@ import { execa } from "execa";
 import { afterAll, expect, test } from "vitest";
 import { fixture, wfc } from "../e2e/helpers.js";
 import { describeSlurm, waitForJobs, type JobStates } from "./cluster.js";
-import { chunkPlan, EXPECTED, READS } from "./dynamic-plans.js";
+import { chainPlan, chunkPlan, EXPECTED, READS } from "./dynamic-plans.js";
 import { contents, filesUnder, jobsTsv } from "./export-helpers.js";
 
 const TIMEOUT = 150_000;
@@ -124,6 +124,36 @@ describeSlurm("an exported workflow with dynamic spaces, submitted to the cluste
       expect(byName(ids, states).every((s) => s.endsWith("=COMPLETED"))).toBe(true);
       expect(readFileSync(join(dir, "report.txt"), "utf8")).toBe("A:\nb c:\nit's:\n");
       expect(existsSync(join(dir, "work", "mapped"))).toBe(false);
+    },
+    TIMEOUT,
+  );
+
+  test(
+    "two expansions in a chain: split's submits merge and merge's expansion, which expands the lines merge wrote",
+    async () => {
+      const dir = fixture({
+        "plan.json": chainPlan(),
+        ...Object.fromEntries(Object.entries(READS).map(([s, text]) => [`reads/${s}.txt`, text])),
+      });
+      temporary.push(dir);
+      const { ids, states } = await submitAndWait(dir);
+      expect([...ids.keys()]).toEqual([
+        "other.0",
+        "split.0",
+        "expand.split",
+        "count.0",
+        "map.0",
+        "filter.0",
+        "merge.0",
+        "report.0",
+        "expand.merge",
+        "words.0",
+      ]);
+      expect(byName(ids, states).filter((s) => !s.endsWith("=COMPLETED"))).toEqual([]);
+      expect(filesUnder(join(dir, "words"))).toEqual(
+        ["A/A:.txt", "A/ALPHA.txt", "A/GAMMA.txt", "b c/b c:.txt", "it's/it's:.txt", "it's/THREE.txt", 'it\'s/ONE "TWO".txt'].sort(),
+      );
+      expect(readFileSync(join(dir, 'words/it\'s/ONE "TWO".txt'), "utf8")).toBe('ONE "TWO"\n');
     },
     TIMEOUT,
   );

@@ -13,8 +13,8 @@ import { execa } from "execa";
 import { describe, expect, test } from "vitest";
 import { fixture, wfc } from "../e2e/helpers.js";
 import { onCi } from "./cluster.js";
-import { chunkPlan, linesPlan, READS } from "./dynamic-plans.js";
-import { filesUnder, submitDryRun, withoutScontrol } from "./export-helpers.js";
+import { chainPlan, chunkPlan, EXPECTED, linesPlan, READS } from "./dynamic-plans.js";
+import { arraySize, contents, filesUnder, submitDryRun, withoutScontrol } from "./export-helpers.js";
 
 /** A folder with the chunk plan as plan.json and its reads. */
 /** The chunk plan, its reads, and a chunk an earlier run left (A has 3 chunks now). */
@@ -254,6 +254,64 @@ describe("an expansion job over the lines of a file", () => {
     expect(String(r.stderr)).toBe('wfc: expand.ids: "work/ids/A.txt" line 3 repeats "c1" (first on line 1): one element per value');
     expect(existsSync(calls)).toBe(false);
   });
+});
+
+describe("expansions in a chain", () => {
+  /** Runs every element of `arrays/NAME.sh` with bash, as SLURM would. */
+  async function runArray(out: string, name: string): Promise<void> {
+    for (let index = 0; index < arraySize(out, name); index++) {
+      const r = await execa("bash", [join(out, "arrays", `${name}.sh`)], {
+        env: { SLURM_ARRAY_TASK_ID: String(index), SLURM_SUBMIT_DIR: out },
+        reject: false,
+      });
+      if (r.exitCode !== 0) throw new Error(`${name}[${index}] exited ${r.exitCode}: ${String(r.stderr)}`);
+    }
+  }
+
+  test.concurrent(
+    "split's expansion submits merge, then merge's expansion after it; that one reads what split's decided and expands the lines merge wrote",
+    async () => {
+      const dir = fixture({
+        "plan.json": chainPlan(),
+        ...Object.fromEntries(Object.entries(READS).map(([s, text]) => [`reads/${s}.txt`, text])),
+      });
+      const r = await exportSlurm(["plan.json", "--dry-run"], dir);
+      expect(r.stdout).toContain(
+        "\n  expand.split  1 job   afterok:split.0  then submits count, map, filter, merge, report\n  expand.merge  1 job   after merge, submitted by expand.split  then submits words\n",
+      );
+      expect((await exportSlurm(["plan.json", "-o", "slurm"], dir)).exitCode).toBe(0);
+      const out = join(dir, "slurm");
+      await submittedAndSplit(out);
+      const { bin, calls } = recordingSbatch();
+      const env = { PATH: `${bin}:${process.env.PATH}`, SLURM_SUBMIT_DIR: out };
+      const first = await execa("bash", [join(out, "expand", "split.sh")], { env, reject: false });
+      expect(first.exitCode, String(first.stderr)).toBe(0);
+      expect(readFileSync(calls, "utf8").split("\n").at(-2)).toBe(
+        "--parsable --dependency=afterok:104 --kill-on-invalid-dep=yes expand/merge.sh",
+      );
+      for (const name of ["count.0", "map.0", "filter.0", "merge.0", "report.0"]) await runArray(out, name);
+      const second = await execa("bash", [join(out, "expand", "merge.sh")], { env, reject: false });
+      expect(second.exitCode, String(second.stderr)).toBe(0);
+      expect(readFileSync(calls, "utf8").split("\n").at(-2)).toBe("--parsable arrays/words.0.sh");
+      expect(readFileSync(join(out, "elements", "words.tsv"), "utf8")).toBe(
+        [
+          "array\tindex\telement",
+          "words.0\t0\tsample=A,line=A%3A",
+          "words.0\t1\tsample=A,line=ALPHA",
+          "words.0\t2\tsample=A,line=GAMMA",
+          "words.0\t3\tsample=b%20c,line=b%20c%3A",
+          "words.0\t4\tsample=it%27s,line=it%27s%3A",
+          "words.0\t5\tsample=it%27s,line=THREE",
+          "words.0\t6\tsample=it%27s,line=ONE%20%22TWO%22",
+          "",
+        ].join("\n"),
+      );
+      await runArray(out, "words.0");
+      const merged = Object.keys(EXPECTED).filter((f) => f.startsWith("merged/"));
+      expect(contents(dir, merged)).toEqual(Object.fromEntries(merged.map((f) => [f, EXPECTED[f]])));
+      expect(readFileSync(join(dir, 'words/it\'s/ONE "TWO".txt'), "utf8")).toBe('ONE "TWO"\n');
+    },
+  );
 });
 
 /* ------------------------------------------------------------ shellcheck */
