@@ -226,6 +226,12 @@ What the cluster must allow:
 Where it does not, the expansion job fails and its log (logs/${slurmJobName(plan, "expand")}.PRODUCER_JOBID.out) says why:
 nothing after that producer is submitted, and nothing downstream runs. Its
 arrays' job ids are in jobs.tsv, the expansion jobs' too.
+
+An expansion job asks for no time limit or resources of its own (only the
+producer's partition, account and qos): it gets the partition's defaults, and
+runs for seconds. An array it submits may wait for one
+submit.sh submitted; SLURM must still know that job (MinJobAge, 300 s by
+default, after it ended), else sbatch refuses and the expansion job fails saying so.
 `;
 }
 
