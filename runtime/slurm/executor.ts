@@ -205,8 +205,7 @@ export class SlurmExecutor {
     const { plan, layout, workdir, stateDir, env } = this.#options;
     const taskId = plan.tasks[t]!.id;
     const first = chunk * layout.maxArraySize;
-    // A dynamic task has no array in the layout until its elements are known: its shape is the same.
-    const shape = this.#arrays.get(taskId) ?? layout.shapes.get(taskId);
+    const shape = this.#arrays.get(taskId);
     const dir = join(stateDir, "slurm", `${taskId}.${chunk}.${++this.#submissions}`);
     const byIndex = new Map(group.map((w) => [w.ref.job - first, w]));
     writeSubmission(dir, workdir, byIndex);
