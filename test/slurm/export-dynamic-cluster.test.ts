@@ -159,6 +159,57 @@ describeSlurm("an exported workflow with dynamic spaces, submitted to the cluste
   );
 
   test(
+    "a workflow compiled by wfc (decides, { from: split }), exported and submitted: byte-identical to wfc run",
+    async () => {
+      const dir = fixture({
+        "reads/A.txt": "c1|alpha\nc2|beta\nc10|ten\n",
+        "reads/b c.txt": "",
+        "workflow.yaml": `wfc: 1
+name: ydyn
+stages:
+  split:
+    foreach: { sample: [A, "b c"] }
+    inputs: "reads/{sample}.txt"
+    outputs: { chunks: "work/chunks/{sample}/{chunk}.txt" }
+    decides: [chunk]
+    run: "while IFS='|' read -r c text; do printf '%s\\n' \\"$text\\" > work/chunks/{sample}/\\"$c.txt\\"; done < {inputs}"
+  map:
+    foreach: { sample: [A, "b c"], chunk: { from: split } }
+    inputs: "work/chunks/{sample}/{chunk}.txt"
+    outputs: "work/mapped/{sample}/{chunk}.txt"
+    run: "tr a-z A-Z < {inputs} > {outputs}"
+  merge:
+    foreach: { sample: [A, "b c"] }
+    inputs: "work/mapped/{sample}/*.txt"
+    outputs: "merged/{sample}.txt"
+    run: "cat {inputs} /dev/null > {outputs}"
+`,
+      });
+      temporary.push(dir);
+      const compiled = await wfc(["compile", "workflow.yaml", "-o", "plan.json"], { cwd: dir });
+      expect(compiled.exitCode, compiled.stderr).toBe(0);
+      const { ids, states } = await submitAndWait(dir);
+      expect([...ids.keys()]).toEqual(["split.0", "expand.split", "map.0", "merge.0"]);
+      expect(byName(ids, states).filter((x) => !x.endsWith("=COMPLETED"))).toEqual([]);
+      // The gather reads its paths in path order: c1, c10, c2.
+      expect(contents(dir, ["merged/A.txt", "merged/b c.txt"])).toEqual({ "merged/A.txt": "ALPHA\nTEN\nBETA\n", "merged/b c.txt": "" });
+      // The same as `wfc run` here.
+      const local = fixture({
+        "workflow.yaml": readFileSync(join(dir, "workflow.yaml"), "utf8"),
+        "reads/A.txt": readFileSync(join(dir, "reads/A.txt"), "utf8"),
+        "reads/b c.txt": "",
+      });
+      temporary.push(local);
+      const run = await wfc(["run", "workflow.yaml"], { cwd: local });
+      expect(run.exitCode, run.stderr).toBe(0);
+      const files = filesUnder(local, [".wfc"]);
+      expect(filesUnder(dir, [".wfc", "slurm", "plan.json"])).toEqual(files);
+      expect(contents(dir, files)).toEqual(contents(local, files));
+    },
+    TIMEOUT,
+  );
+
+  test(
     "where the expansion cannot run wfc (WFC_NODE names no Node.js), it fails with that cause in its log and nothing after split runs",
     async () => {
       const dir = chunkFixture();
