@@ -23,8 +23,10 @@ export function slurmShape(plan: Plan): Note[] {
   for (const task of plan.tasks) {
     if (!onSlurm.has(task.id)) continue;
     const arrays = arraysOf.get(task.id) ?? [];
-    calls += arrays.length;
-    const first = arrays[0];
+    // A task after a dynamic one is laid out by the expansion that submits it: as many arrays, the same shape.
+    const count = arrays.length > 0 ? arrays.length : Math.ceil((task.jobs ?? 0) / layout.maxArraySize);
+    calls += count;
+    const first = arrays[0] ?? (count > 0 ? layout.shapes.get(task.id) : undefined);
     if (task.jobs === null) {
       const d = task.space.dynamic;
       notes.push({
@@ -34,7 +36,7 @@ export function slurmShape(plan: Plan): Note[] {
       continue;
     }
     const parts = [
-      `${arrays.length} array${arrays.length === 1 ? "" : "s"} of ${arrays.length === 1 ? task.jobs : `up to ${layout.maxArraySize}`} (${task.jobs} job${task.jobs === 1 ? "" : "s"})`,
+      `${count} array${count === 1 ? "" : "s"} of ${count === 1 ? task.jobs : `up to ${layout.maxArraySize}`} (${task.jobs} job${task.jobs === 1 ? "" : "s"})`,
     ];
     if (first?.throttle !== null && first?.throttle !== undefined) parts.push(`throttle %${first.throttle}`);
     for (const l of first?.licenses ?? []) parts.push(`--licenses=${l}`);
