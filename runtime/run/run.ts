@@ -114,10 +114,7 @@ async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, ab
   // Not after Ctrl-C: the loop will start nothing, so nothing can go to the cluster.
   const slurmSide = onSlurm && !config.dryRun && !abort.signal.aborted ? await loadSlurm() : undefined;
   const clusterMax = slurmSide?.clusterMaxArraySize();
-  // `wfc run` takes each task's array shape (throttle, licenses, #SBATCH options) from the layout; a dynamic
-  // task's jobs are not known yet (issue 14), but its shape is that of any task: laid out as if it had one job.
-  const shaped = { ...plan, tasks: plan.tasks.map((t) => (t.jobs === null ? { ...t, jobs: 1 } : t)) };
-  const layout = slurmSide?.slurmLayout(shaped, clusterMax === undefined ? {} : { maxArraySize: clusterMax });
+  const layout = slurmSide?.slurmLayout(plan, clusterMax === undefined ? {} : { maxArraySize: clusterMax });
   const scheduler = new Scheduler(plan, {
     cores,
     ...(jobs !== undefined ? { jobs } : {}),
