@@ -221,6 +221,15 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       },
     );
 
+  // What an exported SLURM workflow's expansion job runs on a compute node (runtime/slurm/expand-job.ts); not for users.
+  program
+    .command("__slurm-expand", { hidden: true })
+    .argument("<dir>", "the export's folder")
+    .argument("<producer>", "the task whose outputs decide what follows")
+    .action(async (dir: string, producer: string) => {
+      exitCode = await (await import("./commands/slurm-expand.js")).slurmExpandCommand(dir, producer, io);
+    });
+
   program
     .command("fn")
     .description("run one `fn` step here (what an exported SLURM job runs for an fn stage)")

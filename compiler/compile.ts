@@ -5,7 +5,7 @@ import { assignExecutors, type ExecutorConfig, type Note } from "./passes/execut
 import { fuse } from "./passes/fusion.js";
 import { concurrencyGroups } from "./passes/groups.js";
 import { priorities } from "./passes/priorities.js";
-import { slurmShape } from "./passes/slurm-shape.js";
+import { dynamicNotes, slurmShape } from "./passes/slurm-shape.js";
 import { initialTasks, topologicalOrder } from "./passes/tasks.js";
 import { buildPlan } from "./plan/build.js";
 import type { Plan } from "../contract/plan.js";
@@ -45,9 +45,9 @@ export async function compileDocument(document: ParsedDocument, options: Compile
   const validation = await validateDocument(document, { ...options, ...(extra ? { executors: extra } : {}) });
   const validated = validation.validated;
   if (validated === undefined) return { document, notes: [], diagnostics: validation.diagnostics };
-  const { workflow, edges } = validated;
+  const { workflow, edges, dynamic } = validated;
 
-  const assigned = assignExecutors(initialTasks(workflow, edges), workflow, options.config);
+  const assigned = assignExecutors(initialTasks(workflow, edges, dynamic), workflow, options.config);
   const fused = fuse(assigned.tasks);
   const ordered = topologicalOrder(fused.tasks);
   const groups = concurrencyGroups(ordered, workflow);
@@ -60,6 +60,7 @@ export async function compileDocument(document: ParsedDocument, options: Compile
     executors: assigned.executors,
     groups,
     priority: prio.priority,
+    dynamic,
     source: {
       file: relative(planDir, resolve(document.file.path)) || document.file.path,
       format: document.format,
@@ -75,6 +76,14 @@ export async function compileDocument(document: ParsedDocument, options: Compile
       topic: "batch",
       message: `\`${t.id}\`: ${t.space.size} elements in ${t.jobs} jobs of ${t.batch}, each asking for the resources of one element`,
     }));
-  const notes = [...fused.notes, ...groups.notes, ...assigned.notes, ...batchNotes, ...prio.notes, ...slurmShape(plan)];
+  const notes = [
+    ...dynamicNotes(plan),
+    ...fused.notes,
+    ...groups.notes,
+    ...assigned.notes,
+    ...batchNotes,
+    ...prio.notes,
+    ...slurmShape(plan),
+  ];
   return { document, plan, notes, diagnostics: validation.diagnostics };
 }

@@ -4,6 +4,8 @@ import type { Workflow } from "./lower/ast.js";
 import { lowerWorkflow, type LowerOptions } from "./lower/lower.js";
 import { DiagnosticSink } from "./lower/sink.js";
 import { checkCycles } from "./check/cycles.js";
+import { checkDecides } from "./check/decides.js";
+import { resolveDynamic, type DynamicSource } from "./graph/dynamic.js";
 import { checkTempOutputs } from "./check/lifetimes.js";
 import { checkOutputs } from "./check/outputs.js";
 import { checkPaths } from "./check/paths.js";
@@ -19,6 +21,8 @@ export interface Validated {
   readonly workflow: Workflow;
   /** Stage-level dependencies, inferred and explicit. */
   readonly edges: readonly StageEdge[];
+  /** The producer of each dynamic stage (one fanning out over values known at run time), by stage name. */
+  readonly dynamic: ReadonlyMap<string, DynamicSource>;
 }
 
 export interface ValidateResult {
@@ -60,11 +64,15 @@ export async function validateDocument(document: ParsedDocument, options: Valida
   checkShellQuoting(workflow, sink);
   const index = new OutputIndex(workflow);
   checkOutputs(workflow, index, sink);
-  const edges = inferDependencies(workflow, index);
+  const resolved = resolveDynamic(workflow, index, sink);
+  const edges = [...inferDependencies(workflow, index), ...resolved.edges];
+  checkDecides(workflow, edges, sink);
   checkCycles(workflow, edges, sink);
   checkTempOutputs(workflow, edges, sink);
   const diagnostics = sortDiagnostics([...schemaDiagnostics, ...lowerDiagnostics, ...sink.diagnostics]);
-  return hasErrors(diagnostics) ? { document, diagnostics } : { document, validated: { workflow, edges }, diagnostics };
+  return hasErrors(diagnostics)
+    ? { document, diagnostics }
+    : { document, validated: { workflow, edges, dynamic: resolved.sources }, diagnostics };
 }
 
 /**

@@ -186,3 +186,20 @@ export function parseLines(text: string): { rows: string[][] } | { problem: Rows
 function escapeRegex(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
 }
+
+/** The folder a pattern's files are in as far as it is literal (`work/chunks/a` of `work/chunks/a/{chunk}.fa`): wfc makes it before the job, as it does an output's. */
+export function patternFolder(pattern: DecidedPattern): string {
+  const literal: string[] = [];
+  for (const seg of pattern.segments.slice(0, -1)) {
+    if (seg.kind !== "literal") break;
+    literal.push(seg.text);
+  }
+  return literal.join("/") || ".";
+}
+
+/** A pattern as text, each hole written `{var}`: what an `fn` step receives for a pattern output (it fills in its values). */
+export function patternText(pattern: DecidedPattern): string {
+  return pattern.segments
+    .map((seg) => (seg.kind === "literal" ? seg.text : seg.pieces.map((p) => (typeof p === "string" ? p : `{${p.hole}}`)).join("")))
+    .join("/");
+}

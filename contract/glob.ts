@@ -28,6 +28,14 @@ const MATCH_OPTIONS: picomatch.PicomatchOptions = {
 /** Whether a relative path matches a glob. */
 export function globMatcher(pattern: string): (path: string) => boolean {
   const literal = literalStart(pattern);
+  // A glob whose wildcards all come after a literal folder (`out/s123/*.bam`) matches a path in that folder by its
+  // rest alone: the rest (`*.bam`) is compiled once for every glob that ends with it (a gather per sample compiles it
+  // once, not once per sample). `**` at the start of the rest also matches the folder itself: compiled whole.
+  if (literal?.rest !== undefined && !literal.rest.startsWith("**")) {
+    const prefix = `${literal.folder}/`;
+    const rest = restMatcher(literal.rest);
+    return (path) => path.startsWith(prefix) && rest(path.slice(prefix.length));
+  }
   let match: picomatch.Matcher | undefined;
   return (path) => {
     // Compiling a glob costs ~35 µs, and the compiler makes one per element: most paths that
@@ -38,17 +46,32 @@ export function globMatcher(pattern: string): (path: string) => boolean {
   };
 }
 
+/** Matchers of the part of a glob after its literal folder, by that text: a few shapes serve many globs. */
+const restMatchers = new Map<string, picomatch.Matcher>();
+
+function restMatcher(rest: string): picomatch.Matcher {
+  let m = restMatchers.get(rest);
+  if (m === undefined) {
+    // Bounded: globs with values in their rest (`*_{sample}.bam`) would fill it; past the bound they are compiled alone.
+    m = picomatch(rest, MATCH_OPTIONS);
+    if (restMatchers.size < 4096) restMatchers.set(rest, m);
+  }
+  return m;
+}
+
 /**
  * What every path a glob matches starts with: its literal folder and the
  * literal text after it (`r/5` of `r/5*`), or the folder alone (`a` of
  * `a/**`, which matches the folder itself too). Undefined when unsure.
  */
-function literalStart(pattern: string): { folder: string | undefined; start: string } | undefined {
+function literalStart(pattern: string): { folder: string | undefined; start: string; rest?: string } | undefined {
   const { base, glob: rest, prefix, negated } = picomatch.scan(pattern);
   // Anything picomatch might rewrite (`./`, `//`, `.` segments, escapes) gets no shortcut.
   if (base === "" || prefix !== "" || negated || /\\|\/\/|(^|\/)\.\.?(\/|$)|^\//.test(base)) return undefined;
   const text = /^[^*?[\]\\(){}!+@|/]*/.exec(rest)![0];
-  return { folder: text === "" ? base : undefined, start: `${base}/${text}` };
+  // The rest alone, when it is a plain glob (no escapes, braces or extglob characters picomatch would read across the folder).
+  const plain = rest !== "" && !/[\\(){}!+@|]/.test(rest);
+  return { folder: text === "" ? base : undefined, start: `${base}/${text}`, ...(plain && text === "" ? { rest } : {}) };
 }
 
 /**

@@ -21,6 +21,7 @@ export interface CompileCommandOptions {
 }
 
 const TOPICS: readonly [Note["topic"], string][] = [
+  ["dynamic", "Expanded at run time"],
   ["fusion", "Fusion"],
   ["batch", "Batching"],
   ["group", "Concurrency groups"],
@@ -34,6 +35,8 @@ export function formatExplain(notes: readonly Note[]): string {
   const out: string[] = [];
   for (const [topic, title] of TOPICS) {
     const lines = notes.filter((n) => n.topic === topic);
+    // Only a workflow with a run-time fan-out has the section: other workflows' explanations stay as they were.
+    if (topic === "dynamic" && lines.length === 0) continue;
     out.push(`${title}:`);
     if (lines.length === 0) out.push(topic === "slurm" ? "  (no stage runs on a SLURM executor)" : "  (none)");
     for (const n of lines) out.push(`  - ${n.message}`);
@@ -78,7 +81,7 @@ export async function compileCommand(
   } else {
     await writeFileAtomic(options.output, json);
     io.stdout.write(
-      `${options.output}: ${result.plan.tasks.length} task${result.plan.tasks.length === 1 ? "" : "s"}, ${jobs} job${jobs === 1 ? "" : "s"} (${Buffer.byteLength(json)} bytes)\n`,
+      `${options.output}: ${result.plan.tasks.length} task${result.plan.tasks.length === 1 ? "" : "s"}, ${jobs} job${jobs === 1 ? "" : "s"}${result.plan.tasks.some((t) => t.jobs === null) ? " known (more at run time)" : ""} (${Buffer.byteLength(json)} bytes)\n`,
     );
     if (options.explain) io.stdout.write(formatExplain(result.notes));
   }

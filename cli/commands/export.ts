@@ -70,21 +70,33 @@ function lifetimeNotes(plan: Plan): string[] {
 
 /** What is (or would be) submitted: sbatch calls, array sizes, throttles, licenses, dependencies. */
 export function shapeReport(plan: Plan, layout: SlurmLayout, dir: string | undefined): string {
-  const calls = layout.arrays.length;
+  const first = layout.expansions.filter((e) => e.submittedBy === null);
+  const calls = layout.arrays.length + first.length;
+  const arrays = `${layout.arrays.length} job array${layout.arrays.length === 1 ? "" : "s"}`;
+  // With dynamic spaces, submit.sh submits what is known and an expansion job; the rest is submitted from the cluster.
+  const what = first.length === 0 ? arrays : `${arrays} and ${first.length} expansion job${first.length === 1 ? "" : "s"}`;
+  const later = layout.expansions.length === 0 ? "" : "; the rest is submitted from the cluster once known";
   const lines = [
     dir === undefined
-      ? `${plan.name}: would submit ${calls} job array${calls === 1 ? "" : "s"} in ${calls} sbatch call${calls === 1 ? "" : "s"} (MaxArraySize ${layout.maxArraySize})`
-      : `wrote ${dir}/: ${calls} job array${calls === 1 ? "" : "s"}, ${calls} sbatch call${calls === 1 ? "" : "s"} (MaxArraySize ${layout.maxArraySize}); submit with ${dir}/submit.sh`,
+      ? `${plan.name}: would submit ${what} in ${calls} sbatch call${calls === 1 ? "" : "s"} (MaxArraySize ${layout.maxArraySize})${later}`
+      : `wrote ${dir}/: ${what}, ${calls} sbatch call${calls === 1 ? "" : "s"} (MaxArraySize ${layout.maxArraySize}); submit with ${dir}/submit.sh${later}`,
   ];
-  const width = Math.max(0, ...layout.arrays.map((a) => a.name.length));
-  const sizes = layout.arrays.map((a) => `${a.size} job${a.size === 1 ? "" : "s"}`);
-  const sizeWidth = Math.max(0, ...sizes.map((s) => s.length));
-  for (const [i, a] of layout.arrays.entries()) {
-    const parts = [sizes[i]!.padEnd(sizeWidth)];
-    if (a.throttle !== null) parts.push(`%${a.throttle}`);
-    if (a.licenses.length > 0) parts.push(`licenses ${a.licenses.join(",")}`);
+  const rows = [
+    ...layout.arrays.map((a) => ({ name: a.name, size: `${a.size} job${a.size === 1 ? "" : "s"}`, a })),
+    ...layout.expansions.map((e) => ({ name: e.name, size: "1 job", a: e })),
+  ];
+  const width = Math.max(0, ...rows.map((r) => r.name.length));
+  const sizeWidth = Math.max(0, ...rows.map((r) => r.size.length));
+  for (const { name, size, a } of rows) {
+    const parts = [size.padEnd(sizeWidth)];
+    if ("throttle" in a && a.throttle !== null) parts.push(`%${a.throttle}`);
+    if ("licenses" in a && a.licenses.length > 0) parts.push(`licenses ${a.licenses.join(",")}`);
     for (const d of a.dependencies) parts.push(`${d.kind}:${d.on}`);
-    lines.push(`  ${a.name.padEnd(width)}  ${parts.join("  ")}`.trimEnd());
+    if ("tasks" in a) {
+      if (a.submittedBy !== null) parts.push(`after ${a.producers.join(",")}, submitted by ${a.submittedBy}`);
+      parts.push(`then submits ${a.tasks.join(", ")}`);
+    }
+    lines.push(`  ${name.padEnd(width)}  ${parts.join("  ")}`.trimEnd());
   }
   if (layout.licenses.length > 0) lines.push(`the cluster's slurm.conf must have: Licenses=${layout.licenses.join(",")}`);
   for (const note of layout.notes) lines.push(`note: ${note}`);

@@ -66,7 +66,9 @@ function summaryText(s: RunSummary): string {
   }
   // A dynamic task's jobs are known once its producer has run (issue 14).
   for (const u of s.unknown ?? [])
-    lines.push(`${u.task}: ${u.known} job${u.known === 1 ? "" : "s"} known; more are known only once \`${u.from}\` has run (it decides them)`);
+    lines.push(
+      `${u.task}: ${u.known} job${u.known === 1 ? "" : "s"} known; more are known only once \`${u.from}\` has run (it decides them)`,
+    );
   if (s.reason !== undefined) lines.push(`error: ${visible(s.reason)}`);
   lines.push(...whereTimeWent(s));
   lines.push(`${s.status}: ${counts(s).join(", ")} in ${seconds(s.wallMs)}`);
@@ -139,7 +141,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
           createProgressDisplay(io.stderr, {
             // A partial run shows only the stages it runs.
             tasks: planned.plan.tasks
-              .map((t, i) => ({ id: t.id, jobs: jobsOf(i) }))
+              .map((t, i) => ({ id: t.id, jobs: jobsOf(i), more: t.jobs === null && t.space.size > 0 }))
               .filter((t) => (t.jobs ?? 0) > 0 || selection === undefined),
             color: useColor(io.stderr, io.env),
             ascii: wantsAscii(io.env),

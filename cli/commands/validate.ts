@@ -15,8 +15,15 @@ export interface ValidateCommandOptions {
 
 /** `wfc validate FILE...`: 0 when every file is valid, 2 otherwise. */
 export async function validateCommand(files: readonly string[], options: ValidateCommandOptions, io: Io): Promise<number> {
-  const reports: { file: string; valid: boolean; stages: number; jobs: number; diagnostics: readonly Diagnostic[]; lookup: FileLookup }[] =
-    [];
+  const reports: {
+    file: string;
+    valid: boolean;
+    stages: number;
+    jobs: number;
+    later: boolean;
+    diagnostics: readonly Diagnostic[];
+    lookup: FileLookup;
+  }[] = [];
   const paramsFile = await paramsFileFor(options.paramsFile, io);
   if (typeof paramsFile === "number") return paramsFile;
   for (const file of files) {
@@ -32,7 +39,9 @@ export async function validateCommand(files: readonly string[], options: Validat
       file,
       valid: result.validated !== undefined,
       stages: stages?.size ?? 0,
-      jobs: stages === undefined ? 0 : [...stages.values()].reduce((n, s) => n + s.fanout.size, 0),
+      // A stage that fans out at run time has jobs nobody can count yet: only the others' are.
+      jobs: stages === undefined ? 0 : [...stages.values()].reduce((n, s) => n + (s.fanout.dynamic.length > 0 ? 0 : s.fanout.size), 0),
+      later: [...(stages?.values() ?? [])].some((s) => s.fanout.dynamic.length > 0),
       diagnostics: result.diagnostics,
       lookup,
     });
@@ -55,7 +64,7 @@ export async function validateCommand(files: readonly string[], options: Validat
       if (r.valid) {
         const warnings = r.diagnostics.length > 0 ? ` (${formatSummary(r.diagnostics, r.file).replace(/ in .*$/, "")})` : "";
         io.stdout.write(
-          `${r.file}: valid, ${r.stages} stage${r.stages === 1 ? "" : "s"}, ${r.jobs} job${r.jobs === 1 ? "" : "s"}${warnings}\n`,
+          `${r.file}: valid, ${r.stages} stage${r.stages === 1 ? "" : "s"}, ${r.jobs} job${r.jobs === 1 ? "" : "s"}${r.later ? " known (more at run time)" : ""}${warnings}\n`,
         );
       } else {
         io.stderr.write(formatSummary(r.diagnostics, r.file) + "\n");

@@ -73,13 +73,14 @@ export function renderProgress(state: ProgressSnapshot, options: RenderOptions):
     state.tasks.reduce((w, t) => Math.max(w, length(t.id)), 0),
     Math.max(10, Math.floor(options.width / 3)),
   );
-  const fracWidth = state.tasks.reduce((w, t) => Math.max(w, 2 * n(t.jobs).length + 1), 0);
+  // A `+` after the total of a task whose jobs are not all known yet (issue 14).
+  const fracWidth = state.tasks.reduce((w, t) => Math.max(w, 2 * n(t.jobs).length + 1 + (t.more !== undefined ? 1 : 0)), 0);
   const room = Math.min(MAX_BAR, options.width - idWidth - fracWidth - 4 - COUNTS_ROOM);
   const barWidth = room >= 5 ? room : 0;
   for (const task of shown) {
     const row: Segment[] = [{ text: cut(task.id, idWidth, glyphs.cut).padEnd(idWidth) + "  " }];
     if (barWidth > 0) row.push(...bar(task, barWidth, glyphs), { text: "  " });
-    row.push({ text: `${n(finished(task))}/${n(task.jobs)}`.padStart(fracWidth) }, ...counts(task, false));
+    row.push({ text: `${n(finished(task))}/${n(task.jobs)}${task.more === true ? "+" : ""}`.padStart(fracWidth) }, ...counts(task, false));
     lines.push(line(row));
   }
   if (hidden > 0) {
@@ -94,13 +95,14 @@ function header(state: ProgressSnapshot, now: number, width: number): Segment[] 
   const ended = finished(total);
   const elapsed = state.start === undefined ? 0 : Math.max(0, (state.end ?? now) - state.start);
   const segments: Segment[] = [
-    { text: `${n(ended)}/${n(total.jobs)} jobs` },
+    { text: `${n(ended)}/${n(total.jobs)}${total.more === true ? "+" : ""} jobs` },
     ...counts(total, true),
     { text: `  elapsed ${formatDuration(elapsed)}` },
   ];
   // A finished run has no ETA; before a job ended, or within the first second, a guess would be noise.
   if (state.end === undefined) {
-    const eta = ended >= 1 && elapsed >= 1000 ? formatDuration(Math.round((elapsed * (total.jobs - ended)) / ended)) : "--";
+    const eta =
+      ended >= 1 && elapsed >= 1000 && total.more !== true ? formatDuration(Math.round((elapsed * (total.jobs - ended)) / ended)) : "--";
     segments.push({ text: `  ETA ${eta}` });
   }
   // On a narrow terminal the counts go first (the rows and the failure lines repeat them), time last.
@@ -124,7 +126,7 @@ function counts(c: TaskProgress | ProgressSnapshot["totals"], header: boolean): 
 
 /** Filled cells per end status, in the order done, up to date, failed; full only when every job ended for good (a cancelled one did not: it fills no cell). */
 function bar(task: TaskProgress, width: number, glyphs: (typeof GLYPHS)[keyof typeof GLYPHS]): Segment[] {
-  if (task.jobs === 0) return [{ text: glyphs.full.repeat(width), style: "dim" }];
+  if (task.jobs === 0) return [{ text: (task.more === true ? glyphs.empty : glyphs.full).repeat(width), style: "dim" }];
   const parts: [number, Style][] = [
     [task.done, "green"],
     [task.upToDate, "dim"],
@@ -145,7 +147,7 @@ function bar(task: TaskProgress, width: number, glyphs: (typeof GLYPHS)[keyof ty
 
 /** The rows to show and a count of the rest; one hidden task would cost the same row as showing it. */
 function pick(tasks: readonly TaskProgress[], maxRows: number) {
-  const isFinished = (t: TaskProgress) => finished(t) >= t.jobs;
+  const isFinished = (t: TaskProgress) => finished(t) >= t.jobs && t.more !== true;
   if (tasks.length <= maxRows + 1) return { shown: tasks, hidden: 0, hiddenFinished: 0 };
   const running = tasks.filter((t) => t.running > 0);
   const pending = tasks.filter((t) => t.running === 0 && !isFinished(t));

@@ -16,12 +16,14 @@ export interface JobCounts {
 export interface TaskProgress extends JobCounts {
   readonly id: string;
   readonly jobs: number;
+  /** A dynamic task (issue 14) whose jobs are not all known yet: `jobs` will grow. */
+  readonly more?: boolean;
 }
 
 /** What the progress display renders; built from run events by {@link ProgressState}. */
 export interface ProgressSnapshot {
   readonly tasks: readonly TaskProgress[];
-  readonly totals: JobCounts & { readonly jobs: number };
+  readonly totals: JobCounts & { readonly jobs: number; readonly more?: boolean };
   /** Time of run-start, ms since the epoch (the events' clock). */
   readonly start: number | undefined;
   /** Time of run-end: elapsed time stops there. */
@@ -41,18 +43,29 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  */
 export class ProgressState implements ProgressSnapshot {
   readonly tasks: readonly TaskProgress[];
-  readonly totals: Mutable<JobCounts> & { jobs: number };
+  readonly totals: Mutable<JobCounts> & { jobs: number; more?: boolean };
   start: number | undefined;
   end: number | undefined;
   readonly #byId: ReadonlyMap<string, Mutable<TaskProgress>>;
   /** `task#job` of started jobs: a skipped job ends without having started. */
   readonly #running = new Set<string>();
 
-  constructor(tasks: readonly { readonly id: string; readonly jobs: number }[]) {
-    const rows = tasks.map((t) => ({ id: t.id, jobs: t.jobs, done: 0, upToDate: 0, failed: 0, cancelled: 0, running: 0 }));
+  constructor(tasks: readonly { readonly id: string; readonly jobs: number; readonly more?: boolean }[]) {
+    // `more` only on a dynamic task's row (false once all its jobs are known), so other rows look as they always did.
+    const rows: Mutable<TaskProgress>[] = tasks.map((t) => ({
+      id: t.id,
+      jobs: t.jobs,
+      ...(t.more === true ? { more: true } : {}),
+      done: 0,
+      upToDate: 0,
+      failed: 0,
+      cancelled: 0,
+      running: 0,
+    }));
     this.tasks = rows;
     this.#byId = new Map(rows.map((r) => [r.id, r]));
-    this.totals = { jobs: rows.reduce((n, r) => n + r.jobs, 0), done: 0, upToDate: 0, failed: 0, cancelled: 0, running: 0 };
+    const more = rows.some((r) => r.more === true) ? { more: true } : {};
+    this.totals = { jobs: rows.reduce((n, r) => n + r.jobs, 0), ...more, done: 0, upToDate: 0, failed: 0, cancelled: 0, running: 0 };
   }
 
   apply(event: RunEvent): void {
@@ -92,7 +105,9 @@ export class ProgressState implements ProgressSnapshot {
         const task = this.#byId.get(event.task);
         if (task === undefined) return;
         task.jobs += event.jobs;
+        task.more = event.more;
         this.totals.jobs += event.jobs;
+        this.totals.more = this.tasks.some((t) => t.more === true);
         return;
       }
       case "slurm-submit":

@@ -14,7 +14,9 @@ export function checkCycles(workflow: Workflow, edges: readonly StageEdge[], sin
     const why = (e: StageEdge) =>
       e.kind === "after"
         ? { path: e.ref.path, message: `\`${e.to}\` runs after \`${e.from}\` (\`after\`)` }
-        : { path: e.input.path, message: `\`${e.to}\` reads \`${e.input.template.source}\`, which \`${e.from}\` writes` };
+        : e.kind === "expand"
+          ? { path: e.variable.path, message: `\`${e.to}\` fans out over \`${e.variable.name}\`, which \`${e.from}\` decides` }
+          : { path: e.input.path, message: `\`${e.to}\` reads \`${e.input.template.source}\`, which \`${e.from}\` writes` };
     const self = cycle.length === 1;
     const head = why(cycle.at(-1)!);
     sink.error("WFC204", self ? `stage \`${first.from}\` depends on itself` : `dependency cycle: ${trail}`, head.path, {

@@ -2,6 +2,7 @@ import type { Workflow } from "../lower/ast.js";
 import type { DiagnosticSink } from "../lower/sink.js";
 import { parseTemplate, refsOf } from "../lower/template.js";
 import { OutputIndex, findLogCollisions, findOutputCollisions } from "../graph/dependencies.js";
+import { decidedNames } from "../graph/dynamic.js";
 
 /**
  * Outputs must not collide: every fan-out variable appears in each output of
@@ -16,16 +17,26 @@ export function checkOutputs(workflow: Workflow, index: OutputIndex, sink: Diagn
       const used = new Set(refsOf(decl.template).map((r) => r.root));
       // A placeholder that resolves to nothing is reported on its own; it is
       // most likely the misspelt variable, so don't also call it missing.
-      const known = new Set([...stage.fanout.vars.map((v) => v.name), "params", "stage"]);
+      const late = stage.fanout.dynamic;
+      const known = new Set([
+        ...stage.fanout.vars.map((v) => v.name),
+        ...late.map((v) => v.name),
+        ...decidedNames(stage),
+        "params",
+        "stage",
+      ]);
       if ([...used].some((r) => !known.has(r))) continue;
       // A malformed template (`{month.txt`) is reported as such; its variables can't be told.
       if (parseTemplate(decl.template.source).errors.length > 0) continue;
       if (stage.fanout.unresolved.length > 0) continue;
       const zipCovered = [...zip].some((z) => used.has(z));
-      const missing = stage.fanout.vars
+      const missingStatic = stage.fanout.vars
         .filter((v) => !used.has(v.name) && !(zip.has(v.name) && zipCovered))
         .filter((v) => v.values.kind !== "list" || v.values.items.length > 1 || stage.fanout.size > 1);
-      if (missing.length === 0 || stage.fanout.size <= 1) continue;
+      // A run-time variable may have many values per block, however few blocks there are.
+      const missingLate = late.filter((v) => !used.has(v.name));
+      const missing = [...(stage.fanout.size > 1 || missingLate.length > 0 ? missingStatic : []), ...missingLate];
+      if (missing.length === 0) continue;
       const names = missing.map((v) => `\`{${v.name}}\``).join(", ");
       sink.error(
         "WFC207",
@@ -33,7 +44,10 @@ export function checkOutputs(workflow: Workflow, index: OutputIndex, sink: Diagn
         decl.path,
         {
           expected: `a path containing ${names}`,
-          help: `the ${stage.fanout.size} jobs of \`${stage.name}\` would all write the same file; add ${names} to the path`,
+          help:
+            missingLate.length > 0
+              ? `the jobs of \`${stage.name}\` would write the same file; add ${names} to the path`
+              : `the ${stage.fanout.size} jobs of \`${stage.name}\` would all write the same file; add ${names} to the path`,
           related: missing.map((v) => ({ path: v.path, message: `\`${v.name}\` is defined here`, part: "key" as const })),
         },
       );

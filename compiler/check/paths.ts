@@ -146,6 +146,12 @@ function slotOf(
     return { shown, axis: -1, value: () => value, from: { kind: "param", p } };
   }
   if (part.root === "stage") return { shown, axis: -1, value: () => stage.name, from: { kind: "stage" } };
+  // A value known only at run time is checked by the runtime; here it stands as a plain name, so the rest of the path is still checked.
+  if (
+    part.field === undefined &&
+    (stage.fanout.dynamic.some((x) => x.name === part.root) || stage.decides.some((d) => d.name === part.root))
+  )
+    return { shown, axis: -1, value: () => shown, from: { kind: "stage" } };
   const v = stage.fanout.vars.find((x) => x.name === part.root);
   const axis = axisOf.get(part.root);
   if (v === undefined || axis === undefined) return null;

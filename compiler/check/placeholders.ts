@@ -2,6 +2,7 @@ import type { DiagnosticCode } from "../diagnostics/codes.js";
 import { didYouMean, oneOf } from "../diagnostics/suggest.js";
 import type { FanVar, LocatedTemplate, PathDecl, Stage, Workflow } from "../lower/ast.js";
 import type { DiagnosticSink } from "../lower/sink.js";
+import { decidedNames, isPatternOutput } from "../graph/dynamic.js";
 
 /**
  * Every placeholder must resolve: `{var}` to a foreach variable of the stage,
@@ -12,14 +13,21 @@ import type { DiagnosticSink } from "../lower/sink.js";
  */
 export function checkPlaceholders(workflow: Workflow, sink: DiagnosticSink): void {
   for (const stage of workflow.stages.values()) {
-    const scope: Scope = { stage, workflow, sink, vars: new Map(stage.fanout.vars.map((v) => [v.name, v])) };
-    for (const decl of stage.inputs) check(decl, scope, "path");
-    for (const decl of stage.outputs) check(decl, scope, "path");
-    for (const decl of stage.logs) check(decl, scope, "path");
+    const scope: Scope = {
+      stage,
+      workflow,
+      sink,
+      vars: new Map(stage.fanout.vars.map((v) => [v.name, v])),
+      late: new Set(stage.fanout.dynamic.map((v) => v.name)),
+      decided: new Set(decidedNames(stage)),
+    };
+    for (const decl of stage.inputs) check(decl, scope, "path", "an input");
+    for (const decl of stage.outputs) check(decl, scope, "path", "output");
+    for (const decl of stage.logs) check(decl, scope, "path", "a log");
     const action = stage.action;
-    if (action?.kind === "shell") check(action.command, scope, "command");
-    if (action?.kind === "argv") for (const arg of action.argv) check(arg, scope, "command");
-    for (const value of stage.settings.env.values()) check(value, scope, "command");
+    if (action?.kind === "shell") check(action.command, scope, "command", "the command");
+    if (action?.kind === "argv") for (const arg of action.argv) check(arg, scope, "command", "the command");
+    for (const value of stage.settings.env.values()) check(value, scope, "command", "`env`");
   }
 }
 
@@ -28,15 +36,81 @@ interface Scope {
   readonly workflow: Workflow;
   readonly sink: DiagnosticSink;
   readonly vars: ReadonlyMap<string, FanVar>;
+  /** Foreach variables known at run time (`from`, `lines`): values while the job runs, like any. */
+  readonly late: ReadonlySet<string>;
+  /** Variables the job decides: only outputs may name them. */
+  readonly decided: ReadonlySet<string>;
 }
 
-function check(located: LocatedTemplate, { stage, workflow, sink, vars }: Scope, where: "path" | "command"): void {
+function check(
+  located: LocatedTemplate,
+  { stage, workflow, sink, vars, late, decided }: Scope,
+  where: "path" | "command",
+  what: "an input" | "output" | "a log" | "the command" | "`env`",
+): void {
   for (const ref of located.template.parts) {
-    if (ref.kind !== "ref" || (vars.has(ref.root) && ref.field === undefined)) continue;
+    if (ref.kind !== "ref" || ((vars.has(ref.root) || late.has(ref.root)) && ref.field === undefined)) continue;
+    if ((late.has(ref.root) || decided.has(ref.root)) && ref.field !== undefined) {
+      sink.error(
+        "WFC205",
+        `\`{${ref.root}.${ref.field}}\`: \`${ref.root}\` is known only at run time, not from a sample sheet, so it has no columns`,
+        located.path,
+        {
+          within: { offset: ref.offset, length: ref.length, text: located.template.source },
+          expected: `\`{${ref.root}}\``,
+        },
+      );
+      continue;
+    }
+    if (decided.has(ref.root) && ref.field === undefined) {
+      if (what === "output") continue;
+      sink.error(
+        "WFC271",
+        `\`{${ref.root}}\` in ${what} of stage \`${stage.name}\`: \`${stage.name}\` decides \`${ref.root}\`, so it has no value while the job runs`,
+        located.path,
+        {
+          within: { offset: ref.offset, length: ref.length, text: located.template.source },
+          expected: "a decided variable only in outputs",
+          help:
+            what === "the command" || what === "`env`"
+              ? `pass the folder the files go to instead (the output's path up to \`{${ref.root}}\`); the job decides their names`
+              : what === "a log"
+                ? `a job writes one log: leave \`{${ref.root}}\` out of its path`
+                : `a stage that reads one file per value takes the variable from this one: \`${ref.root}: { from: ${stage.name} }\``,
+        },
+      );
+      continue;
+    }
+    if (where === "command" && ref.root === "outputs" && decided.size > 0) {
+      const named = stage.outputs.filter((o) => ref.field === undefined || o.name === ref.field);
+      const pattern = named.find((o) => isPatternOutput(stage, o));
+      if (pattern !== undefined) {
+        // The folder is the pattern up to the segment with its first decided variable.
+        const source = pattern.template.source;
+        const hole = Math.min(...[...decided].map((d) => source.indexOf(`{${d}}`)).filter((i) => i !== -1));
+        const cut = source.lastIndexOf("/", hole);
+        const folder = cut <= 0 ? undefined : source.slice(0, cut);
+        sink.error(
+          "WFC273",
+          `\`{${ref.field === undefined ? "outputs" : `outputs.${ref.field}`}}\` in ${what} of stage \`${stage.name}\` stands for \`${pattern.template.source}\`, a pattern the job's files match, not a path`,
+          located.path,
+          {
+            within: { offset: ref.offset, length: ref.length, text: located.template.source },
+            expected: "outputs that are paths",
+            help:
+              folder !== undefined
+                ? `write the folder the job writes into in the command instead: \`${folder}\``
+                : "write the folder the job writes into in the command instead",
+          },
+        );
+        continue;
+      }
+    }
     // A variable whose source was invalid is reported there, not at every use.
     if (stage.fanout.unresolved.includes(ref.root)) continue;
     const roots = [
       ...vars.keys(),
+      ...late,
       "params",
       "stage",
       ...(where === "command" ? ["inputs", "outputs", ...(stage.logs.length > 0 ? ["log"] : []), "cpus"] : []),

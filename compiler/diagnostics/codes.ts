@@ -83,6 +83,20 @@ export const CODES = {
   WFC264: "a target whose values no element of its stage has",
   WFC265: "a target path that no stage writes",
   WFC266: "a target, `--until` or `--forcerun` on a workflow with data-dependent fan-out (not supported yet)",
+  // Data-dependent fan-out (`decides`, `{ from: STAGE }`, `{ lines: FILE }`).
+  WFC270: "a decided variable no output names, or no one output names them all",
+  WFC271: "a decided variable in an input, a log, `env` or the command",
+  WFC272: "`decides` names a foreach variable of its stage or a reserved name",
+  WFC273: "`{outputs}` of a pattern output (naming a decided variable) in a command",
+  WFC274: "`from` names no stage, or a stage that does not decide that variable",
+  WFC275: "a consumer lacking a producer's foreach variable, or some decided variables",
+  WFC276: "a variable known only at run time in `zip`",
+  WFC277: "`batch` above 1 on a stage with a variable known only at run time",
+  WFC278: "a stage with more than one producer of run-time variables (`from`, `lines`)",
+  WFC279: "a static `foreach` over a variable known only at run time where it is read",
+  WFC280: "a `lines` file read now that cannot be read, is not a file or is too large",
+  WFC281: "a `lines` file with a repeated value or a NUL",
+  WFC282: "a `lines` file no stage writes that uses a foreach variable",
   // Config files.
   WFC301:
     "a config file cannot be read: `--config` or `$WFC_CONFIG` names no file, or a file on the search path is a directory or unreadable",

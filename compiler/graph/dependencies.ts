@@ -1,4 +1,4 @@
-import type { NameRef, PathDecl, Stage, Workflow } from "../lower/ast.js";
+import type { DynamicVar, NameRef, PathDecl, Stage, Workflow } from "../lower/ast.js";
 import { expandPath, forEachElement } from "../lower/elements.js";
 import { globMatcher } from "../../contract/glob.js";
 import { intersects, literalPrefix, toPattern, type Pattern } from "./pattern.js";
@@ -6,7 +6,9 @@ import { intersects, literalPrefix, toPattern, type Pattern } from "./pattern.js
 /** Why stage `to` waits for stage `from`. */
 export type StageEdge =
   | { readonly kind: "data"; readonly from: string; readonly to: string; readonly output: PathDecl; readonly input: PathDecl }
-  | { readonly kind: "after"; readonly from: string; readonly to: string; readonly ref: NameRef };
+  | { readonly kind: "after"; readonly from: string; readonly to: string; readonly ref: NameRef }
+  /** `to` fans out over values `from`'s job decides or writes (`{ from: STAGE }`, a produced `lines` file): graph/dynamic.ts. */
+  | { readonly kind: "expand"; readonly from: string; readonly to: string; readonly variable: DynamicVar };
 
 /** Above this many template expansions, trust the symbolic answer instead of enumerating elements. */
 const CONCRETE_BUDGET = 200_000;
@@ -36,7 +38,7 @@ export class OutputIndex {
     const entries: OutputEntry[] = [];
     for (const stage of workflow.stages.values()) {
       for (const decl of declsOf(stage)) {
-        const pattern = toPattern(decl.template, workflow.params, false);
+        const pattern = toPattern(decl.template, workflow.params, false, oneSegment(stage));
         const entry = { stage, decl, pattern, prefix: literalPrefix(pattern) };
         entries.push(entry);
         const list = this.#byPrefix.get(entry.prefix);
@@ -73,9 +75,29 @@ export class OutputIndex {
   }
 }
 
+/**
+ * Whether a template names a variable known only at run time: a consumer's
+ * dynamic variable or a decided one. Its paths cannot be listed now, so a
+ * match with it is judged on the patterns alone (conservatively: an extra
+ * dependency waits longer, a missing one reads a file before it is written).
+ */
+function hasLateVars(stage: Stage, decl: PathDecl): boolean {
+  const late = new Set([...stage.fanout.dynamic.map((v) => v.name), ...stage.decides.map((d) => d.name)]);
+  return late.size > 0 && decl.template.parts.some((p) => p.kind === "ref" && late.has(p.root));
+}
+
+/**
+ * A stage's variables whose every value lies within one path segment: the
+ * ones its job decides (a hole never matches `/`), and its own that take
+ * them (`{ from: STAGE }`); a `lines` value may be any text.
+ */
+export function oneSegment(stage: Stage): Set<string> {
+  return new Set([...stage.decides.map((d) => d.name), ...stage.fanout.dynamic.filter((v) => v.source.kind === "from").map((v) => v.name)]);
+}
+
 /** Every concrete path a stage's output template names, or undefined if too many to list. */
 function concreteOutputs(workflow: Workflow, stage: Stage, decl: PathDecl, budget: number): string[] | undefined {
-  if (stage.fanout.size > budget) return undefined;
+  if (stage.fanout.size > budget || hasLateVars(stage, decl)) return undefined;
   const out: string[] = [];
   forEachElement(stage.fanout, (b) => {
     const p = expandPath(decl.template, b, workflow.params, stage.name);
@@ -84,10 +106,22 @@ function concreteOutputs(workflow: Workflow, stage: Stage, decl: PathDecl, budge
   return out;
 }
 
-/** Whether some element of `consumer` reads a file some element of `producer` writes. */
-function confirmRead(workflow: Workflow, producer: Stage, output: PathDecl, consumer: Stage, input: PathDecl): boolean {
+/** Whether some element of `consumer` reads a file some element of `producer` writes (yes when it cannot be told now). */
+export function confirmRead(workflow: Workflow, producer: Stage, output: PathDecl, consumer: Stage, input: PathDecl): boolean {
   const cost = input.glob ? producer.fanout.size * consumer.fanout.size : producer.fanout.size + consumer.fanout.size;
-  if (cost > CONCRETE_BUDGET) return true;
+  if (cost > CONCRETE_BUDGET || hasLateVars(consumer, input)) return true;
+  if (hasLateVars(producer, output)) {
+    // A pattern against the paths the consumer reads; against a glob, the symbolic answer.
+    if (input.glob) return true;
+    const matchers = lateMatchers(workflow, producer, output, CONCRETE_BUDGET);
+    if (matchers === undefined || matchers.length * consumer.fanout.size > CONCRETE_BUDGET) return true;
+    let read = false;
+    forEachElement(consumer.fanout, (b) => {
+      const path = read ? undefined : expandPath(input.template, b, workflow.params, consumer.name);
+      if (path !== undefined && matchers.some((m) => m(path))) read = true;
+    });
+    return read;
+  }
   const written = concreteOutputs(workflow, producer, output, CONCRETE_BUDGET);
   if (written === undefined) return true;
   const set = new Set(written);
@@ -113,7 +147,7 @@ export function inferDependencies(workflow: Workflow, index = new OutputIndex(wo
       if (workflow.stages.has(ref.name)) edges.push({ kind: "after", from: ref.name, to: consumer.name, ref });
     }
     for (const input of consumer.inputs) {
-      const pattern = toPattern(input.template, workflow.params, true);
+      const pattern = toPattern(input.template, workflow.params, true, oneSegment(consumer));
       const seen = new Set<string>();
       for (const entry of index.candidates(literalPrefix(pattern))) {
         const key = `${entry.stage.name}\u0000${entry.decl.template.source}`;
@@ -172,8 +206,46 @@ export function findLogCollisions(
   return found.sort((a, b) => rank.get(a.log.decl)! - rank.get(b.log.decl)!);
 }
 
+/** Stands for a value known only at run time in an expanded path: never in a real one. */
+const HOLE = "\u0000";
+const LONG_HOLE = "\u0001";
+
+/**
+ * For an output with values known only at run time: one matcher per
+ * element, its static values filled in and each late variable matching what
+ * it may (within one segment, or any text for a `lines` value); undefined if
+ * too many to list.
+ */
+function lateMatchers(workflow: Workflow, stage: Stage, decl: PathDecl, budget: number): ((path: string) => boolean)[] | undefined {
+  if (stage.fanout.size > budget) return undefined;
+  const segment = oneSegment(stage);
+  const late = [...stage.decides.map((d) => d.name), ...stage.fanout.dynamic.map((v) => v.name)];
+  const out: ((path: string) => boolean)[] = [];
+  forEachElement(stage.fanout, (b) => {
+    const bindings = new Map(b);
+    for (const name of late) if (!bindings.has(name)) bindings.set(name, { value: segment.has(name) ? HOLE : LONG_HOLE });
+    const path = expandPath(decl.template, bindings, workflow.params, stage.name);
+    if (path === undefined) return;
+    let source = "";
+    for (const c of path) source += c === HOLE ? "[^/]+" : c === LONG_HOLE ? ".+" : c.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&");
+    const regex = new RegExp(`^${source}$`, "u");
+    out.push((p) => regex.test(p));
+  });
+  return out;
+}
+
 function confirmCollision(workflow: Workflow, a: OutputEntry, b: OutputEntry): boolean {
   if (a.stage.fanout.size + b.stage.fanout.size > CONCRETE_BUDGET) return true;
+  const [lateA, lateB] = [hasLateVars(a.stage, a.decl), hasLateVars(b.stage, b.decl)];
+  // Two patterns: the symbolic answer. One pattern: its matchers against the other's paths.
+  if (lateA && lateB) return true;
+  if (lateA || lateB) {
+    const [pattern, fixed] = lateA ? [a, b] : [b, a];
+    const matchers = lateMatchers(workflow, pattern.stage, pattern.decl, CONCRETE_BUDGET);
+    const paths = concreteOutputs(workflow, fixed.stage, fixed.decl, CONCRETE_BUDGET);
+    if (matchers === undefined || paths === undefined || matchers.length * paths.length > CONCRETE_BUDGET) return true;
+    return paths.some((p) => matchers.some((m) => m(p)));
+  }
   const left = new Set(concreteOutputs(workflow, a.stage, a.decl, CONCRETE_BUDGET));
   return (concreteOutputs(workflow, b.stage, b.decl, CONCRETE_BUDGET) ?? []).some((p) => left.has(p));
 }

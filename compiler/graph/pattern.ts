@@ -11,9 +11,22 @@ export const ANY = -1;
 export const SEGMENT = -2;
 export type Pattern = readonly (number | string)[];
 
-export function toPattern(template: Template, params: ReadonlyMap<string, Param>, globs: boolean): Pattern {
+/**
+ * `segments`: variables that stand for text within one path segment: a
+ * decided variable's hole, or a value read from such a hole (contract/expansion.ts).
+ */
+export function toPattern(
+  template: Template,
+  params: ReadonlyMap<string, Param>,
+  globs: boolean,
+  segments: ReadonlySet<string> = new Set(),
+): Pattern {
   const out: (number | string)[] = [];
   for (const [k, part] of template.parts.entries()) {
+    if (part.kind === "ref" && part.field === undefined && segments.has(part.root)) {
+      out.push(SEGMENT);
+      continue;
+    }
     if (part.kind === "ref") {
       const p = part.root === "params" && part.field !== undefined ? params.get(part.field) : undefined;
       if (p !== undefined && !Array.isArray(p.value)) out.push(...String(p.value));

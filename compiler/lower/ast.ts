@@ -84,7 +84,7 @@ export type VarValues =
   | { readonly kind: "list"; readonly items: readonly Scalar[] }
   | { readonly kind: "range"; readonly start: number; readonly stop: number; readonly step: number };
 
-export type VarSource = "list" | "param" | "range" | "glob" | "sheet";
+export type VarSource = "list" | "param" | "range" | "glob" | "sheet" | "lines";
 
 /** One fan-out variable and its values. */
 export interface FanVar {
@@ -102,8 +102,26 @@ export interface FanVar {
   };
 }
 
+/**
+ * A fan-out variable whose values are known only at run time (issue 14):
+ * `{ from: STAGE }`, the values a job of STAGE decided (its `decides`), or
+ * `{ lines: TEMPLATE }` for a file some stage writes, one value per line.
+ * (A `lines` file no stage writes is read at compile time and is a static
+ * FanVar.) Kept apart from `vars`: everything that counts, numbers or
+ * enumerates elements at compile time sees only the static variables, the
+ * dynamic space's blocks.
+ */
+export interface DynamicVar {
+  readonly name: string;
+  readonly path: DataPath;
+  readonly source: { readonly kind: "from"; readonly stage: NameRef } | { readonly kind: "lines"; readonly template: LocatedTemplate };
+}
+
 export interface FanOut {
+  /** The static variables, in foreach order. */
   readonly vars: readonly FanVar[];
+  /** The variables expanded at run time, in foreach order; their elements come after the static ones' in an identity. */
+  readonly dynamic: readonly DynamicVar[];
   /** Variables paired element by element (`zip`); the rest are crossed. */
   readonly zip: readonly string[];
   /** Number of elements (jobs before batching). */
@@ -149,6 +167,8 @@ export interface Stage {
   readonly outputs: readonly PathDecl[];
   /** `log`: files the job writes about itself, kept when it fails and not required to exist (`{log}` in commands). */
   readonly logs: readonly PathDecl[];
+  /** `decides`: variables its job decides; an output naming one is a pattern (0..n files). */
+  readonly decides: readonly NameRef[];
   readonly after: readonly NameRef[];
   readonly limits: readonly LimitUse[];
   /** The stage's own `executor`, else the workflow default's; undefined leaves it to config. */
@@ -173,6 +193,11 @@ export interface Workflow {
   readonly invalidDefinitions: ReadonlySet<string>;
   /** In the order the file lists them. */
   readonly stages: ReadonlyMap<string, Stage>;
+}
+
+/** Whether a foreach variable is known only at run time. */
+export function isDynamicVar(v: FanVar | DynamicVar): v is DynamicVar {
+  return typeof v.source === "object";
 }
 
 /** Number of values of a fan-out variable (a range's, as the plan's: contract/elements.ts). */

@@ -5,14 +5,15 @@ import { globCapture, walkGlob } from "../../contract/glob.js";
 import { globProblem } from "../../contract/paths.js";
 import { didYouMean, oneOf } from "../diagnostics/suggest.js";
 import type { DataPath } from "../source/document.js";
-import type { FanOut, FanVar, Param, Scalar, VarValues } from "./ast.js";
-import { varSize } from "./ast.js";
+import type { DynamicVar, FanOut, FanVar, Param, Scalar, VarValues } from "./ast.js";
+import { isDynamicVar, varSize } from "./ast.js";
 import { spaceSize } from "../../contract/elements.js";
 import { grouped, MAX_SHEET_BYTES, MAX_STAGE_ELEMENTS } from "../../contract/limits.js";
 import { readSheetFile } from "./sheet-file.js";
 import { globOutside } from "./outside.js";
 import type { DiagnosticSink } from "./sink.js";
-import { parseTemplate, wholeParamRef } from "./template.js";
+import { parseTemplate, wholeParamRef, type Template } from "./template.js";
+import { parseLines } from "../../contract/expansion.js";
 
 export interface FanOutContext {
   readonly sink: DiagnosticSink;
@@ -20,7 +21,12 @@ export interface FanOutContext {
   readonly params: ReadonlyMap<string, Param>;
   /** Stops a glob's walk (Ctrl-C): lowering then rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+  /** Whether some stage's output may be this path (a `lines` file read at run time, not now); none: never. */
+  readonly produced?: (template: Template) => boolean;
 }
+
+/** Names a template means something else by: no variable, foreach or decided, may have them. */
+export const RESERVED_NAMES: readonly string[] = ["params", "inputs", "outputs", "log", "stage", "cpus"];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const isScalar = (v: unknown): v is Scalar => typeof v === "string" || typeof v === "number" || typeof v === "boolean";
@@ -31,12 +37,13 @@ const isScalar = (v: unknown): v is Scalar => typeof v === "string" || typeof v 
  */
 export async function lowerFanOut(stagePath: DataPath, raw: Record<string, unknown>, ctx: FanOutContext): Promise<FanOut> {
   const vars: FanVar[] = [];
+  const dynamic: DynamicVar[] = [];
   const unresolved: string[] = [];
   const foreach = raw.foreach;
   if (isObject(foreach)) {
     for (const [name, source] of Object.entries(foreach)) {
       const path = [...stagePath, "foreach", name];
-      if (["params", "inputs", "outputs", "log", "stage", "cpus"].includes(name)) {
+      if (RESERVED_NAMES.includes(name)) {
         ctx.sink.error("WFC220", `\`${name}\` is reserved and cannot be a foreach variable`, path, {
           part: "key",
           help: `rename the variable; \`{${name}...}\` already means something in templates`,
@@ -46,8 +53,9 @@ export async function lowerFanOut(stagePath: DataPath, raw: Record<string, unkno
         continue;
       }
       const v = await lowerVar(name, path, source, ctx);
-      if (v) vars.push(v);
-      else unresolved.push(name);
+      if (v === undefined) unresolved.push(name);
+      else if (isDynamicVar(v)) dynamic.push(v);
+      else vars.push(v);
     }
   }
 
@@ -59,6 +67,20 @@ export async function lowerFanOut(stagePath: DataPath, raw: Record<string, unkno
     raw.zip.forEach((name, i) => {
       if (typeof name !== "string") return;
       const v = vars.find((x) => x.name === name);
+      const late = dynamic.find((x) => x.name === name);
+      if (late !== undefined) {
+        ctx.sink.error(
+          "WFC276",
+          `\`zip\` names \`${name}\`, whose values are known only at run time (${late.source.kind === "from" ? `\`from: ${late.source.stage.name}\`` : "a `lines` file a stage writes"})`,
+          [...zipPath, i],
+          {
+            expected: "foreach variables whose values are known now",
+            help: "zip pairs values by position, and a run-time variable has its own values per element; remove it from `zip`",
+            related: [{ path: late.path, message: `\`${name}\` is defined here`, part: "key" }],
+          },
+        );
+        return;
+      }
       if (!v) {
         const declared = isObject(foreach) && name in foreach;
         if (!declared) {
@@ -111,10 +133,10 @@ export async function lowerFanOut(stagePath: DataPath, raw: Record<string, unkno
       },
     );
   }
-  return { vars, zip, size, unresolved };
+  return { vars, dynamic, zip, size, unresolved };
 }
 
-async function lowerVar(name: string, path: DataPath, source: unknown, ctx: FanOutContext): Promise<FanVar | undefined> {
+async function lowerVar(name: string, path: DataPath, source: unknown, ctx: FanOutContext): Promise<FanVar | DynamicVar | undefined> {
   const { sink } = ctx;
   if (Array.isArray(source)) {
     if (!source.every(isScalar)) return undefined; // schema reported it
@@ -129,7 +151,7 @@ async function lowerVar(name: string, path: DataPath, source: unknown, ctx: FanO
     return { name, path, source: "param", values: { kind: "list", items } };
   }
   if (!isObject(source)) return undefined;
-  const kinds = ["range", "glob", "sheet"].filter((k) => k in source);
+  const kinds = ["range", "glob", "sheet", "lines", "from"].filter((k) => k in source);
   // An unknown key (`values:`) is the schema's to report; "needs a source" would repeat it.
   if (kinds.length === 0 && Object.keys(source).some((k) => k !== "key")) return undefined;
   if (kinds.length !== 1) {
@@ -141,7 +163,7 @@ async function lowerVar(name: string, path: DataPath, source: unknown, ctx: FanO
       path,
       {
         part: kinds.length === 0 ? "value" : "key",
-        expected: "exactly one of `range`, `glob` or `sheet` (or a list, or a `{params.name}` reference)",
+        expected: "exactly one of `range`, `glob`, `sheet`, `lines` or `from` (or a list, or a `{params.name}` reference)",
       },
     );
     return undefined;
@@ -149,6 +171,11 @@ async function lowerVar(name: string, path: DataPath, source: unknown, ctx: FanO
   if ("key" in source && !("sheet" in source)) {
     sink.error("WFC236", "`key` applies only to a `sheet` source", [...path, "key"], { part: "key", help: "remove `key`" });
   }
+  if ("from" in source) {
+    if (typeof source.from !== "string") return undefined; // schema reported it
+    return { name, path, source: { kind: "from", stage: { name: source.from, path: [...path, "from"] } } };
+  }
+  if ("lines" in source) return typeof source.lines === "string" ? lowerLines(name, path, source.lines, ctx) : undefined;
   if ("range" in source) return lowerRange(name, path, source.range, ctx);
   if ("glob" in source && typeof source.glob === "string") return lowerGlob(name, path, source.glob, ctx);
   if ("sheet" in source && typeof source.sheet === "string") {
@@ -411,6 +438,105 @@ async function lowerSheet(
     values: { kind: "list", items: rows.map((r) => r[keyIndex]!) },
     sheet: { columns: header, rows, key: keyColumn, outside },
   };
+}
+
+/**
+ * `{ lines: FILE }`: a file a stage writes is read at run time, after that
+ * stage's element (a dynamic variable); any other file is read now, like a
+ * sample sheet, into a static list (contract/expansion.ts parseLines rules).
+ */
+async function lowerLines(name: string, path: DataPath, text: string, ctx: FanOutContext): Promise<FanVar | DynamicVar | undefined> {
+  const linesPath = [...path, "lines"];
+  const { template, errors } = parseTemplate(text);
+  if (errors.length > 0) {
+    for (const e of errors) ctx.sink.error("WFC222", e.message, linesPath, { within: { ...e, text } });
+    return undefined;
+  }
+  if (ctx.produced?.(template) === true) return { name, path, source: { kind: "lines", template: { template, path: linesPath } } };
+  let file = "";
+  for (const part of template.parts) {
+    if (part.kind === "text") file += part.text;
+    else if (
+      part.root === "params" &&
+      part.field !== undefined &&
+      ctx.params.has(part.field) &&
+      !Array.isArray(ctx.params.get(part.field)!.value)
+    )
+      file += String(ctx.params.get(part.field)!.value);
+    else {
+      const shown = `{${part.field === undefined ? part.root : `${part.root}.${part.field}`}}`;
+      const param = part.root === "params";
+      ctx.sink.error(
+        param ? "WFC205" : "WFC282",
+        param
+          ? `\`${shown}\` in the \`lines\` file of \`${name}\` names no scalar param`
+          : `the \`lines\` file of \`${name}\` uses \`${shown}\`, but no stage writes it, so it is read now, once, for every element`,
+        linesPath,
+        {
+          within: { offset: part.offset, length: part.length, text },
+          expected: param ? "a scalar param" : "a file name with only `{params.name}` placeholders",
+          help: param
+            ? didYouMean(part.field ?? "", ctx.params.keys())
+            : "a file read at run time must be an output of a stage (check the path against that stage's `outputs`); a file read now is one file",
+        },
+      );
+      return undefined;
+    }
+  }
+  const read = await readSheetFile(resolve(ctx.dir, file), ctx.dir);
+  const what = `\`lines\` file \`${file}\` of \`${name}\``;
+  switch (read.kind) {
+    case "text":
+      break;
+    case "unreadable":
+      ctx.sink.error("WFC280", `cannot read ${what} (${read.code === "ENOENT" ? "no such file" : read.code})`, linesPath, {
+        help: `no stage writes it, so it is read now; paths are relative to the workflow's folder, ${shownDir(ctx.dir)}`,
+      });
+      return undefined;
+    case "not-a-file":
+      ctx.sink.error("WFC280", `${what} is ${read.what}, not a file`, linesPath, { expected: "a text file, one value per line" });
+      return undefined;
+    case "too-large":
+      ctx.sink.error(
+        "WFC280",
+        `${what} is ${grouped(read.bytes)} bytes, more than the ${grouped(MAX_SHEET_BYTES)} it can have`,
+        linesPath,
+        {
+          help: "a lines file lists names, not data",
+        },
+      );
+      return undefined;
+    default:
+      return unreachable(read);
+  }
+  const parsed = parseLines(read.text);
+  if ("problem" in parsed) {
+    const p = parsed.problem;
+    ctx.sink.error(
+      "WFC281",
+      p.kind === "nul"
+        ? `${what} has a NUL character on line ${p.line}`
+        : `${what} has ${read.outside ? "a value" : `the value \`${p.value}\``} twice (lines ${p.first} and ${p.line})`,
+      linesPath,
+      {
+        help:
+          p.kind === "nul"
+            ? "a lines file is text, one value per line"
+            : "each line names one element, and two elements with one value would share their outputs; remove the repeated line",
+      },
+    );
+    return undefined;
+  }
+  if (parsed.rows.length > MAX_STAGE_ELEMENTS) {
+    ctx.sink.error(
+      "WFC232",
+      `${what} has ${grouped(parsed.rows.length)} lines, more than the ${grouped(MAX_STAGE_ELEMENTS)} elements a stage can have`,
+      linesPath,
+    );
+    return undefined;
+  }
+  warnEmpty(name, path, parsed.rows.length, ctx);
+  return { name, path, source: "lines", values: { kind: "list", items: parsed.rows.map((r) => r[0]!) } };
 }
 
 /** A folder as the user would type it: relative to the current directory. */

@@ -23,7 +23,9 @@ import { withLifetimes } from "./lifetimes.js";
 import { readParamText } from "./param-text.js";
 import type { ParamsFile, ParamValue } from "../config/params-file.js";
 import { DiagnosticSink } from "./sink.js";
-import { hasGlob, parseTemplate } from "./template.js";
+import { hasGlob, parseTemplate, type Template } from "./template.js";
+import { intersects, toPattern, type Pattern } from "../graph/pattern.js";
+import { linesReadNow } from "../graph/dynamic.js";
 import { parseDuration, parseMemory } from "./units.js";
 import { grouped, MAX_DURATION_SECONDS, MAX_STAGE_ELEMENTS, MAX_TIMEOUT_SECONDS, MAX_WORKFLOW_ELEMENTS } from "../../contract/limits.js";
 
@@ -80,11 +82,36 @@ export async function lowerWorkflow(
 
   for (const key of ["timeout", "time"]) if (key in defaults) checkDuration(key, defaults[key], ["defaults", key], sink);
   const stages = new Map<string, Stage>();
+  const raws = Object.entries(isObject(data.stages) ? data.stages : {}).filter((e): e is [string, Obj] => isObject(e[1]));
+  const produced = producedTest(data, params);
+  // Each stage reports into its own sink, so a stage lowered again (below) reports once.
+  const stageSinks = new Map<string, DiagnosticSink>();
+  const lower = async (name: string, raw: Obj, isProduced: (template: Template) => boolean) => {
+    const own = new DiagnosticSink(doc);
+    const context = { sink: own, dir, params, produced: isProduced, ...(options.signal ? { signal: options.signal } : {}) };
+    stages.set(name, await lowerStage(name, raw, defaults, context));
+    stageSinks.set(name, own);
+  };
+  for (const [name, raw] of raws) await lower(name, raw, produced);
+  // A `lines` file only an output's look-alike could name (`work/{name}.txt`
+  // with `name: [all]` for `ids.txt`) is read now after all, like any file no
+  // stage writes: which elements write what is known only now.
+  const provisional = {
+    file: doc.file.path,
+    dir,
+    name: "",
+    params,
+    limits: new Map(),
+    executors: new Map(),
+    invalidDefinitions: new Set<string>(),
+    stages,
+  };
+  for (const [name, readNow] of linesReadNow(provisional)) {
+    await lower(name, raws.find(([n]) => n === name)![1], (template) => !readNow.has(template.source) && produced(template));
+  }
   let elements = 0;
-  for (const [name, raw] of Object.entries(isObject(data.stages) ? data.stages : {})) {
-    if (!isObject(raw)) continue;
-    const stage = await lowerStage(name, raw, defaults, { sink, dir, params, ...(options.signal ? { signal: options.signal } : {}) });
-    stages.set(name, stage);
+  for (const stage of stages.values()) {
+    sink.diagnostics.push(...stageSinks.get(stage.name)!.diagnostics);
     elements += stage.fanout.size <= MAX_STAGE_ELEMENTS ? stage.fanout.size : 0;
     if (elements > MAX_WORKFLOW_ELEMENTS && elements - stage.fanout.size <= MAX_WORKFLOW_ELEMENTS) {
       sink.error(
@@ -112,6 +139,31 @@ export async function lowerWorkflow(
     stages,
   };
   return { workflow, diagnostics: [...commandLine, ...sink.diagnostics] };
+}
+
+/**
+ * Whether some stage's output may name the same file as a template: a
+ * `lines` file is then read at run time, after its producer, not now. Seen
+ * symbolically (graph/pattern.ts), before any stage is lowered, since a
+ * stage may read what a later one in the file writes.
+ */
+function producedTest(data: Obj, params: ReadonlyMap<string, Param>): (template: Template) => boolean {
+  const patterns: Pattern[] = [];
+  const add = (v: unknown) => {
+    if (typeof v !== "string") return;
+    const { template, errors } = parseTemplate(v);
+    if (errors.length === 0) patterns.push(toPattern(template, params, false));
+  };
+  for (const raw of Object.values(isObject(data.stages) ? data.stages : {})) {
+    const outputs = isObject(raw) ? raw.outputs : undefined;
+    if (Array.isArray(outputs)) outputs.forEach(add);
+    else if (isObject(outputs)) for (const v of Object.values(outputs)) (Array.isArray(v) ? v : [v]).forEach(add);
+    else add(outputs);
+  }
+  return (template) => {
+    const p = toPattern(template, params, false);
+    return patterns.some((q) => intersects(p, q));
+  };
 }
 
 function lowerParams(
@@ -299,6 +351,7 @@ interface StageContext {
   readonly dir: string;
   readonly params: ReadonlyMap<string, Param>;
   readonly signal?: AbortSignal;
+  readonly produced?: (template: Template) => boolean;
 }
 
 async function lowerStage(name: string, raw: Obj, defaults: Obj, ctx: StageContext): Promise<Stage> {
@@ -363,6 +416,11 @@ async function lowerStage(name: string, raw: Obj, defaults: Obj, ctx: StageConte
       });
     }
   }
+
+  const decides: NameRef[] = [];
+  if (typeof raw.decides === "string") decides.push({ name: raw.decides, path: [...path, "decides"] });
+  else if (Array.isArray(raw.decides))
+    raw.decides.forEach((d, i) => typeof d === "string" && decides.push({ name: d, path: [...path, "decides", i] }));
 
   const after: NameRef[] = [];
   if (typeof raw.after === "string") after.push({ name: raw.after, path: [...path, "after"] });
@@ -437,6 +495,7 @@ async function lowerStage(name: string, raw: Obj, defaults: Obj, ctx: StageConte
     inputs,
     outputs,
     logs,
+    decides,
     after,
     limits,
     ...(executor !== undefined ? { executor } : {}),

@@ -43,10 +43,19 @@ export function fuse(tasks: readonly DraftTask[]): { tasks: DraftTask[]; notes: 
     const id = groupId.get(r)!;
     const deps = list.flatMap((t) => t.deps);
     const executor = byId.get(r)!.executor;
+    const outside = deps.filter((d) => idOf(d.task) !== id).map((d) => ({ ...d, task: idOf(d.task) }));
     out.push({
       id,
       stages: list.flatMap((t) => t.stages),
-      deps: deps.filter((d) => idOf(d.task) !== id).map((d) => ({ ...d, task: idOf(d.task) })),
+      // Fused steps that expand alike from one producer: an `expand` that feeds no input says nothing a fed one does not.
+      deps: outside.filter(
+        (d) =>
+          !(
+            d.edge.kind === "expand" &&
+            d.input === null &&
+            outside.some((e) => e !== d && e.task === d.task && e.edge.kind === "expand" && e.input !== null)
+          ),
+      ),
       internal: [...list.flatMap((t) => t.internal ?? []), ...deps.filter((d) => idOf(d.task) === id)],
       ...(executor ? { executor } : {}),
     });
@@ -57,7 +66,7 @@ export function fuse(tasks: readonly DraftTask[]): { tasks: DraftTask[]; notes: 
       message: `\`${a}\` → \`${b}\` fused into \`${idOf(b)}\`: one job per element runs both`,
     })),
     ...refused.map(([a, b, reason]): Note => ({ topic: "fusion", message: `\`${idOf(a)}\` → \`${idOf(b)}\` not fused: ${reason}` })),
-  ];
+  ].filter((n, i, all) => all.findIndex((m) => m.message === n.message) === i);
   return { tasks: out, notes };
 }
 
@@ -78,7 +87,9 @@ const EDGE_WORDS = {
 function whyNot(a: DraftTask, b: DraftTask, consumersOfA: ReadonlySet<string>): string | undefined {
   const edges = b.deps.filter((d) => d.task === a.id);
   if (!edges.every((d) => d.edge.kind === "one-to-one")) {
-    const kinds = [...new Set(edges.map((d) => (d.input === null ? "`after` (a barrier)" : EDGE_WORDS[d.edge.kind])))].join(" and ");
+    const kinds = [
+      ...new Set(edges.map((d) => (d.input === null && d.edge.kind !== "expand" ? "`after` (a barrier)" : EDGE_WORDS[d.edge.kind]))),
+    ].join(" and ");
     return `the dependency is ${kinds}, not one-to-one`;
   }
   if (consumersOfA.size > 1)

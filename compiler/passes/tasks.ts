@@ -1,5 +1,6 @@
 import type { ExecutorDef, Stage, Workflow } from "../lower/ast.js";
 import type { StageEdge } from "../graph/dependencies.js";
+import type { DynamicSource } from "../graph/dynamic.js";
 import { deriveElementEdge, type ElementEdge } from "../plan/element-edges.js";
 
 /** Why a task waits for another, element by element. */
@@ -33,17 +34,44 @@ export interface DraftTask {
   readonly executor?: Assignment;
 }
 
-/** One task per stage, with element-level edges worked out from the templates. */
-export function initialTasks(workflow: Workflow, edges: readonly StageEdge[]): DraftTask[] {
+/**
+ * One task per stage, with element-level edges worked out from the
+ * templates. A dynamic stage's every dependency on its producer is `expand`
+ * (its elements exist once that producer element has run, so they wait for
+ * nothing more from it), with the input it feeds, or none.
+ */
+export function initialTasks(
+  workflow: Workflow,
+  edges: readonly StageEdge[],
+  dynamic: ReadonlyMap<string, DynamicSource> = new Map(),
+): DraftTask[] {
   const deps = new Map<string, DraftDep[]>();
-  for (const e of edges) {
+  const expandWhy = (to: string) => {
+    const source = dynamic.get(to)!;
+    return `\`${to}\` expands at run time: ${source.kind === "files" ? `one element per file` : "one element per line of the file"} each element of \`${source.producer}\` writes`;
+  };
+  for (const e of [...edges.filter((x) => x.kind !== "expand"), ...edges.filter((x) => x.kind === "expand")]) {
     const list = deps.get(e.to) ?? [];
     if (e.kind === "after") {
       list.push({ task: e.from, edge: { kind: "all" }, input: null, output: null, why: `\`after: ${e.from}\`` });
+    } else if (e.kind === "expand") {
+      if (!list.some((d) => d.task === e.from && d.edge.kind === "expand")) {
+        list.push({ task: e.from, edge: { kind: "expand" }, input: null, output: null, why: expandWhy(e.to) });
+      }
+    } else if (dynamic.get(e.to)?.producer === e.from) {
+      const consumer = workflow.stages.get(e.to)!;
+      const producer = workflow.stages.get(e.from)!;
+      list.push({
+        task: e.from,
+        edge: { kind: "expand" },
+        input: { step: e.to, index: consumer.inputs.indexOf(e.input) },
+        output: { step: e.from, index: producer.outputs.indexOf(e.output) },
+        why: expandWhy(e.to),
+      });
     } else {
       const consumer = workflow.stages.get(e.to)!;
       const producer = workflow.stages.get(e.from)!;
-      const derived = deriveElementEdge(workflow, producer, e.output, consumer, e.input);
+      const derived = deriveElementEdge(workflow, producer, e.output, consumer, e.input, dynamic);
       list.push({
         task: e.from,
         edge: derived.edge,

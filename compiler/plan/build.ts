@@ -2,7 +2,8 @@ import type { ExecutorDef, LocatedTemplate, PathDecl, Stage, Workflow } from "..
 import { indexSpaceOf } from "../lower/elements.js";
 import type { Groups } from "../passes/groups.js";
 import type { DraftTask } from "../passes/tasks.js";
-import type { Part, Plan, PlanAction, PlanExecutor, PlanPath, PlanStep, PlanTask } from "../../contract/plan.js";
+import type { DynamicSpace, Part, Plan, PlanAction, PlanExecutor, PlanPath, PlanStep, PlanTask } from "../../contract/plan.js";
+import { decidedNames, type DynamicSource } from "../graph/dynamic.js";
 import { PLAN_VERSION } from "../../contract/plan.js";
 import { paramWords } from "../../contract/template.js";
 
@@ -16,6 +17,8 @@ export interface PlanInputs {
   readonly workdir: string;
   readonly version: string;
   readonly jobs: number | undefined;
+  /** Dynamic stages' producers (graph/dynamic.ts); none: every space is static. */
+  readonly dynamic?: ReadonlyMap<string, DynamicSource>;
 }
 
 /** Assembles plan.json from the optimized tasks. */
@@ -28,10 +31,20 @@ export function buildPlan(inputs: PlanInputs): Plan {
     const first = task.stages[0]!;
     const settings = first.settings;
     const steps = task.stages.map((stage) => planStep(stage, task, workflow, taskOfStage));
+    // A fused task's steps share one space (fusion needs one-to-one), so its first step's is the task's.
+    const source = inputs.dynamic?.get(first.name);
+    const dynamic: DynamicSpace | undefined =
+      source === undefined
+        ? undefined
+        : {
+            vars: source.vars,
+            from: { kind: source.kind, task: taskOfStage.get(source.producer)!, step: source.producer, output: source.output },
+            per: source.per,
+          };
     return {
       id: task.id,
       stages: task.stages.map((s) => s.name),
-      space: indexSpaceOf(first.fanout),
+      space: dynamic === undefined ? indexSpaceOf(first.fanout) : { ...indexSpaceOf(first.fanout), dynamic },
       steps,
       deps: task.deps
         .map((d) => ({ task: d.task, edge: d.edge, input: d.input }))
@@ -40,8 +53,9 @@ export function buildPlan(inputs: PlanInputs): Plan {
       resources: { cpus: settings.cpus, mem: settings.mem ?? null, time: settings.time ?? null },
       retries: settings.retries,
       timeout: settings.timeout ?? null,
-      batch: settings.batch,
-      jobs: Math.ceil(first.fanout.size / settings.batch),
+      // A dynamic task's jobs are known only at run time, one element each.
+      batch: dynamic === undefined ? settings.batch : 1,
+      jobs: dynamic === undefined ? Math.ceil(first.fanout.size / settings.batch) : null,
       groups: inputs.groups.membership.get(task.id) ?? [],
       priority: inputs.priority.get(task.id) ?? 0,
     };
@@ -133,5 +147,7 @@ function planStep(stage: Stage, task: DraftTask, workflow: Workflow, taskOfStage
   const outputs = stage.outputs.map((decl) => ({ ...path(decl, []), ...(decl.lifetime !== undefined ? { lifetime: decl.lifetime } : {}) }));
   // Only a stage with logs has them: the plans of other workflows stay as they were.
   const logs = stage.logs.length > 0 ? { logs: stage.logs.map((decl) => path(decl, [])) } : {};
-  return { stage: stage.name, action: planAction, inputs, outputs, ...logs, env };
+  // Only a stage that decides variables says so: the plans of other workflows stay as they were.
+  const decided = decidedNames(stage);
+  return { stage: stage.name, action: planAction, inputs, outputs, ...logs, env, ...(decided.length > 0 ? { decides: decided } : {}) };
 }

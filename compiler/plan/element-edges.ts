@@ -3,6 +3,7 @@ import { varSize, varValue } from "../lower/ast.js";
 import { expandPath, forEachElement } from "../lower/elements.js";
 import { globMatcher } from "../../contract/glob.js";
 import type { ElementEdge } from "../../contract/plan.js";
+import type { DynamicSource } from "../graph/dynamic.js";
 
 export type { ElementEdge };
 
@@ -236,12 +237,81 @@ export interface DerivedEdge {
   readonly why: string;
 }
 
-/** The element-level edge for one producer output feeding one consumer input. */
-export function deriveElementEdge(workflow: Workflow, producer: Stage, output: PathDecl, consumer: Stage, input: PathDecl): DerivedEdge {
+/** Two dynamic sources that expand alike: the same producer output, the same variables. */
+function sameSource(a: DynamicSource | undefined, b: DynamicSource | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return (
+    a.kind === b.kind &&
+    a.producer === b.producer &&
+    a.output === b.output &&
+    a.vars.join() === b.vars.join() &&
+    a.per.join() === b.per.join()
+  );
+}
+
+/**
+ * The element-level edge for one producer output feeding one consumer
+ * input. Where a side has values known only at run time (a dynamic space, a
+ * pattern output), no element map can be listed now: the edge is
+ * `one-to-one` between equal spaces, a `match` (on the producer's static
+ * variables only, into a static consumer), or else `all`, never `map`.
+ */
+export function deriveElementEdge(
+  workflow: Workflow,
+  producer: Stage,
+  output: PathDecl,
+  consumer: Stage,
+  input: PathDecl,
+  dynamic: ReadonlyMap<string, DynamicSource> = new Map(),
+): DerivedEdge {
   const c = tokens(input, workflow, consumer, true);
   const p = tokens(output, workflow, producer, false);
   const solutions = unify(c, p, valueSets(consumer.fanout), valueSets(producer.fanout), splitsOf(producer.fanout));
   const partial = solutions.some((s) => s.partial);
+  const pSource = dynamic.get(producer.name);
+  const cSource = dynamic.get(consumer.name);
+  // Variables of the producer with no values now: its run-time ones, the ones its job decides.
+  const pLate = new Set([...producer.fanout.dynamic.map((v) => v.name), ...producer.decides.map((d) => d.name)]);
+  const late = pLate.size > 0 || consumer.fanout.dynamic.length > 0;
+  const barrier = (why: string): DerivedEdge => ({ edge: { kind: "all" }, why });
+  if (solutions.length === 1 && !partial && late) {
+    const s = solutions[0]!;
+    const pairs = [...s.on].sort(([a], [b]) => (a < b ? -1 : 1));
+    const touchesLate = pairs.some(([a]) => pLate.has(a)) || Object.keys(Object.fromEntries(s.where)).some((k) => pLate.has(k));
+    if (cSource === undefined && touchesLate) {
+      return barrier(
+        `\`${producer.name}\`'s elements are known only at run time, so every element of \`${consumer.name}\` waits for all of them`,
+      );
+    }
+    const all = [...producer.fanout.vars, ...producer.fanout.dynamic];
+    const identity =
+      s.where.size === 0 &&
+      s.when.size === 0 &&
+      pairs.length === all.length &&
+      pairs.every(([a, b]) => a === b) &&
+      sameSpace(producer.fanout, consumer.fanout) &&
+      sameSource(pSource, cSource) &&
+      !producer.decides.length;
+    if (identity)
+      return {
+        edge: { kind: "one-to-one" },
+        why: `element i of \`${consumer.name}\` reads what element i of \`${producer.name}\` writes (both expand alike at run time)`,
+      };
+    if (pairs.length === 0 && s.where.size === 0 && s.when.size === 0) {
+      return barrier(`every element of \`${consumer.name}\` reads every output of \`${producer.name}\``);
+    }
+    return {
+      edge: { kind: "match", on: pairs, where: Object.fromEntries([...s.where].sort()), when: Object.fromEntries([...s.when].sort()) },
+      why:
+        pairs.length > 0
+          ? `elements are matched on ${pairs.map(([a, b]) => (a === b ? `\`${a}\`` : `\`${a}\` = \`${b}\``)).join(", ")}${late ? " (values known at run time included)" : ""}`
+          : "elements are matched on fixed values",
+    };
+  }
+  if (late)
+    return barrier(
+      "the templates do not line up variable by variable and some values are known only at run time, so it is a barrier (conservative)",
+    );
   if (solutions.length === 1 && !partial) {
     const s = solutions[0]!;
     const pairs = [...s.on].sort(([a], [b]) => (a < b ? -1 : 1));

@@ -18,7 +18,10 @@ export function taskLabeller(plan: Plan): (task: PlanTask) => string[] {
   return (task) => {
     const lines = [task.id];
     const size = count(task.space.size, "element");
-    if (task.jobs === null) lines.push(`${size}, each expanded at run time`);
+    const dynamic = task.space.dynamic;
+    if (dynamic !== undefined)
+      lines.push(`${count(task.space.size, "block")}, ${dynamic.vars.join(", ")} expanded after ${dynamic.from.task}`);
+    else if (task.jobs === null) lines.push(`${size}, each expanded at run time`);
     else lines.push(task.batch > 1 ? `${size}, ${count(task.jobs, "job")} of ${task.batch}` : size);
     const type = Object.hasOwn(plan.executors, task.executor) ? plan.executors[task.executor]!.type : undefined;
     lines.push(type === undefined || type === task.executor ? `executor ${task.executor}` : `executor ${task.executor} (${type})`);

@@ -13,6 +13,7 @@ import type { StepCommand } from "../jobs/expand.js";
 import { describeStep } from "../jobs/describe.js";
 import { fnArgs } from "../jobs/step-script.js";
 import type { Plan } from "../../contract/plan.js";
+import { patternFolder } from "../../contract/expansion.js";
 import { commandCause, timeoutText } from "../run/failure-cause.js";
 import type { OomWatch } from "../run/oom.js";
 import { appendLog } from "../run/logs.js";
@@ -127,7 +128,11 @@ export class LocalBackend implements Backend {
   }
 
   #makeFolders(c: StepCommand, workdir: string): void {
-    for (const o of [...c.outputs, ...c.logs]) for (const path of o.paths) this.#o.ensureDir(dirname(resolve(workdir, path)));
+    for (const o of [...c.outputs, ...c.logs]) {
+      for (const path of o.paths) this.#o.ensureDir(dirname(resolve(workdir, path)));
+      // A pattern output's files go in its literal folder (issue 14).
+      if (o.pattern !== undefined) this.#o.ensureDir(resolve(workdir, patternFolder(o.pattern)));
+    }
   }
 
   async #call(c: StepCommand, executor: string, timeout: number | null, workdir: string): Promise<FnOutcome> {

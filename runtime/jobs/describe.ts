@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { StepCommand } from "./expand.js";
+import { patternText } from "../../contract/expansion.js";
 
 /**
  * A step's command as the user reads it (`--dry-run`, the summary, a
@@ -21,7 +22,8 @@ export function describeStep(c: StepCommand): string {
  * writes (a gather that gets another set of files is not the same step).
  */
 export function stepHash(c: StepCommand): string {
-  const paths = (list: StepCommand["inputs"]) => list.map((x) => x.paths);
+  // A pattern output (issue 14) by its pattern: renaming the files a step decides is another step.
+  const paths = (list: StepCommand["inputs"]) => list.map((x) => (x.pattern === undefined ? x.paths : [patternText(x.pattern)]));
   // `{cpus}` counts as the stage declares it, not as scaled to this machine (expand.ts).
   const what = [c.kind, c.kind === "shell" ? (c.shell ?? "sh") : null, c.declared ?? describeStep(c), paths(c.inputs), paths(c.outputs)];
   return createHash("sha256").update(JSON.stringify(what)).digest("hex");

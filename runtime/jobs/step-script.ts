@@ -4,11 +4,14 @@ import { SHELL_ARGV } from "../executors/job.js";
 import { simpleCommandArgv } from "../executors/simple-command.js";
 import type { StepCommand } from "./expand.js";
 import { shellQuote } from "../../contract/shell/quote.js";
+import { patternFolder, patternText } from "../../contract/expansion.js";
 
 /** The one argument an `fn` step's function receives: inputs, outputs (and logs, if any) in their declared shape, params, vars, env. */
 export function fnArgs(c: StepCommand, plan: Plan): Record<string, unknown> {
   const shape = (list: StepCommand["inputs"]) => {
-    const one = (x: StepCommand["inputs"][number]) => (x.many || x.paths.length !== 1 ? x.paths : x.paths[0]);
+    // A pattern output (issue 14) is its pattern, `{var}` for each hole: the function writes the files it decides.
+    const one = (x: StepCommand["inputs"][number]) =>
+      x.pattern !== undefined ? patternText(x.pattern) : x.many || x.paths.length !== 1 ? x.paths : x.paths[0];
     if (list.length > 0 && list.every((x) => x.name !== null)) return Object.fromEntries(list.map((x) => [x.name, one(x)]));
     return list.length === 1 ? one(list[0]!) : list.map(one);
   };
@@ -32,7 +35,11 @@ export function stepScript(c: StepCommand, plan: Plan, codeDir?: string): string
   const simple = c.kind !== "shell" || simpleCommandArgv(c.command!) !== null;
   const shell = c.shell ?? "sh";
   if (!simple && shell === "bash") lines.push(`set ${SHELL_ARGV.bash.slice(1, -1).join(" ")}`);
-  const dirs = [...new Set([...c.outputs, ...c.logs].flatMap((o) => o.paths.map((p) => dirname(p))))].filter((d) => d !== ".").sort();
+  const folders = (o: StepCommand["outputs"][number]) => [
+    ...o.paths.map((p) => dirname(p)),
+    ...(o.pattern ? [patternFolder(o.pattern)] : []),
+  ];
+  const dirs = [...new Set([...c.outputs, ...c.logs].flatMap(folders))].filter((d) => d !== ".").sort();
   if (dirs.length > 0) lines.push(`mkdir -p -- ${dirs.map(shellQuote).join(" ")} || exit`);
   for (const [k, v] of Object.entries(c.env).sort(([a], [b]) => (a < b ? -1 : 1))) lines.push(`export ${k}=${shellQuote(v)}`);
   const command = (text: string) => (simple || shell === "bash" ? text : `exec ${[...SHELL_ARGV.sh, text].map(shellQuote).join(" ")}`);

@@ -79,6 +79,8 @@ export type RunEvent =
       readonly element: string;
       readonly jobs: number;
       readonly elements: readonly [number, number];
+      /** Whether more of `task`'s jobs may come (some of its elements wait for a producer element still). */
+      readonly more: boolean;
     }
   | { readonly type: "run-end"; readonly time: number; readonly summary: RunSummary };
 

@@ -167,7 +167,11 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
     const reason = missingReason(missing, latencyWait(run, task));
     return { kind: "failed", started: o.started, exitCode: 0, step, command: describeStep(toRun[step]!.command), reason };
   };
-  const outcome = await attempts(run, ref, backend, job, clock.onStart, verify);
+  // A retry of a deciding step starts from what was there before the job: files the failed attempt wrote are no chunks.
+  const beforeRetry = (from: number) => {
+    if (patternsBefore !== undefined) removeWhatJobMade(patternCleanup(run.workdir, toRun.slice(from), patternsBefore));
+  };
+  const outcome = await attempts(run, ref, backend, job, clock.onStart, verify, beforeRetry);
   if (outcome.kind === "not-run") {
     // The job before it in its lane failed, so it never started: it is ready again.
     scheduler.putBack(ref);
@@ -305,6 +309,8 @@ async function attempts(
   onStart: (at: number) => void,
   /** Looks at an attempt's outcome once it is in steps of the whole job: a `done` without its outputs is a failure. */
   verify: (outcome: JobOutcome) => Promise<JobOutcome>,
+  /** Called before a retry that runs from command `from` on. */
+  beforeRetry: (from: number) => void = () => {},
 ): Promise<JobOutcome> {
   const { task, commands } = job(0, 0);
   const retries = task.retries;
@@ -315,6 +321,7 @@ async function attempts(
       // A retry runs outside its lane: nothing is handed on behind it (a follower would run beside it, past what the slot holds).
       run.scheduler.leaveLane(ref);
       await sleep(Math.min(30_000, 250 * 2 ** (attempt - 1)), run.signal);
+      beforeRetry(from);
     }
     outcome = await backend.run(job(attempt, from), { workdir: run.workdir, signal: run.signal, onStart });
     if (outcome.kind === "failed") outcome = { ...outcome, step: Math.min(from + Math.max(0, outcome.step), commands.length - 1) };

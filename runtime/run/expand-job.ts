@@ -58,7 +58,7 @@ export function expansionOf(
         d =
           unit === undefined
             ? { ok: true, rows: record.decided.map((r) => [...r]), stale: [] }
-            : decidedByRecord(run.workdir, unit, record.decided);
+            : decidedByRecord(run.workdir, unit, record.decided, record.end);
       }
       if (!d.ok) return { ok: false, reason: d.reason };
       steps.set(step.stage, d.rows);
@@ -109,6 +109,7 @@ export function expansionOf(
               element: identity,
               jobs: a.end - a.first,
               elements: [a.first, a.end],
+              more: (elements.dynamic(a.task)?.unexpanded ?? 0) > 0,
             });
         }
       },

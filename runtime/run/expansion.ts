@@ -142,13 +142,31 @@ export function decidedByRun(workdir: string, unit: Unit, before: ReadonlyMap<st
  * An up-to-date unit: the rows its journal record keeps (its files were
  * checked by freshness.ts), and the files its patterns match beyond them.
  */
-export function decidedByRecord(workdir: string, unit: Unit, rows: readonly (readonly string[])[]): Decided {
+export function decidedByRecord(workdir: string, unit: Unit, rows: readonly (readonly string[])[], recorded: number): Decided {
   const stale: string[] = [];
   for (const o of patternsOf(unit)) {
+    // Holes in the file name only, in a folder not changed since the step's record: nothing was added there.
+    if (unchangedFolder(workdir, o.pattern, recorded)) continue;
     const own = new Set(rows.map((r) => patternPath(o.pattern, r)));
     for (const path of listPattern(workdir, o.pattern).keys()) if (!own.has(path)) stale.push(path);
   }
   return { ok: true, rows: rows.map((r) => [...r]), stale: stale.sort() };
+}
+
+/**
+ * Whether a pattern's holes are all in its last segment and its folder has
+ * not changed since `since` (ms): a folder's mtime moves when a name in it
+ * is added, removed or renamed, so no file can have come since.
+ */
+function unchangedFolder(workdir: string, pattern: DecidedPattern, since: number): boolean {
+  const segments = pattern.segments;
+  if (segments.slice(0, -1).some((s) => s.kind !== "literal")) return false;
+  const folder = segments
+    .slice(0, -1)
+    .map((s) => (s.kind === "literal" ? s.text : ""))
+    .join("/");
+  const stat = lstatSync(resolve(workdir, folder === "" ? "." : folder), { throwIfNoEntry: false });
+  return stat !== undefined && stat.isDirectory() && stat.mtimeMs <= since;
 }
 
 function mismatch(

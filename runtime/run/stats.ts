@@ -49,9 +49,12 @@ export class RunStats {
 
   /** A job ran from `start` to `end` (ms). Call once per job that ran, in the order they end. */
   ran(ref: JobRef, start: number, end: number): void {
-    const n = this.#plan.tasks[ref.task]!.jobs ?? 0;
-    (this.#start[ref.task] ??= new Float64Array(n).fill(NaN))[ref.job] = start;
-    (this.#end[ref.task] ??= new Float64Array(n).fill(NaN))[ref.job] = end;
+    // A dynamic task's jobs grow as the run goes (issue 14): its tables grow with them.
+    const n = Math.max(ref.job + 1, this.#plan.tasks[ref.task]!.jobs ?? 0);
+    this.#start[ref.task] = room(this.#start[ref.task], n);
+    this.#end[ref.task] = room(this.#end[ref.task], n);
+    this.#start[ref.task]![ref.job] = start;
+    this.#end[ref.task]![ref.job] = end;
     if (this.#last === undefined || end >= this.#last.end) this.#last = { task: ref.task, job: ref.job, end };
   }
 
@@ -103,4 +106,12 @@ export class RunStats {
     }
     return best;
   }
+}
+
+/** `table` with room for `n` entries (NaN where nothing was written), grown by doubling. */
+function room(table: Float64Array | undefined, n: number): Float64Array {
+  if (table !== undefined && table.length >= n) return table;
+  const grown = new Float64Array(Math.max(n, (table?.length ?? 0) * 2)).fill(NaN);
+  if (table !== undefined) grown.set(table);
+  return grown;
 }

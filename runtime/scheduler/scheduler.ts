@@ -206,6 +206,18 @@ export class Scheduler {
    */
   expand(task: number, element: number, rows: (dynamic: DynamicSpace) => readonly (readonly string[])[]): Expanded[] {
     const out: Expanded[] = [];
+    // The producer's job releases them: a critical path runs through it.
+    const finishing = this.#finishing;
+    this.#finishing = this.#ref(task, Math.floor(element / this.tasks[task]!.batch));
+    try {
+      this.#expandFrom(task, element, rows, out);
+    } finally {
+      this.#finishing = finishing;
+    }
+    return out;
+  }
+
+  #expandFrom(task: number, element: number, rows: (dynamic: DynamicSpace) => readonly (readonly string[])[], out: Expanded[]): void {
     for (const { task: d, blocks } of this.elements.expansionsOf(task, element)) {
       const elements = this.elements.dynamic(d)!;
       const decided = rows(elements.dynamic);
@@ -217,7 +229,6 @@ export class Scheduler {
         out.push({ task: d, block, first, end });
       }
     }
-    return out;
   }
 
   /** Room for a dynamic task's jobs up to `end` (one element a job): waiting, each for its one element. */

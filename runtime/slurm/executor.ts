@@ -33,7 +33,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Plan } from "../../contract/plan.js";
 import type { JobKey } from "../backends/backend.js";
 import { realSlurmClient, type SlurmClient } from "./client.js";
-import { slurmJobName, type SlurmArray, type SlurmLayout } from "../../contract/slurm-layout.js";
+import { slurmJobName, type SlurmLayout, type SlurmShape } from "../../contract/slurm-layout.js";
 import { elementPhase } from "./parse.js";
 import { RetryGate } from "./retry-gate.js";
 import {
@@ -90,7 +90,7 @@ export interface Attempt {
 export class SlurmExecutor {
   readonly #options: SlurmExecutorOptions;
   readonly #client: SlurmClient;
-  readonly #arrays = new Map<string, SlurmArray>();
+  readonly #shapes: ReadonlyMap<string, SlurmShape>;
   /** Tasks with a stage cap: their arrays run one after another, so the cap holds across them. */
   readonly #capped = new Set<number>();
   #waiting: Waiting[] = [];
@@ -108,8 +108,8 @@ export class SlurmExecutor {
   constructor(options: SlurmExecutorOptions) {
     this.#options = options;
     this.#client = options.client ?? realSlurmClient;
-    // The layout gives each task's throttle, licenses and #SBATCH options; chunk 0 speaks for all chunks.
-    for (const a of options.layout.arrays) if (a.chunk === 0) this.#arrays.set(a.task, a);
+    // The layout gives each task's throttle, licenses and #SBATCH options, a dynamic task's too (its arrays come as it expands).
+    this.#shapes = options.layout.shapes;
     const caps = new Set(options.plan.groups.filter((g) => g.kind === "cap").map((g) => g.id));
     options.plan.tasks.forEach((task, t) => {
       if (task.groups.some((g) => caps.has(g.group))) this.#capped.add(t);
@@ -205,7 +205,7 @@ export class SlurmExecutor {
     const { plan, layout, workdir, stateDir, env } = this.#options;
     const taskId = plan.tasks[t]!.id;
     const first = chunk * layout.maxArraySize;
-    const shape = this.#arrays.get(taskId);
+    const shape = this.#shapes.get(taskId);
     const dir = join(stateDir, "slurm", `${taskId}.${chunk}.${++this.#submissions}`);
     const byIndex = new Map(group.map((w) => [w.ref.job - first, w]));
     writeSubmission(dir, workdir, byIndex);

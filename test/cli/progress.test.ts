@@ -41,6 +41,26 @@ const midRun = snapshot([
   task("report", 1),
 ]);
 
+describe("a dynamic task's progress (issue 14)", () => {
+  test("its total grows with each expand event and reads `n/m+` until every job is known; no ETA meanwhile", () => {
+    const state = new ProgressState([
+      { id: "split", jobs: 2 },
+      { id: "map", jobs: 0, more: true },
+    ]);
+    const at = (time: number) => ({ time, task: "split", job: 0, elements: [0, 1] as const });
+    state.apply({ type: "run-start", time: 0, tasks: 2, jobs: 2 });
+    state.apply({ ...at(500), type: "job-end", status: "done", start: 0, exitCode: 0, log: "" });
+    state.apply({ type: "expand", time: 500, task: "map", from: "split", element: "s=a", jobs: 3, elements: [0, 3], more: true });
+    expect(renderProgress(state, { now: 2000, width: 80 })).toEqual([
+      "1/5+ jobs  0 running  elapsed 2s  ETA --",
+      "split  ███████████████░░░░░░░░░░░░░░░   1/2",
+      "map    ░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░  0/3+",
+    ]);
+    state.apply({ type: "expand", time: 600, task: "map", from: "split", element: "s=b", jobs: 1, elements: [3, 4], more: false });
+    expect(renderProgress(state, { now: 2000, width: 80 })[2]).toBe("map    ░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░   0/4");
+  });
+});
+
 describe("renderProgress", () => {
   test("a header with counts, elapsed and ETA, then a row per task", () => {
     expect(renderProgress(midRun, { now: 65_000, width: 80 })).toEqual([

@@ -85,6 +85,11 @@ export interface JsonEvent {
   readonly reason?: string;
   readonly why?: string;
   readonly commands?: string[];
+  /** `expand` (issue 14): the producer task, its element's identity, the jobs it added, whether more may come. */
+  readonly from?: string;
+  readonly element?: string;
+  readonly jobs?: number;
+  readonly more?: boolean;
 }
 
 /** The events of a `wfc run --json` run, one per stdout line. */

@@ -132,14 +132,16 @@ describe("globMatcher (compile time and run time) = tinyglobby's walk on a real 
     );
   });
 
-  test("turning paths away by the glob's literal start never changes an answer", () => {
+  test("turning paths away by the glob's literal start, or matching only the rest after its literal folder, never changes an answer", () => {
     // The options tinyglobby gives picomatch for walkGlob's.
     const options = { dot: false, nobrace: true, noextglob: true, posix: true };
-    const start = fc.constantFrom("", "./", "a/./", "a//", "\\a/", "!", "a/b/");
+    const start = fc.constantFrom("", "./", "a/./", "a//", "\\a/", "!", "a/b/", "a/", "a.b/c/", ".a/");
     const candidate = fc.oneof(
       path,
       path.map((p) => `a/${p}`),
       path.map((p) => `a/b/${p}`),
+      path.map((p) => `a.b/c/${p}`),
+      path.map((p) => `.a/${p}`),
     );
     fc.assert(
       fc.property(start, glob, candidate, (s, g, p) => {

@@ -12,68 +12,7 @@ import type { Part, Plan, PlanTask } from "../../contract/plan.js";
 import { run, type RunEvent } from "../../runtime/run/run.js";
 import { fixture } from "../e2e/helpers.js";
 import { plan as planOf, task } from "./plans.js";
-
-const s: Part = { var: "s" };
-const c: Part = { var: "c" };
-const path = (...template: Part[]) => ({ name: null, template, glob: false, from: [] });
-const from = (t: string, step = t) => [{ task: t, step, output: 0 }];
-
-function pipeline(samples: string[]): Plan {
-  const space = { vars: [{ name: "s", values: samples }], zip: [], size: samples.length };
-  const split = task("split", samples.length, {
-    space,
-    steps: [
-      {
-        stage: "split",
-        action: {
-          kind: "shell",
-          shell: "bash",
-          command: [
-            "n=$(cat in/",
-            s,
-            ".txt); mkdir -p chunks/",
-            s,
-            '; for i in $(seq 1 "$n"); do echo "$i" > chunks/',
-            s,
-            '/"$i".txt; done',
-          ],
-        },
-        inputs: [path("in/", s, ".txt")],
-        outputs: [path("chunks/", s, "/", c, ".txt")],
-        env: {},
-        decides: ["c"],
-      },
-    ],
-  });
-  const map: PlanTask = task("map", samples.length, {
-    space: { ...space, dynamic: { vars: ["c"], from: { kind: "files", task: "split", step: "split", output: 0 }, per: ["s"] } },
-    jobs: null,
-    steps: [
-      {
-        stage: "map",
-        action: { kind: "shell", shell: "bash", command: ["cat ", { inputs: true }, " ", { inputs: true }, " > ", { outputs: true }] },
-        inputs: [{ ...path("chunks/", s, "/", c, ".txt"), from: from("split") }],
-        outputs: [path("mapped/", s, "/", c, ".txt")],
-        env: {},
-      },
-    ],
-    deps: [{ task: "split", edge: { kind: "expand" }, input: { step: "map", index: 0 } }],
-  });
-  const merge = task("merge", samples.length, {
-    space,
-    steps: [
-      {
-        stage: "merge",
-        action: { kind: "shell", shell: "bash", command: ["cat /dev/null ", { inputs: true }, " > ", { outputs: true }] },
-        inputs: [{ ...path("mapped/", s, "/*.txt"), glob: true, from: from("map") }],
-        outputs: [path("merged/", s, ".txt")],
-        env: {},
-      },
-    ],
-    deps: [{ task: "map", edge: { kind: "match", on: [["s", "s"]], where: {}, when: {} }, input: { step: "merge", index: 0 } }],
-  });
-  return planOf([split, map, merge]);
-}
+import { path, pipeline, s, withSplit } from "./dynamic-plans.js";
 
 async function runIn(dir: string, plan: Plan) {
   const events: RunEvent[] = [];
@@ -104,6 +43,9 @@ describe("a data-dependent fan-out, run", () => {
       ["s=it%27s%20x", 2],
     ]);
 
+    // The critical path runs through a dynamic job, which its split's end released.
+    expect(first.summary.criticalPath.map((p) => p.task)).toEqual(["split", "map", "merge"]);
+
     const again = await runIn(dir, plan);
     expect(again.summary).toMatchObject({ status: "ok", done: 0, skipped: 11 });
     expect(again.warnings).toEqual([]);
@@ -132,26 +74,62 @@ describe("a data-dependent fan-out, run", () => {
   test("a split that fails leaves none of its chunks, and nothing expands from it", async () => {
     const dir = fixture({ "in/a.txt": "2\n" });
     const plan = pipeline(["a"]);
-    const failing: Plan = {
-      ...plan,
-      tasks: plan.tasks.map((t) =>
-        t.id !== "split"
-          ? t
-          : {
-              ...t,
-              steps: [
-                {
-                  ...t.steps[0]!,
-                  action: { kind: "shell", shell: "bash", command: ["mkdir -p chunks/a; echo 1 > chunks/a/1.txt; exit 3"] },
-                },
-              ],
-            },
-      ),
-    };
+    const failing = withSplit(plan, "mkdir -p chunks/a; echo 1 > chunks/a/1.txt; exit 3");
     const { summary, events } = await runIn(dir, failing);
     expect(summary).toMatchObject({ status: "failed", failed: 1, done: 0 });
     expect(events.some((e) => e.type === "expand")).toBe(false);
     expect(() => readFileSync(join(dir, "chunks/a/1.txt"))).toThrow();
+  });
+
+  test("Ctrl-C while a split runs removes the chunks it wrote so far; nothing expands, nothing is journaled", async () => {
+    const dir = fixture({ "in/a.txt": "2\n" });
+    const plan = pipeline(["a"]);
+    const slow = withSplit(plan, "mkdir -p chunks/a; echo 1 > chunks/a/1.txt; sleep 30");
+    const abort = new AbortController();
+    const events: RunEvent[] = [];
+    const watch = setInterval(() => existsSync(join(dir, "chunks/a/1.txt")) && abort.abort(), 20);
+    const summary = await run(slow, {
+      planDir: dir,
+      config: { cores: 2 },
+      signal: abort.signal,
+      onEvent: (e) => events.push(e),
+      onWarning: () => {},
+    });
+    clearInterval(watch);
+    expect(summary).toMatchObject({ status: "interrupted", cancelled: 1 });
+    expect(existsSync(join(dir, "chunks/a/1.txt"))).toBe(false);
+    expect(events.some((e) => e.type === "expand")).toBe(false);
+    expect(existsSync(join(dir, ".wfc/journal.ndjson")) ? readFileSync(join(dir, ".wfc/journal.ndjson"), "utf8") : "").toBe("");
+  });
+
+  test("a retried split counts only what its successful attempt wrote", async () => {
+    const dir = fixture({ "in/a.txt": "2\n" });
+    const plan = pipeline(["a"]);
+    // The first attempt writes 4 chunks and fails; the second writes 2.
+    const command =
+      "mkdir -p chunks/a; if [ ! -e tried ]; then touch tried; for i in 1 2 3 4; do echo $i > chunks/a/$i.txt; done; exit 1; fi; for i in 1 2; do echo $i > chunks/a/$i.txt; done";
+    const retried = withSplit(plan, command, { retries: 1 });
+    const { summary, warnings } = await runIn(dir, retried);
+    expect(summary).toMatchObject({ status: "ok", done: 1 + 2 + 1 });
+    expect(readFileSync(join(dir, "merged/a.txt"), "utf8")).toBe("1\n1\n2\n2\n");
+    expect(existsSync(join(dir, "chunks/a/3.txt"))).toBe(false);
+    expect(warnings).toEqual([]);
+  });
+
+  test("a file that appeared beside an up-to-date split's chunks is reported and not used", async () => {
+    const dir = fixture({ "in/a.txt": "2\n" });
+    const plan = pipeline(["a"]);
+    await runIn(dir, plan);
+    const quiet = await runIn(dir, plan);
+    expect(quiet.warnings).toEqual([]);
+    await new Promise((r) => setTimeout(r, 20));
+    writeFileSync(join(dir, "chunks/a/9.txt"), "9\n");
+    const { summary, warnings } = await runIn(dir, plan);
+    expect(summary).toMatchObject({ status: "ok", done: 0, skipped: 4 });
+    expect(warnings).toEqual([
+      'split[s=a]: a file matches its output pattern that it did not write in this run: "chunks/a/9.txt"; not used, left in place',
+    ]);
+    expect(readFileSync(join(dir, "merged/a.txt"), "utf8")).toBe("1\n1\n2\n2\n");
   });
 
   test("a missing decided file makes its producer out of date; the re-run lists again", async () => {
@@ -213,6 +191,48 @@ function linesPipeline(): Plan {
   });
   return planOf([list, each]);
 }
+
+describe("hostile file names a split writes", () => {
+  test("each becomes one value, quoted wherever it lands; no canary, byte-exact outputs", async () => {
+    const names = ["$(touch canary)", "`touch canary`", "it's", '"q"', "a;b", "x && touch canary", "sp ace", "-rf", "ü", "%41", "a,b=c"];
+    const dir = fixture({ "in/a.txt": "", "names.txt": names.join("\n") + "\n" });
+    const plan = pipeline(["a"]);
+    const hostile = withSplit(plan, 'while IFS= read -r n; do printf \'%s\\n\' "$n" > "chunks/a/$n.txt"; done < names.txt');
+    const { summary, events } = await runIn(dir, hostile);
+    expect(summary).toMatchObject({ status: "ok", done: 1 + names.length + 1 });
+    expect(existsSync(join(dir, "canary"))).toBe(false);
+    for (const n of names) expect(readFileSync(join(dir, "mapped/a", `${n}.txt`), "utf8")).toBe(`${n}\n${n}\n`);
+    // The gather takes every one, in code-unit order of the paths.
+    const sorted = names.map((n) => `mapped/a/${n}.txt`).sort();
+    expect(readFileSync(join(dir, "merged/a.txt"), "utf8")).toBe(
+      sorted
+        .map((p) => p.slice("mapped/a/".length, -4))
+        .map((n) => `${n}\n${n}\n`)
+        .join(""),
+    );
+    const logs = events.filter((e) => e.type === "job-end" && e.task === "map");
+    expect(logs).toHaveLength(names.length);
+  });
+});
+
+describe("a deciding `fn` step", () => {
+  test("gets its pattern output as text with `{var}` holes and its folder made; what it writes decides", async () => {
+    const dir = fixture({
+      "in/a.txt": "3\n",
+      "split.mjs": `import { readFileSync, writeFileSync } from "node:fs";
+export function split({ inputs, outputs }) {
+  const n = Number(readFileSync(inputs, "utf8"));
+  for (let i = 1; i <= n; i++) writeFileSync(outputs.replace("{c}", String(i)), i + "\\n");
+}
+`,
+    });
+    const plan = pipeline(["a"]);
+    const fn = withSplit(plan, { kind: "fn", module: "split.mjs", export: "split" });
+    const { summary } = await runIn(dir, fn);
+    expect(summary).toMatchObject({ status: "ok", done: 1 + 3 + 1 });
+    expect(readFileSync(join(dir, "merged/a.txt"), "utf8")).toBe("1\n1\n2\n2\n3\n3\n");
+  });
+});
 
 describe("one element per line of a produced file", () => {
   test("each line is one element; shell syntax in a line is a value, byte for byte", async () => {
