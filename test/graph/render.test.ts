@@ -48,7 +48,9 @@ describe("renderDot", () => {
 
   test("qiime-search: the expansion tapered, 1:1 edges solid, the gather bold, executors named with their type", async () => {
     const text = renderDot(await samplePlan("qiime-search"));
-    expect(text).toContain('  "search" [label="search\\n1 block, chunk expanded after split\\nexecutor htex (processes)\\npriority 3 s"];\n');
+    expect(text).toContain(
+      '  "search" [label="search\\n1 block, chunk expanded after split\\nexecutor htex (processes)\\npriority 3 s"];\n',
+    );
     expect(text).toContain('  "split" -> "search" [label="expands at run time", style=tapered];\n');
     expect(text).toContain('  "merge" -> "summarize" [label="1:1", style=solid];\n');
     expect(text).toContain('  "search" -> "merge" [label="all", style=bold];\n');
