@@ -46,12 +46,14 @@ async function submitAndWait(dir: string): Promise<{ ids: Map<string, string>; s
 }
 
 describeSlurm("the samples with data-dependent fan-out, exported and submitted to the cluster (.ci/slurm/up.sh)", () => {
-  test.concurrent.for([
-    ["qiime-search", ["split.0", "expand.split", "search.0", "merge.0", "summarize.0"]],
-    ["reads-split", ["split.0", "expand.split", "map.0", "merge.0", "summarize.0"]],
-  ] as const)(
-    "%s: every job COMPLETED, outputs byte-identical to a local wfc run",
-    async ([sample, arrays], { expect }) => {
+  const cases: { sample: string; arrays: string[] }[] = [
+    { sample: "qiime-search", arrays: ["split.0", "expand.split", "search.0", "merge.0", "summarize.0"] },
+    { sample: "reads-split", arrays: ["split.0", "expand.split", "map.0", "merge.0", "summarize.0"] },
+  ];
+  test.concurrent.for(cases)(
+    "$sample: every job COMPLETED, outputs byte-identical to a local wfc run",
+    { timeout: TIMEOUT },
+    async ({ sample, arrays }, { expect }) => {
       const [slurm, local] = [copySample(sample), copySample(sample)];
       temporary.push(slurm, local);
       const r = await wfc(["run", "workflow.yaml"], { cwd: local });
@@ -64,6 +66,5 @@ describeSlurm("the samples with data-dependent fan-out, exported and submitted t
       expect(filesUnder(slurm, [".wfc", "slurm"])).toEqual(files);
       expect(contents(slurm, files)).toEqual(contents(local, files));
     },
-    TIMEOUT,
   );
 });
