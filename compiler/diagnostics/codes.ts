@@ -97,6 +97,7 @@ export const CODES = {
   WFC280: "a `lines` file read now that cannot be read, is not a file or is too large",
   WFC281: "a `lines` file with a repeated value or a NUL",
   WFC282: "a `lines` file no stage writes that uses a foreach variable",
+  WFC283: "an input naming a run-time variable that no stage writes",
   // Config files.
   WFC301:
     "a config file cannot be read: `--config` or `$WFC_CONFIG` names no file, or a file on the search path is a directory or unreadable",

@@ -238,8 +238,46 @@ export function resolveDynamic(
       continue;
     }
     if (output === -1) continue; // no output names every decided variable: reported at the producer
+    unreadable(workflow, index, stage, producer, dynamic, sink);
     sources.set(stage.name, { vars: dynamic.map((v) => v.name), kind, producer: producer.name, output, per });
     edges.push({ kind: "expand", from: producer.name, to: stage.name, variable: found[0]!.v });
   }
   return { sources, edges };
+}
+
+/**
+ * An input of a dynamic stage that names a run-time variable but matches
+ * no stage's output (`work/chunks/{sample}/{chunk}.fasta` where the split
+ * writes `….fa`): no file on disk can be named by a value known only when a
+ * job has run, so every element would fail reading it. Said now, at the
+ * placeholder, with the producer's output as the likely intent.
+ */
+function unreadable(
+  workflow: Workflow,
+  index: OutputIndex,
+  stage: Stage,
+  producer: Stage,
+  dynamic: readonly DynamicVar[],
+  sink: DiagnosticSink,
+): void {
+  const names = new Set(dynamic.map((v) => v.name));
+  for (const input of stage.inputs) {
+    const ref = input.template.parts.find((p) => p.kind === "ref" && p.field === undefined && names.has(p.root));
+    if (ref === undefined || ref.kind !== "ref") continue;
+    const pattern = toPattern(input.template, workflow.params, true);
+    if (index.candidates(literalPrefix(pattern)).some((e) => intersects(pattern, e.pattern))) continue;
+    const told = producer.outputs.find((o) => o.template.parts.some((p) => p.kind === "ref" && names.has(p.root)));
+    sink.error(
+      "WFC283",
+      `input \`${input.template.source}\` of stage \`${stage.name}\` names \`{${ref.root}}\`, known only at run time, but no stage writes such a file`,
+      input.path,
+      {
+        within: { offset: ref.offset, length: ref.length, text: input.template.source },
+        expected:
+          told === undefined ? `an output of \`${producer.name}\`` : `a path \`${producer.name}\` writes, like \`${told.template.source}\``,
+        help: `a file on disk cannot be named by a value only \`${producer.name}\`'s job decides: read what \`${producer.name}\` writes`,
+        ...(told === undefined ? {} : { related: [{ path: told.path, message: `\`${producer.name}\` writes this` }] }),
+      },
+    );
+  }
 }
