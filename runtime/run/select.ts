@@ -478,7 +478,7 @@ class PlanGraph {
         return;
       }
       case "expand":
-        // TODO(issue 14): the producer element this one expanded from.
+        // Never reached: select() refuses a plan with a dynamic space before walking it (WFC266).
         return;
       default:
         unreachable(edge);
