@@ -18,7 +18,7 @@
 //   --repeat=N        runs of dynamic and static at N samples, interleaved, the
 //                     best kept (default 1; each takes minutes)
 //   --timeout=S       kill a Snakemake run, or a wfc run at Snakemake's sizes,
-//                     after S seconds (default 300); Snakemake stops growing
+//                     after S seconds (default 1200); Snakemake stops growing
 //                     when its next size extrapolates beyond S/2. wfc's runs at
 //                     N samples are killed only after an hour.
 //   --keep            keep every run's directory (printed path)
@@ -38,7 +38,8 @@ const probe = pathToFileURL(join(root, "bench/rss-probe.mjs")).href;
 
 const samples = Number(option("samples") ?? 10_000);
 const repeat = Math.max(1, Number(option("repeat") ?? 1));
-const timeoutS = Number(option("timeout") ?? 300);
+// 1200 s: Snakemake reaches 400 samples, the size where checkpoints' cost per job shows (26× at 200, 68× at 400).
+const timeoutS = Number(option("timeout") ?? 1200);
 if (!Number.isInteger(samples) || samples < 1) {
   console.error("--samples must be a positive integer");
   process.exit(2);
