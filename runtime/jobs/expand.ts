@@ -1,6 +1,6 @@
 import type { ElementEdge, Part, Plan, PlanPath, PlanShell, PlanStep, PlanTask } from "../../contract/plan.js";
 import type { Binding } from "../../contract/elements.js";
-import { decidedPattern, type DecidedPattern } from "../../contract/expansion.js";
+import { decidedPattern, patternText, type DecidedPattern } from "../../contract/expansion.js";
 import { RunElements, type TaskElements } from "../scheduler/elements.js";
 import { expandPath, paramWords, varText } from "../../contract/template.js";
 import { contextsOf, describeUnsafe } from "./command-check.js";
@@ -128,11 +128,13 @@ export class Expander {
       ["log", logs],
     ] as const) {
       for (const o of list) {
-        if (o.pattern !== undefined) continue;
-        const problem = outputPathProblem(o.paths[0]!);
+        // A pattern output (issue 14) is listed, and its files removed after a failure: its text, holes as they are
+        // written, must stay inside too (a hole never matches `/` or a leading `.`, so it cannot climb out).
+        const path = o.pattern !== undefined ? patternText(o.pattern) : o.paths[0]!;
+        const problem = outputPathProblem(path);
         if (problem !== undefined)
           throw new UnsafePathError(
-            `${what} ${JSON.stringify(o.paths[0])} of stage \`${step.stage}\` ${describePathProblem(problem)}: outputs must stay inside the workflow's folder`,
+            `${what} ${JSON.stringify(path)} of stage \`${step.stage}\` ${describePathProblem(problem)}: outputs must stay inside the workflow's folder`,
           );
       }
     }

@@ -215,6 +215,21 @@ describe("hostile file names a split writes", () => {
   });
 });
 
+describe("a pattern output outside the workflow's folder (a hand-edited plan)", () => {
+  test("is refused before its job runs: nothing outside is listed, written or removed", async () => {
+    // The split's input in/{s}.txt is ../outside.txt from the workflow's folder.
+    const root = fixture({ "wf/in/.keep": "", "outside.txt": "1\n", "outside/1.txt": "mine\n" });
+    const dir = join(root, "wf");
+    const plan = withSplit(pipeline(["../../outside"]), "echo changed >> ../outside/1.txt; exit 1");
+    const { summary, events } = await runIn(dir, plan);
+    expect(summary).toMatchObject({ status: "failed", failed: 1 });
+    expect(summary.failures[0]!.reason).toContain('output "chunks/../../outside/{c}.txt" of stage `split`');
+    expect(summary.failures[0]!.reason).toContain("outputs must stay inside the workflow's folder, so the job was not started");
+    expect(events.some((e) => e.type === "expand")).toBe(false);
+    expect(readFileSync(join(root, "outside/1.txt"), "utf8")).toBe("mine\n");
+  });
+});
+
 describe("a deciding `fn` step", () => {
   test("gets its pattern output as text with `{var}` holes and its folder made; what it writes decides", async () => {
     const dir = fixture({
@@ -244,6 +259,16 @@ describe("one element per line of a produced file", () => {
     expect(readdirSync(join(dir, "out/a")).sort()).toEqual(lines.map((l) => `${l}.txt`).sort());
     for (const l of lines) expect(readFileSync(join(dir, "out/a", `${l}.txt`), "utf8")).toBe(`${l}\n`);
     expect(existsSync(join(dir, "canary"))).toBe(false);
+  });
+
+  test("a line that would put an output outside the workflow's folder fails its own job only; nothing is written outside", async () => {
+    const root = fixture({ "wf/in/a.txt": "fine\n../../../escaped\n", "wf/ids/.keep": "" });
+    const dir = join(root, "wf");
+    const { summary } = await runIn(dir, linesPipeline());
+    expect(summary).toMatchObject({ status: "failed", done: 1 + 1, failed: 1 });
+    expect(summary.failures[0]!.reason).toContain("outputs must stay inside the workflow's folder, so the job was not started");
+    expect(readFileSync(join(dir, "out/a/fine.txt"), "utf8")).toBe("fine\n");
+    expect(existsSync(join(root, "escaped.txt"))).toBe(false);
   });
 
   test("a repeated line fails its producer with the line numbers; nothing expands", async () => {
