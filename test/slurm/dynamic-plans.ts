@@ -7,6 +7,7 @@
  * on none of them.
  */
 import { PLAN_VERSION, type Part, type Plan, type PlanPath, type PlanTask } from "../../contract/plan.js";
+import { task as planTask } from "../runtime/plans.js";
 
 /** The samples: one with 3 chunks, one with none, one whose name and chunks need quoting. */
 export const SAMPLES = ["A", "b c", "it's"] as const;
@@ -23,21 +24,10 @@ const v = (name: string): Part => ({ var: name });
 const IN: Part = { inputs: true };
 const OUT: Part = { outputs: true };
 
+/** A task as test/runtime/plans.ts makes one, on the `processes` executor; a dynamic space's has `jobs: null`. */
 function task(id: string, extra: Partial<PlanTask> & Pick<PlanTask, "space" | "steps">): PlanTask {
-  return {
-    id,
-    stages: [id],
-    deps: [],
-    executor: "processes",
-    resources: { cpus: 1, mem: null, time: null },
-    retries: 0,
-    timeout: null,
-    batch: 1,
-    jobs: extra.space.dynamic === undefined ? extra.space.size : null,
-    groups: [],
-    priority: 1,
-    ...extra,
-  };
+  const jobs = extra.space.dynamic === undefined ? extra.space.size : null;
+  return planTask(id, extra.space.size, { executor: "processes", priority: 1, jobs, ...extra });
 }
 
 const samples = { vars: [{ name: "sample", values: [...SAMPLES] }], zip: [], size: SAMPLES.length };
