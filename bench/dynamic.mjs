@@ -23,13 +23,13 @@
 //                     N samples are killed only after an hour.
 //   --keep            keep every run's directory (printed path)
 //   --dir=PATH        where the run directories go (default: the OS temp folder)
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
-import os, { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import os from "node:os";
+import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { PARALLEL, verify, workload, writeInputs } from "./dynamic-workload.mjs";
-import { flag, fmtN, fmtRatio, fmtS, option, printLoad, printTable } from "./format.mjs";
+import { flag, fmtN, fmtRatio, fmtS, option, printLoad, printTable, runsFolder } from "./format.mjs";
 import { ensureTools, have, toolSpec } from "./peers.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -58,15 +58,7 @@ const REPEAT_BELOW_S = 10;
 
 const log = (...a) => console.error(...a);
 const load0 = os.loadavg()[0];
-const out = join(resolve(option("dir") ?? tmpdir()), `wfc-bench-dynamic-${process.pid}`);
-mkdirSync(out, { recursive: true });
-const fsType = (() => {
-  try {
-    return execFileSync("stat", ["-f", "-c", "%T", out], { encoding: "utf8" }).trim();
-  } catch {
-    return "unknown";
-  }
-})();
+const { out, fsType } = runsFolder("dynamic");
 
 const env = flag("no-peers")
   ? { tools: new Map(), time: have("/usr/bin/time") }

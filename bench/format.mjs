@@ -1,7 +1,10 @@
 // Helpers shared by bench/run.mjs, bench/slurm.mjs and bench/compile.mjs:
 // number formats, the markdown table, the load-average footer, and reading
 // the command line.
-import os from "node:os";
+import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import os, { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 
 /** Seconds: milliseconds under 1 s, two decimals under 100 s, whole seconds above. */
 export const fmtS = (s) => (s < 1 ? `${(s * 1000).toFixed(0)} ms` : s < 100 ? `${s.toFixed(2)} s` : `${s.toFixed(0)} s`);
@@ -38,3 +41,20 @@ export const flag = (name) => argv.includes(`--${name}`);
 
 /** The value of `--name=VALUE` on the command line, or undefined. */
 export const option = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+
+/**
+ * A new folder for a benchmark's run directories, under `--dir` (default:
+ * the OS temp folder), and the file system it is on (ext2/ext3 is how stat
+ * names ext4 too), for the figures' context.
+ */
+export function runsFolder(name) {
+  const out = join(resolve(option("dir") ?? tmpdir()), `wfc-bench-${name}-${process.pid}`);
+  mkdirSync(out, { recursive: true });
+  let fsType = "unknown";
+  try {
+    fsType = execFileSync("stat", ["-f", "-c", "%T", out], { encoding: "utf8" }).trim();
+  } catch {
+    // No stat -f: the figures just do not say.
+  }
+  return { out, fsType };
+}

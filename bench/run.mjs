@@ -21,11 +21,11 @@
 //                     e.g. --dir=/dev/shm to time the tools without a disk
 import { execFileSync, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import os, { tmpdir } from "node:os";
+import os from "node:os";
 import { once } from "node:events";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { flag, fmtN, fmtRatio, fmtS, option, printLoad, printTable } from "./format.mjs";
+import { flag, fmtN, fmtRatio, fmtS, option, printLoad, printTable, runsFolder } from "./format.mjs";
 import { ensureTools } from "./peers.mjs";
 import {
   PARALLEL,
@@ -70,16 +70,7 @@ const PARSL_PER_S = 1_200;
 
 const log = (...a) => console.error(...a);
 const load0 = os.loadavg()[0];
-const out = join(resolve(option("dir") ?? tmpdir()), `wfc-bench-run-${process.pid}`);
-mkdirSync(out, { recursive: true });
-/** The file system the runs write to (ext2/ext3 is how stat names ext4 too). */
-const fsType = (() => {
-  try {
-    return execFileSync("stat", ["-f", "-c", "%T", out], { encoding: "utf8" }).trim();
-  } catch {
-    return "unknown";
-  }
-})();
+const { out, fsType } = runsFolder("run");
 
 const env = flag("no-peers") ? { tools: new Map() } : ensureTools({ install: !flag("no-install"), tools: RUN_TOOLS, time: false });
 /** Whether /usr/bin/time is there to measure wfc's CPU time (the shell table's CPU columns). */
