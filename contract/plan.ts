@@ -4,7 +4,7 @@
  * A fanned-out stage is one task with its index space, never one record per
  * job, so a plan grows with the number of stages, not jobs.
  */
-export const PLAN_VERSION = 5;
+export const PLAN_VERSION = 6;
 
 /**
  * How the elements of a consumer depend on the elements of a producer,
@@ -136,6 +136,41 @@ export interface PlanStep {
    * required to exist; absent when none.
    */
   readonly decides?: readonly string[];
+  /** The software the step runs in (`container`, `modules`, `conda`); absent when it runs on the host as it is. */
+  readonly environment?: PlanEnvironment;
+}
+
+/**
+ * A step's software environment (issue 15). At most one of `container`
+ * and `modules`/`conda` kinds that the compiler allows together (see
+ * docs/environments.md); the executor says which engine enters it.
+ */
+export interface PlanEnvironment {
+  /** The image, after its executor's config mapped it: a registry reference, or a path to an image file (Apptainer's `.sif`). */
+  readonly container?: string;
+  /** Environment modules, loaded in this order before the command. */
+  readonly modules?: readonly string[];
+  readonly conda?: PlanConda;
+}
+
+/**
+ * A conda environment: an environment file (relative to the workdir; wfc
+ * creates it once, under `.wfc/conda/`), an existing prefix (a path), or
+ * an existing environment by name.
+ */
+export type PlanConda =
+  | { readonly kind: "file"; readonly path: string; readonly sha256: string }
+  | { readonly kind: "prefix"; readonly path: string }
+  | { readonly kind: "name"; readonly name: string };
+
+export type ContainerEngine = "podman" | "docker" | "apptainer" | "singularity";
+export type CondaFrontend = "conda" | "mamba" | "micromamba";
+
+/** How an executor's jobs enter their steps' environments: present when one of its steps has a container or conda. */
+export interface PlanEngines {
+  /** The container engine and the extra options the config gives it. */
+  readonly container?: { readonly engine: ContainerEngine; readonly options: readonly string[] };
+  readonly conda?: { readonly frontend: CondaFrontend };
 }
 
 export interface PlanDep {
@@ -170,6 +205,7 @@ export interface PlanExecutor {
   readonly max: number | null;
   readonly runs: readonly ("run" | "fn")[];
   readonly slurm?: Readonly<Record<string, unknown>>;
+  readonly engines?: PlanEngines;
 }
 
 export interface PlanGroup {

@@ -22,7 +22,7 @@ describe("wfc compile", () => {
     expect(r.stderr).toBe("");
     const plan = JSON.parse(readFileSync(join(dir, "out/plan.json"), "utf8"));
     expect(r.stdout).toBe(`out/plan.json: 2 tasks, 5 jobs (${readFileSync(join(dir, "out/plan.json")).length} bytes)`);
-    expect(plan).toMatchObject({ plan: 5, name: "chain", workdir: "..", source: { file: "../wf.yaml", format: "yaml" } });
+    expect(plan).toMatchObject({ plan: 6, name: "chain", workdir: "..", source: { file: "../wf.yaml", format: "yaml" } });
     expect(plan.tasks.map((t: { id: string }) => t.id)).toEqual(["a+b", "all"]);
   });
 

@@ -22,7 +22,7 @@ describe.each(samples)("samples/%s", (sample) => {
   test("compiles to a plan that satisfies schema/plan.schema.json", async () => {
     const p = await plan(`samples/${sample}/workflow.yaml`);
     expect(validatePlan(JSON.parse(canonicalJson(p))), JSON.stringify(validatePlan.errors)).toBe(true);
-    expect(p).toMatchObject({ plan: 5, workdir: `samples/${sample}`, source: { file: `samples/${sample}/workflow.yaml`, format: "yaml" } });
+    expect(p).toMatchObject({ plan: 6, workdir: `samples/${sample}`, source: { file: `samples/${sample}/workflow.yaml`, format: "yaml" } });
   });
 
   test("compiles byte-identically twice, and identically from YAML and TOML", async () => {

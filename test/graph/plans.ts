@@ -61,7 +61,7 @@ export function awkwardPlan(): Plan {
   const fetch = 'fetch-"raw"';
   const fused = "align+sort";
   return {
-    plan: 5,
+    plan: 6,
     wfc: "0.1.0",
     name: 'awk "ward" ünï',
     source: { file: "workflow.yaml", format: "yaml", sha256: "0".repeat(64) },
