@@ -27,6 +27,8 @@ import { TempOutputs } from "./lifetimes.js";
 import { runLoop } from "./loop.js";
 import { OomWatch } from "./oom.js";
 import type { RunConfig, RunOptions } from "./options.js";
+import { StepFingerprints } from "./fingerprint.js";
+import { Mtimes } from "./mtimes.js";
 import { RunError } from "./run-error.js";
 import { selectionProblem } from "./select.js";
 import { missingSources, missingSourcesMessage } from "./sources.js";
@@ -163,12 +165,14 @@ async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, ab
           plan.executors[task.executor]!.type === "slurm" ? { slurm: plan.executors[task.executor]!.slurm ?? {} } : { cores },
         ),
     }),
+    fingerprints: new StepFingerprints(plan),
     folders,
     stats,
     emit,
     failures,
     tally: { cancelled: 0, wouldRun: 0 },
     wouldWrite: new Set(),
+    mtimes: new Mtimes(workdir),
     signal: abort.signal,
     backendFor,
     temps: undefined,
