@@ -20,6 +20,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Plan } from "../../contract/plan.js";
+import { canonicalJson } from "../../contract/canonical-json.js";
 import { packageVersion } from "../../contract/package-root.js";
 
 export class StepFingerprints {
@@ -37,8 +38,9 @@ export class StepFingerprints {
     let steps = this.#known[task];
     if (steps === undefined) {
       const t = this.#plan.tasks[task]!;
+      // Keys sorted: a plan read from plan.json and the same plan compiled in memory order them differently.
       const whole = createHash("sha256")
-        .update(JSON.stringify([packageVersion(), this.#plan.params, t]))
+        .update(canonicalJson([packageVersion(), this.#plan.params, t]))
         .digest("hex");
       steps = t.steps.map((s, i) => (s.inputs.some((x) => x.glob) ? null : `${whole.slice(0, 32)}.${i}`));
       this.#known[task] = steps;

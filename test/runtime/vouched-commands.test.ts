@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { expect, test } from "vitest";
 import { compileFile } from "../../compiler/compile.js";
 import { run, type RunSummary } from "../../runtime/run/run.js";
-import { fixture } from "../e2e/helpers.js";
+import { fixture, wfc } from "../e2e/helpers.js";
 
 interface Line {
   stage: string;
@@ -139,4 +139,14 @@ stages:
   writeFileSync(join(dir, "samples.tsv"), "id\tgreeting\na\thello\nb\tbye\n");
   expect(await runIn(dir)).toMatchObject({ status: "ok", done: 1, skipped: 1 });
   expect(readFileSync(join(dir, "made/b.txt"), "utf8")).toBe("bye\n");
+});
+
+test("the workflow file and its compiled plan.json vouch alike: running one after the other stamps nothing", async () => {
+  const dir = fixture({ "wf.yaml": workflow() });
+  expect((await wfc(["run", "wf.yaml"], { cwd: dir })).exitCode).toBe(0);
+  const before = journal(dir);
+  expect((await wfc(["compile", "wf.yaml", "-o", "plan.json"], { cwd: dir })).exitCode).toBe(0);
+  expect((await wfc(["run", "plan.json"], { cwd: dir })).stderr).toMatch(/^ok: 0 done, 2 up to date/m);
+  expect((await wfc(["run", "wf.yaml"], { cwd: dir })).stderr).toMatch(/^ok: 0 done, 2 up to date/m);
+  expect(journal(dir)).toEqual(before);
 });
