@@ -11,7 +11,7 @@
  * other than up to date: a check after any job has run looks again.
  */
 import { statSync } from "node:fs";
-import { resolve } from "node:path";
+import { isAbsolute, sep } from "node:path";
 
 export class Mtimes {
   readonly #workdir: string;
@@ -25,7 +25,8 @@ export class Mtimes {
   /** The file's mtime in ms, undefined when it is not there (or cannot be looked at). */
   get(path: string): number | undefined {
     if (this.#known.has(path)) return this.#known.get(path);
-    const m = mtimeOf(resolve(this.#workdir, path));
+    // Plans write paths relative to the workdir; joining them by hand spares path.resolve's normalizing (the kernel does it).
+    const m = mtimeOf(isAbsolute(path) ? path : `${this.#workdir}${sep}${path}`);
     this.#known.set(path, m);
     return m;
   }

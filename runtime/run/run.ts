@@ -90,8 +90,10 @@ async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, ab
   const misfit = config.selection && selectionProblem(plan, config.selection);
   if (misfit) throw new RunError(misfit);
   // Every source file must be there before any job runs (a dry run says so too); --touch runs nothing that reads them.
+  // Each file's mtime is looked at once by the checks (mtimes.ts); whether a source is there, too.
+  const mtimes = new Mtimes(workdir);
   if (!config.touch) {
-    const missing = missingSources(plan, workdir, config.selection?.steps);
+    const missing = missingSources(plan, workdir, config.selection?.steps, (path) => mtimes.get(path) !== undefined);
     if (missing.length > 0) throw new RunError(missingSourcesMessage(missing));
   }
   const { lock, journal } = openState(stateDir, plan, config.dryRun === true);
@@ -102,6 +104,8 @@ async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, ab
     try {
       // A run that died may have left jobs running: stop them before starting any of them again.
       await stopLeftovers(stateDir, warn);
+      // What they wrote before they were stopped is looked at again.
+      mtimes.forget();
       runningJobs = new RunningJobs(stateDir);
     } catch (error) {
       journal.close();
@@ -172,7 +176,7 @@ async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, ab
     failures,
     tally: { cancelled: 0, wouldRun: 0 },
     wouldWrite: new Set(),
-    mtimes: new Mtimes(workdir),
+    mtimes,
     signal: abort.signal,
     backendFor,
     temps: undefined,
