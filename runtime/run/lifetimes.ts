@@ -17,10 +17,14 @@ import type { Plan, PlanTask } from "../../contract/plan.js";
 import type { StepCommand } from "../jobs/expand.js";
 import type { JobRef } from "../scheduler/scheduler.js";
 import type { RunContext } from "./context.js";
-import { decide, unitsOf, type Unit } from "./freshness.js";
+import { checkedUnitsOf, decide, type Checked } from "./freshness.js";
 
 /** The paths of a job's outputs that have this lifetime. */
-export function outputsWith(task: PlanTask, commands: readonly StepCommand[], lifetime: "temp" | "protected"): string[] {
+export function outputsWith(
+  task: PlanTask,
+  commands: readonly Pick<StepCommand, "stage" | "outputs">[],
+  lifetime: "temp" | "protected",
+): string[] {
   const paths: string[] = [];
   for (const c of commands) {
     const step = task.steps.find((s) => s.stage === c.stage);
@@ -92,33 +96,30 @@ export class TempOutputs {
       readonly ref: JobRef;
       readonly key: string;
       readonly name: string;
-      readonly units: readonly Unit[];
+      readonly units: readonly Checked[];
     };
     const jobs: (Job & { readonly temp: readonly string[] })[] = [];
     for (const [t, task] of run.plan.tasks.entries()) {
       for (let j = 0; j < (task.jobs ?? 0); j++) {
         const first = j * task.batch;
         const ref: JobRef = { task: t, job: j, first, end: Math.min(first + task.batch, task.space.size) };
-        let units: Unit[];
+        let units: Checked[];
         try {
-          units = await unitsOf(run.expander, t, task, ref.first, ref.end, run.config.selection);
+          // Only paths are needed: the journal vouches for most commands (fingerprint.ts).
+          units = await checkedUnitsOf(run.expander, run.journal, run.fingerprints, t, task, ref.first, ref.end, run.config.selection);
         } catch {
           // It fails when it runs, with the cause; meanwhile it reads and forgives nothing (Ctrl-C: nothing runs anyway).
           continue;
         }
         // A partial run (targets) leaves it out: it neither runs nor reads.
         if (units.length === 0) continue;
-        const temp = outputsWith(
-          task,
-          units.map((u) => u.command),
-          "temp",
-        );
+        const temp = outputsWith(task, units, "temp");
         for (const p of temp) temps.#temp.add(p);
         jobs.push({ ref, key: keyOf(ref), name: `${task.id}#${j}`, units, temp });
       }
     }
     for (const { key, units } of jobs) {
-      const reads = [...new Set(units.flatMap((u) => u.command.inputs.flatMap((i) => i.paths)).filter((p) => temps.#temp.has(p)))];
+      const reads = [...new Set(units.flatMap((u) => u.inputs.flatMap((i) => i.paths)).filter((p) => temps.#temp.has(p)))];
       for (const p of reads) temps.#readers.set(p, (temps.#readers.get(p) ?? 0) + 1);
       temps.#jobs.set(key, { reads });
     }
@@ -150,7 +151,7 @@ export class TempOutputs {
         runs.add(key);
         // What it would write: the steps that run (all of them when it runs only to bring back a gone temp output).
         for (const u of decision.why === undefined ? units : decision.run)
-          for (const o of u.command.outputs) for (const p of o.paths) wouldWrite.add(p);
+          for (const o of u.outputs) for (const p of o.paths) wouldWrite.add(p);
       }
       let changed = false;
       for (const { key, temp } of jobs) {
