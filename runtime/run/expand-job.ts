@@ -11,6 +11,7 @@ import type { JobRef } from "../scheduler/scheduler.js";
 import type { RunContext } from "./context.js";
 import { decidedByLines, decidedByRecord, sourceKey, sourcesOf, type Decided } from "./expansion.js";
 import type { Unit } from "./freshness.js";
+import { selectedIn } from "./select.js";
 
 /** What settling a producer job adds: `apply` expands, reports and emits, once, right before the job finishes. */
 export interface JobExpansion {
@@ -44,6 +45,11 @@ export function expansionOf(
   for (let e = ref.first; e < ref.end; e++) {
     const identity = run.expander.identity(ref.task, e);
     const unitOf = (stage: string) => units.find((u) => u.stage === stage && u.index === e);
+    // A partial run that leaves out a deciding (or lines-writing) step of this element expands nothing from it:
+    // what it would expand is left out too (run-selection.ts), and an old record is no reason to make elements.
+    const selected = (stage: string) => units.some((u) => u.index === e) && unitOf(stage) !== undefined;
+    if (run.config.selection !== undefined && [...deciding.map((d) => d.stage), ...sources.map((f) => f.step)].some((st) => !selected(st)))
+      continue;
     const steps = new Map<string, string[][]>();
     for (const step of deciding) {
       const unit = unitOf(step.stage);
@@ -107,7 +113,7 @@ export function expansionOf(
               task: run.plan.tasks[a.task]!.id,
               from: task.id,
               element: identity,
-              jobs: a.end - a.first,
+              jobs: selectedIn(run.config.selection, a.task, a.first, a.end),
               elements: [a.first, a.end],
               more: (elements.dynamic(a.task)?.unexpanded ?? 0) > 0,
             });

@@ -38,6 +38,12 @@ export interface SchedulerOptions {
   readonly only?: readonly (ArrayLike<number> | undefined)[];
   /** The run's elements (made from the plan when not given). */
   readonly elements?: RunElements;
+  /**
+   * A dynamic task's block became elements `[first, end)`: called before
+   * any of them may be ready, so a partial run can fill in `only` for them
+   * (its array for the task may be replaced: `only` is read afresh each time).
+   */
+  readonly onExpand?: (task: number, block: number, first: number, end: number) => void;
 }
 
 /** The elements a producer element's end added to a dynamic task. */
@@ -100,6 +106,7 @@ export class Scheduler {
   /** The slots of followable tasks' jobs, which move from a job to its follower (lanes.ts). */
   readonly #lanes: Lanes;
   readonly #only: readonly (ArrayLike<number> | undefined)[] | undefined;
+  readonly #onExpand: SchedulerOptions["onExpand"];
   #running = 0;
   #stopped = false;
   readonly counts = { done: 0, failed: 0, skipped: 0 };
@@ -141,6 +148,7 @@ export class Scheduler {
     );
     this.#lanes = new Lanes(this.#jobs.map((n, t) => (this.tasks[t]!.jobs === null ? 16 : n)));
     this.#only = options.only;
+    this.#onExpand = options.onExpand;
     this.#notReady = this.tasks.map((t, i) => {
       const counts = new Int32Array(t.jobs ?? 16);
       const only = options.only?.[i];
@@ -225,6 +233,7 @@ export class Scheduler {
         if (elements.expanded[block]) continue;
         const { first, end } = elements.expand(block, decided);
         this.#grow(d, end);
+        this.#onExpand?.(d, block, first, end);
         this.#readiness.grow(d, block, first, end);
         out.push({ task: d, block, first, end });
       }
