@@ -1,0 +1,147 @@
+/**
+ * Partial runs of a workflow whose jobs decide a stage's elements (issue 14):
+ * targets, `--until` and `--forcerun` on the reads-split sample, where each
+ * sample's split decides its chunks (A: 3, B: 1, C: 2). A target selects
+ * per producer element (`map[sample=A]`), or one chunk (`map[sample=C,chunk=2]`,
+ * or its path); a chunk the split did not decide fails the run with what it
+ * decided. Real jobs through the built CLI, on a copy of the sample.
+ */
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { copySample, jobsRan, jsonEvents, wfc } from "./helpers.js";
+
+/** The files under `dir/sub`, sorted; empty when it does not exist. */
+function files(dir: string, sub: string): string[] {
+  const at = join(dir, sub);
+  if (!existsSync(at)) return [];
+  return readdirSync(at, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(at.length + 1))
+    .sort();
+}
+
+/** Runs `wfc run workflow.yaml ARGS --json`: what ran (task#job, known ones) and the run's end. */
+async function runJson(dir: string, ...args: string[]) {
+  const r = await wfc(["run", "workflow.yaml", ...args, "--json"], { cwd: dir });
+  const end = jsonEvents(r.stdout).find((e) => e.type === "run-end")!;
+  const ran = jsonEvents(r.stdout)
+    .filter((e) => e.type === "job-end" && e.status === "done")
+    .map((e) => e.task as string);
+  return { ...r, ran: ran.sort(), summary: end.summary as Record<string, unknown> };
+}
+
+describe("targets on a dynamic stage", () => {
+  test("the stage: every chunk of every sample and their splits, nothing downstream", async () => {
+    const dir = copySample("reads-split");
+    const r = await runJson(dir, "map");
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.ran).toEqual(["map", "map", "map", "map", "map", "map", "split", "split", "split"]);
+    expect(files(dir, "work/mapped")).toEqual(["A/1.tsv", "A/2.tsv", "A/3.tsv", "B/1.tsv", "C/1.tsv", "C/2.tsv"]);
+    expect(existsSync(join(dir, "results"))).toBe(false);
+    expect(r.summary).toMatchObject({ status: "ok", done: 9, notRun: 0 });
+  });
+
+  test("stage[sample=A]: that sample's split and every chunk it makes; the other samples' splits never run", async () => {
+    const dir = copySample("reads-split");
+    const r = await runJson(dir, "map[sample=A]");
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.ran).toEqual(["map", "map", "map", "split"]);
+    expect(files(dir, "work/chunks")).toEqual(["A/1.fq", "A/2.fq", "A/3.fq"]);
+    expect(files(dir, "work/mapped")).toEqual(["A/1.tsv", "A/2.tsv", "A/3.tsv"]);
+    // The expand event counts only the jobs that run: 3 of A's.
+    const expands = jsonEvents(r.stdout).filter((e) => e.type === "expand");
+    expect(expands.map((e) => [e.element, e.jobs, e.more])).toEqual([["sample=A", 3, false]]);
+  });
+
+  test("stage[sample=C,chunk=2] and its output's path: that one chunk, after its sample's split", async () => {
+    const dir = copySample("reads-split");
+    const r = await runJson(dir, "map[sample=C,chunk=2]");
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.ran).toEqual(["map", "split"]);
+    expect(files(dir, "work/mapped")).toEqual(["C/2.tsv"]);
+    expect(files(dir, "work/chunks")).toEqual(["C/1.fq", "C/2.fq"]);
+
+    const path = await runJson(dir, "work/mapped/C/1.tsv");
+    expect(path.exitCode, path.stderr).toBe(0);
+    // C's split is up to date: it expands from its record, and only chunk 1 runs.
+    expect(path.ran).toEqual(["map"]);
+    expect(files(dir, "work/mapped")).toEqual(["C/1.tsv", "C/2.tsv"]);
+  });
+
+  test("a chunk the split did not decide: the run fails (exit 1) and says what the split decided", async () => {
+    const dir = copySample("reads-split");
+    const r = await wfc(["run", "workflow.yaml", "map[sample=C,chunk=3]"], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain("error: target `map[sample=C,chunk=3]` was not made: `split[sample=C]` decided chunk 1, 2, not 3");
+    expect(r.stderr).toMatch(/^failed: 1 done/m);
+    // A path no chunk of the sample has, as a target: the same.
+    const path = await runJson(dir, "work/mapped/B/2.tsv");
+    expect(path.exitCode).toBe(1);
+    expect(path.summary).toMatchObject({
+      status: "failed",
+      reason: "target `work/mapped/B/2.tsv` was not made: `split[sample=B]` decided chunk 1, not 2",
+    });
+    expect(files(dir, "work/mapped")).toEqual([]);
+  });
+
+  test("a stage downstream: merge[sample=B] and its output run B's split, chunks and merge only", async () => {
+    const dir = copySample("reads-split");
+    const r = await runJson(dir, "merge[sample=B]");
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.ran).toEqual(["map", "merge", "split"]);
+    expect(files(dir, "work/chunks")).toEqual(["B/1.fq"]);
+    expect(files(dir, "results")).toEqual(["mapped/B.tsv"]);
+
+    const path = await runJson(dir, "results/mapped/C.tsv");
+    expect(path.exitCode, path.stderr).toBe(0);
+    expect(path.ran).toEqual(["map", "map", "merge", "split"]);
+    expect(files(dir, "results")).toEqual(["mapped/B.tsv", "mapped/C.tsv"]);
+    expect(files(dir, "work/chunks")).toEqual(["B/1.fq", "C/1.fq", "C/2.fq"]);
+  });
+
+  test("--until map: every split and chunk, no merge nor summary", async () => {
+    const dir = copySample("reads-split");
+    const r = await runJson(dir, "--until", "map");
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.ran.filter((t) => t === "map")).toHaveLength(6);
+    expect(r.ran.filter((t) => t !== "map")).toEqual(["split", "split", "split"]);
+    expect(existsSync(join(dir, "results"))).toBe(false);
+  });
+});
+
+describe("--forcerun on a workflow with a dynamic stage", () => {
+  test("--forcerun map re-runs every chunk and what is downstream, not the splits; --forcerun split re-runs all", async () => {
+    const dir = copySample("reads-split");
+    expect((await wfc(["run", "workflow.yaml"], { cwd: dir })).exitCode).toBe(0);
+    const map = await runJson(dir, "--forcerun", "map");
+    expect(map.exitCode, map.stderr).toBe(0);
+    expect(jobsRan(map.stdout).filter((j) => j.startsWith("split"))).toEqual([]);
+    expect(map.ran).toEqual([...Array<string>(6).fill("map"), "merge", "merge", "merge", "summarize"]);
+    expect(map.summary).toMatchObject({ status: "ok", done: 10, skipped: 3 });
+
+    const split = await runJson(dir, "--forcerun", "split");
+    expect(split.summary).toMatchObject({ status: "ok", done: 13, skipped: 0 });
+    // Within a target: only B's.
+    const b = await runJson(dir, "--forcerun", "split", "merge[sample=B]");
+    expect(b.ran).toEqual(["map", "merge", "split"]);
+  });
+});
+
+describe("--dry-run of a partial run on a dynamic stage", () => {
+  test("says how many of the selected jobs are known, and which wait for a producer", async () => {
+    const dir = copySample("reads-split");
+    const before = await runJson(dir, "merge[sample=A]", "--dry-run");
+    expect(before.exitCode, before.stderr).toBe(0);
+    // Only sample A's block: known once split[sample=A] has run.
+    expect(before.summary).toMatchObject({ wouldRun: 1, notRun: 1, unknown: [{ task: "map", from: "split", known: 0, blocks: 1 }] });
+    const plain = await wfc(["run", "workflow.yaml", "merge[sample=A]", "--dry-run"], { cwd: dir });
+    expect(plain.stderr).toContain("map: 0 jobs known; more are known only once `split` has run (it decides them)");
+
+    expect((await wfc(["run", "workflow.yaml", "split[sample=A]"], { cwd: dir })).exitCode).toBe(0);
+    const after = await runJson(dir, "merge[sample=A]", "--dry-run");
+    // split[sample=A] is up to date: its 3 chunks are known, and would run with the merge.
+    expect(after.summary).toMatchObject({ status: "ok", wouldRun: 4, skipped: 1, notRun: 0 });
+    expect(after.summary.unknown).toBeUndefined();
+  });
+});
