@@ -11,6 +11,7 @@ import type { JobRef } from "../scheduler/scheduler.js";
 import type { RunContext } from "./context.js";
 import { decidedByLines, decidedByRecord, sourceKey, sourcesOf, type Decided } from "./expansion.js";
 import type { Unit } from "./freshness.js";
+import { RunSelection } from "./run-selection.js";
 import { selectedIn } from "./select.js";
 
 /** What settling a producer job adds: `apply` expands, reports and emits, once, right before the job finishes. */
@@ -103,7 +104,11 @@ export function expansionOf(
         const elements = run.scheduler.elements;
         for (const note of notes) report(run, note);
         for (const { element, steps, sources: bySource } of perElement) {
-          for (const [stage, rows] of steps) elements.setDecided(ref.task, element, stage, rows);
+          for (const [stage, rows] of steps) {
+            elements.setDecided(ref.task, element, stage, rows);
+            const decides = task.steps.find((st) => st.stage === stage)?.decides ?? [];
+            if (run.config.selection instanceof RunSelection) run.config.selection.decided(ref.task, element, stage, decides, rows);
+          }
           const added = run.scheduler.expand(ref.task, element, (dyn: DynamicSpace) => bySource.get(sourceKey(dyn.from)) ?? []);
           const identity = run.expander.identity(ref.task, element);
           for (const a of added)

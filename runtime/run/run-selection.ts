@@ -10,7 +10,7 @@
  */
 import type { Plan } from "../../contract/plan.js";
 import type { RunElements } from "../scheduler/elements.js";
-import type { ChosenElement, DynamicChoice, Selection } from "./select.js";
+import type { ChosenElement, DynamicChoice, ExpectedFile, Selection } from "./select.js";
 
 /** How many of a producer element's decided values a missed target names. */
 const VALUES_NAMED = 10;
@@ -21,6 +21,7 @@ export class RunSelection implements Selection {
   readonly forced: (Uint16Array | undefined)[];
   readonly jobs: readonly number[];
   readonly dynamic: readonly (DynamicChoice | undefined)[] | undefined;
+  readonly expected: readonly ExpectedFile[] | undefined;
   /** Why targets were not made: a block expanded without the elements they name. */
   readonly missed: string[] = [];
   /** Per dynamic task: its chosen elements by block. */
@@ -35,6 +36,7 @@ export class RunSelection implements Selection {
     this.forced = [...selection.forced];
     this.jobs = selection.jobs;
     this.dynamic = selection.dynamic;
+    this.expected = selection.expected;
     this.#chosen = plan.tasks.map((_, t) => {
       const byBlock = new Map<number, ChosenElement[]>();
       for (const c of selection.dynamic?.[t]?.elements ?? []) {
@@ -80,6 +82,26 @@ export class RunSelection implements Selection {
       let found = false;
       for (let j = first; j < end && !found; j++) found = has(c, j);
       if (!found) this.#miss(task, block, first, end, c);
+    }
+  }
+
+  /**
+   * Element `element` of producer task `task` decided `rows` in step
+   * `step` (columns: its `decides`): a target naming a file of its pattern
+   * output that it did not decide was not made.
+   */
+  decided(task: number, element: number, step: string, vars: readonly string[], rows: readonly (readonly string[])[]): void {
+    for (const x of this.expected ?? []) {
+      if (x.task !== task || x.element !== element || x.step !== step) continue;
+      const columns = x.values.map(([name]) => vars.indexOf(name));
+      if (rows.some((row) => x.values.every(([, value], k) => row[columns[k]!] === value))) continue;
+      const identity = this.elements.of(task).identity(element);
+      const shown = [...new Set(rows.map((row) => columns.map((c) => row[c]).join(",")))];
+      const list = shown.slice(0, VALUES_NAMED).join(", ") + (shown.length > VALUES_NAMED ? ` and ${shown.length - VALUES_NAMED} more` : "");
+      const what = x.values.map(([name]) => name).join(",");
+      const decided = shown.length === 0 ? `decided no ${what}` : `decided ${what} ${list}`;
+      const message = `target \`${x.target}\` was not made: \`${step}${identity === "" ? "" : `[${identity}]`}\` ${decided}, not ${x.values.map(([, v]) => v).join(",")}`;
+      if (!this.missed.includes(message)) this.missed.push(message);
     }
   }
 

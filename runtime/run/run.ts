@@ -91,7 +91,10 @@ async function lifecycle(plan: Plan, { config: given = {}, ...options }: RunOpti
   if (misfit) throw new RunError(misfit);
   const elements = new RunElements(plan);
   // A partial run's dynamic tasks are selected per block; their elements get it as they come (run-selection.ts).
-  const selection = given.selection?.dynamic === undefined ? undefined : new RunSelection(plan, given.selection, elements);
+  const selection =
+    given.selection?.dynamic === undefined && given.selection?.expected === undefined
+      ? undefined
+      : new RunSelection(plan, given.selection, elements);
   const config: RunConfig = selection === undefined ? given : { ...given, selection };
   // Every source file must be there before any job runs (a dry run says so too); --touch runs nothing that reads them.
   if (!config.touch) {

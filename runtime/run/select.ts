@@ -38,6 +38,19 @@ export interface Selection {
    * runs whole with nothing forced. Absent: no dynamic task.
    */
   readonly dynamic?: readonly (DynamicChoice | undefined)[];
+  /** Files of producers' pattern outputs that targets name: the run checks their producer element decided them. */
+  readonly expected?: readonly ExpectedFile[];
+}
+
+/** A target that names a file a producer element's pattern output may match (`work/chunks/a/3.fa`). */
+export interface ExpectedFile {
+  readonly task: number;
+  readonly element: number;
+  /** The deciding step. */
+  readonly step: string;
+  /** Its decided variables and the values the file has. */
+  readonly values: readonly (readonly [string, string])[];
+  readonly target: string;
 }
 
 /** What of a dynamic task a partial run runs, told per block: its elements get it as they come. */
@@ -203,7 +216,18 @@ export function select(plan: Plan, request: SelectRequest): Selected {
     return f.some((x) => x > 0) ? f : undefined;
   });
   const jobs = plan.tasks.map((task, t) => (isDynamic(t) ? 0 : selectedJobs(task, steps[t])));
-  const selection: Selection = { steps: steps.map((s, t) => (isDynamic(t) ? undefined : s)), forced, jobs };
+  // Pattern files targets name, of elements whose deciding step runs.
+  const expected = [...targetSeeds, ...untilSeeds].flatMap((seed): ExpectedFile[] =>
+    seed.expects === undefined || (steps[seed.task]?.[seed.element] ?? 0) < seed.steps
+      ? []
+      : [{ task: seed.task, element: seed.element, step: seed.expects.step, values: seed.expects.values, target: seed.target! }],
+  );
+  const selection: Selection = {
+    steps: steps.map((s, t) => (isDynamic(t) ? undefined : s)),
+    forced,
+    jobs,
+    ...(expected.length > 0 ? { expected } : {}),
+  };
   if (!plan.tasks.some((_, t) => isDynamic(t))) return { ok: true, selection };
   const dynamic = plan.tasks.map((task, t): DynamicChoice | undefined => {
     if (!isDynamic(t) || (steps[t] === undefined && forced[t] === undefined)) return undefined;
@@ -236,6 +260,8 @@ interface Seed {
   readonly values?: Values;
   /** The target that named it (elements by decided values only). */
   readonly target?: string;
+  /** A file of the element's pattern output a target names: the deciding step and the values it must decide. */
+  readonly expects?: { readonly step: string; readonly values: Values };
 }
 
 /** What a walk upstream selects: per task, per element (a dynamic task: per block), how many steps; and elements by decided values. */
@@ -426,7 +452,8 @@ class PlanGraph {
                 if (row === undefined) continue;
                 const values = holes.map((h, k) => [h, row[k]!] as const).sort(([x], [y]) => (x < y ? -1 : 1));
                 // A pattern output of the producer itself: its element, which decides whether it writes the file.
-                if (task.space.dynamic === undefined) seeds.push({ task: t, element, steps: s + 1 });
+                if (task.space.dynamic === undefined)
+                  seeds.push({ task: t, element, steps: s + 1, target: path, expects: { step: step.stage, values } });
                 else seeds.push({ task: t, element, steps: s + 1, values, target: path });
               }
             });

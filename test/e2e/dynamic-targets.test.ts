@@ -6,10 +6,10 @@
  * or its path); a chunk the split did not decide fails the run with what it
  * decided. Real jobs through the built CLI, on a copy of the sample.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { copySample, jobsRan, jsonEvents, wfc } from "./helpers.js";
+import { copySample, fixture, jobsRan, jsonEvents, wfc } from "./helpers.js";
 
 /** The files under `dir/sub`, sorted; empty when it does not exist. */
 function files(dir: string, sub: string): string[] {
@@ -28,7 +28,7 @@ async function runJson(dir: string, ...args: string[]) {
   const ran = jsonEvents(r.stdout)
     .filter((e) => e.type === "job-end" && e.status === "done")
     .map((e) => e.task as string);
-  return { ...r, ran: ran.sort(), summary: end.summary as Record<string, unknown> };
+  return { ...r, ran: ran.sort(), summary: (end as unknown as { summary: Record<string, unknown> }).summary };
 }
 
 describe("targets on a dynamic stage", () => {
@@ -83,6 +83,19 @@ describe("targets on a dynamic stage", () => {
       reason: "target `work/mapped/B/2.tsv` was not made: `split[sample=B]` decided chunk 1, not 2",
     });
     expect(files(dir, "work/mapped")).toEqual([]);
+  });
+
+  test("a file of the split's own pattern output: that sample's split, and the run fails if it did not write it", async () => {
+    const dir = copySample("reads-split");
+    const r = await runJson(dir, "work/chunks/A/3.fq");
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.ran).toEqual(["split"]);
+    const none = await wfc(["run", "workflow.yaml", "work/chunks/B/2.fq"], { cwd: dir });
+    expect(none.exitCode).toBe(1);
+    expect(none.stderr).toContain("error: target `work/chunks/B/2.fq` was not made: `split[sample=B]` decided chunk 1, not 2");
+    // Up to date now: it is checked against what the journal says the split decided.
+    const again = await wfc(["run", "workflow.yaml", "work/chunks/B/2.fq"], { cwd: dir });
+    expect([again.exitCode, again.stderr]).toEqual([1, expect.stringContaining("decided chunk 1, not 2")]);
   });
 
   test("a stage downstream: merge[sample=B] and its output run B's split, chunks and merge only", async () => {
@@ -143,5 +156,60 @@ describe("--dry-run of a partial run on a dynamic stage", () => {
     // split[sample=A] is up to date: its 3 chunks are known, and would run with the merge.
     expect(after.summary).toMatchObject({ status: "ok", wouldRun: 4, skipped: 1, notRun: 0 });
     expect(after.summary.unknown).toBeUndefined();
+  });
+});
+
+/** split → map → filter (fused: both per chunk) → merge, in a temp folder: a has 3 chunks, b 2. */
+const fused = `wfc: 1
+params:
+  samples: [a, b]
+stages:
+  split:
+    foreach: { sample: "{params.samples}" }
+    inputs: "in/{sample}.txt"
+    outputs: "chunks/{sample}/{chunk}.txt"
+    decides: [chunk]
+    run: 'mkdir -p chunks/{sample}; for i in $(seq 1 $(cat {inputs})); do echo $i > chunks/{sample}/$i.txt; done'
+  map:
+    foreach: { sample: "{params.samples}", chunk: { from: split } }
+    inputs: "chunks/{sample}/{chunk}.txt"
+    outputs: "mapped/{sample}/{chunk}.txt"
+    run: "cat {inputs} {inputs} > {outputs}"
+  filter:
+    foreach: { sample: "{params.samples}", chunk: { from: split } }
+    inputs: "mapped/{sample}/{chunk}.txt"
+    outputs: "filtered/{sample}/{chunk}.txt"
+    run: "head -1 {inputs} > {outputs}"
+  merge:
+    foreach: { sample: "{params.samples}" }
+    inputs: "filtered/{sample}/*.txt"
+    outputs: "merged/{sample}.txt"
+    run: "cat {inputs} > {outputs}"
+`;
+
+describe("a fused pair of dynamic stages (map+filter, one job per chunk)", () => {
+  test("the first stage runs only that step; filter[…,chunk=2] one element; --forcerun filter only that step", async () => {
+    const dir = fixture({ "wf.yaml": fused, "in/a.txt": "3\n", "in/b.txt": "2\n" });
+    const run = async (...args: string[]) => {
+      const r = await wfc(["run", "wf.yaml", ...args, "--json"], { cwd: dir });
+      expect(r.exitCode, r.stderr).toBe(0);
+      return jobsRan(r.stdout);
+    };
+    expect(await run("map")).toHaveLength(2 + 5);
+    expect(files(dir, "mapped")).toEqual(["a/1.txt", "a/2.txt", "a/3.txt", "b/1.txt", "b/2.txt"]);
+    expect(files(dir, "filtered")).toEqual([]);
+
+    expect(await run("filter[sample=b,chunk=2]")).toEqual(["map+filter#1"]);
+    expect(files(dir, "filtered")).toEqual(["b/2.txt"]);
+
+    // merge[sample=a] needs a's filter steps; --forcerun filter forces those steps, not map's.
+    const mapped = statSync(join(dir, "mapped/a/1.txt")).mtimeMs;
+    const r = await wfc(["run", "wf.yaml", "merge[sample=a]", "--forcerun", "filter", "--json"], { cwd: dir });
+    const ends = jsonEvents(r.stdout).filter((e) => e.type === "job-end" && e.status === "done");
+    expect(ends.map((e) => e.task)).toEqual(["map+filter", "map+filter", "map+filter", "merge"]);
+    // map's outputs were not written again.
+    expect(statSync(join(dir, "mapped/a/1.txt")).mtimeMs).toBe(mapped);
+    expect(files(dir, "filtered")).toEqual(["a/1.txt", "a/2.txt", "a/3.txt", "b/2.txt"]);
+    expect(files(dir, "merged")).toEqual(["a.txt"]);
   });
 });
