@@ -46,13 +46,12 @@ export function expansionOf(
   for (let e = ref.first; e < ref.end; e++) {
     const identity = run.expander.identity(ref.task, e);
     const unitOf = (stage: string) => units.find((u) => u.stage === stage && u.index === e);
-    // A partial run that leaves out a deciding (or lines-writing) step of this element expands nothing from it:
-    // what it would expand is left out too (run-selection.ts), and an old record is no reason to make elements.
-    const selected = (stage: string) => units.some((u) => u.index === e) && unitOf(stage) !== undefined;
-    if (run.config.selection !== undefined && [...deciding.map((d) => d.stage), ...sources.map((f) => f.step)].some((st) => !selected(st)))
-      continue;
+    // A step a partial run leaves out of this element (select.ts) decides nothing in this run: what it would
+    // expand is left out too (run-selection.ts), and an old record is no reason to make elements.
+    const leftOut = (stage: string) => run.config.selection !== undefined && unitOf(stage) === undefined;
     const steps = new Map<string, string[][]>();
     for (const step of deciding) {
+      if (leftOut(step.stage)) continue;
       const unit = unitOf(step.stage);
       const record = run.journal.get(step.stage, identity);
       let d = unit === undefined ? undefined : ran.get(unit);
@@ -80,6 +79,7 @@ export function expansionOf(
     }
     const bySource = new Map<string, string[][]>();
     for (const from of sources) {
+      if (leftOut(from.step)) continue;
       if (from.kind === "files") {
         bySource.set(sourceKey(from), steps.get(from.step) ?? []);
         continue;
@@ -109,7 +109,7 @@ export function expansionOf(
             const decides = task.steps.find((st) => st.stage === stage)?.decides ?? [];
             if (run.config.selection instanceof RunSelection) run.config.selection.decided(ref.task, element, stage, decides, rows);
           }
-          const added = run.scheduler.expand(ref.task, element, (dyn: DynamicSpace) => bySource.get(sourceKey(dyn.from)) ?? []);
+          const added = run.scheduler.expand(ref.task, element, (dyn: DynamicSpace) => bySource.get(sourceKey(dyn.from)));
           const identity = run.expander.identity(ref.task, element);
           for (const a of added)
             run.emit({

@@ -51,6 +51,8 @@ export class RunSelection implements Selection {
       this.steps[t] = new Uint16Array(16);
       this.forced[t] = new Uint16Array(16);
       const elements = this.elements.dynamic(t)!;
+      // A block expanded already has no producer element at all (RunElements' orphans): what a target names of it never comes.
+      for (const c of choice.elements) if (c.target !== undefined && elements.expanded[c.block]) this.#orphan(t, c);
       for (let b = 0; b < choice.steps.length; b++) if (choice.steps[b] === 0 && !this.#chosen[t]!.has(b)) elements.leaveOut(b);
     });
   }
@@ -103,6 +105,14 @@ export class RunSelection implements Selection {
       const message = `target \`${x.target}\` was not made: \`${step}${identity === "" ? "" : `[${identity}]`}\` ${decided}, not ${x.values.map(([, v]) => v).join(",")}`;
       if (!this.missed.includes(message)) this.missed.push(message);
     }
+  }
+
+  #orphan(task: number, c: ChosenElement): void {
+    const dynamic = this.plan.tasks[task]!.space.dynamic!;
+    const blocks = this.elements.dynamic(task)!.blocks;
+    const values = dynamic.per.map((v) => `${v}=${blocks.value(c.block, v)}`).join(",");
+    const message = `target \`${c.target}\` was not made: no element of \`${dynamic.from.step}\` has ${values}, so nothing decides its ${c.values.map(([n]) => n).join(",")}`;
+    if (!this.missed.includes(message)) this.missed.push(message);
   }
 
   #miss(task: number, block: number, first: number, end: number, c: ChosenElement): void {

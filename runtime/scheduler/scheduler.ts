@@ -211,8 +211,10 @@ export class Scheduler {
    * it expands become elements, one job each, which wait for what they
    * depend on and are ready at once when that is nothing. Call before
    * `finish` of the producer's job. Returns what it added, in plan order.
+   * `rows` undefined for a space: the element did not decide it in this
+   * run (a partial run left that step out), and its blocks stay as they are.
    */
-  expand(task: number, element: number, rows: (dynamic: DynamicSpace) => readonly (readonly string[])[]): Expanded[] {
+  expand(task: number, element: number, rows: (dynamic: DynamicSpace) => readonly (readonly string[])[] | undefined): Expanded[] {
     const out: Expanded[] = [];
     // The producer's job releases them: a critical path runs through it.
     const finishing = this.#finishing;
@@ -225,10 +227,16 @@ export class Scheduler {
     return out;
   }
 
-  #expandFrom(task: number, element: number, rows: (dynamic: DynamicSpace) => readonly (readonly string[])[], out: Expanded[]): void {
+  #expandFrom(
+    task: number,
+    element: number,
+    rows: (dynamic: DynamicSpace) => readonly (readonly string[])[] | undefined,
+    out: Expanded[],
+  ): void {
     for (const { task: d, blocks } of this.elements.expansionsOf(task, element)) {
       const elements = this.elements.dynamic(d)!;
       const decided = rows(elements.dynamic);
+      if (decided === undefined) continue;
       for (const block of blocks) {
         if (elements.expanded[block]) continue;
         const { first, end } = elements.expand(block, decided);

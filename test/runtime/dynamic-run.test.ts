@@ -322,6 +322,18 @@ describe("a partial run of a data-dependent fan-out (targets through select())",
     });
   });
 
+  test("a chunk of a block no producer element expands (split has no s=b): the run fails with that cause", async () => {
+    const dir = fixture({ "in/a.txt": "1\n" });
+    const two = pipeline(["a", "b"]);
+    const plan = { ...two, tasks: two.tasks.map((t) => (t.id !== "split" ? t : { ...pipeline(["a"]).tasks[0]! })) };
+    const { summary } = await runWith(dir, plan, selected(plan, dir, ["map[s=b,c=1]"]));
+    expect(summary).toMatchObject({
+      status: "failed",
+      done: 0,
+      reason: "target `map[s=b,c=1]` was not made: no element of `split` has s=b, so nothing decides its c",
+    });
+  });
+
   test("--forcerun map re-runs exactly the chunks (known only once split expands) and the merge", async () => {
     const dir = fixture({ "in/a.txt": "2\n", "in/b.txt": "1\n" });
     const plan = pipeline(["a", "b"]);
