@@ -99,7 +99,8 @@ export class RunSelection implements Selection {
       if (rows.some((row) => x.values.every(([, value], k) => row[columns[k]!] === value))) continue;
       const identity = this.elements.of(task).identity(element);
       const shown = [...new Set(rows.map((row) => columns.map((c) => row[c]).join(",")))];
-      const list = shown.slice(0, VALUES_NAMED).join(", ") + (shown.length > VALUES_NAMED ? ` and ${shown.length - VALUES_NAMED} more` : "");
+      const list =
+        shown.slice(0, VALUES_NAMED).join(", ") + (shown.length > VALUES_NAMED ? ` and ${shown.length - VALUES_NAMED} more` : "");
       const what = x.values.map(([name]) => name).join(",");
       const decided = shown.length === 0 ? `decided no ${what}` : `decided ${what} ${list}`;
       const message = `target \`${x.target}\` was not made: \`${step}${identity === "" ? "" : `[${identity}]`}\` ${decided}, not ${x.values.map(([, v]) => v).join(",")}`;

@@ -130,7 +130,9 @@ async function lifecycle(plan: Plan, { config: given = {}, ...options }: RunOpti
     slurmLicenses: layout?.usesLicenses ?? false,
     ...(config.selection ? { only: config.selection.steps } : {}),
     elements,
-    ...(selection ? { onExpand: (task: number, block: number, first: number, end: number) => selection.grow(task, block, first, end) } : {}),
+    ...(selection
+      ? { onExpand: (task: number, block: number, first: number, end: number) => selection.grow(task, block, first, end) }
+      : {}),
   });
   const folders = new Folders();
   // `fn` modules are the workflow's: next to it, or (a plan moved away from it) where the jobs run.
@@ -303,13 +305,12 @@ function summarize(run: RunContext, runStart: number): RunSummary {
     cancelled,
     notRun,
     ...(run.config.dryRun ? { wouldRun } : {}),
-    ...(missed.length > 0 && !signal.aborted
-      ? { reason: missed.join("; ") }
-      : stalled && notRun > 0
+    ...(stalled && notRun > 0
       ? { reason: `${notRun} job${notRun === 1 ? "" : "s"} never became ready: they wait for each other (a dependency cycle in the plan?)` }
       : stalled
         ? { reason: `${unknown.map((u) => u.task).join(", ")} never learned all of ${unknown.length === 1 ? "its" : "their"} elements` }
         : {}),
+    ...(missed.length > 0 && !signal.aborted ? { reason: missed.join("; ") } : {}),
     wallMs: ended - runStart,
     failures,
     criticalPath: run.stats.criticalPath((job) => scheduler.releasedBy(job)),

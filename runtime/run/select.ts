@@ -366,9 +366,9 @@ function intersect(a: Walked, b: Walked): Walked {
   const covered = (c: ChosenElement, other: Walked, t: number) =>
     Math.max(
       other.steps[t]![c.block]!,
-      ...other.chosen[t]!.filter((o) => o.block === c.block && o.values.every(([n, v]) => c.values.some(([m, w]) => m === n && w === v))).map(
-        (o) => o.steps,
-      ),
+      ...other.chosen[t]!.filter(
+        (o) => o.block === c.block && o.values.every(([n, v]) => c.values.some(([m, w]) => m === n && w === v)),
+      ).map((o) => o.steps),
     );
   const chosen = a.chosen.map((list, t) =>
     [...list.map((c) => ({ c, other: b })), ...b.chosen[t]!.map((c) => ({ c, other: a }))]
@@ -671,7 +671,12 @@ class PlanGraph {
         // Equal spaces: the same block, the same decided values.
         return this.#dynamic[p] && dynamic !== undefined ? [{ task: p, element: j, ...(values ? { values } : {}) }] : all();
       case "expand":
-        return dynamic === undefined ? all() : this.#lookup(p, dynamic.per.flatMap((v) => pair(v, known(v))));
+        return dynamic === undefined
+          ? all()
+          : this.#lookup(
+              p,
+              dynamic.per.flatMap((v) => pair(v, known(v))),
+            );
       case "match": {
         for (const [v, x] of Object.entries(edge.when)) {
           const k = known(v);

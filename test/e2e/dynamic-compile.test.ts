@@ -136,4 +136,3 @@ describe("targets on a compiled dynamic workflow", () => {
     expect(existsSync(join(dir, "work"))).toBe(false);
   });
 });
-
