@@ -26,6 +26,12 @@ export class RunSelection implements Selection {
   readonly missed: string[] = [];
   /** Per dynamic task: its chosen elements by block. */
   readonly #chosen: Map<number, ChosenElement[]>[];
+  /**
+   * Per target naming elements by decided values: its blocks (`task:block`)
+   * not expanded yet, whether one had such an element (then it was made),
+   * and why each expanded one had none.
+   */
+  readonly #targets = new Map<string, { readonly blocks: Set<string>; found: boolean; readonly misses: string[] }>();
 
   constructor(
     readonly plan: Plan,
@@ -47,12 +53,21 @@ export class RunSelection implements Selection {
       return byBlock;
     });
     selection.dynamic?.forEach((choice, t) => {
+      for (const c of choice?.elements ?? []) {
+        if (c.target === undefined) continue;
+        let entry = this.#targets.get(c.target);
+        if (entry === undefined) this.#targets.set(c.target, (entry = { blocks: new Set(), found: false, misses: [] }));
+        entry.blocks.add(`${t}:${c.block}`);
+      }
+    });
+    selection.dynamic?.forEach((choice, t) => {
       if (choice === undefined) return;
       this.steps[t] = new Uint16Array(16);
       this.forced[t] = new Uint16Array(16);
       const elements = this.elements.dynamic(t)!;
       // A block expanded already has no producer element at all (RunElements' orphans): what a target names of it never comes.
-      for (const c of choice.elements) if (c.target !== undefined && elements.expanded[c.block]) this.#orphan(t, c);
+      for (const c of choice.elements)
+        if (c.target !== undefined && elements.expanded[c.block]) this.#settle(t, c, false, this.#orphan(t, c));
       for (let b = 0; b < choice.steps.length; b++) if (choice.steps[b] === 0 && !this.#chosen[t]!.has(b)) elements.leaveOut(b);
     });
   }
@@ -83,8 +98,28 @@ export class RunSelection implements Selection {
       if (c.target === undefined) continue;
       let found = false;
       for (let j = first; j < end && !found; j++) found = has(c, j);
-      if (!found) this.#miss(task, block, first, end, c);
+      this.#settle(task, c, found, found ? "" : this.#miss(task, block, first, end, c));
     }
+  }
+
+  /**
+   * One of the blocks target `c.target` names expanded (`found`: with an
+   * element it names). Once all have, and none had one, it was not made:
+   * the reason is the one block's, or says how many there were.
+   */
+  #settle(task: number, c: ChosenElement, found: boolean, miss: string): void {
+    const entry = this.#targets.get(c.target!)!;
+    if (!entry.blocks.delete(`${task}:${c.block}`)) return;
+    entry.found ||= found;
+    if (!found) entry.misses.push(miss);
+    if (entry.blocks.size > 0 || entry.found) return;
+    const dynamic = this.plan.tasks[task]!.space.dynamic!;
+    const wanted = c.values.map(([n, v]) => `${n}=${v}`).join(",");
+    const message =
+      entry.misses.length === 1
+        ? entry.misses[0]!
+        : `target \`${c.target}\` was not made: none of the ${entry.misses.length} elements of \`${dynamic.from.step}\` it names decided ${wanted}`;
+    if (!this.missed.includes(message)) this.missed.push(message);
   }
 
   /**
@@ -108,15 +143,14 @@ export class RunSelection implements Selection {
     }
   }
 
-  #orphan(task: number, c: ChosenElement): void {
+  #orphan(task: number, c: ChosenElement): string {
     const dynamic = this.plan.tasks[task]!.space.dynamic!;
     const blocks = this.elements.dynamic(task)!.blocks;
     const values = dynamic.per.map((v) => `${v}=${blocks.value(c.block, v)}`).join(",");
-    const message = `target \`${c.target}\` was not made: no element of \`${dynamic.from.step}\` has ${values}, so nothing decides its ${c.values.map(([n]) => n).join(",")}`;
-    if (!this.missed.includes(message)) this.missed.push(message);
+    return `target \`${c.target}\` was not made: no element of \`${dynamic.from.step}\` has ${values}, so nothing decides its ${c.values.map(([n]) => n).join(",")}`;
   }
 
-  #miss(task: number, block: number, first: number, end: number, c: ChosenElement): void {
+  #miss(task: number, block: number, first: number, end: number, c: ChosenElement): string {
     const dynamic = this.plan.tasks[task]!.space.dynamic!;
     const blocks = this.elements.dynamic(task)!.blocks;
     const producer = `${dynamic.from.step}${dynamic.per.length === 0 ? "" : `[${dynamic.per.map((v) => `${v}=${blocks.value(block, v)}`).join(",")}]`}`;
@@ -127,8 +161,7 @@ export class RunSelection implements Selection {
     const what = names.join(",");
     const wanted = c.values.map(([, v]) => v).join(",");
     const decided = rows.length === 0 ? `decided no ${what}` : `decided ${what} ${shown}`;
-    const message = `target \`${c.target}\` was not made: \`${producer}\` ${decided}, not ${wanted}`;
-    if (!this.missed.includes(message)) this.missed.push(message);
+    return `target \`${c.target}\` was not made: \`${producer}\` ${decided}, not ${wanted}`;
   }
 }
 

@@ -17,7 +17,7 @@
  */
 import { isAbsolute, posix, relative, resolve, sep } from "node:path";
 import { ElementSpace, rangeValue, varSize } from "../../contract/elements.js";
-import type { ElementEdge, Part, Plan, PlanDep, PlanTask, PlanVar } from "../../contract/plan.js";
+import type { ElementEdge, Part, Plan, PlanDep, PlanStep, PlanTask, PlanVar } from "../../contract/plan.js";
 import { decidedPattern, matchDecided } from "../../contract/expansion.js";
 import { expandPath } from "../../contract/template.js";
 import { unreachable } from "../../contract/unreachable.js";
@@ -442,7 +442,7 @@ class PlanGraph {
           // The text before the first placeholder must start the path: most templates are passed over without an element.
           const head = typeof output.template[0] === "string" ? stripDot(output.template[0]) : "";
           if (![...wanted].some((p) => p.startsWith(head))) continue;
-          const holes = this.#holes(task, output.template);
+          const holes = this.#holes(task, step, output.template);
           if (holes.length > 0) {
             // An output a job's decided values name (issue 14): matched as a pattern, per block.
             this.spaces[t]!.forEach((bindings, element) => {
@@ -469,9 +469,9 @@ class PlanGraph {
     return seeds;
   }
 
-  /** The decided variables (a dynamic task's, or its producer step's own) that a template names. */
-  #holes(task: PlanTask, template: readonly Part[]): string[] {
-    const decided = [...(task.space.dynamic?.vars ?? []), ...task.steps.flatMap((s) => s.decides ?? [])];
+  /** The decided variables (a dynamic task's, or a static producer step's own) that an output template names. */
+  #holes(task: PlanTask, step: PlanStep, template: readonly Part[]): string[] {
+    const decided = task.space.dynamic?.vars ?? step.decides ?? [];
     if (decided.length === 0) return [];
     const named = new Set(template.flatMap((p) => (typeof p !== "string" && "var" in p ? [p.var] : [])));
     return [...new Set(decided.filter((v) => named.has(v)))];

@@ -85,6 +85,17 @@ describe("targets on a dynamic stage", () => {
     expect(files(dir, "work/mapped")).toEqual([]);
   });
 
+  test("stage[chunk=3] selects that chunk of every sample that has one; a chunk no sample has fails the run", async () => {
+    const dir = copySample("reads-split");
+    const r = await runJson(dir, "map[chunk=3]");
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.ran).toEqual(["map", "split", "split", "split"]);
+    expect(files(dir, "work/mapped")).toEqual(["A/3.tsv"]);
+    const none = await wfc(["run", "workflow.yaml", "map[chunk=9]"], { cwd: dir });
+    expect(none.exitCode).toBe(1);
+    expect(none.stderr).toContain("error: target `map[chunk=9]` was not made: none of the 3 elements of `split` it names decided chunk=9");
+  });
+
   test("a file of the split's own pattern output: that sample's split, and the run fails if it did not write it", async () => {
     const dir = copySample("reads-split");
     const r = await runJson(dir, "work/chunks/A/3.fq");
