@@ -367,7 +367,7 @@ describe("a dynamic stage: selected per block of its static variables", () => {
   };
   /** Per task: static tasks' steps per element; a dynamic task's per block, its forced steps, and its elements by decided values. */
   const seen = (s: Selection) =>
-    dyn.tasks.map((t, i) =>
+    dyn.tasks.map((_, i) =>
       s.dynamic?.[i] === undefined
         ? [...(s.steps[i] ?? [])].join("")
         : `${[...s.dynamic[i].steps].join("")} forced ${[...s.dynamic[i].forced].join("")} ${JSON.stringify(s.dynamic[i].elements)}`,
