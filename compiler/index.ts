@@ -16,7 +16,7 @@ export { defaultConfigText } from "./config/default-file.js";
 export { renderConfigText, configJson, type ConfigJson, type JsonOrigin } from "./config/show.js";
 export type * from "./config/config.js";
 export { compileFile, compileDocument, type CompileOptions, type CompileResult } from "./compile.js";
-export { canonicalJson } from "./plan/canonical-json.js";
+export { canonicalJson } from "../contract/canonical-json.js";
 export type {
   Plan,
   PlanTask,

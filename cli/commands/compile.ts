@@ -1,7 +1,7 @@
 import { compileFile } from "../../compiler/compile.js";
 import { loadConfig } from "../../compiler/config/load.js";
 import type { Note } from "../../compiler/passes/executors.js";
-import { canonicalJson } from "../../compiler/plan/canonical-json.js";
+import { canonicalJson } from "../../contract/canonical-json.js";
 import { ExitCode, type Io } from "../io.js";
 import { configHost, type ConfigHost } from "./config.js";
 import { lookupIn } from "../../compiler/diagnostics/format.js";

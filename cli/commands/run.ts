@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { run, RunError, type RunEvent, type RunSummary } from "../../runtime/run/run.js";
 import { errorLine, ExitCode, interruptExitCode, useColor, warningLine, type Io } from "../io.js";
 import { visible, visibleSource } from "../../compiler/diagnostics/visible.js";
+import { batched } from "../progress/batched.js";
 import { submitLine, wantsAscii } from "../progress/render.js";
 import { planFor, type PlanSource, type Planned } from "./plan-for.js";
 import type { Selection } from "../../runtime/run/select.js";
@@ -148,6 +149,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
           }),
         )
       : undefined;
+  const out = batched(io.stdout);
   try {
     const summary = await run(planned.plan, {
       planDir: planned.planDir,
@@ -165,21 +167,25 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.kill ? { kill: options.kill } : {}),
       onEvent: (event) => {
-        if (options.json) io.stdout.write(JSON.stringify(event) + "\n");
-        else if (event.type === "stale-inputs" && !display) io.stderr.write(warningLine(event.message));
-        else if (display) display.onEvent(event);
+        if (options.json) out.write(JSON.stringify(event) + "\n");
+        else if (event.type === "stale-inputs" && !display) {
+          out.flush();
+          io.stderr.write(warningLine(event.message));
+        } else if (display) display.onEvent(event);
         else {
           if (event.type === "expand") total.n += event.jobs;
           const line = lineFor(event, done, total.n);
-          if (line !== undefined) io.stdout.write(line + "\n");
+          if (line !== undefined) out.write(line + "\n");
         }
       },
     });
+    out.flush();
     display?.stop();
     if (!options.json) io.stderr.write(summaryText(summary));
     if (summary.status === "interrupted") return interruptExitCode(options.signal?.reason);
     return summary.status === "ok" ? ExitCode.ok : ExitCode.jobFailed;
   } catch (error) {
+    out.flush();
     display?.stop();
     if (error instanceof RunError) {
       io.stderr.write(errorLine(`${error.message}`));

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { packageRoot } from "../../contract/package-root.js";
+import { packageRoot, packageVersion } from "../../contract/package-root.js";
 
 export { packageRoot };
 
@@ -13,7 +13,4 @@ export function schemaText(name: SchemaName): string {
 }
 
 /** wfc's own version, from package.json. */
-export function wfcVersion(): string {
-  const pkg = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string };
-  return pkg.version;
-}
+export const wfcVersion = packageVersion;

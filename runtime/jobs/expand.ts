@@ -109,18 +109,28 @@ export class Expander {
     return this.#elements.of(task).identity(element);
   }
 
+  /**
+   * The paths alone of a step without glob inputs, as `step` resolves
+   * them: what an up-to-date check reads when the journal vouches for the
+   * command (freshness.ts), at a fraction of the cost of building it.
+   */
+  paths(task: number, step: PlanStep, element: number): { inputs: ResolvedPath[]; outputs: ResolvedPath[] } {
+    const bindings = this.#elements.of(task).bindings(element);
+    const plain = (parts: readonly Part[]) => pathText(this.plan, step, parts, bindings, element);
+    const inputs = step.inputs.map((i): ResolvedPath => {
+      if (i.glob) throw new Error(`step \`${step.stage}\`: paths() of a step with a glob input`);
+      return { name: i.name, paths: [plain(i.template)], many: false };
+    });
+    return { inputs, outputs: this.#outputs(step, bindings, plain) };
+  }
+
   async step(task: number, step: PlanStep, element: number): Promise<StepCommand> {
     const space = this.#elements.of(task);
     const bindings = space.bindings(element);
     const value = (p: Extract<Part, { var: string }>) => varText(bindings, p.var, p.field) ?? "";
     const param = (p: Extract<Part, { param: string }>) => paramWordsOf(this.plan, p.param);
     const plain = (parts: readonly Part[]) => pathText(this.plan, step, parts, bindings, element);
-    const outputs: ResolvedPath[] = step.outputs.map((o) => {
-      const pattern = this.#pattern(step, o.template, bindings);
-      return pattern === undefined
-        ? { name: o.name, paths: [plain(o.template)], many: false }
-        : { name: o.name, paths: [], many: true, pattern };
-    });
+    const outputs = this.#outputs(step, bindings, plain);
     const logs: ResolvedPath[] = (step.logs ?? []).map((o) => ({ name: o.name, paths: [plain(o.template)], many: false }));
     // wfc makes the outputs' (and logs') folders and removes the outputs after a failure: only inside the workflow's folder.
     for (const [what, list] of [
@@ -206,6 +216,16 @@ export class Expander {
       case "fn":
         return { ...base, kind: "fn", fn: { module: action.module, export: action.export } };
     }
+  }
+
+  /** A step's outputs for an element: a path each, or a pattern for one naming a variable the step decides. */
+  #outputs(step: PlanStep, bindings: ReadonlyMap<string, Binding>, plain: (parts: readonly Part[]) => string): ResolvedPath[] {
+    return step.outputs.map((o) => {
+      const pattern = this.#pattern(step, o.template, bindings);
+      return pattern === undefined
+        ? { name: o.name, paths: [plain(o.template)], many: false }
+        : { name: o.name, paths: [], many: true, pattern };
+    });
   }
 
   /** An output's pattern when it names a variable its step decides, for these values; else undefined. */

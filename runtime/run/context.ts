@@ -4,9 +4,11 @@ import type { Plan } from "../../contract/plan.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import type { Journal } from "../state/journal.js";
 import type { RunEvent, RunFailure } from "./events.js";
+import type { StepFingerprints } from "./fingerprint.js";
 import type { Folders } from "./folders.js";
 import type { TempOutputs } from "./lifetimes.js";
 import type { RunConfig } from "./options.js";
+import type { Mtimes } from "./mtimes.js";
 import type { RunStats } from "./stats.js";
 
 /** What every job of a run shares: made once by the run's lifecycle (run.ts), read by each job's execution. */
@@ -20,6 +22,8 @@ export interface RunContext {
   readonly scheduler: Scheduler;
   readonly journal: Journal;
   readonly expander: Expander;
+  /** Per step, what its commands depend on but the element: the journal vouches for commands it has seen (fingerprint.ts). */
+  readonly fingerprints: StepFingerprints;
   readonly folders: Folders;
   readonly stats: RunStats;
   readonly emit: (event: RunEvent) => void;
@@ -29,6 +33,8 @@ export interface RunContext {
   readonly failures: RunFailure[];
   /** `--dry-run`: the outputs jobs would write, which make their consumers out of date. */
   readonly wouldWrite: Set<string>;
+  /** The modification times up-to-date checks read, each file once while no job runs (mtimes.ts). */
+  readonly mtimes: Mtimes;
   /** Aborted on Ctrl-C (or a signal the caller gave). */
   readonly signal: AbortSignal;
   /** The plan's temp outputs: who reads them, which may stay gone (undefined: it has none). */

@@ -14,7 +14,7 @@ import type { JobRef } from "../scheduler/scheduler.js";
 import { StateError, diskFull, stateProblem } from "../state/state-problem.js";
 import type { RunContext } from "./context.js";
 import { jobEndEvent, type JobEnd } from "./events.js";
-import { decide, touch, unitsOf, type Unit } from "./freshness.js";
+import { checkedUnitsOf, decide, touch, unitsOf, type Checked, type Unit } from "./freshness.js";
 import { decidedByRun, patternsOf, snapshotPatterns, patternCleanup, type Decided } from "./expansion.js";
 import { expansionOf, type JobExpansion } from "./expand-job.js";
 import { outputsWith, protect, protectedInTheWay } from "./lifetimes.js";
@@ -43,14 +43,21 @@ export async function executeJob(run: RunContext, ref: JobRef, lane?: Lane): Pro
 async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Promise<void> {
   const { plan, config, scheduler } = run;
   const task = plan.tasks[ref.task]!;
-  // Every step of every element, or what a partial run selected of them (select.ts).
-  const units = await unitsOf(run.expander, ref.task, task, ref.first, ref.end, config.selection);
-  const decision = decide(units, run.journal, {
+  const options = {
     force: config.force === true,
     wouldWrite: run.wouldWrite,
     workdir: run.workdir,
     missingOk: run.temps?.isTemp,
-  });
+    mtimes: run.mtimes,
+  };
+  // Every step of every element, or what a partial run selected of them (select.ts); the journal vouches for most
+  // commands of an up-to-date job, which then need not be built (fingerprint.ts).
+  const checked = await checkedUnitsOf(run.expander, run.journal, run.fingerprints, ref.task, task, ref.first, ref.end, config.selection);
+  if (decide(checked, run.journal, options).why === undefined && run.temps?.neededAgain(ref) === undefined)
+    return settleUpToDate(run, ref, checked);
+  // It runs: every command built.
+  const units = await unitsOf(run.expander, ref.task, task, ref.first, ref.end, config.selection, run.fingerprints);
+  const decision = decide(units, run.journal, options);
   // Up to date but for its gone temp outputs, which a job that must run reads: all of it runs again.
   const needed = decision.why === undefined ? run.temps?.neededAgain(ref) : undefined;
   const { run: toRun, why } = needed === undefined ? decision : { run: units, why: needed };
@@ -66,6 +73,8 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
     scheduler.finish(ref, "skipped");
     return;
   }
+  // From here on files change: checks after this look again.
+  run.mtimes.forget();
   if (config.touch) {
     for (const path of outputs) touch(resolve(run.workdir, path));
     const now = Date.now();
@@ -83,6 +92,7 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
         start: now,
         end: now,
         ...kept(u),
+        ...fpOf(u),
       })),
     );
     const expansion = expansionOf(run, ref, units, new Map());
@@ -189,7 +199,7 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
     list.map((u) => {
       const d = status === "done" && patternsOf(u).length > 0 ? decidedFor(u) : undefined;
       const rows = d?.ok === true ? { decided: d.rows } : {};
-      return { stage: u.stage, element: u.element, status, hash: u.hash, ...times, exitCode, ...rows };
+      return { stage: u.stage, element: u.element, status, hash: u.hash, ...times, exitCode, ...rows, ...fpOf(u) };
     });
   /**
    * Unit `at` failed: each unit before it succeeded and is journaled done
@@ -379,6 +389,8 @@ function settle(run: RunContext, ref: JobRef, how: Settled, times?: { start: num
   const task = run.plan.tasks[ref.task]!;
   const now = Date.now();
   const { end } = how;
+  // A job that ran changed files (and removing temp outputs after any job does): checks after this look again.
+  if (!(end.status === "skipped" && end.reason === "up to date" && run.temps === undefined)) run.mtimes.forget();
   switch (end.status) {
     case "done":
     case "skipped":
@@ -419,11 +431,38 @@ function settle(run: RunContext, ref: JobRef, how: Settled, times?: { start: num
 }
 
 /** A job that is up to date: what its deciding steps decided last time expands now (it may not be read, and then it fails). */
-function settleUpToDate(run: RunContext, ref: JobRef, units: readonly Unit[]): void {
+function settleUpToDate(run: RunContext, ref: JobRef, units: readonly Checked[]): void {
+  vouchFor(run, units);
   const expansion = expansionOf(run, ref, units, new Map());
   if (expansion.ok) return settle(run, ref, { end: { status: "skipped", reason: "up to date" }, expansion: expansion.value });
   const end = { status: "failed", exitCode: null, reason: expansion.reason } as const;
   settle(run, ref, { end, command: "", stop: !run.config.keepGoing });
+}
+
+/**
+ * Up-to-date units whose command was built because their record has
+ * another fingerprint than their step now (the plan changed, wfc was
+ * upgraded; their command did not) get their record again with the
+ * fingerprint, so the next run need not build them (fingerprint.ts).
+ */
+function vouchFor(run: RunContext, units: readonly Checked[]): void {
+  if (run.config.dryRun === true) return;
+  const records: JournalRecord[] = [];
+  for (const u of units) {
+    if (u.fp === undefined || u.command === undefined) continue;
+    const record = run.journal.get(u.stage, u.element);
+    if (record !== undefined && record.fp !== u.fp && record.hash === u.hash) records.push({ ...record, fp: u.fp });
+  }
+  try {
+    run.journal.append(...records);
+  } catch {
+    // Only a shortcut is lost: the next run builds these commands again.
+  }
+}
+
+/** A record's fingerprint field: its unit's step's, when it has one. */
+function fpOf(u: Checked): { fp?: string } {
+  return u.fp === undefined ? {} : { fp: u.fp };
 }
 
 /**

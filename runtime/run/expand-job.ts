@@ -10,7 +10,7 @@ import type { DynamicSpace } from "../../contract/plan.js";
 import type { JobRef } from "../scheduler/scheduler.js";
 import type { RunContext } from "./context.js";
 import { decidedByLines, decidedByRecord, sourceKey, sourcesOf, type Decided } from "./expansion.js";
-import type { Unit } from "./freshness.js";
+import type { Checked } from "./freshness.js";
 import { RunSelection } from "./run-selection.js";
 import { selectedIn } from "./select.js";
 
@@ -33,9 +33,9 @@ const STALE_REPORTS = 5;
 export function expansionOf(
   run: RunContext,
   ref: JobRef,
-  units: readonly Unit[],
-  ran: ReadonlyMap<Unit, Decided>,
-  previously: ReadonlyMap<Unit, readonly (readonly string[])[] | undefined> = new Map(),
+  units: readonly Checked[],
+  ran: ReadonlyMap<Checked, Decided>,
+  previously: ReadonlyMap<Checked, readonly (readonly string[])[] | undefined> = new Map(),
 ): ExpansionResult {
   const task = run.plan.tasks[ref.task]!;
   const deciding = task.steps.filter((s) => s.decides !== undefined);
@@ -85,7 +85,7 @@ export function expansionOf(
         continue;
       }
       const unit = unitOf(from.step);
-      const path = unit?.command.outputs[from.output]?.paths[0];
+      const path = unit?.outputs[from.output]?.paths[0];
       if (path === undefined)
         return { ok: false, reason: `the lines of step \`${from.step}\`'s output ${from.output} are not known for ${identity}` };
       const d = decidedByLines(run.workdir, path);

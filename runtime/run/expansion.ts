@@ -17,7 +17,7 @@ import { matchDecided, parseLines, sortRows, type DecidedPattern } from "../../c
 import type { DynamicSpace, PlanTask } from "../../contract/plan.js";
 import type { ResolvedPath } from "../jobs/expand.js";
 import { stateNow, writtenSince, type OutputBefore } from "./outputs.js";
-import type { Unit } from "./freshness.js";
+import type { Checked } from "./freshness.js";
 
 /** Every path (relative to `workdir`, `/`-separated) that matches a pattern now, with its row. */
 export function listPattern(workdir: string, pattern: DecidedPattern): Map<string, string[]> {
@@ -69,12 +69,12 @@ export function patternPath(pattern: DecidedPattern, row: readonly string[]): st
 }
 
 /** The pattern outputs of a unit (a step with `decides`), in declared order. */
-export function patternsOf(unit: Unit): readonly (ResolvedPath & { readonly pattern: DecidedPattern })[] {
-  return unit.command.outputs.filter((o): o is ResolvedPath & { pattern: DecidedPattern } => o.pattern !== undefined);
+export function patternsOf(unit: Checked): readonly (ResolvedPath & { readonly pattern: DecidedPattern })[] {
+  return unit.outputs.filter((o): o is ResolvedPath & { pattern: DecidedPattern } => o.pattern !== undefined);
 }
 
 /** The state of every file the patterns of `units` match before their job runs, by absolute path. */
-export function snapshotPatterns(workdir: string, units: readonly Unit[]): Map<string, OutputBefore> {
+export function snapshotPatterns(workdir: string, units: readonly Checked[]): Map<string, OutputBefore> {
   const before = new Map<string, OutputBefore>();
   for (const u of units)
     for (const o of patternsOf(u))
@@ -89,7 +89,7 @@ export function snapshotPatterns(workdir: string, units: readonly Unit[]): Map<s
  */
 export function patternCleanup(
   workdir: string,
-  units: readonly Unit[],
+  units: readonly Checked[],
   before: ReadonlyMap<string, OutputBefore>,
 ): Map<string, OutputBefore> {
   const out = new Map<string, OutputBefore>();
@@ -120,7 +120,7 @@ export type Decided =
  * output must hold a file for each row (as far as its variables go) and
  * none for another: a split that wrote `3.fa` but not `3.fai` failed.
  */
-export function decidedByRun(workdir: string, unit: Unit, before: ReadonlyMap<string, OutputBefore>): Decided {
+export function decidedByRun(workdir: string, unit: Checked, before: ReadonlyMap<string, OutputBefore>): Decided {
   const patterns = patternsOf(unit);
   const stale: string[] = [];
   const listed = patterns.map((o) => {
@@ -142,7 +142,7 @@ export function decidedByRun(workdir: string, unit: Unit, before: ReadonlyMap<st
  * An up-to-date unit: the rows its journal record keeps (its files were
  * checked by freshness.ts), and the files its patterns match beyond them.
  */
-export function decidedByRecord(workdir: string, unit: Unit, rows: readonly (readonly string[])[], recorded: number): Decided {
+export function decidedByRecord(workdir: string, unit: Checked, rows: readonly (readonly string[])[], recorded: number): Decided {
   const stale: string[] = [];
   for (const o of patternsOf(unit)) {
     // Holes in the file name only, in a folder not changed since the step's record: nothing was added there.

@@ -9,17 +9,23 @@
  * failed in its second step resumes there), and its up-to-date elements
  * (in a batch) do not run at all.
  */
-import { existsSync, mkdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { existsSync, mkdirSync, utimesSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import type { PlanTask } from "../../contract/plan.js";
 import { stepHash } from "../jobs/describe.js";
-import type { Expander, StepCommand } from "../jobs/expand.js";
+import type { Expander, ResolvedPath, StepCommand } from "../jobs/expand.js";
+import type { StepFingerprints } from "./fingerprint.js";
 import type { Journal } from "../state/journal.js";
 import { jobUnits, type Selection } from "./select.js";
 import { patternPath } from "./expansion.js";
+import { Mtimes } from "./mtimes.js";
 
-/** One step of one element of a job. */
-export interface Unit {
+/**
+ * One step of one element of a job as an up-to-date check sees it: its
+ * paths and its command's hash. Its command is there when it was built;
+ * the journal may vouch for it instead (fingerprint.ts).
+ */
+export interface Checked {
   readonly stage: string;
   /** The element's identity. */
   readonly element: string;
@@ -27,9 +33,18 @@ export interface Unit {
   readonly index: number;
   /** `--forcerun` forces it (select.ts): it runs even when up to date. */
   readonly forced: boolean;
-  readonly command: StepCommand;
+  readonly inputs: readonly ResolvedPath[];
+  readonly outputs: readonly ResolvedPath[];
   /** `stepHash` of the command as it is now. */
   readonly hash: string;
+  /** Its step's fingerprint, which its record keeps; undefined for a step that has none. */
+  readonly fp: string | undefined;
+  readonly command?: StepCommand;
+}
+
+/** One step of one element of a job, its command built: what a job runs. */
+export interface Unit extends Checked {
+  readonly command: StepCommand;
 }
 
 export interface FreshnessOptions {
@@ -39,6 +54,8 @@ export interface FreshnessOptions {
   readonly workdir: string;
   /** A missing output it need not rebuild (a `temp` output nothing must read again, see lifetimes.ts). */
   readonly missingOk?: ((path: string) => boolean) | undefined;
+  /** The run's cache of modification times (mtimes.ts); default: each `decide` looks on its own. */
+  readonly mtimes?: Mtimes | undefined;
 }
 
 /**
@@ -54,27 +71,60 @@ export async function unitsOf(
   first: number,
   end: number,
   selection?: Selection,
+  fingerprints?: StepFingerprints,
 ): Promise<Unit[]> {
   const units: Unit[] = [];
   for (const u of jobUnits(selection, t, first, end, task.steps.length)) {
     if (!u.selected) continue;
     const step = task.steps[u.step]!;
     const command = await expander.step(t, step, u.element);
-    units.push({
-      stage: step.stage,
-      element: expander.identity(t, u.element),
-      index: u.element,
-      forced: u.forced,
-      command,
-      hash: stepHash(command),
-    });
+    const { inputs, outputs } = command;
+    const element = expander.identity(t, u.element);
+    const fp = fingerprints?.of(t, u.step);
+    units.push({ stage: step.stage, element, index: u.element, forced: u.forced, inputs, outputs, hash: stepHash(command), fp, command });
   }
   return units;
 }
 
+/**
+ * A job's units as `unitsOf` makes them, but without building the command
+ * of a unit whose record the journal vouches for: one that ended well
+ * with its step's fingerprint as it is now has the record's hash.
+ */
+export async function checkedUnitsOf(
+  expander: Expander,
+  journal: Journal,
+  fingerprints: StepFingerprints,
+  t: number,
+  task: PlanTask,
+  first: number,
+  end: number,
+  selection?: Selection,
+): Promise<Checked[]> {
+  const units: Checked[] = [];
+  for (const u of jobUnits(selection, t, first, end, task.steps.length)) {
+    if (!u.selected) continue;
+    const step = task.steps[u.step]!;
+    const element = expander.identity(t, u.element);
+    const fp = fingerprints.of(t, u.step);
+    const record = fp === undefined ? undefined : journal.get(step.stage, element);
+    const base = { stage: step.stage, element, index: u.element, forced: u.forced, fp };
+    if (record !== undefined && record.fp === fp && (record.status === "done" || record.status === "touched")) {
+      units.push({ ...base, ...expander.paths(t, step, u.element), hash: record.hash });
+      continue;
+    }
+    const command = await expander.step(t, step, u.element);
+    units.push({ ...base, inputs: command.inputs, outputs: command.outputs, hash: stepHash(command), command });
+  }
+  return units;
+}
+
+/** The options with the cache every check reads. */
+type Checks = FreshnessOptions & { readonly mtimes: Mtimes };
+
 /** What of a job runs: its units to run, in order (element-major), and why; `why` undefined when it is up to date. */
-export interface Decision {
-  readonly run: readonly Unit[];
+export interface Decision<U extends Checked = Unit> {
+  readonly run: readonly U[];
   readonly why: string | undefined;
 }
 
@@ -86,8 +136,9 @@ export interface Decision {
  * it, a failure last time, a changed command, a missing output, an input
  * newer than its outputs.
  */
-export function decide(units: readonly Unit[], journal: Journal, options: FreshnessOptions): Decision {
-  const run: Unit[] = [];
+export function decide<U extends Checked>(units: readonly U[], journal: Journal, given: FreshnessOptions): Decision<U> {
+  const options: Checks = { ...given, mtimes: given.mtimes ?? new Mtimes(given.workdir) };
+  const run: U[] = [];
   let why: string | undefined;
   const fused = new Set(units.map((u) => u.stage)).size > 1;
   const batch = units.length > 0 && units[0]!.index !== units.at(-1)!.index;
@@ -115,62 +166,54 @@ export function decide(units: readonly Unit[], journal: Journal, options: Freshn
  * when a step before it wrote a `temp` output that is gone (forgiven while
  * nothing read it) and a step that runs reads it.
  */
-function earliest(units: readonly Unit[], at: number, from: number, steps: number, options: FreshnessOptions): number {
-  const { missingOk, workdir } = options;
+function earliest(units: readonly Checked[], at: number, from: number, steps: number, options: Checks): number {
+  const { missingOk, mtimes } = options;
   if (missingOk === undefined) return from;
   for (let r = from - 1; r >= 0; r--) {
-    const reads = new Set(units.slice(at + from, at + steps).flatMap((u) => u.command.inputs.flatMap((i) => i.paths)));
-    const gone = (p: string) => reads.has(p) && missingOk(p) && mtime(resolve(workdir, p)) === undefined;
-    if (units[at + r]!.command.outputs.some((o) => o.paths.some(gone))) from = r;
+    const reads = new Set(units.slice(at + from, at + steps).flatMap((u) => u.inputs.flatMap((i) => i.paths)));
+    const gone = (p: string) => reads.has(p) && missingOk(p) && mtimes.get(p) === undefined;
+    if (units[at + r]!.outputs.some((o) => o.paths.some(gone))) from = r;
   }
   return from;
 }
 
-function whyRun(unit: Unit, journal: Journal, options: FreshnessOptions): string | undefined {
+function whyRun(unit: Checked, journal: Journal, options: Checks): string | undefined {
   if (options.force) return "--force";
   if (unit.forced) return "--forcerun";
   // In a dry run nothing is rebuilt, so what would be must count as changed downstream.
-  const rebuilt = unit.command.inputs.flatMap((i) => i.paths).find((p) => options.wouldWrite.has(p));
+  const rebuilt = unit.inputs.flatMap((i) => i.paths).find((p) => options.wouldWrite.has(p));
   if (rebuilt !== undefined) return `input ${rebuilt} would be rebuilt`;
   return outOfDate(unit, journal, options);
 }
 
 function outOfDate(
-  { stage, element, hash, command }: Unit,
+  { stage, element, hash, inputs, outputs }: Checked,
   journal: Journal,
-  { workdir, missingOk }: FreshnessOptions,
+  { missingOk, mtimes }: Checks,
 ): string | undefined {
   const record = journal.get(stage, element);
   if (record === undefined || (record.status !== "done" && record.status !== "touched"))
     return record?.status === "failed" ? "it failed last time" : "it has not run";
   if (record.hash !== hash) return "its command changed";
   let oldestOutput = Infinity;
-  for (const o of command.outputs) {
+  for (const o of outputs) {
     // A pattern output (issue 14): the files the step decided when it ran.
     const paths = o.pattern === undefined ? o.paths : record.decided?.map((row) => patternPath(o.pattern!, row));
     if (paths === undefined) return "its record does not say what it decided";
     for (const path of paths) {
-      const m = mtime(resolve(workdir, path));
+      const m = mtimes.get(path);
       if (m === undefined && missingOk?.(path) === true) continue;
       if (m === undefined) return `output ${path} is missing`;
       oldestOutput = Math.min(oldestOutput, m);
     }
   }
-  for (const i of command.inputs) {
+  for (const i of inputs) {
     for (const path of i.paths) {
-      const m = mtime(resolve(workdir, path));
+      const m = mtimes.get(path);
       if (m !== undefined && m > oldestOutput) return `input ${path} is newer than its outputs`;
     }
   }
   return undefined;
-}
-
-function mtime(path: string): number | undefined {
-  try {
-    return statSync(path).mtimeMs;
-  } catch {
-    return undefined;
-  }
 }
 
 /** `--touch`: an output gets the current time, or is created empty. */

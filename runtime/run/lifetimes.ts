@@ -144,7 +144,7 @@ export class TempOutputs {
       const wouldWrite = new Set<string>();
       const runs = new Set<string>();
       for (const { key, units } of jobs) {
-        const options = { force: run.config.force === true, wouldWrite, workdir: run.workdir, missingOk };
+        const options = { force: run.config.force === true, wouldWrite, workdir: run.workdir, missingOk, mtimes: run.mtimes };
         const decision = decide(units, run.journal, options);
         if (decision.why === undefined && !forced.has(key)) continue;
         runs.add(key);

@@ -27,6 +27,8 @@ import { TempOutputs } from "./lifetimes.js";
 import { runLoop } from "./loop.js";
 import { OomWatch } from "./oom.js";
 import type { RunConfig, RunOptions } from "./options.js";
+import { StepFingerprints } from "./fingerprint.js";
+import { Mtimes } from "./mtimes.js";
 import { RunError } from "./run-error.js";
 import { RunElements } from "../scheduler/elements.js";
 import { RunSelection } from "./run-selection.js";
@@ -97,8 +99,10 @@ async function lifecycle(plan: Plan, { config: given = {}, ...options }: RunOpti
       : new RunSelection(plan, given.selection, elements);
   const config: RunConfig = selection === undefined ? given : { ...given, selection };
   // Every source file must be there before any job runs (a dry run says so too); --touch runs nothing that reads them.
+  // Each file's mtime is looked at once by the checks (mtimes.ts); whether a source is there, too.
+  const mtimes = new Mtimes(workdir);
   if (!config.touch) {
-    const missing = missingSources(plan, workdir, sourceSteps(config.selection));
+    const missing = missingSources(plan, workdir, sourceSteps(config.selection), (path) => mtimes.get(path) !== undefined);
     if (missing.length > 0) throw new RunError(missingSourcesMessage(missing));
   }
   const { lock, journal } = openState(stateDir, plan, config.dryRun === true);
@@ -109,6 +113,8 @@ async function lifecycle(plan: Plan, { config: given = {}, ...options }: RunOpti
     try {
       // A run that died may have left jobs running: stop them before starting any of them again.
       await stopLeftovers(stateDir, warn);
+      // What they wrote before they were stopped is looked at again.
+      mtimes.forget();
       runningJobs = new RunningJobs(stateDir);
     } catch (error) {
       journal.close();
@@ -176,12 +182,14 @@ async function lifecycle(plan: Plan, { config: given = {}, ...options }: RunOpti
           plan.executors[task.executor]!.type === "slurm" ? { slurm: plan.executors[task.executor]!.slurm ?? {} } : { cores },
         ),
     }),
+    fingerprints: new StepFingerprints(plan),
     folders,
     stats,
     emit,
     failures,
     tally: { cancelled: 0, wouldRun: 0 },
     wouldWrite: new Set(),
+    mtimes,
     signal: abort.signal,
     backendFor,
     temps: undefined,

@@ -25,7 +25,12 @@ export interface MissingSource {
  * The source files that do not exist, in the order the plan first needs them. Each path is looked at once.
  * `only` (a partial run: select.ts) limits it to the steps that run: per task, per element, how many.
  */
-export function missingSources(plan: Plan, workdir: string, only?: readonly (ArrayLike<number> | undefined)[]): MissingSource[] {
+export function missingSources(
+  plan: Plan,
+  workdir: string,
+  only?: readonly (ArrayLike<number> | undefined)[],
+  exists: (path: string) => boolean = (path) => existsSync(resolve(workdir, path)),
+): MissingSource[] {
   const seen = new Map<string, { missing: boolean; first?: { stage: string; element: string }; count: number }>();
   const out: string[] = [];
   plan.tasks.forEach((task, t) => {
@@ -39,7 +44,7 @@ export function missingSources(plan: Plan, workdir: string, only?: readonly (Arr
         if (path === undefined) continue; // refused when the plan was loaded (check-plan.ts)
         let state = seen.get(path);
         if (state === undefined) {
-          state = { missing: !existsSync(resolve(workdir, path)), count: 0 };
+          state = { missing: !exists(path), count: 0 };
           seen.set(path, state);
           if (state.missing) {
             state.first = { stage: step.stage, element: describeElement(bindings) };

@@ -27,7 +27,9 @@ export function openState(stateDir: string, plan: Plan, dryRun: boolean) {
   }
   if (!lock.ok) throw new RunError(lock.message);
   try {
-    return { lock, journal: new Journal(stateDir) };
+    const journal = new Journal(stateDir);
+    if (!dryRun) journal.compact();
+    return { lock, journal };
   } catch (error) {
     lock.release();
     throw error instanceof StateError ? new RunError(error.message) : error;

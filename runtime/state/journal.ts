@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { StateError, layoutProblem, stateProblem } from "./state-problem.js";
 
@@ -25,6 +25,12 @@ export interface JournalRecord {
    * An up-to-date step expands from them.
    */
   readonly decided?: readonly (readonly string[])[];
+  /**
+   * Its step's fingerprint when the record was written (run/fingerprint.ts):
+   * while the step's is the same, the record vouches for the command's
+   * hash without the command being built again. Absent for a step without one.
+   */
+  readonly fp?: string;
 }
 
 /**
@@ -48,6 +54,8 @@ export class Journal {
   #fd: number | undefined;
   /** The file may end mid-line: the next record starts with a newline. */
   #torn = false;
+  /** Records in the file, the superseded ones too. */
+  #lines = 0;
 
   /** Throws a StateError (with the path and the fix) when the journal cannot be read or its folder made. */
   constructor(stateDir: string) {
@@ -67,9 +75,48 @@ export class Journal {
     else {
       for (const line of text.split("\n")) {
         const r = parseLine(line);
-        if (r !== undefined) this.#last.set(unitKey(r.stage, r.element), r);
+        if (r === undefined) continue;
+        this.#last.set(unitKey(r.stage, r.element), r);
+        this.#lines++;
       }
       this.#torn = text !== "" && !text.endsWith("\n");
+    }
+  }
+
+  /**
+   * Rewrites the file with only the last record of each unit when most of
+   * its lines are superseded (every run appends what it ran, so a journal
+   * only grows), by writing a new file and renaming it over the old one:
+   * a crash leaves one or the other whole. Only under the run's lock, before
+   * anything is appended. A failure changes nothing: the journal stays as it was.
+   */
+  compact(): void {
+    const live = this.#last.size;
+    if (this.#fd !== undefined || this.#lines - live < Math.max(live, MIN_SUPERSEDED)) return;
+    const fresh = `${this.#path}.new`;
+    let fd: number | undefined;
+    try {
+      fd = openSync(fresh, "w");
+      let chunk: string[] = [];
+      const flush = () => {
+        const bytes = Buffer.from(chunk.join(""));
+        for (let at = 0; at < bytes.length;) at += writeSync(fd!, bytes, at);
+        chunk = [];
+      };
+      for (const r of this.#last.values()) {
+        chunk.push(`${JSON.stringify(r)}\n`);
+        if (chunk.length >= 4096) flush();
+      }
+      flush();
+      fsyncSync(fd);
+      closeSync(fd);
+      fd = undefined;
+      renameSync(fresh, this.#path);
+      this.#lines = live;
+      this.#torn = false;
+    } catch {
+      if (fd !== undefined) closeSync(fd);
+      rmSync(fresh, { force: true });
     }
   }
 
@@ -99,6 +146,7 @@ export class Journal {
       throw new StateError(stateProblem(error, this.#path, this.#stateDir));
     }
     this.#torn = false;
+    this.#lines += records.length;
     for (const r of records) this.#last.set(unitKey(r.stage, r.element), r);
   }
 
@@ -107,6 +155,9 @@ export class Journal {
     this.#fd = undefined;
   }
 }
+
+/** Superseded records a journal may hold before `compact` rewrites it (besides as many as it has live ones). */
+const MIN_SUPERSEDED = 10_000;
 
 /** Neither part holds a NUL (an identity is %-encoded; a stage is a name). */
 function unitKey(stage: string, element: string): string {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { describe, expect, test } from "vitest";
 import { compileFile } from "../../compiler/compile.js";
-import { canonicalJson } from "../../compiler/plan/canonical-json.js";
+import { canonicalJson } from "../../contract/canonical-json.js";
 import type { Plan } from "../../contract/plan.js";
 import { fixture, repoRoot } from "../e2e/helpers.js";
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { canonicalJson } from "../../compiler/plan/canonical-json.js";
+import { canonicalJson } from "../../contract/canonical-json.js";
 import { renderDot } from "../../compiler/render/dot.js";
 import { renderMermaid } from "../../compiler/render/mermaid.js";
 import { fixture, repoRoot, wfc } from "../e2e/helpers.js";

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { canonicalJson } from "../../compiler/plan/canonical-json.js";
+import { canonicalJson } from "../../contract/canonical-json.js";
 import { PLAN_VERSION, type Plan } from "../../contract/plan.js";
 import { SUPPORTED_PLAN_VERSION, loadPlan } from "../../runtime/load-plan.js";
 import { fixture } from "../e2e/helpers.js";
