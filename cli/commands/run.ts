@@ -142,8 +142,8 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
           createProgressDisplay(io.stderr, {
             // A partial run shows only the stages it runs.
             tasks: planned.plan.tasks
-              .map((t, i) => ({ id: t.id, jobs: jobsOf(i), more: t.jobs === null && t.space.size > 0 }))
-              .filter((t) => (t.jobs ?? 0) > 0 || selection === undefined),
+              .map((t, i) => ({ id: t.id, jobs: jobsOf(i), more: t.jobs === null && someBlock(selection, i, t.space.size) }))
+              .filter((t) => t.jobs > 0 || t.more || selection === undefined),
             color: useColor(io.stderr, io.env),
             ascii: wantsAscii(io.env),
           }),
@@ -193,6 +193,12 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
     }
     throw error;
   }
+}
+
+/** Whether a dynamic task has blocks that run (a partial run may leave all of them out): its jobs may come. */
+function someBlock(selection: Selection | undefined, task: number, blocks: number): boolean {
+  const choice = selection?.dynamic?.[task];
+  return choice === undefined ? blocks > 0 : choice.elements.length > 0 || choice.steps.some((s) => s > 0);
 }
 
 /** The targets' selection (undefined: the whole plan), or the exit code after their diagnostics. */

@@ -66,13 +66,6 @@ export function targetDiagnostic(p: TargetProblem): Diagnostic {
         message: `${what}: no element of stage \`${p.stage}\` has all of these values`,
         help: "zipped variables go together: give one of them, or values of the same element",
       };
-    case "dynamic":
-      return {
-        severity: "error",
-        code: "WFC266",
-        message: `${what}: partial runs do not work yet on a workflow whose jobs decide some stages' elements (${p.stages.map((s) => `\`${s}\``).join(", ")})`,
-        help: "run the whole workflow: only what is out of date runs (or --force for all of it)",
-      };
     case "unknown-path":
       return {
         severity: "error",

@@ -82,7 +82,6 @@ export const CODES = {
   WFC263: "a target that gives a value to a variable its stage does not fan out over",
   WFC264: "a target whose values no element of its stage has",
   WFC265: "a target path that no stage writes",
-  WFC266: "a target, `--until` or `--forcerun` on a workflow with data-dependent fan-out (not supported yet)",
   // Data-dependent fan-out (`decides`, `{ from: STAGE }`, `{ lines: FILE }`).
   WFC270: "a decided variable no output names, or no one output names them all",
   WFC271: "a decided variable in an input, a log, `env` or the command",

@@ -70,7 +70,8 @@ export type RunEvent =
       /**
        * A producer element ended and decided a dynamic task's elements
        * (issue 14): `jobs` new jobs of `task`, the elements `[first, end)`,
-       * from element `element` (its identity) of `from`. Totals grow by `jobs`.
+       * from element `element` (its identity) of `from`. Totals grow by `jobs`
+       * (a partial run's: those of them it runs).
        */
       readonly type: "expand";
       readonly time: number;
@@ -114,7 +115,7 @@ export interface RunSummary {
   readonly notRun: number;
   /** `--dry-run` only: the jobs that would run (not in `skipped`, which then counts only the up-to-date ones). */
   readonly wouldRun?: number;
-  /** Why the run did not complete every job when no failed job says it (jobs that never became ready). */
+  /** Why the run did not complete every job when no failed job says it (jobs that never became ready), or a target that was not made (select.ts: its producer did not decide the element it names). */
   readonly reason?: string;
   readonly wallMs: number;
   readonly failures: readonly RunFailure[];

@@ -11,6 +11,8 @@ import type { JobRef } from "../scheduler/scheduler.js";
 import type { RunContext } from "./context.js";
 import { decidedByLines, decidedByRecord, sourceKey, sourcesOf, type Decided } from "./expansion.js";
 import type { Checked } from "./freshness.js";
+import { RunSelection } from "./run-selection.js";
+import { selectedIn } from "./select.js";
 
 /** What settling a producer job adds: `apply` expands, reports and emits, once, right before the job finishes. */
 export interface JobExpansion {
@@ -44,8 +46,12 @@ export function expansionOf(
   for (let e = ref.first; e < ref.end; e++) {
     const identity = run.expander.identity(ref.task, e);
     const unitOf = (stage: string) => units.find((u) => u.stage === stage && u.index === e);
+    // A step a partial run leaves out of this element (select.ts) decides nothing in this run: what it would
+    // expand is left out too (run-selection.ts), and an old record is no reason to make elements.
+    const leftOut = (stage: string) => run.config.selection !== undefined && unitOf(stage) === undefined;
     const steps = new Map<string, string[][]>();
     for (const step of deciding) {
+      if (leftOut(step.stage)) continue;
       const unit = unitOf(step.stage);
       const record = run.journal.get(step.stage, identity);
       let d = unit === undefined ? undefined : ran.get(unit);
@@ -73,6 +79,7 @@ export function expansionOf(
     }
     const bySource = new Map<string, string[][]>();
     for (const from of sources) {
+      if (leftOut(from.step)) continue;
       if (from.kind === "files") {
         bySource.set(sourceKey(from), steps.get(from.step) ?? []);
         continue;
@@ -97,8 +104,12 @@ export function expansionOf(
         const elements = run.scheduler.elements;
         for (const note of notes) report(run, note);
         for (const { element, steps, sources: bySource } of perElement) {
-          for (const [stage, rows] of steps) elements.setDecided(ref.task, element, stage, rows);
-          const added = run.scheduler.expand(ref.task, element, (dyn: DynamicSpace) => bySource.get(sourceKey(dyn.from)) ?? []);
+          for (const [stage, rows] of steps) {
+            elements.setDecided(ref.task, element, stage, rows);
+            const decides = task.steps.find((st) => st.stage === stage)?.decides ?? [];
+            if (run.config.selection instanceof RunSelection) run.config.selection.decided(ref.task, element, stage, decides, rows);
+          }
+          const added = run.scheduler.expand(ref.task, element, (dyn: DynamicSpace) => bySource.get(sourceKey(dyn.from)));
           const identity = run.expander.identity(ref.task, element);
           for (const a of added)
             run.emit({
@@ -107,7 +118,7 @@ export function expansionOf(
               task: run.plan.tasks[a.task]!.id,
               from: task.id,
               element: identity,
-              jobs: a.end - a.first,
+              jobs: selectedIn(run.config.selection, a.task, a.first, a.end),
               elements: [a.first, a.end],
               more: (elements.dynamic(a.task)?.unexpanded ?? 0) > 0,
             });

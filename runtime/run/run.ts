@@ -30,7 +30,9 @@ import type { RunConfig, RunOptions } from "./options.js";
 import { StepFingerprints } from "./fingerprint.js";
 import { Mtimes } from "./mtimes.js";
 import { RunError } from "./run-error.js";
-import { selectionProblem } from "./select.js";
+import { RunElements } from "../scheduler/elements.js";
+import { RunSelection } from "./run-selection.js";
+import { selectedIn, selectionProblem, type Selection } from "./select.js";
 import { missingSources, missingSourcesMessage } from "./sources.js";
 import { openState, stopLeftovers } from "./state.js";
 import { RunStats } from "./stats.js";
@@ -79,7 +81,7 @@ async function runPlan(plan: Plan, options: RunOptions): Promise<RunSummary> {
   }
 }
 
-async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, abort: AbortController): Promise<RunSummary> {
+async function lifecycle(plan: Plan, { config: given = {}, ...options }: RunOptions, abort: AbortController): Promise<RunSummary> {
   const runStart = Date.now();
   const emit = options.onEvent ?? (() => {});
   const workdir = options.workdir !== undefined ? resolve(options.workdir) : resolve(options.planDir ?? ".", plan.workdir);
@@ -87,13 +89,20 @@ async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, ab
   // A plan object never went through loadPlan: no command may place a value where quoting cannot hold.
   const unsafe = unsafeCommand(plan);
   if (unsafe !== undefined) throw new RunError(`the plan cannot run: ${unsafe}`);
-  const misfit = config.selection && selectionProblem(plan, config.selection);
+  const misfit = given.selection && selectionProblem(plan, given.selection);
   if (misfit) throw new RunError(misfit);
+  const elements = new RunElements(plan);
+  // A partial run's dynamic tasks are selected per block; their elements get it as they come (run-selection.ts).
+  const selection =
+    given.selection?.dynamic === undefined && given.selection?.expected === undefined
+      ? undefined
+      : new RunSelection(plan, given.selection, elements);
+  const config: RunConfig = selection === undefined ? given : { ...given, selection };
   // Every source file must be there before any job runs (a dry run says so too); --touch runs nothing that reads them.
   // Each file's mtime is looked at once by the checks (mtimes.ts); whether a source is there, too.
   const mtimes = new Mtimes(workdir);
   if (!config.touch) {
-    const missing = missingSources(plan, workdir, config.selection?.steps, (path) => mtimes.get(path) !== undefined);
+    const missing = missingSources(plan, workdir, sourceSteps(config.selection), (path) => mtimes.get(path) !== undefined);
     if (missing.length > 0) throw new RunError(missingSourcesMessage(missing));
   }
   const { lock, journal } = openState(stateDir, plan, config.dryRun === true);
@@ -126,6 +135,10 @@ async function lifecycle(plan: Plan, { config = {}, ...options }: RunOptions, ab
     ...(jobs !== undefined ? { jobs } : {}),
     slurmLicenses: layout?.usesLicenses ?? false,
     ...(config.selection ? { only: config.selection.steps } : {}),
+    elements,
+    ...(selection
+      ? { onExpand: (task: number, block: number, first: number, end: number) => selection.grow(task, block, first, end) }
+      : {}),
   });
   const folders = new Folders();
   // `fn` modules are the workflow's: next to it, or (a plan moved away from it) where the jobs run.
@@ -271,8 +284,9 @@ async function loadSlurm() {
 /** The run's summary from what its jobs did. */
 function summarize(run: RunContext, runStart: number): RunSummary {
   const { plan, scheduler, failures, signal, tally } = run;
-  // A dynamic task's jobs count as far as they became known.
-  const total = jobsToRun(plan, run.config) + plan.tasks.reduce((n, t, i) => n + (t.jobs === null ? scheduler.jobsOf(i) : 0), 0);
+  // A dynamic task's jobs count as far as they became known (and a partial run selects them).
+  const known = (i: number) => selectedIn(run.config.selection, i, 0, scheduler.jobsOf(i));
+  const total = jobsToRun(plan, run.config) + plan.tasks.reduce((n, t, i) => n + (t.jobs === null ? known(i) : 0), 0);
   const { done, skipped } = scheduler.counts;
   const ended = Date.now();
   // Every job in exactly one bucket, so they add up to the total: the scheduler
@@ -286,11 +300,13 @@ function summarize(run: RunContext, runStart: number): RunSummary {
     const dyn = scheduler.elements.dynamic(i);
     return dyn === undefined || dyn.unexpanded === 0
       ? []
-      : [{ task: t.id, from: dyn.dynamic.from.task, known: scheduler.jobsOf(i), blocks: dyn.unexpanded }];
+      : [{ task: t.id, from: dyn.dynamic.from.task, known: known(i), blocks: dyn.unexpanded }];
   });
+  // A target naming elements by decided values that their producer did not decide was not made: never a success.
+  const missed = run.config.selection instanceof RunSelection ? run.config.selection.missed : [];
   const stalled = !signal.aborted && failures.length === 0 && !run.config.dryRun && (notRun > 0 || unknown.length > 0);
   const summary: RunSummary = {
-    status: signal.aborted ? "interrupted" : failures.length > 0 || stalled ? "failed" : "ok",
+    status: signal.aborted ? "interrupted" : failures.length > 0 || stalled || missed.length > 0 ? "failed" : "ok",
     done,
     skipped: skipped - wouldRun,
     failed: failures.length,
@@ -302,6 +318,7 @@ function summarize(run: RunContext, runStart: number): RunSummary {
       : stalled
         ? { reason: `${unknown.map((u) => u.task).join(", ")} never learned all of ${unknown.length === 1 ? "its" : "their"} elements` }
         : {}),
+    ...(missed.length > 0 && !signal.aborted ? { reason: missed.join("; ") } : {}),
     wallMs: ended - runStart,
     failures,
     criticalPath: run.stats.criticalPath((job) => scheduler.releasedBy(job)),
@@ -315,6 +332,21 @@ function summarize(run: RunContext, runStart: number): RunSummary {
 /** The jobs a run may run: the plan's, or those of a partial run (targets, `--until`). */
 function jobsToRun(plan: Plan, config: RunConfig): number {
   return plan.tasks.reduce((n, t, i) => n + (config.selection?.jobs[i] ?? t.jobs ?? 0), 0);
+}
+
+/**
+ * What of each task a partial run runs, for the check of source files: a
+ * dynamic task's blocks, each as far as it or an element of it runs.
+ */
+function sourceSteps(selection: Selection | undefined): (ArrayLike<number> | undefined)[] | undefined {
+  if (selection === undefined) return undefined;
+  return selection.steps.map((s, t) => {
+    const choice = selection.dynamic?.[t];
+    if (choice === undefined) return s;
+    const blocks = Uint16Array.from(choice.steps);
+    for (const c of choice.elements) blocks[c.block] = Math.max(blocks[c.block]!, c.steps);
+    return blocks;
+  });
 }
 
 /** Jobs of the plan that run commands on this machine (at most: some may be up to date). */

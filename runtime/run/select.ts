@@ -9,10 +9,16 @@
  * Selection is per element and per step: a fused task runs, per element, a
  * prefix of its steps (a target on its first stage does not run the second),
  * and an input that only a later step reads is not needed by the prefix.
+ *
+ * A dynamic task's elements (issue 14) are not known before the run, so it
+ * is selected per block (`DynamicChoice`): every element a block will have,
+ * or those with given decided values (`map[sample=a,chunk=3]`, a path); the
+ * run applies that to the elements as they come (run-selection.ts).
  */
 import { isAbsolute, posix, relative, resolve, sep } from "node:path";
 import { ElementSpace, rangeValue, varSize } from "../../contract/elements.js";
-import type { ElementEdge, Plan, PlanDep, PlanTask, PlanVar } from "../../contract/plan.js";
+import type { ElementEdge, Part, Plan, PlanDep, PlanStep, PlanTask, PlanVar } from "../../contract/plan.js";
+import { decidedPattern, matchDecided } from "../../contract/expansion.js";
 import { expandPath } from "../../contract/template.js";
 import { unreachable } from "../../contract/unreachable.js";
 import { parseTarget, type Target } from "./target.js";
@@ -23,8 +29,48 @@ export interface Selection {
   readonly steps: readonly (Uint16Array | undefined)[];
   /** Per task: per element, 1 + the first step `--forcerun` forces (0: none); undefined: nothing of the task is forced. */
   readonly forced: readonly (Uint16Array | undefined)[];
-  /** Per task: how many of its jobs run (those with at least one selected element). */
+  /** Per task: how many of its jobs run (those with at least one selected element); a dynamic task: 0 (its jobs are known as it expands). */
   readonly jobs: readonly number[];
+  /**
+   * Per task: what of a dynamic task runs, per block (its `steps` and
+   * `forced` are undefined here, and filled in element by element as the
+   * run expands it); undefined for a static task, or a dynamic one that
+   * runs whole with nothing forced. Absent: no dynamic task.
+   */
+  readonly dynamic?: readonly (DynamicChoice | undefined)[];
+  /** Files of producers' pattern outputs that targets name: the run checks their producer element decided them. */
+  readonly expected?: readonly ExpectedFile[];
+}
+
+/** A target that names a file a producer element's pattern output may match (`work/chunks/a/3.fa`). */
+export interface ExpectedFile {
+  readonly task: number;
+  readonly element: number;
+  /** The deciding step. */
+  readonly step: string;
+  /** Its decided variables and the values the file has. */
+  readonly values: readonly (readonly [string, string])[];
+  readonly target: string;
+}
+
+/** What of a dynamic task a partial run runs, told per block: its elements get it as they come. */
+export interface DynamicChoice {
+  /** Per block: how many steps each of its elements runs (0: none, but for those `elements` names). */
+  readonly steps: Uint16Array;
+  /** Per block: 1 + the first step forced in each of its elements (0: none). */
+  readonly forced: Uint16Array;
+  /** Elements named by their decided values: each runs at least `steps` steps. */
+  readonly elements: readonly ChosenElement[];
+}
+
+/** Elements of a block that have these decided values (`chunk=3`). */
+export interface ChosenElement {
+  readonly block: number;
+  /** Decided variables and their values, sorted by name. */
+  readonly values: readonly (readonly [string, string])[];
+  readonly steps: number;
+  /** The target (as typed) that named them: the run fails when the block has none. Undefined: named only to feed another element. */
+  readonly target: string | undefined;
 }
 
 /** What the user asked for, as typed. */
@@ -71,7 +117,6 @@ export type TargetProblem =
       readonly values: readonly string[];
     }
   | { readonly kind: "no-element"; readonly option: TargetOption; readonly text: string; readonly stage: string }
-  | { readonly kind: "dynamic"; readonly option: TargetOption; readonly text: string; readonly stages: readonly string[] }
   | {
       readonly kind: "unknown-path";
       readonly option: TargetOption;
@@ -88,7 +133,13 @@ export type Selected =
 export function selectionProblem(plan: Plan, selection: Selection): string | undefined {
   const fits = (list: readonly (Uint16Array | undefined)[]) =>
     list.length === plan.tasks.length && list.every((a, t) => a === undefined || a.length === plan.tasks[t]!.space.size);
-  if (fits(selection.steps) && fits(selection.forced) && selection.jobs.length === plan.tasks.length) return undefined;
+  const dynamicFits =
+    selection.dynamic === undefined ||
+    (selection.dynamic.length === plan.tasks.length &&
+      selection.dynamic.every(
+        (d, t) => d === undefined || (plan.tasks[t]!.space.dynamic !== undefined && d.steps.length === plan.tasks[t]!.space.size),
+      ));
+  if (fits(selection.steps) && fits(selection.forced) && selection.jobs.length === plan.tasks.length && dynamicFits) return undefined;
   return "the selection was not made for this plan (make it with select() on the same plan)";
 }
 
@@ -126,17 +177,6 @@ const OUTPUTS_COMPARED = 10_000;
 export function select(plan: Plan, request: SelectRequest): Selected {
   if (request.targets.length === 0 && request.until.length === 0 && request.forcerun.length === 0)
     return { ok: true, selection: undefined };
-  // A dynamic task's elements are known only as the run goes (issue 14): a partial run cannot name them yet.
-  const dynamic = plan.tasks.filter((t) => t.space.dynamic !== undefined).flatMap((t) => t.stages);
-  if (dynamic.length > 0) {
-    const [option, text] =
-      request.targets.length > 0
-        ? (["target", request.targets[0]!] as const)
-        : request.until.length > 0
-          ? (["--until", request.until[0]!] as const)
-          : (["--forcerun", request.forcerun[0]!] as const);
-    return { ok: false, problems: [{ kind: "dynamic", option, text, stages: dynamic }] };
-  }
   const graph = new PlanGraph(plan);
   const problems: TargetProblem[] = [];
   const seedsOf = (texts: readonly string[], option: TargetOption): Seed[] =>
@@ -161,27 +201,73 @@ export function select(plan: Plan, request: SelectRequest): Selected {
   if (problems.length > 0) return { ok: false, problems: dedupe(problems) };
 
   let steps: (Uint16Array | undefined)[] = plan.tasks.map(() => undefined);
+  let chosen: ChosenElement[][] = plan.tasks.map(() => []);
   if (targetSeeds.length > 0 || untilSeeds.length > 0) {
     const wanted = targetSeeds.length > 0 ? graph.upstream(targetSeeds) : undefined;
     const until = untilSeeds.length > 0 ? graph.upstream(untilSeeds) : undefined;
-    steps = wanted !== undefined && until !== undefined ? intersect(wanted, until) : (wanted ?? until)!;
+    ({ steps, chosen } = wanted !== undefined && until !== undefined ? intersect(wanted, until) : (wanted ?? until)!);
   }
+  const isDynamic = (t: number) => plan.tasks[t]!.space.dynamic !== undefined;
   const forced = graph.downstream(forceSeeds).map((f, t) => {
     if (f === undefined) return undefined;
     const s = steps[t];
-    // Forced only where it runs at all: a step the selection leaves out stays out.
-    if (s !== undefined) for (let e = 0; e < f.length; e++) if (f[e]! > s[e]!) f[e] = 0;
+    // Forced only where it runs at all: a step the selection leaves out stays out (a dynamic task's elements: as they come).
+    if (s !== undefined && !isDynamic(t)) for (let e = 0; e < f.length; e++) if (f[e]! > s[e]!) f[e] = 0;
     return f.some((x) => x > 0) ? f : undefined;
   });
-  const jobs = plan.tasks.map((task, t) => selectedJobs(task, steps[t]));
-  return { ok: true, selection: { steps, forced, jobs } };
+  const jobs = plan.tasks.map((task, t) => (isDynamic(t) ? 0 : selectedJobs(task, steps[t])));
+  // Pattern files targets name, of elements whose deciding step runs.
+  const expected = [...targetSeeds, ...untilSeeds].flatMap((seed): ExpectedFile[] =>
+    seed.expects === undefined || (steps[seed.task]?.[seed.element] ?? 0) < seed.steps
+      ? []
+      : [{ task: seed.task, element: seed.element, step: seed.expects.step, values: seed.expects.values, target: seed.target! }],
+  );
+  const selection: Selection = {
+    steps: steps.map((s, t) => (isDynamic(t) ? undefined : s)),
+    forced,
+    jobs,
+    ...(expected.length > 0 ? { expected } : {}),
+  };
+  if (!plan.tasks.some((_, t) => isDynamic(t))) return { ok: true, selection };
+  const dynamic = plan.tasks.map((task, t): DynamicChoice | undefined => {
+    if (!isDynamic(t) || (steps[t] === undefined && forced[t] === undefined)) return undefined;
+    return {
+      steps: steps[t] ?? new Uint16Array(task.space.size).fill(task.steps.length),
+      forced: forced[t] ?? new Uint16Array(task.space.size),
+      elements: chosen[t]!,
+    };
+  });
+  return { ok: true, selection: { ...selection, forced: forced.map((f, t) => (isDynamic(t) ? undefined : f)), dynamic } };
 }
 
-/** An element of a task, and how many of its steps must run. */
+/** How many of jobs `[first, end)` of a task run in a partial run (a dynamic task's as far as they are known: run-selection.ts). */
+export function selectedIn(selection: Selection | undefined, task: number, first: number, end: number): number {
+  const steps = selection?.steps[task];
+  if (steps === undefined) return end - first;
+  let n = 0;
+  for (let e = first; e < end; e++) if (steps[e]! > 0) n++;
+  return n;
+}
+
+/** Decided variables and values, sorted by name. */
+type Values = readonly (readonly [string, string])[];
+
+/** An element of a task (a block of a dynamic task, or those of its elements with `values`), and how many of its steps must run. */
 interface Seed {
   readonly task: number;
   readonly element: number;
   readonly steps: number;
+  readonly values?: Values;
+  /** The target that named it (elements by decided values only). */
+  readonly target?: string;
+  /** A file of the element's pattern output a target names: the deciding step and the values it must decide. */
+  readonly expects?: { readonly step: string; readonly values: Values };
+}
+
+/** What a walk upstream selects: per task, per element (a dynamic task: per block), how many steps; and elements by decided values. */
+interface Walked {
+  readonly steps: Uint16Array[];
+  readonly chosen: ChosenElement[][];
 }
 
 type Resolved = { readonly ok: true; readonly seeds: Seed[] } | { readonly ok: false; readonly problem: TargetProblem };
@@ -206,18 +292,23 @@ function resolveTarget(graph: PlanGraph, text: string, option: TargetOption, req
     return { ok: false, problem: { kind: "unknown-stage", option, text, stage: name, stages: graph.stageNames } };
   }
   const { task, step } = stage;
-  const values = target.kind === "stage" ? target.values : [];
+  const all = target.kind === "stage" ? target.values : [];
   const space = graph.plan.tasks[task]!.space;
+  // A decided variable's values are known only when its producer has run: any value may be one (checked then).
+  const decidedVars = space.dynamic?.vars ?? [];
+  const decided = all.filter(([variable]) => decidedVars.includes(variable)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const values = all.filter(([variable]) => !decidedVars.includes(variable));
   for (const [variable, value] of values) {
     const v = space.vars.find((x) => x.name === variable);
     const base = { option, text, stage: graph.plan.tasks[task]!.steps[step]!.stage, variable };
-    if (v === undefined) return { ok: false, problem: { kind: "unknown-variable", ...base, variables: space.vars.map((x) => x.name) } };
+    if (v === undefined)
+      return { ok: false, problem: { kind: "unknown-variable", ...base, variables: [...space.vars.map((x) => x.name), ...decidedVars] } };
     if (!hasValue(v, value)) return { ok: false, problem: { kind: "unknown-value", ...base, value, values: someValues(v) } };
   }
   const seeds: Seed[] = [];
   graph.spaces[task]!.forEach((bindings, element) => {
     if (values.every(([variable, value]) => String(bindings.get(variable)?.value) === value))
-      seeds.push({ task, element, steps: step + 1 });
+      seeds.push({ task, element, steps: step + 1, ...(decided.length > 0 ? { values: decided, target: text } : {}) });
   });
   if (seeds.length === 0)
     return { ok: false, problem: { kind: "no-element", option, text, stage: graph.plan.tasks[task]!.steps[step]!.stage } };
@@ -265,13 +356,26 @@ function someValues(v: PlanVar): string[] {
   return out;
 }
 
-/** Element-wise minimum of two selections (each closed upstream, so their intersection is too). */
-function intersect(a: (Uint16Array | undefined)[], b: (Uint16Array | undefined)[]): (Uint16Array | undefined)[] {
-  return a.map((x, t) => {
-    const y = b[t];
-    if (x === undefined || y === undefined) return x ?? y;
-    return x.map((v, e) => Math.min(v, y[e]!));
-  });
+/**
+ * Element-wise minimum of two selections (each closed upstream, so their
+ * intersection is too). Elements chosen by decided values on one side run
+ * as far as the other side runs their block, or the same (or fewer) values.
+ */
+function intersect(a: Walked, b: Walked): Walked {
+  const steps = a.steps.map((x, t) => x.map((v, e) => Math.min(v, b.steps[t]![e]!)));
+  const covered = (c: ChosenElement, other: Walked, t: number) =>
+    Math.max(
+      other.steps[t]![c.block]!,
+      ...other.chosen[t]!.filter(
+        (o) => o.block === c.block && o.values.every(([n, v]) => c.values.some(([m, w]) => m === n && w === v)),
+      ).map((o) => o.steps),
+    );
+  const chosen = a.chosen.map((list, t) =>
+    [...list.map((c) => ({ c, other: b })), ...b.chosen[t]!.map((c) => ({ c, other: a }))]
+      .map(({ c, other }) => ({ ...c, steps: Math.min(c.steps, covered(c, other, t)) }))
+      .filter((c) => c.steps > 0),
+  );
+  return { steps, chosen };
 }
 
 function selectedJobs(task: PlanTask, steps: Uint16Array | undefined): number {
@@ -306,10 +410,15 @@ class PlanGraph {
   readonly #stages = new Map<string, { task: number; step: number }>();
   /** Per `match` edge: the producer elements by the key of the `on` values, built once. */
   readonly #matchIndex = new Map<ElementEdge, Map<string, number[]>>();
+  /** Per task and variables: its elements (a dynamic task's blocks) by their values, built once (dynamic tasks' edges). */
+  readonly #keyIndex = new Map<string, Map<string, number[]>>();
+  /** Per task: whether its space is dynamic (issue 14). */
+  readonly #dynamic: boolean[];
 
   constructor(readonly plan: Plan) {
     this.spaces = plan.tasks.map((t) => new ElementSpace(t.space));
     this.#index = new Map(plan.tasks.map((t, i) => [t.id, i]));
+    this.#dynamic = plan.tasks.map((t) => t.space.dynamic !== undefined);
     plan.tasks.forEach((t, task) => t.steps.forEach((s, step) => this.#stages.set(s.stage, { task, step })));
     this.stageNames = [...this.#stages.keys()];
   }
@@ -333,6 +442,23 @@ class PlanGraph {
           // The text before the first placeholder must start the path: most templates are passed over without an element.
           const head = typeof output.template[0] === "string" ? stripDot(output.template[0]) : "";
           if (![...wanted].some((p) => p.startsWith(head))) continue;
+          const holes = this.#holes(task, step, output.template);
+          if (holes.length > 0) {
+            // An output a job's decided values name (issue 14): matched as a pattern, per block.
+            this.spaces[t]!.forEach((bindings, element) => {
+              const pattern = decidedPattern(output.template, bindings, (name) => this.plan.params[name], holes);
+              for (const path of wanted) {
+                const row = pattern === undefined ? undefined : matchDecided(pattern, path);
+                if (row === undefined) continue;
+                const values = holes.map((h, k) => [h, row[k]!] as const).sort(([x], [y]) => (x < y ? -1 : 1));
+                // A pattern output of the producer itself: its element, which decides whether it writes the file.
+                if (task.space.dynamic === undefined)
+                  seeds.push({ task: t, element, steps: s + 1, target: path, expects: { step: step.stage, values } });
+                else seeds.push({ task: t, element, steps: s + 1, values, target: path });
+              }
+            });
+            continue;
+          }
           this.spaces[t]!.forEach((bindings, element) => {
             const path = expandPath(output.template, bindings, (name) => this.plan.params[name]);
             if (path !== undefined && wanted.has(posix.normalize(path))) seeds.push({ task: t, element, steps: s + 1 });
@@ -341,6 +467,14 @@ class PlanGraph {
       });
     });
     return seeds;
+  }
+
+  /** The decided variables (a dynamic task's, or a static producer step's own) that an output template names. */
+  #holes(task: PlanTask, step: PlanStep, template: readonly Part[]): string[] {
+    const decided = task.space.dynamic?.vars ?? step.decides ?? [];
+    if (decided.length === 0) return [];
+    const named = new Set(template.flatMap((p) => (typeof p !== "string" && "var" in p ? [p.var] : [])));
+    return [...new Set(decided.filter((v) => named.has(v)))];
   }
 
   /** The plan's output paths, up to `limit` of them. */
@@ -364,19 +498,35 @@ class PlanGraph {
    * dep feeds the whole element), the producer elements the edge names,
    * up to the producer step that writes the input.
    */
-  upstream(seeds: readonly Seed[]): Uint16Array[] {
+  upstream(seeds: readonly Seed[]): Walked {
     const steps = this.plan.tasks.map((t) => new Uint16Array(t.space.size));
+    const chosen = this.plan.tasks.map(() => new Map<string, ChosenElement>());
     const work: Seed[] = [...seeds];
     const gathered = new Map<PlanDep, number>();
     for (let next = work.pop(); next !== undefined; next = work.pop()) {
-      const { task: t, element: e, steps: want } = next;
-      const had = steps[t]![e]!;
-      if (want <= had) continue;
-      steps[t]![e] = want;
+      const { task: t, element: e, steps: want, values } = next;
+      let had = steps[t]![e]!;
+      if (values === undefined) {
+        if (want <= had) continue;
+        steps[t]![e] = want;
+      } else {
+        // Some elements of a block (by decided values): kept even when the whole block runs, so the run checks they come.
+        const key = `${e}\u0000${JSON.stringify(values)}`;
+        const before = chosen[t]!.get(key);
+        chosen[t]!.set(key, {
+          block: e,
+          values,
+          steps: Math.max(want, before?.steps ?? 0),
+          target: before?.target ?? next.target,
+        });
+        had = Math.max(had, before?.steps ?? 0);
+        if (want <= had) continue;
+      }
       const task = this.plan.tasks[t]!;
       for (const dep of task.deps) {
+        // An element exists only once its producer element has run: whatever step reads it, it needs the expansion.
         const feeds =
-          dep.input === null
+          dep.input === null || dep.edge.kind === "expand"
             ? 0
             : Math.max(
                 0,
@@ -391,10 +541,12 @@ class PlanGraph {
           if ((gathered.get(dep) ?? 0) >= producerSteps) continue;
           gathered.set(dep, producerSteps);
         }
-        for (const k of this.producers(dep.edge, p, t, e)) work.push({ task: p, element: k, steps: producerSteps });
+        if (!this.#dynamic[t] && !this.#dynamic[p])
+          for (const k of this.producers(dep.edge, p, t, e)) work.push({ task: p, element: k, steps: producerSteps });
+        else for (const item of this.#around(dep, p, t, e, values)) work.push({ ...item, steps: producerSteps });
       }
     }
-    return steps;
+    return { steps, chosen: chosen.map((m) => [...m.values()]) };
   }
 
   /**
@@ -429,8 +581,10 @@ class PlanGraph {
           if (pf.some((f) => f > 0 && f <= writes)) for (let j = 0; j < task.space.size; j++) mark(c, j, feeds);
           continue;
         }
+        const generic = this.#dynamic[c]! || this.#dynamic[p]!;
         for (let j = 0; j < task.space.size; j++) {
-          for (const k of this.producers(dep.edge, p, c, j)) {
+          const producers = generic ? this.#around(dep, p, c, j, undefined).map((item) => item.element) : this.producers(dep.edge, p, c, j);
+          for (const k of producers) {
             if (pf[k]! > 0 && pf[k]! <= writes) {
               mark(c, j, feeds);
               break;
@@ -442,9 +596,19 @@ class PlanGraph {
     return forced;
   }
 
-  /** How many of the producer's steps must run for `dep`: up to the last step that writes the input it feeds (all for `after`). */
+  /**
+   * How many of the producer's steps must run for `dep`: up to the last
+   * step that writes the input it feeds (all for `after`); for an `expand`
+   * edge, at least up to the step that decides the consumer's elements.
+   */
   #producerSteps(consumer: PlanTask, dep: PlanDep, p: number): number {
     const producer = this.plan.tasks[p]!;
+    const from = consumer.space.dynamic?.from;
+    if (dep.edge.kind === "expand" && from !== undefined && from.task === producer.id) {
+      const decides = producer.steps.findIndex((s) => s.stage === from.step);
+      const reads = this.#producerSteps(consumer, { ...dep, edge: { kind: "all" } }, p);
+      return decides === -1 ? producer.steps.length : Math.max(decides + 1, dep.input === null ? decides + 1 : reads);
+    }
     if (dep.input === null) return producer.steps.length;
     const input = consumer.steps.find((s) => s.stage === dep.input!.step)?.inputs[dep.input.index];
     const writers = (input?.from ?? [])
@@ -478,11 +642,77 @@ class PlanGraph {
         return;
       }
       case "expand":
-        // Never reached: select() refuses a plan with a dynamic space before walking it (WFC266).
+        // Never reached: an `expand` edge has a dynamic consumer, whose edges `#around` follows.
         return;
       default:
         unreachable(edge);
     }
+  }
+
+  /**
+   * What element `j` of consumer `c` (a block, when `c` is dynamic; with
+   * decided `values` when only some of its elements) needs of producer `p`
+   * through `dep`, when either is dynamic: elements of a static producer,
+   * blocks of a dynamic one (with the decided values the edge fixes). A
+   * value not known before the run (a decided variable of `c` the target
+   * does not give) matches any: more is selected, never less.
+   */
+  #around(dep: PlanDep, p: number, c: number, j: number, values: Values | undefined): Omit<Seed, "steps">[] {
+    const edge = dep.edge;
+    const dynamic = this.plan.tasks[c]!.space.dynamic;
+    const known = (name: string): string | undefined =>
+      dynamic?.vars.includes(name) === true ? values?.find(([n]) => n === name)?.[1] : this.spaces[c]!.value(j, name);
+    const all = () => Array.from({ length: this.plan.tasks[p]!.space.size }, (_, k) => ({ task: p, element: k }));
+    switch (edge.kind) {
+      case "all":
+      case "map":
+        return all();
+      case "one-to-one":
+        // Equal spaces: the same block, the same decided values.
+        return this.#dynamic[p] && dynamic !== undefined ? [{ task: p, element: j, ...(values ? { values } : {}) }] : all();
+      case "expand":
+        return dynamic === undefined
+          ? all()
+          : this.#lookup(
+              p,
+              dynamic.per.flatMap((v) => pair(v, known(v))),
+            );
+      case "match": {
+        for (const [v, x] of Object.entries(edge.when)) {
+          const k = known(v);
+          if (k !== undefined && k !== x) return [];
+        }
+        return this.#lookup(p, [...edge.on.flatMap(([a, b]) => pair(a, known(b))), ...Object.entries(edge.where)]);
+      }
+      default:
+        return unreachable(edge);
+    }
+  }
+
+  /** Producer `p`'s elements (blocks) whose variables have these values; a dynamic producer's decided ones become the items' `values`. */
+  #lookup(p: number, wanted: readonly (readonly [string, string])[]): Omit<Seed, "steps">[] {
+    const decidedVars = this.plan.tasks[p]!.space.dynamic?.vars ?? [];
+    const fixed = new Map<string, string>();
+    for (const [v, x] of wanted) {
+      if (fixed.has(v) && fixed.get(v) !== x) return [];
+      fixed.set(v, x);
+    }
+    const decided = [...fixed].filter(([v]) => decidedVars.includes(v)).sort(([a], [b]) => (a < b ? -1 : 1));
+    const vars = [...fixed.keys()].filter((v) => !decidedVars.includes(v)).sort();
+    const cacheKey = `${p}\u0000${vars.join("\u0000")}`;
+    let index = this.#keyIndex.get(cacheKey);
+    if (index === undefined) {
+      index = new Map();
+      for (let k = 0; k < this.plan.tasks[p]!.space.size; k++) {
+        const key = vars.map((v) => this.spaces[p]!.value(k, v) ?? "").join("\u0000");
+        const list = index.get(key);
+        if (list) list.push(k);
+        else index.set(key, [k]);
+      }
+      this.#keyIndex.set(cacheKey, index);
+    }
+    const list = index.get(vars.map((v) => fixed.get(v)!).join("\u0000")) ?? [];
+    return list.map((k) => ({ task: p, element: k, ...(decided.length > 0 ? { values: decided } : {}) }));
   }
 
   #matches(edge: Extract<ElementEdge, { kind: "match" }>, p: number): Map<string, number[]> {
@@ -500,6 +730,11 @@ class PlanGraph {
     this.#matchIndex.set(edge, index);
     return index;
   }
+}
+
+/** `[name, value]` when the value is known, else nothing. */
+function pair(name: string, value: string | undefined): (readonly [string, string])[] {
+  return value === undefined ? [] : [[name, value]];
 }
 
 function stripDot(head: string): string {

@@ -109,6 +109,17 @@ export class DynamicElements implements TaskElements {
     return block === "" ? own : `${block},${own}`;
   }
 
+  /**
+   * Block `block` will not expand in this run: a partial run leaves all of
+   * it out, so nothing waits for its elements and its producer's end adds
+   * none (Scheduler.expand passes it over).
+   */
+  leaveOut(block: number): void {
+    if (this.expanded[block]) return;
+    this.expanded[block] = 1;
+    this.#unexpanded--;
+  }
+
   /** Block `block` expands into `rows`; returns its elements' numbers `[first, end)`. */
   expand(block: number, rows: readonly (readonly string[])[]): { first: number; end: number } {
     if (this.expanded[block]) throw new Error(`block ${block} expanded twice`);

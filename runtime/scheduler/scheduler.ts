@@ -38,6 +38,12 @@ export interface SchedulerOptions {
   readonly only?: readonly (ArrayLike<number> | undefined)[];
   /** The run's elements (made from the plan when not given). */
   readonly elements?: RunElements;
+  /**
+   * A dynamic task's block became elements `[first, end)`: called before
+   * any of them may be ready, so a partial run can fill in `only` for them
+   * (its array for the task may be replaced: `only` is read afresh each time).
+   */
+  readonly onExpand?: (task: number, block: number, first: number, end: number) => void;
 }
 
 /** The elements a producer element's end added to a dynamic task. */
@@ -100,6 +106,7 @@ export class Scheduler {
   /** The slots of followable tasks' jobs, which move from a job to its follower (lanes.ts). */
   readonly #lanes: Lanes;
   readonly #only: readonly (ArrayLike<number> | undefined)[] | undefined;
+  readonly #onExpand: SchedulerOptions["onExpand"];
   #running = 0;
   #stopped = false;
   readonly counts = { done: 0, failed: 0, skipped: 0 };
@@ -141,6 +148,7 @@ export class Scheduler {
     );
     this.#lanes = new Lanes(this.#jobs.map((n, t) => (this.tasks[t]!.jobs === null ? 16 : n)));
     this.#only = options.only;
+    this.#onExpand = options.onExpand;
     this.#notReady = this.tasks.map((t, i) => {
       const counts = new Int32Array(t.jobs ?? 16);
       const only = options.only?.[i];
@@ -203,8 +211,10 @@ export class Scheduler {
    * it expands become elements, one job each, which wait for what they
    * depend on and are ready at once when that is nothing. Call before
    * `finish` of the producer's job. Returns what it added, in plan order.
+   * `rows` undefined for a space: the element did not decide it in this
+   * run (a partial run left that step out), and its blocks stay as they are.
    */
-  expand(task: number, element: number, rows: (dynamic: DynamicSpace) => readonly (readonly string[])[]): Expanded[] {
+  expand(task: number, element: number, rows: (dynamic: DynamicSpace) => readonly (readonly string[])[] | undefined): Expanded[] {
     const out: Expanded[] = [];
     // The producer's job releases them: a critical path runs through it.
     const finishing = this.#finishing;
@@ -217,14 +227,21 @@ export class Scheduler {
     return out;
   }
 
-  #expandFrom(task: number, element: number, rows: (dynamic: DynamicSpace) => readonly (readonly string[])[], out: Expanded[]): void {
+  #expandFrom(
+    task: number,
+    element: number,
+    rows: (dynamic: DynamicSpace) => readonly (readonly string[])[] | undefined,
+    out: Expanded[],
+  ): void {
     for (const { task: d, blocks } of this.elements.expansionsOf(task, element)) {
       const elements = this.elements.dynamic(d)!;
       const decided = rows(elements.dynamic);
+      if (decided === undefined) continue;
       for (const block of blocks) {
         if (elements.expanded[block]) continue;
         const { first, end } = elements.expand(block, decided);
         this.#grow(d, end);
+        this.#onExpand?.(d, block, first, end);
         this.#readiness.grow(d, block, first, end);
         out.push({ task: d, block, first, end });
       }

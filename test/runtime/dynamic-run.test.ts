@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import type { Part, Plan, PlanTask } from "../../contract/plan.js";
 import { run, type RunEvent } from "../../runtime/run/run.js";
+import { select, type Selection } from "../../runtime/run/select.js";
 import { fixture } from "../e2e/helpers.js";
 import { plan as planOf, task } from "./plans.js";
 import { path, pipeline, s, withSplit } from "./dynamic-plans.js";
@@ -279,5 +280,66 @@ describe("one element per line of a produced file", () => {
       'line 3 of "ids/a.txt" repeats "x" (line 1): each line is one element, and two elements cannot share a value',
     );
     expect(events.some((e) => e.type === "expand")).toBe(false);
+  });
+});
+
+describe("a partial run of a data-dependent fan-out (targets through select())", () => {
+  const selected = (plan: Plan, dir: string, targets: string[], forcerun: string[] = []) => {
+    const s = select(plan, { targets, until: [], forcerun, workdir: dir, cwd: dir });
+    if (!s.ok || s.selection === undefined) throw new Error(JSON.stringify(s));
+    return s.selection;
+  };
+  const runWith = async (dir: string, plan: Plan, selection: Selection) => {
+    const events: RunEvent[] = [];
+    const summary = await run(plan, { planDir: dir, config: { cores: 2, selection }, onEvent: (e) => events.push(e) });
+    const ran = events.flatMap((e) => (e.type === "job-end" && e.status === "done" ? [e.task] : [])).sort();
+    return { summary, ran };
+  };
+
+  test("merge[s=b]: b's split, its chunks and merge; a's split never runs (its input need not even exist)", async () => {
+    const dir = fixture({ "in/b.txt": "2\n" });
+    const plan = pipeline(["a", "b"]);
+    const { summary, ran } = await runWith(dir, plan, selected(plan, dir, ["merge[s=b]"]));
+    expect(summary).toMatchObject({ status: "ok", done: 4, notRun: 0 });
+    expect(ran).toEqual(["map", "map", "merge", "split"]);
+    expect(readFileSync(join(dir, "merged/b.txt"), "utf8")).toBe("1\n1\n2\n2\n");
+    expect(existsSync(join(dir, "chunks/a"))).toBe(false);
+  });
+
+  test("map[s=a,c=2] runs that chunk only; c=9, which split[s=a] does not decide, fails the run with the cause", async () => {
+    const dir = fixture({ "in/a.txt": "3\n" });
+    const plan = pipeline(["a"]);
+    const one = await runWith(dir, plan, selected(plan, dir, ["map[s=a,c=2]"]));
+    expect(one.summary).toMatchObject({ status: "ok", done: 2 });
+    expect(readdirSync(join(dir, "mapped/a"))).toEqual(["2.txt"]);
+
+    const missing = await runWith(dir, plan, selected(plan, dir, ["map[s=a,c=9]"]));
+    expect(missing.summary).toMatchObject({
+      status: "failed",
+      done: 0,
+      skipped: 1,
+      reason: "target `map[s=a,c=9]` was not made: `split[s=a]` decided c 1, 2, 3, not 9",
+    });
+  });
+
+  test("a chunk of a block no producer element expands (split has no s=b): the run fails with that cause", async () => {
+    const dir = fixture({ "in/a.txt": "1\n" });
+    const two = pipeline(["a", "b"]);
+    const plan = { ...two, tasks: two.tasks.map((t) => (t.id !== "split" ? t : { ...pipeline(["a"]).tasks[0]! })) };
+    const { summary } = await runWith(dir, plan, selected(plan, dir, ["map[s=b,c=1]"]));
+    expect(summary).toMatchObject({
+      status: "failed",
+      done: 0,
+      reason: "target `map[s=b,c=1]` was not made: no element of `split` has s=b, so nothing decides its c",
+    });
+  });
+
+  test("--forcerun map re-runs exactly the chunks (known only once split expands) and the merge", async () => {
+    const dir = fixture({ "in/a.txt": "2\n", "in/b.txt": "1\n" });
+    const plan = pipeline(["a", "b"]);
+    expect((await runIn(dir, plan)).summary).toMatchObject({ status: "ok", done: 7 });
+    const { summary, ran } = await runWith(dir, plan, selected(plan, dir, [], ["map"]));
+    expect(summary).toMatchObject({ status: "ok", done: 5, skipped: 2 });
+    expect(ran).toEqual(["map", "map", "map", "merge", "merge"]);
   });
 });

@@ -321,3 +321,85 @@ test("run() refuses a selection made for another plan", async () => {
     "the selection was not made for this plan (make it with select() on the same plan)",
   );
 });
+
+// split decides chunks per sample; map (dynamic) → filter (dynamic, fused with map) → merge (a gather per sample).
+const dynamicWorkflow = `wfc: 1
+params:
+  samples: [a, b, c]
+stages:
+  split:
+    foreach: { sample: "{params.samples}" }
+    inputs: "in/{sample}.txt"
+    outputs: "chunks/{sample}/{chunk}.txt"
+    decides: [chunk]
+    run: ./split.sh {inputs} chunks/{sample}
+  map:
+    foreach: { sample: "{params.samples}", chunk: { from: split } }
+    inputs: "chunks/{sample}/{chunk}.txt"
+    outputs: "mapped/{sample}/{chunk}.txt"
+    run: "cat {inputs} > {outputs}"
+  filter:
+    foreach: { sample: "{params.samples}", chunk: { from: split } }
+    inputs: "mapped/{sample}/{chunk}.txt"
+    outputs: "filtered/{sample}/{chunk}.txt"
+    run: "cat {inputs} > {outputs}"
+  merge:
+    foreach: { sample: "{params.samples}" }
+    inputs: "filtered/{sample}/*.txt"
+    outputs: "merged/{sample}.txt"
+    run: "cat {inputs} > {outputs}"
+`;
+
+describe("a dynamic stage: selected per block of its static variables", () => {
+  let dyn: Plan;
+  let ddir: string;
+  beforeAll(async () => {
+    ddir = fixture({ "wf.yaml": dynamicWorkflow });
+    const result = await compileFile(join(ddir, "wf.yaml"), { planPath: join(ddir, "plan.json") });
+    if (result.plan === undefined) throw new Error(JSON.stringify(result.diagnostics));
+    dyn = result.plan;
+    expect(dyn.tasks.map((t) => t.id)).toEqual(["split", "map+filter", "merge"]);
+  });
+  const pick = (r: Partial<SelectRequest>): Selection => {
+    const s = select(dyn, { targets: [], until: [], forcerun: [], workdir: ddir, cwd: ddir, ...r });
+    if (!s.ok || s.selection === undefined) throw new Error(JSON.stringify(s));
+    return s.selection;
+  };
+  /** Per task: static tasks' steps per element; a dynamic task's per block, its forced steps, and its elements by decided values. */
+  const seen = (s: Selection) =>
+    dyn.tasks.map((_, i) =>
+      s.dynamic?.[i] === undefined
+        ? [...(s.steps[i] ?? [])].join("")
+        : `${[...s.dynamic[i].steps].join("")} forced ${[...s.dynamic[i].forced].join("")} ${JSON.stringify(s.dynamic[i].elements)}`,
+    );
+
+  test("merge[sample=b]: block b of map+filter, both steps, and split[sample=b]", () => {
+    const s = pick({ targets: ["merge[sample=b]"] });
+    expect(seen(s)).toEqual(["010", "020 forced 000 []", "010"]);
+    expect(s.jobs).toEqual([1, 0, 1]);
+    expect(s.steps[1]).toBeUndefined();
+  });
+
+  test("filter[sample=c,chunk=7]: that element of block c (a target to check when c expands), its split", () => {
+    expect(seen(pick({ targets: ["filter[sample=c,chunk=7]"] }))).toEqual([
+      "001",
+      `000 forced 000 ${JSON.stringify([{ block: 2, values: [["chunk", "7"]], steps: 2, target: "filter[sample=c,chunk=7]" }])}`,
+      "000",
+    ]);
+    // Its output's path: the same element.
+    expect(seen(pick({ targets: ["filtered/c/7.txt"] }))[1]).toContain('"values":[["chunk","7"]],"steps":2');
+  });
+
+  test("--until map (the first step of the fused task): every block's first step; --forcerun filter forces step 2 of each and the merges", () => {
+    expect(seen(pick({ until: ["map"] }))).toEqual(["111", "111 forced 000 []", "000"]);
+    expect(seen(pick({ forcerun: ["filter"] }))).toEqual(["", "222 forced 222 []", ""]);
+    expect(pick({ forcerun: ["filter"] }).forced[2]).toEqual(new Uint16Array([1, 1, 1]));
+  });
+
+  test("a decided value is any value before the run; a static one is checked (WFC264)", () => {
+    const bad = select(dyn, { targets: ["map[sample=z,chunk=1]"], until: [], forcerun: [], workdir: ddir, cwd: ddir });
+    expect(bad.ok ? [] : bad.problems.map((p) => p.kind)).toEqual(["unknown-value"]);
+    const unknown = select(dyn, { targets: ["map[chunks=1]"], until: [], forcerun: [], workdir: ddir, cwd: ddir });
+    expect(unknown.ok ? [] : unknown.problems).toMatchObject([{ kind: "unknown-variable", variables: ["sample", "chunk"] }]);
+  });
+});
