@@ -120,7 +120,7 @@ function conflict(
 ): void {
   sink.error(key === "modules" ? "WFC290" : "WFC291", message, at, {
     part: "key",
-    expected: `a \`container\`, or ${key === "modules" ? "`modules`" : "`conda`"} on the host, not both`,
+    expected: `either \`container\` or \`${key}\``,
     help:
       key === "modules"
         ? "modules load on the host and are not inside a container: build the tools into the image, or set `container: false` on this stage"
