@@ -50,10 +50,14 @@ export function mergeConfigs(layers: readonly ConfigLayer[]): MergedConfig {
       engine = { value: containers.engine as ContainerEngine, origin: origin(["containers", "engine"]) };
     for (const [name, list] of entries(containers.options)) {
       if (!options.has(name as ContainerEngine) && Array.isArray(list))
-        options.set(name as ContainerEngine, { value: list.filter((o): o is string => typeof o === "string"), origin: origin(["containers", "options", name]) });
+        options.set(name as ContainerEngine, {
+          value: list.filter((o): o is string => typeof o === "string"),
+          origin: origin(["containers", "options", name]),
+        });
     }
     for (const [image, mapped] of entries(containers.images)) {
-      if (!images.has(image) && typeof mapped === "string") images.set(image, { value: mapped, origin: origin(["containers", "images", image]) });
+      if (!images.has(image) && typeof mapped === "string")
+        images.set(image, { value: mapped, origin: origin(["containers", "images", image]) });
     }
     const conda = isObject(data.conda) ? data.conda : {};
     if (frontend === undefined && typeof conda.frontend === "string")

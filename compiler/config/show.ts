@@ -43,7 +43,9 @@ export function renderConfigText(config: MergedConfig, result: Pick<LoadConfigRe
       const engine = config.containers.engine;
       out.push(
         `# container_engine: ${engine?.value ?? builtinEngine(executor.def.type)}, ${
-          engine === undefined ? `built-in for ${executor.def.type} executors` : where(engine.origin, []).replace(/^# /, "[containers] engine ")
+          engine === undefined
+            ? `built-in for ${executor.def.type} executors`
+            : where(engine.origin, []).replace(/^# /, "[containers] engine ")
         }`,
       );
     }
@@ -84,7 +86,13 @@ function containersText(config: MergedConfig, where: (origin: Origin, path: read
     out.push("", ...aligned(rows));
   }
   const frontend = config.conda.frontend;
-  out.push("", ...aligned([["[conda]", ""], [`frontend = ${tomlValue(frontend.value)}`, where(frontend.origin, [])]]));
+  out.push(
+    "",
+    ...aligned([
+      ["[conda]", ""],
+      [`frontend = ${tomlValue(frontend.value)}`, where(frontend.origin, [])],
+    ]),
+  );
   return out;
 }
 
@@ -134,7 +142,10 @@ export type JsonOrigin = { file: string; line: number | null; column: number | n
 export interface ConfigJson {
   files: { level: ConfigLevel; path: string; status: LocationStatus }[];
   /** Absent when a config file has errors. */
-  executors?: Record<string, { definition: Record<string, unknown>; from: JsonOrigin; container_engine: { value: string; from: JsonOrigin } }>;
+  executors?: Record<
+    string,
+    { definition: Record<string, unknown>; from: JsonOrigin; container_engine: { value: string; from: JsonOrigin } }
+  >;
   map?: {
     stages: Record<string, { executor: string; from: JsonOrigin }>;
     labels: Record<string, { executor: string; from: JsonOrigin }>;

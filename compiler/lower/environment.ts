@@ -31,7 +31,8 @@ interface Written<T> {
 export interface DefaultEnvironment {
   readonly container?: Written<string | false>;
   readonly modules?: Written<readonly string[]>;
-  readonly conda?: Written<PlanConda>;
+  /** `value` undefined: a conda file that cannot be read (reported); the key still counts for the combination rules. */
+  readonly conda?: Written<PlanConda | undefined>;
 }
 
 /**
@@ -46,9 +47,14 @@ export async function lowerDefaultEnvironment(defaults: Obj, dir: string, sink: 
   if (typeof container === "string") {
     for (const other of ["modules", "conda"] as const) {
       if (env[other] === undefined) continue;
-      conflict(sink, other, ["defaults", other], `\`defaults\` sets both \`container\` and \`${other}\``, [
-        { path: ["defaults", "container"], message: "the container is set here", part: "key" },
-      ]);
+      conflict(
+        sink,
+        other,
+        ["defaults", other],
+        `\`defaults\` sets both \`container\` and \`${other}\``,
+        [{ path: ["defaults", "container"], message: "the container is set here", part: "key" }],
+        "move one of them from `defaults` to the stages that use it",
+      );
     }
   }
   return env;
@@ -100,13 +106,21 @@ export async function lowerStageEnvironment(
           : { path: image.path, message: "the container comes from `defaults` here", part: "key" as const },
       ];
       if (!ownOther) related.push({ path: other.path, message: `\`${key}\` comes from \`defaults\` here`, part: "key" });
-      conflict(sink, key, ownOther ? other.path : image.path, `stage \`${name}\` has both \`container\` and \`${key}\``, ownOther ? related : related.slice(1));
+      const at = ownOther ? other.path : image.path;
+      conflict(
+        sink,
+        key,
+        at,
+        `stage \`${name}\` has both \`container\` and \`${key}\``,
+        ownOther ? related : related.slice(1),
+        "set `container: false` on this stage",
+      );
     }
     return { container: { image: image.value, path: image.path } };
   }
   const env: StageEnvironment = {
     ...(modules !== undefined ? { modules: { names: modules.value, path: modules.path } } : {}),
-    ...(conda !== undefined ? { conda: { conda: conda.value, path: conda.path } } : {}),
+    ...(conda?.value !== undefined ? { conda: { conda: conda.value, path: conda.path } } : {}),
   };
   return env.modules === undefined && env.conda === undefined ? undefined : env;
 }
@@ -117,14 +131,15 @@ function conflict(
   at: DataPath,
   message: string,
   related: readonly { path: DataPath; message: string; part: "key" }[],
+  orElse: string,
 ): void {
   sink.error(key === "modules" ? "WFC290" : "WFC291", message, at, {
     part: "key",
     expected: `either \`container\` or \`${key}\``,
     help:
       key === "modules"
-        ? "modules load on the host and are not inside a container: build the tools into the image, or set `container: false` on this stage"
-        : "a container does not see the host's conda environments: build the environment into the image, or set `container: false` on this stage",
+        ? `modules load on the host and are not inside a container: build the tools into the image, or ${orElse}`
+        : `a container does not see the host's conda environments: build the environment into the image, or ${orElse}`,
     related,
   });
 }
@@ -140,11 +155,12 @@ async function readKeys(table: Obj, at: DataPath, dir: string, sink: DiagnosticS
     modules.length > 0 &&
     modules.every((m) => typeof m === "string" && /^\S+$/.test(m)) &&
     new Set(modules).size === modules.length;
-  const spec = typeof conda === "string" && conda !== "" ? await condaSpec(conda, [...at, "conda"], dir, sink) : undefined;
+  const validConda = typeof conda === "string" && conda !== "";
+  const spec = validConda ? await condaSpec(conda, [...at, "conda"], dir, sink) : undefined;
   return {
     ...(validContainer ? { container: { value: container as string | false, path: [...at, "container"] } } : {}),
     ...(validModules ? { modules: { value: modules as string[], path: [...at, "modules"] } } : {}),
-    ...(spec !== undefined ? { conda: { value: spec, path: [...at, "conda"] } } : {}),
+    ...(validConda ? { conda: { value: spec, path: [...at, "conda"] } } : {}),
   };
 }
 

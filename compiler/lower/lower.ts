@@ -91,7 +91,14 @@ export async function lowerWorkflow(
   const stageSinks = new Map<string, DiagnosticSink>();
   const lower = async (name: string, raw: Obj, isProduced: (template: Template) => boolean) => {
     const own = new DiagnosticSink(doc);
-    const context = { sink: own, dir, params, produced: isProduced, defaultEnvironment, ...(options.signal ? { signal: options.signal } : {}) };
+    const context = {
+      sink: own,
+      dir,
+      params,
+      produced: isProduced,
+      defaultEnvironment,
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
     stages.set(name, await lowerStage(name, raw, defaults, context));
     stageSinks.set(name, own);
   };
@@ -493,7 +500,14 @@ async function lowerStage(name: string, raw: Obj, defaults: Obj, ctx: StageConte
     }),
   };
   const description = str(raw.description);
-  const environment = await lowerStageEnvironment(name, raw, action?.kind === "fn" || (!("run" in raw) && "fn" in raw), ctx.defaultEnvironment ?? {}, ctx.dir, sink);
+  const environment = await lowerStageEnvironment(
+    name,
+    raw,
+    action?.kind === "fn" || (!("run" in raw) && "fn" in raw),
+    ctx.defaultEnvironment ?? {},
+    ctx.dir,
+    sink,
+  );
   return {
     name,
     path,

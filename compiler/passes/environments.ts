@@ -92,7 +92,9 @@ export function resolveEnvironments(
             : conda.kind === "prefix"
               ? `prefix \`${conda.path}\``
               : `environment \`${conda.name}\``;
-        parts.push(`${modules !== undefined ? "then " : ""}activates conda ${what} with ${frontend.value} (${frontend.origin.kind === "built-in" ? "built-in" : `\`[conda] frontend\` in ${where(frontend.origin)}`})`);
+        parts.push(
+          `${modules !== undefined ? "then " : ""}activates conda ${what} with ${frontend.value} (${frontend.origin.kind === "built-in" ? "built-in" : `\`[conda] frontend\` in ${where(frontend.origin)}`})`,
+        );
       }
       lines.push(`\`${stage.name}\` ${parts.join(", ")} on the host, on \`${name}\``);
     }

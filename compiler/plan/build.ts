@@ -2,7 +2,18 @@ import type { ExecutorDef, LocatedTemplate, PathDecl, Stage, Workflow } from "..
 import { indexSpaceOf } from "../lower/elements.js";
 import type { Groups } from "../passes/groups.js";
 import type { DraftTask } from "../passes/tasks.js";
-import type { DynamicSpace, Part, Plan, PlanAction, PlanEngines, PlanEnvironment, PlanExecutor, PlanPath, PlanStep, PlanTask } from "../../contract/plan.js";
+import type {
+  DynamicSpace,
+  Part,
+  Plan,
+  PlanAction,
+  PlanEngines,
+  PlanEnvironment,
+  PlanExecutor,
+  PlanPath,
+  PlanStep,
+  PlanTask,
+} from "../../contract/plan.js";
 import { decidedNames, type DynamicSource } from "../graph/dynamic.js";
 import { PLAN_VERSION } from "../../contract/plan.js";
 import { paramWords } from "../../contract/template.js";
