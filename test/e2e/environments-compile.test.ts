@@ -14,6 +14,8 @@ import { describe, expect, test } from "vitest";
 import type { Plan } from "../../contract/plan.js";
 import { copySample, fixture, wfc } from "./helpers.js";
 
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
 async function compile(dir: string, file: string, args: readonly string[] = []) {
   const r = await wfc(["compile", file, "-o", "plan.json", ...args], { cwd: dir });
   expect(r.exitCode, r.stderr).toBe(0);
@@ -447,8 +449,8 @@ stages:
       "count.mjs": "export default async () => {};\n",
     });
     const { plan } = await compile(dir, "wf.yaml");
-    const edited = (edit: (p: any) => void) => {
-      // eslint-disable-line @typescript-eslint/no-explicit-any
+    // plan.json as a hand editor sees it: plain, mutable JSON.
+    const edited = (edit: (p: Json) => void) => {
       const copy = structuredClone(plan);
       edit(copy);
       writeFileSync(join(dir, "plan.json"), JSON.stringify(copy));
