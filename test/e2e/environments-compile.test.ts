@@ -430,6 +430,51 @@ frontend = "mamba"
   });
 });
 
+describe("bad [containers] and [conda] values are config errors, located, with a did-you-mean", () => {
+  test("an unknown engine, an option list for no engine, an image with a space, an unknown frontend", async () => {
+    const dir = fixture({
+      "site.toml": `[containers]
+engine = "dokcer"
+
+[containers.options]
+podmn = ["--x"]
+
+[containers.images]
+"docker.io/x:1" = "a b.sif"
+
+[conda]
+frontend = "micromaba"
+`,
+    });
+    const r = await wfc(["config", "show", "--config", "site.toml"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toBe(
+      [
+        'site.toml:2:10: error WFC104: `containers.engine` cannot be "dokcer"',
+        ' 2 | engine = "dokcer"',
+        "   |          ^^^^^^^^ expected one of `podman`, `docker`, `apptainer`, `singularity`",
+        "   = help: did you mean `docker`?",
+        "",
+        "site.toml:5:1: error WFC102: unknown key `podmn` in `containers.options`",
+        ' 5 | podmn = ["--x"]',
+        "   | ^^^^^ expected one of `apptainer`, `docker`, `podman` or `singularity`",
+        "   = help: did you mean `podman`?",
+        "",
+        'site.toml:8:19: error WFC106: `containers.images["docker.io/x:1"]` has an invalid format: "a b.sif"',
+        ' 8 | "docker.io/x:1" = "a b.sif"',
+        "   |                   ^^^^^^^^^ expected an image without whitespace or `{`/`}`, like `/shared/sif/debian.sif`",
+        "",
+        'site.toml:11:12: error WFC104: `conda.frontend` cannot be "micromaba"',
+        ' 11 | frontend = "micromaba"',
+        "    |            ^^^^^^^^^^^ expected one of `conda`, `mamba`, `micromamba`",
+        "    = help: did you mean `micromamba`?",
+        "",
+        "4 errors in site.toml",
+      ].join("\n"),
+    );
+  });
+});
+
 describe("a hand-edited plan that puts an environment where it cannot run is refused", () => {
   const refused = (problem: string) => `wfc: error: \`plan.json\` is not a valid wfc plan: ${problem}; recompile it with \`wfc compile\``;
 
