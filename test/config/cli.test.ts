@@ -248,6 +248,12 @@ describe("wfc config init", () => {
       "max_array_size",
       "[map.stages]",
       "[map.labels]",
+      "container_engine",
+      "[containers]",
+      "[containers.options]",
+      "[containers.images]",
+      "[conda]",
+      "frontend",
     ]) {
       expect(text).toMatch(new RegExp(`^#.*${key.replace(/[[\].]/g, "\\$&")}`, "m"));
     }
