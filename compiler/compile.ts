@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { dirname, relative, resolve } from "node:path";
 import type { Diagnostic } from "./diagnostics/diagnostic.js";
+import { hasErrors, sortDiagnostics } from "./diagnostics/diagnostic.js";
+import { DiagnosticSink } from "./lower/sink.js";
 import { resolveEnvironments, type EnvironmentConfig } from "./passes/environments.js";
 import { assignExecutors, type ExecutorConfig, type Note } from "./passes/executors.js";
 import { fuse } from "./passes/fusion.js";
@@ -53,7 +55,11 @@ export async function compileDocument(document: ParsedDocument, options: Compile
   const ordered = topologicalOrder(fused.tasks);
   const groups = concurrencyGroups(ordered, workflow);
   const prio = priorities(ordered, groups);
-  const environments = resolveEnvironments(ordered, assigned.executors, options.config);
+  // Which engine runs a container is known only with the config, so its checks are the compiler's, not `wfc validate`'s.
+  const environmentSink = new DiagnosticSink(document);
+  const environments = resolveEnvironments(ordered, assigned.executors, options.config, environmentSink);
+  const diagnostics = sortDiagnostics([...validation.diagnostics, ...environmentSink.diagnostics]);
+  if (hasErrors(diagnostics)) return { document, notes: [], diagnostics };
 
   const planDir = resolve(options.planPath === undefined ? "." : dirname(options.planPath));
   const plan = buildPlan({
@@ -89,5 +95,5 @@ export async function compileDocument(document: ParsedDocument, options: Compile
     ...prio.notes,
     ...slurmShape(plan),
   ];
-  return { document, plan, notes, diagnostics: validation.diagnostics };
+  return { document, plan, notes, diagnostics };
 }

@@ -103,6 +103,7 @@ export const CODES = {
   WFC291: "a stage with both `container` and `conda` (after `defaults` apply)",
   WFC292: "`container`, `modules` or `conda` on an `fn` stage",
   WFC293: "a conda environment file that cannot be read (no such file, a folder, too large)",
+  WFC294: "an image file (`.sif`, a path) on an executor whose engine is podman or docker",
   // Config files.
   WFC301:
     "a config file cannot be read: `--config` or `$WFC_CONFIG` names no file, or a file on the search path is a directory or unreadable",

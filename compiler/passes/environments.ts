@@ -2,6 +2,7 @@ import type { ContainerEngine, PlanEngines, PlanEnvironment } from "../../contra
 import type { CondaConfig, ContainersConfig, Origin } from "../config/config.js";
 import { builtinEngine } from "../config/executors.js";
 import type { ExecutorDef } from "../lower/ast.js";
+import type { DiagnosticSink } from "../lower/sink.js";
 import type { Note } from "./executors.js";
 import type { DraftTask } from "./tasks.js";
 
@@ -49,11 +50,13 @@ export function resolveEnvironments(
   tasks: readonly DraftTask[],
   executors: ReadonlyMap<string, ExecutorDef>,
   config: EnvironmentConfig | undefined,
+  sink: DiagnosticSink,
 ): Environments {
   const steps = new Map<string, PlanEnvironment>();
   const containerEngines = new Map<string, PlanEngines["container"]>();
   const condaExecutors = new Set<string>();
   const lines: string[] = [];
+  const reported = new Set<string>();
   const frontend = config?.conda?.frontend ?? { value: "conda" as const, origin: { kind: "built-in" as const } };
   for (const task of tasks) {
     const name = task.executor!.name;
@@ -69,6 +72,24 @@ export function resolveEnvironments(
         const mapping = config?.containers?.images.get(env.container.image);
         const usable = mapping !== undefined && (!isImageFile(mapping.value) || engine === "apptainer" || engine === "singularity");
         const image = usable ? mapping.value : env.container.image;
+        const unusable = `${env.container.path.join(".")} on ${name}`;
+        if (isImageFile(image) && engine !== "apptainer" && engine !== "singularity" && !reported.has(unusable)) {
+          // Once per place and executor: a default image file is one mistake, however many stages take it.
+          reported.add(unusable);
+          // podman and docker run images from a store, never a file: the first job would fail.
+          sink.error(
+            "WFC294",
+            `stage \`${stage.name}\` runs on \`${name}\`, whose engine ${engine} cannot run the image file \`${image}\``,
+            env.container.path,
+            {
+              expected: "an image reference, like `docker.io/library/debian:12`, for podman and docker",
+              help: `give \`${name}\` \`container_engine = "apptainer"\`, or map the image to a reference in \`[containers.images]\``,
+              ...(env.container.path[0] === "defaults"
+                ? { related: [{ path: stage.path, message: `stage \`${stage.name}\` takes it from \`defaults\``, part: "key" as const }] }
+                : {}),
+            },
+          );
+        }
         steps.set(stage.name, { container: image });
         containerEngines.set(name, { engine, options: [...(config?.containers?.options.get(engine)?.value ?? [])] });
         const mapped = usable

@@ -8,7 +8,7 @@
  * tested with the runtime (docs/environments.md).
  */
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import type { Plan } from "../../contract/plan.js";
@@ -333,6 +333,39 @@ docker = ["--gpus=all"]
       container: { engine: "docker", options: ["--gpus=all"] },
       conda: { frontend: "conda" },
     });
+  });
+
+  test("an image file on a podman executor: WFC294 from the compiler (which knows the engine), once per place; on apptainer it compiles", async () => {
+    const workflow = `wfc: 1
+defaults:
+  container: tools.sif
+stages:
+  a:
+    run: echo > {outputs}
+    outputs: a.txt
+  b:
+    inputs: a.txt
+    run: cat {inputs} > {outputs}
+    outputs: b.txt
+`;
+    const dir = fixture({ "wf.yaml": workflow });
+    const r = await wfc(["compile", "wf.yaml", "-o", "plan.json"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toBe(
+      [
+        "wf.yaml:3:14: error WFC294: stage `a` runs on `processes`, whose engine podman cannot run the image file `tools.sif`",
+        " 3 |   container: tools.sif",
+        "   |              ^^^^^^^^^ expected an image reference, like `docker.io/library/debian:12`, for podman and docker",
+        '   = help: give `processes` `container_engine = "apptainer"`, or map the image to a reference in `[containers.images]`',
+        "   = note: wf.yaml:5:3: stage `a` takes it from `defaults`",
+        "",
+        "1 error in wf.yaml",
+      ].join("\n"),
+    );
+    expect(existsSync(join(dir, "plan.json"))).toBe(false);
+    const onApptainer = fixture({ "wf.yaml": workflow, "wfc.config.toml": '[containers]\nengine = "apptainer"\n' });
+    const { plan } = await compile(onApptainer, "wf.yaml");
+    expect(plan.executors.processes!.engines).toEqual({ container: { engine: "apptainer", options: [] } });
   });
 
   test("a workflow without environments has no `environment` or `engines` anywhere in its plan", async () => {
