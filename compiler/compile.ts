@@ -1,6 +1,9 @@
 import { createHash } from "node:crypto";
 import { dirname, relative, resolve } from "node:path";
 import type { Diagnostic } from "./diagnostics/diagnostic.js";
+import { hasErrors, sortDiagnostics } from "./diagnostics/diagnostic.js";
+import { DiagnosticSink } from "./lower/sink.js";
+import { resolveEnvironments, type EnvironmentConfig } from "./passes/environments.js";
 import { assignExecutors, type ExecutorConfig, type Note } from "./passes/executors.js";
 import { fuse } from "./passes/fusion.js";
 import { concurrencyGroups } from "./passes/groups.js";
@@ -15,8 +18,8 @@ import { readSource } from "./source/parse.js";
 import { validateDocument, type ValidateOptions } from "./validate.js";
 
 export interface CompileOptions extends ValidateOptions {
-  /** Executors and mappings from config files. */
-  readonly config?: ExecutorConfig;
+  /** Executors and mappings from config files, and `[containers]` and `[conda]`. */
+  readonly config?: ExecutorConfig & EnvironmentConfig;
   /** Where plan.json will be written: `workdir` is recorded relative to it (default: the current directory). */
   readonly planPath?: string;
   /** `--jobs N`: a workflow-wide cap on running jobs, replacing the workflow's `jobs`. */
@@ -52,6 +55,11 @@ export async function compileDocument(document: ParsedDocument, options: Compile
   const ordered = topologicalOrder(fused.tasks);
   const groups = concurrencyGroups(ordered, workflow);
   const prio = priorities(ordered, groups);
+  // Which engine runs a container is known only with the config, so its checks are the compiler's, not `wfc validate`'s.
+  const environmentSink = new DiagnosticSink(document);
+  const environments = resolveEnvironments(ordered, assigned.executors, options.config, environmentSink);
+  const diagnostics = sortDiagnostics([...validation.diagnostics, ...environmentSink.diagnostics]);
+  if (hasErrors(diagnostics)) return { document, notes: [], diagnostics };
 
   const planDir = resolve(options.planPath === undefined ? "." : dirname(options.planPath));
   const plan = buildPlan({
@@ -61,6 +69,7 @@ export async function compileDocument(document: ParsedDocument, options: Compile
     groups,
     priority: prio.priority,
     dynamic,
+    environments,
     source: {
       file: relative(planDir, resolve(document.file.path)) || document.file.path,
       format: document.format,
@@ -81,9 +90,10 @@ export async function compileDocument(document: ParsedDocument, options: Compile
     ...fused.notes,
     ...groups.notes,
     ...assigned.notes,
+    ...environments.notes,
     ...batchNotes,
     ...prio.notes,
     ...slurmShape(plan),
   ];
-  return { document, plan, notes, diagnostics: validation.diagnostics };
+  return { document, plan, notes, diagnostics };
 }

@@ -35,7 +35,11 @@ export function planInconsistency(plan: Plan): string | undefined {
   }
   for (const task of plan.tasks) {
     const problem =
-      jobsProblem(task) ?? dynamicProblem(task, byId) ?? stepsProblem(task, keys.get(task.id)!, byId) ?? depsProblem(task, keys, byId);
+      jobsProblem(task) ??
+      dynamicProblem(task, byId) ??
+      stepsProblem(task, keys.get(task.id)!, byId) ??
+      environmentProblem(task, plan) ??
+      depsProblem(task, keys, byId);
     if (problem !== undefined) return `task \`${task.id}\`: ${problem}`;
   }
   return cycle(plan.tasks);
@@ -191,6 +195,26 @@ function stepsProblem(task: PlanTask, keys: ReadonlySet<string>, byId: ReadonlyM
         }
       }
     }
+  }
+  return undefined;
+}
+
+/**
+ * A step's environment against its action and its executor: an `fn` step
+ * runs in wfc's own Node worker and would silently ignore one; a container
+ * or conda environment needs the executor's engine for it, or the step
+ * would run on the host as it is.
+ */
+function environmentProblem(task: PlanTask, plan: Plan): string | undefined {
+  const engines = plan.executors[task.executor]?.engines;
+  for (const step of task.steps) {
+    const environment = step.environment;
+    if (environment === undefined) continue;
+    if (step.action.kind === "fn") return `step \`${step.stage}\` is an \`fn\` step with an environment, which it cannot run in`;
+    if (environment.container !== undefined && engines?.container === undefined)
+      return `step \`${step.stage}\` has a container, but its executor \`${task.executor}\` has no container engine (\`engines.container\`)`;
+    if (environment.conda !== undefined && engines?.conda === undefined)
+      return `step \`${step.stage}\` has a conda environment, but its executor \`${task.executor}\` has no conda frontend (\`engines.conda\`)`;
   }
   return undefined;
 }

@@ -26,6 +26,7 @@ const TOPICS: readonly [Note["topic"], string][] = [
   ["batch", "Batching"],
   ["group", "Concurrency groups"],
   ["executor", "Executors"],
+  ["environment", "Environments"],
   ["priority", "Priorities (critical path)"],
   ["slurm", "SLURM export shape"],
 ];
@@ -35,8 +36,8 @@ export function formatExplain(notes: readonly Note[]): string {
   const out: string[] = [];
   for (const [topic, title] of TOPICS) {
     const lines = notes.filter((n) => n.topic === topic);
-    // Only a workflow with a run-time fan-out has the section: other workflows' explanations stay as they were.
-    if (topic === "dynamic" && lines.length === 0) continue;
+    // Only a workflow with a run-time fan-out (or an environment) has the section: other workflows' explanations stay as they were.
+    if ((topic === "dynamic" || topic === "environment") && lines.length === 0) continue;
     out.push(`${title}:`);
     if (lines.length === 0) out.push(topic === "slurm" ? "  (no stage runs on a SLURM executor)" : "  (none)");
     for (const n of lines) out.push(`  - ${n.message}`);

@@ -1,6 +1,7 @@
 import type { Diagnostic, Span } from "../diagnostics/diagnostic.js";
 import type { ExecutorDef } from "../lower/ast.js";
 import type { ParsedDocument } from "../source/document.js";
+import type { CondaFrontend, ContainerEngine } from "../../contract/plan.js";
 
 /**
  * Config files: executors, and which stages run on them. Several files are
@@ -28,6 +29,28 @@ export interface ConfigMapping {
   readonly origin: Origin;
 }
 
+/** A value of the merged config and where it came from. */
+export interface Configured<T> {
+  readonly value: T;
+  readonly origin: Origin;
+}
+
+/** `[containers]`: how `container` stages run (docs/environments.md). */
+export interface ContainersConfig {
+  /** `engine`: every executor's that sets no `container_engine`; absent: the built-in one per executor type. */
+  readonly engine?: Configured<ContainerEngine>;
+  /** `[containers.options]`: extra options per engine, each engine's list from the first file that sets it. */
+  readonly options: ReadonlyMap<ContainerEngine, Configured<readonly string[]>>;
+  /** `[containers.images]`: a workflow's image → this site's, each from the first file that maps it. */
+  readonly images: ReadonlyMap<string, Configured<string>>;
+}
+
+/** `[conda]`. */
+export interface CondaConfig {
+  /** `frontend`, built-in `conda`. */
+  readonly frontend: Configured<CondaFrontend>;
+}
+
 /** Every config file merged with the built-in default. Maps are sorted by key. */
 export interface MergedConfig {
   readonly executors: ReadonlyMap<string, ConfigExecutor>;
@@ -35,6 +58,8 @@ export interface MergedConfig {
   readonly stageMap: ReadonlyMap<string, ConfigMapping>;
   /** Label → executor. */
   readonly labelMap: ReadonlyMap<string, ConfigMapping>;
+  readonly containers: ContainersConfig;
+  readonly conda: CondaConfig;
   /** The config files read, highest precedence first, as shown in diagnostics. */
   readonly files: readonly string[];
 }

@@ -65,6 +65,33 @@ type = "processes"
 # mem = "4G"
 # max = 100
 
+# --------------------------------------------------------------- containers
+# A \`run\` stage with \`container: IMAGE\` runs in that image. Its engine is
+# its executor's \`container_engine\` (any executor table above takes it),
+# else [containers] engine, else the built-in one: podman for threads and
+# processes, apptainer for slurm. Engines: podman, docker, apptainer, singularity.
+#
+# [containers]
+# engine = "podman"
+#
+# Extra options per engine, placed before the image (bind paths, GPU flags):
+# [containers.options]
+# podman = ["--security-opt=label=disable"]
+# apptainer = ["--nv", "-B", "/scratch"]
+#
+# This site's copy of an image; a copy that is an image file (.sif) is used
+# by apptainer and singularity executors only:
+# [containers.images]
+# "docker.io/biocontainers/bwa:0.7.17" = "/shared/sif/bwa.sif"
+
+# -------------------------------------------------------------------- conda
+# A stage with \`conda: ENV\` activates that environment first; frontend is
+# the program that creates and activates it: conda (the built-in), mamba or
+# micromamba.
+#
+# [conda]
+# frontend = "conda"
+
 # ------------------------------------------------------------------ mapping
 # [map.stages] maps a stage, by name, to an executor; [map.labels] maps
 # every stage carrying a label (the stage's \`labels\`) to one. An \`executor\`

@@ -1,4 +1,5 @@
-import type { ExecutorDef } from "../lower/ast.js";
+import type { ContainerEngine } from "../../contract/plan.js";
+import type { ExecutorDef, ExecutorType } from "../lower/ast.js";
 import { lowerExecutor } from "../lower/lower.js";
 
 type Obj = Readonly<Record<string, unknown>>;
@@ -21,4 +22,13 @@ export function builtinExecutorTables(): ReadonlyMap<string, Obj> {
 /** An executor from a config file's table (or a built-in's), lowered as a workflow's executors are. */
 export function lowerConfigExecutor(name: string, raw: unknown, fromFile: boolean): ExecutorDef | undefined {
   return lowerExecutor(name, raw, fromFile ? ["executors", name] : undefined);
+}
+
+/**
+ * The container engine of an executor that sets none and whose config sets
+ * no `[containers] engine`: podman on a workstation (rootless, no daemon),
+ * Apptainer on a cluster (what HPC sites install; it runs without root).
+ */
+export function builtinEngine(type: ExecutorType): ContainerEngine {
+  return type === "slurm" ? "apptainer" : "podman";
 }

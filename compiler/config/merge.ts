@@ -1,5 +1,6 @@
 import type { ParsedDocument } from "../source/document.js";
-import type { ConfigExecutor, ConfigMapping, MergedConfig, Origin } from "./config.js";
+import type { CondaFrontend, ContainerEngine } from "../../contract/plan.js";
+import type { ConfigExecutor, ConfigMapping, Configured, MergedConfig, Origin } from "./config.js";
 import { builtinExecutorTables, lowerConfigExecutor } from "./executors.js";
 
 type Obj = Readonly<Record<string, unknown>>;
@@ -15,12 +16,19 @@ export interface ConfigLayer {
  * Merges config files, highest precedence first, over the built-in default.
  * Per executor name the whole definition comes from the first file that
  * defines it (merging fields of two definitions would build an executor
- * neither file describes); per mapping key, the first file's value.
+ * neither file describes); per mapping key, the first file's value; the
+ * same for `[containers]` and `[conda]`: `engine` and `frontend` from the
+ * first file that sets them, each engine's `options` and each image of
+ * `images` on its own.
  */
 export function mergeConfigs(layers: readonly ConfigLayer[]): MergedConfig {
   const executors = new Map<string, ConfigExecutor>();
   const stageMap = new Map<string, ConfigMapping>();
   const labelMap = new Map<string, ConfigMapping>();
+  let engine: Configured<ContainerEngine> | undefined;
+  let frontend: Configured<CondaFrontend> | undefined;
+  const options = new Map<ContainerEngine, Configured<readonly string[]>>();
+  const images = new Map<string, Configured<string>>();
   for (const { document, data } of layers) {
     const origin = (path: readonly string[]): Origin => ({ kind: "file", file: document.file.path, span: document.locate(path, "key") });
     for (const [name, table] of entries(data.executors)) {
@@ -37,6 +45,23 @@ export function mergeConfigs(layers: readonly ConfigLayer[]): MergedConfig {
         if (!into.has(name) && typeof executor === "string") into.set(name, { executor, origin: origin(["map", key, name]) });
       }
     }
+    const containers = isObject(data.containers) ? data.containers : {};
+    if (engine === undefined && typeof containers.engine === "string")
+      engine = { value: containers.engine as ContainerEngine, origin: origin(["containers", "engine"]) };
+    for (const [name, list] of entries(containers.options)) {
+      if (!options.has(name as ContainerEngine) && Array.isArray(list))
+        options.set(name as ContainerEngine, {
+          value: list.filter((o): o is string => typeof o === "string"),
+          origin: origin(["containers", "options", name]),
+        });
+    }
+    for (const [image, mapped] of entries(containers.images)) {
+      if (!images.has(image) && typeof mapped === "string")
+        images.set(image, { value: mapped, origin: origin(["containers", "images", image]) });
+    }
+    const conda = isObject(data.conda) ? data.conda : {};
+    if (frontend === undefined && typeof conda.frontend === "string")
+      frontend = { value: conda.frontend as CondaFrontend, origin: origin(["conda", "frontend"]) };
   }
   for (const [name, table] of builtinExecutorTables()) {
     if (executors.has(name)) continue;
@@ -46,6 +71,8 @@ export function mergeConfigs(layers: readonly ConfigLayer[]): MergedConfig {
     executors: sorted(executors),
     stageMap: sorted(stageMap),
     labelMap: sorted(labelMap),
+    containers: { ...(engine !== undefined ? { engine } : {}), options: sorted(options), images: sorted(images) },
+    conda: { frontend: frontend ?? { value: "conda", origin: { kind: "built-in" } } },
     files: layers.map((layer) => layer.document.file.path),
   };
 }
@@ -58,6 +85,6 @@ function isObject(value: unknown): value is Obj {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function sorted<V>(map: Map<string, V>): Map<string, V> {
+function sorted<K extends string, V>(map: Map<K, V>): Map<K, V> {
   return new Map([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

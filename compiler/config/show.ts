@@ -1,7 +1,8 @@
 import { lookupIn } from "../diagnostics/format.js";
 import { toJsonDiagnostic, type JsonDiagnostic } from "../diagnostics/json.js";
-import type { ConfigLevel, LoadConfigResult, LocationStatus, MergedConfig, Origin, SearchedLocation } from "./config.js";
-import { builtinWorkers } from "./executors.js";
+import type { ConfigExecutor, ConfigLevel, LoadConfigResult, LocationStatus, MergedConfig, Origin, SearchedLocation } from "./config.js";
+import { builtinEngine, builtinWorkers } from "./executors.js";
+import type { ExecutorType } from "../lower/ast.js";
 import { tomlKey, tomlValue } from "./toml-text.js";
 
 /** Finds a config file's text by the path diagnostics use, for source lines and line numbers. */
@@ -37,7 +38,19 @@ export function renderConfigText(config: MergedConfig, result: Pick<LoadConfigRe
       rows.push([`${tomlKey(key)} = ${tomlValue(value)}`, where(executor.origin, ["executors", name, key])]);
     }
     out.push("", ...aligned(rows));
+    // Which engine its containers run with when the table does not say: a comment, so the output stays this config.
+    if (executor.def.containerEngine === undefined) {
+      const engine = config.containers.engine;
+      out.push(
+        `# container_engine: ${engine?.value ?? builtinEngine(executor.def.type)}, ${
+          engine === undefined
+            ? `built-in for ${executor.def.type} executors`
+            : where(engine.origin, []).replace(/^# /, "[containers] engine ")
+        }`,
+      );
+    }
   }
+  out.push("", ...containersText(config, where));
   for (const [key, map] of [
     ["stages", config.stageMap],
     ["labels", config.labelMap],
@@ -47,6 +60,49 @@ export function renderConfigText(config: MergedConfig, result: Pick<LoadConfigRe
     out.push("", ...aligned(rows));
   }
   return out.join("\n") + "\n";
+}
+
+/** `[containers]` and `[conda]`, each value with its origin; what is not set says what applies instead. */
+function containersText(config: MergedConfig, where: (origin: Origin, path: readonly string[]) => string): string[] {
+  const { engine, options, images } = config.containers;
+  const out: string[] = [];
+  out.push(
+    ...aligned(
+      engine === undefined
+        ? [["[containers]", `# engine not set: built-in ${builtinEngineWords()}`]]
+        : [
+            ["[containers]", ""],
+            [`engine = ${tomlValue(engine.value)}`, where(engine.origin, [])],
+          ],
+    ),
+  );
+  for (const [key, map, none] of [
+    ["options", options, "# no extra options for any engine"],
+    ["images", images, "# no image mapped to this site's copy"],
+  ] as const) {
+    const rows: [string, string][] = [[`[containers.${key}]`, map.size === 0 ? none : ""]];
+    for (const [name, { value, origin }] of map as ReadonlyMap<string, { value: unknown; origin: Origin }>)
+      rows.push([`${tomlKey(name)} = ${tomlValue(value)}`, where(origin, [])]);
+    out.push("", ...aligned(rows));
+  }
+  const frontend = config.conda.frontend;
+  out.push(
+    "",
+    ...aligned([
+      ["[conda]", ""],
+      [`frontend = ${tomlValue(frontend.value)}`, where(frontend.origin, [])],
+    ]),
+  );
+  return out;
+}
+
+const EXECUTOR_TYPES: readonly ExecutorType[] = ["threads", "processes", "slurm"];
+
+/** `podman for threads and processes, apptainer for slurm`. */
+function builtinEngineWords(): string {
+  const byEngine = new Map<string, ExecutorType[]>();
+  for (const type of EXECUTOR_TYPES) byEngine.set(builtinEngine(type), [...(byEngine.get(builtinEngine(type)) ?? []), type]);
+  return [...byEngine].map(([engine, types]) => `${engine} for ${types.join(" and ")}`).join(", ");
 }
 
 function searchedHeader(searched: readonly SearchedLocation[], cpus: number): string[] {
@@ -86,11 +142,22 @@ export type JsonOrigin = { file: string; line: number | null; column: number | n
 export interface ConfigJson {
   files: { level: ConfigLevel; path: string; status: LocationStatus }[];
   /** Absent when a config file has errors. */
-  executors?: Record<string, { definition: Record<string, unknown>; from: JsonOrigin }>;
+  executors?: Record<
+    string,
+    { definition: Record<string, unknown>; from: JsonOrigin; container_engine: { value: string; from: JsonOrigin } }
+  >;
   map?: {
     stages: Record<string, { executor: string; from: JsonOrigin }>;
     labels: Record<string, { executor: string; from: JsonOrigin }>;
   };
+  containers?: {
+    /** Null when no file sets it: each executor then has its type's built-in engine (`builtin`). */
+    engine: { value: string; from: JsonOrigin } | null;
+    builtin: Record<ExecutorType, string>;
+    options: Record<string, { value: readonly string[]; from: JsonOrigin }>;
+    images: Record<string, { value: string; from: JsonOrigin }>;
+  };
+  conda?: { frontend: { value: string; from: JsonOrigin } };
   diagnostics: JsonDiagnostic[];
 }
 
@@ -111,10 +178,28 @@ export function configJson(result: LoadConfigResult): ConfigJson {
   if (config === undefined) return json;
   const mappings = (map: MergedConfig["stageMap"]) =>
     Object.fromEntries([...map].map(([name, m]) => [name, { executor: m.executor, from: from(m.origin) }]));
+  const valued = <T>(map: ReadonlyMap<string, { value: T; origin: Origin }>) =>
+    Object.fromEntries([...map].map(([key, v]) => [key, { value: v.value, from: from(v.origin) }]));
+  const { engine } = config.containers;
+  const engineOf = (e: ConfigExecutor) =>
+    e.def.containerEngine !== undefined
+      ? { value: e.def.containerEngine, from: from(e.origin) }
+      : engine !== undefined
+        ? { value: engine.value, from: from(engine.origin) }
+        : { value: builtinEngine(e.def.type), from: "built-in" as const };
   return {
     files: json.files,
-    executors: Object.fromEntries([...config.executors].map(([name, e]) => [name, { definition: { ...e.table }, from: from(e.origin) }])),
+    executors: Object.fromEntries(
+      [...config.executors].map(([name, e]) => [name, { definition: { ...e.table }, from: from(e.origin), container_engine: engineOf(e) }]),
+    ),
     map: { stages: mappings(config.stageMap), labels: mappings(config.labelMap) },
+    containers: {
+      engine: engine === undefined ? null : { value: engine.value, from: from(engine.origin) },
+      builtin: Object.fromEntries(EXECUTOR_TYPES.map((type) => [type, builtinEngine(type)])) as Record<ExecutorType, string>,
+      options: valued(config.containers.options),
+      images: valued(config.containers.images),
+    },
+    conda: { frontend: { value: config.conda.frontend.value, from: from(config.conda.frontend.origin) } },
     diagnostics: json.diagnostics,
   };
 }

@@ -97,6 +97,12 @@ export const CODES = {
   WFC281: "a `lines` file with a repeated value or a NUL",
   WFC282: "a `lines` file no stage writes that uses a foreach variable",
   WFC283: "an input naming a run-time variable that no stage writes",
+  // Software environments (`container`, `modules`, `conda`).
+  WFC290: "a stage with both `container` and `modules` (after `defaults` apply)",
+  WFC291: "a stage with both `container` and `conda` (after `defaults` apply)",
+  WFC292: "`container`, `modules` or `conda` on an `fn` stage",
+  WFC293: "a conda environment file that cannot be read (no such file, a folder, too large)",
+  WFC294: "an image file (`.sif`, a path) on an executor whose engine is podman or docker",
   // Config files.
   WFC301:
     "a config file cannot be read: `--config` or `$WFC_CONFIG` names no file, or a file on the search path is a directory or unreadable",

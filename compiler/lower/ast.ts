@@ -1,5 +1,5 @@
 import { rangeSize, rangeValue } from "../../contract/elements.js";
-import type { PlanShell } from "../../contract/plan.js";
+import type { ContainerEngine, PlanConda, PlanShell } from "../../contract/plan.js";
 import type { DataPath } from "../source/document.js";
 import type { Template } from "./template.js";
 
@@ -54,6 +54,8 @@ export interface ExecutorDef {
   /** Undefined for the built-in executors, which come from no file. */
   readonly path?: DataPath;
   readonly slurm?: SlurmOptions;
+  /** `container_engine`: the engine its jobs' containers run with; absent: the config's, else the built-in one. */
+  readonly containerEngine?: ContainerEngine;
 }
 
 /** A template string and where it was written. */
@@ -156,6 +158,19 @@ export interface StageSettings {
   readonly expected?: number;
 }
 
+/**
+ * A stage's software environment (docs/environments.md), `defaults`
+ * applied (to `run` stages only); each part remembers where it was written,
+ * the stage or `defaults`, for diagnostics. Never both a container and
+ * modules or conda (reported while lowering).
+ */
+export interface StageEnvironment {
+  readonly container?: { readonly image: string; readonly path: DataPath };
+  /** In load order. */
+  readonly modules?: { readonly names: readonly string[]; readonly path: DataPath };
+  readonly conda?: { readonly conda: PlanConda; readonly path: DataPath };
+}
+
 export interface Stage {
   readonly name: string;
   readonly path: DataPath;
@@ -175,6 +190,8 @@ export interface Stage {
   readonly executor?: NameRef;
   readonly labels: readonly string[];
   readonly settings: StageSettings;
+  /** `container`, `modules`, `conda`; absent when the stage runs on the host as it is. */
+  readonly environment?: StageEnvironment;
 }
 
 export interface Workflow {

@@ -18,10 +18,12 @@ import type {
   StageSettings,
   Workflow,
 } from "./ast.js";
+import { lowerDefaultEnvironment, lowerStageEnvironment, type DefaultEnvironment } from "./environment.js";
 import { lowerFanOut } from "./fanout.js";
 import { withLifetimes } from "./lifetimes.js";
 import { readParamText } from "./param-text.js";
 import type { ParamsFile, ParamValue } from "../config/params-file.js";
+import type { ContainerEngine } from "../../contract/plan.js";
 import { DiagnosticSink } from "./sink.js";
 import { hasGlob, parseTemplate, type Template } from "./template.js";
 import { intersects, toPattern, type Pattern } from "../graph/pattern.js";
@@ -81,6 +83,7 @@ export async function lowerWorkflow(
   const defaults: Obj = isObject(data.defaults) ? data.defaults : {};
 
   for (const key of ["timeout", "time"]) if (key in defaults) checkDuration(key, defaults[key], ["defaults", key], sink);
+  const defaultEnvironment = await lowerDefaultEnvironment(defaults, dir, sink);
   const stages = new Map<string, Stage>();
   const raws = Object.entries(isObject(data.stages) ? data.stages : {}).filter((e): e is [string, Obj] => isObject(e[1]));
   const produced = producedTest(data, params);
@@ -88,7 +91,14 @@ export async function lowerWorkflow(
   const stageSinks = new Map<string, DiagnosticSink>();
   const lower = async (name: string, raw: Obj, isProduced: (template: Template) => boolean) => {
     const own = new DiagnosticSink(doc);
-    const context = { sink: own, dir, params, produced: isProduced, ...(options.signal ? { signal: options.signal } : {}) };
+    const context = {
+      sink: own,
+      dir,
+      params,
+      produced: isProduced,
+      defaultEnvironment,
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
     stages.set(name, await lowerStage(name, raw, defaults, context));
     stageSinks.set(name, own);
   };
@@ -294,9 +304,12 @@ export function lowerExecutor(name: string, raw: unknown, path: DataPath | undef
     name,
     type,
     runs,
-    ...defined({ path, max: int(raw.max), slurm: type === "slurm" ? lowerSlurm(raw) : undefined }),
+    ...defined({ path, max: int(raw.max), slurm: type === "slurm" ? lowerSlurm(raw) : undefined, containerEngine: containerEngine(raw) }),
   };
 }
+
+const ENGINES: readonly ContainerEngine[] = ["podman", "docker", "apptainer", "singularity"];
+const containerEngine = (raw: Obj) => ENGINES.find((e) => e === raw.container_engine);
 
 const duration = (v: unknown) => (typeof v === "number" || typeof v === "string" ? parseDuration(v) : undefined);
 const memory = (v: unknown) => (typeof v === "number" || typeof v === "string" ? parseMemory(v) : undefined);
@@ -352,6 +365,7 @@ interface StageContext {
   readonly params: ReadonlyMap<string, Param>;
   readonly signal?: AbortSignal;
   readonly produced?: (template: Template) => boolean;
+  readonly defaultEnvironment?: DefaultEnvironment;
 }
 
 async function lowerStage(name: string, raw: Obj, defaults: Obj, ctx: StageContext): Promise<Stage> {
@@ -486,6 +500,14 @@ async function lowerStage(name: string, raw: Obj, defaults: Obj, ctx: StageConte
     }),
   };
   const description = str(raw.description);
+  const environment = await lowerStageEnvironment(
+    name,
+    raw,
+    action?.kind === "fn" || (!("run" in raw) && "fn" in raw),
+    ctx.defaultEnvironment ?? {},
+    ctx.dir,
+    sink,
+  );
   return {
     name,
     path,
@@ -501,5 +523,6 @@ async function lowerStage(name: string, raw: Obj, defaults: Obj, ctx: StageConte
     ...(executor !== undefined ? { executor } : {}),
     labels: Array.isArray(raw.labels) ? raw.labels.filter((l): l is string => typeof l === "string") : [],
     settings,
+    ...(environment !== undefined ? { environment } : {}),
   };
 }

@@ -2,7 +2,18 @@ import type { ExecutorDef, LocatedTemplate, PathDecl, Stage, Workflow } from "..
 import { indexSpaceOf } from "../lower/elements.js";
 import type { Groups } from "../passes/groups.js";
 import type { DraftTask } from "../passes/tasks.js";
-import type { DynamicSpace, Part, Plan, PlanAction, PlanExecutor, PlanPath, PlanStep, PlanTask } from "../../contract/plan.js";
+import type {
+  DynamicSpace,
+  Part,
+  Plan,
+  PlanAction,
+  PlanEngines,
+  PlanEnvironment,
+  PlanExecutor,
+  PlanPath,
+  PlanStep,
+  PlanTask,
+} from "../../contract/plan.js";
 import { decidedNames, type DynamicSource } from "../graph/dynamic.js";
 import { PLAN_VERSION } from "../../contract/plan.js";
 import { paramWords } from "../../contract/template.js";
@@ -19,6 +30,11 @@ export interface PlanInputs {
   readonly jobs: number | undefined;
   /** Dynamic stages' producers (graph/dynamic.ts); none: every space is static. */
   readonly dynamic?: ReadonlyMap<string, DynamicSource>;
+  /** Steps' environments and executors' engines (passes/environments.ts); none: every step runs on the host. */
+  readonly environments?: {
+    readonly steps: ReadonlyMap<string, PlanEnvironment>;
+    readonly engines: ReadonlyMap<string, PlanEngines>;
+  };
 }
 
 /** Assembles plan.json from the optimized tasks. */
@@ -30,7 +46,7 @@ export function buildPlan(inputs: PlanInputs): Plan {
   const tasks: PlanTask[] = ordered.map((task) => {
     const first = task.stages[0]!;
     const settings = first.settings;
-    const steps = task.stages.map((stage) => planStep(stage, task, workflow, taskOfStage));
+    const steps = task.stages.map((stage) => planStep(stage, task, workflow, taskOfStage, inputs.environments?.steps.get(stage.name)));
     // A fused task's steps share one space (fusion needs one-to-one), so its first step's is the task's.
     const source = inputs.dynamic?.get(first.name);
     const dynamic: DynamicSpace | undefined =
@@ -63,7 +79,7 @@ export function buildPlan(inputs: PlanInputs): Plan {
 
   const used = new Set(tasks.map((t) => t.executor));
   const executors: Record<string, PlanExecutor> = {};
-  for (const name of [...used].sort()) executors[name] = planExecutor(inputs.executors.get(name)!);
+  for (const name of [...used].sort()) executors[name] = planExecutor(inputs.executors.get(name)!, inputs.environments?.engines.get(name));
 
   const params: Record<string, Plan["params"][string]> = {};
   for (const [name, p] of [...workflow.params].sort(([a], [b]) => (a < b ? -1 : 1))) params[name] = p.value;
@@ -82,12 +98,14 @@ export function buildPlan(inputs: PlanInputs): Plan {
   };
 }
 
-function planExecutor(def: ExecutorDef): PlanExecutor {
+function planExecutor(def: ExecutorDef, engines: PlanEngines | undefined): PlanExecutor {
   return {
     type: def.type,
     max: def.max ?? null,
     runs: [...def.runs].sort(),
     ...(def.slurm ? { slurm: { ...def.slurm } } : {}),
+    // Only an executor with a step in a container or conda environment has engines: other plans stay as they were.
+    ...(engines !== undefined ? { engines } : {}),
   };
 }
 
@@ -118,7 +136,13 @@ function parts(located: LocatedTemplate, stage: Stage, workflow: Workflow, shell
   return out;
 }
 
-function planStep(stage: Stage, task: DraftTask, workflow: Workflow, taskOfStage: ReadonlyMap<string, string>): PlanStep {
+function planStep(
+  stage: Stage,
+  task: DraftTask,
+  workflow: Workflow,
+  taskOfStage: ReadonlyMap<string, string>,
+  environment: PlanEnvironment | undefined,
+): PlanStep {
   const action = stage.action!;
   const planAction: PlanAction =
     action.kind === "shell"
@@ -149,5 +173,15 @@ function planStep(stage: Stage, task: DraftTask, workflow: Workflow, taskOfStage
   const logs = stage.logs.length > 0 ? { logs: stage.logs.map((decl) => path(decl, [])) } : {};
   // Only a stage that decides variables says so: the plans of other workflows stay as they were.
   const decided = decidedNames(stage);
-  return { stage: stage.name, action: planAction, inputs, outputs, ...logs, env, ...(decided.length > 0 ? { decides: decided } : {}) };
+  return {
+    stage: stage.name,
+    action: planAction,
+    inputs,
+    outputs,
+    ...logs,
+    env,
+    ...(decided.length > 0 ? { decides: decided } : {}),
+    // Only a step with a software environment has one: the plans of other workflows stay as they were.
+    ...(environment !== undefined ? { environment } : {}),
+  };
 }

@@ -261,6 +261,7 @@ function firstSentence(text: string): string {
 }
 
 function namePatternWords(pattern: string): string {
+  if (pattern.includes("{}")) return "an image without whitespace or `{`/`}`";
   return pattern.includes("-")
     ? "letters, digits, `_` and `-`, starting with a letter or `_`"
     : "letters, digits and `_`, starting with a letter or `_`";
@@ -273,5 +274,8 @@ function formatWords(path: DataPath, pattern: string): string {
     return "a duration like `90s`, `5m`, `1h30m`, or `HH:MM:SS`";
   if (last === "fn") return "`path/to/module.mjs#exportName`";
   if (path.at(-2) === "options") return "an sbatch option starting with `-`, like `--constraint=avx2`";
+  if (last === "container") return "an image without whitespace or `{`/`}`, like `docker.io/library/debian:12` (an image is the stage's, not a template)";
+  if (path.at(-2) === "images") return "an image without whitespace or `{`/`}`, like `/shared/sif/debian.sif`";
+  if (path.at(-2) === "modules") return "a module name without whitespace, like `samtools/1.17`";
   return `text matching /${pattern}/`;
 }

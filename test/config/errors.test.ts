@@ -38,7 +38,7 @@ const cases: { name: string; file: string; text: string; stderr: string[] }[] = 
       "",
       "./wfc.config.toml:4:1: error WFC102: unknown key `partition` in executor `htex`",
       ' 4 | partition = "short"',
-      "   | ^^^^^^^^^ expected one of `description`, `max`, `runs` or `type`",
+      "   | ^^^^^^^^^ expected one of `container_engine`, `description`, `max`, `runs` or `type`",
       "   = help: remove `partition`, or check the spelling against the language reference",
       "",
       './wfc.config.toml:7:8: error WFC104: `type` of executor `gpu` cannot be "slurmm"',
@@ -99,7 +99,7 @@ const cases: { name: string; file: string; text: string; stderr: string[] }[] = 
     stderr: [
       "local.yaml:1:1: error WFC102: unknown key `executor` in the config file",
       " 1 | executor:",
-      "   | ^^^^^^^^ expected one of `executors` or `map`",
+      "   | ^^^^^^^^ expected one of `conda`, `containers`, `executors` or `map`",
       "   = help: did you mean `executors`?",
       "",
       "local.yaml:5:13: error WFC101: `map.stages.search` must be a string, not an integer",

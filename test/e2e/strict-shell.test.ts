@@ -81,7 +81,7 @@ describe("a run string runs with bash in strict mode by default", () => {
     const r = await wfc(["compile", "wf.yaml"], { cwd: dir });
     expect(r.exitCode, r.stderr).toBe(0);
     const plan = JSON.parse(r.stdout) as Plan;
-    expect(plan.plan).toBe(5);
+    expect(plan.plan).toBe(6);
     expect(Object.fromEntries(plan.tasks.flatMap((t) => t.steps.map((s) => [s.stage, s.action])))).toMatchObject({
       a: { kind: "shell", shell: "bash" },
       b: { kind: "shell", shell: "sh" },
