@@ -71,7 +71,12 @@ export type JobOutcome =
       readonly step?: number;
     }
   /** It never started: the job before it in its lane did not succeed. The run loop puts it back. */
-  | { readonly kind: "not-run" };
+  | { readonly kind: "not-run" }
+  /**
+   * It never started: its software environment failed the check another
+   * job of it made and reported (issue 15). It ends as not run.
+   */
+  | { readonly kind: "unavailable"; readonly reason: string };
 
 export interface Backend {
   /**

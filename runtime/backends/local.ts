@@ -18,6 +18,8 @@ import { commandCause, timeoutText } from "../run/failure-cause.js";
 import type { OomWatch } from "../run/oom.js";
 import { appendLog } from "../run/logs.js";
 import type { Backend, JobContext, JobOutcome, PreparedJob } from "./backend.js";
+import type { RunEnvironments, Wrapped } from "../environments/environments.js";
+import { EnvironmentError } from "../../contract/environment.js";
 
 export interface LocalBackendOptions {
   readonly plan: Plan;
@@ -38,6 +40,8 @@ export interface LocalBackendOptions {
   readonly oom: OomWatch;
   /** Aborted on Ctrl-C: `fn` pools drop what waits and stop what runs. */
   readonly signal: AbortSignal;
+  /** The run's software environments (issue 15): checked once each, commands wrapped to enter them. */
+  readonly environments?: RunEnvironments;
 }
 
 export class LocalBackend implements Backend {
@@ -76,6 +80,9 @@ export class LocalBackend implements Backend {
   async run(job: PreparedJob, ctx: JobContext): Promise<JobOutcome> {
     const { commands, task } = job;
     const timeout = task.timeout;
+    // Each environment is checked before the first job that needs it starts; the others wait for that check.
+    const unready = await this.#checkEnvironments(job);
+    if (unready !== undefined) return unready;
     let started: number | undefined;
     for (let i = 0; i < commands.length; i++) {
       const c = commands[i]!;
@@ -93,7 +100,16 @@ export class LocalBackend implements Backend {
       const first = i;
       while (i + 1 < commands.length && commands[i + 1]!.kind !== "fn") this.#makeFolders(commands[++i]!, ctx.workdir);
       started ??= Date.now();
-      const [head, ...then] = commands.slice(first, i + 1).map(toCommand);
+      const wrapped: Wrapped[] = [];
+      try {
+        for (const s of commands.slice(first, i + 1)) wrapped.push(this.#command(s, task.executor, ctx.workdir));
+      } catch (error) {
+        // A value the environment's command line cannot carry (contract/environment.ts): the step does not start.
+        if (!(error instanceof EnvironmentError)) throw error;
+        const at = first + wrapped.length;
+        return { kind: "failed", started, exitCode: null, step: at, command: describeStep(commands[at]!), reason: error.message };
+      }
+      const [head, ...then] = wrapped.map((w) => w.command);
       const pgids: number[] = [];
       const result = await this.#o.runner.run(
         {
@@ -116,6 +132,9 @@ export class LocalBackend implements Backend {
         },
       );
       this.#o.onGroupsEnded?.(pgids);
+      // A stopped container job: its engine's client may be gone, its container not (podman, docker).
+      const containers = wrapped.flatMap((w) => (w.container === undefined ? [] : [w.container]));
+      if (result.exitCode !== 0 && containers.length > 0) await this.#o.environments?.remove(containers);
       if (result.notRun) return { kind: "not-run" };
       if (result.exitCode === 0) continue;
       if (result.cancelled || ctx.signal.aborted)
@@ -125,6 +144,32 @@ export class LocalBackend implements Backend {
       return { kind: "failed", started, exitCode: result.exitCode, step, command: describeStep(commands[step]!), reason };
     }
     return { kind: "done", started: started ?? Date.now() };
+  }
+
+  /** A step's command for the runner: as it is, or entering its environment. */
+  #command(c: StepCommand, executor: string, workdir: string): Wrapped {
+    const environments = this.#o.environments;
+    if (c.environment === undefined || environments === undefined) return { command: toCommand(c) };
+    return environments.wrap(c, executor, workdir);
+  }
+
+  /**
+   * The environments of a job's commands, each checked once per run: the
+   * job that made a failing check fails with its one line; a job that
+   * waited for it ends unavailable (not run).
+   */
+  async #checkEnvironments(job: PreparedJob): Promise<JobOutcome | undefined> {
+    const environments = this.#o.environments;
+    if (environments === undefined) return undefined;
+    const owner = `${job.key.task}#${job.key.job}`;
+    for (const [i, c] of job.commands.entries()) {
+      if (c.environment === undefined || c.kind === "fn") continue;
+      const { check, first } = await environments.check(c, job.task.executor, owner);
+      if (check.ok) continue;
+      if (!first) return { kind: "unavailable", reason: check.reason };
+      return { kind: "failed", started: Date.now(), exitCode: null, step: i, command: describeStep(c), reason: check.reason };
+    }
+    return undefined;
   }
 
   #makeFolders(c: StepCommand, workdir: string): void {

@@ -1,4 +1,4 @@
-import type { ElementEdge, Part, Plan, PlanPath, PlanShell, PlanStep, PlanTask } from "../../contract/plan.js";
+import type { ElementEdge, Part, Plan, PlanEnvironment, PlanPath, PlanShell, PlanStep, PlanTask } from "../../contract/plan.js";
 import type { Binding } from "../../contract/elements.js";
 import { decidedPattern, patternText, type DecidedPattern } from "../../contract/expansion.js";
 import { RunElements, type TaskElements } from "../scheduler/elements.js";
@@ -39,6 +39,8 @@ export interface StepCommand {
    * running on a machine with other cores re-runs nothing.
    */
   readonly declared?: string;
+  /** The software the step runs in (issue 15), as the plan gives it; absent when it runs on the host as it is. */
+  readonly environment?: PlanEnvironment;
 }
 
 export interface ResolvedPath {
@@ -180,7 +182,7 @@ export class Expander {
     for (const [k, parts] of Object.entries(step.env)) env[k] = parts.map(text).join("");
     const vars: Record<string, string | number | boolean> = {};
     for (const [k, b] of bindings) vars[k] = b.value;
-    const base = { stage: step.stage, inputs, outputs, logs, env, vars };
+    const base = { stage: step.stage, inputs, outputs, logs, env, vars, ...(step.environment ? { environment: step.environment } : {}) };
 
     const action = step.action;
     const argv = (list: readonly (readonly Part[])[]) =>

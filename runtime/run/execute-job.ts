@@ -43,12 +43,16 @@ export async function executeJob(run: RunContext, ref: JobRef, lane?: Lane): Pro
 async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Promise<void> {
   const { plan, config, scheduler } = run;
   const task = plan.tasks[ref.task]!;
+  // A step in a container is out of date when its image is other contents now: its digest, looked up once per run.
+  const environments = run.environments;
+  if (environments !== undefined) await environments.lookUpDigests(task);
   const options = {
     force: config.force === true,
     wouldWrite: run.wouldWrite,
     workdir: run.workdir,
     missingOk: run.temps?.isTemp,
     mtimes: run.mtimes,
+    digestNow: environments && ((stage: string) => environments.digestNow(task, stage)),
   };
   // Every step of every element, or what a partial run selected of them (select.ts); the journal vouches for most
   // commands of an up-to-date job, which then need not be built (fingerprint.ts).
@@ -187,6 +191,13 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
     scheduler.putBack(ref);
     return;
   }
+  if (outcome.kind === "unavailable") {
+    // Its environment failed the check another job made and reported: it never started, and counts as not run.
+    scheduler.finish(ref, "failed");
+    const job = { task: task.id, job: ref.job, elements: [ref.first, ref.end] as const };
+    run.emit(jobEndEvent(job, { status: "cancelled", exitCode: null }, { start: clock.start, end: Date.now() }));
+    return;
+  }
   clock.onStart(outcome.started);
   // The node's own clock says when a SLURM job's commands started (wfc may have seen it a poll later).
   if (backend.remoteClock) clock.start = Math.min(clock.start, outcome.started);
@@ -199,7 +210,8 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
     list.map((u) => {
       const d = status === "done" && patternsOf(u).length > 0 ? decidedFor(u) : undefined;
       const rows = d?.ok === true ? { decided: d.rows } : {};
-      return { stage: u.stage, element: u.element, status, hash: u.hash, ...times, exitCode, ...rows, ...fpOf(u) };
+      const env = u.command.environment !== undefined ? run.environments?.record(task, u.stage) : undefined;
+      return { stage: u.stage, element: u.element, status, hash: u.hash, ...times, exitCode, ...rows, ...fpOf(u), ...env };
     });
   /**
    * Unit `at` failed: each unit before it succeeded and is journaled done

@@ -19,6 +19,7 @@ import type { Journal } from "../state/journal.js";
 import { jobUnits, type Selection } from "./select.js";
 import { patternPath } from "./expansion.js";
 import { Mtimes } from "./mtimes.js";
+import { environmentText } from "../environments/environments.js";
 
 /**
  * One step of one element of a job as an up-to-date check sees it: its
@@ -56,6 +57,8 @@ export interface FreshnessOptions {
   readonly missingOk?: ((path: string) => boolean) | undefined;
   /** The run's cache of modification times (mtimes.ts); default: each `decide` looks on its own. */
   readonly mtimes?: Mtimes | undefined;
+  /** A step's image digest now, when the engine can tell (issue 15; runtime/environments/). */
+  readonly digestNow?: ((stage: string) => string | undefined) | undefined;
 }
 
 /**
@@ -187,14 +190,19 @@ function whyRun(unit: Checked, journal: Journal, options: Checks): string | unde
 }
 
 function outOfDate(
-  { stage, element, hash, inputs, outputs }: Checked,
+  { stage, element, hash, inputs, outputs, command }: Checked,
   journal: Journal,
-  { missingOk, mtimes }: Checks,
+  { missingOk, mtimes, digestNow }: Checks,
 ): string | undefined {
   const record = journal.get(stage, element);
   if (record === undefined || (record.status !== "done" && record.status !== "touched"))
     return record?.status === "failed" ? "it failed last time" : "it has not run";
-  if (record.hash !== hash) return "its command changed";
+  // A command the journal vouched for has the record's hash: one with another hash was built.
+  if (record.hash !== hash)
+    return record.environment !== environmentText(command?.environment) ? "environment changed" : "its command changed";
+  // The same image reference may name other contents now (re-tagged, pulled again); unknown now: compared by reference.
+  const digest = record.digest !== undefined ? digestNow?.(stage) : undefined;
+  if (digest !== undefined && digest !== record.digest) return `environment changed (its image is ${digest} now)`;
   let oldestOutput = Infinity;
   for (const o of outputs) {
     // A pattern output (issue 14): the files the step decided when it ran.

@@ -20,6 +20,7 @@ import { executorWorkers } from "../../contract/workers.js";
 import { packageRoot } from "../../contract/package-root.js";
 import type { SlurmLayout } from "../../contract/slurm-layout.js";
 import { RunningJobs } from "../state/running-jobs.js";
+import { RunEnvironments } from "../environments/environments.js";
 import type { RunContext } from "./context.js";
 import type { RunFailure, RunSummary } from "./events.js";
 import { Folders } from "./folders.js";
@@ -144,7 +145,11 @@ async function lifecycle(plan: Plan, { config: given = {}, ...options }: RunOpti
   // `fn` modules are the workflow's: next to it, or (a plan moved away from it) where the jobs run.
   const planWorkdir = resolve(options.planDir ?? ".", plan.workdir);
   const codeDir = existsSync(resolve(options.planDir ?? ".", plan.source.file)) ? planWorkdir : workdir;
-  const open = { plan, workdir, codeDir, stateDir, jobs, cores, signal: abort.signal, warn, folders, runningJobs };
+  // Software environments (issue 15), only for a plan whose steps have one.
+  const environments = plan.tasks.some((t) => t.steps.some((s) => s.environment !== undefined))
+    ? new RunEnvironments(plan, workdir, stateDir)
+    : undefined;
+  const open = { plan, workdir, codeDir, stateDir, jobs, cores, signal: abort.signal, warn, folders, runningJobs, environments };
   const backends = options.backend ?? openLocal(open, options, config);
   const slurm = slurmSide && layout && openSlurm(open, slurmSide, layout, (s) => emit(s));
   const all: Backend[] = [...(options.backend ? [] : [backends]), ...(slurm ? [slurm] : [])];
@@ -194,6 +199,7 @@ async function lifecycle(plan: Plan, { config: given = {}, ...options }: RunOpti
     backendFor,
     temps: undefined,
     warn,
+    environments,
   };
   try {
     // A plan with temp outputs looks at every job first: which temp outputs may stay gone (lifetimes.ts).
@@ -223,6 +229,7 @@ interface Opening {
   readonly warn: (message: string) => void;
   readonly folders: Folders;
   readonly runningJobs: RunningJobs | undefined;
+  readonly environments: RunEnvironments | undefined;
 }
 
 function openLocal(o: Opening, options: RunOptions, config: RunConfig): LocalBackend {
@@ -241,6 +248,7 @@ function openLocal(o: Opening, options: RunOptions, config: RunConfig): LocalBac
     codeDir: o.codeDir,
     oom: new OomWatch(),
     signal: o.signal,
+    ...(o.environments !== undefined ? { environments: o.environments } : {}),
   });
   // Pool workers start while the run sets up, not when the first jobs wait for them.
   if (!config.dryRun && !config.touch && !o.signal.aborted) local.prestart(localCommandJobs(plan));

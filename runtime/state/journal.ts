@@ -31,6 +31,14 @@ export interface JournalRecord {
    * hash without the command being built again. Absent for a step without one.
    */
   readonly fp?: string;
+  /**
+   * A step with a software environment (issue 15): the environment it ran
+   * in (runtime/environments/environments.ts's environmentText), and its
+   * image's digest when the engine could tell: another digest now makes
+   * the step out of date (`environment changed`).
+   */
+  readonly environment?: string;
+  readonly digest?: string;
 }
 
 /**
