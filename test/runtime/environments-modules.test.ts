@@ -1,0 +1,99 @@
+/**
+ * Steps with environment modules and conda environments on this machine
+ * (issue 15), run by the built CLI from hand-built plans: a module the test
+ * writes puts its tool on PATH; a missing module, missing Environment
+ * Modules and a missing conda each fail the first job with one line naming
+ * the stage, what is missing and the fix, and no other job of it starts.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { wfc } from "../e2e/helpers.js";
+import { describeIf, modulesProblem, writeModules } from "../env/images.js";
+import { envPlan, planFolder } from "../env/plans.js";
+import { onPath } from "../../runtime/environments/checks.js";
+
+/** The summary's failure lines of one task. */
+const failedLines = (stderr: string, task: string) => stderr.split("\n").filter((l) => l.startsWith(`failed: ${task}#`));
+
+describeIf(modulesProblem(), "steps with environment modules", () => {
+  const modulepath = writeModules({
+    "greet/1.0": { greet: '#!/bin/sh\necho "hello from greet 1.0: $*"\n' },
+    "shout/2": { shout: '#!/bin/sh\necho "SHOUT $*"\n' },
+  });
+
+  test("a module the test wrote puts its tool on PATH, loaded in order, for a shell step and an argv step", async () => {
+    const p = envPlan([
+      {
+        id: "hello",
+        size: 2,
+        step: { run: "greet {i} > {outputs}; shout {i} >> {outputs}", outputs: ["out/{i}.txt"], environment: { modules: ["greet/1.0", "shout/2"] } },
+      },
+      // An argv step with modules runs through bash too; its words stay words.
+      { id: "words", step: { argv: ["greet", "it's $(x) `y`", "a  b"], environment: { modules: ["greet/1.0"] } } },
+    ]);
+    const dir = planFolder(p);
+    const r = await wfc(["run", "plan.json"], { cwd: dir, env: { MODULEPATH: modulepath } });
+    expect(r.stderr).toContain("ok: 3 done");
+    expect(readFileSync(join(dir, "out", "1.txt"), "utf8")).toBe("hello from greet 1.0: 1\nSHOUT 1\n");
+    const log = readFileSync(join(dir, ".wfc", "logs", "words", "i=0.log"), "utf8");
+    expect(log).toBe("hello from greet 1.0: it's $(x) `y` a  b\n");
+  });
+
+  test("a module that does not exist fails the first job with one line; no other job of it starts", async () => {
+    const p = envPlan([
+      { id: "need", size: 3, step: { run: "echo ran > {outputs}", outputs: ["out/{i}.txt"], environment: { modules: ["greet/1.0", "nope/9.9"] } } },
+    ]);
+    const dir = planFolder(p);
+    const r = await wfc(["run", "plan.json", "-j", "3", "--keep-going"], { cwd: dir, env: { MODULEPATH: modulepath } });
+    expect(r.exitCode).toBe(1);
+    const failed = failedLines(r.stderr, "need");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatch(
+      /^failed: need#\d \(stage `need`: module "nope\/9.9" is not available \(module is-avail\): see `module avail`, or add its folder to MODULEPATH \(`module use DIR`\)\)$/,
+    );
+    expect(r.stderr).toContain("1 failed, 2 not run");
+    expect(existsSync(join(dir, "out"))).toBe(false);
+  });
+});
+
+describe("missing environment tools fail cleanly", () => {
+  test("without Environment Modules (no `module`, no init script) a module step fails with the fix", async () => {
+    const p = envPlan([{ id: "mod", size: 2, step: { run: "echo ran > {outputs}", outputs: ["out/{i}.txt"], environment: { modules: ["greet/1.0"] } } }]);
+    const dir = planFolder(p);
+    const r = await wfc(["run", "plan.json", "--keep-going"], { cwd: dir, env: { MODULESHOME: join(dir, "no-modules-here") } });
+    expect(r.exitCode).toBe(1);
+    expect(failedLines(r.stderr, "mod")).toEqual([
+      expect.stringMatching(
+        /^failed: mod#\d \(stage `mod`: environment modules are not installed \(no `module` command, no \$MODULESHOME\/init\/bash\): install them \(apt-get install environment-modules\) or load the tools another way\)$/,
+      ),
+    ]);
+    expect(r.stderr).toContain("1 failed, 1 not run");
+    expect(existsSync(join(dir, "out"))).toBe(false);
+  });
+
+  const conda = onPath("conda") ? "conda is installed here" : undefined;
+  test.skipIf(conda !== undefined)("without conda a conda step fails with the fix, whatever its kind", async () => {
+    const p = envPlan(
+      [
+        { id: "byname", size: 2, step: { run: "echo ran > {outputs}", outputs: ["a/{i}.txt"], environment: { conda: { kind: "name", name: "stats" } } } },
+        { id: "byprefix", step: { run: "echo ran > {outputs}", outputs: ["b.txt"], environment: { conda: { kind: "prefix", path: "/opt/envs/x" } } } },
+        {
+          id: "byfile",
+          step: { run: "echo ran > {outputs}", outputs: ["c.txt"], environment: { conda: { kind: "file", path: "env.yaml", sha256: "a".repeat(64) } } },
+        },
+      ],
+      { conda: { frontend: "conda" } },
+    );
+    const dir = planFolder(p, { "env.yaml": "name: x\ndependencies: []\n" });
+    const r = await wfc(["run", "plan.json", "--keep-going"], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    const line = (task: string) =>
+      new RegExp(`^failed: ${task}#\\d \\(stage \`${task}\`: conda: conda is not installed \\(not on PATH\\): install it \\(Miniforge gives conda and mamba\\), or choose another frontend \\(\\[conda\\] frontend in the config\\)\\)$`);
+    expect(failedLines(r.stderr, "byname")).toEqual([expect.stringMatching(line("byname"))]);
+    expect(failedLines(r.stderr, "byprefix")).toEqual([expect.stringMatching(line("byprefix"))]);
+    expect(failedLines(r.stderr, "byfile")).toEqual([expect.stringMatching(line("byfile"))]);
+    expect(r.stderr).toContain("3 failed, 1 not run");
+    for (const f of ["a", "b.txt", "c.txt", ".wfc/conda"]) expect(existsSync(join(dir, f))).toBe(false);
+  });
+});
