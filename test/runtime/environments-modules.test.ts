@@ -5,7 +5,7 @@
  * Modules and a missing conda each fail the first job with one line naming
  * the stage, what is missing and the fix, and no other job of it starts.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { wfc } from "../e2e/helpers.js";
@@ -54,6 +54,30 @@ describeIf(modulesProblem(), "steps with environment modules", () => {
     );
     expect(r.stderr).toContain("1 failed, 2 not run");
     expect(existsSync(join(dir, "out"))).toBe(false);
+  });
+});
+
+describe("a plan's environments", () => {
+  test("an `fn` step with an environment is refused when the plan is loaded", async () => {
+    const p = envPlan([{ id: "f", step: { environment: { modules: ["greet/1.0"] } } }]);
+    p.tasks[0]!.steps[0] = { ...p.tasks[0]!.steps[0]!, action: { kind: "fn", module: "m.mjs", export: "f" } };
+    const dir = planFolder(p);
+    const r = await wfc(["run", "plan.json"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toBe(
+      "wfc: error: `plan.json` is not a valid wfc plan: task `f`: step `f` is an `fn` step with a software environment, which it cannot run in (it runs in wfc's Node worker); recompile it with `wfc compile`",
+    );
+    expect(existsSync(join(dir, ".wfc"))).toBe(false);
+  });
+
+  test("other modules (or none) make the step out of date: `environment changed`", async () => {
+    const stage = (modules?: string[]) =>
+      envPlan([{ id: "m", step: { run: "echo x > {outputs}", outputs: ["m.txt"], ...(modules ? { environment: { modules } } : {}) } }]);
+    const dir = planFolder(stage());
+    expect((await wfc(["run", "plan.json"], { cwd: dir })).exitCode).toBe(0);
+    writeFileSync(join(dir, "plan.json"), JSON.stringify(stage(["greet/1.0"])));
+    const dry = await wfc(["run", "plan.json", "--dry-run"], { cwd: dir });
+    expect(dry.stderr + dry.stdout).toContain("would run m#0: environment changed");
   });
 });
 
