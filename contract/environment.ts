@@ -103,7 +103,8 @@ export function condaTarget(conda: PlanConda, filePrefix?: string): string {
     case "name":
       return checkWord("conda environment", conda.name);
     case "file":
-      if (filePrefix === undefined) throw new EnvironmentError(`conda environment file ${JSON.stringify(conda.path)}: no prefix to create it in`);
+      if (filePrefix === undefined)
+        throw new EnvironmentError(`conda environment file ${JSON.stringify(conda.path)}: no prefix to create it in`);
       return checkWord("conda prefix", filePrefix);
   }
 }
@@ -170,13 +171,15 @@ export interface ContainerCommand {
 export function containerCommand(run: ContainerRun, inner: readonly string[]): ContainerCommand {
   checkWord("image", run.image);
   const env = Object.entries(run.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const [k] of env) if (!ENV_NAME.test(k)) throw new EnvironmentError(`environment variable name ${JSON.stringify(k)} cannot be passed into a container`);
+  for (const [k] of env)
+    if (!ENV_NAME.test(k)) throw new EnvironmentError(`environment variable name ${JSON.stringify(k)} cannot be passed into a container`);
   const readOnly = boundReadOnly(run.workdir, run.readOnly);
   switch (run.engine) {
     case "podman":
     case "docker": {
       const bind = (p: string, ro: boolean) => ["-v", `${bindPath(run.engine, p, ":")}:${p}${ro ? ":ro" : ""}`];
-      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(run.name)) throw new EnvironmentError(`container name ${JSON.stringify(run.name)} is not valid`);
+      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(run.name))
+        throw new EnvironmentError(`container name ${JSON.stringify(run.name)} is not valid`);
       const user =
         run.user.kind === "keep-id" && run.engine === "podman"
           ? ["--userns=keep-id"]
@@ -271,7 +274,9 @@ function bindPath(engine: ContainerEngine, p: string, separators: string): strin
   checkPath(p);
   const bad = [...separators].find((c) => p.includes(c));
   if (bad !== undefined)
-    throw new EnvironmentError(`${engine} cannot bind ${JSON.stringify(p)} into a container: its bind option splits paths at ${JSON.stringify(bad)}; move or rename it`);
+    throw new EnvironmentError(
+      `${engine} cannot bind ${JSON.stringify(p)} into a container: its bind option splits paths at ${JSON.stringify(bad)}; move or rename it`,
+    );
   return p;
 }
 

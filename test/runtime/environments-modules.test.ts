@@ -27,7 +27,11 @@ describeIf(modulesProblem(), "steps with environment modules", () => {
       {
         id: "hello",
         size: 2,
-        step: { run: "greet {i} > {outputs}; shout {i} >> {outputs}", outputs: ["out/{i}.txt"], environment: { modules: ["greet/1.0", "shout/2"] } },
+        step: {
+          run: "greet {i} > {outputs}; shout {i} >> {outputs}",
+          outputs: ["out/{i}.txt"],
+          environment: { modules: ["greet/1.0", "shout/2"] },
+        },
       },
       // An argv step with modules runs through bash too; its words stay words.
       { id: "words", step: { argv: ["greet", "it's $(x) `y`", "a  b"], environment: { modules: ["greet/1.0"] } } },
@@ -42,7 +46,11 @@ describeIf(modulesProblem(), "steps with environment modules", () => {
 
   test("a module that does not exist fails the first job with one line; no other job of it starts", async () => {
     const p = envPlan([
-      { id: "need", size: 3, step: { run: "echo ran > {outputs}", outputs: ["out/{i}.txt"], environment: { modules: ["greet/1.0", "nope/9.9"] } } },
+      {
+        id: "need",
+        size: 3,
+        step: { run: "echo ran > {outputs}", outputs: ["out/{i}.txt"], environment: { modules: ["greet/1.0", "nope/9.9"] } },
+      },
     ]);
     const dir = planFolder(p);
     const r = await wfc(["run", "plan.json", "-j", "3", "--keep-going"], { cwd: dir, env: { MODULEPATH: modulepath } });
@@ -60,8 +68,8 @@ describeIf(modulesProblem(), "steps with environment modules", () => {
 describe("a plan's environments", () => {
   test("an `fn` step with an environment is refused when the plan is loaded", async () => {
     const p = envPlan([{ id: "f", step: { environment: { modules: ["greet/1.0"] } } }]);
-    p.tasks[0]!.steps[0] = { ...p.tasks[0]!.steps[0]!, action: { kind: "fn", module: "m.mjs", export: "f" } };
-    const dir = planFolder(p);
+    const step = { ...p.tasks[0]!.steps[0]!, action: { kind: "fn", module: "m.mjs", export: "f" } as const };
+    const dir = planFolder({ ...p, tasks: [{ ...p.tasks[0]!, steps: [step] }] });
     const r = await wfc(["run", "plan.json"], { cwd: dir });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toBe(
@@ -83,7 +91,9 @@ describe("a plan's environments", () => {
 
 describe("missing environment tools fail cleanly", () => {
   test("without Environment Modules (no `module`, no init script) a module step fails with the fix", async () => {
-    const p = envPlan([{ id: "mod", size: 2, step: { run: "echo ran > {outputs}", outputs: ["out/{i}.txt"], environment: { modules: ["greet/1.0"] } } }]);
+    const p = envPlan([
+      { id: "mod", size: 2, step: { run: "echo ran > {outputs}", outputs: ["out/{i}.txt"], environment: { modules: ["greet/1.0"] } } },
+    ]);
     const dir = planFolder(p);
     const r = await wfc(["run", "plan.json", "--keep-going"], { cwd: dir, env: { MODULESHOME: join(dir, "no-modules-here") } });
     expect(r.exitCode).toBe(1);
@@ -100,11 +110,22 @@ describe("missing environment tools fail cleanly", () => {
   test.skipIf(conda !== undefined)("without conda a conda step fails with the fix, whatever its kind", async () => {
     const p = envPlan(
       [
-        { id: "byname", size: 2, step: { run: "echo ran > {outputs}", outputs: ["a/{i}.txt"], environment: { conda: { kind: "name", name: "stats" } } } },
-        { id: "byprefix", step: { run: "echo ran > {outputs}", outputs: ["b.txt"], environment: { conda: { kind: "prefix", path: "/opt/envs/x" } } } },
+        {
+          id: "byname",
+          size: 2,
+          step: { run: "echo ran > {outputs}", outputs: ["a/{i}.txt"], environment: { conda: { kind: "name", name: "stats" } } },
+        },
+        {
+          id: "byprefix",
+          step: { run: "echo ran > {outputs}", outputs: ["b.txt"], environment: { conda: { kind: "prefix", path: "/opt/envs/x" } } },
+        },
         {
           id: "byfile",
-          step: { run: "echo ran > {outputs}", outputs: ["c.txt"], environment: { conda: { kind: "file", path: "env.yaml", sha256: "a".repeat(64) } } },
+          step: {
+            run: "echo ran > {outputs}",
+            outputs: ["c.txt"],
+            environment: { conda: { kind: "file", path: "env.yaml", sha256: "a".repeat(64) } },
+          },
         },
       ],
       { conda: { frontend: "conda" } },
@@ -113,7 +134,9 @@ describe("missing environment tools fail cleanly", () => {
     const r = await wfc(["run", "plan.json", "--keep-going"], { cwd: dir });
     expect(r.exitCode).toBe(1);
     const line = (task: string) =>
-      new RegExp(`^failed: ${task}#\\d \\(stage \`${task}\`: conda: conda is not installed \\(not on PATH\\): install it \\(Miniforge gives conda and mamba\\), or choose another frontend \\(\\[conda\\] frontend in the config\\)\\)$`);
+      new RegExp(
+        `^failed: ${task}#\\d \\(stage \`${task}\`: conda: conda is not installed \\(not on PATH\\): install it \\(Miniforge gives conda and mamba\\), or choose another frontend \\(\\[conda\\] frontend in the config\\)\\)$`,
+      );
     expect(failedLines(r.stderr, "byname")).toEqual([expect.stringMatching(line("byname"))]);
     expect(failedLines(r.stderr, "byprefix")).toEqual([expect.stringMatching(line("byprefix"))]);
     expect(failedLines(r.stderr, "byfile")).toEqual([expect.stringMatching(line("byfile"))]);

@@ -64,7 +64,10 @@ describeIf(podmanProblem(), "steps in podman containers", () => {
 
   test("an argv step runs in the container as its words", async () => {
     const p = envPlan([
-      { id: "copy", step: { argv: ["cp", "/etc/wfc-test-image", "{outputs}"], outputs: ["img.txt"], environment: { container: busybox2 } } },
+      {
+        id: "copy",
+        step: { argv: ["cp", "/etc/wfc-test-image", "{outputs}"], outputs: ["img.txt"], environment: { container: busybox2 } },
+      },
     ]);
     const dir = planFolder(p);
     const r = await wfc(["run", "plan.json"], { cwd: dir });
@@ -74,7 +77,14 @@ describeIf(podmanProblem(), "steps in podman containers", () => {
 
   test("a bash step in the bash image runs in strict mode: a failing command in a pipe fails the job", async () => {
     const p = envPlan([
-      { id: "good", step: { run: 'x=$(echo strict); echo "$x ${BASH_VERSION%%.*}" | cat > {outputs}', outputs: ["good.txt"], environment: { container: BASH_IMAGE } } },
+      {
+        id: "good",
+        step: {
+          run: 'x=$(echo strict); echo "$x ${BASH_VERSION%%.*}" | cat > {outputs}',
+          outputs: ["good.txt"],
+          environment: { container: BASH_IMAGE },
+        },
+      },
       { id: "bad", step: { run: "false | cat; echo ran-on > {outputs}", outputs: ["bad.txt"], environment: { container: BASH_IMAGE } } },
     ]);
     const dir = planFolder(p);
@@ -92,7 +102,13 @@ describeIf(podmanProblem(), "steps in podman containers", () => {
     const p = envPlan([
       {
         id: "read",
-        step: { run: "cat {inputs} > {outputs}; if echo x >> {inputs}; then echo wrote > {outputs}; fi", shell: "sh", inputs: [input], outputs: ["read.txt"], environment: { container: busybox1 } },
+        step: {
+          run: "cat {inputs} > {outputs}; if echo x >> {inputs}; then echo wrote > {outputs}; fi",
+          shell: "sh",
+          inputs: [input],
+          outputs: ["read.txt"],
+          environment: { container: busybox1 },
+        },
       },
     ]);
     const dir = planFolder(p);
@@ -104,7 +120,12 @@ describeIf(podmanProblem(), "steps in podman containers", () => {
 
   test("another image tag re-runs the step (`environment changed`); the same one does not", async () => {
     const stage = (image: string) =>
-      envPlan([{ id: "tag", step: { run: "cat /etc/wfc-test-image > {outputs}", shell: "sh", outputs: ["tag.txt"], environment: { container: image } } }]);
+      envPlan([
+        {
+          id: "tag",
+          step: { run: "cat /etc/wfc-test-image > {outputs}", shell: "sh", outputs: ["tag.txt"], environment: { container: image } },
+        },
+      ]);
     const dir = planFolder(stage(busybox1));
     expect((await wfc(["run", "plan.json"], { cwd: dir })).exitCode).toBe(0);
     expect(readFileSync(join(dir, "tag.txt"), "utf8")).toBe("1\n");
@@ -124,7 +145,12 @@ describeIf(podmanProblem(), "steps in podman containers", () => {
     const image = `localhost/wfc-test-retag:${process.pid}`;
     importRootfs(image, (root) => writeFileSync(join(root, "etc", "wfc-test-image"), "first\n"));
     try {
-      const p = envPlan([{ id: "digest", step: { run: "cat /etc/wfc-test-image > {outputs}", shell: "sh", outputs: ["d.txt"], environment: { container: image } } }]);
+      const p = envPlan([
+        {
+          id: "digest",
+          step: { run: "cat /etc/wfc-test-image > {outputs}", shell: "sh", outputs: ["d.txt"], environment: { container: image } },
+        },
+      ]);
       const dir = planFolder(p);
       expect((await wfc(["run", "plan.json"], { cwd: dir })).exitCode).toBe(0);
       const journal = readFileSync(join(dir, ".wfc", "journal.ndjson"), "utf8");
@@ -143,7 +169,11 @@ describeIf(podmanProblem(), "steps in podman containers", () => {
   test("a missing image fails the first job with one line naming the stage, the engine and the fix; no other job starts", async () => {
     const missing = `localhost/wfc-test-missing:${process.pid}`;
     const p = envPlan([
-      { id: "need", size: 4, step: { run: "echo ran > {outputs}", shell: "sh", outputs: ["out/{i}.txt"], environment: { container: missing } } },
+      {
+        id: "need",
+        size: 4,
+        step: { run: "echo ran > {outputs}", shell: "sh", outputs: ["out/{i}.txt"], environment: { container: missing } },
+      },
     ]);
     const dir = planFolder(p);
     const r = await wfc(["run", "plan.json", "-j", "4", "--keep-going"], { cwd: dir });
@@ -151,14 +181,21 @@ describeIf(podmanProblem(), "steps in podman containers", () => {
     const failed = r.stderr.split("\n").filter((l) => l.startsWith("failed: need#"));
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatch(
-      new RegExp(`^failed: need#\\d \\(stage \`need\`: podman has no image ${missing} and could not pull it \\(.+\\): build or pull it first \\(podman pull ${missing}\\), or name another image\\)$`),
+      new RegExp(
+        `^failed: need#\\d \\(stage \`need\`: podman has no image ${missing} and could not pull it \\(.+\\): build or pull it first \\(podman pull ${missing}\\), or name another image\\)$`,
+      ),
     );
     expect(r.stderr).toContain("1 failed, 3 not run");
     expect(existsSync(join(dir, "out"))).toBe(false);
   });
 
   test("Ctrl-C stops a container job: after wfc exits no wfc container is left", async () => {
-    const p = envPlan([{ id: "slow", step: { run: "echo partial > {outputs}; sleep 300", shell: "sh", outputs: ["slow.txt"], environment: { container: busybox1 } } }]);
+    const p = envPlan([
+      {
+        id: "slow",
+        step: { run: "echo partial > {outputs}; sleep 300", shell: "sh", outputs: ["slow.txt"], environment: { container: busybox1 } },
+      },
+    ]);
     const dir = planFolder(p);
     const child = spawn(process.execPath, [join(repoRoot, "dist/cli/bin.js"), "run", "plan.json", "--json"], {
       cwd: dir,

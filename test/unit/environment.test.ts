@@ -121,7 +121,9 @@ describe("container command lines, word for word", () => {
 
 describe("modules and conda", () => {
   test("modules load in order, quoted, before the command, in bash strict mode", () => {
-    expect(hostArgv({ modules: ["bcftools/1.17", "htslib"] }, { kind: "shell", shell: "bash", command: "bcftools call x | bgzip > y" })).toEqual([
+    expect(
+      hostArgv({ modules: ["bcftools/1.17", "htslib"] }, { kind: "shell", shell: "bash", command: "bcftools call x | bgzip > y" }),
+    ).toEqual([
       "bash",
       "-euo",
       "pipefail",
@@ -137,10 +139,16 @@ describe("modules and conda", () => {
   });
 
   test("an sh step and an argv step with modules run through bash too, as they would without", () => {
-    expect(hostScript({ modules: ["a"] }, { kind: "shell", shell: "sh", command: "echo 'x' | wc -c" })?.split("\n").at(-1)).toBe(
-      "exec /bin/sh -c 'echo '\\''x'\\'' | wc -c'",
-    );
-    expect(hostScript({ modules: ["a"] }, { kind: "argv", argv: ["tool", "a b", "$(x)"] })?.split("\n").at(-1)).toBe("exec tool 'a b' '$(x)'");
+    expect(
+      hostScript({ modules: ["a"] }, { kind: "shell", shell: "sh", command: "echo 'x' | wc -c" })
+        ?.split("\n")
+        .at(-1),
+    ).toBe("exec /bin/sh -c 'echo '\\''x'\\'' | wc -c'");
+    expect(
+      hostScript({ modules: ["a"] }, { kind: "argv", argv: ["tool", "a b", "$(x)"] })
+        ?.split("\n")
+        .at(-1),
+    ).toBe("exec tool 'a b' '$(x)'");
     expect(hostScript({}, { kind: "argv", argv: ["tool"] })).toBeUndefined();
   });
 
@@ -160,7 +168,11 @@ describe("modules and conda", () => {
         const prefix = condaFilePrefix("/work/wf/.wfc", "ab".repeat(32));
         const target = { name: "stats", prefix: "/opt/envs/stats", file: "/work/wf/.wfc/conda/abababababababab" }[kind]!;
         expect(prefix).toBe("/work/wf/.wfc/conda/abababababababab");
-        const script = hostScript({ modules: ["miniconda3"], conda }, { kind: "shell", shell: "bash", command: "Rscript s.R" }, { frontend, filePrefix: prefix });
+        const script = hostScript(
+          { modules: ["miniconda3"], conda },
+          { kind: "shell", shell: "bash", command: "Rscript s.R" },
+          { frontend, filePrefix: prefix },
+        );
         expect(script!.split("\n")).toEqual([
           "set +u",
           'if ! command -v module >/dev/null 2>&1; then . "${MODULESHOME:-/usr/share/modules}/init/bash"; fi',
@@ -197,7 +209,9 @@ describe("hostile values", () => {
     expect(refused({ name: "wfc;rm" })).toThrow(EnvironmentError);
     expect(refused({ readOnly: ["relative/path"] })).toThrow(/not absolute/);
     expect(() => hostScript({ modules: ["-f"] }, { kind: "argv", argv: ["x"] })).toThrow(/module "-f"/);
-    expect(() => hostScript({ conda: { kind: "name", name: "--help" } }, { kind: "argv", argv: ["x"] })).toThrow(/conda environment "--help"/);
+    expect(() => hostScript({ conda: { kind: "name", name: "--help" } }, { kind: "argv", argv: ["x"] })).toThrow(
+      /conda environment "--help"/,
+    );
     expect(() => condaFilePrefix("/w", "$(x)")).toThrow(EnvironmentError);
   });
 
