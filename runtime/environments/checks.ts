@@ -126,6 +126,11 @@ async function checkConda(env: PlanEnvironment, frontend: CondaFrontend, ctx: Ch
     return `conda: ${absent} is not installed (not on PATH): install it (Miniforge gives conda and mamba), or choose another frontend ([conda] frontend in the config)`;
   let filePrefix: string | undefined;
   if (conda.kind === "file") {
+    // The environment is made once per content: a file edited since the plan was compiled would be made under the old one's name.
+    const file = resolve(ctx.workdir, conda.path);
+    if (!isFile(file)) return `conda environment file ${conda.path} does not exist: restore it, or recompile the workflow`;
+    if ((await fileSha256(file)) !== conda.sha256)
+      return `conda environment file ${conda.path} changed since the plan was compiled: recompile the workflow (wfc compile)`;
     filePrefix = condaFilePrefix(ctx.stateDir, conda.sha256);
     const problem = await createFileEnvironment(frontend, filePrefix, resolve(ctx.workdir, conda.path), ctx.workdir);
     if (problem !== undefined) return problem;

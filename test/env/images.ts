@@ -56,7 +56,7 @@ export function describeIf(problem: string | undefined, name: string, body: () =
  * Builds the test images once (an image already there is kept): a busybox
  * rootfs with every applet linked, `:1` and `:2` (each with
  * /etc/wfc-test-image saying which), and busybox plus /bin/bash and the
- * libraries `ldd` lists for it. Test files run in parallel: a lock folder
+ * libraries `ldd` lists for it (its /etc/wfc-test-image says `bash`). Test files run in parallel: a lock folder
  * makes one of them build while the others wait.
  */
 export function buildTestImages(): void {
@@ -65,7 +65,11 @@ export function buildTestImages(): void {
       const image = `${BUSYBOX}:${version}`;
       if (!imageExists(image)) importRootfs(image, (root) => writeFileSync(join(root, "etc", "wfc-test-image"), `${version}\n`));
     }
-    if (!imageExists(BASH_IMAGE)) importRootfs(BASH_IMAGE, (root) => copyWithLibraries("/bin/bash", root));
+    if (!imageExists(BASH_IMAGE))
+      importRootfs(BASH_IMAGE, (root) => {
+        copyWithLibraries("/bin/bash", root);
+        writeFileSync(join(root, "etc", "wfc-test-image"), "bash\n");
+      });
   });
 }
 
