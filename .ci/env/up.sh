@@ -9,7 +9,7 @@
 #      (the test images' rootfs) and environment-modules (apt-get) if any is missing;
 #   2. writes /etc/containers/containers.conf with runc as the runtime and explicit
 #      ulimits: crun refuses these VMs' hybrid cgroups, and podman's default rlimits
-#      exceed their hard nofile limit (see docs/environments.md);
+#      exceed their hard nofile limit;
 #   3. runs one trivial container to check the whole chain, then prints one line.
 # A containers.conf this script did not write is left alone unless WFC_ENV_OVERWRITE=1.
 set -euo pipefail
@@ -23,16 +23,16 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-missing=""
-command -v podman >/dev/null 2>&1 || missing="$missing podman"
-command -v runc >/dev/null 2>&1 || missing="$missing runc"
-[ -x /usr/libexec/podman/catatonit ] || command -v catatonit >/dev/null 2>&1 || missing="$missing catatonit"
-[ -x /bin/busybox ] || missing="$missing busybox-static"
-[ -f /usr/share/modules/init/bash ] || missing="$missing environment-modules"
-if [ -n "$missing" ]; then
-  echo "env/up.sh: installing$missing" >&2
+missing=()
+command -v podman >/dev/null 2>&1 || missing+=(podman)
+command -v runc >/dev/null 2>&1 || missing+=(runc)
+[ -x /usr/libexec/podman/catatonit ] || command -v catatonit >/dev/null 2>&1 || missing+=(catatonit)
+[ -x /bin/busybox ] || missing+=(busybox-static)
+[ -f /usr/share/modules/init/bash ] || missing+=(environment-modules)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "env/up.sh: installing ${missing[*]}" >&2
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
 fi
 
 wanted="$MARK
