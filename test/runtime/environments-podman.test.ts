@@ -118,6 +118,34 @@ describeIf(podmanProblem(), "steps in podman containers", () => {
     expect(readFileSync(input, "utf8")).toBe("from outside\n");
   });
 
+  test("hostile values reach the container as they were: env values, and an input path outside the folder with quotes, $(…), spaces", async () => {
+    const values = ["it's", '"$(touch PWNED)"', "`touch PWNED`", "a\nb", " ; rm -rf victim ", "$HOME ${x} \\", "naïve ☃"];
+    const outside = mkdtempSync(join(tmpdir(), "wfc-outside '$(touch PWNED)' "));
+    const input = join(outside, "in 'x' $(y).txt");
+    writeFileSync(input, "read\n");
+    const env = Object.fromEntries(values.map((v, i) => [`V${i}`, v]));
+    const dump = values.map((_, i) => `printf '%s\\0' "$V${i}" >> {outputs}`).join("; ");
+    const p = envPlan([
+      {
+        id: "hostile",
+        step: {
+          run: `${dump}; cat {inputs} /etc/wfc-test-image >> {outputs}`,
+          shell: "sh",
+          env,
+          inputs: [input],
+          outputs: ["got"],
+          environment: { container: busybox1 },
+        },
+      },
+    ]);
+    const dir = planFolder(p, { "victim/keep": "x" });
+    const r = await wfc(["run", "plan.json"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, "got"), "utf8")).toBe(values.map((v) => `${v}\0`).join("") + "read\n1\n");
+    for (const place of [dir, outside, process.cwd()]) expect(existsSync(join(place, "PWNED"))).toBe(false);
+    expect(existsSync(join(dir, "victim", "keep"))).toBe(true);
+  });
+
   test("another image tag re-runs the step (`environment changed`); the same one does not", async () => {
     const stage = (image: string) =>
       envPlan([
