@@ -31,6 +31,13 @@ export class SlurmBackend implements Backend {
   }
 
   async run(job: PreparedJob, ctx: JobContext): Promise<JobOutcome> {
+    // Until the array scripts enter software environments (issue 15), a step with one must not run outside it.
+    const inEnvironment = job.commands.findIndex((c) => c.environment !== undefined);
+    if (inEnvironment >= 0) {
+      const c = job.commands[inEnvironment]!;
+      const reason = `stage \`${c.stage}\` has a software environment (container, modules or conda), which the slurm executor does not enter yet: run it on a local executor`;
+      return { kind: "failed", started: Date.now(), exitCode: null, step: inEnvironment, command: describeStep(c), reason };
+    }
     const scripts = job.commands.map((c) => stepScript(c, this.#plan, this.#codeDir));
     const attempt = { retry: job.attempt > 0, retriesLeft: job.retriesLeft };
     const o = await this.#executor.run(job.key, scripts, job.log, ctx.onStart, attempt);

@@ -68,6 +68,12 @@ export async function writeExport(plan: Plan, layout: SlurmLayout, options: Expo
   }
   const fused = fusedPatternRead(plan);
   if (fused !== undefined) throw new ExportError(fused);
+  // Until the array scripts enter software environments (issue 15), a step with one must not be exported to run outside it.
+  const inEnvironment = plan.tasks.flatMap((t) => t.steps).find((s) => s.environment !== undefined);
+  if (inEnvironment !== undefined)
+    throw new ExportError(
+      `stage \`${inEnvironment.stage}\` has a software environment (container, modules or conda), which \`wfc export slurm\` does not write yet`,
+    );
   const workdir = resolve(options.planDir, plan.workdir);
   mkdirSync(dirname(dir), { recursive: true });
   const temp = join(dirname(dir), `.${basename(dir)}.wfc-${process.pid}`);

@@ -78,6 +78,17 @@ describe("a plan's environments", () => {
     expect(existsSync(join(dir, ".wfc"))).toBe(false);
   });
 
+  test("`wfc export slurm` refuses a step with an environment until its array scripts enter one", async () => {
+    const p = envPlan([{ id: "boxed", step: { run: "true", environment: { container: "localhost/tools:1" } } }]);
+    const dir = planFolder({ ...p, executors: { local: { type: "slurm", max: null, runs: ["run"] } } });
+    const r = await wfc(["export", "slurm", "plan.json", "-o", "out"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toBe(
+      "wfc: error: stage `boxed` has a software environment (container, modules or conda), which `wfc export slurm` does not write yet",
+    );
+    expect(existsSync(join(dir, "out"))).toBe(false);
+  });
+
   test("other modules (or none) make the step out of date: `environment changed`", async () => {
     const stage = (modules?: string[]) =>
       envPlan([{ id: "m", step: { run: "echo x > {outputs}", outputs: ["m.txt"], ...(modules ? { environment: { modules } } : {}) } }]);
