@@ -3,9 +3,12 @@
  * (issue 15), run by the built CLI from hand-built plans: a module the test
  * writes puts its tool on PATH; a missing module, missing Environment
  * Modules and a missing conda each fail the first job with one line naming
- * the stage, what is missing and the fix, and no other job of it starts.
+ * the stage, what is missing and the fix, and no other job of it starts;
+ * a conda environment file is created once (with a stand-in frontend).
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { wfc } from "../e2e/helpers.js";
@@ -153,5 +156,102 @@ describe("missing environment tools fail cleanly", () => {
     expect(failedLines(r.stderr, "byfile")).toEqual([expect.stringMatching(line("byfile"))]);
     expect(r.stderr).toContain("3 failed, 1 not run");
     for (const f of ["a", "b.txt", "c.txt", ".wfc/conda"]) expect(existsSync(join(dir, f))).toBe(false);
+  });
+});
+
+/**
+ * A stand-in `micromamba` on PATH (no conda here): `create` makes the prefix
+ * with a `tool` in its bin/ (and counts its calls), the shell hook defines
+ * `micromamba activate P` as putting P/bin on PATH. What is tested is wfc's
+ * own part: the environment made once per content, complete only with its
+ * marker, an incomplete one made again, a failed one leaving nothing.
+ */
+function fakeMicromamba(): { bin: string; calls: string } {
+  const dir = mkdtempSync(join(tmpdir(), "wfc-fake-mamba-"));
+  const calls = join(dir, "calls");
+  const script = `#!/bin/sh
+if [ "$1" = shell ]; then
+  echo 'micromamba() { if [ "$1" = activate ]; then PATH="$2/bin:$PATH"; export PATH; fi; }'
+  exit 0
+fi
+if [ "$1" = create ]; then
+  echo "$*" >> ${JSON.stringify(calls)}
+  if grep -q broken "$6"; then echo "critical libmamba: could not solve the environment" >&2; mkdir -p "$4/pkgs"; exit 1; fi
+  mkdir -p "$4/bin"
+  printf '#!/bin/sh\\necho "tool from %s"\\n' "$6" > "$4/bin/tool"
+  chmod +x "$4/bin/tool"
+  exit 0
+fi
+exit 2
+`;
+  mkdirSync(join(dir, "bin"));
+  writeFileSync(join(dir, "bin", "micromamba"), script);
+  chmodSync(join(dir, "bin", "micromamba"), 0o755);
+  return { bin: join(dir, "bin"), calls };
+}
+
+describe("a conda environment file (with a stand-in micromamba)", () => {
+  const sha = (text: string) => createHash("sha256").update(text).digest("hex");
+  const envFile = "name: stats\ndependencies: [r-base]\n";
+  const condaPlan = (text: string, size = 2) =>
+    envPlan(
+      [
+        {
+          id: "stats",
+          size,
+          step: {
+            run: "tool > {outputs}",
+            outputs: ["out/{i}.txt"],
+            environment: { conda: { kind: "file", path: "envs/stats.yaml", sha256: sha(text) } },
+          },
+        },
+      ],
+      { conda: { frontend: "micromamba" } },
+    );
+
+  test("is created once under .wfc/conda/, complete with its marker; an incomplete one is made again", async () => {
+    const fake = fakeMicromamba();
+    const env = { PATH: `${fake.bin}:${process.env.PATH}` };
+    const dir = planFolder(condaPlan(envFile), { "envs/stats.yaml": envFile });
+    const r = await wfc(["run", "plan.json", "-j", "2"], { cwd: dir, env });
+    expect(r.stderr).toContain("ok: 2 done");
+    const prefix = join(dir, ".wfc", "conda", sha(envFile).slice(0, 16));
+    expect(readFileSync(join(dir, "out", "1.txt"), "utf8")).toBe(`tool from ${join(dir, "envs", "stats.yaml")}\n`);
+    expect(readFileSync(fake.calls, "utf8")).toBe(`create -y -p ${prefix} -f ${join(dir, "envs", "stats.yaml")}\n`);
+    expect(existsSync(`${prefix}.complete`)).toBe(true);
+    // A run that died while creating it left a prefix without its marker: wfc's own, made again.
+    rmSync(`${prefix}.complete`);
+    rmSync(join(prefix, "bin", "tool"));
+    const again = await wfc(["run", "plan.json", "--forcerun", "stats"], { cwd: dir, env });
+    expect(again.stderr).toContain("ok: 2 done");
+    expect(readFileSync(fake.calls, "utf8").split("\n").filter(Boolean)).toHaveLength(2);
+    expect(existsSync(`${prefix}.complete`)).toBe(true);
+  });
+
+  test("one that cannot be created fails the first job with the frontend's words; no job starts, no prefix is left", async () => {
+    const fake = fakeMicromamba();
+    const broken = "name: broken\n";
+    const dir = planFolder(condaPlan(broken, 3), { "envs/stats.yaml": broken });
+    const r = await wfc(["run", "plan.json", "-j", "3", "--keep-going"], { cwd: dir, env: { PATH: `${fake.bin}:${process.env.PATH}` } });
+    expect(r.exitCode).toBe(1);
+    expect(failedLines(r.stderr, "stats")).toEqual([
+      expect.stringMatching(
+        /^failed: stats#\d \(stage `stats`: micromamba could not create the conda environment from .*stats\.yaml \(critical libmamba: could not solve the environment\): fix the file, or create the environment yourself and name its prefix\)$/,
+      ),
+    ]);
+    expect(r.stderr).toContain("1 failed, 2 not run");
+    expect(existsSync(join(dir, "out"))).toBe(false);
+    expect(readdirSync(join(dir, ".wfc", "conda"))).toEqual([]);
+  });
+
+  test("a file edited since the plan was compiled is refused", async () => {
+    const fake = fakeMicromamba();
+    const dir = planFolder(condaPlan(envFile), { "envs/stats.yaml": `${envFile}# edited\n` });
+    const r = await wfc(["run", "plan.json"], { cwd: dir, env: { PATH: `${fake.bin}:${process.env.PATH}` } });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(
+      "(stage `stats`: conda environment file envs/stats.yaml changed since the plan was compiled: recompile the workflow (wfc compile))",
+    );
+    expect(existsSync(fake.calls)).toBe(false);
   });
 });
