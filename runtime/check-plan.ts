@@ -178,9 +178,6 @@ function stepsProblem(task: PlanTask, keys: ReadonlySet<string>, byId: ReadonlyM
       ...Object.entries(step.env).map(([k, t]): [readonly Part[], string, boolean] => [t, `env \`${k}\``, false]),
     ];
     const action = step.action;
-    // An `fn` step runs in wfc's own Node worker: no container, module or conda environment can hold it (issue 15).
-    if (action.kind === "fn" && step.environment !== undefined)
-      return `step \`${step.stage}\` is an \`fn\` step with a software environment, which it cannot run in (it runs in wfc's Node worker)`;
     if (action.kind === "shell") templates.push([action.command, "the command", false]);
     else if (action.kind === "argv") action.argv.forEach((t, i) => templates.push([t, `argument ${i}`, false]));
     for (const [parts, where, paths] of templates) {

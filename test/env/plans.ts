@@ -42,8 +42,22 @@ export function step(stage: string, s: StepSpec): PlanStep {
   };
 }
 
-/** A plan of one-step tasks (`size` elements over `i` each) on one local executor with these engines. */
-export function envPlan(tasks: { id: string; size?: number; step: StepSpec; extra?: Partial<PlanTask> }[], engines?: PlanEngines): Plan {
+/**
+ * A plan of one-step tasks (`size` elements over `i` each) on one local
+ * executor with these engines; by default what the compiler gives a local
+ * executor: podman for containers, conda for conda environments.
+ */
+export function envPlan(tasks: { id: string; size?: number; step: StepSpec; extra?: Partial<PlanTask> }[], given?: PlanEngines): Plan {
+  const container = tasks.some((t) => t.step.environment?.container !== undefined);
+  const conda = tasks.some((t) => t.step.environment?.conda !== undefined);
+  const engines: PlanEngines | undefined =
+    given ??
+    (container || conda
+      ? {
+          ...(container ? { container: { engine: "podman" as const, options: [] } } : {}),
+          ...(conda ? { conda: { frontend: "conda" as const } } : {}),
+        }
+      : undefined);
   return plan(
     tasks.map((t) => task(t.id, t.size ?? 1, { steps: [step(t.id, t.step)], ...t.extra })),
     {

@@ -76,7 +76,7 @@ describe("a plan's environments", () => {
     const r = await wfc(["run", "plan.json"], { cwd: dir });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toBe(
-      "wfc: error: `plan.json` is not a valid wfc plan: task `f`: step `f` is an `fn` step with a software environment, which it cannot run in (it runs in wfc's Node worker); recompile it with `wfc compile`",
+      "wfc: error: `plan.json` is not a valid wfc plan: task `f`: step `f` is an `fn` step with an environment, which it cannot run in; recompile it with `wfc compile`",
     );
     expect(existsSync(join(dir, ".wfc"))).toBe(false);
   });
