@@ -83,7 +83,7 @@ describe("a plan's environments", () => {
 
   test("`wfc export slurm` refuses a step with an environment until its array scripts enter one", async () => {
     const p = envPlan([{ id: "boxed", step: { run: "true", environment: { container: "localhost/tools:1" } } }]);
-    const dir = planFolder({ ...p, executors: { local: { type: "slurm", max: null, runs: ["run"] } } });
+    const dir = planFolder({ ...p, executors: { local: { ...p.executors.local!, type: "slurm" } } });
     const r = await wfc(["export", "slurm", "plan.json", "-o", "out"], { cwd: dir });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toBe(
