@@ -34,6 +34,9 @@ export interface LocalBackendOptions {
   /** A command started as the leader of this process group, and the groups of a job that ended (`.wfc/running`). */
   readonly onGroup?: (pgid: number) => void;
   readonly onGroupsEnded?: (pgids: readonly number[]) => void;
+  /** A job's containers are about to start, and (when their job ended) are gone: the next run removes those a crash left. */
+  readonly onContainers?: (containers: readonly { readonly engine: string; readonly name: string }[]) => void;
+  readonly onContainersEnded?: (names: readonly string[]) => void;
   /** The plan's own folder, where its `fn` modules are (the jobs may run elsewhere: `--directory`). */
   readonly codeDir: string;
   /** Tells a kill by the kernel's OOM killer from others. */
@@ -110,6 +113,8 @@ export class LocalBackend implements Backend {
         return { kind: "failed", started, exitCode: null, step: at, command: describeStep(commands[at]!), reason: error.message };
       }
       const [head, ...then] = wrapped.map((w) => w.command);
+      const containers = wrapped.flatMap((w) => (w.container === undefined ? [] : [w.container]));
+      if (containers.length > 0) this.#o.onContainers?.(containers);
       const pgids: number[] = [];
       const result = await this.#o.runner.run(
         {
@@ -133,8 +138,8 @@ export class LocalBackend implements Backend {
       );
       this.#o.onGroupsEnded?.(pgids);
       // A stopped container job: its engine's client may be gone, its container not (podman, docker).
-      const containers = wrapped.flatMap((w) => (w.container === undefined ? [] : [w.container]));
       if (result.exitCode !== 0 && containers.length > 0) await this.#o.environments?.remove(containers);
+      if (containers.length > 0) this.#o.onContainersEnded?.(containers.map((x) => x.name));
       if (result.notRun) return { kind: "not-run" };
       if (result.exitCode === 0) continue;
       if (result.cancelled || ctx.signal.aborted)

@@ -10,7 +10,15 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { accessSync, constants, createReadStream, existsSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
-import { EnvironmentError, MODULES_INIT, condaCreateArgv, condaFilePrefix, hostArgv, isImageFile } from "../../contract/environment.js";
+import {
+  EnvironmentError,
+  MODULES_INIT,
+  condaCreateArgv,
+  condaFilePrefix,
+  containerRemoveArgv,
+  hostArgv,
+  isImageFile,
+} from "../../contract/environment.js";
 import type { CondaFrontend, ContainerEngine, PlanEnvironment } from "../../contract/plan.js";
 
 /** How a check ended: the image's digest when the engine can tell, or the one line that says what is wrong. */
@@ -180,6 +188,23 @@ async function createFileEnvironment(frontend: CondaFrontend, prefix: string, fi
 /** `ENGINE rm -f NAME`, whatever it says (the container may be gone already). */
 export async function removeContainer(argv: readonly string[]): Promise<void> {
   await exec(argv, "/", REMOVE_TIMEOUT_MS);
+}
+
+/**
+ * Removes containers a run that died left (runtime/state/running-jobs.ts),
+ * by the names wfc gave them; returns how many were there. An engine that
+ * is not installed any more has none to remove.
+ */
+export async function removeLeftoverContainers(containers: readonly { readonly engine: string; readonly name: string }[]): Promise<number> {
+  let removed = 0;
+  for (const { engine, name } of containers) {
+    if ((engine !== "podman" && engine !== "docker") || !onPath(engine)) continue;
+    const exists = await exec([engine, "container", "inspect", "--format", "{{.Id}}", name], "/", REMOVE_TIMEOUT_MS);
+    if (exists.code !== 0) continue;
+    await removeContainer(containerRemoveArgv(engine, name)!);
+    removed++;
+  }
+  return removed;
 }
 
 /** Whether a program is on PATH (as the jobs' runner would find it). */

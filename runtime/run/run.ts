@@ -243,7 +243,13 @@ function openLocal(o: Opening, options: RunOptions, config: RunConfig): LocalBac
     fnWorkers: (executor) => Math.min(workers(executor) ?? 1, jobs ?? Infinity),
     ensureDir: (dir) => o.folders.ensure(dir),
     ...(o.runningJobs !== undefined
-      ? { onGroup: (pgid: number) => o.runningJobs!.add(pgid), onGroupsEnded: (pgids: readonly number[]) => o.runningJobs!.remove(pgids) }
+      ? {
+          onGroup: (pgid: number) => o.runningJobs!.add(pgid),
+          onGroupsEnded: (pgids: readonly number[]) => o.runningJobs!.remove(pgids),
+          onContainers: (list: readonly { engine: string; name: string }[]) =>
+            list.forEach((c) => o.runningJobs!.addContainer(c.engine, c.name)),
+          onContainersEnded: (names: readonly string[]) => o.runningJobs!.removeContainers(names),
+        }
       : {}),
     codeDir: o.codeDir,
     oom: new OomWatch(),

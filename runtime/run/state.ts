@@ -45,6 +45,12 @@ export async function stopLeftovers(stateDir: string, warn: (message: string) =>
     await stopGroups(left.groups, 2000);
     warn(`stopped ${groups(left.groups.length)} left running by wfc run ${left.run}, which died`);
   }
+  if (left.containers.length > 0) {
+    // Their jobs were stopped with their groups above (or died with wfc): what runs under the engine goes too.
+    const { removeLeftoverContainers } = await import("../environments/checks.js");
+    const removed = await removeLeftoverContainers(left.containers);
+    if (removed > 0) warn(`removed ${removed} container${removed === 1 ? "" : "s"} left by wfc run ${left.run}, which died`);
+  }
   if (left.slurm.length > 0) {
     const { cancelLeftovers } = await import("../slurm/cluster.js");
     const cancelled = await cancelLeftovers(left.slurm);

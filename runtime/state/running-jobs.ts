@@ -14,7 +14,10 @@ import { identify, parseStat, procStat, type ProcStat } from "./process-identity
  * once it has run for RECORD_AFTER_MS, in one write(2) with the others, no
  * new file per job; a write(2) survives a kill -9): a header
  * naming the run, then `+ PGID START SID` for a job's command that started
- * and `- PGID` when its job ended, `s ID` for a SLURM job array submitted. START and SID are the group leader's start time and session
+ * and `- PGID` when its job ended, `s ID` for a SLURM job array submitted,
+ * `c+ ENGINE NAME` and `c- NAME` for a container a job started and the end
+ * of its job (a container runs under its engine, not in the job's process
+ * group: stopping the group leaves it running). START and SID are the group leader's start time and session
  * (/proc/PID/stat), so a pgid reused since by an unrelated program is not
  * mistaken for ours. A run that ends normally removes the file; a file found
  * at the start of a run was left by one that died.
@@ -56,6 +59,21 @@ export class RunningJobs {
    */
   addSlurm(id: string): void {
     writeSync(this.#fd, `s ${id}\n`);
+  }
+
+  /**
+   * A job's container (podman, docker) is about to start: written at once,
+   * since its engine keeps it running when wfc dies, and only the next run
+   * can then remove it. Engine and name are wfc's own words (an engine's
+   * name, `wfc-<run>-<n>`).
+   */
+  addContainer(engine: string, name: string): void {
+    writeSync(this.#fd, `c+ ${engine} ${name}\n`);
+  }
+
+  /** Those containers' jobs ended (they were removed with them). */
+  removeContainers(names: readonly string[]): void {
+    if (names.length > 0) writeSync(this.#fd, names.map((n) => `c- ${n}\n`).join(""));
   }
 
   /** The job that ran in these groups has ended. */
@@ -119,7 +137,12 @@ export interface Leftovers {
   readonly unchecked: readonly number[];
   /** SLURM job arrays it submitted, finished or not (the cluster knows which). */
   readonly slurm: readonly string[];
+  /** Containers its jobs started whose jobs had not ended: they may still run under their engine. */
+  readonly containers: readonly { readonly engine: string; readonly name: string }[];
 }
+
+/** What a `c+` line may hold: an engine's name and a name wfc gives a container. */
+const CONTAINER_LINE = /^c\+ (podman|docker) (wfc-[a-z0-9]+-\d+)$/;
 
 /** The groups a run that died left running, from its `.wfc/running`; null when there is no record. */
 export function findLeftovers(stateDir: string): Leftovers | null {
@@ -133,7 +156,11 @@ export function findLeftovers(stateDir: string): Leftovers | null {
   const run = Number(/^run (\d+)/.exec(lines[0] ?? "")?.[1] ?? 0);
   const open = new Map<number, Recorded>();
   const slurm: string[] = [];
+  const containers = new Map<string, string>();
   for (const line of lines.slice(1)) {
+    const container = CONTAINER_LINE.exec(line);
+    if (container !== null) containers.set(container[2]!, container[1]!);
+    if (line.startsWith("c- ")) containers.delete(line.slice(3));
     const [sign, g, start, session] = line.split(" ");
     if (sign === "s" && /^\d+$/.test(g ?? "")) slurm.push(g!);
     const pgid = Number(g);
@@ -142,9 +169,10 @@ export function findLeftovers(stateDir: string): Leftovers | null {
       open.set(pgid, { pgid, start: start && start !== "-" ? start : null, session: session && session !== "-" ? Number(session) : null });
     else if (sign === "-") open.delete(pgid);
   }
-  if (open.size === 0) return { run, groups: [], unchecked: [], slurm };
+  const left = [...containers].map(([name, engine]) => ({ engine, name }));
+  if (open.size === 0) return { run, groups: [], unchecked: [], slurm, containers: left };
   if (process.platform !== "linux") {
-    return { run, groups: [], unchecked: [...open.keys()].filter((g) => signalGroup(g, 0)).sort((a, b) => a - b), slurm };
+    return { run, groups: [], unchecked: [...open.keys()].filter((g) => signalGroup(g, 0)).sort((a, b) => a - b), slurm, containers: left };
   }
   const procs = scanProc();
   const groups: number[] = [];
@@ -157,7 +185,7 @@ export function findLeftovers(stateDir: string): Leftovers | null {
     );
     if (members.length > 0) groups.push(r.pgid);
   }
-  return { run, groups: groups.sort((a, b) => a - b), unchecked: [], slurm };
+  return { run, groups: groups.sort((a, b) => a - b), unchecked: [], slurm, containers: left };
 }
 
 /** Stops the groups: SIGTERM, then SIGKILL to those still running after `graceMs`; resolves when they are gone (or stuck in the kernel). */

@@ -18,11 +18,16 @@ import { envPlan, planFolder } from "../env/plans.js";
 const busybox1 = `${BUSYBOX}:1`;
 const busybox2 = `${BUSYBOX}:2`;
 
-/** The containers of wfc runs that still exist (running or not). */
-function wfcContainers(): string[] {
-  return execFileSync("podman", ["ps", "-a", "--format", "{{.Names}}"], { encoding: "utf8" })
+/**
+ * The containers of wfc runs in `dir` that still exist (running or not):
+ * those that mount it, so that other test files' containers running at
+ * the same time do not count.
+ */
+function wfcContainers(dir: string): string[] {
+  return execFileSync("podman", ["ps", "-a", "--format", "{{.Names}} {{.Mounts}}"], { encoding: "utf8" })
     .split("\n")
-    .filter((n) => n.startsWith("wfc-"));
+    .filter((l) => l.startsWith("wfc-") && l.includes(dir))
+    .map((l) => l.split(" ")[0]!);
 }
 
 const events = (stdout: string) =>
@@ -59,7 +64,7 @@ describeIf(podmanProblem(), "steps in podman containers", () => {
       expect(statSync(out).uid).toBe(process.getuid!());
       expect(statSync(out).gid).toBe(process.getgid!());
     }
-    expect(wfcContainers()).toEqual([]);
+    expect(wfcContainers(dir)).toEqual([]);
   });
 
   test("an argv step runs in the container as its words", async () => {
@@ -232,11 +237,11 @@ describeIf(podmanProblem(), "steps in podman containers", () => {
     let stdout = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     // The container runs once its output is there (events and files, not a fixed delay).
-    while (!existsSync(join(dir, "slow.txt")) || wfcContainers().length === 0) await new Promise((r) => setTimeout(r, 50));
+    while (!existsSync(join(dir, "slow.txt")) || wfcContainers(dir).length === 0) await new Promise((r) => setTimeout(r, 50));
     child.kill("SIGINT");
     const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
     expect(code).toBe(130);
-    expect(wfcContainers()).toEqual([]);
+    expect(wfcContainers(dir)).toEqual([]);
     expect(existsSync(join(dir, "slow.txt"))).toBe(false);
   }, 60_000);
 
@@ -254,6 +259,43 @@ describeIf(podmanProblem(), "steps in podman containers", () => {
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain("failed: late#0 (timed out after 2 s)");
     expect(readFileSync(join(dir, "ran-in.txt"), "utf8")).toBe("1\n");
-    expect(wfcContainers()).toEqual([]);
+    expect(wfcContainers(dir)).toEqual([]);
   }, 60_000);
+
+  test("wfc killed with SIGKILL leaves a container running: the next run removes it and says so", async () => {
+    const p = envPlan([
+      {
+        id: "slow",
+        // It ignores SIGTERM, so when wfc's worker stops the job's engine client, the container outlives it.
+        step: {
+          run: "echo partial > started.txt; trap '' TERM; sleep 300",
+          shell: "sh",
+          outputs: ["slow.txt"],
+          environment: { container: busybox1 },
+        },
+      },
+    ]);
+    const dir = planFolder(p);
+    const child = spawn(process.execPath, [join(repoRoot, "dist/cli/bin.js"), "run", "plan.json"], { cwd: dir, stdio: "ignore" });
+    while (!existsSync(join(dir, "started.txt")) || wfcContainers(dir).length === 0) await new Promise((r) => setTimeout(r, 50));
+    child.kill("SIGKILL");
+    await new Promise((r) => child.on("exit", r));
+    // What a crash leaves: the engine keeps the container running after wfc and its client are gone.
+    const [left] = wfcContainers(dir);
+    expect(left).toMatch(/^wfc-/);
+    const next = spawn(process.execPath, [join(repoRoot, "dist/cli/bin.js"), "run", "plan.json"], {
+      cwd: dir,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    next.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise((r) => next.on("exit", r));
+    // The job starts again in a new container once the old one is gone: then the run is stopped.
+    while (!stderr.includes("left by wfc run") && next.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+    expect(stderr).toMatch(/wfc: removed 1 container left by wfc run \d+, which died/);
+    expect(wfcContainers(dir).filter((n) => n === left)).toEqual([]);
+    next.kill("SIGINT");
+    await exited;
+    expect(wfcContainers(dir)).toEqual([]);
+  }, 90_000);
 });
