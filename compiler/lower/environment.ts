@@ -1,11 +1,9 @@
 import { createHash } from "node:crypto";
-import { constants } from "node:fs";
-import { open } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { PlanConda } from "../../contract/plan.js";
-import { MAX_SHEET_BYTES } from "../../contract/limits.js";
 import type { DataPath } from "../source/document.js";
 import type { StageEnvironment } from "./ast.js";
+import { readPlainFile } from "./sheet-file.js";
 import type { DiagnosticSink } from "./sink.js";
 
 /**
@@ -167,7 +165,7 @@ async function readKeys(table: Obj, at: DataPath, dir: string, sink: DiagnosticS
 /** Which kind of conda environment a `conda` value names: a `.yaml`/`.yml` file, a prefix (a path), else a name. */
 async function condaSpec(value: string, path: DataPath, dir: string, sink: DiagnosticSink): Promise<PlanConda | undefined> {
   if (!/\.ya?ml$/.test(value)) return value.includes("/") ? { kind: "prefix", path: value } : { kind: "name", name: value };
-  const read = await readCondaFile(resolve(dir, value));
+  const read = await readPlainFile(resolve(dir, value));
   if (read.kind === "bytes") return { kind: "file", path: value, sha256: createHash("sha256").update(read.bytes).digest("hex") };
   const why =
     read.kind === "unreadable"
@@ -185,35 +183,4 @@ async function condaSpec(value: string, path: DataPath, dir: string, sink: Diagn
         : "name a plain environment file (`conda env export > env.yaml` writes one)",
   });
   return undefined;
-}
-
-type CondaFile =
-  | { readonly kind: "bytes"; readonly bytes: Buffer }
-  | { readonly kind: "unreadable"; readonly code: string }
-  | { readonly kind: "not-a-file"; readonly what: string }
-  | { readonly kind: "too-large"; readonly bytes: number };
-
-/**
- * The file's bytes (hashed as they are, not as decoded text), refusing what
- * is not a plain file before reading: a FIFO would never end. Opened
- * non-blocking, its type and size taken from the open handle, as a sample
- * sheet is (sheet-file.ts).
- */
-async function readCondaFile(abs: string): Promise<CondaFile> {
-  let handle;
-  try {
-    handle = await open(abs, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (error) {
-    return { kind: "unreadable", code: (error as NodeJS.ErrnoException).code ?? String(error) };
-  }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile()) return { kind: "not-a-file", what: info.isDirectory() ? "a folder" : "not a regular file" };
-    if (info.size > MAX_SHEET_BYTES) return { kind: "too-large", bytes: info.size };
-    return { kind: "bytes", bytes: await handle.readFile() };
-  } catch (error) {
-    return { kind: "unreadable", code: (error as NodeJS.ErrnoException).code ?? String(error) };
-  } finally {
-    await handle.close();
-  }
 }

@@ -15,14 +15,22 @@ export type SheetFile =
   | { readonly kind: "not-a-file"; readonly what: string }
   | { readonly kind: "too-large"; readonly bytes: number };
 
+/** A plain file's bytes, or why it was not read. */
+export type PlainFile =
+  | { readonly kind: "bytes"; readonly bytes: Buffer }
+  | { readonly kind: "unreadable"; readonly code: string }
+  | { readonly kind: "not-a-file"; readonly what: string }
+  | { readonly kind: "too-large"; readonly bytes: number };
+
 /**
- * Reads a sample sheet, refusing what is not a plain file of sane size
- * before reading a byte: `/dev/zero` or a FIFO would never end, and a
- * multi-gigabyte file would exhaust memory. Opened non-blocking, so a FIFO
- * cannot hang the open; its type and size come from the open handle, so the
- * checked file is the one read.
+ * Reads a file the workflow names (a sample sheet, a conda environment
+ * file), refusing what is not a plain file of sane size before reading a
+ * byte: `/dev/zero` or a FIFO would never end, and a multi-gigabyte file
+ * would exhaust memory. Opened non-blocking, so a FIFO cannot hang the
+ * open; its type and size come from the open handle, so the checked file
+ * is the one read.
  */
-export async function readSheetFile(abs: string, workflowDir: string): Promise<SheetFile> {
+export async function readPlainFile(abs: string): Promise<PlainFile> {
   let handle;
   try {
     handle = await open(abs, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -44,13 +52,19 @@ export async function readSheetFile(abs: string, workflowDir: string): Promise<S
       return { kind: "not-a-file", what };
     }
     if (info.size > MAX_SHEET_BYTES) return { kind: "too-large", bytes: info.size };
-    const text = await handle.readFile("utf8");
-    return { kind: "text", text, outside: await isOutside(abs, workflowDir) };
+    return { kind: "bytes", bytes: await handle.readFile() };
   } catch (error) {
     return { kind: "unreadable", code: (error as NodeJS.ErrnoException).code ?? String(error) };
   } finally {
     await handle.close();
   }
+}
+
+/** Reads a sample sheet (readPlainFile) as UTF-8 text, and says whether it lies outside the workflow's folder. */
+export async function readSheetFile(abs: string, workflowDir: string): Promise<SheetFile> {
+  const file = await readPlainFile(abs);
+  if (file.kind !== "bytes") return file;
+  return { kind: "text", text: file.bytes.toString("utf8"), outside: await isOutside(abs, workflowDir) };
 }
 
 /** Whether `abs` lies outside `dir`, symlinks resolved (a link in the folder may point anywhere). */
