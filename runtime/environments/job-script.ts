@@ -68,7 +68,8 @@ export function environmentLines(c: StepCommand, where: JobEnvironment, k: numbe
   const inner: InnerCommand =
     c.kind === "argv" ? { kind: "argv", argv: c.argv! } : { kind: "shell", shell: c.shell ?? "sh", command: c.command! };
   const fail = failure(c.stage);
-  const lines: string[] = [];
+  // Its messages quote `code` and $NAMES in single quotes on purpose.
+  const lines: string[] = ["# shellcheck disable=SC2016"];
   // The job must run where the command line binds: an export moved without the workflow's folder would bind another.
   lines.push(
     `if ! [ . -ef ${shellQuote(where.workdir)} ]; then`,
@@ -186,7 +187,8 @@ function moduleChecks(modules: readonly string[], fail: Fail): string[] {
     "if ! command -v module >/dev/null 2>&1; then",
     `  ${fail(shellQuote("environment modules are not installed on "), `${HOST}${shellQuote(" (no `module` command, no $MODULESHOME/init/bash): install them (apt-get install environment-modules) or load the tools another way")}`)}`,
     "fi",
-    `for module in ${modules.map(shellQuote).join(" ")}; do`,
+    `modules=(${modules.map(shellQuote).join(" ")})`,
+    'for module in "${modules[@]}"; do',
     '  if ! module is-avail "$module" >/dev/null 2>&1; then',
     `    ${fail(`'module "'"$module"'" is not available on '`, `${HOST}${shellQuote(" (module is-avail): see `module avail`, or add its folder to MODULEPATH (`module use DIR`)")}`)}`,
     "  fi",

@@ -54,7 +54,11 @@ export function stepScript(
   const dirs = [...new Set([...c.outputs, ...c.logs].flatMap(folders))].filter((d) => d !== ".").sort();
   if (dirs.length > 0) lines.push(`mkdir -p -- ${dirs.map(shellQuote).join(" ")} || exit`);
   for (const [k, v] of Object.entries(c.env).sort(([a], [b]) => (a < b ? -1 : 1))) lines.push(`export ${k}=${shellQuote(v)}`);
-  if (wrapped) return [...lines, ...environmentLines(c, environment!.where, environment!.k)].join("\n");
+  // shellcheck reads a directive before the first command as the whole script's.
+  if (wrapped) {
+    const [directive, ...rest] = environmentLines(c, environment!.where, environment!.k);
+    return [directive!, ...lines, ...rest].join("\n");
+  }
   const command = (text: string) => (simple || shell === "bash" ? text : `exec ${[...SHELL_ARGV.sh, text].map(shellQuote).join(" ")}`);
   if (c.kind === "shell") lines.push(command(c.command!));
   else if (c.kind === "argv") lines.push(c.argv!.map(shellQuote).join(" "));
