@@ -48,7 +48,14 @@ export class SlurmBackend implements Backend {
     } catch (error) {
       // A value the environment's command line cannot carry (contract/environment.ts): the job is not submitted.
       if (!(error instanceof EnvironmentError)) throw error;
-      return { kind: "failed", started: Date.now(), exitCode: null, step: 0, command: describeStep(job.commands[0]!), reason: error.message };
+      return {
+        kind: "failed",
+        started: Date.now(),
+        exitCode: null,
+        step: 0,
+        command: describeStep(job.commands[0]!),
+        reason: error.message,
+      };
     }
     const attempt = { retry: job.attempt > 0, retriesLeft: job.retriesLeft };
     const o = await this.#executor.run(job.key, scripts, job.log, ctx.onStart, attempt);

@@ -55,7 +55,14 @@ export function jobEnvironment(plan: Plan, executor: string, workdir: string, st
   const e = plan.executors[executor];
   const engine = e?.engines?.container ?? { engine: e?.type === "slurm" ? DEFAULT_ENGINE.slurm : DEFAULT_ENGINE.local, options: [] };
   const frontend = e?.engines?.conda?.frontend ?? DEFAULT_CONDA_FRONTEND;
-  return { workdir: resolve(workdir), stateDir: resolve(stateDir), engine, frontend, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+  return {
+    workdir: resolve(workdir),
+    stateDir: resolve(stateDir),
+    engine,
+    frontend,
+    uid: process.getuid?.() ?? 0,
+    gid: process.getgid?.() ?? 0,
+  };
 }
 
 /**
@@ -99,7 +106,8 @@ export function environmentLines(c: StepCommand, where: JobEnvironment, k: numbe
       const r = relative(where.workdir, p);
       return r === ".." || r.startsWith("../") || isAbsolute(r);
     });
-  const user: ContainerUser = engine === "podman" && where.uid !== 0 ? { kind: "keep-id" } : { kind: "ids", uid: where.uid, gid: where.gid };
+  const user: ContainerUser =
+    engine === "podman" && where.uid !== 0 ? { kind: "keep-id" } : { kind: "ids", uid: where.uid, gid: where.gid };
   const name = "wfc-name";
   const run = containerCommand(
     { engine, options, image: env.container, workdir: where.workdir, cwd: where.workdir, readOnly, env: c.env, name, user },
@@ -154,7 +162,10 @@ const HOST = '"${HOSTNAME:-this node}"';
 function imageChecks(engine: ContainerEngine, image: string, fail: Fail): string[] {
   const q = shellQuote(image);
   const absent = (e: string) =>
-    fail(shellQuote(`${e} is not installed on `), `${HOST}${shellQuote(` (not on PATH): install it there, or choose another engine (\`container_engine\` on the executor, or [containers] engine in the config)`)}`);
+    fail(
+      shellQuote(`${e} is not installed on `),
+      `${HOST}${shellQuote(` (not on PATH): install it there, or choose another engine (\`container_engine\` on the executor, or [containers] engine in the config)`)}`,
+    );
   const lines = [`if ! command -v ${engine} >/dev/null 2>&1; then`, `  ${absent(engine)}`, "fi"];
   switch (engine) {
     case "podman":
@@ -232,8 +243,17 @@ function condaChecks(env: PlanEnvironment, where: JobEnvironment, filePrefix: st
     );
   }
   // The environment activates here, or the one line says why (the activation's own error last).
-  const activate = hostScript({ conda }, { kind: "argv", argv: ["true"] }, { frontend, ...(filePrefix !== undefined ? { filePrefix } : {}) })!;
-  const which = conda.kind === "name" ? `environment ${conda.name}` : conda.kind === "prefix" ? `prefix ${conda.path}` : `environment from ${conda.path}`;
+  const activate = hostScript(
+    { conda },
+    { kind: "argv", argv: ["true"] },
+    { frontend, ...(filePrefix !== undefined ? { filePrefix } : {}) },
+  )!;
+  const which =
+    conda.kind === "name"
+      ? `environment ${conda.name}`
+      : conda.kind === "prefix"
+        ? `prefix ${conda.path}`
+        : `environment from ${conda.path}`;
   lines.push(
     `if ! said=$(bash -euo pipefail -c ${shellQuote(activate)} 2>&1 >/dev/null); then`,
     `  ${fail(shellQuote(`${frontend} cannot activate the conda ${which} on `), `${HOST}' ('"$(printf '%s' "$said" | tail -n 1)"${shellQuote("): create it there, or give an environment file (conda: env.yaml)")}`)}`,

@@ -144,7 +144,11 @@ describe("wfc export slurm: steps in software environments", () => {
   test("a failed check writes one line naming the stage, what is missing on which node, and the fix", async () => {
     const { dir, steps } = await exportEnvs();
     // Run by bash as the job would, on a machine without apptainer (PATH has only what the check needs).
-    const r = spawnSync("/bin/bash", ["-c", steps("sif.0")[0]!], { cwd: dir, encoding: "utf8", env: { PATH: "/nonexistent", HOME: "/nonexistent", HOSTNAME: "node7" } });
+    const r = spawnSync("/bin/bash", ["-c", steps("sif.0")[0]!], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { PATH: "/nonexistent", HOME: "/nonexistent", HOSTNAME: "node7" },
+    });
     expect(r.status).toBe(1);
     expect(r.stderr).toBe(
       "wfc: environment: stage `sif`: apptainer is not installed on node7 (not on PATH): install it there, or choose another engine (`container_engine` on the executor, or [containers] engine in the config)\n",
