@@ -42,18 +42,20 @@ export class SlurmBackend implements Backend {
     // Each environment is checked on this machine before the first job that needs it is submitted, where this machine can tell.
     const unready = await this.#checkEnvironments(job);
     if (unready !== undefined) return unready;
-    let scripts: string[];
+    const scripts: string[] = [];
     try {
-      scripts = job.commands.map((c, k) => stepScript(c, this.#plan, this.#codeDir, this.#where(c, job.task.executor, k)));
+      for (const [k, c] of job.commands.entries())
+        scripts.push(stepScript(c, this.#plan, this.#codeDir, this.#where(c, job.task.executor, k)));
     } catch (error) {
       // A value the environment's command line cannot carry (contract/environment.ts): the job is not submitted.
       if (!(error instanceof EnvironmentError)) throw error;
+      const step = scripts.length;
       return {
         kind: "failed",
         started: Date.now(),
         exitCode: null,
-        step: 0,
-        command: describeStep(job.commands[0]!),
+        step,
+        command: describeStep(job.commands[step]!),
         reason: error.message,
       };
     }

@@ -17,6 +17,7 @@ import { dirname, isAbsolute, relative, resolve } from "node:path";
 import {
   DEFAULT_CONDA_FRONTEND,
   DEFAULT_ENGINE,
+  EnvironmentError,
   MODULES_INIT,
   condaCreateArgv,
   condaFilePrefix,
@@ -71,6 +72,16 @@ export function jobEnvironment(plan: Plan, executor: string, workdir: string, st
  * name). The step's variables are already exported by then.
  */
 export function environmentLines(c: StepCommand, where: JobEnvironment, k: number): string[] {
+  try {
+    return scriptLines(c, where, k);
+  } catch (error) {
+    // Which stage's value it was: the export refuses, `wfc run` fails the job, with this.
+    if (error instanceof EnvironmentError) throw new EnvironmentError(`stage \`${c.stage}\`: ${error.message}`);
+    throw error;
+  }
+}
+
+function scriptLines(c: StepCommand, where: JobEnvironment, k: number): string[] {
   const env = c.environment!;
   const inner: InnerCommand =
     c.kind === "argv" ? { kind: "argv", argv: c.argv! } : { kind: "shell", shell: c.shell ?? "sh", command: c.command! };

@@ -8,7 +8,7 @@
  * script passes shellcheck. The cluster runs them in environments-cluster.test.ts.
  */
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -139,6 +139,17 @@ describe("wfc export slurm: steps in software environments", () => {
     const named = steps("named.0")[0]!.split("\n");
     expect(named.at(-1)).toBe("python -V > named.txt'");
     expect(named).toContain("conda activate stats");
+  });
+
+  test("a workflow folder the engine's bind option cannot carry is refused, located at its stage; nothing written", async () => {
+    const parent = fixture({ "a:b/wf.yaml": WORKFLOW, "a:b/envs/stats.yaml": ENV_FILE });
+    const dir = join(parent, "a:b");
+    const r = await wfc(["export", "slurm", "wf.yaml", "-o", "slurm"], { cwd: dir, env: withoutScontrol });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toBe(
+      `wfc: error: stage \`boxed\`: podman cannot bind ${JSON.stringify(dir)} into a container: its bind option splits paths at ":"; move or rename it`,
+    );
+    expect(existsSync(join(dir, "slurm"))).toBe(false);
   });
 
   test("a failed check writes one line naming the stage, what is missing on which node, and the fix", async () => {
