@@ -92,11 +92,11 @@ function expectBoxedOutputs(dir: string): void {
   }
 }
 
-/** The containers of wfc jobs that still exist. */
-function wfcContainers(): string[] {
+/** The containers of wfc's SLURM jobs that still exist: of the given arrays (others' tests share podman's store). */
+function wfcContainers(ids: readonly string[]): string[] {
   return execFileSync("podman", ["ps", "-a", "--format", "{{.Names}}"], { encoding: "utf8" })
     .split("\n")
-    .filter((n) => n.startsWith("wfc-"));
+    .filter((n) => ids.some((id) => n.startsWith(`wfc-${id}-`)));
 }
 
 describeSlurm("steps in software environments on the cluster (.ci/slurm/up.sh)", () => {
@@ -107,11 +107,13 @@ describeSlurm("steps in software environments on the cluster (.ci/slurm/up.sh)",
       "wfc run: the slurm executor runs the stage in its podman container; outputs right, owned by the user, no container left",
       async () => {
         const dir = workflow(BOXED(IMAGE));
+        const before = submitted.length;
         const r = await run(dir);
         expect(r.summary).toMatchObject({ status: "ok", done: 2 });
         expect(r.exitCode).toBe(0);
         expectBoxedOutputs(dir);
-        expect(wfcContainers()).toEqual([]);
+        expect(submitted.length).toBe(before + 1);
+        expect(wfcContainers(submitted.slice(before))).toEqual([]);
       },
       TIMEOUT,
     );
@@ -123,7 +125,7 @@ describeSlurm("steps in software environments on the cluster (.ci/slurm/up.sh)",
         const ids = await exportAndSubmit(dir);
         expect(ids).toHaveLength(1);
         expectBoxedOutputs(dir);
-        expect(wfcContainers()).toEqual([]);
+        expect(wfcContainers(ids)).toEqual([]);
       },
       TIMEOUT,
     );
@@ -197,14 +199,14 @@ describeSlurm("steps in software environments on the cluster (.ci/slurm/up.sh)",
         submitted.push(id!);
         // Its two containers run, named after the array's job id and index.
         const names = [`wfc-${id}-0-0`, `wfc-${id}-1-0`];
-        for (let tries = 0; names.some((n) => !wfcContainers().includes(n)); tries++) {
-          if (tries > 600) throw new Error(`containers ${names.join(", ")} never ran: ${wfcContainers().join(", ")}`);
+        for (let tries = 0; names.some((n) => !wfcContainers([id!]).includes(n)); tries++) {
+          if (tries > 600) throw new Error(`containers ${names.join(", ")} never ran: ${wfcContainers([id!]).join(", ")}`);
           await new Promise((r) => setTimeout(r, 100));
         }
         await execa("scancel", [id!]);
         await waitForJobs([id!], 60_000);
-        for (let tries = 0; wfcContainers().some((n) => names.includes(n)); tries++) {
-          if (tries > 300) throw new Error(`containers left after scancel: ${wfcContainers().join(", ")}`);
+        for (let tries = 0; wfcContainers([id!]).length > 0; tries++) {
+          if (tries > 300) throw new Error(`containers left after scancel: ${wfcContainers([id!]).join(", ")}`);
           await new Promise((r) => setTimeout(r, 100));
         }
         expect(existsSync(join(dir, "out", "0.txt"))).toBe(false);
