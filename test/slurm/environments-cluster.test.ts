@@ -9,7 +9,7 @@
  * in wfc's failure; a cancelled job leaves no container behind.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -114,6 +114,11 @@ describeSlurm("steps in software environments on the cluster (.ci/slurm/up.sh)",
         expectBoxedOutputs(dir);
         expect(submitted.length).toBe(before + 1);
         expect(wfcContainers(submitted.slice(before))).toEqual([]);
+        // The image's digest is recorded as for a local job: another image makes the stage out of date.
+        expect(readFileSync(join(dir, ".wfc", "journal.ndjson"), "utf8")).toMatch(/"digest":"sha256:[0-9a-f]{64}"/);
+        writeFileSync(join(dir, "wf.yaml"), BOXED(`${BUSYBOX}:2`));
+        const dry = await wfc(["run", "wf.yaml", "--dry-run"], { cwd: dir });
+        expect(dry.stdout + dry.stderr).toContain("would run boxed#1: environment changed");
       },
       TIMEOUT,
     );
