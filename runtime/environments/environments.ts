@@ -7,7 +7,8 @@
  * job is stopped.
  */
 import { randomBytes } from "node:crypto";
-import { isAbsolute, relative, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import type { Command } from "../executors/job.js";
 import { SHELL_ARGV } from "../executors/job.js";
 import { simpleCommandArgv } from "../executors/simple-command.js";
@@ -24,7 +25,7 @@ import {
   type InnerCommand,
 } from "../../contract/environment.js";
 import type { CondaFrontend, ContainerEngine, Plan, PlanEnvironment, PlanTask } from "../../contract/plan.js";
-import { checkEnvironment, imageDigest, removeContainer, type Check } from "./checks.js";
+import { checkEnvironment, imageDigest, onPath, removeContainer, type Check } from "./checks.js";
 
 /** A step's environment in words, as the journal keeps it (`environment changed` compares them). */
 export function environmentText(env: PlanEnvironment | undefined): string | undefined {
@@ -72,6 +73,31 @@ export class RunEnvironments {
    * podman and docker map ids 1:1, so `--user UID:GID` is the user.
    */
   readonly #rootless: boolean;
+
+  /** The workflow's folder and the state folder, absolute (a SLURM job's step script needs them: job-script.ts). */
+  get workdir(): string {
+    return this.#workdir;
+  }
+
+  get stateDir(): string {
+    return this.#stateDir;
+  }
+
+  /**
+   * Whether this machine can check a step's environment: it has the engine,
+   * the \`module\` command and the conda frontend the step needs. A SLURM
+   * job's may not be here (a login node without them): its job checks on its node.
+   */
+  checkableHere(c: StepCommand, executor: string): boolean {
+    const env = c.environment!;
+    if (env.container !== undefined && !onPath(this.engine(executor).engine)) return false;
+    if ((env.modules ?? []).length > 0 && !existsSync(join(process.env.MODULESHOME ?? "/usr/share/modules", "init", "bash"))) return false;
+    if (env.conda !== undefined) {
+      const frontend = this.frontend(executor);
+      if (!onPath(frontend) || (frontend === "mamba" && !onPath("conda"))) return false;
+    }
+    return true;
+  }
 
   /** The engine and options of an executor's containers. */
   engine(executor: string): { readonly engine: ContainerEngine; readonly options: readonly string[] } {

@@ -5,6 +5,7 @@ import { simpleCommandArgv } from "../executors/simple-command.js";
 import type { StepCommand } from "./expand.js";
 import { shellQuote } from "../../contract/shell/quote.js";
 import { patternFolder, patternText } from "../../contract/expansion.js";
+import { environmentLines, type JobEnvironment } from "../environments/job-script.js";
 
 /** The one argument an `fn` step's function receives: inputs, outputs (and logs, if any) in their declared shape, params, vars, env. */
 export function fnArgs(c: StepCommand, plan: Plan): Record<string, unknown> {
@@ -29,12 +30,23 @@ export function fnArgs(c: StepCommand, plan: Plan): Record<string, unknown> {
  * is (strict mode could not change how it ends). An argv step becomes
  * quoted words (no shell interpretation, as locally); an `fn` step calls
  * `wfc fn` (`$WFC`, default `wfc` on PATH) with its argument as JSON.
+ * A step with a software environment (issue 15) checks it on the node and
+ * runs its command in it (environments/job-script.ts): `environment` says
+ * where the job runs and with which engine, `k` is the step's place in its job.
  */
-export function stepScript(c: StepCommand, plan: Plan, codeDir?: string): string {
+export function stepScript(
+  c: StepCommand,
+  plan: Plan,
+  codeDir?: string,
+  environment?: { readonly where: JobEnvironment; readonly k: number },
+): string {
   const lines: string[] = [];
   const simple = c.kind !== "shell" || simpleCommandArgv(c.command!) !== null;
   const shell = c.shell ?? "sh";
-  if (!simple && shell === "bash") lines.push(`set ${SHELL_ARGV.bash.slice(1, -1).join(" ")}`);
+  const wrapped = c.environment !== undefined && c.kind !== "fn";
+  // A step must never run outside its environment.
+  if (wrapped && environment === undefined) throw new Error(`stage \`${c.stage}\`: a step script with an environment needs where it runs`);
+  if (!wrapped && !simple && shell === "bash") lines.push(`set ${SHELL_ARGV.bash.slice(1, -1).join(" ")}`);
   const folders = (o: StepCommand["outputs"][number]) => [
     ...o.paths.map((p) => dirname(p)),
     ...(o.pattern ? [patternFolder(o.pattern)] : []),
@@ -42,6 +54,11 @@ export function stepScript(c: StepCommand, plan: Plan, codeDir?: string): string
   const dirs = [...new Set([...c.outputs, ...c.logs].flatMap(folders))].filter((d) => d !== ".").sort();
   if (dirs.length > 0) lines.push(`mkdir -p -- ${dirs.map(shellQuote).join(" ")} || exit`);
   for (const [k, v] of Object.entries(c.env).sort(([a], [b]) => (a < b ? -1 : 1))) lines.push(`export ${k}=${shellQuote(v)}`);
+  // shellcheck reads a directive before the first command as the whole script's.
+  if (wrapped) {
+    const [directive, ...rest] = environmentLines(c, environment!.where, environment!.k);
+    return [directive!, ...lines, ...rest].join("\n");
+  }
   const command = (text: string) => (simple || shell === "bash" ? text : `exec ${[...SHELL_ARGV.sh, text].map(shellQuote).join(" ")}`);
   if (c.kind === "shell") lines.push(command(c.command!));
   else if (c.kind === "argv") lines.push(c.argv!.map(shellQuote).join(" "));

@@ -282,7 +282,7 @@ function openSlurm(
       emit({ type: "slurm-submit", time: Date.now(), task: s.task, jobId: s.id, jobs: s.jobs, sbatch: s.sbatch });
     },
   });
-  return new side.SlurmBackend(executor, o.plan, o.codeDir);
+  return new side.SlurmBackend(executor, o.plan, o.codeDir, o.environments);
 }
 
 async function loadSlurm() {

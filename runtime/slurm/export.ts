@@ -8,6 +8,8 @@ import { DECODE_STEPS, encodeSteps, stepScript } from "../jobs/step-script.js";
 import type { Plan, PlanStep, PlanTask } from "../../contract/plan.js";
 import { slurmJobName, type SlurmArray, type SlurmExpansion, type SlurmLayout } from "../../contract/slurm-layout.js";
 import { packageRoot } from "../../contract/package-root.js";
+import { jobEnvironment } from "../environments/job-script.js";
+import { EnvironmentError } from "../../contract/environment.js";
 
 /** The file that marks a folder as a wfc export, so a later export may replace it. */
 export const EXPORT_MARKER = ".wfc-export";
@@ -68,12 +70,6 @@ export async function writeExport(plan: Plan, layout: SlurmLayout, options: Expo
   }
   const fused = fusedPatternRead(plan);
   if (fused !== undefined) throw new ExportError(fused);
-  // Until the array scripts enter software environments (issue 15), a step with one must not be exported to run outside it.
-  const inEnvironment = plan.tasks.flatMap((t) => t.steps).find((s) => s.environment !== undefined);
-  if (inEnvironment !== undefined)
-    throw new ExportError(
-      `stage \`${inEnvironment.stage}\` has a software environment (container, modules or conda), which \`wfc export slurm\` does not write yet`,
-    );
   const workdir = resolve(options.planDir, plan.workdir);
   mkdirSync(dirname(dir), { recursive: true });
   const temp = join(dirname(dir), `.${basename(dir)}.wfc-${process.pid}`);
@@ -91,7 +87,7 @@ export async function writeExport(plan: Plan, layout: SlurmLayout, options: Expo
     // Jobs run from the workflow's folder, found from the export's: the two may move together.
     const toWorkdir = relative(dir, workdir) || ".";
     const latencyWait = options.latencyWait ?? EXPORT_LATENCY_WAIT;
-    for (const array of layout.arrays) await writeArray(plan, array, expander, temp, toWorkdir, latencyWait);
+    for (const array of layout.arrays) await writeArray(plan, array, expander, temp, toWorkdir, latencyWait, undefined, workdir);
     if (layout.expansions.length > 0) writeExpansions(plan, layout, temp, toWorkdir, latencyWait);
     const submit = join(temp, "submit.sh");
     writeFileSync(submit, submitScript(plan, layout));
@@ -104,7 +100,8 @@ export async function writeExport(plan: Plan, layout: SlurmLayout, options: Expo
   } catch (error) {
     rmSync(temp, { recursive: true, force: true });
     // A hand-edited plan's job that would write outside the workflow's folder: the plan is bad input.
-    throw error instanceof UnsafePathError ? new ExportError(error.message) : error;
+    // A value an environment's command line cannot carry (contract/environment.ts) too.
+    throw error instanceof UnsafePathError || error instanceof EnvironmentError ? new ExportError(error.message) : error;
   }
 }
 
@@ -139,9 +136,12 @@ export async function writeArray(
   toWorkdir: string,
   latencyWait: number,
   size: (task: number) => number = (t) => plan.tasks[t]!.space.size,
+  workdir: string = resolve(dir, toWorkdir),
 ): Promise<void> {
   const t = plan.tasks.findIndex((x) => x.id === array.task);
   const task = plan.tasks[t]!;
+  // A step in a software environment binds the workflow's folder by its path, and makes conda file environments in its .wfc/.
+  const where = jobEnvironment(plan, task.executor, workdir, join(workdir, ".wfc"));
   const lines: string[] = [];
   for (let job = array.first; job < array.first + array.size; job++) {
     const scripts: string[] = [];
@@ -149,7 +149,7 @@ export async function writeArray(
     for (let e = job * task.batch; e < Math.min(size(t), (job + 1) * task.batch); e++)
       for (const step of task.steps) {
         const command = await expander.step(t, step, e);
-        scripts.push(stepScript(command, plan));
+        scripts.push(stepScript(command, plan, undefined, { where, k: scripts.length }));
         // A pattern output (a step's `decides`) is not a path: the job writes 0..n files matching it.
         for (const [k, o] of command.outputs.entries()) if (!isPattern(step, k)) for (const p of o.paths) outputs.add(p);
       }

@@ -81,15 +81,13 @@ describe("a plan's environments", () => {
     expect(existsSync(join(dir, ".wfc"))).toBe(false);
   });
 
-  test("`wfc export slurm` refuses a step with an environment until its array scripts enter one", async () => {
+  test("`wfc export slurm` writes a step with an environment to enter it, with the executor's engine", async () => {
     const p = envPlan([{ id: "boxed", step: { run: "true", environment: { container: "localhost/tools:1" } } }]);
     const dir = planFolder({ ...p, executors: { local: { ...p.executors.local!, type: "slurm" } } });
     const r = await wfc(["export", "slurm", "plan.json", "-o", "out"], { cwd: dir });
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr).toBe(
-      "wfc: error: stage `boxed` has a software environment (container, modules or conda), which `wfc export slurm` does not write yet",
-    );
-    expect(existsSync(join(dir, "out"))).toBe(false);
+    expect(r.exitCode).toBe(0);
+    const line = readFileSync(join(dir, "out", "tables", "boxed.0.tbl"), "utf8").trim();
+    expect(Buffer.from(line, "base64").toString("utf8")).toContain(`podman run --rm --init --name "$container" --network=host`);
   });
 
   test("other modules (or none) make the step out of date: `environment changed`", async () => {
