@@ -62,6 +62,8 @@ export type JobOutcome =
       readonly command: string;
       /** Why, in words: `exit 3`, `timed out after 2 s`, `killed by SIGSEGV`, `threw Error: …`. */
       readonly reason: string;
+      /** Another attempt would fail the same way (its software environment is missing): no retry. */
+      readonly final?: boolean;
     }
   | {
       readonly kind: "cancelled";

@@ -110,7 +110,15 @@ export class LocalBackend implements Backend {
         // A value the environment's command line cannot carry (contract/environment.ts): the step does not start.
         if (!(error instanceof EnvironmentError)) throw error;
         const at = first + wrapped.length;
-        return { kind: "failed", started, exitCode: null, step: at, command: describeStep(commands[at]!), reason: error.message };
+        return {
+          kind: "failed",
+          started,
+          exitCode: null,
+          step: at,
+          command: describeStep(commands[at]!),
+          reason: error.message,
+          final: true,
+        };
       }
       const [head, ...then] = wrapped.map((w) => w.command);
       const containers = wrapped.flatMap((w) => (w.container === undefined ? [] : [w.container]));
@@ -172,7 +180,7 @@ export class LocalBackend implements Backend {
       const { check, first } = await environments.check(c, job.task.executor, owner);
       if (check.ok) continue;
       if (!first) return { kind: "unavailable", reason: check.reason };
-      return { kind: "failed", started: Date.now(), exitCode: null, step: i, command: describeStep(c), reason: check.reason };
+      return { kind: "failed", started: Date.now(), exitCode: null, step: i, command: describeStep(c), reason: check.reason, final: true };
     }
     return undefined;
   }

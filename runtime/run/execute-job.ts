@@ -349,7 +349,7 @@ async function attempts(
     if (outcome.kind === "failed") outcome = { ...outcome, step: Math.min(from + Math.max(0, outcome.step), commands.length - 1) };
     else if (outcome.kind === "cancelled" && outcome.step !== undefined) outcome = { ...outcome, step: from + outcome.step };
     outcome = await verify(outcome);
-    if (outcome.kind !== "failed" || run.signal.aborted) break;
+    if (outcome.kind !== "failed" || outcome.final === true || run.signal.aborted) break;
     from = outcome.step;
   }
   return outcome ?? { kind: "cancelled", started: Date.now(), exitCode: null };
