@@ -109,6 +109,18 @@ export function condaTarget(conda: PlanConda, filePrefix?: string): string {
   }
 }
 
+/** A conda environment as a failure line names it: `environment NAME`, `prefix PATH`, `environment from FILE`. */
+export function describeConda(conda: PlanConda): string {
+  switch (conda.kind) {
+    case "name":
+      return `environment ${conda.name}`;
+    case "prefix":
+      return `prefix ${conda.path}`;
+    case "file":
+      return `environment from ${conda.path}`;
+  }
+}
+
 /** Where wfc creates a file environment: one prefix per file content, under the state folder. */
 export function condaFilePrefix(stateDir: string, sha256: string): string {
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new EnvironmentError(`conda environment file: ${JSON.stringify(sha256)} is not a SHA-256`);

@@ -15,6 +15,7 @@ import {
   MODULES_INIT,
   condaCreateArgv,
   condaFilePrefix,
+  describeConda,
   containerRemoveArgv,
   hostArgv,
   isImageFile,
@@ -150,12 +151,7 @@ async function checkConda(env: PlanEnvironment, frontend: CondaFrontend, ctx: Ch
   )!;
   const r = await exec(activate, ctx.workdir);
   if (r.code === 0) return undefined;
-  const which =
-    conda.kind === "name"
-      ? `environment ${conda.name}`
-      : conda.kind === "prefix"
-        ? `prefix ${conda.path}`
-        : `environment from ${conda.path}`;
+  const which = describeConda(conda);
   const fix =
     conda.kind === "name"
       ? `create it (${frontend} create -n ${conda.name})`

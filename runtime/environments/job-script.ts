@@ -21,6 +21,7 @@ import {
   MODULES_INIT,
   condaCreateArgv,
   condaFilePrefix,
+  describeConda,
   containerCommand,
   containerRemoveArgv,
   hostArgv,
@@ -259,12 +260,7 @@ function condaChecks(env: PlanEnvironment, where: JobEnvironment, filePrefix: st
     { kind: "argv", argv: ["true"] },
     { frontend, ...(filePrefix !== undefined ? { filePrefix } : {}) },
   )!;
-  const which =
-    conda.kind === "name"
-      ? `environment ${conda.name}`
-      : conda.kind === "prefix"
-        ? `prefix ${conda.path}`
-        : `environment from ${conda.path}`;
+  const which = describeConda(conda);
   lines.push(
     `if ! said=$(bash -euo pipefail -c ${shellQuote(activate)} 2>&1 >/dev/null); then`,
     `  ${fail(shellQuote(`${frontend} cannot activate the conda ${which} on `), `${HOST}' ('"$(printf '%s' "$said" | tail -n 1)"${shellQuote("): create it there, or give an environment file (conda: env.yaml)")}`)}`,
