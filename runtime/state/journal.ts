@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { StateError, layoutProblem, stateProblem } from "./state-problem.js";
+import type { JobUsage } from "./usage.js";
 
 /**
  * One unit of work that ended, as a line of `.wfc/journal.ndjson`: one step
@@ -39,6 +40,12 @@ export interface JournalRecord {
    */
   readonly environment?: string;
   readonly digest?: string;
+  /** What the step's command used (issue 16; ./usage.ts), when it ran and was measured. */
+  readonly usage?: JobUsage;
+  /** The run that wrote it (`.wfc/runs/<run>.json`; ./usage.ts's RunRecord). */
+  readonly run?: string;
+  /** Which attempt wrote it, from 1, when the stage has retries. */
+  readonly attempt?: number;
 }
 
 /**
