@@ -6,7 +6,8 @@
 #
 # What it does, each step skipped when already done (so it is safe to run again):
 #   1. installs Debian's podman, runc, catatonit (podman's --init), busybox-static
-#      (the test images' rootfs) and environment-modules (apt-get) if any is missing;
+#      (the test images' rootfs), environment-modules and chromium (the browser
+#      `wfc report`'s tests drive headless, test/report/) if any is missing;
 #   2. writes /etc/containers/containers.conf with runc as the runtime and explicit
 #      ulimits: crun refuses these VMs' hybrid cgroups, and podman's default rlimits
 #      exceed their hard nofile limit;
@@ -29,6 +30,7 @@ command -v runc >/dev/null 2>&1 || missing+=(runc)
 [ -x /usr/libexec/podman/catatonit ] || command -v catatonit >/dev/null 2>&1 || missing+=(catatonit)
 [ -x /bin/busybox ] || missing+=(busybox-static)
 [ -f /usr/share/modules/init/bash ] || missing+=(environment-modules)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "env/up.sh: installing ${missing[*]}" >&2
   apt-get update -qq
@@ -69,4 +71,4 @@ if [ "$out" != ok ]; then
   echo "env/up.sh: a trivial podman container printed '$out', not 'ok'" >&2
   exit 1
 fi
-echo "env: podman $(podman --version | awk '{print $3}') (runc), environment-modules ready"
+echo "env: podman $(podman --version | awk '{print $3}') (runc), environment-modules, $(chromium --version 2>/dev/null | awk '{print $1, $2}') ready"
