@@ -34,11 +34,13 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 }
 
-/** Plain progress lines (not a TTY), one per finished job. */
+/** Plain progress lines (not a TTY), one per job that ran, failed, was touched or cancelled. */
 function lineFor(event: RunEvent, done: { n: number }, total: number): string | undefined {
   if (event.type === "job-end") {
     // A cancelled job is not progress: it runs again next time.
     if (event.status !== "cancelled") done.n++;
+    // Progress is what ran: the summary counts what was up to date (a no-op run of 50,000 jobs prints one line).
+    if (event.status === "skipped" && event.reason === "up to date") return undefined;
     const name = `${event.task}#${event.job}`;
     const took = event.status === "skipped" ? (event.reason ?? "") : seconds(event.time - event.start);
     return `[${done.n}/${total}] ${event.status.padEnd(9)} ${name} ${took}`.trimEnd();

@@ -66,6 +66,11 @@ export interface ExpanderOptions {
   readonly cpus?: (task: PlanTask) => number;
   /** The run's elements (a dynamic task's grow as it runs); default: the plan's. */
   readonly elements?: RunElements;
+  /**
+   * Walks a glob under the workdir, sorted (contract/glob.ts walkGlob): a
+   * run's walks go through its Mtimes, which records them (run/memo.ts).
+   */
+  readonly walk?: (pattern: string, signal: AbortSignal | undefined) => Promise<string[]>;
 }
 
 /**
@@ -89,6 +94,7 @@ export class Expander {
   readonly #staleChecked = new Map<string, Promise<void>>();
 
   readonly #signal: AbortSignal | undefined;
+  readonly #walk: (pattern: string) => Promise<string[]>;
   readonly #onStale: ((stale: StaleInputs) => void) | undefined;
   /** Per task, what `{cpus}` stands for. */
   readonly #cpus: number[];
@@ -101,6 +107,8 @@ export class Expander {
     this.#elements = options.elements ?? new RunElements(plan);
     this.#index = new Map(plan.tasks.map((t, i) => [t.id, i]));
     this.#signal = options.signal;
+    const walk = options.walk ?? ((pattern, signal) => walkGlob(pattern, this.workdir, signal));
+    this.#walk = (pattern) => walk(pattern, this.#signal);
     this.#onStale = options.onStale;
     const cpus = options.cpus ?? ((task: PlanTask) => commandCpus(task, { cores: availableParallelism() }));
     this.#cpus = plan.tasks.map((t) => cpus(t));
@@ -247,7 +255,7 @@ export class Expander {
     if (checked === undefined) {
       const report = this.#onStale;
       const spaces = this.plan.tasks.map((_, t) => this.#elements.of(t));
-      checked = findStaleInputs(this.plan, spaces, this.#index, task, step, index, this.workdir, this.#signal).then((stale) => {
+      checked = findStaleInputs(this.plan, spaces, this.#index, task, step, index, this.#walk).then((stale) => {
         if (stale !== undefined) report(stale);
       });
       this.#staleChecked.set(key, checked);
@@ -319,7 +327,7 @@ export class Expander {
         throw new UnsafePathError(
           `input glob ${JSON.stringify(expanded)} ${describePathProblem(problem)}: globs search only inside the workflow's folder`,
         );
-      const found = await walkGlob(expanded, this.workdir, this.#signal);
+      const found = await this.#walk(expanded);
       return { name: input.name, paths: found, many: true };
     }
     const matches = globMatcher(expanded);

@@ -10,7 +10,7 @@
 import type { Part, Plan, PlanStep } from "../../contract/plan.js";
 import type { Binding } from "../../contract/elements.js";
 import { expandPath } from "../../contract/template.js";
-import { globMatcher, walkGlob } from "../../contract/glob.js";
+import { globMatcher } from "../../contract/glob.js";
 import { globProblem } from "../../contract/paths.js";
 
 /** The files on disk one gathering input matches but does not gather. */
@@ -43,8 +43,8 @@ export async function findStaleInputs(
   task: number,
   step: PlanStep,
   index: number,
-  workdir: string,
-  signal: AbortSignal | undefined,
+  /** Walks a glob under the workflow's folder, sorted (contract/glob.ts walkGlob, through the run's Mtimes). */
+  walk: (glob: string) => Promise<string[]>,
 ): Promise<StaleInputs | undefined> {
   const input = step.inputs[index]!;
   // What a dynamic producer (or a pattern output) writes is known only as its elements end: the listing
@@ -86,7 +86,7 @@ export async function findStaleInputs(
   const general = generalGlob(input.template);
   const sorted = [...globs].sort();
   if (sorted.length > ONE_WALK_ABOVE && general !== undefined && sorted.every(globMatcher(general))) {
-    const candidates = (await walkGlob(general, workdir, signal)).flatMap((f) => leftOut(f) ?? []);
+    const candidates = (await walk(general)).flatMap((f) => leftOut(f) ?? []);
     if (candidates.length > 0) {
       const matchers = sorted.map((g) => globMatcher(g));
       for (const path of candidates) if (matchers.some((m) => m(path))) stale.add(path);
@@ -94,7 +94,7 @@ export async function findStaleInputs(
   } else {
     for (const glob of sorted) {
       const matches = globMatcher(glob);
-      for (const found of await walkGlob(glob, workdir, signal)) {
+      for (const found of await walk(glob)) {
         const path = leftOut(found);
         if (path !== undefined && matches(path)) stale.add(path);
       }

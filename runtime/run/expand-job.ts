@@ -64,7 +64,7 @@ export function expansionOf(
         d =
           unit === undefined
             ? { ok: true, rows: record.decided.map((r) => [...r]), stale: [] }
-            : decidedByRecord(run.workdir, unit, record.decided, record.end);
+            : decidedByRecord(run.workdir, unit, record.decided, record.end, run.mtimes);
       }
       if (!d.ok) return { ok: false, reason: d.reason };
       steps.set(step.stage, d.rows);
@@ -88,7 +88,7 @@ export function expansionOf(
       const path = unit?.outputs[from.output]?.paths[0];
       if (path === undefined)
         return { ok: false, reason: `the lines of step \`${from.step}\`'s output ${from.output} are not known for ${identity}` };
-      const d = decidedByLines(run.workdir, path);
+      const d = decidedByLines(run.workdir, path, run.mtimes);
       if (!d.ok) return { ok: false, reason: d.reason };
       bySource.set(sourceKey(from), d.rows);
     }

@@ -11,16 +11,19 @@
  * to date decides what its journal record says, and its files must all be
  * there (freshness.ts).
  */
-import { lstatSync, readFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { matchDecided, parseLines, sortRows, type DecidedPattern } from "../../contract/expansion.js";
 import type { DynamicSpace, PlanTask } from "../../contract/plan.js";
 import type { ResolvedPath } from "../jobs/expand.js";
 import { stateNow, writtenSince, type OutputBefore } from "./outputs.js";
 import type { Checked } from "./freshness.js";
+import { plainFs, type FsReads } from "./mtimes.js";
 
-/** Every path (relative to `workdir`, `/`-separated) that matches a pattern now, with its row. */
-export function listPattern(workdir: string, pattern: DecidedPattern): Map<string, string[]> {
+/**
+ * Every path (relative to `workdir`, `/`-separated) that matches a pattern
+ * now, with its row; read through `fs` (a run's checks record what they read).
+ */
+export function listPattern(workdir: string, pattern: DecidedPattern, fs: FsReads = plainFs): Map<string, string[]> {
   let prefixes = [""];
   const last = pattern.segments.length - 1;
   pattern.segments.forEach((seg, i) => {
@@ -29,34 +32,34 @@ export function listPattern(workdir: string, pattern: DecidedPattern): Map<strin
       const dir = resolve(workdir, prefix === "" ? "." : prefix);
       if (seg.kind === "literal") {
         const path = prefix === "" ? seg.text : `${prefix}/${seg.text}`;
-        if (i === last || isFolder(resolve(workdir, path))) next.push(path);
+        if (i === last || isFolder(fs, resolve(workdir, path))) next.push(path);
         continue;
       }
       let names: string[];
       try {
-        names = readdirSync(dir);
+        names = fs.readdir(dir);
       } catch {
         continue;
       }
       for (const name of names.sort()) {
         if (!seg.regex.test(name)) continue;
         const path = prefix === "" ? name : `${prefix}/${name}`;
-        if (i === last || isFolder(join(dir, name))) next.push(path);
+        if (i === last || isFolder(fs, join(dir, name))) next.push(path);
       }
     }
     prefixes = next;
   });
   const out = new Map<string, string[]>();
   for (const path of prefixes) {
-    if (lstatSync(resolve(workdir, path), { throwIfNoEntry: false }) === undefined) continue;
+    if (fs.lstat(resolve(workdir, path)) === undefined) continue;
     const row = matchDecided(pattern, path);
     if (row !== undefined) out.set(path, row);
   }
   return out;
 }
 
-function isFolder(path: string): boolean {
-  return lstatSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+function isFolder(fs: FsReads, path: string): boolean {
+  return fs.lstat(path)?.isDirectory() === true;
 }
 
 /** A path with a row's values in the pattern's holes. */
@@ -142,13 +145,19 @@ export function decidedByRun(workdir: string, unit: Checked, before: ReadonlyMap
  * An up-to-date unit: the rows its journal record keeps (its files were
  * checked by freshness.ts), and the files its patterns match beyond them.
  */
-export function decidedByRecord(workdir: string, unit: Checked, rows: readonly (readonly string[])[], recorded: number): Decided {
+export function decidedByRecord(
+  workdir: string,
+  unit: Checked,
+  rows: readonly (readonly string[])[],
+  recorded: number,
+  fs: FsReads = plainFs,
+): Decided {
   const stale: string[] = [];
   for (const o of patternsOf(unit)) {
     // Holes in the file name only, in a folder not changed since the step's record: nothing was added there.
-    if (unchangedFolder(workdir, o.pattern, recorded)) continue;
+    if (unchangedFolder(workdir, o.pattern, recorded, fs)) continue;
     const own = new Set(rows.map((r) => patternPath(o.pattern, r)));
-    for (const path of listPattern(workdir, o.pattern).keys()) if (!own.has(path)) stale.push(path);
+    for (const path of listPattern(workdir, o.pattern, fs).keys()) if (!own.has(path)) stale.push(path);
   }
   return { ok: true, rows: rows.map((r) => [...r]), stale: stale.sort() };
 }
@@ -158,14 +167,14 @@ export function decidedByRecord(workdir: string, unit: Checked, rows: readonly (
  * not changed since `since` (ms): a folder's mtime moves when a name in it
  * is added, removed or renamed, so no file can have come since.
  */
-function unchangedFolder(workdir: string, pattern: DecidedPattern, since: number): boolean {
+function unchangedFolder(workdir: string, pattern: DecidedPattern, since: number, fs: FsReads): boolean {
   const segments = pattern.segments;
   if (segments.slice(0, -1).some((s) => s.kind !== "literal")) return false;
   const folder = segments
     .slice(0, -1)
     .map((s) => (s.kind === "literal" ? s.text : ""))
     .join("/");
-  const stat = lstatSync(resolve(workdir, folder === "" ? "." : folder), { throwIfNoEntry: false });
+  const stat = fs.lstat(resolve(workdir, folder === "" ? "." : folder));
   return stat !== undefined && stat.isDirectory() && stat.mtimeMs <= since;
 }
 
@@ -198,10 +207,10 @@ function quoteList(paths: readonly string[]): string {
 }
 
 /** The rows a `lines` file gives (contract/expansion.ts parseLines), or why it cannot. */
-export function decidedByLines(workdir: string, path: string): Decided {
+export function decidedByLines(workdir: string, path: string, fs: FsReads = plainFs): Decided {
   let text: string;
   try {
-    text = readFileSync(resolve(workdir, path), "utf8");
+    text = fs.readText(resolve(workdir, path));
   } catch (error) {
     return { ok: false, reason: `cannot read ${JSON.stringify(path)}, whose lines are elements: ${(error as Error).message}` };
   }

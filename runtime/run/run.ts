@@ -22,7 +22,7 @@ import type { SlurmLayout } from "../../contract/slurm-layout.js";
 import { RunningJobs } from "../state/running-jobs.js";
 import { RunEnvironments } from "../environments/environments.js";
 import type { RunContext } from "./context.js";
-import type { RunFailure, RunSummary } from "./events.js";
+import type { RunEvent, RunFailure, RunSummary } from "./events.js";
 import { Folders } from "./folders.js";
 import { TempOutputs } from "./lifetimes.js";
 import { runLoop } from "./loop.js";
@@ -35,7 +35,8 @@ import { RunElements } from "../scheduler/elements.js";
 import { RunSelection } from "./run-selection.js";
 import { selectedIn, selectionProblem, type Selection } from "./select.js";
 import { missingSources, missingSourcesMessage } from "./sources.js";
-import { openState, stopLeftovers } from "./state.js";
+import { lockState, readJournal, stopLeftovers } from "./state.js";
+import { MemoRecorder, dropMemo, memoApplies, memoKey, replayEvents, replayable } from "./memo.js";
 import { RunStats } from "./stats.js";
 
 export type { JobEnd, RunEvent, RunFailure, RunSummary } from "./events.js";
@@ -84,7 +85,7 @@ async function runPlan(plan: Plan, options: RunOptions): Promise<RunSummary> {
 
 async function lifecycle(plan: Plan, { config: given = {}, ...options }: RunOptions, abort: AbortController): Promise<RunSummary> {
   const runStart = Date.now();
-  const emit = options.onEvent ?? (() => {});
+  const emitEvent = options.onEvent ?? (() => {});
   const workdir = options.workdir !== undefined ? resolve(options.workdir) : resolve(options.planDir ?? ".", plan.workdir);
   const stateDir = join(workdir, ".wfc");
   // A plan object never went through loadPlan: no command may place a value where quoting cannot hold.
@@ -106,16 +107,45 @@ async function lifecycle(plan: Plan, { config: given = {}, ...options }: RunOpti
     const missing = missingSources(plan, workdir, sourceSteps(config.selection), (path) => mtimes.get(path) !== undefined);
     if (missing.length > 0) throw new RunError(missingSourcesMessage(missing));
   }
-  const { lock, journal } = openState(stateDir, plan, config.dryRun === true);
-  const warn = options.onWarning ?? ((message: string) => process.stderr.write(`wfc: ${message}\n`));
-  if (lock.ok && lock.tookOver !== undefined) warn(lock.tookOver);
+  const lock = lockState(stateDir, plan, config.dryRun === true);
+  const printWarning = options.onWarning ?? ((message: string) => process.stderr.write(`wfc: ${message}\n`));
+  if (lock.ok && lock.tookOver !== undefined) printWarning(lock.tookOver);
+  // `fn` modules are the workflow's: next to it, or (a plan moved away from it) where the jobs run.
+  const planWorkdir = resolve(options.planDir ?? ".", plan.workdir);
+  const codeDir = existsSync(resolve(options.planDir ?? ".", plan.source.file)) ? planWorkdir : workdir;
+  const cores = config.cores ?? availableParallelism();
+  const jobs = config.jobs ?? plan.jobs ?? undefined;
+  // A no-op re-run whose checks would read what the last one read reports what it reported (memo.ts).
+  const memo = memoApplies(plan, config, options)
+    ? { key: memoKey(plan, { workdir, codeDir, cores, jobs, config }), recorder: new MemoRecorder(plan) }
+    : undefined;
+  if (memo !== undefined) {
+    const replay = await replayable(stateDir, memo.key, mtimes, abort.signal).catch(() => undefined);
+    if (replay !== undefined) {
+      emitEvent({ type: "run-start", time: Date.now(), tasks: plan.tasks.length, jobs: jobsToRun(plan, config) });
+      for (const event of replayEvents(plan, replay.events, Date.now)) emitEvent(event);
+      lock.release();
+      const summary: RunSummary = { ...replay.summary, wallMs: Date.now() - runStart };
+      emitEvent({ type: "run-end", time: Date.now(), summary });
+      return summary;
+    }
+  }
+  if (!config.dryRun) dropMemo(stateDir);
+  const journal = readJournal(stateDir, lock, config.dryRun === true);
+  const emit = (event: RunEvent) => {
+    memo?.recorder.event(event);
+    emitEvent(event);
+  };
+  const warn = (message: string) => {
+    memo?.recorder.warned();
+    printWarning(message);
+  };
   let runningJobs: RunningJobs | undefined;
   if (!config.dryRun) {
     try {
       // A run that died may have left jobs running: stop them before starting any of them again.
-      await stopLeftovers(stateDir, warn);
       // What they wrote before they were stopped is looked at again.
-      mtimes.forget();
+      if (await stopLeftovers(stateDir, warn)) mtimes.forget();
       runningJobs = new RunningJobs(stateDir);
     } catch (error) {
       journal.close();
@@ -123,8 +153,6 @@ async function lifecycle(plan: Plan, { config: given = {}, ...options }: RunOpti
       throw error;
     }
   }
-  const cores = config.cores ?? availableParallelism();
-  const jobs = config.jobs ?? plan.jobs ?? undefined;
   const onSlurm = options.backend === undefined && plan.tasks.some((t) => plan.executors[t.executor]?.type === "slurm");
   // The SLURM side (execa and its ~150 modules) is loaded only for a plan that uses it: a local run starts faster.
   // Not after Ctrl-C: the loop will start nothing, so nothing can go to the cluster.
@@ -142,9 +170,6 @@ async function lifecycle(plan: Plan, { config: given = {}, ...options }: RunOpti
       : {}),
   });
   const folders = new Folders();
-  // `fn` modules are the workflow's: next to it, or (a plan moved away from it) where the jobs run.
-  const planWorkdir = resolve(options.planDir ?? ".", plan.workdir);
-  const codeDir = existsSync(resolve(options.planDir ?? ".", plan.source.file)) ? planWorkdir : workdir;
   // Software environments (issue 15), only for a plan whose steps have one.
   const environments = plan.tasks.some((t) => t.steps.some((s) => s.environment !== undefined))
     ? new RunEnvironments(plan, workdir, stateDir)
@@ -181,6 +206,7 @@ async function lifecycle(plan: Plan, { config: given = {}, ...options }: RunOpti
       elements: scheduler.elements,
       signal: options.signal,
       onStale: (stale) => emit(staleInputsEvent(stale)),
+      walk: (pattern, signal) => mtimes.glob(pattern, signal),
       cpus: (task) =>
         commandCpus(
           task,
@@ -202,18 +228,24 @@ async function lifecycle(plan: Plan, { config: given = {}, ...options }: RunOpti
     environments,
   };
   try {
-    // A plan with temp outputs looks at every job first: which temp outputs may stay gone (lifetimes.ts).
-    if (!abort.signal.aborted) run = { ...run, temps: await TempOutputs.prepare(run) };
-    await runLoop(run);
+    try {
+      // A plan with temp outputs looks at every job first: which temp outputs may stay gone (lifetimes.ts).
+      if (!abort.signal.aborted) run = { ...run, temps: await TempOutputs.prepare(run) };
+      await runLoop(run);
+    } finally {
+      options.kill?.removeEventListener("abort", onKill);
+      await Promise.all(all.map((b) => b.close()));
+      folders.tidy();
+      runningJobs?.close();
+      journal.close();
+    }
+    const summary = summarize(run, runStart);
+    // Still under the lock, the journal closed: what the next run compares with is final.
+    memo?.recorder.finish(stateDir, memo.key, mtimes, summary);
+    return summary;
   } finally {
-    options.kill?.removeEventListener("abort", onKill);
-    await Promise.all(all.map((b) => b.close()));
-    folders.tidy();
-    runningJobs?.close();
-    journal.close();
     lock.release();
   }
-  return summarize(run, runStart);
 }
 
 /** What every backend is opened with. */

@@ -9,11 +9,11 @@ import { StateError, layoutProblem, stateProblem } from "../state/state-problem.
 import { RunError } from "./run-error.js";
 
 /**
- * Takes the lock and reads the journal, or says in one line (a RunError:
- * exit 2, nothing run) what about `.wfc/` is in the way and the fix: a file
- * where a folder belongs, a full or read-only disk, no permission.
+ * Takes the lock, or says in one line (a RunError: exit 2, nothing run)
+ * what about `.wfc/` is in the way and the fix: a file where a folder
+ * belongs, a full or read-only disk, no permission.
  */
-export function openState(stateDir: string, plan: Plan, dryRun: boolean) {
+export function lockState(stateDir: string, plan: Plan, dryRun: boolean) {
   const tasks = plan.tasks.map((t) => t.id);
   const problem = layoutProblem(stateDir, tasks);
   if (problem !== undefined) throw new RunError(problem);
@@ -26,20 +26,25 @@ export function openState(stateDir: string, plan: Plan, dryRun: boolean) {
     throw new RunError(stateProblem(error, (error as NodeJS.ErrnoException).path ?? join(stateDir, "lock"), stateDir));
   }
   if (!lock.ok) throw new RunError(lock.message);
+  return lock;
+}
+
+/** Reads the journal under the lock (compacting it first, unless a dry run), or releases the lock and says what is in the way. */
+export function readJournal(stateDir: string, lock: { release(): void }, dryRun: boolean): Journal {
   try {
     const journal = new Journal(stateDir);
     if (!dryRun) journal.compact();
-    return { lock, journal };
+    return journal;
   } catch (error) {
     lock.release();
     throw error instanceof StateError ? new RunError(error.message) : error;
   }
 }
 
-/** Stops the jobs a run that died left running (see RunningJobs), and says so. */
-export async function stopLeftovers(stateDir: string, warn: (message: string) => void): Promise<void> {
+/** Stops the jobs a run that died left running (see RunningJobs), and says so; false when there were none. */
+export async function stopLeftovers(stateDir: string, warn: (message: string) => void): Promise<boolean> {
   const left = findLeftovers(stateDir);
-  if (left === null) return;
+  if (left === null) return false;
   const groups = (n: number) => `${n} job process group${n === 1 ? "" : "s"}`;
   if (left.groups.length > 0) {
     await stopGroups(left.groups, 2000);
@@ -65,4 +70,5 @@ export async function stopLeftovers(stateDir: string, warn: (message: string) =>
     );
   }
   forgetLeftovers(stateDir);
+  return true;
 }
