@@ -157,7 +157,8 @@ export class MemoRecorder {
       return;
     }
     if (e.type === "expand") {
-      const { time: _, ...rest } = e;
+      const rest: Record<string, unknown> = { ...e };
+      delete rest.time;
       this.#events.push(rest);
       return;
     }
@@ -176,7 +177,8 @@ export class MemoRecorder {
   finish(stateDir: string, key: string, mtimes: Mtimes, summary: RunSummary): void {
     const path = join(stateDir, FILE);
     const recorded = mtimes.recorded();
-    const { wallMs: _, ...rest } = summary;
+    const rest: Omit<RunSummary, "wallMs"> & { wallMs?: number } = { ...summary };
+    delete rest.wallMs;
     const noop =
       summary.status === "ok" &&
       summary.done === 0 &&
