@@ -171,14 +171,17 @@ export class MemoRecorder {
 
   /**
    * Writes the memo when the run was a no-op that can be replayed (call it
-   * once the journal is closed, under the lock); removes any older one
-   * otherwise. Never fails the run: without a memo the next run checks.
+   * once the journal is closed, under the lock), and says whether it did;
+   * removes any older one otherwise. Never fails the run: without a memo
+   * the next run checks. The summary may be a dry run's (the check after a
+   * run that ran jobs, see run.ts): a no-op's is the same without `wouldRun`.
    */
-  finish(stateDir: string, key: string, mtimes: Mtimes, summary: RunSummary): void {
+  finish(stateDir: string, key: string, mtimes: Mtimes, summary: RunSummary): boolean {
     const path = join(stateDir, FILE);
     const recorded = mtimes.recorded();
-    const rest: Omit<RunSummary, "wallMs"> & { wallMs?: number } = { ...summary };
+    const rest: Omit<RunSummary, "wallMs" | "wouldRun"> & { wallMs?: number; wouldRun?: number } = { ...summary };
     delete rest.wallMs;
+    delete rest.wouldRun;
     const noop =
       summary.status === "ok" &&
       summary.done === 0 &&
@@ -186,12 +189,12 @@ export class MemoRecorder {
       summary.cancelled === 0 &&
       summary.notRun === 0 &&
       summary.reason === undefined &&
-      summary.wouldRun === undefined &&
+      (summary.wouldRun ?? 0) === 0 &&
       (summary.unknown ?? []).length === 0;
     try {
       if (!noop || this.#events === undefined || recorded === undefined) {
         rmSync(path, { force: true });
-        return;
+        return false;
       }
       const paths = [...recorded.mtimes.keys()];
       const memo: MemoFile = {
@@ -206,8 +209,10 @@ export class MemoRecorder {
       };
       writeFileSync(`${path}.new`, JSON.stringify(memo));
       renameSync(`${path}.new`, path);
+      return true;
     } catch {
       rmSync(`${path}.new`, { force: true });
+      return false;
     }
   }
 }

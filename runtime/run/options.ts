@@ -52,4 +52,10 @@ export interface RunOptions {
    * backend, whose jobs end when the test says so). The caller closes it.
    */
   readonly backend?: Backend;
+  /**
+   * How long (ms) a run that ran jobs must have taken for it to check once
+   * more at its end and leave a memo for the next no-op run (run/memo.ts);
+   * default 5000.
+   */
+  readonly checkAfterMs?: number;
 }

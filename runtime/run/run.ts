@@ -83,7 +83,16 @@ async function runPlan(plan: Plan, options: RunOptions): Promise<RunSummary> {
   }
 }
 
-async function lifecycle(plan: Plan, { config: given = {}, ...options }: RunOptions, abort: AbortController): Promise<RunSummary> {
+/**
+ * `checkAfter`: this is the check after a run that ran jobs (a dry run
+ * under that run's lock: it takes none), made only to leave a memo with this key.
+ */
+async function lifecycle(
+  plan: Plan,
+  { config: given = {}, ...options }: RunOptions,
+  abort: AbortController,
+  checkAfter?: { readonly key: string },
+): Promise<RunSummary> {
   const runStart = Date.now();
   const emitEvent = options.onEvent ?? (() => {});
   const workdir = options.workdir !== undefined ? resolve(options.workdir) : resolve(options.planDir ?? ".", plan.workdir);
@@ -116,10 +125,13 @@ async function lifecycle(plan: Plan, { config: given = {}, ...options }: RunOpti
   const cores = config.cores ?? availableParallelism();
   const jobs = config.jobs ?? plan.jobs ?? undefined;
   // A no-op re-run whose checks would read what the last one read reports what it reported (memo.ts).
-  const memo = memoApplies(plan, config, options)
-    ? { key: memoKey(plan, { workdir, codeDir, cores, jobs, config }), recorder: new MemoRecorder(plan) }
-    : undefined;
-  if (memo !== undefined) {
+  const memo =
+    checkAfter !== undefined
+      ? { key: checkAfter.key, recorder: new MemoRecorder(plan) }
+      : memoApplies(plan, config, options)
+        ? { key: memoKey(plan, { workdir, codeDir, cores, jobs, config }), recorder: new MemoRecorder(plan) }
+        : undefined;
+  if (memo !== undefined && checkAfter === undefined) {
     const replay = await replayable(stateDir, memo.key, mtimes, abort.signal).catch(() => undefined);
     if (replay !== undefined) {
       emitEvent({ type: "run-start", time: Date.now(), tasks: plan.tasks.length, jobs: jobsToRun(plan, config) });
@@ -241,12 +253,31 @@ async function lifecycle(plan: Plan, { config: given = {}, ...options }: RunOpti
     }
     const summary = summarize(run, runStart);
     // Still under the lock, the journal closed: what the next run compares with is final.
-    memo?.recorder.finish(stateDir, memo.key, mtimes, summary);
+    const recorded = memo?.recorder.finish(stateDir, memo.key, mtimes, summary) === true;
+    // A run that ran jobs for a while checks once more, as the next run would, so that the next no-op is quick too
+    // (memo.ts). Not after a short run: its checks are quick anyway, and the user waits for its summary.
+    if (memo !== undefined && checkAfter === undefined && !recorded && checkAfterRun(summary, options.checkAfterMs ?? CHECK_AFTER_MS)) {
+      const quiet = { ...options, onEvent: undefined, onWarning: () => {} };
+      await lifecycle(plan, { ...quiet, config: { ...given, dryRun: true } }, abort, { key: memo.key });
+    }
     return summary;
   } finally {
     lock.release();
   }
 }
+
+/** A run after which the check for a memo is worth its time: it ran jobs, all well, for longer than the check takes. */
+function checkAfterRun(summary: RunSummary, afterMs: number): boolean {
+  const clean = summary.status === "ok" && summary.failed === 0 && summary.notRun === 0 && summary.cancelled === 0;
+  return clean && summary.done > 0 && summary.wallMs >= afterMs;
+}
+
+/**
+ * The shortest run that checks again after it ran jobs: a no-op check of
+ * 50,000 jobs takes 2-3 s here, so a run of 5 s or more pays at most about
+ * half of its time again, and a long one (where a quick no-op matters) a sliver.
+ */
+const CHECK_AFTER_MS = 5000;
 
 /** What every backend is opened with. */
 interface Opening {

@@ -65,7 +65,7 @@ interface Outcome {
   readonly files: Readonly<Record<string, string>>;
 }
 
-async function runIn(dir: string): Promise<Outcome> {
+async function runIn(dir: string, checkAfterMs?: number): Promise<Outcome> {
   const compiled = await compileFile(join(dir, "wf.yaml"), { planPath: join(dir, "plan.json") });
   if (compiled.plan === undefined) throw new Error(JSON.stringify(compiled.diagnostics));
   const ran: string[] = [];
@@ -73,6 +73,7 @@ async function runIn(dir: string): Promise<Outcome> {
   const summary = await run(compiled.plan, {
     planDir: dir,
     config: { cores: 2 },
+    ...(checkAfterMs !== undefined ? { checkAfterMs } : {}),
     onWarning: (w) => warnings.push(w.split(dir).join("DIR")),
     onEvent: (e: RunEvent) => {
       if (e.type === "job-end" && e.status !== "skipped") ran.push(`${e.task}#${e.job}`);
@@ -102,8 +103,12 @@ const memoId = (dir: string) => {
   return s === undefined ? undefined : `${s.ino}:${s.mtimeMs}`;
 };
 
-/** A folder that ran once and then once more with nothing to do: its memo is there. */
-async function recorded(): Promise<string> {
+/**
+ * A folder whose memo is there: left by a run with nothing to do after the
+ * run that ran the jobs, or (`afterWork`) by the check that run makes at
+ * its end (run.ts checkAfterRun; made to happen after any run here).
+ */
+async function recorded(afterWork = false): Promise<string> {
   const dir = fixture({
     "wf.yaml": WORKFLOW,
     "samples.txt": "a\nb\n",
@@ -111,16 +116,16 @@ async function recorded(): Promise<string> {
     "in/b.txt": "2\n",
     "refs/one.fa": ">one\n",
   });
-  expect((await runIn(dir)).summary).toMatchObject({ status: "ok", failed: 0 });
-  const noop = await runIn(dir);
-  expect(noop.ran).toEqual([]);
+  expect((await runIn(dir, afterWork ? 0 : undefined)).summary).toMatchObject({ status: "ok", failed: 0 });
+  expect(existsSync(memoOf(dir))).toBe(afterWork);
+  if (!afterWork) expect((await runIn(dir)).ran).toEqual([]);
   expect(existsSync(memoOf(dir))).toBe(true);
   return dir;
 }
 
 /** Runs a change in a folder with a memo and in a copy that must check everything; both must come out alike. */
-async function differential(change: (dir: string) => void): Promise<{ replayed: boolean; outcome: Outcome }> {
-  const dir = await recorded();
+async function differential(change: (dir: string) => void, afterWork: boolean): Promise<{ replayed: boolean; outcome: Outcome }> {
+  const dir = await recorded(afterWork);
   const copy = `${dir}-copy`;
   execFileSync("cp", ["-a", dir, copy]);
   change(dir);
@@ -138,17 +143,19 @@ const future = (path: string) => {
   utimesSync(path, later, later);
 };
 
-describe("a no-op re-run replays only what its checks would decide", () => {
+describe.each([
+  ["left by a no-op run", false],
+  ["left by the check after the run that ran the jobs", true],
+])("a memo %s: a no-op re-run replays only what its checks would decide", (_, afterWork) => {
   test("nothing changed: it replays, and says what a full check says", async () => {
-    const { replayed, outcome } = await differential(() => {});
+    const { replayed, outcome } = await differential(() => {}, afterWork);
     expect(replayed).toBe(true);
     expect(outcome.ran).toEqual([]);
     expect(outcome.summary).toMatchObject({ status: "ok", done: 0, skipped: 2 + 5 + 2 + 2 + 5 + 1 });
   });
 
-  test("the replayed run reports the same events as the run that checked", async () => {
-    const dir = await recorded();
-    rmSync(memoOf(dir));
+  test("the replayed run reports the same events as a run that checks", async () => {
+    const dir = await recorded(afterWork);
     const events = async () => {
       const compiled = await compileFile(join(dir, "wf.yaml"), { planPath: join(dir, "plan.json") });
       const seen: unknown[] = [];
@@ -165,10 +172,11 @@ describe("a no-op re-run replays only what its checks would decide", () => {
       });
       return seen;
     };
-    const checked = await events();
     const id = memoId(dir);
     const replayed = await events();
     expect(memoId(dir)).toBe(id);
+    rmSync(memoOf(dir));
+    const checked = await events();
     expect(replayed).toEqual(checked);
     expect(replayed.filter((e) => (e as RunEvent).type === "expand")).toHaveLength(4);
   });
@@ -185,27 +193,27 @@ describe("a no-op re-run replays only what its checks would decide", () => {
     ["a new sample in the sheet", (d) => (appendFileSync(join(d, "samples.txt"), "c\n"), writeFileSync(join(d, "in/c.txt"), "1\n")), []],
   ];
   test.each(changes)("%s: it checks, and runs what a full check runs", async (_, change, expected) => {
-    const { replayed, outcome } = await differential(change);
+    const { replayed, outcome } = await differential(change, afterWork);
     expect(replayed).toBe(false);
     expect(outcome.ran.length).toBeGreaterThan(0);
     for (const job of expected) expect(outcome.ran).toContain(job);
   });
 
   test("a stray file in a decided folder: it checks, and warns as a full check does", async () => {
-    const { replayed, outcome } = await differential((d) => writeFileSync(join(d, "work/chunks/b/7.txt"), "stray\n"));
+    const { replayed, outcome } = await differential((d) => writeFileSync(join(d, "work/chunks/b/7.txt"), "stray\n"), afterWork);
     expect(replayed).toBe(false);
     expect(outcome.ran).toEqual([]);
     expect(outcome.warnings.join("\n")).toContain("work/chunks/b/7.txt");
   });
 
   test("an output rewritten with its mtime put back: it replays, as a full check (which reads mtimes) decides", async () => {
-    const { replayed, outcome } = await differential((d) => rewriteKeepingMtime(join(d, "work/merged/a.txt"), "other\n"));
+    const { replayed, outcome } = await differential((d) => rewriteKeepingMtime(join(d, "work/merged/a.txt"), "other\n"), afterWork);
     expect(outcome.ran).toEqual([]);
     expect(replayed).toBe(true);
   });
 
   test("an ids file rewritten with its mtime put back: it checks (the file is read), and fetches the new id", async () => {
-    const { replayed, outcome } = await differential((d) => rewriteKeepingMtime(join(d, "work/ids/b.txt"), "id1\nid2\nid7\n"));
+    const { replayed, outcome } = await differential((d) => rewriteKeepingMtime(join(d, "work/ids/b.txt"), "id1\nid2\nid7\n"), afterWork);
     expect(replayed).toBe(false);
     expect(outcome.files["work/fetched/b/id7.txt"]).toBe("id7\n");
   });
