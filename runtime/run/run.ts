@@ -132,7 +132,7 @@ async function lifecycle(
         ? { key: memoKey(plan, { workdir, codeDir, cores, jobs, config }), recorder: new MemoRecorder(plan) }
         : undefined;
   if (memo !== undefined && checkAfter === undefined) {
-    const replay = await replayable(stateDir, memo.key, mtimes, abort.signal).catch(() => undefined);
+    const replay = await replayable(workdir, stateDir, memo.key, mtimes, abort.signal).catch(() => undefined);
     if (replay !== undefined) {
       emitEvent({ type: "run-start", time: Date.now(), tasks: plan.tasks.length, jobs: jobsToRun(plan, config) });
       for (const event of replayEvents(plan, replay.events, Date.now)) emitEvent(event);

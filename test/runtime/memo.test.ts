@@ -314,3 +314,17 @@ describe("the checks read the file system only through the run's Mtimes", () => 
     expect(text.match(/walkGlob\(/g)?.length ?? 0).toBe(file === "runtime/jobs/expand.ts" ? 1 : 0);
   });
 });
+
+describe("the thread that checks half the mtimes of a large memo", () => {
+  test("says yes only when every mtime is the recorded one, a missing file's too", async () => {
+    const { statsHold } = await import("../../runtime/run/memo.js");
+    const dir = fixture({ "a.txt": "a", "b/c.txt": "c" });
+    const paths = ["a.txt", join(dir, "b/c.txt"), "gone.txt"];
+    const now = [statSync(join(dir, "a.txt")).mtimeMs, statSync(join(dir, "b/c.txt")).mtimeMs, null];
+    expect(await statsHold(dir, paths, now)).toBe(true);
+    expect(await statsHold(dir, paths, [now[0]!, now[1]! - 1, null])).toBe(false);
+    expect(await statsHold(dir, paths, [now[0]!, now[1]!, 5])).toBe(false);
+    writeFileSync(join(dir, "gone.txt"), "here now");
+    expect(await statsHold(dir, paths, now)).toBe(false);
+  });
+});
