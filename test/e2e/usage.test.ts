@@ -134,7 +134,7 @@ describe("a run records what each step used", () => {
     expect(Number(burn.cpu_pct)).toBeGreaterThan(0);
     for (const x of rows) {
       expect(x.start).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-      expect(Date.parse(x.end)).toBeGreaterThanOrEqual(Date.parse(x.start));
+      expect(Date.parse(x.end!)).toBeGreaterThanOrEqual(Date.parse(x.start!));
     }
   });
 
