@@ -319,12 +319,13 @@ done
 # What each step used (issue 16): a line per step in usage/NAME_INDEX (see wfc's runtime/slurm/measure-script.ts).
 ${MEASURE_FUNCTION}
 usage=$export_dir/usage/${shellQuote(`${array.name}_`)}$SLURM_ARRAY_TASK_ID
-: > "$usage" 2> /dev/null || true
+: 2> /dev/null > "$usage" || true
 ${startMark(task, array)}cd -- "$export_dir/"${shellQuote(toWorkdir)} || exit 2
 for step in "\${steps[@]}"; do
   # Each step is a bash script: strict mode (set -euo pipefail), or /bin/sh where its stage says shell: sh.
-  wfc_measured "$usage" "$BASH" -c "$step" || exit
+  wfc_measured "$usage" "$BASH" -c "$step" || { code=$?; rm -f -- "$usage.part"; exit "$code"; }
 done
+rm -f -- "$usage.part"
 # Exit 0 is not success unless every declared output is there. A shared file system may
 # show a file written here late elsewhere: look again each second, up to the latency wait.
 latency_wait=\${WFC_LATENCY_WAIT:-${Math.ceil(latencyWait)}}

@@ -6,8 +6,9 @@
  *
  * The bash function `wfc_measured FILE COMMAND…` runs COMMAND through a
  * small perl program that forks, execs it and reaps it with wait4 (its
- * number by `uname -m`: x86_64 61, aarch64 260, read as longs only where
- * perl's are 8 bytes), as the local pool's perl worker does; elsewhere it
+ * number by `uname -m`, asked once per job: x86_64 61, aarch64 260, read
+ * as longs only where perl's are 8 bytes), as the local pool's perl worker
+ * does; elsewhere it
  * waits with waitpid and takes the CPU from `times`. It appends one line
  * to FILE, `START END USER_US SYS_US MAX_RSS_KB IN_BLOCKS OUT_BLOCKS`
  * (START and END in seconds since the epoch; `-` for what it cannot tell)
@@ -18,26 +19,27 @@
  * environment, runs COMMAND as it is and records only its times.
  *
  * perl-base is Essential in Debian, and RHEL's minimal images have perl
- * too; the program loads only POSIX (for uname), once per step.
+ * too. A step costs one more fork and exec (perl, which loads no module)
+ * and no other process: the clock is bash 5's EPOCHREALTIME, the figures
+ * pass through `FILE.part` (read with `read`), removed with the job.
  */
 
 import { readFileSync } from "node:fs";
 import type { JobUsage } from "../state/usage.js";
 
-/** The perl program: no single quote in it, as bash gives it in single quotes. */
+/** The perl program: no single quote in it, as bash gives it in single quotes. 4 is EINTR (Linux, the BSDs, macOS): Errno is a module to load. */
 const WAIT4 = `
-my $into = shift;
+my ($into, $machine) = (shift, shift);
 $SIG{TERM} = sub {};
 my $pid = fork;
 if (!defined $pid) { print STDERR "wfc: cannot fork: $!\\n"; exit 126 }
 if (!$pid) { exec { $ARGV[0] } @ARGV; print STDERR "wfc: cannot execute $ARGV[0]: $!\\n"; exit 127 }
-require POSIX;
-my $nr = { x86_64 => 61, aarch64 => 260 }->{(POSIX::uname())[4]};
+my $nr = { x86_64 => 61, aarch64 => 260 }->{$machine};
 $nr = undef unless $^O eq "linux" && length(pack("l!", 0)) == 8;
 my ($status, $line);
 if (defined $nr) {
   my ($st, $ru, $got) = (pack("i", 0), "\\0" x 256);
-  do { $got = syscall($nr, $pid + 0, $st, 0, $ru) } while ($got == -1 && $!{EINTR});
+  do { $got = syscall($nr, $pid + 0, $st, 0, $ru) } while ($got == -1 && $! == 4);
   if ($got == $pid) {
     my @r = unpack("l!13", $ru);
     $status = unpack("i", $st);
@@ -46,7 +48,7 @@ if (defined $nr) {
 }
 if (!defined $line) {
   my @before = times;
-  1 while waitpid($pid, 0) == -1 && $!{EINTR};
+  1 while waitpid($pid, 0) == -1 && $! == 4;
   $status = $?;
   my @after = times;
   $line = sprintf("%d %d - - -", ($after[2] - $before[2]) * 1e6, ($after[3] - $before[3]) * 1e6);
@@ -59,23 +61,28 @@ exit($status & 127 ? 128 + ($status & 127) : $status >> 8);
  * bash: defines `wfc_measured` (see above). `$WFC_MEASURE` is read on the
  * node; the figures go through a temporary file beside FILE.
  */
-export const MEASURE_FUNCTION = `wfc_now() { printf '%s' "\${EPOCHREALTIME:-$(date +%s.%N)}"; }
-if [ "\${WFC_MEASURE:-1}" != 0 ] && command -v perl > /dev/null 2>&1; then wfc_perl=1; else wfc_perl=0; fi
+export const MEASURE_FUNCTION = `if [ "\${WFC_MEASURE:-1}" != 0 ] && command -v perl > /dev/null 2>&1; then wfc_perl=1; else wfc_perl=0; fi
+wfc_machine=$(uname -m 2> /dev/null) || wfc_machine=
+# bash 5 has the clock as a variable (with the locale's decimal point); an older one forks date.
+wfc_now() {
+  if [ -n "\${EPOCHREALTIME:-}" ]; then wfc_clock=\${EPOCHREALTIME/,/.}; else wfc_clock=$(date +%s.%N); fi
+}
 wfc_measured() {
-  local into=$1 start end code figures='- - - - -'
+  local into=$1 start code figures='- - - - -'
   shift
-  start=$(wfc_now)
+  wfc_now
+  start=$wfc_clock
   if [ "$wfc_perl" = 1 ]; then
-    perl -e '${WAIT4.trim()}' "$into.part" "$@"
+    : 2> /dev/null > "$into.part"
+    perl -e '${WAIT4.trim()}' "$into.part" "$wfc_machine" "$@"
     code=$?
-    if [ -s "$into.part" ]; then figures=$(< "$into.part"); fi
-    rm -f -- "$into.part"
+    read -r figures 2> /dev/null < "$into.part" || figures='- - - - -'
   else
     "$@"
     code=$?
   fi
-  end=$(wfc_now)
-  printf '%s %s %s\\n' "$start" "$end" "$figures" >> "$into"
+  wfc_now
+  printf '%s %s %s\\n' "$start" "$wfc_clock" "$figures" 2> /dev/null >> "$into"
   return "$code"
 }`;
 

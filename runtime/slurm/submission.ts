@@ -112,6 +112,7 @@ for script in "\${steps[@]}"; do
   # How many steps succeeded, for an element SLURM ends before its status line (a fused job keeps those steps).
   if [ "\${#steps[@]}" -gt 1 ]; then printf '%s\\n' "$step" > "$submission/steps/$i"; fi
 done
+rm -f -- "$usage.part"
 if [ "$code" -eq 0 ]; then step=0; fi
 # A step killed by a signal may be SLURM ending the element, whose TERM reaches this script a moment later (the
 # cluster signals the element's processes one by one): wait for it (the trap cuts the wait short) before writing a result.

@@ -262,5 +262,7 @@ describe(`hostile values (${VALUES.length} foreach values, ${ITEMS.length} list 
     expect(runs.length).toBe(2 * Math.ceil(VALUES.length / 100) + Math.ceil(ITEMS.length / 100) + 1);
     expectNothingRan(dir);
     expectArrived(dir, VALUES, ITEMS, FILE_PARAM);
-  });
+    // Some 2,300 one-line steps, each now measured by the array script (a perl wait4 wrapper per step, issue 16:
+    // a few ms each on a loaded 2-core machine): more room than the default minute.
+  }, 180_000);
 });
