@@ -83,12 +83,19 @@ export type JobOutcome =
    */
   | { readonly kind: "unavailable"; readonly reason: string };
 
+/** One command of a job that ran: when (epoch ms, by the clock of what ran it), and what it used where measured. */
+export interface StepRun {
+  readonly start: number;
+  readonly end: number;
+  readonly usage?: JobUsage | undefined;
+}
+
 /**
- * What each command of a job used (issue 16), by index into
- * PreparedJob.commands, as far as the backend measured it: a command that
- * never ran, or could not be measured, has none.
+ * Each command of a job that ran (issue 16), by index into
+ * PreparedJob.commands: one that never ran, or whose end the backend did
+ * not see, has none.
  */
-export type StepUsage = readonly (JobUsage | undefined)[];
+export type StepUsage = readonly (StepRun | undefined)[];
 
 export interface Backend {
   /**

@@ -19,7 +19,7 @@ import { patternFolder } from "../../contract/expansion.js";
 import { commandCause, timeoutText } from "../run/failure-cause.js";
 import type { OomWatch } from "../run/oom.js";
 import { appendLog } from "../run/logs.js";
-import type { Backend, JobContext, JobOutcome, PreparedJob } from "./backend.js";
+import type { Backend, JobContext, JobOutcome, PreparedJob, StepRun } from "./backend.js";
 import type { RunEnvironments, Wrapped } from "../environments/environments.js";
 import { EnvironmentError } from "../../contract/environment.js";
 
@@ -92,14 +92,14 @@ export class LocalBackend implements Backend {
     if (unready !== undefined) return unready;
     let started: number | undefined;
     /** What each command used, as far as measured (issue 16). */
-    const usage: (JobUsage | undefined)[] = [];
+    const usage: (StepRun | undefined)[] = [];
     for (let i = 0; i < commands.length; i++) {
       const c = commands[i]!;
       this.#makeFolders(c, ctx.workdir);
       if (c.kind === "fn") {
         const outcome = await this.#call(c, task.executor, timeout, ctx.workdir);
         started ??= outcome.start;
-        if (this.#measure) usage[i] = fnUsage(outcome);
+        usage[i] = { start: outcome.start, end: outcome.end, usage: this.#measure ? fnUsage(outcome) : undefined };
         if (outcome.ok) continue;
         if (ctx.signal.aborted) return { kind: "cancelled", started, exitCode: null, step: i, usage };
         const reason = outcome.timedOut ? timeoutText(timeout ?? 0) : `threw ${outcome.error.split("\n")[0]}`;
@@ -152,7 +152,9 @@ export class LocalBackend implements Backend {
         },
       );
       this.#o.onGroupsEnded?.(pgids);
-      result.usage?.forEach((u, k) => (usage[first + k] = u));
+      result.times?.forEach((t, k) => {
+        if (t !== undefined) usage[first + k] = { start: t[0], end: t[1], usage: result.usage?.[k] };
+      });
       // A stopped container job: its engine's client may be gone, its container not (podman, docker).
       if (result.exitCode !== 0 && containers.length > 0) await this.#o.environments?.remove(containers);
       if (containers.length > 0) this.#o.onContainersEnded?.(containers.map((x) => x.name));

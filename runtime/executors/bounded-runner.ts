@@ -263,6 +263,7 @@ export class BoundedRunner implements JobRunner {
       error: end.error,
       notRun: end.notRun === true,
       ...(end.usage !== undefined ? { usage: end.usage } : {}),
+      ...(end.times !== undefined ? { times: end.times } : {}),
     });
   }
 

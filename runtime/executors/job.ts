@@ -90,6 +90,8 @@ export interface JobResult {
    * SpawnRunner only times them.
    */
   readonly usage?: readonly (JobUsage | undefined)[];
+  /** When each command started and ended (epoch ms), by the same index: a fused job's steps each have their own. */
+  readonly times?: readonly (readonly [number, number] | undefined)[];
 }
 
 /** Optional notifications about one job. */

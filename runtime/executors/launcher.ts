@@ -19,6 +19,8 @@ export interface LaunchEnd {
   readonly notRun?: boolean;
   /** What each command that was reaped used (by index into LaunchSpec.commands), as the launcher could measure it. */
   readonly usage?: readonly (JobUsage | undefined)[];
+  /** When each command that was reaped started and ended (epoch ms, the launcher's clock), by the same index. */
+  readonly times?: readonly (readonly [number, number] | undefined)[];
 }
 
 /**

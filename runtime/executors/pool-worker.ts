@@ -34,6 +34,7 @@ export interface Assignment {
   /** When that command started (the worker's clock), and what each reaped command used. */
   stepStart: number;
   usage: (JobUsage | undefined)[];
+  times: (readonly [number, number] | undefined)[];
 }
 
 export class Worker {

@@ -92,6 +92,7 @@ export class SpawnLauncher implements Launcher {
     let current = 0;
     /** Node cannot get a child's rusage: each command's wall time is all it measures. */
     const usage: (JobUsage | undefined)[] = [];
+    const times: (readonly [number, number] | undefined)[] = [];
     const measure = measuring();
     /** Its commands' process groups: one still there at the end may yet write to the log. */
     const groups: number[] = [];
@@ -99,7 +100,7 @@ export class SpawnLauncher implements Launcher {
       if (ended) return;
       ended = true;
       watchdog.ended(groups);
-      handlers.ended({ exitCode, signal, endedAt: epochMs(), error, step, ...(measure ? { usage } : {}) });
+      handlers.ended({ exitCode, signal, endedAt: epochMs(), error, step, times, ...(measure ? { usage } : {}) });
     };
     // Each command is spawned when the one before exited 0.
     const next = (step: number): void => {
@@ -112,7 +113,10 @@ export class SpawnLauncher implements Launcher {
           handlers.started(pid, at);
         },
         ended: (e) => {
-          if (e.wallMs !== null) usage[step] = { wallMs: e.wallMs, via: "worker" };
+          if (e.wallMs !== null) {
+            usage[step] = { wallMs: e.wallMs, via: "worker" };
+            times[step] = [e.startedAt!, e.startedAt! + e.wallMs];
+          }
           if (e.exitCode === 0 && step + 1 < spec.commands.length) return next(step + 1);
           // As with the pool's workers: a job that succeeded without a word, and left nothing running, leaves no log.
           if (e.exitCode === 0 && !groups.some((g) => signalGroup(g, 0))) removeIfEmpty(spec.log);
@@ -150,7 +154,7 @@ function spawnOne(
   handlers: {
     started(pid: number, at: number): void;
     /** `wallMs`: from just before spawn to its exit; null when it never ran. */
-    ended(e: Omit<LaunchEnd, "step" | "endedAt"> & { readonly wallMs: number | null }): void;
+    ended(e: Omit<LaunchEnd, "step" | "endedAt"> & { readonly wallMs: number | null; readonly startedAt: number | null }): void;
   },
 ): ChildProcess | null {
   let ended = false;
@@ -159,7 +163,7 @@ function spawnOne(
     if (ended) return;
     ended = true;
     const wallMs = startedAt === null || error !== null ? null : Math.round((epochMs() - startedAt) * 1000) / 1000;
-    handlers.ended({ exitCode, signal, error, wallMs });
+    handlers.ended({ exitCode, signal, error, wallMs, startedAt });
   };
   const fail = (error: string) => process.nextTick(() => end(null, null, error));
   let fd: number;

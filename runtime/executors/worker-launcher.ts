@@ -64,7 +64,7 @@ export class WorkerLauncher implements Launcher {
 
   launch(spec: LaunchSpec, handlers: LaunchHandlers): LaunchHandle {
     if (this.#next !== null) return this.#next.launch(spec, handlers);
-    const job: Assignment = { spec, handlers, worker: null, seq: 0, pid: 0, step: 0, stepStart: 0, usage: [] };
+    const job: Assignment = { spec, handlers, worker: null, seq: 0, pid: 0, step: 0, stepStart: 0, usage: [], times: [] };
     this.#assign(job);
     return this.#handle(job);
   }
@@ -80,7 +80,7 @@ export class WorkerLauncher implements Launcher {
     if (this.#next !== null) return this.#next.follow?.(before?.moved ?? after, spec, handlers) ?? null;
     const worker = before?.worker;
     if (worker == null || worker.jobs.length !== 1 || worker.jobs[0] !== before) return null;
-    const job: Assignment = { spec, handlers, worker, seq: ++worker.seq, pid: 0, step: 0, stepStart: 0, usage: [] };
+    const job: Assignment = { spec, handlers, worker, seq: ++worker.seq, pid: 0, step: 0, stepStart: 0, usage: [], times: [] };
     worker.jobs.push(job);
     worker.folders.add(dirname(spec.log));
     worker.stdin.write(encodeRequest(job.seq, spec, true));
@@ -191,7 +191,11 @@ export class WorkerLauncher implements Launcher {
         return;
       case "exited":
       case "failed": {
-        if (reply.type === "exited") job.usage[job.step] = usageOf((reply.at ?? epochMs()) - job.stepStart, reply.usage);
+        if (reply.type === "exited") {
+          const at = reply.at ?? epochMs();
+          job.usage[job.step] = usageOf(at - job.stepStart, reply.usage);
+          job.times[job.step] = [job.stepStart, at];
+        }
         // The worker goes on with the job's next command by itself.
         if (reply.type === "exited" && reply.status === 0 && job.step + 1 < job.spec.commands.length) {
           job.step += 1;
@@ -212,6 +216,7 @@ export class WorkerLauncher implements Launcher {
             error: null,
             step,
             usage: job.usage,
+            times: job.times,
           });
         }
         // `ended` usually hands this worker the next job at once; unreference it only if not.

@@ -207,6 +207,11 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   const usageOf = (u: Unit): JobUsage | undefined => measured[indexIn.get(u)!]?.usage;
   /** Which attempt ran a unit (from 1): a retry runs from the step that failed, so earlier steps keep theirs. */
   const attemptOf = (u: Unit): number => (measured[indexIn.get(u)!]?.attempt ?? 0) + 1;
+  /** A unit's own start and end where its backend told them (each step of a fused job, each element of a batch), else its job's. */
+  const timesOf = (u: Unit): { start: number; end: number } => {
+    const m = measured[indexIn.get(u)!];
+    return m === undefined ? times : { start: m.start, end: m.end };
+  };
   const unitOf = new Map(toRun.map((u) => [`${u.stage}\0${u.element}`, u]));
   clock.onStart(outcome.started);
   // The node's own clock says when a SLURM job's commands started (wfc may have seen it a poll later).
@@ -233,7 +238,7 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
         element: u.element,
         status,
         hash: u.hash,
-        ...times,
+        ...timesOf(u),
         exitCode,
         ...rows,
         ...fpOf(u),
@@ -253,7 +258,7 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
       });
       if (cancelled !== undefined)
         ends.push(
-          unitEnd(task.id, ref.job, cancelled, "cancelled", null, times.start, times.end, usageOf(cancelled), attemptOf(cancelled), log),
+          unitEnd(task.id, ref.job, cancelled, "cancelled", null, timesOf(cancelled).start, timesOf(cancelled).end, usageOf(cancelled), attemptOf(cancelled), log),
         );
       run.unitsEnded(ends);
     }
@@ -398,7 +403,9 @@ async function attempts(
     }
     outcome = await backend.run(job(attempt, from), { workdir: run.workdir, signal: run.signal, onStart });
     if (outcome.kind === "done" || outcome.kind === "failed" || outcome.kind === "cancelled")
-      outcome.usage?.forEach((usage, k) => (measured[from + k] = { usage, attempt }));
+      outcome.usage?.forEach((s, k) => {
+        if (s !== undefined) measured[from + k] = { usage: s.usage, attempt, start: s.start, end: s.end };
+      });
     if (outcome.kind === "failed") outcome = { ...outcome, step: Math.min(from + Math.max(0, outcome.step), commands.length - 1) };
     else if (outcome.kind === "cancelled" && outcome.step !== undefined) outcome = { ...outcome, step: from + outcome.step };
     outcome = await verify(outcome);
@@ -408,10 +415,12 @@ async function attempts(
   return { outcome: outcome ?? { kind: "cancelled", started: Date.now(), exitCode: null }, measured };
 }
 
-/** What a command of a job used (none: not measured), and the attempt (from 0) that ran it. */
+/** When a command of a job ran, what it used (none: not measured), and the attempt (from 0) that ran it. */
 interface Measured {
   readonly usage: JobUsage | undefined;
   readonly attempt: number;
+  readonly start: number;
+  readonly end: number;
 }
 
 /** A record's `run`: the run that writes it (none from a caller of run() that keeps no run records). */

@@ -23,7 +23,7 @@ export interface SlurmOutcome {
   /** Why it failed when the exit code does not say (sbatch refused it, SLURM's own state). */
   readonly reason: string | null;
   /** What each step that ended used, as its script measured it (issue 16). */
-  readonly usage?: readonly JobUsage[];
+  readonly usage?: readonly { readonly start: number; readonly end: number; readonly usage: JobUsage }[];
 }
 
 export interface Waiting {

@@ -137,10 +137,10 @@ export function usageOfStep(f: StepFigures): JobUsage {
   };
 }
 
-/** What each step of an element used, from its usage file (none if it wrote none). */
-export function readStepUsage(file: string): JobUsage[] {
+/** When each step of an element ran and what it used, from its usage file (none if it wrote none). */
+export function readStepUsage(file: string): { start: number; end: number; usage: JobUsage }[] {
   try {
-    return parseUsageLines(readFileSync(file, "utf8")).map(usageOfStep);
+    return parseUsageLines(readFileSync(file, "utf8")).map((f) => ({ start: f.start, end: f.end, usage: usageOfStep(f) }));
   } catch {
     return [];
   }

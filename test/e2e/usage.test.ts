@@ -140,6 +140,28 @@ describe("a run records what each step used", () => {
     }
   });
 
+  test("each step of a fused job and each element of a batch has its own start and end, in the journal and the trace", async () => {
+    const dir = fixture({
+      "wf.yaml": {
+        wfc: 1,
+        stages: {
+          first: { foreach: { n: [1, 2, 3] }, batch: 3, outputs: "a/{n}.txt", run: "sleep 0.2; touch {outputs}" },
+          second: { foreach: { n: [1, 2, 3] }, batch: 3, inputs: "a/{n}.txt", outputs: "b/{n}.txt", run: "sleep 0.2; touch {outputs}" },
+        },
+      },
+    });
+    const r = await wfc(["run", "wf.yaml", "--trace", "trace.tsv"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const records = journal(dir) as (Record_ & { start: number; end: number })[];
+    expect(records).toHaveLength(6);
+    for (const x of records) expect(x.end - x.start).toBeGreaterThanOrEqual(200);
+    // One job's units run one after another: none overlaps another.
+    const sorted = [...records].sort((a, b) => a.start - b.start);
+    for (let i = 1; i < sorted.length; i++) expect(sorted[i]!.start).toBeGreaterThanOrEqual(sorted[i - 1]!.end);
+    const rows = traceRows(readFileSync(join(dir, "trace.tsv"), "utf8"));
+    expect(new Set(rows.map((x) => x.start)).size).toBe(6);
+  });
+
   test("a retried step's record and row say which attempt ran it", async () => {
     const dir = fixture({
       "wf.yaml": {
