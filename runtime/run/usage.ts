@@ -16,7 +16,7 @@ export interface UnitEnd {
   readonly attempt: number;
   readonly status: "done" | "failed" | "cancelled" | "touched";
   readonly exitCode: number | null;
-  /** Epoch milliseconds: the job's start and end. */
+  /** Epoch milliseconds: the step's own start and end, else its job's. */
   readonly start: number;
   readonly end: number;
   readonly usage?: JobUsage;
