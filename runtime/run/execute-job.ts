@@ -258,7 +258,18 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
       });
       if (cancelled !== undefined)
         ends.push(
-          unitEnd(task.id, ref.job, cancelled, "cancelled", null, timesOf(cancelled).start, timesOf(cancelled).end, usageOf(cancelled), attemptOf(cancelled), log),
+          unitEnd(
+            task.id,
+            ref.job,
+            cancelled,
+            "cancelled",
+            null,
+            timesOf(cancelled).start,
+            timesOf(cancelled).end,
+            usageOf(cancelled),
+            attemptOf(cancelled),
+            log,
+          ),
         );
       run.unitsEnded(ends);
     }
