@@ -262,6 +262,8 @@ export class BoundedRunner implements JobRunner {
       cancelled: entry.stop === "cancel",
       error: end.error,
       notRun: end.notRun === true,
+      ...(end.usage !== undefined ? { usage: end.usage } : {}),
+      ...(end.times !== undefined ? { times: end.times } : {}),
     });
   }
 

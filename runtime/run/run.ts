@@ -5,7 +5,7 @@
  * and sum up. Nothing here runs a job or decides about one.
  */
 import { existsSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { arch, availableParallelism, hostname, platform, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { Backend } from "../backends/backend.js";
 import { LocalBackend, defaultRunner } from "../backends/local.js";
@@ -17,7 +17,9 @@ import { loadPlan, planProblem } from "../load-plan.js";
 import type { Plan } from "../../contract/plan.js";
 import { Scheduler } from "../scheduler/scheduler.js";
 import { executorWorkers } from "../../contract/workers.js";
-import { packageRoot } from "../../contract/package-root.js";
+import { packageRoot, packageVersion } from "../../contract/package-root.js";
+import { newRunId, pruneRunRecords, runRecordPath, writeRunRecord } from "../state/runs.js";
+import type { RunRecord } from "../state/usage.js";
 import type { SlurmLayout } from "../../contract/slurm-layout.js";
 import { RunningJobs } from "../state/running-jobs.js";
 import { RunEnvironments } from "../environments/environments.js";
@@ -135,7 +137,10 @@ async function lifecycle(
     const replay = await replayable(workdir, stateDir, memo.key, mtimes, abort.signal).catch(() => undefined);
     if (replay !== undefined) {
       emitEvent({ type: "run-start", time: Date.now(), tasks: plan.tasks.length, jobs: jobsToRun(plan, config) });
+      // A replayed run is a run: `wfc report` shows it as the newest (nothing ran), as it would the run that checked.
+      const record = startRecord(plan, stateDir, runStart, options, printWarning);
       for (const event of replayEvents(plan, replay.events, Date.now)) emitEvent(event);
+      if (record !== undefined) endRecord(stateDir, record, "ok", printWarning);
       lock.release();
       const summary: RunSummary = { ...replay.summary, wallMs: Date.now() - runStart };
       emitEvent({ type: "run-end", time: Date.now(), summary });
@@ -166,6 +171,8 @@ async function lifecycle(
       throw error;
     }
   }
+  // The run's record (issue 16), for `wfc report`: a dry run runs nothing and keeps none.
+  const record = config.dryRun ? undefined : startRecord(plan, stateDir, runStart, options, warn);
   const onSlurm = options.backend === undefined && plan.tasks.some((t) => plan.executors[t.executor]?.type === "slurm");
   // The SLURM side (execa and its ~150 modules) is loaded only for a plan that uses it: a local run starts faster.
   // Not after Ctrl-C: the loop will start nothing, so nothing can go to the cluster.
@@ -239,6 +246,8 @@ async function lifecycle(
     temps: undefined,
     warn,
     environments,
+    runId: record?.id,
+    unitsEnded: options.onUnitEnd,
   };
   try {
     try {
@@ -251,8 +260,10 @@ async function lifecycle(
       folders.tidy();
       runningJobs?.close();
       journal.close();
+      if (record !== undefined) endRecord(stateDir, record, abort.signal.aborted ? "interrupted" : undefined, warn);
     }
     const summary = summarize(run, runStart);
+    if (record !== undefined && summary.status !== "interrupted") endRecord(stateDir, record, summary.status, warn);
     // Still under the lock, the journal closed: what the next run compares with is final.
     const recorded = memo?.recorder.finish(stateDir, memo.key, mtimes, summary) === true;
     // A run that ran jobs for a while checks once more, as the next run would, so that the next no-op is quick too
@@ -264,6 +275,56 @@ async function lifecycle(
     return summary;
   } finally {
     lock.release();
+  }
+}
+
+/**
+ * Writes the run's record as it starts (`end: null`). A folder where it
+ * cannot be written costs the report, not the run: a warning says so.
+ */
+function startRecord(
+  plan: Plan,
+  stateDir: string,
+  start: number,
+  options: RunOptions,
+  warn: (message: string) => void,
+): RunRecord | undefined {
+  const record: RunRecord = {
+    id: newRunId(start),
+    wfc: packageVersion(),
+    start,
+    end: null,
+    outcome: null,
+    argv: options.invocation?.argv ?? [],
+    cwd: options.invocation?.cwd ?? process.cwd(),
+    workflow: options.invocation?.workflow ?? "",
+    params: plan.params,
+    host: {
+      hostname: hostname(),
+      platform: `${platform()} ${arch()}`,
+      cpus: availableParallelism(),
+      memoryBytes: totalmem(),
+      node: process.version,
+    },
+    plan,
+  };
+  try {
+    writeRunRecord(stateDir, record);
+    pruneRunRecords(stateDir, record.id);
+    return record;
+  } catch (error) {
+    warn(`cannot write the run's record in ${join(stateDir, "runs")} (wfc report needs it): ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Writes the run's record again with its end (before the summary when interrupted: the caller may exit right after). */
+function endRecord(stateDir: string, record: RunRecord, outcome: RunRecord["outcome"] | undefined, warn: (message: string) => void): void {
+  if (outcome === undefined) return;
+  try {
+    writeRunRecord(stateDir, { ...record, end: Date.now(), outcome });
+  } catch (error) {
+    warn(`cannot write the run's record ${runRecordPath(stateDir, record.id)}: ${(error as Error).message}`);
   }
 }
 
