@@ -22,7 +22,7 @@ export function configHost(io: Io): ConfigHost {
 }
 
 export interface ConfigShowOptions {
-  readonly config?: string | undefined;
+  readonly config?: string | readonly string[] | undefined;
   readonly format: "text" | "json";
 }
 
