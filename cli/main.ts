@@ -221,6 +221,32 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       },
     );
 
+  planSourceOptions(program.command("suggest"))
+    .description("suggest each stage's mem, time and cpus from what its measured jobs used; -o writes them as a config file")
+    .argument("[inputs...]", "workflow folders (their .wfc/ journal and runs) or trace files from `wfc run --trace` (default: .)")
+    .option("-o, --output <file>", "write the suggestions as a config file ([resources.STAGE]) for --config")
+    .option("--force", "replace -o FILE even if wfc did not write it", false)
+    .option("--plan <file>", "a plan or workflow for what the stages request now (default: the newest run's plan)")
+    .action(
+      async (
+        inputs: string[],
+        opts: { output?: string; force: boolean; plan?: string; param: Record<string, string>; paramsFile?: string; config: string[] },
+      ) => {
+        exitCode = await (
+          await import("./commands/suggest.js")
+        ).suggestCommand(
+          inputs,
+          {
+            ...planSource(opts),
+            force: opts.force,
+            ...(opts.output !== undefined ? { output: opts.output } : {}),
+            ...(opts.plan !== undefined ? { plan: opts.plan } : {}),
+          },
+          io,
+        );
+      },
+    );
+
   // What an exported SLURM workflow's expansion job runs on a compute node (runtime/slurm/expand-job.ts); not for users.
   program
     .command("__slurm-expand", { hidden: true })

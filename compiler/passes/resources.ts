@@ -49,13 +49,16 @@ export function applyResources(
       const value = entry[key];
       if (value === undefined) continue;
       const before = settings[key];
-      set.push(`${key} ${shown(key, value)}${before === value ? "" : ` (the workflow's: ${before === undefined ? "none" : shown(key, before)})`}`);
+      set.push(
+        `${key} ${shown(key, value)}${before === value ? "" : ` (the workflow's: ${before === undefined ? "none" : shown(key, before)})`}`,
+      );
     }
     if (set.length === 0) {
       stages.set(name, stage);
       continue;
     }
-    const where = entry.origin.kind === "file" ? `${entry.origin.file}${entry.line === undefined ? "" : `:${entry.line}`}` : "the built-in config";
+    const where =
+      entry.origin.kind === "file" ? `${entry.origin.file}${entry.line === undefined ? "" : `:${entry.line}`}` : "the built-in config";
     notes.push({ topic: "resources", message: `\`${name}\`: ${set.join(", ")}, from ${where}` });
     stages.set(name, {
       ...stage,
@@ -70,8 +73,8 @@ export function applyResources(
   return { workflow: { ...workflow, stages }, notes, diagnostics };
 }
 
-/** A value as a person writes it: `384M`, `4G`, `2m`, `1h30m`, `45s`, `2`. */
-function shown(key: "mem" | "time" | "cpus", value: number): string {
+/** A request as a config file writes it: `384M`, `4G`, `2m`, `1h30m`, `45s`, `2` (mem in MB, time in seconds). */
+export function shown(key: "mem" | "time" | "cpus", value: number): string {
   if (key === "cpus") return String(value);
   if (key === "mem") return value % 1024 === 0 ? `${value / 1024}G` : `${value}M`;
   let rest = Math.round(value);

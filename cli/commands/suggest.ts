@@ -1,0 +1,211 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { Diagnostic } from "../../compiler/diagnostics/diagnostic.js";
+import { visible } from "../../compiler/diagnostics/visible.js";
+import { shown as shownValue } from "../../compiler/passes/resources.js";
+import { SourceFile } from "../../compiler/source/source-file.js";
+import type { Plan } from "../../contract/plan.js";
+import { readMeasurements, type ReadResult } from "../../runtime/suggest/measurements.js";
+import { isSuggested, MIN_JOBS, RULES, suggest, type NotSuggested, type Suggested, type Suggestion } from "../../runtime/suggest/rules.js";
+import { ExitCode, type Io } from "../io.js";
+import { printDiagnostics } from "../print-diagnostics.js";
+import { writeFileAtomic } from "../write-file.js";
+import { planFor, type PlanSource } from "./plan-for.js";
+import { suggestedConfigText, SUGGEST_MARKER } from "./suggest-file.js";
+
+export interface SuggestCommandOptions extends PlanSource {
+  /** `-o FILE`: write the suggestions as a config file. */
+  readonly output?: string;
+  /** Replace `-o FILE` even when wfc did not write it. */
+  readonly force: boolean;
+  /** `--plan FILE`: a plan or a workflow, for what the stages request now (default: the newest run's plan). */
+  readonly plan?: string;
+  /** For the written file's header; a parameter so tests can fix it. */
+  readonly now?: Date;
+}
+
+/**
+ * `wfc suggest [DIR|TRACE ...] [-o FILE]`: what each stage's jobs used →
+ * what they should request (runtime/suggest/rules.ts), printed as current
+ * vs suggested with the rule, and on request written as a config file of
+ * `[resources.STAGE]` tables that the next compile reads. 2 when an input
+ * cannot be read, nothing was measured, or `-o` names a file wfc did not write.
+ */
+export async function suggestCommand(inputs: readonly string[], options: SuggestCommandOptions, io: Io): Promise<number> {
+  const read = readMeasurements(inputs.length === 0 ? ["."] : inputs, io.cwd);
+  if (read.problems.length > 0) {
+    const diagnostics: Diagnostic[] = read.problems.map((p) => ({
+      severity: "error",
+      code: "WFC306",
+      message: p.message,
+      location: { file: p.file },
+      help: p.help,
+    }));
+    printDiagnostics(diagnostics, () => undefined, "wfc suggest's inputs", io);
+    return ExitCode.invalid;
+  }
+  if (read.measurements.length === 0) {
+    const shown = read.sources.map((s) => s.path).join(", ");
+    printDiagnostics(
+      [
+        {
+          severity: "error",
+          code: "WFC307",
+          message: `no measured jobs in ${shown}: its records carry no usage`,
+          location: { file: read.sources[0]?.path ?? "." },
+          help: "run the workflow with a wfc that measures jobs (`wfc run --force` measures every job again), then ask again",
+        },
+      ],
+      () => undefined,
+      "wfc suggest's inputs",
+      io,
+    );
+    return ExitCode.invalid;
+  }
+
+  let plan: Plan | undefined = read.newestRun?.plan;
+  let planFrom = read.newestRun?.path;
+  if (options.plan !== undefined) {
+    const planned = await planFor(options.plan, options, io);
+    if (typeof planned === "number") return planned;
+    plan = planned.plan;
+    planFrom = options.plan;
+  }
+  const all = suggest(read.measurements, plan);
+  const known = new Set(plan?.tasks.flatMap((t) => t.stages) ?? []);
+  // A stage the plan no longer has would be a WFC304 warning at every compile: said here, and left out.
+  const gone = plan === undefined ? [] : all.filter((s) => s.stages.some((stage) => !known.has(stage)));
+  const suggestions = all.filter((s) => !gone.includes(s));
+
+  io.stdout.write(summaryText(read, suggestions, gone, planFrom));
+
+  if (options.output === undefined) return ExitCode.ok;
+  const refused = await refuseOverwrite(options.output, io.cwd, options.force);
+  if (refused !== undefined) {
+    printDiagnostics([refused.diagnostic], (path) => (path === refused.file.path ? refused.file : undefined), options.output, io);
+    return ExitCode.invalid;
+  }
+  const text = suggestedConfigText(suggestions, { sources: read.sources, planFrom, now: options.now ?? new Date() });
+  await writeFileAtomic(resolve(io.cwd, options.output), text);
+  const written = suggestions.filter((s) => [s.mem, s.time, s.cpus].some(isSuggested)).flatMap((s) => s.stages).length;
+  io.stdout.write(
+    `\nWrote ${visible(options.output)}: resources for ${written} stage${written === 1 ? "" : "s"}. Use it with \`--config ${visible(options.output)}\` (repeat --config to stack it on another config: the first wins).\n`,
+  );
+  return ExitCode.ok;
+}
+
+/**
+ * wfc never destroys what it did not create: an existing file without the
+ * marker line `wfc suggest` writes first is refused (WFC305), unless `--force`.
+ */
+async function refuseOverwrite(
+  path: string,
+  cwd: string,
+  force: boolean,
+): Promise<{ diagnostic: Diagnostic; file: SourceFile } | undefined> {
+  let text: string;
+  try {
+    text = await readFile(resolve(cwd, path), "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    const file = new SourceFile(path, "");
+    return {
+      file,
+      diagnostic: {
+        severity: "error",
+        code: "WFC305",
+        message:
+          code === "EISDIR"
+            ? `\`${path}\` is a folder, not a config file`
+            : `cannot read \`${path}\` to check who wrote it (${code ?? "unknown error"})`,
+        location: { file: path },
+        help: "name a file with -o",
+      },
+    };
+  }
+  if (force || text.startsWith(SUGGEST_MARKER)) return undefined;
+  const firstLine = text.split("\n", 1)[0]!;
+  const file = new SourceFile(path, text);
+  return {
+    file,
+    diagnostic: {
+      severity: "error",
+      code: "WFC305",
+      message: `\`${path}\` was not written by \`wfc suggest\`; it is left as it is`,
+      location: { file: path, span: { start: 0, end: firstLine.length } },
+      expected: `a file whose first line is \`${SUGGEST_MARKER}…\`, or none`,
+      help: `write the suggestions to another file (-o wfc.suggested.toml), or give --force to replace this one`,
+    },
+  };
+}
+
+function summaryText(
+  read: ReadResult,
+  suggestions: readonly Suggestion[],
+  gone: readonly Suggestion[],
+  planFrom: string | undefined,
+): string {
+  const out: string[] = [];
+  const measured = read.measurements.length;
+  out.push(
+    `Measured ${measured} step${measured === 1 ? "" : "s"} of elements (each one's last measured run) from ${read.sources
+      .map((s) => `${visible(s.path)} (${s.measured} measured record${s.measured === 1 ? "" : "s"})`)
+      .join(", ")}.`,
+  );
+  out.push(
+    planFrom === undefined
+      ? "Current requests: unknown (no run record with a plan; give --plan FILE)."
+      : `Current requests from ${visible(planFrom)}.`,
+  );
+  out.push(`Rules: mem = ${RULES.mem}; time = ${RULES.time}; cpus = ${RULES.cpus}.`);
+  for (const s of suggestions) {
+    const head = `${s.stages.map((n) => `\`${n}\``).join(", ")}${s.stages.length > 1 ? ` (fused in task \`${s.task}\`: one request for the job)` : ""}: ${s.jobs} job${s.jobs === 1 ? "" : "s"} measured${s.failed > 0 ? `, ${s.failed} failed not counted` : ""}`;
+    out.push("");
+    if (![s.mem, s.time, s.cpus].some(isSuggested) && [s.mem, s.time, s.cpus].every((v) => !isSuggested(v) && v.kind === "too-few")) {
+      out.push(`${head}: too few measurements (at least ${MIN_JOBS} needed), nothing suggested`);
+      continue;
+    }
+    out.push(head);
+    const rows: [string, string, string][] = [
+      ["mem", shownCurrent("mem", s.current), row("mem", s.mem)],
+      ["time", shownCurrent("time", s.current), row("time", s.time)],
+      ["cpus", shownCurrent("cpus", s.current), row("cpus", s.cpus)],
+    ];
+    const w = Math.max(...rows.map((r) => r[1].length));
+    for (const [key, current, rest] of rows) out.push(`  ${key.padEnd(4)}  ${current.padStart(w)} → ${rest}`);
+  }
+  for (const s of gone) {
+    out.push("", `${s.stages.map((n) => `\`${visible(n)}\``).join(", ")}: not a stage of the plan any more; left out`);
+  }
+  return out.join("\n") + "\n";
+}
+
+function shownCurrent(key: "mem" | "time" | "cpus", current: Suggestion["current"]): string {
+  if (current === undefined) return "?";
+  const value = current[key];
+  return value === null ? "none" : shownValue(key, value);
+}
+
+function row(key: "mem" | "time" | "cpus", value: Suggested | NotSuggested): string {
+  if (!isSuggested(value)) {
+    return value.kind === "too-few"
+      ? `(kept) too few measurements: ${value.measured} of the ${MIN_JOBS} needed`
+      : `(kept) not measured on this executor`;
+  }
+  const figure =
+    key === "mem"
+      ? `p95 peak RSS ${mebibytes(value.p95)}`
+      : key === "time"
+        ? `p95 wall ${seconds(value.p95)}`
+        : `p95 CPU/wall ${value.p95.toFixed(2)}`;
+  return `${shownValue(key, value.value)}  (${figure} over ${value.measured})`;
+}
+
+function mebibytes(kb: number): string {
+  return `${(kb / 1024).toFixed(1)}M`;
+}
+
+function seconds(s: number): string {
+  return `${s < 10 ? s.toFixed(2) : s.toFixed(1)}s`;
+}
