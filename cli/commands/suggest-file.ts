@@ -30,7 +30,7 @@ export function suggestedConfigText(
     `# Requests before: ${from.planFrom === undefined ? "unknown" : visible(from.planFrom)}`,
     "# Rules:",
     `#   mem  = ${RULES.mem}`,
-    `#   time = ${RULES.time} (per element)`,
+    `#   time = ${RULES.time}, per element`,
     `#   cpus = ${RULES.cpus}`,
     `# Date: ${from.now.toISOString()}`,
     "# These replace each stage's own mem, time and cpus. Stack this file on another config:",

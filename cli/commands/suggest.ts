@@ -167,13 +167,10 @@ function summaryText(
       continue;
     }
     out.push(head);
-    const rows: [string, string, string][] = [
-      ["mem", shownCurrent("mem", s.current), row("mem", s.mem)],
-      ["time", shownCurrent("time", s.current), row("time", s.time)],
-      ["cpus", shownCurrent("cpus", s.current), row("cpus", s.cpus)],
-    ];
-    const w = Math.max(...rows.map((r) => r[1].length));
-    for (const [key, current, rest] of rows) out.push(`  ${key.padEnd(4)}  ${current.padStart(w)} → ${rest}`);
+    const rows = (["mem", "time", "cpus"] as const).map((key) => [key, shownCurrent(key, s.current), ...row(key, s[key])] as const);
+    const w1 = Math.max(...rows.map((r) => r[1].length));
+    const w2 = Math.max(...rows.map((r) => r[2].length));
+    for (const [key, current, value, why] of rows) out.push(`  ${key.padEnd(4)}  ${current.padStart(w1)} → ${value.padEnd(w2)}  ${why}`);
   }
   for (const s of gone) {
     out.push("", `${s.stages.map((n) => `\`${visible(n)}\``).join(", ")}: not a stage of the plan any more; left out`);
@@ -187,11 +184,13 @@ function shownCurrent(key: "mem" | "time" | "cpus", current: Suggestion["current
   return value === null ? "none" : shownValue(key, value);
 }
 
-function row(key: "mem" | "time" | "cpus", value: Suggested | NotSuggested): string {
+/** The suggested value (or `kept`) and why. */
+function row(key: "mem" | "time" | "cpus", value: Suggested | NotSuggested): [string, string] {
   if (!isSuggested(value)) {
-    return value.kind === "too-few"
-      ? `(kept) too few measurements: ${value.measured} of the ${MIN_JOBS} needed`
-      : `(kept) not measured on this executor`;
+    return [
+      "kept",
+      value.kind === "too-few" ? `too few measurements: ${value.measured} of the ${MIN_JOBS} needed` : "not measured on this executor",
+    ];
   }
   const figure =
     key === "mem"
@@ -199,7 +198,7 @@ function row(key: "mem" | "time" | "cpus", value: Suggested | NotSuggested): str
       : key === "time"
         ? `p95 wall ${seconds(value.p95)}`
         : `p95 CPU/wall ${value.p95.toFixed(2)}`;
-  return `${shownValue(key, value.value)}  (${figure} over ${value.measured})`;
+  return [shownValue(key, value.value), `${figure} over ${value.measured}`];
 }
 
 function mebibytes(kb: number): string {

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Plan } from "../../contract/plan.js";
 import { schemaValidator } from "../../contract/schema-validators.js";
+import { TRACE_COLUMNS } from "../run/trace.js";
 import type { JournalRecord } from "../state/journal.js";
 import type { JobUsage, RunRecord } from "../state/usage.js";
 import type { Measurement } from "./rules.js";
@@ -13,26 +14,6 @@ import type { Measurement } from "./rules.js";
  * would: it is for runs).
  */
 
-/** The trace's columns, in order (docs/trace.md): its first line must be exactly these. */
-export const TRACE_COLUMNS = [
-  "task",
-  "stage",
-  "element",
-  "job",
-  "attempt",
-  "status",
-  "exit",
-  "start",
-  "end",
-  "wall_s",
-  "cpu_pct",
-  "user_s",
-  "sys_s",
-  "peak_rss_kb",
-  "read_bytes",
-  "write_bytes",
-  "log",
-] as const;
 
 /** One input read: a journal or a trace, with how many measured records it gave. */
 export interface Source {
