@@ -75,12 +75,7 @@ describe("suggest", () => {
   });
 
   test("failed jobs are counted apart and never sized from; a figure no job had is not measured", () => {
-    const ms = [
-      m("a", "x=1", {}),
-      m("a", "x=2", {}),
-      m("a", "x=3", {}),
-      m("a", "x=4", { wallMs: 1, maxRssKb: 999_999_999 }, "failed"),
-    ];
+    const ms = [m("a", "x=1", {}), m("a", "x=2", {}), m("a", "x=3", {}), m("a", "x=4", { wallMs: 1, maxRssKb: 999_999_999 }, "failed")];
     const [s] = suggest(ms);
     expect(s!.jobs).toBe(3);
     expect(s!.failed).toBe(1);
