@@ -107,8 +107,8 @@ describe("[resources.STAGE] in config files", () => {
     );
     const json = await wfc(["config", "show", "-c", "suggested.toml", "-c", "site.toml", "--format", "json"], hermetic(dir));
     expect(JSON.parse(json.stdout).resources).toEqual({
-      align: { value: { mem: "384M", time: "5m", cpus: 1 }, from: { file: "suggested.toml", line: 3, column: 1 } },
-      report: { value: { cpus: 4 }, from: { file: "site.toml", line: 4, column: 1 } },
+      align: { value: { mem: "384M", time: "5m", cpus: 1 }, from: { file: "suggested.toml", line: 3, column: 12 } },
+      report: { value: { cpus: 4 }, from: { file: "site.toml", line: 4, column: 12 } },
     });
   });
 
