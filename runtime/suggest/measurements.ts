@@ -14,7 +14,6 @@ import type { Measurement } from "./rules.js";
  * would: it is for runs).
  */
 
-
 /** One input read: a journal or a trace, with how many measured records it gave. */
 export interface Source {
   readonly kind: "journal" | "trace";
