@@ -136,7 +136,8 @@ function journalMeasurements(text: string, source: string, keep: (m: Measurement
   let n = 0;
   for (const line of text.split("\n")) {
     const r = parseRecord(line);
-    if (r === undefined || r.usage === undefined || r.status === "touched") continue;
+    // A stage name that is not one (a hand-edited journal) is not wfc's: it would be printed and written as a table name.
+    if (r === undefined || r.usage === undefined || r.status === "touched" || !STAGE.test(r.stage)) continue;
     if (typeof r.usage.wallMs !== "number" || !Number.isFinite(r.usage.wallMs)) continue;
     keep({ stage: r.stage, element: r.element, status: r.status, end: r.end, usage: r.usage, source });
     n++;
