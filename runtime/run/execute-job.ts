@@ -249,7 +249,9 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
         return unitEnd(task.id, ref.job, u, r.status, r.exitCode ?? null, r.start, r.end, r.usage, attemptOf(u), log);
       });
       if (cancelled !== undefined)
-        ends.push(unitEnd(task.id, ref.job, cancelled, "cancelled", null, times.start, times.end, usageOf(cancelled), attemptOf(cancelled), log));
+        ends.push(
+          unitEnd(task.id, ref.job, cancelled, "cancelled", null, times.start, times.end, usageOf(cancelled), attemptOf(cancelled), log),
+        );
       run.unitsEnded(ends);
     }
     return problem;

@@ -247,7 +247,13 @@ function startRecord(
     cwd: workdir,
     workflow: options.invocation?.workflow ?? "",
     params: plan.params,
-    host: { hostname: hostname(), platform: `${platform()} ${arch()}`, cpus: availableParallelism(), memoryBytes: totalmem(), node: process.version },
+    host: {
+      hostname: hostname(),
+      platform: `${platform()} ${arch()}`,
+      cpus: availableParallelism(),
+      memoryBytes: totalmem(),
+      node: process.version,
+    },
     plan,
   };
   try {
