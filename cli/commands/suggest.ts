@@ -32,7 +32,14 @@ export interface SuggestCommandOptions extends PlanSource {
  * cannot be read, nothing was measured, or `-o` names a file wfc did not write.
  */
 export async function suggestCommand(inputs: readonly string[], options: SuggestCommandOptions, io: Io): Promise<number> {
-  const read = readMeasurements(inputs.length === 0 ? ["."] : inputs, io.cwd);
+  // `--plan` first: it also tells an export's measured steps apart by stage.
+  let given: Plan | undefined;
+  if (options.plan !== undefined) {
+    const planned = await planFor(options.plan, options, io);
+    if (typeof planned === "number") return planned;
+    given = planned.plan;
+  }
+  const read = readMeasurements(inputs.length === 0 ? ["."] : inputs, io.cwd, given);
   if (read.problems.length > 0) {
     const diagnostics: Diagnostic[] = read.problems.map((p) => ({
       severity: "error",
@@ -63,14 +70,8 @@ export async function suggestCommand(inputs: readonly string[], options: Suggest
     return ExitCode.invalid;
   }
 
-  let plan: Plan | undefined = read.newestRun?.plan;
-  let planFrom = read.newestRun?.path;
-  if (options.plan !== undefined) {
-    const planned = await planFor(options.plan, options, io);
-    if (typeof planned === "number") return planned;
-    plan = planned.plan;
-    planFrom = options.plan;
-  }
+  const plan: Plan | undefined = given ?? read.newestRun?.plan;
+  const planFrom = given !== undefined ? options.plan : read.newestRun?.path;
   const all = suggest(read.measurements, plan);
   const known = new Set(plan?.tasks.flatMap((t) => t.stages) ?? []);
   // A stage the plan no longer has would be a WFC304 warning at every compile: said here, and left out.

@@ -1,8 +1,10 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Plan } from "../../contract/plan.js";
 import { schemaValidator } from "../../contract/schema-validators.js";
 import { TRACE_COLUMNS } from "../run/trace.js";
+import { EXPORT_MARKER } from "../slurm/export.js";
+import { parseUsageLines, usageOfStep } from "../slurm/measure-script.js";
 import type { JournalRecord } from "../state/journal.js";
 import type { JobUsage, RunRecord } from "../state/usage.js";
 import type { Measurement } from "./rules.js";
@@ -16,7 +18,7 @@ import type { Measurement } from "./rules.js";
 
 /** One input read: a journal or a trace, with how many measured records it gave. */
 export interface Source {
-  readonly kind: "journal" | "trace";
+  readonly kind: "journal" | "trace" | "export";
   /** As the user named it (a folder's journal as `DIR/.wfc/journal.ndjson`). */
   readonly path: string;
   readonly measured: number;
@@ -46,10 +48,13 @@ const RUN_FILE = /^\d{8}T\d{6}\.\d{3}Z-\d+\.json$/;
 
 /**
  * Reads every input: a folder (its `.wfc/journal.ndjson` and `.wfc/runs/`),
- * a journal file, or a trace file (TSV, or CSV when its name ends in
- * `.csv`). `cwd` resolves relative names; `paths` are shown as given.
+ * a SLURM export's folder (what its jobs' scripts measured, `usage/`), a
+ * journal file, or a trace file (TSV, or CSV when its name ends in `.csv`).
+ * `cwd` resolves relative names; `paths` are shown as given. `plan` (the
+ * user's `--plan`) tells an export's lines apart by stage where the export
+ * holds no plan.json.
  */
-export function readMeasurements(paths: readonly string[], cwd: string): ReadResult {
+export function readMeasurements(paths: readonly string[], cwd: string, plan?: Plan): ReadResult {
   const last = new Map<string, Measurement>();
   const sources: Source[] = [];
   const problems: SourceProblem[] = [];
@@ -69,6 +74,23 @@ export function readMeasurements(paths: readonly string[], cwd: string): ReadRes
         file: path,
         message: `no such folder or file \`${path}\``,
         help: "name a workflow's folder (it holds `.wfc/`) or a trace file written by `wfc run --trace`",
+      });
+      continue;
+    }
+    if (isDir && existsSync(join(absolute, EXPORT_MARKER))) {
+      const exportPlan = planIn(join(absolute, "plan.json")) ?? plan;
+      if (exportPlan === undefined) {
+        problems.push({
+          file: path,
+          message: `\`${path}\` is a SLURM export without its plan: which stage each measured step was cannot be told`,
+          help: "give the workflow or plan it was exported from with --plan",
+        });
+        continue;
+      }
+      sources.push({
+        kind: "export",
+        path: join(path, "usage"),
+        measured: exportMeasurements(join(absolute, "usage"), join(path, "usage"), exportPlan, keep),
       });
       continue;
     }
@@ -227,6 +249,62 @@ function csvRows(text: string): string[][] {
     rows.push(row);
   }
   return rows;
+}
+
+/** A plan.json written by wfc, else undefined. */
+function planIn(file: string): Plan | undefined {
+  const text = readText(file);
+  if (text === undefined) return undefined;
+  try {
+    const data: unknown = JSON.parse(text);
+    return schemaValidator("plan.schema.json")(data) ? (data as Plan) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `usage/NAME_INDEX`: an array's index, one line per step run (runtime/slurm/measure-script.ts). */
+const USAGE_FILE = /^(.+)\.(\d+)_(\d+)$/;
+
+/**
+ * A SLURM export's measurements: each array job's script appends a line per
+ * step it ran to `usage/ARRAY_INDEX` (truncated when the job starts again),
+ * its element's steps in order, a batch's elements one after the other.
+ * The line says nothing of the step's exit status, so every measured step
+ * counts as done (a step killed for its memory shows at least what it had).
+ */
+function exportMeasurements(dir: string, shown: string, plan: Plan, keep: (m: Measurement) => void): number {
+  const tasks = new Map(plan.tasks.map((t) => [t.id, t]));
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch {
+    return 0;
+  }
+  let n = 0;
+  for (const name of names) {
+    const m = USAGE_FILE.exec(name);
+    const task = m === null ? undefined : tasks.get(m[1]!);
+    if (m === null || task === undefined) continue;
+    const steps = task.stages.length;
+    const source = join(shown, name);
+    const text = readText(join(dir, name));
+    if (text === undefined) continue;
+    parseUsageLines(text).forEach((figures, k) => {
+      const stage = task.stages[k % steps]!;
+      // The array's chunk and index and the element's place in its batch name the element within the export.
+      keep({
+        stage,
+        element: `${m[2]}#${m[3]}#${Math.floor(k / steps)}`,
+        status: "done",
+        end: figures.end,
+        usage: usageOfStep(figures),
+        source,
+      });
+      n++;
+    });
+  }
+  return n;
 }
 
 /** The newest RunRecord in a folder with a plan in it; undefined when there is none. */

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { memRule } from "../../runtime/suggest/rules.js";
-import { directives, withoutScontrol } from "../slurm/export-helpers.js";
+import { directives, runArraysWithoutSlurm, withoutScontrol } from "../slurm/export-helpers.js";
 import { fixture, wfc } from "./helpers.js";
 
 const MiB = 1024 * 1024;
@@ -116,6 +116,57 @@ describe("wfc suggest on real jobs", () => {
       `  - \`big\`: mem ${mem}M (the workflow's: 8G), time 1m (the workflow's: 2h), cpus 1, from wfc.suggested.toml:14`,
       "  - `small`: mem 128M (the workflow's: none), time 1m (the workflow's: 3h), cpus 1, from wfc.suggested.toml:21",
     ]);
+  }, 120_000);
+});
+
+describe("wfc suggest on a SLURM export's jobs", () => {
+  test("what the array scripts measured (usage/), sized by stage with --plan, then the next export requests it", async () => {
+    const dir = fixture({ "workflow.yaml": SIZING, "site.toml": SITE });
+    const first = await wfc(["export", "slurm", "workflow.yaml", "--config", "site.toml", "-o", "slurm"], {
+      cwd: dir,
+      env: withoutScontrol,
+    });
+    expect(first.exitCode, first.stderr).toBe(0);
+    // The jobs as SLURM would run them, index by index, each script measuring its steps.
+    const runs = await runArraysWithoutSlurm(join(dir, "slurm"));
+    expect(runs.map((r) => r.exitCode)).toEqual(Array(10).fill(0));
+
+    // A static export holds no plan: which stage a measured step was needs it.
+    const without = await wfc(["suggest", "slurm"], { cwd: dir });
+    expect(without.exitCode).toBe(2);
+    expect(without.stderr).toBe(
+      [
+        "slurm: error WFC306: `slurm` is a SLURM export without its plan: which stage each measured step was cannot be told",
+        "   = help: give the workflow or plan it was exported from with --plan",
+        "",
+        "1 error in wfc suggest's inputs",
+      ].join("\n"),
+    );
+
+    const r = await wfc(["suggest", "slurm", "--plan", "workflow.yaml", "--config", "site.toml", "-o", "wfc.suggested.toml"], { cwd: dir });
+    expect(r.stderr).toBe("");
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.split("\n").slice(0, 2)).toEqual([
+      "Measured 10 steps of elements (each one's last measured run) from slurm/usage (10 measured records).",
+      "Current requests from workflow.yaml.",
+    ]);
+    const written = readFileSync(join(dir, "wfc.suggested.toml"), "utf8");
+    expect(written).toContain("#   slurm/usage (export, 10 measured records)\n");
+    const big =
+      /\[resources\.big\]\nmem = "(\d+)M" +# p95 peak RSS ([\d.]+)M over 4 jobs; was 8G\ntime = "1m" +# p95 wall ([\d.]+)s over 4 jobs; was 2h\n/.exec(
+        written,
+      );
+    expect(big, written).not.toBeNull();
+    expect(Number(big![2])).toBeGreaterThanOrEqual(80);
+    expect(Number(big![3])).toBeGreaterThanOrEqual(2);
+
+    const again = await wfc(["export", "slurm", "workflow.yaml", "-c", "wfc.suggested.toml", "-c", "site.toml", "-o", "slurm2"], {
+      cwd: dir,
+      env: withoutScontrol,
+    });
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(directives(join(dir, "slurm2"), "big.0")).toEqual(expect.arrayContaining([`--mem=${big![1]}M`, "--time=00:01:00"]));
+    expect(directives(join(dir, "slurm2"), "small.0")).toEqual(expect.arrayContaining(["--mem=128M", "--time=00:01:00"]));
   }, 120_000);
 });
 
