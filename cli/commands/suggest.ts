@@ -1,5 +1,6 @@
-import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
 import type { Diagnostic } from "../../compiler/diagnostics/diagnostic.js";
 import { visible } from "../../compiler/diagnostics/visible.js";
 import { shown as shownValue } from "../../compiler/passes/resources.js";
@@ -7,9 +8,9 @@ import { SourceFile } from "../../compiler/source/source-file.js";
 import type { Plan } from "../../contract/plan.js";
 import { readMeasurements, type ReadResult } from "../../runtime/suggest/measurements.js";
 import { isSuggested, MIN_JOBS, RULES, suggest, type NotSuggested, type Suggested, type Suggestion } from "../../runtime/suggest/rules.js";
-import { ExitCode, type Io } from "../io.js";
+import { errorLine, ExitCode, type Io } from "../io.js";
+import { linkNoClobber } from "./config.js";
 import { printDiagnostics } from "../print-diagnostics.js";
-import { writeFileAtomic } from "../write-file.js";
 import { planFor, type PlanSource } from "./plan-for.js";
 import { suggestedConfigText, SUGGEST_MARKER } from "./suggest-file.js";
 
@@ -82,12 +83,16 @@ export async function suggestCommand(inputs: readonly string[], options: Suggest
 
   if (options.output === undefined) return ExitCode.ok;
   const refused = await refuseOverwrite(options.output, io.cwd, options.force);
-  if (refused !== undefined) {
+  if (refused !== undefined && refused !== null) {
     printDiagnostics([refused.diagnostic], (path) => (path === refused.file.path ? refused.file : undefined), options.output, io);
     return ExitCode.invalid;
   }
   const text = suggestedConfigText(suggestions, { sources: read.sources, planFrom, now: options.now ?? new Date() });
-  await writeFileAtomic(resolve(io.cwd, options.output), text);
+  const failed = await writeSuggestions(resolve(io.cwd, options.output), text, refused === null);
+  if (failed !== undefined) {
+    io.stderr.write(errorLine(`cannot write \`${options.output}\`: ${failed}`));
+    return ExitCode.invalid;
+  }
   const written = suggestions.filter((s) => [s.mem, s.time, s.cpus].some(isSuggested)).flatMap((s) => s.stages).length;
   io.stdout.write(
     `\nWrote ${visible(options.output)}: resources for ${written} stage${written === 1 ? "" : "s"}. Use it with \`--config ${visible(options.output)}\` (repeat --config to stack it on another config: the first wins).\n`,
@@ -98,18 +103,20 @@ export async function suggestCommand(inputs: readonly string[], options: Suggest
 /**
  * wfc never destroys what it did not create: an existing file without the
  * marker line `wfc suggest` writes first is refused (WFC305), unless `--force`.
+ * Null when there is no file (it is then written only if none appeared
+ * meanwhile), undefined when it may be replaced.
  */
 async function refuseOverwrite(
   path: string,
   cwd: string,
   force: boolean,
-): Promise<{ diagnostic: Diagnostic; file: SourceFile } | undefined> {
+): Promise<{ diagnostic: Diagnostic; file: SourceFile } | null | undefined> {
   let text: string;
   try {
     text = await readFile(resolve(cwd, path), "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return undefined;
+    if (code === "ENOENT" || code === "ENOTDIR") return null;
     const file = new SourceFile(path, "");
     return {
       file,
@@ -139,6 +146,30 @@ async function refuseOverwrite(
       help: `write the suggestions to another file (-o wfc.suggested.toml), or give --force to replace this one`,
     },
   };
+}
+
+/**
+ * The file written whole (a temporary file renamed into place); a new one
+ * is linked into place so that a file someone wrote meanwhile is never
+ * replaced. The cause when it cannot be written.
+ */
+async function writeSuggestions(target: string, text: string, isNew: boolean): Promise<string | undefined> {
+  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    await mkdir(dirname(target), { recursive: true });
+  } catch (error) {
+    return `cannot make its folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+  }
+  try {
+    await writeFile(temp, text, { flag: "wx" });
+    if (isNew) await linkNoClobber(temp, target);
+    else await rename(temp, target);
+    return undefined;
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === "EEXIST" ? "it appeared while wfc was writing; run again" : (code ?? (error as Error).message);
+  }
 }
 
 function summaryText(

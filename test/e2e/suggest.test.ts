@@ -301,6 +301,10 @@ describe("wfc suggest on synthetic journals and traces", () => {
         "",
       ].join("\n"),
     );
+    // A place that cannot be written: the cause, exit 2, no stack trace.
+    const unwritable = await wfc(["suggest", "run.trace.tsv", "-o", "mine.toml/s.toml"], { cwd: dir });
+    expect(unwritable.stderr).toBe("wfc: error: cannot write `mine.toml/s.toml`: cannot make its folder (EEXIST)");
+    expect(unwritable.exitCode).toBe(2);
     // What it wrote is a valid config.
     const shown = await wfc(["config", "show", "--config", "mine.toml"], { cwd: dir });
     expect(shown.stderr).toBe("");
