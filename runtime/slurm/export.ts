@@ -318,7 +318,7 @@ for ((k = 0; k < \${#steps[@]}; k++)); do
 done
 # What each step used (issue 16): a line per step in usage/NAME_INDEX (see wfc's runtime/slurm/measure-script.ts).
 ${MEASURE_FUNCTION}
-usage="$export_dir/usage/"${shellQuote(`${array.name}_`)}"$SLURM_ARRAY_TASK_ID"
+usage=$export_dir/usage/${shellQuote(`${array.name}_`)}$SLURM_ARRAY_TASK_ID
 : > "$usage" 2> /dev/null || true
 ${startMark(task, array)}cd -- "$export_dir/"${shellQuote(toWorkdir)} || exit 2
 for step in "\${steps[@]}"; do
