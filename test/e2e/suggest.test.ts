@@ -119,6 +119,42 @@ describe("wfc suggest on real jobs", () => {
   }, 120_000);
 });
 
+describe("wfc suggest on fused stages", () => {
+  test("one request for the fused job: the largest RSS of its steps, the same values for each stage, which stay fused", async () => {
+    const dir = fixture({
+      "workflow.yaml": `wfc: 1
+name: fused
+stages:
+  a:
+    foreach: { i: { range: [0, 3] } }
+    outputs: "work/a{i}.txt"
+    run: "mkdir -p work && perl -e 'my $x = \\"a\\" x (${8 * MiB}); print 1' > {outputs}"
+  b:
+    foreach: { i: { range: [0, 3] } }
+    inputs: "work/a{i}.txt"
+    outputs: "work/b{i}.txt"
+    run: "perl -e 'my $x = \\"a\\" x (${120 * MiB}); print 1' > {outputs}"
+`,
+    });
+    const run = await wfc(["run", "workflow.yaml"], { cwd: dir });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const r = await wfc(["suggest", "-o", "s.toml"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain("`a`, `b` (fused in task `a+b`: one request for the job): 3 jobs measured\n");
+    const written = readFileSync(join(dir, "s.toml"), "utf8");
+    const tables = [
+      ...written.matchAll(/\[resources\.(a|b)\]  # fused in task a\+b: one request for the job\nmem = "(\d+)M" +# p95 peak RSS ([\d.]+)M/g),
+    ];
+    expect(tables.map((t) => t[1])).toEqual(["a", "b"]);
+    expect(tables[0]![2]).toBe(tables[1]![2]);
+    // b's 120 MiB, not a's 8: above the 128M minimum.
+    expect(Number(tables[0]![3])).toBeGreaterThanOrEqual(120);
+    expect(Number(tables[0]![2])).toBeGreaterThan(128);
+    const explained = await wfc(["compile", "workflow.yaml", "-c", "s.toml", "--explain", "-o", "plan.json"], { cwd: dir });
+    expect(explained.stdout).toContain("  - `a` → `b` fused into `a+b`: one job per element runs both\n");
+  }, 60_000);
+});
+
 describe("wfc suggest on a SLURM export's jobs", () => {
   test("what the array scripts measured (usage/), sized by stage with --plan, then the next export requests it", async () => {
     const dir = fixture({ "workflow.yaml": SIZING, "site.toml": SITE });
