@@ -79,14 +79,14 @@ export async function suggestCommand(inputs: readonly string[], options: Suggest
   const gone = plan === undefined ? [] : all.filter((s) => s.stages.some((stage) => !known.has(stage)));
   const suggestions = all.filter((s) => !gone.includes(s));
 
-  io.stdout.write(summaryText(read, suggestions, gone, planFrom));
-
-  if (options.output === undefined) return ExitCode.ok;
-  const refused = await refuseOverwrite(options.output, io.cwd, options.force);
+  // A refused -o is bad input: said before anything is printed.
+  const refused = options.output === undefined ? undefined : await refuseOverwrite(options.output, io.cwd, options.force);
   if (refused !== undefined && refused !== null) {
-    printDiagnostics([refused.diagnostic], (path) => (path === refused.file.path ? refused.file : undefined), options.output, io);
+    printDiagnostics([refused.diagnostic], (path) => (path === refused.file.path ? refused.file : undefined), options.output!, io);
     return ExitCode.invalid;
   }
+  io.stdout.write(summaryText(read, suggestions, gone, planFrom));
+  if (options.output === undefined) return ExitCode.ok;
   const text = suggestedConfigText(suggestions, { sources: read.sources, planFrom, now: options.now ?? new Date() });
   const failed = await writeSuggestions(resolve(io.cwd, options.output), text, refused === null);
   if (failed !== undefined) {

@@ -319,6 +319,7 @@ describe("wfc suggest on synthetic journals and traces", () => {
         "1 error in mine.toml",
       ].join("\n"),
     );
+    expect(refused.stdout).toBe("");
     expect(readFileSync(join(dir, "mine.toml"), "utf8")).toBe("# my site config\n");
 
     // Its own file it replaces; --force replaces any.
