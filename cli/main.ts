@@ -230,7 +230,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 
   planSourceOptions(program.command("suggest"))
     .description("suggest each stage's mem, time and cpus from what its measured jobs used; -o writes them as a config file")
-    .argument("[inputs...]", "workflow folders (their .wfc/ journal and runs) or trace files from `wfc run --trace` (default: .)")
+    .argument("[inputs...]", "workflow folders (their .wfc/), SLURM export folders (their usage/) or `wfc run --trace` files (default: .)")
     .option("-o, --output <file>", "write the suggestions as a config file ([resources.STAGE]) for --config")
     .option("--force", "replace -o FILE even if wfc did not write it", false)
     .option("--plan <file>", "a plan or workflow for what the stages request now (default: the newest run's plan)")
