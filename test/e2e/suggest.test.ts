@@ -143,7 +143,9 @@ stages:
     expect(r.stdout).toContain("`a`, `b` (fused in task `a+b`: one request for the job): 3 jobs measured\n");
     const written = readFileSync(join(dir, "s.toml"), "utf8");
     const tables = [
-      ...written.matchAll(/\[resources\.(a|b)\]  # fused in task a\+b: one request for the job\nmem = "(\d+)M" +# p95 peak RSS ([\d.]+)M/g),
+      ...written.matchAll(
+        /\[resources\.(a|b)\] {2}# fused in task a\+b: one request for the job\nmem = "(\d+)M" +# p95 peak RSS ([\d.]+)M/g,
+      ),
     ];
     expect(tables.map((t) => t[1])).toEqual(["a", "b"]);
     expect(tables[0]![2]).toBe(tables[1]![2]);
