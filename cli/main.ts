@@ -33,14 +33,14 @@ function planSourceOptions(command: Command): Command {
   return command
     .option("-p, --param <name=value>", "override a param when compiling a workflow (repeatable)", collectParam, {})
     .option("--params-file <file>", "param values from a YAML, TOML or JSON file (`--param` overrides them)")
-    .option("-c, --config <file>", "a config file that takes precedence over all others");
+    .option("-c, --config <file>", "a config file that takes precedence over all others (repeatable: the first wins)", collect, []);
 }
 
-function planSource(opts: { param: Record<string, string>; paramsFile?: string; config?: string }): PlanSource {
+function planSource(opts: { param: Record<string, string>; paramsFile?: string; config: string[] }): PlanSource {
   return {
     params: opts.param,
     ...(opts.paramsFile !== undefined ? { paramsFile: opts.paramsFile } : {}),
-    ...(opts.config !== undefined ? { config: opts.config } : {}),
+    ...(opts.config.length > 0 ? { config: opts.config } : {}),
   };
 }
 
@@ -86,12 +86,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("-p, --param <name=value>", "override a param (repeatable)", collectParam, {})
     .option("--params-file <file>", "param values from a YAML, TOML or JSON file (`--param` overrides them)")
     .option("-j, --jobs <n>", "at most n jobs at once across the workflow (overrides `jobs`)", positiveInteger)
-    .option("-c, --config <file>", "a config file that takes precedence over all others")
+    .option("-c, --config <file>", "a config file that takes precedence over all others (repeatable: the first wins)", collect, [])
     .option("--explain", "print every decision: fusion, groups, executors, priorities, SLURM shape")
     .action(
       async (
         file: string,
-        opts: { output?: string; param: Record<string, string>; paramsFile?: string; explain?: boolean; jobs?: number; config?: string },
+        opts: { output?: string; param: Record<string, string>; paramsFile?: string; explain?: boolean; jobs?: number; config: string[] },
       ) => {
         exitCode = await (
           await import("./commands/compile.js")
@@ -100,7 +100,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           {
             ...(opts.output !== undefined ? { output: opts.output } : {}),
             ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
-            ...(opts.config !== undefined ? { config: opts.config } : {}),
+            ...(opts.config.length > 0 ? { config: opts.config } : {}),
             ...(opts.paramsFile !== undefined ? { paramsFile: opts.paramsFile } : {}),
             params: opts.param,
             explain: opts.explain === true,
@@ -157,7 +157,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           directory?: string;
           param: Record<string, string>;
           paramsFile?: string;
-          config?: string;
+          config: string[];
         },
       ) => {
         exitCode = await (
@@ -208,7 +208,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           latencyWait?: number;
           param: Record<string, string>;
           paramsFile?: string;
-          config?: string;
+          config: string[];
         },
       ) => {
         exitCode = await (
@@ -222,6 +222,32 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
             ...(opts.output !== undefined ? { output: opts.output } : {}),
             ...(opts.maxArraySize !== undefined ? { maxArraySize: opts.maxArraySize } : {}),
             ...(opts.latencyWait !== undefined ? { latencyWait: opts.latencyWait } : {}),
+          },
+          io,
+        );
+      },
+    );
+
+  planSourceOptions(program.command("suggest"))
+    .description("suggest each stage's mem, time and cpus from what its measured jobs used; -o writes them as a config file")
+    .argument("[inputs...]", "workflow folders (their .wfc/), SLURM export folders (their usage/) or `wfc run --trace` files (default: .)")
+    .option("-o, --output <file>", "write the suggestions as a config file ([resources.STAGE]) for --config")
+    .option("--force", "replace -o FILE even if wfc did not write it", false)
+    .option("--plan <file>", "a plan or workflow for what the stages request now (default: the newest run's plan)")
+    .action(
+      async (
+        inputs: string[],
+        opts: { output?: string; force: boolean; plan?: string; param: Record<string, string>; paramsFile?: string; config: string[] },
+      ) => {
+        exitCode = await (
+          await import("./commands/suggest.js")
+        ).suggestCommand(
+          inputs,
+          {
+            ...planSource(opts),
+            force: opts.force,
+            ...(opts.output !== undefined ? { output: opts.output } : {}),
+            ...(opts.plan !== undefined ? { plan: opts.plan } : {}),
           },
           io,
         );
@@ -257,9 +283,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   config
     .command("show")
     .description("print the merged config and where each value came from")
-    .option("-c, --config <file>", "a config file that takes precedence over all others")
+    .option("-c, --config <file>", "a config file that takes precedence over all others (repeatable: the first wins)", collect, [])
     .addOption(new Option("--format <format>", "TOML-like text or JSON").choices(["text", "json"]).default("text"))
-    .action(async (opts: { config?: string; format: "text" | "json" }) => {
+    .action(async (opts: { config: string[]; format: "text" | "json" }) => {
       exitCode = await (await import("./commands/config.js")).configShowCommand({ config: opts.config, format: opts.format }, io);
     });
   config

@@ -8,6 +8,7 @@ import { assignExecutors, type ExecutorConfig, type Note } from "./passes/execut
 import { fuse } from "./passes/fusion.js";
 import { concurrencyGroups } from "./passes/groups.js";
 import { priorities } from "./passes/priorities.js";
+import { applyResources, type ResourcesConfig } from "./passes/resources.js";
 import { dynamicNotes, slurmShape } from "./passes/slurm-shape.js";
 import { initialTasks, topologicalOrder } from "./passes/tasks.js";
 import { buildPlan } from "./plan/build.js";
@@ -18,8 +19,8 @@ import { readSource } from "./source/parse.js";
 import { validateDocument, type ValidateOptions } from "./validate.js";
 
 export interface CompileOptions extends ValidateOptions {
-  /** Executors and mappings from config files, and `[containers]` and `[conda]`. */
-  readonly config?: ExecutorConfig & EnvironmentConfig;
+  /** Executors and mappings from config files, `[containers]`, `[conda]` and `[resources]`. */
+  readonly config?: ExecutorConfig & EnvironmentConfig & ResourcesConfig;
   /** Where plan.json will be written: `workdir` is recorded relative to it (default: the current directory). */
   readonly planPath?: string;
   /** `--jobs N`: a workflow-wide cap on running jobs, replacing the workflow's `jobs`. */
@@ -48,7 +49,10 @@ export async function compileDocument(document: ParsedDocument, options: Compile
   const validation = await validateDocument(document, { ...options, ...(extra ? { executors: extra } : {}) });
   const validated = validation.validated;
   if (validated === undefined) return { document, notes: [], diagnostics: validation.diagnostics };
-  const { workflow, edges, dynamic } = validated;
+  const { edges, dynamic } = validated;
+  // The config's `[resources.STAGE]` before any pass: fusion compares resources.
+  const resources = applyResources(validated.workflow, options.config);
+  const workflow = resources.workflow;
 
   const assigned = assignExecutors(initialTasks(workflow, edges, dynamic), workflow, options.config);
   const fused = fuse(assigned.tasks);
@@ -58,7 +62,7 @@ export async function compileDocument(document: ParsedDocument, options: Compile
   // Which engine runs a container is known only with the config, so its checks are the compiler's, not `wfc validate`'s.
   const environmentSink = new DiagnosticSink(document);
   const environments = resolveEnvironments(ordered, assigned.executors, options.config, environmentSink);
-  const diagnostics = sortDiagnostics([...validation.diagnostics, ...environmentSink.diagnostics]);
+  const diagnostics = sortDiagnostics([...validation.diagnostics, ...resources.diagnostics, ...environmentSink.diagnostics]);
   if (hasErrors(diagnostics)) return { document, notes: [], diagnostics };
 
   const planDir = resolve(options.planPath === undefined ? "." : dirname(options.planPath));
@@ -87,6 +91,7 @@ export async function compileDocument(document: ParsedDocument, options: Compile
     }));
   const notes = [
     ...dynamicNotes(plan),
+    ...resources.notes,
     ...fused.notes,
     ...groups.notes,
     ...assigned.notes,

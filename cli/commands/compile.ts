@@ -14,14 +14,15 @@ export interface CompileCommandOptions {
   readonly params: Readonly<Record<string, string>>;
   readonly explain: boolean;
   readonly jobs?: number;
-  /** `--config FILE`, above every other config file. */
-  readonly config?: string;
+  /** `--config FILE` (repeatable, the first wins), above every other config file. */
+  readonly config?: string | readonly string[];
   /** `--params-file FILE`. */
   readonly paramsFile?: string;
 }
 
 const TOPICS: readonly [Note["topic"], string][] = [
   ["dynamic", "Expanded at run time"],
+  ["resources", "Resources from config files"],
   ["fusion", "Fusion"],
   ["batch", "Batching"],
   ["group", "Concurrency groups"],
@@ -36,8 +37,8 @@ export function formatExplain(notes: readonly Note[]): string {
   const out: string[] = [];
   for (const [topic, title] of TOPICS) {
     const lines = notes.filter((n) => n.topic === topic);
-    // Only a workflow with a run-time fan-out (or an environment) has the section: other workflows' explanations stay as they were.
-    if ((topic === "dynamic" || topic === "environment") && lines.length === 0) continue;
+    // Only a workflow with a run-time fan-out (or an environment, or config resources) has the section: other workflows' explanations stay as they were.
+    if ((topic === "dynamic" || topic === "environment" || topic === "resources") && lines.length === 0) continue;
     out.push(`${title}:`);
     if (lines.length === 0) out.push(topic === "slurm" ? "  (no stage runs on a SLURM executor)" : "  (none)");
     for (const n of lines) out.push(`  - ${n.message}`);

@@ -22,7 +22,7 @@ export function configHost(io: Io): ConfigHost {
 }
 
 export interface ConfigShowOptions {
-  readonly config?: string | undefined;
+  readonly config?: string | readonly string[] | undefined;
   readonly format: "text" | "json";
 }
 
@@ -105,7 +105,7 @@ export async function configInitCommand(options: ConfigInitOptions, io: Io, host
  * of overwriting, which `rename` would do. On a file system without hard
  * links, falls back to checking first.
  */
-async function linkNoClobber(temp: string, target: string): Promise<void> {
+export async function linkNoClobber(temp: string, target: string): Promise<void> {
   try {
     await link(temp, target);
   } catch (error) {

@@ -10,7 +10,8 @@ export interface PlanSource {
   readonly params: Readonly<Record<string, string>>;
   /** `--params-file FILE`. */
   readonly paramsFile?: string;
-  readonly config?: string;
+  /** `--config FILE`, repeatable: the first wins. */
+  readonly config?: string | readonly string[];
 }
 
 export interface Planned {

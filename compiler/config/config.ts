@@ -51,6 +51,24 @@ export interface CondaConfig {
   readonly frontend: Configured<CondaFrontend>;
 }
 
+/**
+ * `[resources.STAGE]`: what a stage's jobs request, replacing the stage's own
+ * `mem`, `time` and `cpus` (and `defaults`'). Taken whole from the first file
+ * that has the stage, like an executor.
+ */
+export interface ConfigResources {
+  /** Megabytes. */
+  readonly mem?: number;
+  /** Seconds per element. */
+  readonly time?: number;
+  readonly cpus?: number;
+  /** The table as written, for `wfc config show`. */
+  readonly table: Readonly<Record<string, unknown>>;
+  readonly origin: Origin;
+  /** The 1-based line of its `[resources.STAGE]` header, for `--explain`. */
+  readonly line?: number;
+}
+
 /** Every config file merged with the built-in default. Maps are sorted by key. */
 export interface MergedConfig {
   readonly executors: ReadonlyMap<string, ConfigExecutor>;
@@ -60,6 +78,8 @@ export interface MergedConfig {
   readonly labelMap: ReadonlyMap<string, ConfigMapping>;
   readonly containers: ContainersConfig;
   readonly conda: CondaConfig;
+  /** Stage name → its resources. */
+  readonly resources: ReadonlyMap<string, ConfigResources>;
   /** The config files read, highest precedence first, as shown in diagnostics. */
   readonly files: readonly string[];
 }
@@ -91,8 +111,8 @@ export interface SearchedLocation extends ConfigLocation {
 
 /** The machine and environment config loading depends on: parameters, so tests never see the real home or /etc. */
 export interface ConfigEnvironment {
-  /** `--config FILE`, relative to `cwd`. */
-  readonly explicit?: string | undefined;
+  /** `--config FILE`, relative to `cwd`; given more than once, the first wins. */
+  readonly explicit?: string | readonly string[] | undefined;
   /** Environment variables: `WFC_CONFIG`, `XDG_CONFIG_HOME`, `XDG_CONFIG_DIRS`. */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** The current directory (for `./wfc.config.toml` and relative paths). */

@@ -105,5 +105,15 @@ type = "processes"
 #
 # [map.labels]
 # gpu = "cluster"
+
+# ---------------------------------------------------------------- resources
+# What a stage's jobs request, by stage name: mem, time and cpus replace the
+# stage's own (and defaults'). \`wfc suggest -o FILE\` writes them from what
+# measured runs used; stack that file on this one with a second --config.
+#
+# [resources.align]
+# mem = "1G"
+# time = "30m"
+# cpus = 4
 `;
 }

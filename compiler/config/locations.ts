@@ -5,7 +5,7 @@ import type { ConfigEnvironment, ConfigLocation } from "./config.js";
 export const PROJECT_CONFIG = "wfc.config.toml";
 
 /**
- * The config search path, highest precedence first: `--config FILE`,
+ * The config search path, highest precedence first: each `--config FILE`,
  * `$WFC_CONFIG`, `./wfc.config.toml`, the user config dir, then each site
  * config dir. Pure: everything it depends on is in `environment`.
  *
@@ -16,7 +16,9 @@ export const PROJECT_CONFIG = "wfc.config.toml";
 export function configLocations(environment: ConfigEnvironment): ConfigLocation[] {
   const { explicit, env, cwd, home } = environment;
   const out: ConfigLocation[] = [];
-  if (explicit !== undefined) out.push({ level: "--config", path: explicit, absolute: resolve(cwd, explicit), required: true });
+  // `--config site.toml --config suggested.toml`: each in the order given, the first winning.
+  for (const path of typeof explicit === "string" ? [explicit] : (explicit ?? []))
+    out.push({ level: "--config", path, absolute: resolve(cwd, path), required: true });
   // An empty `WFC_CONFIG=` counts as unset, like the XDG variables.
   const fromEnv = env.WFC_CONFIG;
   if (fromEnv !== undefined && fromEnv !== "") {

@@ -1,6 +1,7 @@
 import type { ParsedDocument } from "../source/document.js";
 import type { CondaFrontend, ContainerEngine } from "../../contract/plan.js";
-import type { ConfigExecutor, ConfigMapping, Configured, MergedConfig, Origin } from "./config.js";
+import { parseDuration, parseMemory } from "../lower/units.js";
+import type { ConfigExecutor, ConfigMapping, ConfigResources, Configured, MergedConfig, Origin } from "./config.js";
 import { builtinExecutorTables, lowerConfigExecutor } from "./executors.js";
 
 type Obj = Readonly<Record<string, unknown>>;
@@ -19,7 +20,9 @@ export interface ConfigLayer {
  * neither file describes); per mapping key, the first file's value; the
  * same for `[containers]` and `[conda]`: `engine` and `frontend` from the
  * first file that sets them, each engine's `options` and each image of
- * `images` on its own.
+ * `images` on its own; each stage of `[resources]` whole from the first
+ * file that has it (like an executor: what you read in one file is what
+ * the stage gets).
  */
 export function mergeConfigs(layers: readonly ConfigLayer[]): MergedConfig {
   const executors = new Map<string, ConfigExecutor>();
@@ -29,6 +32,7 @@ export function mergeConfigs(layers: readonly ConfigLayer[]): MergedConfig {
   let frontend: Configured<CondaFrontend> | undefined;
   const options = new Map<ContainerEngine, Configured<readonly string[]>>();
   const images = new Map<string, Configured<string>>();
+  const resources = new Map<string, ConfigResources>();
   for (const { document, data } of layers) {
     const origin = (path: readonly string[]): Origin => ({ kind: "file", file: document.file.path, span: document.locate(path, "key") });
     for (const [name, table] of entries(data.executors)) {
@@ -59,6 +63,22 @@ export function mergeConfigs(layers: readonly ConfigLayer[]): MergedConfig {
       if (!images.has(image) && typeof mapped === "string")
         images.set(image, { value: mapped, origin: origin(["containers", "images", image]) });
     }
+    for (const [stage, table] of entries(data.resources)) {
+      if (resources.has(stage) || !isObject(table)) continue;
+      const mem = typeof table.mem === "number" || typeof table.mem === "string" ? parseMemory(table.mem) : undefined;
+      const time = typeof table.time === "number" || typeof table.time === "string" ? parseDuration(table.time) : undefined;
+      const cpus = typeof table.cpus === "number" ? table.cpus : undefined;
+      const at = origin(["resources", stage]);
+      const span = at.kind === "file" ? at.span : undefined;
+      resources.set(stage, {
+        ...(mem !== undefined ? { mem } : {}),
+        ...(time !== undefined ? { time } : {}),
+        ...(cpus !== undefined ? { cpus } : {}),
+        table,
+        origin: at,
+        ...(span !== undefined ? { line: document.file.lines.position(span.start).line } : {}),
+      });
+    }
     const conda = isObject(data.conda) ? data.conda : {};
     if (frontend === undefined && typeof conda.frontend === "string")
       frontend = { value: conda.frontend as CondaFrontend, origin: origin(["conda", "frontend"]) };
@@ -73,6 +93,7 @@ export function mergeConfigs(layers: readonly ConfigLayer[]): MergedConfig {
     labelMap: sorted(labelMap),
     containers: { ...(engine !== undefined ? { engine } : {}), options: sorted(options), images: sorted(images) },
     conda: { frontend: frontend ?? { value: "conda", origin: { kind: "built-in" } } },
+    resources: sorted(resources),
     files: layers.map((layer) => layer.document.file.path),
   };
 }

@@ -59,6 +59,13 @@ export function renderConfigText(config: MergedConfig, result: Pick<LoadConfigRe
     for (const [name, mapping] of map) rows.push([`${tomlKey(name)} = ${tomlValue(mapping.executor)}`, where(mapping.origin, [])]);
     out.push("", ...aligned(rows));
   }
+  // Only a config that sets resources has the tables (`wfc suggest -o` writes them), so other configs show as they did.
+  for (const [stage, entry] of config.resources) {
+    const rows: [string, string][] = [[`[resources.${tomlKey(stage)}]`, where(entry.origin, [])]];
+    for (const [key, value] of Object.entries(entry.table))
+      rows.push([`${tomlKey(key)} = ${tomlValue(value)}`, where(entry.origin, ["resources", stage, key])]);
+    out.push("", ...aligned(rows));
+  }
   return out.join("\n") + "\n";
 }
 
@@ -158,6 +165,8 @@ export interface ConfigJson {
     images: Record<string, { value: string; from: JsonOrigin }>;
   };
   conda?: { frontend: { value: string; from: JsonOrigin } };
+  /** `[resources.STAGE]`: the table as written and where it came from (a stage's entry is taken whole from one file). */
+  resources?: Record<string, { value: Record<string, unknown>; from: JsonOrigin }>;
   diagnostics: JsonDiagnostic[];
 }
 
@@ -200,6 +209,7 @@ export function configJson(result: LoadConfigResult): ConfigJson {
       images: valued(config.containers.images),
     },
     conda: { frontend: { value: config.conda.frontend.value, from: from(config.conda.frontend.origin) } },
+    resources: Object.fromEntries([...config.resources].map(([stage, r]) => [stage, { value: { ...r.table }, from: from(r.origin) }])),
     diagnostics: json.diagnostics,
   };
 }

@@ -108,6 +108,11 @@ export const CODES = {
     "a config file cannot be read: `--config` or `$WFC_CONFIG` names no file, or a file on the search path is a directory or unreadable",
   WFC302: "a config file named by `--config` or `$WFC_CONFIG` has an extension other than .toml, .yaml, .yml or .json",
   WFC303: "`[map.stages]` or `[map.labels]` names an executor no config file defines, so the workflow must define it",
+  WFC304: "`[resources.STAGE]` names a stage the workflow does not have (with a did-you-mean)",
+  // `wfc suggest` (right-sizing from measured runs).
+  WFC305: "`wfc suggest -o FILE` would overwrite a file wfc did not write (give `--force` to replace it)",
+  WFC306: "`wfc suggest` cannot read what it was given: no such folder or file, no journal, or a trace file without wfc's header",
+  WFC307: "`wfc suggest` found no measured jobs in the journals and trace files it read",
 } as const;
 
 export type DiagnosticCode = keyof typeof CODES;

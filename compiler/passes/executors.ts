@@ -10,7 +10,7 @@ function where(origin: Origin): string {
 }
 
 export interface Note {
-  readonly topic: "dynamic" | "executor" | "environment" | "fusion" | "batch" | "group" | "priority" | "slurm";
+  readonly topic: "dynamic" | "resources" | "executor" | "environment" | "fusion" | "batch" | "group" | "priority" | "slurm";
   readonly message: string;
 }
 

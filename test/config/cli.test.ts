@@ -180,6 +180,7 @@ describe("wfc config show", () => {
       map: { stages: { search: { executor: "cluster", from: { file: "wfc.config.toml", line: 8, column: 1 } } }, labels: {} },
       containers: { engine: null, builtin: { threads: "podman", processes: "podman", slurm: "apptainer" }, options: {}, images: {} },
       conda: { frontend: { value: "conda", from: "built-in" } },
+      resources: {},
       diagnostics: [],
     });
   });

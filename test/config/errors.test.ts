@@ -99,7 +99,7 @@ const cases: { name: string; file: string; text: string; stderr: string[] }[] = 
     stderr: [
       "local.yaml:1:1: error WFC102: unknown key `executor` in the config file",
       " 1 | executor:",
-      "   | ^^^^^^^^ expected one of `conda`, `containers`, `executors` or `map`",
+      "   | ^^^^^^^^ expected one of `conda`, `containers`, `executors`, `map` or `resources`",
       "   = help: did you mean `executors`?",
       "",
       "local.yaml:5:13: error WFC101: `map.stages.search` must be a string, not an integer",
