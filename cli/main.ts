@@ -181,6 +181,18 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       },
     );
 
+  program
+    .command("report")
+    .description("write a run's report: one self-contained HTML page with a timeline, per-stage tables, failures and the plan")
+    .argument("[dir]", "the workflow's folder, which holds .wfc/ (default: .)")
+    .option("-o, --output <file>", "write the page here (default: DIR/wfc-report.html)")
+    .option("--run <id>", "the run to report (default: the newest in .wfc/runs/)")
+    .action(async (dir: string | undefined, opts: { output?: string; run?: string }) => {
+      exitCode = await (
+        await import("./commands/report.js")
+      ).reportCommand(dir, { ...(opts.output !== undefined ? { output: opts.output } : {}), ...(opts.run !== undefined ? { run: opts.run } : {}) }, io);
+    });
+
   const exporter = program.command("export").description("export a plan for a cluster scheduler");
   planSourceOptions(exporter.command("slurm"))
     .description("export a plan (or a workflow) as chained SLURM job arrays and a submit.sh")

@@ -1,0 +1,283 @@
+import { closeSync, fstatSync, openSync, readdirSync, readSync } from "node:fs";
+import { join } from "node:path";
+import type { Plan, PlanTask } from "../../contract/plan.js";
+import { logFileName } from "../run/logs.js";
+import type { JournalRecord } from "../state/journal.js";
+import type { RunRecord } from "../state/usage.js";
+import { criticalPath } from "./critical-path.js";
+import { displayIdentity } from "./display.js";
+import type { LoadedRun } from "./load-run.js";
+import { percentile } from "./percentile.js";
+import { packRows } from "./rows.js";
+
+/**
+ * Everything the report shows, computed once in Node (html.ts only lays it
+ * out; the page's script only draws `timeline`). Values that came from the
+ * user (identities, params, paths, log text) are kept as they are here and
+ * escaped where they are written.
+ */
+export interface ReportModel {
+  readonly run: RunRecord;
+  readonly plan: Plan;
+  /** Every stage in plan order, with its task and colour. */
+  readonly stages: readonly StageInfo[];
+  readonly timeline: TimelineData;
+  readonly table: readonly StageRow[];
+  readonly failures: readonly Failure[];
+  /** Failed records beyond the ones listed with their logs. */
+  readonly moreFailures: number;
+  /** The critical path, as records, first to last. */
+  readonly critical: readonly CriticalStep[];
+  /** Steps in the journal this run did not run (up to date, or not selected): counted, not drawn. */
+  readonly notRun: number;
+}
+
+export interface StageInfo {
+  readonly stage: string;
+  readonly task: PlanTask;
+  readonly colour: string;
+}
+
+/**
+ * The timeline's bars as columns (one array per field, indexed alike, in
+ * start order), embedded in the page as JSON: 100,000 bars stay a few MB.
+ * Times are milliseconds from `t0`; `null` where the run did not measure.
+ */
+export interface TimelineData {
+  readonly t0: number;
+  /** The end of the view: the last bar's end or the run's, from t0. */
+  readonly span: number;
+  readonly rows: number;
+  readonly stages: readonly string[];
+  readonly colours: readonly string[];
+  /** Stage index, element (decoded for reading), start, end, row, status (0 done, 1 failed, 2 touched), attempt, exit code. */
+  readonly s: readonly number[];
+  readonly e: readonly string[];
+  readonly a: readonly number[];
+  readonly b: readonly number[];
+  readonly r: readonly number[];
+  readonly st: readonly number[];
+  readonly at: readonly (number | null)[];
+  readonly x: readonly (number | null)[];
+  /** Measured wall, user+sys CPU (ms), peak RSS (KiB), the task's cpus. */
+  readonly w: readonly (number | null)[];
+  readonly u: readonly (number | null)[];
+  readonly m: readonly (number | null)[];
+  readonly c: readonly number[];
+  /** The critical path's bars, first to last. */
+  readonly crit: readonly number[];
+}
+
+export interface StageRow {
+  readonly stage: string;
+  readonly colour: string;
+  readonly jobs: number;
+  readonly ok: number;
+  readonly failed: number;
+  readonly touched: number;
+  /** Wall time (measured, else end − start), ms. */
+  readonly wallP50?: number;
+  readonly wallP95?: number;
+  readonly wallMax?: number;
+  /** (user + sys) / (wall × cpus requested), over the records that measured CPU. */
+  readonly cpuEfficiency?: number;
+  readonly cpus: number;
+  readonly rssP50?: number;
+  readonly rssMax?: number;
+  /** Records with a `usage`. */
+  readonly measured: number;
+}
+
+export interface Failure {
+  readonly stage: string;
+  readonly element: string;
+  readonly exitCode: number | null | undefined;
+  readonly attempt: number | undefined;
+  readonly end: number;
+  /** The job's log, relative to the workflow folder, when there is one. */
+  readonly log?: string;
+  readonly tail: string;
+}
+
+export interface CriticalStep {
+  readonly stage: string;
+  readonly element: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Failures listed with their log tails; the others are counted. */
+const MAX_FAILURES = 50;
+const TAIL_LINES = 20;
+const TAIL_BYTES = 16 * 1024;
+
+export function reportModel(loaded: LoadedRun, stateDir: string): ReportModel {
+  const { run, plan } = loaded;
+  const stages: StageInfo[] = plan.tasks.flatMap((task) => task.stages.map((stage) => ({ stage, task, colour: "" })));
+  stages.forEach((s, i) => ((s as { colour: string }).colour = stageColour(i)));
+  const stageIndex = new Map(stages.map((s, i) => [s.stage, i]));
+  // A record of a stage the plan no longer has (a hand-edited run file) is not drawn.
+  const records = loaded.records.filter((r) => stageIndex.has(r.stage) && Number.isFinite(r.start) && Number.isFinite(r.end));
+  const order = records.map((_, i) => i).sort((a, b) => records[a]!.start - records[b]!.start || a - b);
+  const sorted = order.map((i) => records[i]!);
+
+  const t0 = sorted.length === 0 ? run.start : Math.min(run.start, sorted[0]!.start);
+  const start = sorted.map((r) => r.start - t0);
+  const end = sorted.map((r) => Math.max(r.end, r.start) - t0);
+  const { row, rows } = packRows(
+    sorted.map((_, i) => i),
+    start,
+    end,
+  );
+  const crit = criticalPath(plan, sorted);
+  let lastEnd = 0;
+  for (const e of end) lastEnd = Math.max(lastEnd, e);
+  const timeline: TimelineData = {
+    t0,
+    span: Math.max(1, lastEnd, run.end === null ? 0 : run.end - t0),
+    rows,
+    stages: stages.map((s) => s.stage),
+    colours: stages.map((s) => s.colour),
+    s: sorted.map((r) => stageIndex.get(r.stage)!),
+    e: sorted.map((r) => displayIdentity(r.element)),
+    a: start,
+    b: end,
+    r: Array.from(row),
+    st: sorted.map((r) => (r.status === "done" ? 0 : r.status === "failed" ? 1 : 2)),
+    at: sorted.map((r) => r.attempt ?? null),
+    x: sorted.map((r) => (r.exitCode === undefined ? null : r.exitCode)),
+    w: sorted.map((r) => finite(r.usage?.wallMs)),
+    u: sorted.map((r) => cpuMs(r)),
+    m: sorted.map((r) => finite(r.usage?.maxRssKb)),
+    c: sorted.map((r) => stages[stageIndex.get(r.stage)!]!.task.resources.cpus),
+    crit,
+  };
+
+  const failed = sorted.filter((r) => r.status === "failed");
+  const failures = failed.slice(-MAX_FAILURES).map((r) => failure(r, stages[stageIndex.get(r.stage)!]!.task, stateDir));
+  return {
+    run,
+    plan,
+    stages,
+    timeline,
+    table: stages.map((s) => stageRow(s, sorted)),
+    failures,
+    moreFailures: failed.length - failures.length,
+    critical: crit.map((i) => {
+      const r = sorted[i]!;
+      return { stage: r.stage, element: displayIdentity(r.element), start: r.start, end: r.end };
+    }),
+    notRun: loaded.notRun,
+  };
+}
+
+function finite(n: number | undefined): number | null {
+  return n !== undefined && Number.isFinite(n) ? n : null;
+}
+
+function cpuMs(r: JournalRecord): number | null {
+  const u = r.usage;
+  if (u?.userMs === undefined && u?.sysMs === undefined) return null;
+  return (u.userMs ?? 0) + (u.sysMs ?? 0);
+}
+
+function wallOf(r: JournalRecord): number {
+  return r.usage?.wallMs ?? Math.max(0, r.end - r.start);
+}
+
+function stageRow(info: StageInfo, records: readonly JournalRecord[]): StageRow {
+  const mine = records.filter((r) => r.stage === info.stage);
+  const walls = mine.filter((r) => r.status !== "touched").map(wallOf);
+  const rss = mine.map((r) => r.usage?.maxRssKb).filter((v): v is number => v !== undefined);
+  let cpu = 0;
+  let capacity = 0;
+  for (const r of mine) {
+    const used = cpuMs(r);
+    if (used === null || r.usage === undefined) continue;
+    cpu += used;
+    capacity += r.usage.wallMs * Math.max(1, info.task.resources.cpus);
+  }
+  return {
+    stage: info.stage,
+    colour: info.colour,
+    jobs: mine.length,
+    ok: mine.filter((r) => r.status === "done").length,
+    failed: mine.filter((r) => r.status === "failed").length,
+    touched: mine.filter((r) => r.status === "touched").length,
+    ...defined("wallP50", percentile(walls, 50)),
+    ...defined("wallP95", percentile(walls, 95)),
+    ...defined("wallMax", percentile(walls, 100)),
+    ...defined("cpuEfficiency", capacity > 0 ? cpu / capacity : undefined),
+    cpus: info.task.resources.cpus,
+    ...defined("rssP50", percentile(rss, 50)),
+    ...defined("rssMax", percentile(rss, 100)),
+    measured: mine.filter((r) => r.usage !== undefined).length,
+  };
+}
+
+function defined<K extends string>(key: K, value: number | undefined): { [k in K]?: number } {
+  return (value === undefined ? {} : { [key]: value }) as { [k in K]?: number };
+}
+
+function failure(r: JournalRecord, task: PlanTask, stateDir: string): Failure {
+  const log = logOf(stateDir, task.id, r.element);
+  return {
+    stage: r.stage,
+    element: displayIdentity(r.element),
+    exitCode: r.exitCode,
+    attempt: r.attempt,
+    end: r.end,
+    ...(log !== undefined ? { log: join(".wfc", "logs", task.id, log) } : {}),
+    tail: log === undefined ? "" : tailOf(join(stateDir, "logs", task.id, log)),
+  };
+}
+
+/**
+ * The name of the log of the job that ran this element (runtime/run/logs.ts):
+ * its own, or a batch's that it started. A batch's later elements share
+ * their first's log, which the record does not name: none is shown then.
+ */
+function logOf(stateDir: string, taskId: string, element: string): string | undefined {
+  const own = logFileName(element, 1);
+  let names: string[];
+  try {
+    names = readdirSync(join(stateDir, "logs", taskId));
+  } catch {
+    return undefined;
+  }
+  if (names.includes(own)) return own;
+  const batch = own.slice(0, -".log".length) + "+";
+  return names.find((n) => n.startsWith(batch) && /^\d+\.log$/.test(n.slice(batch.length)));
+}
+
+/** The last lines of a log, reading at most its last 16 KiB. */
+function tailOf(path: string): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, TAIL_BYTES);
+    const buffer = Buffer.alloc(length);
+    let got = 0;
+    while (got < length) {
+      const n = readSync(fd, buffer, got, length - got, size - length + got);
+      if (n === 0) break;
+      got += n;
+    }
+    const lines = buffer.subarray(0, got).toString("utf8").trimEnd().split("\n");
+    // A cut first line is dropped unless it is the only one.
+    if (length < size && lines.length > 1) lines.shift();
+    return lines.slice(-TAIL_LINES).join("\n");
+  } catch {
+    return "";
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Distinct colours around the hue circle (the golden angle apart), in stage order. */
+function stageColour(i: number): string {
+  const hue = Math.round((i * 137.508 + 210) % 360);
+  const light = i % 2 === 0 ? 52 : 42;
+  return `hsl(${hue} 62% ${light}%)`;
+}

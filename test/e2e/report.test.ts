@@ -1,0 +1,247 @@
+/**
+ * `wfc report` (issue 16): a real run, then the page it writes, loaded in
+ * a real headless chromium (puppeteer-core driving /usr/bin/chromium): no
+ * console error, no request but the page's own URL, one bar per record on
+ * the timeline, a hovered bar's stage and element, hostile element values
+ * and params shown as text, and a screenshot for a person to look at.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { TimelineData } from "../../runtime/report/model.js";
+import { copySample, fixture, wfc } from "./helpers.js";
+import { standInRunRecord } from "./stand-in-run-record.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.log(`report browser tests skipped: ${CHROMIUM} is missing (install Debian's chromium; CI has it)`);
+
+const HOSTILE = "</script><img src=x onerror=alert(1)>";
+const VALUES = ["plain", HOSTILE, `quo"te's`, "new\nline"];
+
+/** A workflow whose elements and param are hostile, three of whose four elements fail after printing hostile text. */
+function hostileWorkflow(): string {
+  return fixture({
+    "workflow.yaml": {
+      wfc: 1,
+      name: "hostile-report",
+      params: { note: `${HOSTILE} "q" 'a'\nsecond line` },
+      stages: {
+        make: {
+          foreach: { s: VALUES },
+          outputs: "out/{s}.txt",
+          run: "printf '%s\\n' {s} > {outputs}; printf 'about %s\\n' {s}; sleep 0.2",
+        },
+        check: {
+          foreach: { s: VALUES },
+          inputs: "out/{s}.txt",
+          outputs: "out/{s}.ok",
+          run: "cat {inputs}; if [ {s} != plain ]; then echo 'boom </script><img src=x onerror=alert(2)>' >&2; exit 3; fi; touch {outputs}",
+        },
+        sum: { inputs: "out/*.ok", outputs: "out/sum", run: "cat {inputs} > {outputs}" },
+      },
+    },
+  });
+}
+
+/** Compiles the workflow (for the stand-in RunRecord's plan) and runs it for real; returns the stand-in run's id. */
+async function runFor(dir: string, args: readonly string[], outcome: "ok" | "failed"): Promise<string> {
+  const compiled = await wfc(["compile", "workflow.yaml", "-o", "plan.json"], { cwd: dir });
+  expect(compiled.stderr).toBe("");
+  const since = Date.now();
+  const ran = await wfc(["run", "workflow.yaml", ...args], { cwd: dir });
+  expect(ran.exitCode, ran.stderr).toBe(outcome === "ok" ? 0 : 1);
+  return standInRunRecord(dir, {
+    since,
+    plan: JSON.parse(readFileSync(join(dir, "plan.json"), "utf8")),
+    argv: ["run", "workflow.yaml", ...args],
+    workflow: join(dir, "workflow.yaml"),
+    outcome,
+    usage: (r) => ({ userMs: 3, sysMs: 1, maxRssKb: r.stage === "make" ? 2048 : 4096 }),
+  });
+}
+
+/** What the page did while it loaded: console errors, uncaught errors, requests, dialogs (an alert would be one). */
+interface Visit {
+  readonly page: Page;
+  readonly errors: string[];
+  readonly requests: string[];
+  readonly dialogs: string[];
+}
+
+async function open(browser: Browser, file: string): Promise<Visit> {
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 900 });
+  const url = pathToFileURL(file).href;
+  const visit: Visit = { page, errors: [], requests: [], dialogs: [] };
+  page.on("console", (m) => {
+    if (m.type() === "error") visit.errors.push(m.text());
+  });
+  page.on("pageerror", (e) => visit.errors.push(String(e)));
+  page.on("dialog", (d) => {
+    visit.dialogs.push(d.message());
+    void d.dismiss();
+  });
+  await page.setRequestInterception(true);
+  page.on("request", (req) => {
+    visit.requests.push(req.url());
+    if (req.url() === url) void req.continue();
+    else void req.abort();
+  });
+  await page.goto(url, { waitUntil: "load" });
+  return visit;
+}
+
+async function timelineData(page: Page): Promise<TimelineData> {
+  return JSON.parse(await page.$eval("#wfc-data", (s) => s.textContent ?? "")) as TimelineData;
+}
+
+/** Hovers bar i (its position from the page) and returns the tooltip's text, or "" when none shows. */
+async function hover(page: Page, i: number): Promise<string> {
+  await page.mouse.move(0, 0);
+  const p = await page.evaluate((j) => (window as unknown as { wfcTimeline: { point(i: number): { x: number; y: number } } }).wfcTimeline.point(j), i);
+  await page.mouse.move(p.x, p.y);
+  return page.$eval("#tip", (t) => ((t as HTMLElement).hidden ? "" : (t.textContent ?? "")));
+}
+
+async function screenshot(page: Page, path: string): Promise<void> {
+  await page.screenshot({ path, fullPage: true });
+  console.log(`report screenshot: ${path}`);
+}
+
+/** The journal records a run wrote. */
+function recordsOf(dir: string, run: string): { stage: string; element: string; status: string }[] {
+  return readFileSync(join(dir, ".wfc", "journal.ndjson"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { stage: string; element: string; status: string; run?: string })
+    .filter((r) => r.run === run);
+}
+
+describe.skipIf(!haveChromium)("wfc report in a real browser", () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu"] });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  test("a failed run with hostile values: one bar per record, hover tells stage and element, every value shows as text, nothing loads", async () => {
+    const dir = hostileWorkflow();
+    const id = await runFor(dir, ["-k"], "failed");
+    const records = recordsOf(dir, id);
+    expect(records).toHaveLength(8);
+
+    const made = await wfc(["report", "-o", "report.html"], { cwd: dir });
+    expect(made.stderr).toBe("");
+    expect(made.exitCode).toBe(0);
+    expect(made.stdout).toContain(`report.html: report of run ${id} (8 steps, 3 failed)`);
+    const html = readFileSync(join(dir, "report.html"), "utf8");
+    // The only `</script>` in the file are the page's own two.
+    expect(html.split("</script>")).toHaveLength(3);
+
+    const { page, errors, requests, dialogs } = await open(browser, join(dir, "report.html"));
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([pathToFileURL(join(dir, "report.html")).href]);
+    expect(dialogs).toEqual([]);
+    expect(await page.$$eval("img", (l) => l.length)).toBe(0);
+
+    expect(Number(await page.$eval("#timeline", (c) => c.getAttribute("data-bars")))).toBe(records.length);
+    const data = await timelineData(page);
+    expect(data.e.toSorted()).toEqual(records.map(() => "").map((_, i) => data.e[i]!).toSorted());
+    const hostileBar = data.e.findIndex((e, i) => e === `s=${HOSTILE}` && data.stages[data.s[i]!] === "check");
+    expect(hostileBar).toBeGreaterThanOrEqual(0);
+    const tip = await hover(page, hostileBar);
+    expect(tip).toContain("stage: check");
+    expect(tip).toContain(`element: s=${HOSTILE}`);
+    expect(tip).toContain("status: failed (exit 3), attempt 1");
+    expect(tip).toContain("peak RSS: 4.0 MiB");
+    const newline = data.e.findIndex((e) => e === "s=new\nline");
+    expect(await hover(page, newline)).toContain("element: s=new\nline");
+
+    const failures = await page.$eval("#failures", (s) => s.textContent ?? "");
+    expect(failures).toContain(`check s=${HOSTILE}`);
+    expect(failures).toContain(`check s=quo"te's`);
+    expect(failures).toContain("boom </script><img src=x onerror=alert(2)>");
+    expect(failures).toContain(`about ${HOSTILE}`);
+    expect(await page.$eval("#params", (t) => t.textContent ?? "")).toContain(`${HOSTILE} "q" 'a'\nsecond line`);
+    const stages = await page.$$eval("#stages tbody tr", (rows) => rows.map((r) => [...r.children].slice(0, 4).map((c) => c.textContent)));
+    expect(stages).toEqual([
+      ["make", "4", "4", "0"],
+      ["check", "4", "1", "3"],
+      ["sum", "0", "0", "0"],
+    ]);
+    expect(await page.$$eval("#plan-graph .task", (l) => l.map((g) => g.getAttribute("data-task")))).toEqual(["make+check", "sum"]);
+    await screenshot(page, join(dir, "report.png"));
+    await page.close();
+  });
+
+  test("a dynamic sample: the critical path follows the elements each waited for, through expand and match edges", async () => {
+    const dir = copySample("reads-split");
+    const id = await runFor(dir, [], "ok");
+    const records = recordsOf(dir, id);
+    const made = await wfc(["report"], { cwd: dir });
+    expect(made.exitCode, made.stderr).toBe(0);
+    expect(made.stdout).toContain("wfc-report.html: report of run");
+
+    const { page, errors, requests } = await open(browser, join(dir, "wfc-report.html"));
+    expect(errors).toEqual([]);
+    expect(requests).toHaveLength(1);
+    expect(Number(await page.$eval("#timeline", (c) => c.getAttribute("data-bars")))).toBe(records.length);
+    const data = await timelineData(page);
+    // split → map → merge → summarize, each step one the next waited for (sample A has the most chunks).
+    const path = data.crit.map((i) => data.stages[data.s[i]!]);
+    expect(path[0]).toBe("split");
+    expect(path.at(-1)).toBe("summarize");
+    expect(path).toContain("map");
+    const crit = data.crit.map((i) => data.e[i]!);
+    const sample = /^sample=([^,]+)/.exec(crit[0]!)![1];
+    expect(crit.slice(0, -1).every((e) => e.startsWith(`sample=${sample}`))).toBe(true);
+    // Each step on the path starts after the one before it ends.
+    for (let k = 1; k < data.crit.length; k++) expect(data.a[data.crit[k]!]!).toBeGreaterThanOrEqual(data.b[data.crit[k - 1]!]! - 1);
+    const tip = await hover(page, data.crit[1]!);
+    expect(tip).toContain("on the critical path");
+    expect(await page.$$eval("#plan-graph .edge", (l) => l.map((e) => e.getAttribute("data-kind")).sort())).toContain("expand");
+    await screenshot(page, join(dir, "wfc-report.png"));
+    await page.close();
+  });
+});
+
+describe("wfc report refuses what it cannot report, writing nothing", () => {
+  test("no run recorded: exit 2, the path, and what to do", async () => {
+    const dir = fixture({ "workflow.yaml": "wfc: 1\n" });
+    const r = await wfc(["report", "-o", "r.html"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toBe(
+      `wfc: error: no run recorded in ${join(dir, ".wfc", "runs")}; run the workflow first (\`wfc run workflow.yaml\`), then \`wfc report\` in its folder\n`,
+    );
+    expect(readdirSync(dir)).toEqual(["workflow.yaml"]);
+  });
+
+  test("an unknown --run names the runs there", async () => {
+    const dir = fixture({ ".wfc/runs/20261203T220000.000Z-1.json": "{}" });
+    const r = await wfc(["report", "--run", "20261203T000000.000Z-9"], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("no run `20261203T000000.000Z-9` in");
+    expect(r.stderr).toContain("the runs recorded there are: 20261203T220000.000Z-1");
+    expect(existsSync(join(dir, "wfc-report.html"))).toBe(false);
+  });
+
+  test("a damaged run record: exit 2, named, no stack trace", async () => {
+    const dir = fixture({ ".wfc/runs/20261203T220000.000Z-1.json": '{"id": "20261203T220000.000Z-1", "start": 1, "plan": {"tasks": 3}}' });
+    writeFileSync(join(dir, ".wfc", "journal.ndjson"), "");
+    const r = await wfc(["report", dir], { cwd: "/" });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/^wfc: error: .*20261203T220000\.000Z-1\.json: it lacks `argv`, `host` or `params`; /);
+    expect(existsSync(join(dir, "wfc-report.html"))).toBe(false);
+  });
+
+  test("no such folder", async () => {
+    const r = await wfc(["report", "no-such-dir"], { cwd: fixture({}) });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("wfc: error: no-such-dir: no such folder;");
+  });
+});
