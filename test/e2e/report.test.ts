@@ -216,7 +216,7 @@ describe("wfc report refuses what it cannot report, writing nothing", () => {
     const r = await wfc(["report", "-o", "r.html"], { cwd: dir });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toBe(
-      `wfc: error: no run recorded in ${join(dir, ".wfc", "runs")}; run the workflow first (\`wfc run workflow.yaml\`), then \`wfc report\` in its folder\n`,
+      `wfc: error: no run recorded in ${join(dir, ".wfc", "runs")}; run the workflow first (\`wfc run workflow.yaml\`), then \`wfc report\` in its folder`,
     );
     expect(readdirSync(dir)).toEqual(["workflow.yaml"]);
   });
