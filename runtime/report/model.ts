@@ -64,6 +64,10 @@ export interface TimelineData {
   readonly u: readonly (number | null)[];
   readonly m: readonly (number | null)[];
   readonly c: readonly number[];
+  /** The job each bar is a part of: its start and end, and how many records it wrote (1: the bar is the job). */
+  readonly ja: readonly number[];
+  readonly jb: readonly number[];
+  readonly j: readonly number[];
   /** The critical path's bars, first to last. */
   readonly crit: readonly number[];
 }
@@ -106,6 +110,26 @@ export interface CriticalStep {
   readonly end: number;
 }
 
+/**
+ * The records grouped by the job that wrote them, jobs in start order,
+ * each job's records in journal order. A job's records (a fused job's
+ * steps, a batch's elements, element-major) all carry the job's start and
+ * end: records of one task with the same start and end are one job. The
+ * timeline draws a job's records side by side within its time, each as
+ * long as its measured wall time says (else equal shares), so a batch of
+ * 100 is one row, not 100, and its steps read in the order they ran.
+ */
+function jobsOf(records: readonly JournalRecord[], taskOf: (r: JournalRecord) => string): number[][] {
+  const jobs = new Map<string, number[]>();
+  records.forEach((r, i) => {
+    const key = `${taskOf(r)}\0${r.start}\0${r.end}`;
+    const job = jobs.get(key);
+    if (job === undefined) jobs.set(key, [i]);
+    else job.push(i);
+  });
+  return [...jobs.values()].sort((x, y) => records[x[0]!]!.start - records[y[0]!]!.start || x[0]! - y[0]!);
+}
+
 /** Failures listed with their log tails; the others are counted. */
 const MAX_FAILURES = 50;
 const TAIL_LINES = 20;
@@ -118,18 +142,45 @@ export function reportModel(loaded: LoadedRun, stateDir: string): ReportModel {
   const stageIndex = new Map(stages.map((s, i) => [s.stage, i]));
   // A record of a stage the plan no longer has (a hand-edited run file) is not drawn.
   const records = loaded.records.filter((r) => stageIndex.has(r.stage) && Number.isFinite(r.start) && Number.isFinite(r.end));
-  const order = records.map((_, i) => i).sort((a, b) => records[a]!.start - records[b]!.start || a - b);
-  const sorted = order.map((i) => records[i]!);
-
+  const jobs = jobsOf(records, (r) => stages[stageIndex.get(r.stage)!]!.task.id);
+  const sorted = jobs.flatMap((j) => j.map((i) => records[i]!));
   const t0 = sorted.length === 0 ? run.start : Math.min(run.start, sorted[0]!.start);
-  const start = sorted.map((r) => r.start - t0);
-  const end = sorted.map((r) => Math.max(r.end, r.start) - t0);
-  const { row, rows } = packRows(
-    sorted.map((_, i) => i),
-    start,
-    end,
+  // Each job's records side by side in its time (see jobsOf), and its row for all of them.
+  const start: number[] = [];
+  const end: number[] = [];
+  const jobStart: number[] = [];
+  const jobEnd: number[] = [];
+  const jobSize: number[] = [];
+  const jobRow: number[] = [];
+  const packed = packRows(
+    jobs.map((_, k) => k),
+    jobs.map((j) => records[j[0]!]!.start - t0),
+    jobs.map((j) => Math.max(records[j[0]!]!.end, records[j[0]!]!.start) - t0),
   );
-  const crit = criticalPath(plan, sorted);
+  jobs.forEach((j, k) => {
+    const first = records[j[0]!]!;
+    const a = first.start - t0;
+    const b = Math.max(first.end, first.start) - t0;
+    const weights = j.map((i) => records[i]!.usage?.wallMs);
+    const measured = weights.every((w) => w !== undefined && Number.isFinite(w) && w >= 0) && weights.some((w) => w! > 0);
+    const total = measured ? weights.reduce((x, w) => x! + w!, 0)! : j.length;
+    let done = 0;
+    j.forEach((_, m) => {
+      start.push(a + ((b - a) * done) / total);
+      done += measured ? weights[m]! : 1;
+      end.push(a + ((b - a) * done) / total);
+      jobStart.push(a);
+      jobEnd.push(b);
+      jobSize.push(j.length);
+      jobRow.push(packed.row[k]!);
+    });
+  });
+  const rows = packed.rows;
+  const row = jobRow;
+  const crit = criticalPath(
+    plan,
+    sorted.map((r, i) => ({ stage: r.stage, element: r.element, start: start[i]!, end: end[i]! })),
+  );
   let lastEnd = 0;
   for (const e of end) lastEnd = Math.max(lastEnd, e);
   const timeline: TimelineData = {
@@ -142,7 +193,10 @@ export function reportModel(loaded: LoadedRun, stateDir: string): ReportModel {
     e: sorted.map((r) => displayIdentity(r.element)),
     a: start,
     b: end,
-    r: Array.from(row),
+    r: row,
+    ja: jobStart,
+    jb: jobEnd,
+    j: jobSize,
     st: sorted.map((r) => (r.status === "done" ? 0 : r.status === "failed" ? 1 : 2)),
     at: sorted.map((r) => r.attempt ?? null),
     x: sorted.map((r) => (r.exitCode === undefined ? null : r.exitCode)),
@@ -165,7 +219,7 @@ export function reportModel(loaded: LoadedRun, stateDir: string): ReportModel {
     moreFailures: failed.length - failures.length,
     critical: crit.map((i) => {
       const r = sorted[i]!;
-      return { stage: r.stage, element: displayIdentity(r.element), start: r.start, end: r.end };
+      return { stage: r.stage, element: displayIdentity(r.element), start: start[i]! + t0, end: end[i]! + t0 };
     }),
     notRun: loaded.notRun,
   };

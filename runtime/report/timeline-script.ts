@@ -18,7 +18,7 @@ export const TIMELINE_SCRIPT = String.raw`(function () {
   var ctx = canvas.getContext("2d");
   var n = data.s.length;
   var rows = Math.max(1, data.rows);
-  var ROW = Math.max(3, Math.min(18, Math.floor(520 / rows)));
+  var ROW = Math.max(3, Math.min(24, Math.floor(520 / rows)));
   var AXIS = 24;
   var FAILED = "#d7191c";
   var v0 = 0, v1 = data.span;
@@ -149,10 +149,11 @@ export const TIMELINE_SCRIPT = String.raw`(function () {
     if (data.x[i] !== null) status += " (exit " + data.x[i] + ")";
     if (data.at[i] !== null) status += ", attempt " + data.at[i];
     lines.push("status: " + status);
-    lines.push("start: +" + seconds(data.a[i]) + "   end: +" + seconds(data.b[i]));
-    lines.push("wall: " + seconds(data.w[i] !== null ? data.w[i] : data.b[i] - data.a[i]));
-    if (data.u[i] !== null) {
-      var wall = data.w[i] !== null ? data.w[i] : data.b[i] - data.a[i];
+    if (data.j[i] > 1) lines.push("job: +" + seconds(data.ja[i]) + " to +" + seconds(data.jb[i]) + ", " + data.j[i] + " records (drawn side by side)");
+    else lines.push("start: +" + seconds(data.a[i]) + "   end: +" + seconds(data.b[i]));
+    var wall = data.w[i] !== null ? data.w[i] : data.j[i] > 1 ? null : data.b[i] - data.a[i];
+    lines.push("wall: " + (wall === null ? "not measured" : seconds(wall)));
+    if (data.u[i] !== null && wall !== null) {
       lines.push("CPU: " + seconds(data.u[i]) + (wall > 0 ? " (" + Math.round((100 * data.u[i]) / wall) + "% of one core; " + data.c[i] + " requested)" : ""));
     }
     if (data.m[i] !== null) lines.push("peak RSS: " + mib(data.m[i]));
