@@ -134,6 +134,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("-n, --dry-run", "say what would run and why, run nothing", false)
     .option("--touch", "mark jobs up to date (touch their outputs) without running them", false)
     .option("--json", "print NDJSON events on stdout", false)
+    .option("--trace <file>", "write a row per step of each element as it ends (TSV, or CSV for *.csv): times, CPU, peak memory")
+    .option("--events <file>", "write the NDJSON events (as --json prints them) to a file; the terminal keeps its display")
     .option("--latency-wait <seconds>", "wait this long for a finished job's outputs to appear (default: 5 on SLURM, 0 locally)", seconds)
     .option("-d, --directory <dir>", "run the jobs in this folder instead of the workflow's (or the plan's `workdir`)")
     .action(
@@ -150,6 +152,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           dryRun: boolean;
           touch: boolean;
           json: boolean;
+          trace?: string;
+          events?: string;
           directory?: string;
           param: Record<string, string>;
           paramsFile?: string;
@@ -170,6 +174,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
             dryRun: opts.dryRun,
             touch: opts.touch,
             json: opts.json,
+            ...(opts.trace !== undefined ? { trace: opts.trace } : {}),
+            ...(opts.events !== undefined ? { events: opts.events } : {}),
+            argv,
             ...(opts.directory !== undefined ? { directory: opts.directory } : {}),
             ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
             ...(opts.latencyWait !== undefined ? { latencyWait: opts.latencyWait } : {}),

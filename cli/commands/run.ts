@@ -1,10 +1,12 @@
-import { statSync } from "node:fs";
+import { closeSync, openSync, statSync, writeSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { run, RunError, type RunEvent, type RunSummary } from "../../runtime/run/run.js";
 import { errorLine, ExitCode, interruptExitCode, useColor, warningLine, type Io } from "../io.js";
 import { visible, visibleSource } from "../../compiler/diagnostics/visible.js";
-import { batched } from "../progress/batched.js";
+import { batched, type Batched } from "../progress/batched.js";
+import { traceFormat, traceHeader, traceRow } from "../../runtime/run/trace.js";
+import type { UnitEnd } from "../../runtime/run/usage.js";
 import { submitLine, wantsAscii } from "../progress/render.js";
 import { planFor, type PlanSource, type Planned } from "./plan-for.js";
 import type { Selection } from "../../runtime/run/select.js";
@@ -24,6 +26,12 @@ export interface RunCommandOptions extends PlanSource {
   readonly dryRun: boolean;
   readonly touch: boolean;
   readonly json: boolean;
+  /** `--trace FILE`: a row per step of each element as it ends (runtime/run/trace.ts). */
+  readonly trace?: string;
+  /** `--events FILE`: the NDJSON events to a file, whatever the terminal shows. */
+  readonly events?: string;
+  /** wfc's own arguments, for the run's record. */
+  readonly argv?: readonly string[];
   /** Aborted on Ctrl-C / SIGTERM / SIGHUP by bin.ts, the signal's name as its reason. */
   readonly signal?: AbortSignal;
   /** Aborted on a second one: every running job gets SIGKILL at once. */
@@ -150,6 +158,8 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
         )
       : undefined;
   const out = batched(io.stdout);
+  const files = openFiles(options, io);
+  if (typeof files === "number") return files;
   try {
     const summary = await run(planned.plan, {
       planDir: planned.planDir,
@@ -166,7 +176,10 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
       },
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.kill ? { kill: options.kill } : {}),
+      invocation: { argv: options.argv ?? [], workflow: resolve(io.cwd, file) },
+      ...(files.trace !== undefined ? { onUnitEnd: files.trace } : {}),
       onEvent: (event) => {
+        files.events?.(event);
         if (options.json) out.write(JSON.stringify(event) + "\n");
         else if (event.type === "stale-inputs" && !display) {
           out.flush();
@@ -180,12 +193,14 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
       },
     });
     out.flush();
+    files.close();
     display?.stop();
     if (!options.json) io.stderr.write(summaryText(summary));
     if (summary.status === "interrupted") return interruptExitCode(options.signal?.reason);
     return summary.status === "ok" ? ExitCode.ok : ExitCode.jobFailed;
   } catch (error) {
     out.flush();
+    files.close();
     display?.stop();
     if (error instanceof RunError) {
       io.stderr.write(errorLine(`${error.message}`));
@@ -193,6 +208,66 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
     }
     throw error;
   }
+}
+
+/** Where `--trace` and `--events` write, as the run goes. */
+interface RunFiles {
+  readonly trace?: (units: readonly UnitEnd[]) => void;
+  readonly events?: (event: RunEvent) => void;
+  /** Writes what is buffered and closes the files. */
+  close(): void;
+}
+
+/**
+ * Opens `--trace` and `--events` before the run (the trace with its header):
+ * a file that cannot be written is bad input (exit 2), found before any job
+ * runs. Each is written in batches, a turn of the event loop at a time, so
+ * a reader sees each row soon after its job ends.
+ */
+function openFiles(options: RunCommandOptions, io: Io): RunFiles | number {
+  const opened: { fd: number; out: Batched }[] = [];
+  const open = (flag: string, name: string): { fd: number; out: Batched } | number => {
+    const path = resolve(io.cwd, name);
+    try {
+      const fd = openSync(path, "w");
+      const file = { fd, out: batched({ write: (text: string) => writeSync(fd, text) }) };
+      opened.push(file);
+      return file;
+    } catch (error) {
+      for (const f of opened) closeSync(f.fd);
+      io.stderr.write(errorLine(`${flag} ${name}: cannot write it: ${(error as Error).message}`));
+      return ExitCode.invalid;
+    }
+  };
+  let trace: RunFiles["trace"];
+  let events: RunFiles["events"];
+  if (options.trace !== undefined) {
+    const file = open("--trace", options.trace);
+    if (typeof file === "number") return file;
+    const format = traceFormat(options.trace);
+    file.out.write(traceHeader(format));
+    trace = (units) => {
+      for (const u of units) file.out.write(traceRow(u, format));
+    };
+  }
+  if (options.events !== undefined) {
+    const file = open("--events", options.events);
+    if (typeof file === "number") return file;
+    events = (event) => file.out.write(JSON.stringify(event) + "\n");
+  }
+  let closed = false;
+  return {
+    ...(trace !== undefined ? { trace } : {}),
+    ...(events !== undefined ? { events } : {}),
+    close() {
+      if (closed) return;
+      closed = true;
+      for (const f of opened) {
+        f.out.flush();
+        closeSync(f.fd);
+      }
+    },
+  };
 }
 
 /** Whether a dynamic task has blocks that run (a partial run may leave all of them out): its jobs may come. */

@@ -9,6 +9,7 @@
  */
 import type { StepCommand } from "../jobs/expand.js";
 import type { PlanTask } from "../../contract/plan.js";
+import type { JobUsage } from "../state/usage.js";
 
 /** Which job of the plan: its task's index in `plan.tasks` and its number in the task. */
 export interface JobKey {
@@ -51,7 +52,7 @@ export interface JobContext {
  * every switch over it (see `settle` in runtime/run/execute-job.ts).
  */
 export type JobOutcome =
-  | { readonly kind: "done"; readonly started: number }
+  | { readonly kind: "done"; readonly started: number; readonly usage?: StepUsage }
   | {
       readonly kind: "failed";
       readonly started: number;
@@ -64,6 +65,7 @@ export type JobOutcome =
       readonly reason: string;
       /** Another attempt would fail the same way (its software environment is missing): no retry. */
       readonly final?: boolean;
+      readonly usage?: StepUsage;
     }
   | {
       readonly kind: "cancelled";
@@ -71,6 +73,7 @@ export type JobOutcome =
       readonly exitCode: number | null;
       /** Index into PreparedJob.commands of the command Ctrl-C stopped (those before it succeeded), where the backend knows. */
       readonly step?: number;
+      readonly usage?: StepUsage;
     }
   /** It never started: the job before it in its lane did not succeed. The run loop puts it back. */
   | { readonly kind: "not-run" }
@@ -79,6 +82,13 @@ export type JobOutcome =
    * job of it made and reported (issue 15). It ends as not run.
    */
   | { readonly kind: "unavailable"; readonly reason: string };
+
+/**
+ * What each command of a job used (issue 16), by index into
+ * PreparedJob.commands, as far as the backend measured it: a command that
+ * never ran, or could not be measured, has none.
+ */
+export type StepUsage = readonly (JobUsage | undefined)[];
 
 export interface Backend {
   /**

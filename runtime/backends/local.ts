@@ -8,6 +8,8 @@
 import { dirname, resolve } from "node:path";
 import { ProcessPool, SHELL_ARGV, SpawnRunner, type Command, type JobRunner } from "../executors/index.js";
 import { FnPool } from "../fn/fn-pool.js";
+import { measuring } from "../executors/measure.js";
+import type { JobUsage } from "../state/usage.js";
 import type { FnOutcome } from "../fn/fn-worker.js";
 import type { StepCommand } from "../jobs/expand.js";
 import { describeStep } from "../jobs/describe.js";
@@ -50,6 +52,8 @@ export interface LocalBackendOptions {
 export class LocalBackend implements Backend {
   readonly #o: LocalBackendOptions;
   readonly #fnPools = new Map<string, FnPool>();
+  /** WFC_MEASURE=0: no usage (the pool's workers then send none either). */
+  readonly #measure = measuring();
   /** The working directory before a thread pool needed the workflow's (see #fnPool). */
   #previousCwd: string | undefined;
 
@@ -87,17 +91,20 @@ export class LocalBackend implements Backend {
     const unready = await this.#checkEnvironments(job);
     if (unready !== undefined) return unready;
     let started: number | undefined;
+    /** What each command used, as far as measured (issue 16). */
+    const usage: (JobUsage | undefined)[] = [];
     for (let i = 0; i < commands.length; i++) {
       const c = commands[i]!;
       this.#makeFolders(c, ctx.workdir);
       if (c.kind === "fn") {
         const outcome = await this.#call(c, task.executor, timeout, ctx.workdir);
         started ??= outcome.start;
+        if (this.#measure) usage[i] = fnUsage(outcome);
         if (outcome.ok) continue;
-        if (ctx.signal.aborted) return { kind: "cancelled", started, exitCode: null, step: i };
+        if (ctx.signal.aborted) return { kind: "cancelled", started, exitCode: null, step: i, usage };
         const reason = outcome.timedOut ? timeoutText(timeout ?? 0) : `threw ${outcome.error.split("\n")[0]}`;
         if (!outcome.timedOut) appendLog(job.log, `${outcome.error}\n`);
-        return { kind: "failed", started, exitCode: null, step: i, command: describeStep(c), reason };
+        return { kind: "failed", started, exitCode: null, step: i, command: describeStep(c), reason, usage };
       }
       // This command and the local ones right after it go to the runner as one job.
       const first = i;
@@ -145,18 +152,19 @@ export class LocalBackend implements Backend {
         },
       );
       this.#o.onGroupsEnded?.(pgids);
+      result.usage?.forEach((u, k) => (usage[first + k] = u));
       // A stopped container job: its engine's client may be gone, its container not (podman, docker).
       if (result.exitCode !== 0 && containers.length > 0) await this.#o.environments?.remove(containers);
       if (containers.length > 0) this.#o.onContainersEnded?.(containers.map((x) => x.name));
       if (result.notRun) return { kind: "not-run" };
       if (result.exitCode === 0) continue;
       if (result.cancelled || ctx.signal.aborted)
-        return { kind: "cancelled", started, exitCode: result.exitCode, step: first + result.step };
+        return { kind: "cancelled", started, exitCode: result.exitCode, step: first + result.step, usage };
       const step = first + result.step;
       const reason = noBash(commands[step]!, result.error) ?? commandCause(result, timeout, this.#o.oom);
-      return { kind: "failed", started, exitCode: result.exitCode, step, command: describeStep(commands[step]!), reason };
+      return { kind: "failed", started, exitCode: result.exitCode, step, command: describeStep(commands[step]!), reason, usage };
     }
-    return { kind: "done", started: started ?? Date.now() };
+    return { kind: "done", started: started ?? Date.now(), usage };
   }
 
   /** A step's command for the runner: as it is, or entering its environment. */
@@ -240,6 +248,12 @@ export function defaultRunner(
     ),
   );
   return ProcessPool.detect() !== null ? new ProcessPool({ size, onWarning: warn }) : new SpawnRunner({ size });
+}
+
+/** An `fn` call's usage: its wall time, and its CPU where its worker could attribute it (fn-worker.ts). */
+function fnUsage(o: FnOutcome): JobUsage {
+  const wall = { wallMs: Math.max(0, o.end - o.start) };
+  return o.cpu === undefined ? { ...wall, via: "worker" } : { ...wall, userMs: o.cpu.userMs, sysMs: o.cpu.sysMs, via: "worker" };
 }
 
 function toCommand(c: StepCommand): Command {

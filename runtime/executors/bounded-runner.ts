@@ -262,6 +262,7 @@ export class BoundedRunner implements JobRunner {
       cancelled: entry.stop === "cancel",
       error: end.error,
       notRun: end.notRun === true,
+      ...(end.usage !== undefined ? { usage: end.usage } : {}),
     });
   }
 

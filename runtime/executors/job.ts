@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from "node:path";
 import { simpleCommandArgv } from "./simple-command.js";
+import type { JobUsage } from "../state/usage.js";
 
 /** One command: an argv without a shell, or a string for a shell. */
 export interface Command {
@@ -82,6 +83,13 @@ export interface JobResult {
   readonly error: string | null;
   /** The job never started: it was in a lane behind a job that did not succeed (see JobSpec.lane). */
   readonly notRun: boolean;
+  /**
+   * What each command used (issue 16), by index: 0 for the job's own, 1
+   * for `then[0]`, …; a command that never ran, or was not reaped (its
+   * runner gave up on it), has none. ProcessPool measures with wait4;
+   * SpawnRunner only times them.
+   */
+  readonly usage?: readonly (JobUsage | undefined)[];
 }
 
 /** Optional notifications about one job. */

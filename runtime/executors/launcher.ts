@@ -4,6 +4,7 @@
  * launchers of the tests. A launcher starts what it is given and reports on
  * it; queueing, slots, lanes, timeouts and killing are the runner's.
  */
+import type { JobUsage } from "../state/usage.js";
 import type { LaunchSpec } from "./job.js";
 
 /** How a job's own process ended, as a launcher saw it. */
@@ -16,6 +17,8 @@ export interface LaunchEnd {
   readonly step: number;
   /** A followed job that never started: the one before it did not succeed (see Launcher.follow). */
   readonly notRun?: boolean;
+  /** What each command that was reaped used (by index into LaunchSpec.commands), as the launcher could measure it. */
+  readonly usage?: readonly (JobUsage | undefined)[];
 }
 
 /**

@@ -28,7 +28,8 @@ import type { LaunchSpec } from "./job.js";
  *
  *     R <worker pid> <1 if it has sub-ms timestamps, else 0>   once, at start
  *     S <seq> <job pid> <ms>          a command started; the pid leads its own process group
- *     E <seq> <wait status> <ms>      it was reaped; the raw status from waitpid
+ *     E <seq> <wait status> <ms> [<user µs> <sys µs> <max RSS KiB> <in blocks> <out blocks>]
+ *                                     it was reaped; the raw status from wait4 (waitpid)
  *     F <seq> <ms> <hex message>      a command could not start (log, cwd, exec): the job is over
  *     X <seq> <ms>                    a `K` job skipped: nothing of it ran
  *
@@ -38,6 +39,12 @@ import type { LaunchSpec } from "./job.js";
  * `F`), in one write: a fused job costs Node one wake-up per command.
  * `<ms>` is epoch milliseconds taken just before the fork and just after
  * waitpid, or `-` when the worker has no sub-millisecond clock; Node then uses its own.
+ * The five figures (issue 16) are what wait4's rusage says the command and
+ * the descendants it waited for used: CPU in user and kernel mode (µs),
+ * the largest peak resident set of them (KiB), and blocks of 512 bytes
+ * read and written through the block layer; each is `-` where the worker
+ * cannot tell (perl without wait4: no RSS, no blocks), and all five are
+ * left out when it does not measure (WFC_MEASURE=0).
  * The job's stdin is /dev/null; stdout and stderr are appended to the log.
  */
 
@@ -53,15 +60,32 @@ export function encodeRequest(seq: number, spec: LaunchSpec, ifPreviousOk = fals
 export type Reply =
   | { readonly type: "ready"; readonly pid: number; readonly hires: boolean }
   | { readonly type: "started"; readonly seq: number; readonly pid: number; readonly at: number | null }
-  | { readonly type: "exited"; readonly seq: number; readonly status: number; readonly at: number | null }
+  | {
+      readonly type: "exited";
+      readonly seq: number;
+      readonly status: number;
+      readonly at: number | null;
+      /** What the command used, when the worker measured it. */
+      readonly usage: Figures | null;
+    }
   | { readonly type: "failed"; readonly seq: number; readonly at: number | null; readonly message: string }
   | { readonly type: "skipped"; readonly seq: number; readonly at: number | null };
 
+/** An `E` line's figures; null where the worker could not tell. */
+export interface Figures {
+  readonly userUs: number | null;
+  readonly sysUs: number | null;
+  readonly maxRssKb: number | null;
+  readonly inBlocks: number | null;
+  readonly outBlocks: number | null;
+}
+
 const TIME = String.raw`(-|\d+(?:\.\d+)?)`;
+const FIGURE = String.raw` (-|\d+)`;
 const LINES = {
   R: new RegExp(String.raw`^R (\d+) ([01])$`),
   S: new RegExp(String.raw`^S (\d+) (\d+) ${TIME}$`),
-  E: new RegExp(String.raw`^E (\d+) (\d+) ${TIME}$`),
+  E: new RegExp(String.raw`^E (\d+) (\d+) ${TIME}(?:${FIGURE.repeat(5)})?$`),
   F: new RegExp(String.raw`^F (\d+) ${TIME} ((?:[0-9a-f]{2})*)$`),
   X: new RegExp(String.raw`^X (\d+) ${TIME}$`),
 };
@@ -75,10 +99,17 @@ export function parseReply(line: string): Reply | null {
     // The pid becomes a process-group id to signal: 0 or 1 would mean "everyone".
     return pid > 1 ? { type: "started", seq: Number(m[1]), pid, at: time(m[3]!) } : null;
   }
-  if ((m = LINES.E.exec(line))) return { type: "exited", seq: Number(m[1]), status: Number(m[2]), at: time(m[3]!) };
+  if ((m = LINES.E.exec(line))) return { type: "exited", seq: Number(m[1]), status: Number(m[2]), at: time(m[3]!), usage: figures(m) };
   if ((m = LINES.F.exec(line)))
     return { type: "failed", seq: Number(m[1]), at: time(m[2]!), message: Buffer.from(m[3]!, "hex").toString("utf8") };
   if ((m = LINES.X.exec(line))) return { type: "skipped", seq: Number(m[1]), at: time(m[2]!) };
   if ((m = LINES.R.exec(line))) return { type: "ready", pid: Number(m[1]), hires: m[2] === "1" };
   return null;
+}
+
+/** An `E` line's figures (groups 4 to 8), or null when it has none. */
+function figures(m: RegExpExecArray): Figures | null {
+  if (m[4] === undefined) return null;
+  const n = (s: string | undefined): number | null => (s === undefined || s === "-" ? null : Number(s));
+  return { userUs: n(m[4]), sysUs: n(m[5]), maxRssKb: n(m[6]), inBlocks: n(m[7]), outBlocks: n(m[8]) };
 }

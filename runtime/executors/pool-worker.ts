@@ -10,6 +10,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { epochMs, type LaunchSpec } from "./job.js";
+import type { JobUsage } from "../state/usage.js";
 import type { LaunchHandle, LaunchHandlers } from "./launcher.js";
 import { parseReply, type Reply } from "./pool-protocol.js";
 import { workerArgs, type WorkerProgram } from "./worker-program.js";
@@ -30,6 +31,9 @@ export interface Assignment {
   pid: number;
   /** The command running (or about to): an index into spec.commands. */
   step: number;
+  /** When that command started (the worker's clock), and what each reaped command used. */
+  stepStart: number;
+  usage: (JobUsage | undefined)[];
 }
 
 export class Worker {

@@ -16,7 +16,9 @@ import { getSystemErrorMap } from "node:util";
 import { BoundedRunner, type BoundedRunnerOptions } from "./bounded-runner.js";
 import { epochMs, type LaunchCommand, type LaunchSpec } from "./job.js";
 import type { LaunchEnd, LaunchHandle, LaunchHandlers, Launcher } from "./launcher.js";
+import { measuring } from "./measure.js";
 import { signalGroup } from "./process-group.js";
+import type { JobUsage } from "../state/usage.js";
 
 export class SpawnRunner extends BoundedRunner {
   constructor(options: BoundedRunnerOptions) {
@@ -88,13 +90,16 @@ export class SpawnLauncher implements Launcher {
     let ended = false;
     let child: ChildProcess | null = null;
     let current = 0;
+    /** Node cannot get a child's rusage: each command's wall time is all it measures. */
+    const usage: (JobUsage | undefined)[] = [];
+    const measure = measuring();
     /** Its commands' process groups: one still there at the end may yet write to the log. */
     const groups: number[] = [];
     const end = (exitCode: number | null, signal: string | null, error: string | null, step: number) => {
       if (ended) return;
       ended = true;
       watchdog.ended(groups);
-      handlers.ended({ exitCode, signal, endedAt: epochMs(), error, step });
+      handlers.ended({ exitCode, signal, endedAt: epochMs(), error, step, ...(measure ? { usage } : {}) });
     };
     // Each command is spawned when the one before exited 0.
     const next = (step: number): void => {
@@ -107,6 +112,7 @@ export class SpawnLauncher implements Launcher {
           handlers.started(pid, at);
         },
         ended: (e) => {
+          if (e.wallMs !== null) usage[step] = { wallMs: e.wallMs, via: "worker" };
           if (e.exitCode === 0 && step + 1 < spec.commands.length) return next(step + 1);
           // As with the pool's workers: a job that succeeded without a word, and left nothing running, leaves no log.
           if (e.exitCode === 0 && !groups.some((g) => signalGroup(g, 0))) removeIfEmpty(spec.log);
@@ -141,13 +147,19 @@ function removeIfEmpty(path: string): void {
 function spawnOne(
   spec: LaunchSpec,
   command: LaunchCommand,
-  handlers: { started(pid: number, at: number): void; ended(e: Omit<LaunchEnd, "step" | "endedAt">): void },
+  handlers: {
+    started(pid: number, at: number): void;
+    /** `wallMs`: from just before spawn to its exit; null when it never ran. */
+    ended(e: Omit<LaunchEnd, "step" | "endedAt"> & { readonly wallMs: number | null }): void;
+  },
 ): ChildProcess | null {
   let ended = false;
+  let startedAt: number | null = null;
   const end = (exitCode: number | null, signal: string | null, error: string | null) => {
     if (ended) return;
     ended = true;
-    handlers.ended({ exitCode, signal, error });
+    const wallMs = startedAt === null || error !== null ? null : Math.round((epochMs() - startedAt) * 1000) / 1000;
+    handlers.ended({ exitCode, signal, error, wallMs });
   };
   const fail = (error: string) => process.nextTick(() => end(null, null, error));
   let fd: number;
@@ -158,7 +170,8 @@ function spawnOne(
     return null;
   }
   const [file, ...args] = command.argv as [string, ...string[]];
-  const startedAt = epochMs();
+  startedAt = epochMs();
+  const spawnedAt = startedAt;
   let child: ChildProcess;
   try {
     child = spawn(file, args, {
@@ -189,7 +202,7 @@ function spawnOne(
   child.once("exit", (exitCode, signal) => end(exitCode, signal, null));
   if (child.pid !== undefined) {
     const pid = child.pid;
-    process.nextTick(() => handlers.started(pid, startedAt));
+    process.nextTick(() => handlers.started(pid, spawnedAt));
   }
   return child;
 }

@@ -10,7 +10,8 @@
 import { dirname } from "node:path";
 import { epochMs, type LaunchSpec } from "./job.js";
 import type { LaunchHandle, LaunchHandlers, Launcher } from "./launcher.js";
-import { encodeRequest, type Reply } from "./pool-protocol.js";
+import { encodeRequest, type Figures, type Reply } from "./pool-protocol.js";
+import type { JobUsage } from "../state/usage.js";
 import { exitsWithin, notRun, removeSpools, Worker, type Assignment } from "./pool-worker.js";
 import { signalGroup, signalName } from "./process-group.js";
 import type { WorkerProgram } from "./worker-program.js";
@@ -63,7 +64,7 @@ export class WorkerLauncher implements Launcher {
 
   launch(spec: LaunchSpec, handlers: LaunchHandlers): LaunchHandle {
     if (this.#next !== null) return this.#next.launch(spec, handlers);
-    const job: Assignment = { spec, handlers, worker: null, seq: 0, pid: 0, step: 0 };
+    const job: Assignment = { spec, handlers, worker: null, seq: 0, pid: 0, step: 0, stepStart: 0, usage: [] };
     this.#assign(job);
     return this.#handle(job);
   }
@@ -79,7 +80,7 @@ export class WorkerLauncher implements Launcher {
     if (this.#next !== null) return this.#next.follow?.(before?.moved ?? after, spec, handlers) ?? null;
     const worker = before?.worker;
     if (worker == null || worker.jobs.length !== 1 || worker.jobs[0] !== before) return null;
-    const job: Assignment = { spec, handlers, worker, seq: ++worker.seq, pid: 0, step: 0 };
+    const job: Assignment = { spec, handlers, worker, seq: ++worker.seq, pid: 0, step: 0, stepStart: 0, usage: [] };
     worker.jobs.push(job);
     worker.folders.add(dirname(spec.log));
     worker.stdin.write(encodeRequest(job.seq, spec, true));
@@ -180,7 +181,8 @@ export class WorkerLauncher implements Launcher {
     switch (reply.type) {
       case "started":
         job.pid = reply.pid;
-        job.handlers.started(reply.pid, reply.at ?? epochMs());
+        job.stepStart = reply.at ?? epochMs();
+        job.handlers.started(reply.pid, job.stepStart);
         return;
       case "skipped":
         worker.jobs.shift();
@@ -189,6 +191,7 @@ export class WorkerLauncher implements Launcher {
         return;
       case "exited":
       case "failed": {
+        if (reply.type === "exited") job.usage[job.step] = usageOf((reply.at ?? epochMs()) - job.stepStart, reply.usage);
         // The worker goes on with the job's next command by itself.
         if (reply.type === "exited" && reply.status === 0 && job.step + 1 < job.spec.commands.length) {
           job.step += 1;
@@ -208,6 +211,7 @@ export class WorkerLauncher implements Launcher {
             endedAt,
             error: null,
             step,
+            usage: job.usage,
           });
         }
         // `ended` usually hands this worker the next job at once; unreference it only if not.
@@ -251,5 +255,23 @@ export class WorkerLauncher implements Launcher {
     }
     // A job waiting behind it never started: it goes back to its caller, which decides again.
     notRun(next);
+  };
+}
+
+/**
+ * A command's usage from its `E` line: wall time by the worker's clock, the
+ * rest as wait4 said (blocks are 512 bytes); none from a worker that did not
+ * measure (WFC_MEASURE=0).
+ */
+function usageOf(wallMs: number, f: Figures | null): JobUsage | undefined {
+  if (f === null) return undefined;
+  return {
+    wallMs: Math.max(0, Math.round(wallMs * 1000) / 1000),
+    ...(f.userUs !== null ? { userMs: f.userUs / 1000 } : {}),
+    ...(f.sysUs !== null ? { sysMs: f.sysUs / 1000 } : {}),
+    ...(f.maxRssKb !== null ? { maxRssKb: f.maxRssKb } : {}),
+    ...(f.inBlocks !== null ? { readBytes: f.inBlocks * 512 } : {}),
+    ...(f.outBlocks !== null ? { writeBytes: f.outBlocks * 512 } : {}),
+    via: "wait4",
   };
 }

@@ -20,6 +20,7 @@
 import { accessSync, closeSync, constants, openSync, readSync, realpathSync, statSync } from "node:fs";
 import { basename, delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { measuring } from "./measure.js";
 
 /** Which program the workers run, and with which interpreter. */
 export interface WorkerProgram {
@@ -39,14 +40,20 @@ const FILES: Record<WorkerProgram["kind"], string> = {
   perl: fileURLToPath(new URL("./workers/worker.pl", import.meta.url)),
 };
 
-/** The interpreter's arguments: the worker program, then how long it gives a job between SIGTERM and SIGKILL should Node go away. */
+/**
+ * The interpreter's arguments: the worker program, how long it gives a job
+ * between SIGTERM and SIGKILL should Node go away, whether it measures what
+ * each command used (`0`: WFC_MEASURE=0), and (perl, which calls wait4 by
+ * its number) this machine's architecture.
+ */
 export function workerArgs(program: WorkerProgram, graceMs: number): string[] {
+  const measure = measuring() ? "1" : "0";
   switch (program.kind) {
     case "python":
       // -I: no PYTHON* variables, no script folder on sys.path; -S: no site module (10-20 ms of start-up).
-      return ["-I", "-S", FILES.python, String(graceMs)];
+      return ["-I", "-S", FILES.python, String(graceMs), measure];
     case "perl":
-      return [FILES.perl, String(graceMs)];
+      return [FILES.perl, String(graceMs), measure, process.arch];
   }
 }
 

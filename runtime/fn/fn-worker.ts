@@ -12,10 +12,28 @@ export interface FnCall {
   readonly args: Record<string, unknown>;
 }
 
+/**
+ * The CPU a call used (issue 16), where the worker can attribute it: a child
+ * process's own, while no other call ran in it. A thread shares its
+ * process's CPU clock with the others (Node 20 has no per-thread one), so
+ * its calls have none.
+ */
+export interface FnCpu {
+  readonly userMs: number;
+  readonly sysMs: number;
+}
+
 /** One call's outcome, with when it ran (epoch ms, as measured in the worker). */
 export type FnOutcome =
-  | { readonly ok: true; readonly start: number; readonly end: number }
-  | { readonly ok: false; readonly error: string; readonly start: number; readonly end: number; readonly timedOut?: true };
+  | { readonly ok: true; readonly start: number; readonly end: number; readonly cpu?: FnCpu }
+  | {
+      readonly ok: false;
+      readonly error: string;
+      readonly start: number;
+      readonly end: number;
+      readonly timedOut?: true;
+      readonly cpu?: FnCpu;
+    };
 
 /**
  * A batch of calls. A batch with a call that has a timeout is `reported`:
@@ -121,6 +139,17 @@ function report(batch: FnBatch, message: FnReport): Promise<void> | undefined {
   return new Promise((r) => send(message, undefined, {}, () => r()));
 }
 
+/** Calls started in this worker so far: a call whose count moved on while it ran was not alone. */
+let started = 0;
+const measure = process.env.WFC_MEASURE !== "0";
+
+/** The CPU this process used since `before`, if no other call started meanwhile. */
+function cpuSince(before: NodeJS.CpuUsage | undefined, calls: number): { cpu?: FnCpu } {
+  if (before === undefined || calls !== started) return {};
+  const used = process.cpuUsage(before);
+  return { cpu: { userMs: used.user / 1000, sysMs: used.system / 1000 } };
+}
+
 export default async function runBatch(batch: FnBatch): Promise<FnOutcome[]> {
   const out: FnOutcome[] = [];
   for (const [i, c] of batch.calls.entries()) {
@@ -128,16 +157,20 @@ export default async function runBatch(batch: FnBatch): Promise<FnOutcome[]> {
     if (batch.reported) await report(batch, { wfcFn: "started", call: i, at: start });
     const state: { exit?: ExitCalled } = {};
     const key = {};
+    // A call that shares the worker with another (tinypool sends a worker two batches at once) has no CPU of its own.
+    const alone = running.size === 0 && process.send !== undefined && measure;
+    const calls = ++started;
+    const cpu0 = alone ? process.cpuUsage() : undefined;
     running.set(key, state);
     let outcome: FnOutcome;
     try {
       await call(c);
       if (state.exit) throw state.exit;
-      outcome = { ok: true, start, end: Date.now() };
+      outcome = { ok: true, start, end: Date.now(), ...cpuSince(cpu0, calls) };
     } catch (error) {
       const cause = state.exit ?? error;
       const message = cause instanceof ExitCalled ? cause.message : ((cause as Error)?.stack ?? String(cause));
-      outcome = { ok: false, error: message, start, end: Date.now() };
+      outcome = { ok: false, error: message, start, end: Date.now(), ...cpuSince(cpu0, calls) };
     } finally {
       running.delete(key);
     }

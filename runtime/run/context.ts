@@ -10,6 +10,7 @@ import type { TempOutputs } from "./lifetimes.js";
 import type { RunConfig } from "./options.js";
 import type { Mtimes } from "./mtimes.js";
 import type { RunStats } from "./stats.js";
+import type { UnitEnd } from "./usage.js";
 import type { RunEnvironments } from "../environments/environments.js";
 
 /** What every job of a run shares: made once by the run's lifecycle (run.ts), read by each job's execution. */
@@ -44,6 +45,10 @@ export interface RunContext {
   readonly warn: (message: string) => void;
   /** The backend a task's jobs run on. */
   readonly backendFor: (task: number) => Backend;
+  /** The run's id (`.wfc/runs/<id>.json`), which its journal records carry; undefined when it keeps no run record (a dry run). */
+  readonly runId?: string | undefined;
+  /** Each unit that ended (journal records and the step Ctrl-C stopped), for `--trace`. */
+  readonly unitsEnded?: ((units: readonly UnitEnd[]) => void) | undefined;
   /** The run's software environments (issue 15): image digests for freshness and the journal; undefined when no step has one. */
   readonly environments?: RunEnvironments | undefined;
 }

@@ -5,6 +5,7 @@
 import { unreachable } from "../../contract/unreachable.js";
 import { staleInputsMessage, type StaleInputs } from "../jobs/stale-inputs.js";
 import type { LimitUse, PathStep } from "./stats.js";
+import type { JobUsage } from "../state/usage.js";
 
 /** What a run reports as it goes (`--json` prints these as NDJSON; see schema/events.schema.json). */
 export type RunEvent =
@@ -29,6 +30,8 @@ export type RunEvent =
       readonly log?: string;
       /** Why a job that ran was not up to date: `step \`b\` of s=x: it failed last time` (see runtime/run/freshness.ts). */
       readonly why?: string;
+      /** What the job used (issue 16), when it ran and was measured: its wall time, CPU summed over its steps, the largest peak RSS. */
+      readonly usage?: JobUsage;
     }
   | {
       readonly type: "would-run";
@@ -140,6 +143,16 @@ export type JobEnd =
 
 /** The one place a `job-end` event is made. */
 export function jobEndEvent(
+  job: { readonly task: string; readonly job: number; readonly elements: readonly [number, number] },
+  end: JobEnd,
+  times: { readonly start: number; readonly end: number },
+  usage?: JobUsage,
+): Extract<RunEvent, { type: "job-end" }> {
+  const event = endEvent(job, end, times);
+  return usage === undefined ? event : { ...event, usage };
+}
+
+function endEvent(
   job: { readonly task: string; readonly job: number; readonly elements: readonly [number, number] },
   end: JobEnd,
   times: { readonly start: number; readonly end: number },

@@ -20,6 +20,8 @@ import { expansionOf, type JobExpansion } from "./expand-job.js";
 import { outputsWith, protect, protectedInTheWay } from "./lifetimes.js";
 import { appendLog, logFileName, tail } from "./logs.js";
 import type { JournalRecord } from "../state/journal.js";
+import type { JobUsage } from "../state/usage.js";
+import { sumUsage, unitEnd } from "./usage.js";
 import { unreachable } from "../../contract/unreachable.js";
 import { awaitOutputs, missingOutputs, removeWhatJobMade, snapshotOutputs } from "./outputs.js";
 import type { PlanTask } from "../../contract/plan.js";
@@ -97,8 +99,10 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
         end: now,
         ...kept(u),
         ...fpOf(u),
+        ...runOf(run),
       })),
     );
+    run.unitsEnded?.(toRun.map((u) => unitEnd(task.id, ref.job, u, "touched", undefined, now, now, undefined, 1)));
     const expansion = expansionOf(run, ref, units, new Map());
     if (!expansion.ok)
       return settle(run, ref, {
@@ -185,7 +189,7 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   const beforeRetry = (from: number) => {
     if (patternsBefore !== undefined) removeWhatJobMade(patternCleanup(run.workdir, toRun.slice(from), patternsBefore));
   };
-  const outcome = await attempts(run, ref, backend, job, clock.onStart, verify, beforeRetry);
+  const { outcome, measured } = await attempts(run, ref, backend, job, clock.onStart, verify, beforeRetry);
   if (outcome.kind === "not-run") {
     // The job before it in its lane failed, so it never started: it is ready again.
     scheduler.putBack(ref);
@@ -198,6 +202,9 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
     run.emit(jobEndEvent(job, { status: "cancelled", exitCode: null }, { start: clock.start, end: Date.now() }));
     return;
   }
+  const usageOf = (u: Unit): JobUsage | undefined => measured[toRun.indexOf(u)]?.usage;
+  /** Which attempt ran a unit (from 1): a retry runs from the step that failed, so earlier steps keep theirs. */
+  const attemptOf = (u: Unit): number => (measured[toRun.indexOf(u)]?.attempt ?? 0) + 1;
   clock.onStart(outcome.started);
   // The node's own clock says when a SLURM job's commands started (wfc may have seen it a poll later).
   if (backend.remoteClock) clock.start = Math.min(clock.start, outcome.started);
@@ -205,14 +212,50 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   run.stats.ran(ref, clock.start, end);
   run.stats.hold(ref.task, -1, end);
   const times = { start: clock.start, end };
+  const jobUsage = sumUsage(
+    measured.map((m) => m?.usage),
+    end - clock.start,
+  );
   const logs = commands.flatMap((c) => c.logs.flatMap((o) => o.paths.map((p) => resolve(run.workdir, p))));
   const records = (list: readonly Unit[], status: "done" | "failed", exitCode: number | null): JournalRecord[] =>
     list.map((u) => {
       const d = status === "done" && patternsOf(u).length > 0 ? decidedFor(u) : undefined;
       const rows = d?.ok === true ? { decided: d.rows } : {};
       const env = u.command.environment !== undefined ? run.environments?.record(task, u.stage) : undefined;
-      return { stage: u.stage, element: u.element, status, hash: u.hash, ...times, exitCode, ...rows, ...fpOf(u), ...env };
+      const usage = usageOf(u);
+      // Which attempt only where there can be several.
+      const attempt = task.retries > 0 ? { attempt: attemptOf(u) } : {};
+      return {
+        stage: u.stage,
+        element: u.element,
+        status,
+        hash: u.hash,
+        ...times,
+        exitCode,
+        ...rows,
+        ...fpOf(u),
+        ...env,
+        ...(usage !== undefined ? { usage } : {}),
+        ...runOf(run),
+        ...attempt,
+      };
     });
+  /** The journal's records of what ended, told to the trace too (`--trace`), with the unit Ctrl-C stopped. */
+  const written = (list: readonly JournalRecord[], cancelled?: Unit): string | undefined => {
+    const problem = journalProblem(run, list);
+    if (run.unitsEnded !== undefined) {
+      const ends = list.map((r, k) => {
+        const u = toRun.find((x) => x.stage === r.stage && x.element === r.element) ?? toRun[k]!;
+        return unitEnd(task.id, ref.job, u, r.status, r.exitCode ?? null, r.start, r.end, r.usage, attemptOf(u), log);
+      });
+      if (cancelled !== undefined)
+        ends.push(
+          unitEnd(task.id, ref.job, cancelled, "cancelled", null, times.start, times.end, usageOf(cancelled), attemptOf(cancelled), log),
+        );
+      run.unitsEnded(ends);
+    }
+    return problem;
+  };
   /**
    * Unit `at` failed: each unit before it succeeded and is journaled done
    * (a fused job's steps count as their own jobs), the failing one failed;
@@ -222,8 +265,10 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
   const failAt = (at: number, exitCode: number | null): string | undefined => stopAt(at, { exitCode });
   /** Ctrl-C stopped unit `at` (the backend knows which): as a failure there, but nothing is journaled for it or after it. */
   const cancelAt = (at: number | undefined): void => {
-    if (at === undefined || at <= 0) removeWhatJobMade(beforeOf(toRun));
-    else stopAt(Math.min(at, toRun.length), undefined);
+    if (at === undefined || at <= 0) {
+      removeWhatJobMade(beforeOf(toRun));
+      written([], toRun[0]);
+    } else stopAt(Math.min(at, toRun.length), undefined);
   };
   const stopAt = (at: number, failed: { readonly exitCode: number | null } | undefined): string | undefined => {
     const succeeded = toRun.slice(0, at);
@@ -233,7 +278,7 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
     const whole = succeeded.filter((u) => missingOutputs(run.workdir, outputsOf([u])).length === 0);
     protectOutputs(whole);
     const stopped = failed === undefined ? [] : records(rest.slice(0, 1), "failed", failed.exitCode);
-    return journalProblem(run, [...records(whole, "done", 0), ...stopped]);
+    return written([...records(whole, "done", 0), ...stopped], failed === undefined ? rest[0] : undefined);
   };
   /** The protected outputs of units that succeeded are made read-only. */
   const protectOutputs = (list: readonly Unit[]): void => {
@@ -252,28 +297,28 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
 
   switch (outcome.kind) {
     case "done": {
-      const unrecorded = journalProblem(run, records(toRun, "done", 0));
+      const unrecorded = written(records(toRun, "done", 0));
       protectOutputs(toRun);
       // Its outputs are whole, so they stay; but a run that cannot record what it did stops (the job runs again next time).
       if (unrecorded === undefined) {
         const expansion = expansionOf(run, ref, units, decided, previously);
         if (!expansion.ok) {
           const end = { status: "failed", exitCode: 0, reason: expansion.reason, log } as const;
-          return settle(run, ref, { why, end, command: "", stop: !config.keepGoing }, times);
+          return settle(run, ref, { why, end, command: "", stop: !config.keepGoing }, times, jobUsage);
         }
-        return settle(run, ref, { why, end: { status: "done", log }, expansion: expansion.value }, times);
+        return settle(run, ref, { why, end: { status: "done", log }, expansion: expansion.value }, times, jobUsage);
       }
       const end = { status: "failed", exitCode: 0, reason: `it ran, but ${unrecorded}`, log } as const;
-      return settle(run, ref, { why, end, command: "", stop: true }, times);
+      return settle(run, ref, { why, end, command: "", stop: true }, times, jobUsage);
     }
     case "cancelled":
       // The steps before the one Ctrl-C stopped succeeded: they keep their outputs and are journaled, as after a failure.
       cancelAt(outcome.step);
-      return settle(run, ref, { why, end: { status: "cancelled", exitCode: outcome.exitCode, log } }, times);
+      return settle(run, ref, { why, end: { status: "cancelled", exitCode: outcome.exitCode, log } }, times, jobUsage);
     case "failed": {
       if (run.signal.aborted) {
         cancelAt(outcome.step);
-        return settle(run, ref, { why, end: { status: "cancelled", exitCode: outcome.exitCode, log } }, times);
+        return settle(run, ref, { why, end: { status: "cancelled", exitCode: outcome.exitCode, log } }, times, jobUsage);
       }
       // Looked at before the cleanup below frees what a job that filled the disk wrote.
       const full = diskFull([run.workdir, dirname(log)]);
@@ -294,6 +339,7 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
           unit: toRun[at],
         },
         times,
+        jobUsage,
       );
     }
   }
@@ -333,11 +379,13 @@ async function attempts(
   verify: (outcome: JobOutcome) => Promise<JobOutcome>,
   /** Called before a retry that runs from command `from` on. */
   beforeRetry: (from: number) => void = () => {},
-): Promise<JobOutcome> {
+): Promise<{ outcome: JobOutcome; measured: Measured[] }> {
   const { task, commands } = job(0, 0);
   const retries = task.retries;
   let outcome: JobOutcome | undefined;
   let from = 0;
+  /** Per command of the job, what its last run used and in which attempt (a retry runs from the command that failed). */
+  const measured: Measured[] = [];
   for (let attempt = 0; attempt <= retries; attempt++) {
     if (attempt > 0) {
       // A retry runs outside its lane: nothing is handed on behind it (a follower would run beside it, past what the slot holds).
@@ -346,13 +394,26 @@ async function attempts(
       beforeRetry(from);
     }
     outcome = await backend.run(job(attempt, from), { workdir: run.workdir, signal: run.signal, onStart });
+    if (outcome.kind === "done" || outcome.kind === "failed" || outcome.kind === "cancelled")
+      outcome.usage?.forEach((usage, k) => (measured[from + k] = { usage, attempt }));
     if (outcome.kind === "failed") outcome = { ...outcome, step: Math.min(from + Math.max(0, outcome.step), commands.length - 1) };
     else if (outcome.kind === "cancelled" && outcome.step !== undefined) outcome = { ...outcome, step: from + outcome.step };
     outcome = await verify(outcome);
     if (outcome.kind !== "failed" || outcome.final === true || run.signal.aborted) break;
     from = outcome.step;
   }
-  return outcome ?? { kind: "cancelled", started: Date.now(), exitCode: null };
+  return { outcome: outcome ?? { kind: "cancelled", started: Date.now(), exitCode: null }, measured };
+}
+
+/** What a command of a job used (none: not measured), and the attempt (from 0) that ran it. */
+interface Measured {
+  readonly usage: JobUsage | undefined;
+  readonly attempt: number;
+}
+
+/** A record's `run`: the run that writes it (none from a caller of run() that keeps no run records). */
+function runOf(run: RunContext): { run?: string } {
+  return run.runId === undefined ? {} : { run: run.runId };
 }
 
 /** When a job started: now, or (a SLURM element, a queued `fn` call, a lane's follower) when its backend says so. */
@@ -397,7 +458,7 @@ type Settled =
     };
 
 /** The one place a job's end is told: the scheduler, the failure record, exactly one `job-end` event, fail-fast. */
-function settle(run: RunContext, ref: JobRef, how: Settled, times?: { start: number; end: number }): void {
+function settle(run: RunContext, ref: JobRef, how: Settled, times?: { start: number; end: number }, usage?: JobUsage): void {
   const task = run.plan.tasks[ref.task]!;
   const now = Date.now();
   const { end } = how;
@@ -436,7 +497,7 @@ function settle(run: RunContext, ref: JobRef, how: Settled, times?: { start: num
       unreachable(end);
   }
   const job = { task: task.id, job: ref.job, elements: [ref.first, ref.end] as const };
-  const event = jobEndEvent(job, end, times ?? { start: now, end: now });
+  const event = jobEndEvent(job, end, times ?? { start: now, end: now }, usage);
   // A job that ran says why: which step (fused) of which element (a batch) was out of date, and why.
   run.emit(how.why === undefined ? event : { ...event, why: how.why });
   if ("stop" in how && how.stop) run.scheduler.stop();

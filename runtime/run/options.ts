@@ -3,6 +3,7 @@ import type { Backend } from "../backends/backend.js";
 import type { JobRunner } from "../executors/index.js";
 import type { RunEvent } from "./events.js";
 import type { Selection } from "./select.js";
+import type { UnitEnd } from "./usage.js";
 
 /** How to run: what `wfc run`'s flags set. */
 export interface RunConfig {
@@ -47,6 +48,10 @@ export interface RunOptions {
   readonly runner?: JobRunner;
   /** What the user should know besides events, one line each: a stale lock taken over, a dead run's jobs stopped (default: stderr). */
   readonly onWarning?: (message: string) => void;
+  /** Each step of an element that ended (a journal record written, or the step Ctrl-C stopped), as it ends: `--trace`. */
+  readonly onUnitEnd?: (units: readonly UnitEnd[]) => void;
+  /** What the run record (`.wfc/runs/<id>.json`) says ran it: wfc's arguments and the file given (default: none, ""). */
+  readonly invocation?: { readonly argv: readonly string[]; readonly workflow: string };
   /**
    * Runs every job instead of the backends the plan names (the tests' fake
    * backend, whose jobs end when the test says so). The caller closes it.

@@ -5,7 +5,7 @@
  * and sum up. Nothing here runs a job or decides about one.
  */
 import { existsSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { arch, availableParallelism, hostname, platform, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { Backend } from "../backends/backend.js";
 import { LocalBackend, defaultRunner } from "../backends/local.js";
@@ -17,7 +17,9 @@ import { loadPlan, planProblem } from "../load-plan.js";
 import type { Plan } from "../../contract/plan.js";
 import { Scheduler } from "../scheduler/scheduler.js";
 import { executorWorkers } from "../../contract/workers.js";
-import { packageRoot } from "../../contract/package-root.js";
+import { packageRoot, packageVersion } from "../../contract/package-root.js";
+import { newRunId, pruneRunRecords, runRecordPath, writeRunRecord } from "../state/runs.js";
+import type { RunRecord } from "../state/usage.js";
 import type { SlurmLayout } from "../../contract/slurm-layout.js";
 import { RunningJobs } from "../state/running-jobs.js";
 import { RunEnvironments } from "../environments/environments.js";
@@ -123,6 +125,8 @@ async function lifecycle(plan: Plan, { config: given = {}, ...options }: RunOpti
       throw error;
     }
   }
+  // The run's record (issue 16), for `wfc report`: a dry run runs nothing and keeps none.
+  const record = config.dryRun ? undefined : startRecord(plan, stateDir, workdir, runStart, options, warn);
   const cores = config.cores ?? availableParallelism();
   const jobs = config.jobs ?? plan.jobs ?? undefined;
   const onSlurm = options.backend === undefined && plan.tasks.some((t) => plan.executors[t.executor]?.type === "slurm");
@@ -200,6 +204,8 @@ async function lifecycle(plan: Plan, { config: given = {}, ...options }: RunOpti
     temps: undefined,
     warn,
     environments,
+    runId: record?.id,
+    unitsEnded: options.onUnitEnd,
   };
   try {
     // A plan with temp outputs looks at every job first: which temp outputs may stay gone (lifetimes.ts).
@@ -211,9 +217,63 @@ async function lifecycle(plan: Plan, { config: given = {}, ...options }: RunOpti
     folders.tidy();
     runningJobs?.close();
     journal.close();
+    if (record !== undefined) endRecord(stateDir, record, abort.signal.aborted ? "interrupted" : undefined, warn);
     lock.release();
   }
-  return summarize(run, runStart);
+  const summary = summarize(run, runStart);
+  if (record !== undefined && summary.status !== "interrupted") endRecord(stateDir, record, summary.status, warn);
+  return summary;
+}
+
+/**
+ * Writes the run's record as it starts (`end: null`). A folder where it
+ * cannot be written costs the report, not the run: a warning says so.
+ */
+function startRecord(
+  plan: Plan,
+  stateDir: string,
+  workdir: string,
+  start: number,
+  options: RunOptions,
+  warn: (message: string) => void,
+): RunRecord | undefined {
+  const record: RunRecord = {
+    id: newRunId(start),
+    wfc: packageVersion(),
+    start,
+    end: null,
+    outcome: null,
+    argv: options.invocation?.argv ?? [],
+    cwd: workdir,
+    workflow: options.invocation?.workflow ?? "",
+    params: plan.params,
+    host: {
+      hostname: hostname(),
+      platform: `${platform()} ${arch()}`,
+      cpus: availableParallelism(),
+      memoryBytes: totalmem(),
+      node: process.version,
+    },
+    plan,
+  };
+  try {
+    writeRunRecord(stateDir, record);
+    pruneRunRecords(stateDir, record.id);
+    return record;
+  } catch (error) {
+    warn(`cannot write the run's record in ${join(stateDir, "runs")} (wfc report needs it): ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Writes the run's record again with its end (before the summary when interrupted: the caller may exit right after). */
+function endRecord(stateDir: string, record: RunRecord, outcome: RunRecord["outcome"] | undefined, warn: (message: string) => void): void {
+  if (outcome === undefined) return;
+  try {
+    writeRunRecord(stateDir, { ...record, end: Date.now(), outcome });
+  } catch (error) {
+    warn(`cannot write the run's record ${runRecordPath(stateDir, record.id)}: ${(error as Error).message}`);
+  }
 }
 
 /** What every backend is opened with. */

@@ -15,8 +15,16 @@
 # so errors about the cwd land there. Time::HiRes is optional (perl-base lacks
 # it): without it the worker sends `-` and Node uses its own clock.
 # No `use warnings`: loading it makes every fork a little dearer. Run as
-# `perl worker.pl GRACE_MS` (see ../worker-program.ts); it speaks the line
-# protocol of ../pool-protocol.ts. Nothing beyond Fcntl is loaded at start:
+# `perl worker.pl GRACE_MS MEASURE ARCH` (see ../worker-program.ts); it speaks the line
+# protocol of ../pool-protocol.ts.
+#
+# What a command used (issue 16) comes from wait4, called through perl's
+# `syscall` (no module has it): its number is the kernel's for Node's
+# `process.arch` (x86_64: 61, aarch64: 260), and struct rusage is read as
+# longs, so only a Linux perl with 8-byte longs uses it. Elsewhere the CPU
+# comes from `times` (the children's, before and after the wait: 10 ms
+# ticks) and peak RSS and blocks are unknown (`-`). MEASURE `0`
+# (WFC_MEASURE=0) reaps with waitpid and sends no figures. Nothing beyond Fcntl is loaded at start:
 # POSIX alone costs every worker start 5-10 ms.
 use strict;
 use Fcntl qw(F_GETFL F_SETFL O_APPEND O_CREAT O_NONBLOCK O_TRUNC O_WRONLY);
@@ -25,6 +33,8 @@ sub WNOHANG () { 1 }
 my $hires = eval { require Time::HiRes; 1 } ? 1 : 0;
 sub now { $hires ? sprintf('%.3f', Time::HiRes::time() * 1000) : '-' }
 my $grace = @ARGV ? $ARGV[0] : 2000;
+my $measure = @ARGV > 1 ? $ARGV[1] ne '0' : 1;
+my $wait4 = $^O eq 'linux' && length(pack('l!', 0)) == 8 && @ARGV > 2 ? { x64 => 61, arm64 => 260 }->{$ARGV[2]} : undef;
 binmode STDIN;
 binmode STDOUT;
 $| = 1;
@@ -76,11 +86,33 @@ sub orphaned {
   remove_spools();
   exit 1;
 }
-# The job's wait status; reads Node's requests meanwhile (a next job), and notices Node going away.
+# Reaps the job if it ended: its wait status and what `E` says it used (see ../pool-protocol.ts), else nothing.
+sub reap {
+  my ($pid) = @_;
+  if (!$measure) {
+    return waitpid($pid, WNOHANG) == $pid ? ($?, '') : ();
+  }
+  if (defined $wait4) {
+    my $status = pack('i', 0);
+    my $usage = "\0" x 256;
+    my $got = syscall($wait4, $pid + 0, $status, WNOHANG, $usage);
+    # user s, µs, system s, µs, max RSS (KiB), ixrss, idrss, isrss, minflt, majflt, nswap, inblock, oublock
+    my @r = unpack('l!13', $usage);
+    return (unpack('i', $status), sprintf(' %d %d %d %d %d', $r[0] * 1e6 + $r[1], $r[2] * 1e6 + $r[3], @r[4, 11, 12])) if $got == $pid;
+    return () if $got == 0 || $!{EINTR};
+    $wait4 = undef; # not the syscall it was thought to be: `times` from now on
+  }
+  my @before = times;
+  return () unless waitpid($pid, WNOHANG) == $pid;
+  my @after = times;
+  return ($?, sprintf(' %d %d - - -', ($after[2] - $before[2]) * 1e6, ($after[3] - $before[3]) * 1e6));
+}
+# The job's wait status and figures; reads Node's requests meanwhile (a next job), and notices Node going away.
 sub wait_job {
   my ($pid) = @_;
   while (1) {
-    return $? if waitpid($pid, WNOHANG) == $pid;
+    my @reaped = reap($pid);
+    return @reaped if @reaped;
     next if select(my $ready = $select_wait, undef, undef, undef) <= 0;
     sysread($wake_in, my $junk, 512) if vec($ready, fileno($wake_in), 1);
     orphaned() if vec($ready, 0, 1) && !fill();
@@ -173,7 +205,7 @@ while (defined(my $header = read_line())) {
     setpgrp($pid, $pid);
     push @groups, $pid;
     reply "S $seq $pid $t0\n";
-    my $status = wait_job($pid);
+    my ($status, $figures) = wait_job($pid);
     my $t1 = now();
     my $error = '';
     if ($status == 127 << 8 && select(my $ready = $select_errors, undef, undef, 0) > 0) {
@@ -181,7 +213,7 @@ while (defined(my $header = read_line())) {
     }
     # The log is final before the job's last line: Node may read it then.
     close_log($logfh, $log, $spool, $status != 0, @groups) if $status != 0 || $step == $count;
-    my $line = $error eq '' ? "E $seq $status $t1\n" : "F $seq $t1 " . unpack('H*', $error) . "\n";
+    my $line = $error eq '' ? "E $seq $status $t1$figures\n" : "F $seq $t1 " . unpack('H*', $error) . "\n";
     $ran++ if $status == 0;
     if ($status == 0 && $step < $count) {
       $held = $line;

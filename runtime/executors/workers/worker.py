@@ -24,6 +24,10 @@ import os, sys, time, signal, select
 if sys.version_info < (3, 8) or not hasattr(os, "posix_spawnp"):
     sys.exit("wfc worker: python3 >= 3.8 with os.posix_spawnp is needed, this is " + sys.version.split()[0])
 grace = int(sys.argv[1]) / 1000 if len(sys.argv) > 1 else 2.0
+# `0` as the second argument (WFC_MEASURE=0): reap with waitpid and send `E` lines without figures.
+measure = len(sys.argv) < 3 or sys.argv[2] != "0"
+# ru_maxrss is KiB on Linux and the BSDs, bytes on macOS.
+rss_unit = 1024 if sys.platform == "darwin" else 1
 devnull = os.open("/dev/null", os.O_RDONLY)
 restore = tuple(getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ") if hasattr(signal, name))
 # SIGCHLD wakes select() through this pipe, so a job's end and Node's going away are waited for at once.
@@ -97,12 +101,22 @@ def orphaned():
     remove_spools()
     os._exit(1)
 
+def figures(usage):
+    """What `E` says a command used (see ../pool-protocol.ts): user and system CPU in µs, peak RSS in KiB, blocks read and written."""
+    if usage is None:
+        return b""
+    return b" %d %d %d %d %d" % (round(usage.ru_utime * 1e6), round(usage.ru_stime * 1e6), usage.ru_maxrss // rss_unit,
+        usage.ru_inblock, usage.ru_oublock)
+
 def wait_job(pid):
-    """The job's wait status; reads Node's requests meanwhile (a next job), and notices Node going away."""
+    """The job's wait status and rusage (None when not measuring); reads Node's requests meanwhile (a next job), and notices Node going away."""
     while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
+        if measure:
+            done, status, usage = os.wait4(pid, os.WNOHANG)
+        else:
+            (done, status), usage = os.waitpid(pid, os.WNOHANG), None
         if done:
-            return status
+            return status, usage
         ready = select.select([0, wake_r], [], [])[0]
         if wake_r in ready:
             try:
@@ -225,16 +239,16 @@ while True:
             break
         groups.append(pid)
         say(b"S", seq, b"%d" % pid, t0)
-        status = wait_job(pid)
+        status, usage = wait_job(pid)
         t1 = now()
         # The log is final before the job's last line: Node may read it then.
         if status != 0 or step == count - 1:
             close_log(fd, log, spool, status != 0, groups)
         if status == 0 and step < count - 1:
             # Goes with the next command's S: one wake-up of Node per command, not two.
-            held = b"E %s 0 %s\n" % (seq, t1)
+            held = b"E %s 0 %s%s\n" % (seq, t1, figures(usage))
             continue
-        say(b"E", seq, b"%d" % status, t1)
+        say(b"E", seq, b"%d" % status, t1 + figures(usage))
         if status != 0:
             break
     else:
