@@ -43,9 +43,9 @@ export function reportHtml(model: ReportModel, generator: string): string {
       outcomeWords(run.outcome),
       `started ${isoTime(run.start)}`,
       wall === undefined ? "no end recorded" : `took ${duration(wall)}`,
-      `${records} step${records === 1 ? "" : "s"} ran`,
-      `${failed} failed`,
-      `${model.notRun} up to date or not selected (not drawn)`,
+      `${count(records)} step${records === 1 ? "" : "s"} ran`,
+      `${count(failed)} failed`,
+      `${count(model.notRun)} up to date or not selected (not drawn)`,
     ].join(" · "),
   )}</p>
 </header>
@@ -116,19 +116,24 @@ function cell(value: number | undefined, format: (n: number) => string): string 
   return value === undefined ? `<td class="none">–</td>` : `<td>${h(format(value))}</td>`;
 }
 
+/** 100000 as 100,000. */
+function count(n: number): string {
+  return n.toLocaleString("en");
+}
+
 function stageTable(rows: readonly StageRow[]): string {
   const body = rows
     .map(
       (r) =>
         `<tr${r.jobs === 0 ? ' class="idle"' : ""}><th scope="row"><span class="swatch" style="background:${r.colour}"></span>${h(r.stage)}</th>` +
-        `<td>${r.jobs}</td><td>${r.ok}</td><td${r.failed > 0 ? ' class="bad"' : ""}>${r.failed}</td>` +
+        `<td>${count(r.jobs)}</td><td>${count(r.ok)}</td><td${r.failed > 0 ? ' class="bad"' : ""}>${count(r.failed)}</td>` +
         cell(r.wallP50, duration) +
         cell(r.wallP95, duration) +
         cell(r.wallMax, duration) +
         cell(r.cpuEfficiency, (e) => `${Math.round(e * 100)}% of ${r.cpus}`) +
         cell(r.rssP50, kib) +
         cell(r.rssMax, kib) +
-        `<td>${r.measured}</td></tr>`,
+        `<td>${count(r.measured)}</td></tr>`,
     )
     .join("\n");
   return `<table class="stages"><thead><tr><th>stage</th><th>steps</th><th>ok</th><th>failed</th><th>wall p50</th><th>wall p95</th><th>wall max</th><th>CPU efficiency</th><th>peak RSS p50</th><th>peak RSS max</th><th>measured</th></tr></thead>
