@@ -48,7 +48,7 @@ const plan = JSON.parse(await import("node:fs").then((fs) => fs.readFileSync(joi
 
 // A deterministic pseudo-random stream (no Math.random: the same journal every time).
 let seed = 42;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
 
 const start = Date.UTC(2026, 11, 3, 12, 0, 0);
 const id = `${new Date(start).toISOString().replace(/[-:]/g, "")}-4242`;
@@ -97,7 +97,13 @@ writeFileSync(
     cwd: dir,
     workflow: join(dir, "workflow.yaml"),
     params: {},
-    host: { hostname: os.hostname(), platform: process.platform, cpus: os.cpus().length, memoryBytes: os.totalmem(), node: process.version },
+    host: {
+      hostname: os.hostname(),
+      platform: process.platform,
+      cpus: os.cpus().length,
+      memoryBytes: os.totalmem(),
+      node: process.version,
+    },
     plan,
   }),
 );

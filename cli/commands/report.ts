@@ -30,7 +30,9 @@ export async function reportCommand(dir: string | undefined, options: ReportComm
     // Said below.
   }
   if (!isFolder) {
-    io.stderr.write(errorLine(`${shown}: no such folder; give the workflow's folder (the one that holds .wfc/), or run \`wfc report\` in it`));
+    io.stderr.write(
+      errorLine(`${shown}: no such folder; give the workflow's folder (the one that holds .wfc/), or run \`wfc report\` in it`),
+    );
     return ExitCode.invalid;
   }
   const loaded = loadRun(join(folder, ".wfc"), options.run);

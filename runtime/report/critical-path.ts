@@ -77,7 +77,10 @@ export function criticalPath(plan: Plan, records: readonly PathRecord[]): number
 
   let last = -1;
   for (let i = 0; i < records.length; i++)
-    if (taskOf.has(records[i]!.stage) && (last === -1 || length[i]! > length[last]! || (length[i] === length[last] && records[i]!.end > records[last]!.end)))
+    if (
+      taskOf.has(records[i]!.stage) &&
+      (last === -1 || length[i]! > length[last]! || (length[i] === length[last] && records[i]!.end > records[last]!.end))
+    )
       last = i;
   const path: number[] = [];
   for (let i = last; i !== -1; i = before[i]!) path.push(i);

@@ -9,7 +9,12 @@ export function displayIdentity(identity: string): string {
   return identity.replace(/(?:%[0-9A-F]{2})+|%u[0-9A-F]{4}/g, (run) =>
     run.startsWith("%u")
       ? String.fromCharCode(parseInt(run.slice(2), 16))
-      : Buffer.from(run.slice(1).split("%").map((h) => parseInt(h, 16))).toString("utf8"),
+      : Buffer.from(
+          run
+            .slice(1)
+            .split("%")
+            .map((h) => parseInt(h, 16)),
+        ).toString("utf8"),
   );
 }
 

@@ -2,7 +2,9 @@ import type { ElementEdge, Plan, PlanTask } from "../../contract/plan.js";
 import { escapeHtml } from "./escape.js";
 
 /** How each kind of edge is drawn: stroke, dashes, width; the legend shows the same. */
-const EDGE_STYLE: Readonly<Record<ElementEdge["kind"], { readonly colour: string; readonly dash: string; readonly width: number; readonly words: string }>> = {
+const EDGE_STYLE: Readonly<
+  Record<ElementEdge["kind"], { readonly colour: string; readonly dash: string; readonly width: number; readonly words: string }>
+> = {
   "one-to-one": { colour: "#444", dash: "", width: 1.5, words: "one-to-one (element i waits for element i)" },
   all: { colour: "#111", dash: "", width: 3, words: "all (waits for every element)" },
   match: { colour: "#2a6fb0", dash: "7 4", width: 1.5, words: "match (elements with equal variables)" },
@@ -59,7 +61,10 @@ export function planGraphSvg(plan: Plan, colourOf: (stage: string) => string): s
   for (const t of plan.tasks) {
     const { x, y } = at.get(t.id)!;
     const label = t.stages.length === 1 ? t.stages[0]! : `${t.id}: ${t.stages.join(" → ")}`;
-    const size = t.space.dynamic !== undefined ? "elements decided at run time" : `${t.space.size} element${t.space.size === 1 ? "" : "s"}, ${t.executor}`;
+    const size =
+      t.space.dynamic !== undefined
+        ? "elements decided at run time"
+        : `${t.space.size} element${t.space.size === 1 ? "" : "s"}, ${t.executor}`;
     parts.push(
       `<g class="task" data-task="${escapeHtml(t.id)}"><title>${escapeHtml(`${t.id}\nstages: ${t.stages.join(", ")}\n${size}`)}</title>`,
       `<rect x="${x}" y="${y}" width="${W}" height="${H}" rx="6" fill="#fff" stroke="${colourOf(t.stages[0]!)}" stroke-width="2.5"/>`,

@@ -169,7 +169,10 @@ function runSection(model: ReportModel): string {
     ["ended", run.end === null ? "no end recorded" : isoTime(run.end)],
     ["outcome", outcomeWords(run.outcome)],
     ["wfc", run.wfc],
-    ["host", `${run.host.hostname}: ${run.host.platform}, ${run.host.cpus} CPUs, ${kib(run.host.memoryBytes / 1024)} memory, Node ${run.host.node}`],
+    [
+      "host",
+      `${run.host.hostname}: ${run.host.platform}, ${run.host.cpus} CPUs, ${kib(run.host.memoryBytes / 1024)} memory, Node ${run.host.node}`,
+    ],
   ];
   const params = Object.entries(run.params);
   const executors = Object.entries(plan.executors).map(
@@ -192,7 +195,9 @@ function environmentLine(step: PlanStep): string[] {
   if (env.container !== undefined) parts.push(`container ${env.container}`);
   if (env.modules !== undefined) parts.push(`modules ${env.modules.join(" ")}`);
   if (env.conda !== undefined)
-    parts.push(`conda ${env.conda.kind === "file" ? `file ${env.conda.path}` : env.conda.kind === "prefix" ? `prefix ${env.conda.path}` : env.conda.name}`);
+    parts.push(
+      `conda ${env.conda.kind === "file" ? `file ${env.conda.path}` : env.conda.kind === "prefix" ? `prefix ${env.conda.path}` : env.conda.name}`,
+    );
   return [`${step.stage}: ${parts.join(", ")}`];
 }
 

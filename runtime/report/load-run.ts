@@ -45,14 +45,18 @@ export function loadRun(stateDir: string, id: string | undefined): LoadResult {
       .toSorted();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code !== "ENOENT" && code !== "ENOTDIR") return fail(`cannot read ${runsDir}: ${code ?? String(error)}`, "check the folder's permissions");
+    if (code !== "ENOENT" && code !== "ENOTDIR")
+      return fail(`cannot read ${runsDir}: ${code ?? String(error)}`, "check the folder's permissions");
     runs = [];
   }
   if (runs.length === 0)
     return fail(`no run recorded in ${runsDir}`, "run the workflow first (`wfc run workflow.yaml`), then `wfc report` in its folder");
   const chosen = id ?? runs.at(-1)!;
   if (!runs.includes(chosen))
-    return fail(`no run \`${chosen}\` in ${runsDir}`, `the runs recorded there are: ${runs.slice(-5).join(", ")}${runs.length > 5 ? ` (and ${runs.length - 5} older)` : ""}`);
+    return fail(
+      `no run \`${chosen}\` in ${runsDir}`,
+      `the runs recorded there are: ${runs.slice(-5).join(", ")}${runs.length > 5 ? ` (and ${runs.length - 5} older)` : ""}`,
+    );
   const path = join(runsDir, `${chosen}.json`);
   let run: RunRecord;
   try {
@@ -62,7 +66,8 @@ export function loadRun(stateDir: string, id: string | undefined): LoadResult {
     return fail(`cannot read ${path}: ${code ?? (error as Error).message}`, "the file is damaged; report another run with `--run ID`");
   }
   const shape = runRecordProblem(run, chosen);
-  if (shape !== undefined) return fail(`${path}: ${shape}`, "the file is damaged or from another program; report another run with `--run ID`");
+  if (shape !== undefined)
+    return fail(`${path}: ${shape}`, "the file is damaged or from another program; report another run with `--run ID`");
 
   const journal = join(stateDir, "journal.ndjson");
   let text = "";
@@ -97,7 +102,8 @@ function runRecordProblem(run: unknown, id: string): string | undefined {
   const r = run as Partial<Record<keyof RunRecord, unknown>>;
   if (r.id !== id) return `its id is ${JSON.stringify(r.id)}, not ${JSON.stringify(id)}`;
   if (typeof r.start !== "number") return "it has no `start` time";
-  if (typeof r.argv !== "object" || typeof r.host !== "object" || typeof r.params !== "object") return "it lacks `argv`, `host` or `params`";
+  if (typeof r.argv !== "object" || typeof r.host !== "object" || typeof r.params !== "object")
+    return "it lacks `argv`, `host` or `params`";
   const validate = schemaValidator("plan.schema.json");
   if (!validate(r.plan)) return "its `plan` is not a valid wfc plan (of this wfc's plan version)";
   const broken = planProblem(r.plan as Plan);

@@ -113,21 +113,36 @@ export interface CriticalStep {
 /**
  * The records grouped by the job that wrote them, jobs in start order,
  * each job's records in journal order. A job's records (a fused job's
- * steps, a batch's elements, element-major) all carry the job's start and
- * end: records of one task with the same start and end are one job. The
- * timeline draws a job's records side by side within its time, each as
- * long as its measured wall time says (else equal shares), so a batch of
- * 100 is one row, not 100, and its steps read in the order they ran.
+ * steps, a batch's elements, element-major) carry the job's start and end
+ * and are appended together: a job is a run of consecutive records of one
+ * task with the same start and end, of at most the task's `batch`
+ * elements, no step of an element twice (two jobs that ended alike, as
+ * SLURM's whole seconds may make them, stay two). The timeline draws a
+ * job's records side by side within its time, each as long as its
+ * measured wall time says (else equal shares), so a batch of 100 is one
+ * row, not 100, and its steps read in the order they ran.
  */
-function jobsOf(records: readonly JournalRecord[], taskOf: (r: JournalRecord) => string): number[][] {
-  const jobs = new Map<string, number[]>();
+function jobsOf(records: readonly JournalRecord[], taskOf: (r: JournalRecord) => PlanTask): number[][] {
+  const jobs: number[][] = [];
+  let key = "";
+  let elements = new Set<string>();
+  let units = new Set<string>();
   records.forEach((r, i) => {
-    const key = `${taskOf(r)}\0${r.start}\0${r.end}`;
-    const job = jobs.get(key);
-    if (job === undefined) jobs.set(key, [i]);
-    else job.push(i);
+    const task = taskOf(r);
+    const k = `${task.id}\0${r.start}\0${r.end}`;
+    const unit = `${r.stage}\0${r.element}`;
+    const full = !elements.has(r.element) && elements.size >= Math.max(1, task.batch);
+    if (k !== key || full || units.has(unit)) {
+      jobs.push([]);
+      key = k;
+      elements = new Set();
+      units = new Set();
+    }
+    jobs.at(-1)!.push(i);
+    elements.add(r.element);
+    units.add(unit);
   });
-  return [...jobs.values()].sort((x, y) => records[x[0]!]!.start - records[y[0]!]!.start || x[0]! - y[0]!);
+  return jobs.sort((x, y) => records[x[0]!]!.start - records[y[0]!]!.start || x[0]! - y[0]!);
 }
 
 /** Failures listed with their log tails; the others are counted. */
@@ -142,7 +157,7 @@ export function reportModel(loaded: LoadedRun, stateDir: string): ReportModel {
   const stageIndex = new Map(stages.map((s, i) => [s.stage, i]));
   // A record of a stage the plan no longer has (a hand-edited run file) is not drawn.
   const records = loaded.records.filter((r) => stageIndex.has(r.stage) && Number.isFinite(r.start) && Number.isFinite(r.end));
-  const jobs = jobsOf(records, (r) => stages[stageIndex.get(r.stage)!]!.task.id);
+  const jobs = jobsOf(records, (r) => stages[stageIndex.get(r.stage)!]!.task);
   const sorted = jobs.flatMap((j) => j.map((i) => records[i]!));
   const t0 = sorted.length === 0 ? run.start : Math.min(run.start, sorted[0]!.start);
   // Each job's records side by side in its time (see jobsOf), and its row for all of them.

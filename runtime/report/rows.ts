@@ -19,7 +19,7 @@ export function packRows(order: readonly number[], start: readonly number[], end
   const push = (free: number, r: number) => {
     heapFree.push(free);
     heapRow.push(r);
-    for (let i = heapFree.length - 1; i > 0; ) {
+    for (let i = heapFree.length - 1; i > 0;) {
       const parent = (i - 1) >> 1;
       if (!less(i, parent)) break;
       swap(i, parent);
@@ -31,7 +31,7 @@ export function packRows(order: readonly number[], start: readonly number[], end
     swap(0, last);
     heapFree.pop();
     const r = heapRow.pop()!;
-    for (let i = 0; ; ) {
+    for (let i = 0; ;) {
       const l = 2 * i + 1;
       let min = i;
       if (l < heapFree.length && less(l, min)) min = l;

@@ -128,6 +128,8 @@ export const TIMELINE_SCRIPT = String.raw`(function () {
       var mid = (lo + hi) >> 1;
       if (data.a[list[mid]] <= t) { found = mid; lo = mid + 1; } else hi = mid - 1;
     }
+    // The bar the time falls in, when one does; else the nearest within a few pixels.
+    if (found >= 0 && t <= data.b[list[found]]) return list[found];
     var best = -1, bestDistance = 4;
     for (var k = Math.max(0, found - 1); k <= Math.min(list.length - 1, found + 1); k++) {
       if (k < 0) continue;

@@ -5,7 +5,7 @@
  * the timeline, a hovered bar's stage and element, hostile element values
  * and params shown as text, and a screenshot for a person to look at.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
@@ -92,7 +92,10 @@ async function timelineData(page: Page): Promise<TimelineData> {
 /** Hovers bar i (its position from the page) and returns the tooltip's text, or "" when none shows. */
 async function hover(page: Page, i: number): Promise<string> {
   await page.mouse.move(0, 0);
-  const p = await page.evaluate((j) => (window as unknown as { wfcTimeline: { point(i: number): { x: number; y: number } } }).wfcTimeline.point(j), i);
+  const p = await page.evaluate(
+    (j) => (window as unknown as { wfcTimeline: { point(i: number): { x: number; y: number } } }).wfcTimeline.point(j),
+    i,
+  );
   await page.mouse.move(p.x, p.y);
   return page.$eval("#tip", (t) => ((t as HTMLElement).hidden ? "" : (t.textContent ?? "")));
 }
@@ -142,7 +145,12 @@ describe.skipIf(!haveChromium)("wfc report in a real browser", () => {
 
     expect(Number(await page.$eval("#timeline", (c) => c.getAttribute("data-bars")))).toBe(records.length);
     const data = await timelineData(page);
-    expect(data.e.toSorted()).toEqual(records.map(() => "").map((_, i) => data.e[i]!).toSorted());
+    expect(data.e.toSorted()).toEqual(
+      records
+        .map(() => "")
+        .map((_, i) => data.e[i]!)
+        .toSorted(),
+    );
     const hostileBar = data.e.findIndex((e, i) => e === `s=${HOSTILE}` && data.stages[data.s[i]!] === "check");
     expect(hostileBar).toBeGreaterThanOrEqual(0);
     const tip = await hover(page, hostileBar);
@@ -204,7 +212,83 @@ describe.skipIf(!haveChromium)("wfc report in a real browser", () => {
     await screenshot(page, join(dir, "wfc-report.png"));
     await page.close();
   });
+
+  test("20,000 records: every one counted on the timeline though most are under a pixel, and a hover still finds its own", async () => {
+    const dir = await syntheticRun(20_000);
+    const made = await wfc(["report", "-o", "big.html"], { cwd: dir });
+    expect(made.exitCode, made.stderr).toBe(0);
+    const { page, errors, requests } = await open(browser, join(dir, "big.html"));
+    expect(errors).toEqual([]);
+    expect(requests).toHaveLength(1);
+    expect(Number(await page.$eval("#timeline", (c) => c.getAttribute("data-bars")))).toBe(20_000);
+    const data = await timelineData(page);
+    expect(data.rows).toBe(8);
+    // Zoomed in around the last bar (wheel at its place) until bars are pixels wide, a hover finds it.
+    const last = data.e.indexOf("i=19999");
+    for (let k = 0; k < 16; k++) {
+      const p = await page.evaluate(
+        (j) => (window as unknown as { wfcTimeline: { point(i: number): { x: number; y: number } } }).wfcTimeline.point(j),
+        last,
+      );
+      await page.mouse.move(p.x, p.y);
+      await page.mouse.wheel({ deltaY: -100 });
+    }
+    expect(Number(await page.$eval("#timeline", (c) => c.getAttribute("data-bars")))).toBeLessThan(20_000);
+    expect(await hover(page, last)).toContain("element: i=19999");
+    await screenshot(page, join(dir, "big.png"));
+    await page.close();
+  });
 });
+
+/**
+ * A run too big to run here for a test: a real plan (compiled) with a
+ * journal of `n` records of it on 8 slots and its RunRecord, as a run of
+ * it would write them, each job a few ms long.
+ */
+async function syntheticRun(n: number): Promise<string> {
+  const dir = fixture({
+    "workflow.yaml": `wfc: 1\nname: big\nstages:\n  one:\n    foreach: { i: { range: [0, ${n}] } }\n    outputs: "o/{i}"\n    run: "touch {outputs}"\n`,
+  });
+  const compiled = await wfc(["compile", "workflow.yaml", "-o", "plan.json"], { cwd: dir });
+  expect(compiled.stderr).toBe("");
+  const plan = JSON.parse(readFileSync(join(dir, "plan.json"), "utf8")) as { params: object };
+  const start = Date.UTC(2026, 11, 3, 12);
+  const id = "20261203T120000.000Z-1";
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = start + Math.floor(i / 8) * 3;
+    lines.push(
+      JSON.stringify({
+        stage: "one",
+        element: `i=${i}`,
+        status: "done",
+        hash: "0".repeat(64),
+        start: s,
+        end: s + 2 + (i % 3) * 0.5,
+        exitCode: 0,
+        run: id,
+      }),
+    );
+  }
+  mkdirSync(join(dir, ".wfc", "runs"), { recursive: true });
+  writeFileSync(join(dir, ".wfc", "journal.ndjson"), `${lines.join("\n")}\n`);
+  const host = { hostname: "h", platform: "linux", cpus: 2, memoryBytes: 2 ** 30, node: "v20" };
+  const run = {
+    id,
+    wfc: "0.1.0",
+    start,
+    end: start + n,
+    outcome: "ok",
+    argv: ["run", "workflow.yaml"],
+    cwd: dir,
+    workflow: "workflow.yaml",
+    params: plan.params,
+    host,
+    plan,
+  };
+  writeFileSync(join(dir, ".wfc", "runs", `${id}.json`), JSON.stringify(run));
+  return dir;
+}
 
 describe("wfc report refuses what it cannot report, writing nothing", () => {
   test("no run recorded: exit 2, the path, and what to do", async () => {

@@ -44,7 +44,12 @@ function plan(tasks: { id: string; stages?: string[]; deps?: [string, ElementEdg
       stages: t.stages ?? [t.id],
       steps: (t.stages ?? [t.id]).map((stage) => ({ stage, inputs: [] })),
       deps: (t.deps ?? []).map(([task, edge]) => ({ task, edge, input: null })),
-      space: { vars: [], zip: [], size: 0, ...(t.per ? { dynamic: { vars: ["c"], per: t.per, from: { kind: "files", task: "x", step: "x", output: 0 } } } : {}) },
+      space: {
+        vars: [],
+        zip: [],
+        size: 0,
+        ...(t.per ? { dynamic: { vars: ["c"], per: t.per, from: { kind: "files", task: "x", step: "x", output: 0 } } } : {}),
+      },
     })),
   } as unknown as Plan;
 }
@@ -53,7 +58,11 @@ const rec = (stage: string, element: string, start: number, end: number): PathRe
 
 describe("criticalPath", () => {
   test("one-to-one follows the same element; `all` the longest chain of all; fused steps in order", () => {
-    const p = plan([{ id: "a" }, { id: "bc", stages: ["b", "c"], deps: [["a", { kind: "one-to-one" }]] }, { id: "d", deps: [["bc", { kind: "all" }]] }]);
+    const p = plan([
+      { id: "a" },
+      { id: "bc", stages: ["b", "c"], deps: [["a", { kind: "one-to-one" }]] },
+      { id: "d", deps: [["bc", { kind: "all" }]] },
+    ]);
     const records = [
       rec("a", "s=1", 0, 10),
       rec("a", "s=2", 0, 30),
