@@ -14,6 +14,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { flag, option } from "./format.mjs";
 
+/* global document, WheelEvent -- the functions given to page.evaluate run in the browser */
+
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = join(root, "dist/cli/bin.js");
 const records = Number(option("records") ?? "100000");
