@@ -102,7 +102,7 @@ function runRecordProblem(run: unknown, id: string): string | undefined {
   const r = run as Partial<Record<keyof RunRecord, unknown>>;
   if (r.id !== id) return `its id is ${JSON.stringify(r.id)}, not ${JSON.stringify(id)}`;
   if (typeof r.start !== "number") return "it has no `start` time";
-  if (typeof r.argv !== "object" || typeof r.host !== "object" || typeof r.params !== "object")
+  if (!Array.isArray(r.argv) || typeof r.host !== "object" || r.host === null || typeof r.params !== "object" || r.params === null)
     return "it lacks `argv`, `host` or `params`";
   const validate = schemaValidator("plan.schema.json");
   if (!validate(r.plan)) return "its `plan` is not a valid wfc plan (of this wfc's plan version)";

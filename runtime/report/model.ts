@@ -176,8 +176,8 @@ export function reportModel(loaded: LoadedRun, stateDir: string): ReportModel {
     const first = records[j[0]!]!;
     const a = first.start - t0;
     const b = Math.max(first.end, first.start) - t0;
-    const weights = j.map((i) => records[i]!.usage?.wallMs);
-    const measured = weights.every((w) => w !== undefined && Number.isFinite(w) && w >= 0) && weights.some((w) => w! > 0);
+    const weights = j.map((i) => finite(records[i]!.usage?.wallMs));
+    const measured = weights.every((w) => w !== null && w >= 0) && weights.some((w) => w! > 0);
     const total = measured ? weights.reduce((x, w) => x! + w!, 0)! : j.length;
     let done = 0;
     j.forEach((_, m) => {
@@ -249,31 +249,35 @@ function tenthOrNull(ms: number | null): number | null {
   return ms === null ? null : tenth(ms);
 }
 
-function finite(n: number | undefined): number | null {
-  return n !== undefined && Number.isFinite(n) ? n : null;
+/** A measured figure, or null for none (or for anything but a number: a hand-edited journal). */
+function finite(n: unknown): number | null {
+  return typeof n === "number" && Number.isFinite(n) ? n : null;
 }
 
 function cpuMs(r: JournalRecord): number | null {
   const u = r.usage;
-  if (u?.userMs === undefined && u?.sysMs === undefined) return null;
-  return (u.userMs ?? 0) + (u.sysMs ?? 0);
+  const user = finite(u?.userMs);
+  const sys = finite(u?.sysMs);
+  if (user === null && sys === null) return null;
+  return (user ?? 0) + (sys ?? 0);
 }
 
 function wallOf(r: JournalRecord): number {
-  return r.usage?.wallMs ?? Math.max(0, r.end - r.start);
+  return finite(r.usage?.wallMs) ?? Math.max(0, r.end - r.start);
 }
 
 function stageRow(info: StageInfo, records: readonly JournalRecord[]): StageRow {
   const mine = records.filter((r) => r.stage === info.stage);
   const walls = mine.filter((r) => r.status !== "touched").map(wallOf);
-  const rss = mine.map((r) => r.usage?.maxRssKb).filter((v): v is number => v !== undefined);
+  const rss = mine.map((r) => finite(r.usage?.maxRssKb)).filter((v): v is number => v !== null);
   let cpu = 0;
   let capacity = 0;
   for (const r of mine) {
     const used = cpuMs(r);
-    if (used === null || r.usage === undefined) continue;
+    const wall = finite(r.usage?.wallMs);
+    if (used === null || wall === null) continue;
     cpu += used;
-    capacity += r.usage.wallMs * Math.max(1, info.task.resources.cpus);
+    capacity += wall * Math.max(1, info.task.resources.cpus);
   }
   return {
     stage: info.stage,

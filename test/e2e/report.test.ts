@@ -319,6 +319,34 @@ describe("wfc report refuses what it cannot report, writing nothing", () => {
     expect(existsSync(join(dir, "wfc-report.html"))).toBe(false);
   });
 
+  test("a hand-edited journal (odd usage figures, a torn line, an unknown stage) is reported, not a crash", async () => {
+    const dir = fixture({ "workflow.yaml": { wfc: 1, name: "odd", stages: { one: { outputs: "o", run: "touch o" } } } });
+    expect((await wfc(["run", "workflow.yaml"], { cwd: dir })).exitCode).toBe(0);
+    const [runFile] = readdirSync(join(dir, ".wfc", "runs"));
+    const id = runFile!.replace(/\.json$/, "");
+    const odd = [
+      {
+        stage: "one",
+        element: "",
+        status: "done",
+        hash: "h",
+        start: 1,
+        end: 2,
+        run: id,
+        usage: { wallMs: "x", userMs: null, maxRssKb: "9", via: "wait4" },
+      },
+      { stage: "gone", element: "", status: "failed", hash: "h", start: 1, end: 2, run: id },
+    ];
+    writeFileSync(
+      join(dir, ".wfc", "journal.ndjson"),
+      `${readFileSync(join(dir, ".wfc", "journal.ndjson"), "utf8")}{"stage":"one","ele\n${odd.map((r) => JSON.stringify(r)).join("\n")}\n`,
+    );
+    const r = await wfc(["report"], { cwd: dir });
+    expect(r.stderr).toBe("");
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(`report of run ${id} (2 steps, 0 failed)`);
+  });
+
   test("no such folder", async () => {
     const r = await wfc(["report", "no-such-dir"], { cwd: fixture({}) });
     expect(r.exitCode).toBe(2);
