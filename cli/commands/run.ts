@@ -176,7 +176,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
       },
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.kill ? { kill: options.kill } : {}),
-      invocation: { argv: options.argv ?? [], workflow: resolve(io.cwd, file) },
+      invocation: { argv: options.argv ?? [], cwd: io.cwd, workflow: resolve(io.cwd, file) },
       ...(files.trace !== undefined ? { onUnitEnd: files.trace } : {}),
       onEvent: (event) => {
         files.events?.(event);

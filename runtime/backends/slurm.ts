@@ -62,14 +62,15 @@ export class SlurmBackend implements Backend {
     const attempt = { retry: job.attempt > 0, retriesLeft: job.retriesLeft };
     const o = await this.#executor.run(job.key, scripts, job.log, ctx.onStart, attempt);
     const started = o.started ?? Date.now();
-    if (o.ok) return { kind: "done", started };
-    if (o.cancelled || ctx.signal.aborted) return { kind: "cancelled", started, exitCode: o.exitCode };
+    const usage = o.usage ?? [];
+    if (o.ok) return { kind: "done", started, usage };
+    if (o.cancelled || ctx.signal.aborted) return { kind: "cancelled", started, exitCode: o.exitCode, usage };
     // No exit code but a reason (sbatch refused the array, SLURM ended it): the reason is what to look at.
     const command = o.reason !== null && o.exitCode === null ? o.reason : describeStep(job.commands[o.step] ?? job.commands[0]!);
     // A step whose environment the node lacks said so in one line (environments/job-script.ts): that is the reason.
     const said = job.commands[o.step]?.environment !== undefined ? environmentLine(job.log) : undefined;
     const reason = said ?? o.reason ?? (o.exitCode !== null ? `exit ${o.exitCode}` : "failed");
-    return { kind: "failed", started, exitCode: o.exitCode, step: o.step, command, reason };
+    return { kind: "failed", started, exitCode: o.exitCode, step: o.step, command, reason, usage };
   }
 
   /** Where a step in an environment runs: the workflow's folder, with the executor's engine. */

@@ -202,9 +202,12 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
     run.emit(jobEndEvent(job, { status: "cancelled", exitCode: null }, { start: clock.start, end: Date.now() }));
     return;
   }
-  const usageOf = (u: Unit): JobUsage | undefined => measured[toRun.indexOf(u)]?.usage;
+  /** Each unit's command's index in the job (a batch may have thousands: no search per record). */
+  const indexIn = new Map(toRun.map((u, i) => [u, i]));
+  const usageOf = (u: Unit): JobUsage | undefined => measured[indexIn.get(u)!]?.usage;
   /** Which attempt ran a unit (from 1): a retry runs from the step that failed, so earlier steps keep theirs. */
-  const attemptOf = (u: Unit): number => (measured[toRun.indexOf(u)]?.attempt ?? 0) + 1;
+  const attemptOf = (u: Unit): number => (measured[indexIn.get(u)!]?.attempt ?? 0) + 1;
+  const unitOf = new Map(toRun.map((u) => [`${u.stage}\0${u.element}`, u]));
   clock.onStart(outcome.started);
   // The node's own clock says when a SLURM job's commands started (wfc may have seen it a poll later).
   if (backend.remoteClock) clock.start = Math.min(clock.start, outcome.started);
@@ -245,7 +248,7 @@ async function execute(run: RunContext, ref: JobRef, lane: Lane | undefined): Pr
     const problem = journalProblem(run, list);
     if (run.unitsEnded !== undefined) {
       const ends = list.map((r, k) => {
-        const u = toRun.find((x) => x.stage === r.stage && x.element === r.element) ?? toRun[k]!;
+        const u = unitOf.get(`${r.stage}\0${r.element}`) ?? toRun[k]!;
         return unitEnd(task.id, ref.job, u, r.status, r.exitCode ?? null, r.start, r.end, r.usage, attemptOf(u), log);
       });
       if (cancelled !== undefined)

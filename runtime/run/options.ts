@@ -50,8 +50,12 @@ export interface RunOptions {
   readonly onWarning?: (message: string) => void;
   /** Each step of an element that ended (a journal record written, or the step Ctrl-C stopped), as it ends: `--trace`. */
   readonly onUnitEnd?: (units: readonly UnitEnd[]) => void;
-  /** What the run record (`.wfc/runs/<id>.json`) says ran it: wfc's arguments and the file given (default: none, ""). */
-  readonly invocation?: { readonly argv: readonly string[]; readonly workflow: string };
+  /**
+   * What the run record (`.wfc/runs/<id>.json`) says ran it: wfc's arguments,
+   * the folder they are relative to and the file given (default: none, the
+   * process's working directory, "").
+   */
+  readonly invocation?: { readonly argv: readonly string[]; readonly cwd: string; readonly workflow: string };
   /**
    * Runs every job instead of the backends the plan names (the tests' fake
    * backend, whose jobs end when the test says so). The caller closes it.

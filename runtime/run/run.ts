@@ -126,7 +126,7 @@ async function lifecycle(plan: Plan, { config: given = {}, ...options }: RunOpti
     }
   }
   // The run's record (issue 16), for `wfc report`: a dry run runs nothing and keeps none.
-  const record = config.dryRun ? undefined : startRecord(plan, stateDir, workdir, runStart, options, warn);
+  const record = config.dryRun ? undefined : startRecord(plan, stateDir, runStart, options, warn);
   const cores = config.cores ?? availableParallelism();
   const jobs = config.jobs ?? plan.jobs ?? undefined;
   const onSlurm = options.backend === undefined && plan.tasks.some((t) => plan.executors[t.executor]?.type === "slurm");
@@ -232,7 +232,6 @@ async function lifecycle(plan: Plan, { config: given = {}, ...options }: RunOpti
 function startRecord(
   plan: Plan,
   stateDir: string,
-  workdir: string,
   start: number,
   options: RunOptions,
   warn: (message: string) => void,
@@ -244,7 +243,7 @@ function startRecord(
     end: null,
     outcome: null,
     argv: options.invocation?.argv ?? [],
-    cwd: workdir,
+    cwd: options.invocation?.cwd ?? process.cwd(),
     workflow: options.invocation?.workflow ?? "",
     params: plan.params,
     host: {

@@ -7,7 +7,7 @@
  * carriage return or backslash in a value is written as `\t`, `\n`, `\r`,
  * `\\` (the IANA TSV convention, as PostgreSQL's COPY writes it); in CSV a
  * value with a comma, quote, CR or LF is quoted with its quotes doubled
- * (RFC 4180). In both, a text value that starts with `=`, `+`, `-`, `@`, a
+ * (RFC 4180). In both, a text value that starts with `=`, `+`, `-`, `@`, `'`, a
  * tab or a CR gets a leading `'`, which spreadsheets show and never
  * evaluate (OWASP's advice on CSV injection).
  */
@@ -85,7 +85,7 @@ function whole(n: number | undefined): string {
 
 /** A text cell: never a formula, never more than one cell. */
 function text(value: string, format: TraceFormat): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  const safe = /^['=+\-@\t\r]/.test(value) ? `'${value}` : value;
   if (format === "csv") return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   return safe.replace(/[\\\t\n\r]/g, (c) => TSV_ESCAPES[c]!);
 }

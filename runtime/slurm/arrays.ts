@@ -8,6 +8,8 @@ import { join } from "node:path";
 import type { JobKey } from "../backends/backend.js";
 import type { SlurmClient } from "./client.js";
 import { endedWithoutStatus, readStarted, readStepsDone, type Status } from "./submission.js";
+import { readStepUsage } from "./measure-script.js";
+import type { JobUsage } from "../state/usage.js";
 
 /** How one job (one array element) ended. Times are epoch milliseconds. */
 export interface SlurmOutcome {
@@ -20,6 +22,8 @@ export interface SlurmOutcome {
   readonly started: number | null;
   /** Why it failed when the exit code does not say (sbatch refused it, SLURM's own state). */
   readonly reason: string | null;
+  /** What each step that ended used, as its script measured it (issue 16). */
+  readonly usage?: readonly JobUsage[];
 }
 
 export interface Waiting {
@@ -65,6 +69,7 @@ export function endElement(array: Submitted, e: Element, status: Status): void {
     cancelled: false,
     started: status.start,
     reason: null,
+    usage: readStepUsage(join(array.dir, "usage", String(e.index))),
   });
 }
 
@@ -99,5 +104,6 @@ export async function endWithoutStatusLine(
     cancelled,
     started: readStarted(join(array.dir, "started", String(e.index))),
     reason,
+    usage: readStepUsage(join(array.dir, "usage", String(e.index))),
   });
 }

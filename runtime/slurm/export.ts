@@ -5,6 +5,7 @@ import { staleInputsMessage } from "../jobs/stale-inputs.js";
 import { commandCpus } from "../../contract/cpus.js";
 import { shellQuote } from "../../contract/shell/quote.js";
 import { DECODE_STEPS, encodeSteps, stepScript } from "../jobs/step-script.js";
+import { MEASURE_FUNCTION } from "./measure-script.js";
 import type { Plan, PlanStep, PlanTask } from "../../contract/plan.js";
 import { slurmJobName, type SlurmArray, type SlurmExpansion, type SlurmLayout } from "../../contract/slurm-layout.js";
 import { packageRoot } from "../../contract/package-root.js";
@@ -78,6 +79,8 @@ export async function writeExport(plan: Plan, layout: SlurmLayout, options: Expo
     mkdirSync(join(temp, "arrays"), { recursive: true });
     mkdirSync(join(temp, "tables"));
     mkdirSync(join(temp, "logs"));
+    // What each job's steps used (issue 16): a file per array index, written by the array script.
+    mkdirSync(join(temp, "usage"));
     const warn = options.onWarning;
     const expander = new Expander(plan, workdir, {
       onStale: warn && ((stale) => warn(staleInputsMessage(stale))),
@@ -313,11 +316,16 @@ for ((k = 0; k < \${#steps[@]}; k++)); do
     break
   fi
 done
+# What each step used (issue 16): a line per step in usage/NAME_INDEX (see wfc's runtime/slurm/measure-script.ts).
+${MEASURE_FUNCTION}
+usage=$export_dir/usage/${shellQuote(`${array.name}_`)}$SLURM_ARRAY_TASK_ID
+: 2> /dev/null > "$usage" || true
 ${startMark(task, array)}cd -- "$export_dir/"${shellQuote(toWorkdir)} || exit 2
 for step in "\${steps[@]}"; do
   # Each step is a bash script: strict mode (set -euo pipefail), or /bin/sh where its stage says shell: sh.
-  "$BASH" -c "$step" || exit
+  wfc_measured "$usage" "$BASH" -c "$step" || { code=$?; rm -f -- "$usage.part"; exit "$code"; }
 done
+rm -f -- "$usage.part"
 # Exit 0 is not success unless every declared output is there. A shared file system may
 # show a file written here late elsewhere: look again each second, up to the latency wait.
 latency_wait=\${WFC_LATENCY_WAIT:-${Math.ceil(latencyWait)}}

@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, watch, writeFileSync, type FSWatcher } from "n
 import { join } from "node:path";
 import { shellQuote } from "../../contract/shell/quote.js";
 import { DECODE_STEPS, encodeSteps } from "../jobs/step-script.js";
+import { MEASURE_FUNCTION } from "./measure-script.js";
 
 /** Writes a submission's folder: line i of `table` and `logs` for array index i (empty for indices not in it), and `job.sh`. */
 export function writeSubmission(
@@ -15,7 +16,7 @@ export function writeSubmission(
   workdir: string,
   byIndex: ReadonlyMap<number, { readonly scripts: readonly string[]; readonly log: string }>,
 ): void {
-  for (const sub of ["status", "started", "steps", "out"]) mkdirSync(join(dir, sub), { recursive: true });
+  for (const sub of ["status", "started", "steps", "out", "usage"]) mkdirSync(join(dir, sub), { recursive: true });
   const last = Math.max(...byIndex.keys());
   const perIndex = (line: (w: { readonly scripts: readonly string[]; readonly log: string }) => string) =>
     Array.from({ length: last + 1 }, (_, i) => (byIndex.has(i) ? line(byIndex.get(i)!) : "")).join("\n") + "\n";
@@ -93,6 +94,10 @@ start=$(date +%s.%N)
 printf '%s\\n' "$start" > "$submission/started/$i"
 table="$submission/table"
 ${DECODE_STEPS}
+# What each step used (issue 16): a line per step in usage/INDEX (see runtime/slurm/measure-script.ts).
+${MEASURE_FUNCTION}
+usage="$submission/usage/$i"
+: > "$usage"
 cd -- ${shellQuote(workdir)} || exit 2
 # SLURM ending the element (scancel, its time limit) signals this script and its step alike: a step killed that way
 # is no result of its own, so no status line is written (the script ends by the signal, as without the trap, once the
@@ -102,11 +107,12 @@ trap 'ended=1' TERM
 code=0
 step=0
 for script in "\${steps[@]}"; do
-  "$BASH" -c "$script" || { code=$?; break; }
+  wfc_measured "$usage" "$BASH" -c "$script" || { code=$?; break; }
   step=$((step + 1))
   # How many steps succeeded, for an element SLURM ends before its status line (a fused job keeps those steps).
   if [ "\${#steps[@]}" -gt 1 ]; then printf '%s\\n' "$step" > "$submission/steps/$i"; fi
 done
+rm -f -- "$usage.part"
 if [ "$code" -eq 0 ]; then step=0; fi
 # A step killed by a signal may be SLURM ending the element, whose TERM reaches this script a moment later (the
 # cluster signals the element's processes one by one): wait for it (the trap cuts the wait short) before writing a result.

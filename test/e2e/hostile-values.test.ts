@@ -158,26 +158,84 @@ function expectArrived(dir: string, values: readonly string[], items: readonly s
   expect(mismatches.slice(0, 5)).toEqual([]);
 }
 
+/** The `--trace` file (issue 16): one row of 17 cells per journal record, each element's identity as the journal has it, no formula. */
+function expectTraceIntact(dir: string, file: string): void {
+  const text = readFileSync(join(dir, file), "utf8");
+  const rows = file.endsWith(".csv")
+    ? parseCsv(text)
+    : text
+        .split("\n")
+        .slice(0, -1)
+        .map((l) => l.split("\t").map(unescapeTsv));
+  const [header, ...body] = rows;
+  expect(header).toHaveLength(17);
+  expect(body.filter((cells) => cells.length !== 17).slice(0, 3)).toEqual([]);
+  // A text cell starting like a formula has a leading `'`: a spreadsheet shows it and never evaluates it.
+  const unguard = (cell: string) => (/^'['=+\-@\t\r]/.test(cell) ? cell.slice(1) : cell);
+  expect(body.flatMap((cells) => cells.filter((c) => /^[=+@]/.test(c))).slice(0, 3)).toEqual([]);
+  const journal = readFileSync(join(dir, ".wfc/journal.ndjson"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { stage: string; element: string });
+  const key = (stage: string, element: string) => `${stage}\0${element}`;
+  expect(body.map((cells) => key(cells[1]!, unguard(cells[2]!))).sort()).toEqual(journal.map((j) => key(j.stage, j.element)).sort());
+}
+
+/** TSV's escapes (runtime/run/trace.ts) undone. */
+function unescapeTsv(cell: string): string {
+  return cell.replace(/\\([\\tnr])/g, (_, c: string) => ({ "\\": "\\", t: "\t", n: "\n", r: "\r" })[c]!);
+}
+
+/** RFC 4180, as a spreadsheet reads it: quoted cells may hold commas, quotes (doubled) and line breaks. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") {
+      row.push(cell);
+      cell = "";
+    } else if (c === "\n") {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = "";
+    } else cell += c;
+  }
+  return rows;
+}
+
 function expectNothingRan(dir: string): void {
   expect(filesUnder(dir).filter((f) => /PWNED/.test(f))).toEqual([]);
   expect(readFileSync(join(dir, "victim/keep.txt"), "utf8")).toBe("keep\n");
 }
 
 describe(`hostile values (${VALUES.length} foreach values, ${ITEMS.length} list items) arrive byte for byte and run nothing`, () => {
-  test("YAML workflow, params from the file, run locally", async () => {
+  test("YAML workflow, params from the file, run locally (with --trace as TSV)", async () => {
     const dir = fixture({ "wf.yaml": workflow(VALUES, ITEMS), "victim/keep.txt": "keep\n" });
-    const r = await wfc(["run", "wf.yaml"], { cwd: dir });
+    const r = await wfc(["run", "wf.yaml", "--trace", "trace.tsv"], { cwd: dir });
     expect(r.exitCode, r.stderr).toBe(0);
     expectNothingRan(dir);
     expectArrived(dir, VALUES, ITEMS, FILE_PARAM);
+    expectTraceIntact(dir, "trace.tsv");
   });
 
-  test("YAML workflow with `shell: sh` (plain /bin/sh instead of bash), run locally", async () => {
+  test("YAML workflow with `shell: sh` (plain /bin/sh instead of bash), run locally (with --trace as CSV)", async () => {
     const dir = fixture({ "wf.yaml": workflow(VALUES, ITEMS, ITEMS, "sh"), "victim/keep.txt": "keep\n" });
-    const r = await wfc(["run", "wf.yaml"], { cwd: dir });
+    const r = await wfc(["run", "wf.yaml", "--trace", "trace.csv"], { cwd: dir });
     expect(r.exitCode, r.stderr).toBe(0);
     expectNothingRan(dir);
     expectArrived(dir, VALUES, ITEMS, FILE_PARAM);
+    expectTraceIntact(dir, "trace.csv");
   });
 
   test("TOML workflow, params from --param (a scalar and a comma-separated list), run locally", async () => {
@@ -204,5 +262,7 @@ describe(`hostile values (${VALUES.length} foreach values, ${ITEMS.length} list 
     expect(runs.length).toBe(2 * Math.ceil(VALUES.length / 100) + Math.ceil(ITEMS.length / 100) + 1);
     expectNothingRan(dir);
     expectArrived(dir, VALUES, ITEMS, FILE_PARAM);
-  });
+    // Some 2,300 one-line steps, each now measured by the array script (a perl wait4 wrapper per step, issue 16:
+    // a few ms each on a loaded 2-core machine): more room than the default minute.
+  }, 180_000);
 });

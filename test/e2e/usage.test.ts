@@ -5,7 +5,9 @@
  * bounds on the figures: a step that holds 200 MiB has a peak RSS of at
  * least that, one that burns CPU has user time.
  */
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { describe, expect, test } from "vitest";
@@ -134,7 +136,7 @@ describe("a run records what each step used", () => {
     expect(Number(burn.cpu_pct)).toBeGreaterThan(0);
     for (const x of rows) {
       expect(x.start).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-      expect(Date.parse(x.end)).toBeGreaterThanOrEqual(Date.parse(x.start));
+      expect(Date.parse(x.end!)).toBeGreaterThanOrEqual(Date.parse(x.start!));
     }
   });
 
@@ -196,6 +198,52 @@ describe("a run records what each step used", () => {
     const rows = lines.slice(1, -1).map((l) => l.split(","));
     expect(rows.map((cells) => cells.length)).toEqual([COLUMNS.length, COLUMNS.length]);
     expect(rows.map((cells) => cells[2]).sort()).toEqual(["v=a%2Cb", "v=c"]);
+  });
+});
+
+describe("--trace and --events as a run goes", () => {
+  test("Ctrl-C: the step it stopped is a cancelled row, the step before it done; the run record says interrupted", async () => {
+    const dir = fixture({
+      "wf.yaml": {
+        wfc: 1,
+        stages: {
+          first: { foreach: { n: [1] }, outputs: "a/{n}.txt", run: "touch {outputs}" },
+          second: { foreach: { n: [1] }, inputs: "a/{n}.txt", outputs: "b/{n}.txt", run: "touch started; sleep 30; touch {outputs}" },
+        },
+      },
+    });
+    const child = spawn(process.execPath, [join(repoRoot, "dist/cli/bin.js"), "run", "wf.yaml", "--trace", "trace.tsv"], {
+      cwd: dir,
+      env: { ...process.env, WFC_CONFIG: "", NO_COLOR: "1" },
+      stdio: ["ignore", "ignore", "ignore"],
+    });
+    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    while (!existsSync(join(dir, "started"))) await sleep(20);
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    const rows = traceRows(readFileSync(join(dir, "trace.tsv"), "utf8"));
+    expect(rows.map((x) => [x.task, x.stage, x.element, x.status])).toEqual([
+      ["first+second", "first", "n=1", "done"],
+      ["first+second", "second", "n=1", "cancelled"],
+    ]);
+    expect(journal(dir).map((x) => [x.stage, x.status])).toEqual([["first", "done"]]);
+    const [name] = runRecords(dir);
+    expect(JSON.parse(readFileSync(join(dir, ".wfc/runs", name!), "utf8"))).toMatchObject({ outcome: "interrupted" });
+  });
+
+  test("--events without --json: the file has the events, the terminal its progress lines and summary", async () => {
+    const dir = fixture({ "wf.yaml": { wfc: 1, stages: { one: { foreach: { n: [1, 2] }, outputs: "{n}.txt", run: "touch {outputs}" } } } });
+    const r = await wfc(["run", "wf.yaml", "--events", "events.ndjson"], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^\[1\/2\] done +one#\d/m);
+    expect(r.stderr).toMatch(/^ok: 2 done/m);
+    const types = readFileSync(join(dir, "events.ndjson"), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { type: string }).type);
+    expect(types[0]).toBe("run-start");
+    expect(types.at(-1)).toBe("run-end");
+    expect(types.filter((t) => t === "job-end")).toHaveLength(2);
   });
 });
 

@@ -40,6 +40,11 @@ describe("wfc run --json: NDJSON events as schema/events.schema.json describes t
       expect(start, `${String(end.task)}#${String(end.job)} has a job-start`).toBeGreaterThan(0);
       expect(start).toBeLessThan(list.indexOf(end));
       expect(end.status).toBe("done");
+      // What the job used (issue 16): every job here ran, so each was measured (schema: $defs/usage).
+      expect(
+        (end.usage as { wallMs: number } | undefined)?.wallMs,
+        `${String(end.task)}#${String(end.job)} has usage`,
+      ).toBeGreaterThanOrEqual(0);
     }
     const summary = list.at(-1)!.summary as { status: string; done: number; criticalPath: { task: string }[] };
     expect([summary.status, summary.done]).toEqual(["ok", 9]);

@@ -286,4 +286,34 @@ stages:
     },
     TIMEOUT,
   );
+
+  test.concurrent(
+    "each exported job's script measures its steps: usage/NAME_INDEX has a line per step, peak RSS and CPU included",
+    async ({ expect }) => {
+      const dir = fixture({
+        "wf.yaml": `wfc: 1
+name: measured
+stages:
+  hold:
+    foreach: { n: [1, 2] }
+    outputs: "hold/{n}.txt"
+    run: "perl -e 'my $x = \\"a\\" x (200*1024*1024); sleep 1'; echo {n} > {outputs}"
+`,
+      });
+      temporary.push(dir);
+      const s = await exportAndSubmit(dir, "wf.yaml");
+      expect(Object.fromEntries(byElement(s))).toEqual({ "hold.0[0]": "COMPLETED", "hold.0[1]": "COMPLETED" });
+      for (const index of [0, 1]) {
+        const lines = readFileSync(join(dir, "slurm/usage", `hold.0_${index}`), "utf8")
+          .trimEnd()
+          .split("\n");
+        expect(lines).toHaveLength(1);
+        const [start, end, user, sys, rss] = lines[0]!.split(" ").map(Number);
+        expect(end! - start!).toBeGreaterThanOrEqual(1);
+        expect(user! + sys!).toBeGreaterThan(0);
+        expect(rss).toBeGreaterThanOrEqual(200 * 1024);
+      }
+    },
+    TIMEOUT,
+  );
 });

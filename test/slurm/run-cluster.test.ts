@@ -488,4 +488,72 @@ stages:
     },
     TIMEOUT,
   );
+
+  test.concurrent(
+    "what each step used comes back from the array script: peak RSS, CPU, wall, per step of a fused job, in the journal, job-end and --trace",
+    async () => {
+      const dir = workflow({
+        "wf.yaml": `wfc: 1
+name: measured
+executors:
+  cluster: { type: slurm }
+stages:
+  hold:
+    foreach: { n: [1, 2] }
+    outputs: "hold/{n}.txt"
+    executor: cluster
+    run: "perl -e 'my $x = \\"a\\" x (200*1024*1024); sleep 1'; echo {n} > {outputs}"
+  burn:
+    foreach: { n: [1, 2] }
+    inputs: "hold/{n}.txt"
+    outputs: "burn/{n}.txt"
+    executor: cluster
+    run: "perl -e 'my $t = times; my $i = 0; while (times - $t < 0.5) {{ $i++ }}'; cp {inputs} {outputs}"
+  broken:
+    outputs: "never.txt"
+    executor: cluster
+    run: "exit 3"
+`,
+      });
+      const r = await runIn(dir, "-k", "--trace", "trace.tsv");
+      expect(r.exitCode, r.stderr).toBe(1);
+      type Usage = { wallMs: number; userMs?: number; sysMs?: number; maxRssKb?: number; via: string };
+      const records = readFileSync(join(dir, ".wfc/journal.ndjson"), "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { stage: string; element: string; status: string; usage?: Usage; run?: string });
+      // hold and burn are fused (one job, two steps): each step's record has its own figures.
+      const hold = records.filter((x) => x.stage === "hold");
+      const burn = records.filter((x) => x.stage === "burn");
+      expect(hold.map((x) => x.status)).toEqual(["done", "done"]);
+      for (const x of hold) {
+        expect(x.usage).toMatchObject({ via: "script" });
+        expect(x.usage!.maxRssKb).toBeGreaterThanOrEqual(200 * 1024);
+        expect(x.usage!.wallMs).toBeGreaterThanOrEqual(1000);
+      }
+      for (const x of burn) {
+        expect(x.usage!.userMs).toBeGreaterThanOrEqual(400);
+        expect(x.usage!.maxRssKb).toBeLessThan(200 * 1024);
+      }
+      expect(records.find((x) => x.stage === "broken")).toMatchObject({ status: "failed", usage: { via: "script" } });
+      expect(new Set(records.map((x) => x.run)).size).toBe(1);
+      const ends = r.stdout
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { type: string; status?: string; usage?: Usage })
+        .filter((e) => e.type === "job-end" && e.status === "done");
+      expect(ends).toHaveLength(2);
+      // The job's: CPU summed over its steps, the largest peak RSS.
+      for (const e of ends) {
+        expect(e.usage!.maxRssKb).toBeGreaterThanOrEqual(200 * 1024);
+        expect(e.usage!.userMs).toBeGreaterThanOrEqual(400);
+      }
+      const [header, ...rows] = readFileSync(join(dir, "trace.tsv"), "utf8").trimEnd().split("\n");
+      expect(header!.split("\t")[13]).toBe("peak_rss_kb");
+      const cells = rows.map((l) => l.split("\t"));
+      expect(cells.map((c) => `${c[1]} ${c[5]}`).sort()).toEqual(["broken failed", "burn done", "burn done", "hold done", "hold done"]);
+      for (const c of cells.filter((c) => c[1] === "hold")) expect(Number(c[13])).toBeGreaterThanOrEqual(200 * 1024);
+    },
+    TIMEOUT,
+  );
 });
