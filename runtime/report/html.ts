@@ -164,7 +164,7 @@ function runSection(model: ReportModel): string {
   const rows: [string, string][] = [
     ["command", ["wfc", ...run.argv].join(" ")],
     ["workflow", run.workflow],
-    ["folder", run.cwd],
+    ["run in", run.cwd],
     ["started", isoTime(run.start)],
     ["ended", run.end === null ? "no end recorded" : isoTime(run.end)],
     ["outcome", outcomeWords(run.outcome)],
