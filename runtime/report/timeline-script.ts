@@ -77,27 +77,35 @@ export const TIMELINE_SCRIPT = String.raw`(function () {
     var w = width();
     ctx.clearRect(0, 0, w, height());
     axis(w);
-    var drawn = 0;
+    var drawn = 0, scale = w / (v1 - v0), h = Math.max(1, ROW - 2);
     for (var r = 0; r < rows; r++) {
       var list = byRow[r], lastPx = -1, lastColour = -1;
-      for (var k = 0; k < list.length; k++) {
+      // A row's bars never overlap, so their ends rise with their starts: skip to the first in view.
+      var lo = 0, hi = list.length;
+      while (lo < hi) {
+        var mid = (lo + hi) >> 1;
+        if (data.b[list[mid]] < v0) lo = mid + 1; else hi = mid;
+      }
+      var y = AXIS + r * ROW + 1;
+      for (var k = lo; k < list.length; k++) {
         var i = list[k];
-        var bx = box(i);
-        if (bx.x + bx.w < 0 || bx.x > w) continue;
+        if (data.a[i] > v1) break;
+        var x = (data.a[i] - v0) * scale, bw = Math.max(1, (data.b[i] - data.a[i]) * scale);
         drawn++;
-        var px = Math.floor(bx.x), colour = data.st[i] === 1 ? -1 : data.s[i];
+        var px = Math.floor(x), colour = data.st[i] === 1 ? -1 : data.s[i];
         // A sub-pixel bar on the pixel the row's last bar of its colour already filled: drawn by it.
-        if (bx.w <= 1 && px === lastPx && colour === lastColour) continue;
+        if (bw <= 1 && px === lastPx && colour === lastColour) continue;
         lastPx = px;
         lastColour = colour;
+        var fw = bw > 3 ? bw - 1 : bw;
         ctx.fillStyle = data.colours[data.s[i]];
-        ctx.fillRect(bx.x, bx.y, bx.w > 3 ? bx.w - 1 : bx.w, bx.h);
+        ctx.fillRect(x, y, fw, h);
         if (data.st[i] === 1) {
           ctx.fillStyle = FAILED;
-          ctx.fillRect(bx.x, bx.y + bx.h * 0.55, bx.w > 3 ? bx.w - 1 : bx.w, bx.h * 0.45);
+          ctx.fillRect(x, y + h * 0.55, fw, h * 0.45);
         } else if (data.st[i] === 2) {
           ctx.fillStyle = "rgba(255,255,255,0.6)";
-          ctx.fillRect(bx.x, bx.y, bx.w, bx.h);
+          ctx.fillRect(x, y, bw, h);
         }
       }
     }
