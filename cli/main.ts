@@ -197,7 +197,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .action(async (dir: string | undefined, opts: { output?: string; run?: string }) => {
       exitCode = await (
         await import("./commands/report.js")
-      ).reportCommand(dir, { ...(opts.output !== undefined ? { output: opts.output } : {}), ...(opts.run !== undefined ? { run: opts.run } : {}) }, io);
+      ).reportCommand(
+        dir,
+        { ...(opts.output !== undefined ? { output: opts.output } : {}), ...(opts.run !== undefined ? { run: opts.run } : {}) },
+        io,
+      );
     });
 
   const exporter = program.command("export").description("export a plan for a cluster scheduler");
