@@ -290,6 +290,23 @@ async function syntheticRun(n: number): Promise<string> {
   return dir;
 }
 
+test("the newest run by default, an older one by --run; steps up to date are counted, not drawn", async () => {
+  const dir = copySample("reads-split");
+  expect((await wfc(["run", "workflow.yaml"], { cwd: dir })).exitCode).toBe(0);
+  expect((await wfc(["run", "workflow.yaml"], { cwd: dir })).exitCode).toBe(0);
+  const [first, second] = readdirSync(join(dir, ".wfc", "runs"))
+    .toSorted()
+    .map((f) => f.replace(/\.json$/, ""));
+  expect(second).toBeDefined();
+  const newest = await wfc(["report"], { cwd: dir });
+  expect(newest.stdout).toContain(`report of run ${second} (0 steps, 0 failed)`);
+  const summary = (file: string) => /id="summary">([^<]*)</.exec(readFileSync(join(dir, file), "utf8"))?.[1];
+  expect(summary("wfc-report.html")).toContain("0 steps ran · 0 failed · 13 up to date or not selected (not drawn)");
+  const older = await wfc(["report", "--run", first!, "-o", "first.html"], { cwd: dir });
+  expect(older.stdout).toContain(`first.html: report of run ${first} (13 steps, 0 failed)`);
+  expect(summary("first.html")).toContain("13 steps ran · 0 failed · 0 up to date");
+});
+
 describe("wfc report refuses what it cannot report, writing nothing", () => {
   test("no run recorded: exit 2, the path, and what to do", async () => {
     const dir = fixture({ "workflow.yaml": "wfc: 1\n" });
