@@ -307,6 +307,17 @@ test("the newest run by default, an older one by --run; steps up to date are cou
   expect(summary("first.html")).toContain("13 steps ran · 0 failed · 0 up to date");
 });
 
+test("a retried step: its record names the attempt that wrote it, and its failure says so", async () => {
+  const dir = fixture({
+    "workflow.yaml": { wfc: 1, name: "retried", stages: { flaky: { outputs: "o", retries: 1, run: "echo trying; exit 4" } } },
+  });
+  expect((await wfc(["run", "workflow.yaml"], { cwd: dir })).exitCode).toBe(1);
+  expect((await wfc(["report"], { cwd: dir })).exitCode).toBe(0);
+  const html = readFileSync(join(dir, "wfc-report.html"), "utf8");
+  expect(html).toContain("exit code 4 · attempt 2 · ended");
+  expect(html).toMatch(/<pre class="log">[^<]*trying/);
+});
+
 describe("wfc report refuses what it cannot report, writing nothing", () => {
   test("no run recorded: exit 2, the path, and what to do", async () => {
     const dir = fixture({ "workflow.yaml": "wfc: 1\n" });
