@@ -149,7 +149,9 @@ export function jobEndEvent(
   usage?: JobUsage,
 ): Extract<RunEvent, { type: "job-end" }> {
   const event = endEvent(job, end, times);
-  return usage === undefined ? event : { ...event, usage };
+  // Added, not spread: no copy of the event per job.
+  if (usage !== undefined) (event as { usage?: JobUsage }).usage = usage;
+  return event;
 }
 
 function endEvent(

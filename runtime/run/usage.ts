@@ -57,6 +57,8 @@ export function unitEnd(
  * only where every measured command has it; none when none was measured.
  */
 export function sumUsage(commands: readonly (JobUsage | undefined)[], wallMs: number): JobUsage | undefined {
+  // Most jobs are one command: its figures, with the job's wall time.
+  if (commands.length === 1) return commands[0] && { ...commands[0], wallMs: Math.max(0, round(wallMs)) };
   const list = commands.filter((u): u is JobUsage => u !== undefined);
   if (list.length === 0) return undefined;
   const sum = (field: "userMs" | "sysMs" | "readBytes" | "writeBytes") =>
