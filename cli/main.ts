@@ -188,6 +188,30 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       },
     );
 
+  program
+    .command("report")
+    .description("write a run's report: one self-contained HTML page with a timeline, per-stage tables, failures and the plan")
+    .argument("[dir]", "the workflow's folder, which holds .wfc/ (default: .)")
+    .option("-o, --output <file>", "write the page here (default: DIR/wfc-report.html)")
+    .option("--run <id>", "the run to report (default: the newest in .wfc/runs/)")
+    .option("--suggest", "instead of the page: each stage's mem, time and cpus from measured usage (as `wfc suggest DIR`)", false)
+    .action(async (dir: string | undefined, opts: { output?: string; run?: string; suggest: boolean }) => {
+      if (opts.suggest) {
+        // The same command as `wfc suggest DIR -o FILE`, where users of report look for it.
+        exitCode = await (
+          await import("./commands/suggest.js")
+        ).suggestCommand([dir ?? "."], { params: {}, force: false, ...(opts.output !== undefined ? { output: opts.output } : {}) }, io);
+        return;
+      }
+      exitCode = await (
+        await import("./commands/report.js")
+      ).reportCommand(
+        dir,
+        { ...(opts.output !== undefined ? { output: opts.output } : {}), ...(opts.run !== undefined ? { run: opts.run } : {}) },
+        io,
+      );
+    });
+
   const exporter = program.command("export").description("export a plan for a cluster scheduler");
   planSourceOptions(exporter.command("slurm"))
     .description("export a plan (or a workflow) as chained SLURM job arrays and a submit.sh")

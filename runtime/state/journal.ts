@@ -187,7 +187,7 @@ const RECORD_START = '{"stage":';
  * and this one glued to it, the last whole record in it. Undefined for a
  * line that holds none (blank, or only the torn part).
  */
-function parseLine(line: string): JournalRecord | undefined {
+export function parseLine(line: string): JournalRecord | undefined {
   if (line.trim() === "") return undefined;
   for (let at = 0; at !== -1; at = line.indexOf(RECORD_START, at + 1)) {
     const r = record(line.slice(at));

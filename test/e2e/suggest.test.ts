@@ -154,6 +154,15 @@ stages:
     expect(Number(tables[0]![2])).toBeGreaterThan(128);
     const explained = await wfc(["compile", "workflow.yaml", "-c", "s.toml", "--explain", "-o", "plan.json"], { cwd: dir });
     expect(explained.stdout).toContain("  - `a` → `b` fused into `a+b`: one job per element runs both\n");
+    // `wfc report --suggest` is the same command, where report's users look for it.
+    const alias = await wfc(["report", ".", "--suggest", "-o", "s.toml"], { cwd: dir });
+    expect(alias.exitCode, alias.stderr).toBe(0);
+    expect(alias.stdout).toBe(r.stdout);
+    expect(
+      readFileSync(join(dir, "s.toml"), "utf8")
+        .split("\n")
+        .filter((l) => !/date|Written/i.test(l)),
+    ).toEqual(written.split("\n").filter((l) => !/date|Written/i.test(l)));
   }, 60_000);
 });
 
