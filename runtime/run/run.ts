@@ -270,7 +270,8 @@ async function lifecycle(
     // (memo.ts). Not after a short run: its checks are quick anyway, and the user waits for its summary.
     if (memo !== undefined && checkAfter === undefined && !recorded && checkAfterRun(summary, options.checkAfterMs ?? CHECK_AFTER_MS)) {
       const quiet = { ...options, onEvent: undefined, onWarning: () => {} };
-      await lifecycle(plan, { ...quiet, config: { ...given, dryRun: true } }, abort, { key: memo.key });
+      // Only a memo is at stake: a check that fails leaves none, and the run's own outcome stands.
+      await lifecycle(plan, { ...quiet, config: { ...given, dryRun: true } }, abort, { key: memo.key }).catch(() => undefined);
     }
     return summary;
   } finally {
