@@ -1,4 +1,4 @@
-import { statSync } from "node:fs";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { wfcVersion } from "../../compiler/schema/assets.js";
@@ -43,6 +43,13 @@ export async function reportCommand(dir: string | undefined, options: ReportComm
   const model = reportModel(loaded.value, join(folder, ".wfc"));
   const html = reportHtml(model, `wfc ${wfcVersion()}`);
   const output = options.output === undefined ? join(folder, "wfc-report.html") : resolve(io.cwd, options.output);
+  // wfc never destroys what it did not create: the default name may be a file of the user's. `-o` names it on purpose.
+  if (options.output === undefined && !ownPage(output)) {
+    io.stderr.write(
+      errorLine(`${relative(io.cwd, output) || output} exists and is not a report wfc wrote; name another file with -o, or move it away`),
+    );
+    return ExitCode.invalid;
+  }
   try {
     await writeFileAtomic(output, html);
   } catch (error) {
@@ -56,4 +63,21 @@ export async function reportCommand(dir: string | undefined, options: ReportComm
     `${relative(io.cwd, output) || output}: report of run ${loaded.value.run.id} (${steps} step${steps === 1 ? "" : "s"}, ${failed} failed); open ${pathToFileURL(output).href} in a browser\n`,
   );
   return ExitCode.ok;
+}
+
+/** Whether a path is free, or holds a page `wfc report` wrote (its generator line, near the top). */
+function ownPage(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ENOENT";
+  }
+  try {
+    const head = Buffer.alloc(4096);
+    const text = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString("utf8");
+    return text.includes('<meta name="generator" content="wfc ');
+  } finally {
+    closeSync(fd);
+  }
 }

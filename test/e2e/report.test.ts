@@ -5,7 +5,7 @@
  * the timeline, a hovered bar's stage and element, hostile element values
  * and params shown as text, and a screenshot for a person to look at.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
@@ -373,6 +373,21 @@ describe("wfc report refuses what it cannot report, writing nothing", () => {
     expect(r.stderr).toBe("");
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain(`report of run ${id} (2 steps, 0 failed)`);
+  });
+
+  test("the default page's name taken by a file wfc did not write: exit 2, the file kept; its own page is replaced", async () => {
+    const dir = copySample("reads-split");
+    expect((await wfc(["run", "workflow.yaml"], { cwd: dir })).exitCode).toBe(0);
+    writeFileSync(join(dir, "wfc-report.html"), "<p>my notes</p>\n");
+    const refused = await wfc(["report"], { cwd: dir });
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toBe(
+      "wfc: error: wfc-report.html exists and is not a report wfc wrote; name another file with -o, or move it away",
+    );
+    expect(readFileSync(join(dir, "wfc-report.html"), "utf8")).toBe("<p>my notes</p>\n");
+    rmSync(join(dir, "wfc-report.html"));
+    expect((await wfc(["report"], { cwd: dir })).exitCode).toBe(0);
+    expect((await wfc(["report"], { cwd: dir })).exitCode).toBe(0);
   });
 
   test("no such folder", async () => {
