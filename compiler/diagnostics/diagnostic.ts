@@ -26,6 +26,21 @@ export interface Related {
   readonly message: string;
 }
 
+/** One text replacement in the diagnostic's own file. */
+export interface Edit {
+  readonly span: Span;
+  readonly newText: string;
+}
+
+/**
+ * A mechanical fix an editor can apply as a quick fix (the did-you-mean
+ * suggestions): `title` is what the menu shows, e.g. "change to `ftp`".
+ */
+export interface Fix {
+  readonly title: string;
+  readonly edits: readonly Edit[];
+}
+
 export interface Diagnostic {
   readonly severity: Severity;
   /** Stable code, e.g. `WFC202`; listed in `codes.ts` and docs/errors.md. Never reused. */
@@ -39,6 +54,8 @@ export interface Diagnostic {
   /** The likely fix ("did you mean `ftp`?"). */
   readonly help?: string;
   readonly related?: readonly Related[];
+  /** Edits that apply `help` when it is mechanical; all in `location.file`. */
+  readonly fixes?: readonly Fix[];
 }
 
 /** The result of a phase that can fail on user input (STYLE habit 4). */
