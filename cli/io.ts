@@ -10,6 +10,25 @@ export interface Io {
   readonly signal?: AbortSignal;
   /** Aborted on a second one: running jobs get SIGKILL at once. */
   readonly kill?: AbortSignal;
+  /** `--quiet` / `--verbose` of the command (main.ts sets it for every command); absent means normal. */
+  readonly verbosity?: Verbosity;
+}
+
+/** How much a command says beyond its real output: `--quiet` only errors, `--verbose` timings, files read, config locations. */
+export type Verbosity = "quiet" | "normal" | "verbose";
+
+export function isQuiet(io: Io): boolean {
+  return io.verbosity === "quiet";
+}
+
+/** A line about what the command did (`wrote …`), on stdout; `--quiet` leaves it out. */
+export function status(io: Io, text: string): void {
+  if (io.verbosity !== "quiet") io.stdout.write(text);
+}
+
+/** A `--verbose` detail on stderr (`wfc: …`); nothing otherwise. */
+export function detail(io: Io, message: string): void {
+  if (io.verbosity === "verbose") io.stderr.write(`wfc: ${visible(message)}\n`);
 }
 
 /** Exit codes, as documented in the README. */
@@ -38,8 +57,9 @@ export class UsageError extends Error {
   readonly exitCode = ExitCode.invalid;
 }
 
+/** Colour on a terminal, unless `NO_COLOR` is set to something (an empty `NO_COLOR` is unset, as no-color.org says) or TERM is dumb. */
 export function useColor(stream: Io["stderr"], env: Io["env"]): boolean {
-  return stream.isTTY === true && env.NO_COLOR === undefined && env.TERM !== "dumb";
+  return stream.isTTY === true && (env.NO_COLOR === undefined || env.NO_COLOR === "") && env.TERM !== "dumb";
 }
 
 /**

@@ -2,7 +2,9 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { schemaText, wfcVersion } from "../compiler/schema/assets.js";
 import type { GraphFormat } from "./commands/graph.js";
 import type { PlanSource } from "./commands/plan-for.js";
-import { errorLine, ExitCode, UsageError, type Io } from "./io.js";
+import { asciiStream, stdoutIsText, wantsAscii } from "./ascii.js";
+import { addCommonOptions, commandPath } from "./help.js";
+import { detail, errorLine, ExitCode, UsageError, type Io } from "./io.js";
 import { stageList } from "../runtime/run/target.js";
 
 /** `--param k=v`, repeatable. */
@@ -46,17 +48,22 @@ function planSource(opts: { param: Record<string, string>; paramsFile?: string; 
 
 /**
  * The whole CLI as a function of argv and streams; only bin.ts touches the
- * real process. Returns the exit code.
+ * real process. Returns the exit code. `inspect` sees the program once every
+ * command is defined (test/cli/help.test.ts walks its commands).
  */
-export async function main(argv: readonly string[], io: Io): Promise<number> {
+export async function main(argv: readonly string[], given: Io, inspect?: (program: Command) => void): Promise<number> {
   let exitCode: number = ExitCode.ok;
+  // What the commands write to: set again for the command that runs (its --quiet/--verbose, WFC_ASCII on its stdout).
+  const ascii = wantsAscii(given.env);
+  let io: Io = ascii ? { ...given, stderr: asciiStream(given.stderr) } : given;
   const program = new Command()
     .name("wfc")
     .description("Compile declarative workflows (YAML/TOML) into optimized plans; run them locally or on SLURM.")
     .version(wfcVersion(), "-V, --version")
     .exitOverride()
     .configureOutput({
-      writeOut: (s) => io.stdout.write(s),
+      // Help is text, whatever the command's stdout is.
+      writeOut: (s) => (ascii ? asciiStream(given.stdout) : given.stdout).write(s),
       writeErr: (s) => io.stderr.write(s),
     })
     .showSuggestionAfterError(true);
@@ -321,8 +328,24 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       exitCode = await (await import("./commands/config.js")).configInitCommand({ path: opts.path, force: opts.force }, io);
     });
 
+  addCommonOptions(program);
+  let started: number | undefined;
+  program.hook("preAction", (_program, command) => {
+    // A group's flags count for its subcommands (`wfc config -q show`).
+    const opts = command.optsWithGlobals<Record<string, unknown>>();
+    if (opts.quiet === true && opts.verbose === true) throw new UsageError("--quiet and --verbose cannot be used together");
+    io = {
+      ...io,
+      verbosity: opts.quiet === true ? "quiet" : opts.verbose === true ? "verbose" : "normal",
+      ...(ascii && stdoutIsText(commandPath(command), opts) ? { stdout: asciiStream(given.stdout) } : {}),
+    };
+    started = performance.now();
+  });
+  inspect?.(program);
+
   try {
     await program.parseAsync([...argv], { from: "user" });
+    if (started !== undefined) detail(io, `done in ${((performance.now() - started) / 1000).toFixed(2)} s, exit code ${exitCode}`);
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version exit 0; anything else commander rejects is a usage error.

@@ -2,8 +2,8 @@ import { compileFile } from "../../compiler/compile.js";
 import { loadConfig } from "../../compiler/config/load.js";
 import type { Note } from "../../compiler/passes/executors.js";
 import { canonicalJson } from "../../contract/canonical-json.js";
-import { ExitCode, type Io } from "../io.js";
-import { configHost, type ConfigHost } from "./config.js";
+import { ExitCode, status, type Io } from "../io.js";
+import { configHost, tellConfigLocations, type ConfigHost } from "./config.js";
 import { lookupIn } from "../../compiler/diagnostics/format.js";
 import { printDiagnostics } from "../print-diagnostics.js";
 import { writeFileAtomic } from "../write-file.js";
@@ -56,6 +56,7 @@ export async function compileCommand(
   const paramsFile = await paramsFileFor(options.paramsFile, io);
   if (typeof paramsFile === "number") return paramsFile;
   const loaded = await loadConfig({ explicit: options.config, env: io.env, cwd: io.cwd, home: host.home });
+  tellConfigLocations(io, loaded);
   if (loaded.config === undefined) {
     printDiagnostics(loaded.diagnostics, lookupIn(loaded.documents), "the config files", io);
     return ExitCode.invalid;
@@ -82,7 +83,8 @@ export async function compileCommand(
     if (options.explain) io.stderr.write(formatExplain(result.notes));
   } else {
     await writeFileAtomic(options.output, json);
-    io.stdout.write(
+    status(
+      io,
       `${options.output}: ${result.plan.tasks.length} task${result.plan.tasks.length === 1 ? "" : "s"}, ${jobs} job${jobs === 1 ? "" : "s"}${result.plan.tasks.some((t) => t.jobs === null) ? " known (more at run time)" : ""} (${Buffer.byteLength(json)} bytes)\n`,
     );
     if (options.explain) io.stdout.write(formatExplain(result.notes));

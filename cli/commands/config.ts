@@ -9,7 +9,7 @@ import { PROJECT_CONFIG } from "../../compiler/config/locations.js";
 import { configJson, renderConfigText } from "../../compiler/config/show.js";
 import { hasErrors } from "../../compiler/diagnostics/diagnostic.js";
 import { formatDiagnostic, formatSummary, lookupIn } from "../../compiler/diagnostics/format.js";
-import { errorLine, ExitCode, useColor, type Io } from "../io.js";
+import { detail, errorLine, ExitCode, isQuiet, status, useColor, type Io } from "../io.js";
 
 /** What config commands read from the machine beyond `Io`; a parameter so tests fake it. */
 export interface ConfigHost {
@@ -21,6 +21,11 @@ export function configHost(io: Io): ConfigHost {
   return { home: io.env.HOME || homedir(), cpus: availableParallelism() };
 }
 
+/** `--verbose`: every place a config file was looked for, and what was there. */
+export function tellConfigLocations(io: Io, result: LoadConfigResult): void {
+  for (const l of result.searched) detail(io, `config (${l.level}): ${l.path}: ${l.status}`);
+}
+
 export interface ConfigShowOptions {
   readonly config?: string | readonly string[] | undefined;
   readonly format: "text" | "json";
@@ -29,6 +34,7 @@ export interface ConfigShowOptions {
 /** `wfc config show`: the merged config and where each value came from; 2 when a config file is invalid. */
 export async function configShowCommand(options: ConfigShowOptions, io: Io, host: ConfigHost = configHost(io)): Promise<number> {
   const result = await loadConfig({ explicit: options.config, env: io.env, cwd: io.cwd, home: host.home });
+  tellConfigLocations(io, result);
   if (options.format === "json") {
     io.stdout.write(JSON.stringify(configJson(result), null, 2) + "\n");
     return result.config === undefined ? ExitCode.invalid : ExitCode.ok;
@@ -40,10 +46,11 @@ export async function configShowCommand(options: ConfigShowOptions, io: Io, host
 }
 
 function printDiagnostics(result: LoadConfigResult, io: Io): void {
-  if (result.diagnostics.length === 0) return;
+  const shown = isQuiet(io) ? result.diagnostics.filter((d) => d.severity === "error") : result.diagnostics;
+  if (shown.length === 0) return;
   const lookup = lookupIn(result.documents);
   const color = useColor(io.stderr, io.env);
-  io.stderr.write(result.diagnostics.map((d) => formatDiagnostic(d, lookup, { color }) + "\n").join("\n"));
+  io.stderr.write(shown.map((d) => formatDiagnostic(d, lookup, { color }) + "\n").join("\n"));
   // Warnings alone need no summary: the config follows on stdout.
   if (!hasErrors(result.diagnostics)) return;
   const files = [...new Set(result.diagnostics.map((d) => d.location?.file).filter((f) => f !== undefined))];
@@ -95,7 +102,7 @@ export async function configInitCommand(options: ConfigInitOptions, io: Io, host
           : `cannot write \`${shown}\` (${code ?? (error as Error).message})`,
     );
   }
-  io.stdout.write(`wrote ${shown}\n`);
+  status(io, `wrote ${shown}\n`);
   return ExitCode.ok;
 }
 

@@ -3,7 +3,7 @@ import type { Plan } from "../../contract/plan.js";
 import { ExportError, writeExport } from "../../runtime/slurm/export.js";
 import { clusterMaxArraySize } from "../../runtime/slurm/cluster.js";
 import { slurmLayout, type SlurmLayout } from "../../contract/slurm-layout.js";
-import { errorLine, ExitCode, warningLine, type Io } from "../io.js";
+import { errorLine, ExitCode, isQuiet, status, warningLine, type Io } from "../io.js";
 import { planFor, type PlanSource } from "./plan-for.js";
 
 export interface ExportCommandOptions extends PlanSource {
@@ -34,7 +34,9 @@ export async function exportSlurmCommand(file: string, options: ExportCommandOpt
         planDir: planned.planDir,
         dir: resolve(io.cwd, options.output!),
         shown: options.output!,
-        onWarning: (message) => io.stderr.write(warningLine(message)),
+        onWarning: (message) => {
+          if (!isQuiet(io)) io.stderr.write(warningLine(message));
+        },
         ...(options.latencyWait !== undefined ? { latencyWait: options.latencyWait } : {}),
       });
     } catch (error) {
@@ -46,7 +48,7 @@ export async function exportSlurmCommand(file: string, options: ExportCommandOpt
   io.stdout.write(
     shapeReport(planned.plan, layout, options.dryRun ? undefined : relative(io.cwd, resolve(io.cwd, options.output!)) || "."),
   );
-  for (const note of lifetimeNotes(planned.plan)) io.stdout.write(`note: ${note}\n`);
+  for (const note of lifetimeNotes(planned.plan)) status(io, `note: ${note}\n`);
   return ExitCode.ok;
 }
 

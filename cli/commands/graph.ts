@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { renderDot } from "../../compiler/render/dot.js";
 import { renderMermaid } from "../../compiler/render/mermaid.js";
-import { errorLine, ExitCode, type Io } from "../io.js";
+import { errorLine, ExitCode, status, type Io } from "../io.js";
 import { loadPlan } from "../../runtime/load-plan.js";
 import { writeFileAtomic } from "../write-file.js";
 
@@ -32,6 +32,6 @@ export async function graphCommand(planPath: string, options: GraphCommandOption
     return ExitCode.invalid;
   }
   const n = loaded.plan.tasks.length;
-  io.stdout.write(`${options.output}: ${options.format} graph of ${n} task${n === 1 ? "" : "s"}\n`);
+  status(io, `${options.output}: ${options.format} graph of ${n} task${n === 1 ? "" : "s"}\n`);
   return ExitCode.ok;
 }

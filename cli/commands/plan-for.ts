@@ -37,7 +37,7 @@ export async function planFor(file: string, options: PlanSource, io: Io): Promis
     return { plan: loaded.plan, planDir, ...(moved ? { moved } : {}) };
   }
   // The compiler (yaml, TOML, the workflow schema) is loaded only for a workflow: a plan does not need it.
-  const [{ compileFile }, { loadConfig }, { lookupIn }, { printDiagnostics }, { configHost }] = await Promise.all([
+  const [{ compileFile }, { loadConfig }, { lookupIn }, { printDiagnostics }, { configHost, tellConfigLocations }] = await Promise.all([
     import("../../compiler/compile.js"),
     import("../../compiler/config/load.js"),
     import("../../compiler/diagnostics/format.js"),
@@ -48,6 +48,7 @@ export async function planFor(file: string, options: PlanSource, io: Io): Promis
   if (typeof paramsFile === "number") return paramsFile;
   const host = configHost(io);
   const config = await loadConfig({ explicit: options.config, env: io.env, cwd: io.cwd, home: host.home });
+  tellConfigLocations(io, config);
   if (config.config === undefined) {
     printDiagnostics(config.diagnostics, lookupIn(config.documents), "the config files", io);
     return ExitCode.invalid;

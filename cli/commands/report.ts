@@ -5,7 +5,7 @@ import { wfcVersion } from "../../compiler/schema/assets.js";
 import { reportHtml } from "../../runtime/report/html.js";
 import { loadRun } from "../../runtime/report/load-run.js";
 import { reportModel } from "../../runtime/report/model.js";
-import { errorLine, ExitCode, type Io } from "../io.js";
+import { errorLine, ExitCode, status, type Io } from "../io.js";
 import { writeFileAtomic } from "../write-file.js";
 
 export interface ReportCommandOptions {
@@ -59,7 +59,8 @@ export async function reportCommand(dir: string | undefined, options: ReportComm
   }
   const steps = model.timeline.s.length;
   const failed = model.table.reduce((n, s) => n + s.failed, 0);
-  io.stdout.write(
+  status(
+    io,
     `${relative(io.cwd, output) || output}: report of run ${loaded.value.run.id} (${steps} step${steps === 1 ? "" : "s"}, ${failed} failed); open ${pathToFileURL(output).href} in a browser\n`,
   );
   return ExitCode.ok;

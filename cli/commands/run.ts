@@ -2,7 +2,7 @@ import { closeSync, openSync, statSync, writeSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { run, RunError, type RunEvent, type RunSummary } from "../../runtime/run/run.js";
-import { errorLine, ExitCode, interruptExitCode, useColor, warningLine, type Io } from "../io.js";
+import { errorLine, ExitCode, interruptExitCode, isQuiet, useColor, warningLine, type Io } from "../io.js";
 import { visible, visibleSource } from "../../compiler/diagnostics/visible.js";
 import { batched, type Batched } from "../progress/batched.js";
 import { traceFormat, traceHeader, traceRow } from "../../runtime/run/trace.js";
@@ -42,13 +42,13 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 }
 
-/** Plain progress lines (not a TTY), one per job that ran, failed, was touched or cancelled. */
-function lineFor(event: RunEvent, done: { n: number }, total: number): string | undefined {
+/** Plain progress lines (not a TTY), one per job that ran, failed, was touched or cancelled (`--verbose`: or was up to date). */
+function lineFor(event: RunEvent, done: { n: number }, total: number, verbose = false): string | undefined {
   if (event.type === "job-end") {
     // A cancelled job is not progress: it runs again next time.
     if (event.status !== "cancelled") done.n++;
     // Progress is what ran: the summary counts what was up to date (a no-op run of 50,000 jobs prints one line).
-    if (event.status === "skipped" && event.reason === "up to date") return undefined;
+    if (event.status === "skipped" && event.reason === "up to date" && !verbose) return undefined;
     const name = `${event.task}#${event.job}`;
     const took = event.status === "skipped" ? (event.reason ?? "") : seconds(event.time - event.start);
     return `[${done.n}/${total}] ${event.status.padEnd(9)} ${name} ${took}`.trimEnd();
@@ -132,7 +132,8 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   }
   const planned = await planFor(file, options, io);
   if (typeof planned === "number") return planned;
-  if (planned.moved !== undefined && workdir === undefined)
+  const quiet = isQuiet(io);
+  if (planned.moved !== undefined && workdir === undefined && !quiet)
     io.stderr.write(
       warningLine(
         `${file} was compiled from ${planned.moved.source}, which is not there (was the plan moved?): its jobs run in ${planned.moved.workdir}, where its \`workdir\` points; --directory DIR runs them elsewhere`,
@@ -147,7 +148,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   // A live display on a terminal; plain lines (or NDJSON) anywhere else.
   // The live display (and its terminal libraries) is loaded only for a terminal.
   const display =
-    !options.json && !options.dryRun && io.stderr.isTTY === true && io.env.TERM !== "dumb"
+    !options.json && !options.dryRun && !quiet && io.stderr.isTTY === true && io.env.TERM !== "dumb"
       ? await import("../progress/display.js").then(({ createProgressDisplay }) =>
           createProgressDisplay(io.stderr, {
             // A partial run shows only the stages it runs.
@@ -185,11 +186,13 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
         if (options.json) out.write(JSON.stringify(event) + "\n");
         else if (event.type === "stale-inputs" && !display) {
           out.flush();
-          io.stderr.write(warningLine(event.message));
+          if (!quiet) io.stderr.write(warningLine(event.message));
         } else if (display) display.onEvent(event);
         else {
           if (event.type === "expand") total.n += event.jobs;
-          const line = lineFor(event, done, total.n);
+          const line = lineFor(event, done, total.n, io.verbosity === "verbose");
+          // --quiet: what a dry run would run is its output; progress is not.
+          if (quiet && event.type !== "would-run") return;
           if (line !== undefined) out.write(line + "\n");
         }
       },
@@ -197,7 +200,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
     out.flush();
     files.close();
     display?.stop();
-    if (!options.json) io.stderr.write(summaryText(summary));
+    if (!options.json && !(quiet && summary.status === "ok")) io.stderr.write(summaryText(summary));
     if (summary.status === "interrupted") return interruptExitCode(options.signal?.reason);
     return summary.status === "ok" ? ExitCode.ok : ExitCode.jobFailed;
   } catch (error) {

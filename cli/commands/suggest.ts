@@ -8,7 +8,7 @@ import { SourceFile } from "../../compiler/source/source-file.js";
 import type { Plan } from "../../contract/plan.js";
 import { readMeasurements, type ReadResult } from "../../runtime/suggest/measurements.js";
 import { isSuggested, MIN_JOBS, RULES, suggest, type NotSuggested, type Suggested, type Suggestion } from "../../runtime/suggest/rules.js";
-import { errorLine, ExitCode, type Io } from "../io.js";
+import { errorLine, ExitCode, status, type Io } from "../io.js";
 import { linkNoClobber } from "./config.js";
 import { printDiagnostics } from "../print-diagnostics.js";
 import { planFor, type PlanSource } from "./plan-for.js";
@@ -94,7 +94,8 @@ export async function suggestCommand(inputs: readonly string[], options: Suggest
     return ExitCode.invalid;
   }
   const written = suggestions.filter((s) => [s.mem, s.time, s.cpus].some(isSuggested)).flatMap((s) => s.stages).length;
-  io.stdout.write(
+  status(
+    io,
     `\nWrote ${visible(options.output)}: resources for ${written} stage${written === 1 ? "" : "s"}. Use it with \`--config ${visible(options.output)}\` (repeat --config to stack it on another config: the first wins).\n`,
   );
   return ExitCode.ok;

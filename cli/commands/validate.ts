@@ -3,7 +3,7 @@ import { formatDiagnostic, formatSummary, type FileLookup } from "../../compiler
 import { toJsonDiagnostic } from "../../compiler/diagnostics/json.js";
 import type { SourceFile } from "../../compiler/source/source-file.js";
 import { validateFile } from "../../compiler/validate.js";
-import { ExitCode, useColor, type Io } from "../io.js";
+import { detail, ExitCode, isQuiet, status, useColor, type Io } from "../io.js";
 import { paramsFileFor } from "../params-file.js";
 
 export interface ValidateCommandOptions {
@@ -27,6 +27,7 @@ export async function validateCommand(files: readonly string[], options: Validat
   const paramsFile = await paramsFileFor(options.paramsFile, io);
   if (typeof paramsFile === "number") return paramsFile;
   for (const file of files) {
+    const started = performance.now();
     const result = await validateFile(file, {
       params: options.params,
       ...(paramsFile !== undefined ? { paramsFile } : {}),
@@ -34,6 +35,7 @@ export async function validateCommand(files: readonly string[], options: Validat
     });
     const sources: (SourceFile | undefined)[] = [result.document?.file, paramsFile?.document.file];
     const lookup: FileLookup = (path) => sources.find((s) => s !== undefined && s.path === path);
+    detail(io, `${file}: validated in ${((performance.now() - started) / 1000).toFixed(3)} s`);
     const stages = result.validated?.workflow.stages;
     reports.push({
       file,
@@ -60,10 +62,12 @@ export async function validateCommand(files: readonly string[], options: Validat
   } else {
     const color = useColor(io.stderr, io.env);
     for (const r of reports) {
-      for (const d of r.diagnostics) io.stderr.write(formatDiagnostic(d, r.lookup, { color }) + "\n\n");
+      for (const d of r.diagnostics)
+        if (d.severity === "error" || !isQuiet(io)) io.stderr.write(formatDiagnostic(d, r.lookup, { color }) + "\n\n");
       if (r.valid) {
         const warnings = r.diagnostics.length > 0 ? ` (${formatSummary(r.diagnostics, r.file).replace(/ in .*$/, "")})` : "";
-        io.stdout.write(
+        status(
+          io,
           `${r.file}: valid, ${r.stages} stage${r.stages === 1 ? "" : "s"}, ${r.jobs} job${r.jobs === 1 ? "" : "s"}${r.later ? " known (more at run time)" : ""}${warnings}\n`,
         );
       } else {

@@ -15,10 +15,8 @@ export interface RenderOptions {
   readonly maxRows?: number;
 }
 
-/** The Linux console lacks the block glyphs; `WFC_ASCII=1` asks for ASCII anywhere. */
-export function wantsAscii(env: Readonly<Record<string, string | undefined>>): boolean {
-  return env.TERM === "linux" || (env.WFC_ASCII !== undefined && env.WFC_ASCII !== "" && env.WFC_ASCII !== "0");
-}
+// The Linux console lacks the block glyphs; `WFC_ASCII=1` asks for ASCII anywhere (cli/ascii.ts).
+export { wantsAscii } from "../ascii.js";
 
 type Style = "green" | "red" | "yellow" | "dim";
 
