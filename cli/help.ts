@@ -196,7 +196,7 @@ export function helpAfter(entry: CommandHelp): string {
   const width = Math.max(...entry.examples.map(([line]) => line.length));
   const examples = entry.examples.map(([line, what]) => `  $ ${line.padEnd(width)}  # ${what}`);
   const codes = entry.exitCodes.map(([code, when]) => `  ${String(code).padStart(3)}  ${when}`);
-  return ["", "Examples:", ...examples, "", "Exit codes:", ...codes].join("\n") + "\n";
+  return ["", "Examples:", ...examples, "", "Exit codes:", ...codes].join("\n");
 }
 
 /**

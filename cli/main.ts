@@ -331,9 +331,8 @@ export async function main(argv: readonly string[], given: Io, inspect?: (progra
   addCommonOptions(program);
   let started: number | undefined;
   program.hook("preAction", (_program, command) => {
-    // A group's flags count for its subcommands (`wfc config -q show`).
+    // A group's flags count for its subcommands (`wfc config -q show`); commander refuses -q with -v across them too.
     const opts = command.optsWithGlobals<Record<string, unknown>>();
-    if (opts.quiet === true && opts.verbose === true) throw new UsageError("--quiet and --verbose cannot be used together");
     io = {
       ...io,
       verbosity: opts.quiet === true ? "quiet" : opts.verbose === true ? "verbose" : "normal",
