@@ -48,7 +48,7 @@ describe("every command's --help", () => {
       expect(r.code, path).toBe(0);
       const text = r.stdout;
       const examples = text.slice(text.indexOf("\nExamples:\n"), text.indexOf("\nExit codes:\n"));
-      expect(text, path).toMatch(/\nExamples:\n(  \$ wfc .+\n){2,4}\nExit codes:\n(  [ 0-9]{3}  .+\n)+$/);
+      expect(text, path).toMatch(/\nExamples:\n( {2}\$ wfc .+\n){2,4}\nExit codes:\n( {2}[ 0-9]{3} {2}.+\n)+$/);
       expect(examples.split("\n").filter((l) => l.startsWith("  $ ")).length, path).toBeLessThanOrEqual(4);
       // Commander prints a collector's start value: `(default: {})` for --param, `(default: [])` for --config.
       expect(text, path).not.toMatch(/\(default: (\{\}|\[\]|false)\)/);

@@ -77,7 +77,7 @@ describe("help", () => {
     expect(r.stdout).not.toContain("(default: [])");
     expect(r.stdout).not.toContain("(default: false)");
     expect(r.stdout).toContain("\nExamples:\n  $ wfc run workflow.yaml ");
-    expect(r.stdout).toMatch(/\nExit codes:\n    0  every job ran or was up to date\n    1  .*\n    2  .*\n  130  .*$/);
+    expect(r.stdout).toMatch(/\nExit codes:\n {4}0 {2}every job ran or was up to date\n {4}1 {2}.*\n {4}2 {2}.*\n {2}130 {2}.*$/);
   });
 });
 
@@ -135,12 +135,12 @@ describe("WFC_ASCII=1", () => {
 
   test("every byte the main commands print is ASCII (and without it, some are not)", async () => {
     const unicode = await session({});
-    expect(unicode.filter((r) => /[^\x09\x0a\x0d\x20-\x7e]/.test(r.out)).map((r) => r.args.join(" "))).toEqual(
+    expect(unicode.filter((r) => /[^\t\n\r\x20-\x7e]/.test(r.out)).map((r) => r.args.join(" "))).toEqual(
       expect.arrayContaining(["run --help", `validate ${join(repoRoot, "samples/invalid/cycle-three-stages.toml")}`, "suggest ."]),
     );
     const ascii = await session({ WFC_ASCII: "1" });
     const offending = ascii.flatMap((r) =>
-      /[^\x09\x0a\x0d\x20-\x7e]/.test(r.out) ? [`${r.args.join(" ")}: ${r.out.match(/.*[^\x09\x0a\x0d\x20-\x7e].*/)![0]}`] : [],
+      /[^\t\n\r\x20-\x7e]/.test(r.out) ? [`${r.args.join(" ")}: ${r.out.match(/.*[^\t\n\r\x20-\x7e].*/)![0]}`] : [],
     );
     expect(offending).toEqual([]);
     const cycle = ascii.find((r) => r.args.includes(join(repoRoot, "samples/invalid/cycle-three-stages.toml")))!;
