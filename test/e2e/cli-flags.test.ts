@@ -114,7 +114,7 @@ describe("WFC_ASCII=1", () => {
       ["validate", "workflow.yaml"],
       ["validate", invalid],
       ["compile", "workflow.yaml", "--explain", "-o", "plan.json"],
-      ["run", "workflow.yaml", "-v"],
+      ["run", "workflow.yaml"],
       ["run", "workflow.yaml", "--force", "-j", "2"],
       ["run", "workflow.yaml", "--dry-run", "--force"],
       ["suggest", "."],
@@ -128,7 +128,7 @@ describe("WFC_ASCII=1", () => {
     for (const args of commands) {
       const r = await wfc(args, { cwd: dir, env });
       expect(r.exitCode, args.join(" ")).toBe(args.includes(invalid) ? 2 : 0);
-      results.push({ args, out: r.stdout + r.stderr });
+      results.push({ args, out: `${r.stdout}\n${r.stderr}` });
     }
     return results;
   }
