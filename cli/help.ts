@@ -212,13 +212,19 @@ export function addCommonOptions(program: Command): void {
     command.configureHelp({ optionDescription: optionDescription });
     // The program's own options are parsed before the command's: the flags belong to the commands.
     if (command !== program) {
-      command.addOption(
-        new Option("-q, --quiet", `only errors and the command's output${entry ? `: ${entry.quiet}` : ""}`).conflicts("verbose"),
-      );
-      command.addOption(new Option("-v, --verbose", `more detail${entry ? `: ${entry.verbose}` : ""}`));
+      addFlag(command, "-q", "--quiet", `only errors and the command's output${entry ? `: ${entry.quiet}` : ""}`, "verbose");
+      addFlag(command, "-v", "--verbose", `more detail${entry ? `: ${entry.verbose}` : ""}`);
     }
     if (entry !== undefined) command.addHelpText("after", helpAfter(entry));
   }
+}
+
+/** A flag, unless the command defines it itself (a command's own `--verbose` wins); its short form only if free. */
+function addFlag(command: Command, short: string, long: string, description: string, conflicting?: string): void {
+  if (command.options.some((o) => o.long === long)) return;
+  const flags = command.options.some((o) => o.short === short) ? long : `${short}, ${long}`;
+  const option = new Option(flags, description);
+  command.addOption(conflicting === undefined ? option : option.conflicts(conflicting));
 }
 
 // A repeatable option's empty start (`[]`, `{}`) and a flag's `false` say nothing a reader needs.

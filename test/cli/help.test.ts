@@ -1,6 +1,6 @@
-import { Help, type Command } from "commander";
+import { Command, Help } from "commander";
 import { describe, expect, test } from "vitest";
-import { allCommands, COMMAND_HELP, commandPath } from "../../cli/help.js";
+import { addCommonOptions, allCommands, COMMAND_HELP, commandPath } from "../../cli/help.js";
 import { main } from "../../cli/main.js";
 
 /** The real program, as `main` builds it (nothing parsed but `--version`). */
@@ -77,5 +77,19 @@ describe("every command's --help", () => {
       expect(entry.examples.length, path).toBeGreaterThanOrEqual(2);
       for (const [line] of entry.examples) expect(line, path).toMatch(/^wfc /);
     }
+  });
+
+  test("a command that defines its own --verbose or uses -v keeps them; it still gets the rest", () => {
+    const root = new Command("wfc");
+    root.command("own").option("--verbose", "its own");
+    root.command("short").option("-v, --version-of <x>", "-v taken");
+    addCommonOptions(root);
+    const flags = (name: string) => root.commands.find((c) => c.name() === name)!.options.map((o) => `${o.flags}: ${o.description}`);
+    expect(flags("own")).toEqual(["--verbose: its own", "-q, --quiet: only errors and the command's output"]);
+    expect(flags("short")).toEqual([
+      "-v, --version-of <x>: -v taken",
+      "-q, --quiet: only errors and the command's output",
+      "--verbose: more detail",
+    ]);
   });
 });
