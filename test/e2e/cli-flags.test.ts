@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { execa } from "execa";
 import { describe, expect, test } from "vitest";
 import { COMMAND_HELP } from "../../cli/help.js";
@@ -146,6 +147,30 @@ describe("WFC_ASCII=1", () => {
     const cycle = ascii.find((r) => r.args.includes(join(repoRoot, "samples/invalid/cycle-three-stages.toml")))!;
     expect(cycle.out).toContain("dependency cycle: `build` -> `test` -> `sign` -> `build`");
   });
+
+  const hasScript = spawnSync("script", ["--version"], { stdio: "ignore" }).status === 0;
+  test.skipIf(!hasScript)(
+    "on a terminal: the live display's bars, the critical path and the summary in ASCII; -q shows no display",
+    async () => {
+      const dir = copySample("ruffus-jobs-limit");
+      const onTerminal = (args: string, env: Record<string, string>) =>
+        execa("script", ["-qec", `${process.execPath} ${join(repoRoot, "dist/cli/bin.js")} run workflow.yaml ${args}`, "/dev/null"], {
+          cwd: dir,
+          env: { PATH: process.env.PATH, WFC_CONFIG: "", TERM: "xterm", ...env },
+          reject: false,
+        });
+      const ascii = await onTerminal("", { WFC_ASCII: "1" });
+      expect(ascii.exitCode).toBe(0);
+      // Colour and cursor movements are ASCII too; what is left once they are gone must be printable ASCII.
+      const screen = stripVTControlCharacters(String(ascii.stdout));
+      expect(screen).toMatch(/make_files +#{10,} +10\/10/);
+      expect(screen).toContain("critical path: make_files#");
+      expect(screen.match(/[^\t\n\r\x20-\x7e]/g) ?? []).toEqual([]);
+      const quiet = await onTerminal("--force -q", {});
+      expect(quiet.exitCode).toBe(0);
+      expect(String(quiet.stdout)).toBe("");
+    },
+  );
 
   test("data on stdout is never rewritten: a plan, JSON diagnostics and events keep a user's glyphs byte for byte", async () => {
     const dir = fixture({
