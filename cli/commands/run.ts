@@ -2,7 +2,7 @@ import { closeSync, openSync, statSync, writeSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { run, RunError, type RunEvent, type RunSummary } from "../../runtime/run/run.js";
-import { errorLine, ExitCode, interruptExitCode, isQuiet, useColor, warningLine, type Io } from "../io.js";
+import { detail, errorLine, ExitCode, interruptExitCode, isQuiet, useColor, warningLine, type Io } from "../io.js";
 import { visible, visibleSource } from "../../compiler/diagnostics/visible.js";
 import { batched, type Batched } from "../progress/batched.js";
 import { traceFormat, traceHeader, traceRow } from "../../runtime/run/trace.js";
@@ -139,6 +139,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
         `${file} was compiled from ${planned.moved.source}, which is not there (was the plan moved?): its jobs run in ${planned.moved.workdir}, where its \`workdir\` points; --directory DIR runs them elsewhere`,
       ),
     );
+  detail(io, `jobs run in ${workdir ?? resolve(io.cwd, planned.planDir, planned.plan.workdir)}`);
   const selection = await selectionFor(planned, workdir, options, io);
   if (typeof selection === "number") return selection;
   const jobsOf = (t: number) => selection?.jobs[t] ?? planned.plan.tasks[t]!.jobs ?? 0;

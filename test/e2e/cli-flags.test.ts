@@ -37,6 +37,7 @@ describe("--quiet and --verbose", () => {
     expect(again.stdout.split("\n")).toHaveLength(30);
     expect(again.stdout).toContain("[30/30] skipped   stage2#4 up to date");
     expect(again.stderr).toContain("wfc: config (current directory): ./wfc.config.toml: missing\n");
+    expect(again.stderr).toContain(`wfc: jobs run in ${dir}\n`);
     expect(again.stderr).toMatch(/\nok: 0 done, 30 up to date, 0 failed, 0 not run in [0-9.]+ s\nwfc: done in [0-9.]+ s, exit code 0$/);
   });
 
