@@ -7,17 +7,12 @@
  * Needs `npm run build` first.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { extname, join } from "node:path";
-import AjvDraft04 from "ajv-draft-04";
 import { describe, expect, test } from "vitest";
+import { validateSarif } from "./sarif-schema.js";
 import type { JsonDiagnostic } from "../../compiler/diagnostics/json.js";
 import type { SarifLog } from "../../compiler/diagnostics/sarif.js";
 import { fixture, repoRoot, wfc } from "./helpers.js";
-
-const require = createRequire(import.meta.url);
-const sarifSchema = JSON.parse(readFileSync(require.resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"), "utf8")) as object;
-const validateSarif = new AjvDraft04({ strict: false, unicodeRegExp: false, validateFormats: false, allErrors: true }).compile(sarifSchema);
 
 const corpus = "samples/invalid";
 const workflowExtensions = new Set([".yaml", ".yml", ".toml", ".json"]);

@@ -1,16 +1,9 @@
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import AjvDraft04 from "ajv-draft-04";
 import { describe, expect, test } from "vitest";
+import { validateSarif } from "../e2e/sarif-schema.js";
 import type { Diagnostic } from "../../compiler/diagnostics/diagnostic.js";
 import { toGithubCommand } from "../../compiler/diagnostics/github.js";
 import { toSarif } from "../../compiler/diagnostics/sarif.js";
 import { SourceFile } from "../../compiler/source/source-file.js";
-
-const require = createRequire(import.meta.url);
-const validateSarif = new AjvDraft04({ strict: false, unicodeRegExp: false, validateFormats: false }).compile(
-  JSON.parse(readFileSync(require.resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"), "utf8")) as object,
-);
 
 const text = ["wfc: 1", "limits:", "  ftp: 3", "stages:", "  a:", "    limit: ftpp", '    run: "true"', ""].join("\n");
 const file = new SourceFile("/repo/wf.yaml", text);
