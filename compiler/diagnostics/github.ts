@@ -21,7 +21,7 @@ function escapeProperty(text: string): string {
 
 /** `file:line:col` of a related location, for the note lines (annotations have one location only). */
 function where(location: Location, files: FileLookup, cwd: string): string {
-  const path = ciPath(location.file, cwd).path;
+  const path = visible(ciPath(location.file, cwd).path);
   const source = files(location.file);
   if (source === undefined || location.span === undefined) return path;
   const { line, column } = source.lines.position(location.span.start);
@@ -44,7 +44,8 @@ function body(d: Diagnostic, files: FileLookup, cwd: string): string {
 export function toGithubCommand(d: Diagnostic, files: FileLookup, cwd: string): string {
   const properties: [string, string | number][] = [];
   if (d.location !== undefined) {
-    properties.push(["file", ciPath(d.location.file, cwd).path]);
+    // A file name's control characters are shown escaped, as everywhere wfc prints one (a terminal may show this log).
+    properties.push(["file", visible(ciPath(d.location.file, cwd).path)]);
     const source = files(d.location.file);
     const span = d.location.span;
     if (source !== undefined && span !== undefined) {

@@ -79,6 +79,11 @@ describe("toGithubCommand", () => {
     );
   });
 
+  test("a control character in a file name is shown escaped, as the text format shows it", () => {
+    const d: Diagnostic = { severity: "error", code: "WFC005", message: "cannot read", location: { file: "/repo/a\x1b[31mb.yaml" } };
+    expect(toGithubCommand(d, files, "/repo")).toBe("::error file=a\\x1b[31mb.yaml,title=WFC005::cannot read");
+  });
+
   test("a control character in a message is shown escaped, never sent raw to the runner", () => {
     const d: Diagnostic = { severity: "warning", code: "WFC219", message: "limit `a\rb` is unused", location: { file: "/repo/wf.yaml" } };
     expect(toGithubCommand(d, files, "/repo")).toBe("::warning file=wf.yaml,title=WFC219::limit `a\\rb` is unused");
