@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { schemaText, wfcVersion } from "../compiler/schema/assets.js";
 import type { GraphFormat } from "./commands/graph.js";
+import type { ValidateFormat } from "./commands/validate.js";
 import type { PlanSource } from "./commands/plan-for.js";
 import { asciiStream, stdoutIsText, wantsAscii } from "./ascii.js";
 import { addCommonOptions, commandPath } from "./help.js";
@@ -74,8 +75,12 @@ export async function main(argv: readonly string[], given: Io, inspect?: (progra
     .argument("<files...>", "workflow files (.yaml, .yml, .toml, .json)")
     .option("-p, --param <name=value>", "override a param (repeatable)", collectParam, {})
     .option("--params-file <file>", "param values from a YAML, TOML or JSON file (`--param` overrides them)")
-    .addOption(new Option("--format <format>", "diagnostics as text or JSON").choices(["text", "json"]).default("text"))
-    .action(async (files: string[], opts: { param: Record<string, string>; paramsFile?: string; format: "text" | "json" }) => {
+    .addOption(
+      new Option("--format <format>", "diagnostics as text, JSON, GitHub annotations or SARIF")
+        .choices(["text", "json", "github", "sarif"])
+        .default("text"),
+    )
+    .action(async (files: string[], opts: { param: Record<string, string>; paramsFile?: string; format: ValidateFormat }) => {
       exitCode = await (
         await import("./commands/validate.js")
       ).validateCommand(
