@@ -46,6 +46,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       ["wfc validate workflow.yaml", "check one workflow"],
       ["wfc validate wf/*.yaml --format json", "every file, diagnostics as JSON"],
       ["wfc validate workflow.yaml -p samples=sheet.tsv", "with a param overridden"],
+      ["wfc validate workflow.yaml --format github", "as annotations in a GitHub Actions log (docs/ci.md)"],
     ],
     exitCodes: [ok("every file is valid (warnings allowed)"), invalid("a file has an error, or cannot be read")],
     quiet: "no `valid` line per file, no warnings",
