@@ -4,6 +4,7 @@ import type { GraphFormat } from "./commands/graph.js";
 import type { PlanSource } from "./commands/plan-for.js";
 import { errorLine, ExitCode, UsageError, type Io } from "./io.js";
 import { stageList } from "../runtime/run/target.js";
+import { DEFAULT_TEMPLATE, templateNames } from "./templates.js";
 
 /** `--param k=v`, repeatable. */
 function collectParam(value: string, previous: Record<string, string>): Record<string, string> {
@@ -294,6 +295,19 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .argument("<args>", "the function's argument, as JSON")
     .action(async (target: string, args: string) => {
       exitCode = await (await import("./commands/fn.js")).fnCommand(target, args, io);
+    });
+
+  program
+    .command("init")
+    .description("write a starter workflow from a sample, with the files it needs and the schema line for editors")
+    .argument("[template]", "the sample to start from (default: scipion-steps; the list is below)")
+    .option("-o, --output <file>", "the workflow to write (default: workflow.yaml; a .toml name writes TOML); its files go next to it")
+    .option("--force", "replace files that exist, but only the template's own", false)
+    .addHelpText("after", () => `\nTemplates: ${templateNames().join(", ")} (default ${DEFAULT_TEMPLATE})`)
+    .action(async (template: string | undefined, opts: { output?: string; force: boolean }) => {
+      exitCode = await (
+        await import("./commands/init.js")
+      ).initCommand(template, { force: opts.force, ...(opts.output !== undefined ? { output: opts.output } : {}) }, io);
     });
 
   program

@@ -189,6 +189,16 @@ describe("npm pack", () => {
     const version = await execa(bin, ["--version"], { cwd: sample });
     expect(version.stdout).toBe(pkg.version);
     expect(statSync(join(app, "node_modules/wfc/dist/cli/bin.js")).isFile()).toBe(true);
+
+    // `wfc init` in the project that installed it: the schema line points into its node_modules by a relative path, and the workflow runs.
+    const init = await execa(bin, ["init", "-o", "flows/workflow.yaml"], { cwd: app, reject: false });
+    expect(init.exitCode, init.stderr).toBe(0);
+    const written = readFileSync(join(app, "flows/workflow.yaml"), "utf8");
+    expect(written.split("\n")[0]).toBe("# yaml-language-server: $schema=../node_modules/wfc/schema/workflow.schema.json");
+    expect(existsSync(join(app, "flows", "../node_modules/wfc/schema/workflow.schema.json"))).toBe(true);
+    const started = await execa(bin, ["run", "flows/workflow.yaml"], { cwd: app, reject: false, env: { NO_COLOR: "1", WFC_CONFIG: "" } });
+    expect(started.exitCode, started.stderr).toBe(0);
+    expect(existsSync(join(app, "flows/results/output.txt"))).toBe(true);
   }, 180_000);
 });
 
