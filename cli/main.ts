@@ -111,17 +111,43 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       },
     );
 
-  program
-    .command("graph")
-    .description("draw a compiled plan: tasks, fused stages, limits, executors and edge kinds, as Graphviz DOT or Mermaid")
-    .argument("<plan>", "a plan written by `wfc compile -o plan.json`")
+  planSourceOptions(program.command("graph"))
+    .description(
+      "draw a plan (or a workflow, compiled first): tasks, fused stages, limits, executors and edge kinds, as Graphviz DOT or Mermaid",
+    )
+    .argument("<file>", "plan.json, or a workflow file")
     .addOption(new Option("--format <format>", "output language").choices(["dot", "mermaid"]).default("dot"))
     .option("-o, --output <file>", "write the drawing here (default: standard output)")
-    .action(async (plan: string, opts: { format: GraphFormat; output?: string }) => {
-      exitCode = await (
-        await import("./commands/graph.js")
-      ).graphCommand(plan, { format: opts.format, ...(opts.output !== undefined ? { output: opts.output } : {}) }, io);
-    });
+    .option("--jobs", "one node per job, with an edge per job it waits for (small workflows: at most 500 jobs)", false)
+    .option("--no-legend", "leave out the legend of edge kinds")
+    .action(
+      async (
+        file: string,
+        opts: {
+          format: GraphFormat;
+          output?: string;
+          jobs: boolean;
+          legend: boolean;
+          param: Record<string, string>;
+          paramsFile?: string;
+          config: string[];
+        },
+      ) => {
+        exitCode = await (
+          await import("./commands/graph.js")
+        ).graphCommand(
+          file,
+          {
+            ...planSource(opts),
+            format: opts.format,
+            jobs: opts.jobs,
+            legend: opts.legend,
+            ...(opts.output !== undefined ? { output: opts.output } : {}),
+          },
+          io,
+        );
+      },
+    );
 
   planSourceOptions(program.command("run"))
     .description("run a plan (or a workflow, compiled first) on this machine")
