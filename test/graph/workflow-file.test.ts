@@ -191,6 +191,55 @@ describe("wfc graph --jobs: one node per job", () => {
     }
   });
 
+  /** A per-sample gather after a fused pair: a match edge from a batch of jobs to each sample's one. */
+  const perSample = {
+    wfc: 1,
+    name: "per-sample",
+    stages: {
+      a: { foreach: { s: ["x", "y"], c: { range: [0, 3] } }, outputs: "a/{s}/{c}.txt", run: "echo {s} {c} > {outputs}" },
+      b: {
+        foreach: { s: ["x", "y"], c: { range: [0, 3] } },
+        inputs: "a/{s}/{c}.txt",
+        outputs: "b/{s}/{c}.txt",
+        run: "cp {inputs} {outputs}",
+      },
+      merge: { foreach: { s: ["x", "y"] }, inputs: "b/{s}/*.txt", outputs: "m/{s}.txt", run: "cat {inputs} > {outputs}" },
+    },
+  };
+  const folders: [string, () => string][] = [
+    ["ruffus-jobs-limit", () => copySample("ruffus-jobs-limit")],
+    ["scipion-steps", () => copySample("scipion-steps")],
+    ["a per-sample gather", () => fixture({ "workflow.yaml": perSample })],
+  ];
+  test.for(folders)(
+    "%s: what the graph shows a job waits for (transitively) is what `wfc run` runs for it as a target",
+    async ([, make]) => {
+      const dir = make();
+      const r = await wfc(["graph", "workflow.yaml", "--jobs", "--no-legend"], { cwd: dir });
+      expect(r.exitCode, r.stderr).toBe(0);
+      const parents = new Map<string, string[]>();
+      for (const edge of dotEdges(r.stdout)) {
+        const [from, to] = edge.replace(/ \[.*$/, "").split(" -> ") as [string, string];
+        parents.set(to, [...(parents.get(to) ?? []), from]);
+      }
+      const ancestors = (job: string): string[] => [job, ...(parents.get(job) ?? []).flatMap(ancestors)];
+      // Each job's label: `task#j` and its values, which make a target: `task[i=7,size=big]`.
+      const labels = [...r.stdout.matchAll(/^ {4}"([^"]+)" \[label="([^"]+)"\];$/gm)].map((m) => [m[1]!, m[2]!.split("\\n")[1]] as const);
+      const sinks = labels.filter(([job]) => ![...parents.values()].some((ps) => ps.includes(job)));
+      expect(sinks.length).toBeGreaterThan(0);
+      for (const [job, values] of sinks) {
+        const task = job.replace(/#\d+$/, "");
+        const target = values === undefined ? task : `${task}[${values.replace(/, /g, ",")}]`;
+        const dry = await wfc(["run", "workflow.yaml", target, "--dry-run", "--json"], { cwd: dir });
+        expect(dry.exitCode, dry.stderr).toBe(0);
+        const wouldRun = jsonEvents(dry.stdout)
+          .filter((e) => e.type === "would-run")
+          .map((e) => `${e.task}#${e.job}`);
+        expect(wouldRun.sort(), target).toEqual([...new Set(ancestors(job))].sort());
+      }
+    },
+  );
+
   test("a workflow whose jobs a job decides: exit 2, nothing drawn", async () => {
     const r = await wfc(["graph", workflow("qiime-search"), "--jobs"]);
     expect(r).toEqual({
