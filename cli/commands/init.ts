@@ -122,6 +122,13 @@ async function writeOne(file: Planned, force: boolean): Promise<string | undefin
   const temp = join(dirname(file.target), `.${basename(file.target)}.${randomBytes(6).toString("hex")}.tmp`);
   try {
     await mkdir(dirname(file.target), { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // mkdir -p says EEXIST when the folder itself is a file, ENOTDIR when one above it is.
+    if (code === "EEXIST" || code === "ENOTDIR") return `cannot write \`${file.shown}\`: a folder on its path is a file`;
+    return `cannot create the folder of \`${file.shown}\` (${code ?? (error as Error).message})`;
+  }
+  try {
     await writeFile(temp, file.text, { flag: "wx" });
     await chmod(temp, file.mode);
     if (force) await rename(temp, file.target);
@@ -131,7 +138,6 @@ async function writeOne(file: Planned, force: boolean): Promise<string | undefin
     await unlink(temp).catch(() => undefined);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EEXIST") return `\`${file.shown}\` appeared while writing; nothing else was written`;
-    if (code === "ENOTDIR") return `cannot write \`${file.shown}\`: a folder on its path is a file`;
     return `cannot write \`${file.shown}\` (${code ?? (error as Error).message})`;
   }
 }

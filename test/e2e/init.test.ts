@@ -97,6 +97,13 @@ describe("wfc init", () => {
     expect(tree(dir)).toEqual(["workflow.yaml/keep"]);
   });
 
+  test("a file where a folder goes: exit 2 with the cause, and what it wrote before is taken back", async () => {
+    const dir = fixture({ tasks: "a file, not a folder\n" });
+    const r = await wfc(["init"], { cwd: dir });
+    expect(r).toEqual({ exitCode: 2, stdout: "", stderr: "wfc: error: cannot write `tasks/protocol.mjs`: a folder on its path is a file" });
+    expect(tree(dir)).toEqual(["tasks"]);
+  });
+
   test("-o in another folder: the files go next to the workflow; the next command names it", async () => {
     const dir = fixture({});
     writeFileSync(join(dir, "workflow.yaml"), "mine\n");
