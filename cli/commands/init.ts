@@ -44,7 +44,12 @@ export async function initCommand(template: string | undefined, options: InitOpt
   }
   const sample = join(packageRoot(), "samples", name);
   const output = options.output ?? "workflow.yaml";
-  const toml = extname(output).toLowerCase() === ".toml";
+  const ext = extname(output).toLowerCase();
+  if (ext !== ".yaml" && ext !== ".yml" && ext !== ".toml") {
+    io.stderr.write(errorLine(`cannot write the workflow as \`${output}\`: init writes YAML (.yaml, .yml) or TOML (.toml)`));
+    return ExitCode.invalid;
+  }
+  const toml = ext === ".toml";
   const workflowPath = resolve(io.cwd, output);
   const projectDir = dirname(workflowPath);
   const shown = (path: string) => {
@@ -60,6 +65,12 @@ export async function initCommand(template: string | undefined, options: InitOpt
     const from = join(sample, rel);
     const target = join(projectDir, rel);
     files.push({ shown: shown(target), target, text: await readFile(from), mode: (await stat(from)).mode & 0o777 });
+  }
+
+  const clash = files.slice(1).find((f) => f.target === workflowPath);
+  if (clash !== undefined) {
+    io.stderr.write(errorLine(`cannot write the workflow as \`${clash.shown}\`: the template has a file of that name`));
+    return ExitCode.invalid;
   }
 
   // Everything in the way is named at once, before anything is written.

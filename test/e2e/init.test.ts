@@ -104,6 +104,15 @@ describe("wfc init", () => {
     expect(tree(dir)).toEqual(["tasks"]);
   });
 
+  test.for([
+    ["flow.json", "wfc: error: cannot write the workflow as `flow.json`: init writes YAML (.yaml, .yml) or TOML (.toml)"],
+    ["tasks/protocol.mjs", "wfc: error: cannot write the workflow as `tasks/protocol.mjs`: init writes YAML (.yaml, .yml) or TOML (.toml)"],
+  ])("-o %s: exit 2, nothing written", async ([output, message]) => {
+    const dir = fixture({});
+    expect(await wfc(["init", "-o", output!], { cwd: dir })).toEqual({ exitCode: 2, stdout: "", stderr: message });
+    expect(tree(dir)).toEqual([]);
+  });
+
   test("-o in another folder: the files go next to the workflow; the next command names it", async () => {
     const dir = fixture({});
     writeFileSync(join(dir, "workflow.yaml"), "mine\n");
