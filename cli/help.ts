@@ -142,6 +142,16 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     quiet: "nothing more to leave out",
     verbose: timing,
   },
+  init: {
+    examples: [
+      ["wfc init", "a starter workflow.yaml (and the files it needs) here"],
+      ["wfc init reads-split -o wf.toml", "from another sample, in TOML"],
+      ["wfc init && wfc run workflow.yaml", "write it, then run it"],
+    ],
+    exitCodes: [ok("the files were written"), invalid("no such template, or a file exists (--force replaces the template's own)")],
+    quiet: "no list of what was written, no next command",
+    verbose: timing,
+  },
   schema: {
     examples: [
       ["wfc schema > workflow.schema.json", "save the schema for an editor"],

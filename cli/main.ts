@@ -7,6 +7,7 @@ import { asciiStream, stdoutIsText, wantsAscii } from "./ascii.js";
 import { addCommonOptions, commandPath } from "./help.js";
 import { detail, errorLine, ExitCode, UsageError, type Io } from "./io.js";
 import { stageList } from "../runtime/run/target.js";
+import { DEFAULT_TEMPLATE, templateNames } from "./templates.js";
 
 /** `--param k=v`, repeatable. */
 function collectParam(value: string, previous: Record<string, string>): Record<string, string> {
@@ -122,17 +123,43 @@ export async function main(argv: readonly string[], given: Io, inspect?: (progra
       },
     );
 
-  program
-    .command("graph")
-    .description("draw a compiled plan: tasks, fused stages, limits, executors and edge kinds, as Graphviz DOT or Mermaid")
-    .argument("<plan>", "a plan written by `wfc compile -o plan.json`")
+  planSourceOptions(program.command("graph"))
+    .description(
+      "draw a plan (or a workflow, compiled first): tasks, fused stages, limits, executors and edge kinds, as Graphviz DOT or Mermaid",
+    )
+    .argument("<file>", "plan.json, or a workflow file")
     .addOption(new Option("--format <format>", "output language").choices(["dot", "mermaid"]).default("dot"))
     .option("-o, --output <file>", "write the drawing here (default: standard output)")
-    .action(async (plan: string, opts: { format: GraphFormat; output?: string }) => {
-      exitCode = await (
-        await import("./commands/graph.js")
-      ).graphCommand(plan, { format: opts.format, ...(opts.output !== undefined ? { output: opts.output } : {}) }, io);
-    });
+    .option("--jobs", "one node per job, with an edge per job it waits for (small workflows: at most 500 jobs)", false)
+    .option("--no-legend", "leave out the legend of edge kinds")
+    .action(
+      async (
+        file: string,
+        opts: {
+          format: GraphFormat;
+          output?: string;
+          jobs: boolean;
+          legend: boolean;
+          param: Record<string, string>;
+          paramsFile?: string;
+          config: string[];
+        },
+      ) => {
+        exitCode = await (
+          await import("./commands/graph.js")
+        ).graphCommand(
+          file,
+          {
+            ...planSource(opts),
+            format: opts.format,
+            jobs: opts.jobs,
+            legend: opts.legend,
+            ...(opts.output !== undefined ? { output: opts.output } : {}),
+          },
+          io,
+        );
+      },
+    );
 
   planSourceOptions(program.command("run"))
     .description("run a plan (or a workflow, compiled first) on this machine")
@@ -306,6 +333,19 @@ export async function main(argv: readonly string[], given: Io, inspect?: (progra
     .argument("<args>", "the function's argument, as JSON")
     .action(async (target: string, args: string) => {
       exitCode = await (await import("./commands/fn.js")).fnCommand(target, args, io);
+    });
+
+  program
+    .command("init")
+    .description("write a starter workflow from a sample, with the files it needs and the schema line for editors")
+    .argument("[template]", "the sample to start from (default: scipion-steps; the list is below)")
+    .option("-o, --output <file>", "the workflow to write (default: workflow.yaml; a .toml name writes TOML); its files go next to it")
+    .option("--force", "replace files that exist, but only the template's own", false)
+    .addHelpText("after", () => `\nTemplates: ${templateNames().join(", ")} (default ${DEFAULT_TEMPLATE})`)
+    .action(async (template: string | undefined, opts: { output?: string; force: boolean }) => {
+      exitCode = await (
+        await import("./commands/init.js")
+      ).initCommand(template, { force: opts.force, ...(opts.output !== undefined ? { output: opts.output } : {}) }, io);
     });
 
   program

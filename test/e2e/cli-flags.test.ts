@@ -58,6 +58,14 @@ describe("--quiet and --verbose", () => {
     expect(existsSync(join(dir, "wfc.config.toml"))).toBe(true);
   });
 
+  test("init -q and graph -q -o write their files and say nothing", async () => {
+    const dir = fixture({});
+    expect(await wfc(["init", "-q"], { cwd: dir })).toEqual({ exitCode: 0, stdout: "", stderr: "" });
+    expect(existsSync(join(dir, "workflow.yaml"))).toBe(true);
+    expect(await wfc(["graph", "workflow.yaml", "-o", "wf.dot", "--quiet"], { cwd: dir })).toEqual({ exitCode: 0, stdout: "", stderr: "" });
+    expect(existsSync(join(dir, "wf.dot"))).toBe(true);
+  });
+
   test("both at once is a usage error, exit 2, on a command or across a group and its subcommand", async () => {
     const r = await wfc(["compile", "-q", "-v", sample]);
     expect(r.exitCode).toBe(2);
