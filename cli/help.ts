@@ -64,12 +64,16 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   },
   graph: {
     examples: [
-      ["wfc graph plan.json | dot -Tsvg > plan.svg", "draw a plan with Graphviz"],
-      ["wfc graph plan.json --format mermaid -o plan.mmd", "as Mermaid, to a file"],
+      ["wfc graph workflow.yaml | dot -Tsvg > plan.svg", "draw a workflow's plan with Graphviz"],
+      ["wfc graph plan.json --format mermaid -o plan.mmd", "a compiled plan as Mermaid, to a file"],
+      ["wfc graph workflow.yaml --jobs | dot -Tsvg > jobs.svg", "one node per job (small workflows)"],
     ],
-    exitCodes: [ok("the drawing was written"), invalid("the plan cannot be read or the file cannot be written")],
-    quiet: "no line saying what was written with -o",
-    verbose: timing,
+    exitCodes: [
+      ok("the drawing was written"),
+      invalid("the workflow or plan has an error, --jobs has too many jobs, or the file cannot be written"),
+    ],
+    quiet: "no line saying what was written with -o, no warnings",
+    verbose: `the config files read, and ${timing}`,
   },
   run: {
     examples: [
