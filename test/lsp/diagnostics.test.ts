@@ -236,6 +236,16 @@ describe("wfc lsp diagnostics", () => {
 });
 
 describe("wfc lsp session", () => {
+  test("--verbose logs each validation's time to the editor (window/logMessage), never to stdout", async () => {
+    const client = await start({ args: ["--stdio", "--verbose"] });
+    const path = join(repoRoot, "samples/scipion-steps/workflow.toml");
+    const uri = uriOf(path);
+    expect(await client.waitForDiagnostics(uri, await client.open(uri, readFileSync(path, "utf8")))).toEqual([]);
+    expect(client.logs.filter((l) => l.startsWith("validated "))).toEqual([
+      expect.stringMatching(new RegExp(`^validated ${path.replace(/[.]/g, "\\.")} \\(version 1\\) in \\d+\\.\\d ms$`)),
+    ]);
+  });
+
   test("initialize advertises exactly what the server implements", async () => {
     const client = await start();
     expect(client.initializeResult).toEqual({
