@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { copySample, fixture, repoRoot, wfc } from "../e2e/helpers.js";
-import { DiagnosticSeverity, LspClient, uriOf, type LspDiagnostic } from "./client.js";
+import { applyEdits, DiagnosticSeverity, LspClient, uriOf, type LspDiagnostic, type TextEdit } from "./client.js";
 
 const corpus = join(repoRoot, "samples/invalid");
 const cases = readdirSync(corpus)
@@ -223,6 +223,56 @@ describe("wfc lsp diagnostics", () => {
     const version = await client.change(uri, `${text}\n`);
     expect(await client.waitForDiagnostics(uri, version)).toEqual([]);
     expect(await client.waitForDiagnostics(sheet)).toEqual([]);
+  });
+
+  test("ranges count UTF-16 code units, as LSP positions do: a typo after an emoji and a CJK word", async () => {
+    const run = 'echo "😀 标本" {smaple}';
+    const dir = fixture({ "workflow.yaml": `wfc: 1\nstages:\n  a:\n    foreach: { sample: [x] }\n    run: '${run}'\n` });
+    const path = join(dir, "workflow.yaml");
+    const client = await start({ cwd: dir });
+    const uri = uriOf(path);
+    const text = readFileSync(path, "utf8");
+    const diagnostics = await client.waitForDiagnostics(uri, await client.open(uri, text));
+    const line = text.split("\n")[4]!;
+    // JS string indexes are UTF-16 code units: the emoji counts 2, each CJK character 1.
+    const at = line.indexOf("{smaple}");
+    expect(diagnostics.map((d) => [d.code, d.range])).toEqual([
+      ["WFC205", { start: { line: 4, character: at }, end: { line: 4, character: at + "{smaple}".length } }],
+    ]);
+    // The quick fix edits at the same units: applied, the file is valid.
+    const [action] = await client.request<{ edit: { changes: Record<string, TextEdit[]> } }[]>("textDocument/codeAction", {
+      textDocument: { uri },
+      range: diagnostics[0]!.range,
+      context: { diagnostics },
+    });
+    const fixed = applyEdits(text, action!.edit.changes[uri]!);
+    expect(fixed).toContain("{sample}");
+    expect(await client.waitForDiagnostics(uri, await client.change(uri, fixed))).toEqual([]);
+  });
+
+  test("hover, completion, definition, references and rename answer through compiler/service without a protocol error", async () => {
+    const path = join(repoRoot, "samples/ruffus-jobs-limit/workflow.yaml");
+    const client = await start();
+    const uri = uriOf(path);
+    const text = readFileSync(path, "utf8");
+    await client.waitForDiagnostics(uri, await client.open(uri, text));
+    const lines = text.split("\n");
+    const lineOf = lines.findIndex((l) => /^\s+limit:/.test(l));
+    const position = { line: lineOf, character: lines[lineOf]!.length - 1 };
+    const at = { textDocument: { uri }, position };
+    // What they answer is the service's (test/service, test/lsp/features.test.ts); here: each is wired and answers.
+    await client.request("textDocument/hover", at);
+    await client.request("textDocument/completion", at);
+    await client.request("textDocument/definition", at);
+    await client.request("textDocument/references", { ...at, context: { includeDeclaration: true } });
+    await client.request("textDocument/prepareRename", at);
+    // A file that is not wfc's gets no answers at all.
+    const other = uriOf(join(repoRoot, "docker-compose.yaml"));
+    await client.open(other, "services:\n  web:\n    image: nginx\n");
+    expect(await client.request("textDocument/hover", { textDocument: { uri: other }, position: { line: 0, character: 1 } })).toBeNull();
+    expect(
+      await client.request("textDocument/completion", { textDocument: { uri: other }, position: { line: 0, character: 1 } }),
+    ).toBeNull();
   });
 
   test("closing a file clears its diagnostics", async () => {
