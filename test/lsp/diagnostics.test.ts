@@ -44,6 +44,7 @@ interface JsonDiagnostic {
   expected: string | null;
   help: string | null;
   related: { file: string; range: JsonRange | null; message: string }[];
+  fixes: { title: string; edits: { range: JsonRange | null; newText: string }[] }[];
 }
 
 /** A `--format json` range as LSP's: 0-based lines and characters; none is the file's start. */
@@ -64,11 +65,21 @@ function expectedLsp(d: JsonDiagnostic) {
       "\n",
     ),
     related: d.related.map((r) => ({ location: { uri: uriOf(r.file), range: lspRange(r.range) }, message: r.message })),
+    fixes: d.fixes.map((f) => ({ title: f.title, edits: f.edits.map((e) => ({ range: lspRange(e.range), newText: e.newText })) })),
   };
 }
 
 function comparable(d: LspDiagnostic) {
-  return { range: d.range, severity: d.severity, code: d.code, source: d.source, message: d.message, related: d.relatedInformation ?? [] };
+  const fixes = (d.data as { fixes?: unknown[] } | undefined)?.fixes ?? [];
+  return {
+    range: d.range,
+    severity: d.severity,
+    code: d.code,
+    source: d.source,
+    message: d.message,
+    related: d.relatedInformation ?? [],
+    fixes,
+  };
 }
 
 /** The line:column of the first diagnostic in an `.expected` file's first header, 0-based; undefined for one about the command line. */
