@@ -16,6 +16,7 @@ import {
   CompletionItemKind,
   createConnection,
   createProtocolConnection,
+  DidChangeWatchedFilesNotification,
   LSPErrorCodes,
   ResponseError,
   TextDocuments,
@@ -100,7 +101,22 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
   /** Diagnostics per file, per the open document they came from (a sheet may get some from a workflow). */
   const published = new Map<string, Map<string, readonly LspDiagnostic[]>>();
 
-  connection.onInitialize(() => ({ capabilities: capabilities(), serverInfo: { name: "wfc", version: wfcVersion() } }));
+  let watchFiles = false;
+  connection.onInitialize((params) => {
+    watchFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+    return { capabilities: capabilities(), serverInfo: { name: "wfc", version: wfcVersion() } };
+  });
+  // A workflow's diagnostics depend on files it reads (sample sheets, `lines` files, globs, `fn`
+  // modules, conda files): when the editor sees one change on disk, open workflows are validated again.
+  connection.onInitialized(() => {
+    if (watchFiles) void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: "**/*" }] });
+  });
+  connection.onDidChangeWatchedFiles(() => {
+    for (const [uri, state] of open) {
+      clearTimeout(state.timer);
+      state.timer = setTimeout(() => void validate(uri, state), options.debounceMs);
+    }
+  });
 
   /** Publishes what every source says about `target`, with the target's version when it is open. */
   const publish = (target: string) => {

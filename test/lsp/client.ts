@@ -103,6 +103,8 @@ export class LspClient {
   readonly #publications = new Map<string, Publication[]>();
   readonly #waiters: { uri: string; version: number | undefined; resolve: (p: PublishDiagnosticsParams) => void }[] = [];
   readonly #versions = new Map<string, number>();
+  /** What the server registered dynamically (`client/registerCapability`), e.g. file watchers. */
+  readonly registrations: { method: string; registerOptions?: unknown }[] = [];
   /** Log messages (`window/logMessage`) the server sent. */
   readonly logs: string[] = [];
 
@@ -121,7 +123,10 @@ export class LspClient {
     });
     // Requests a server may send; answered as a minimal editor would.
     connection.onRequest("workspace/configuration", (params: { items: unknown[] }) => params.items.map(() => null));
-    connection.onRequest("client/registerCapability", () => null);
+    connection.onRequest("client/registerCapability", (params: { registrations: { method: string; registerOptions?: unknown }[] }) => {
+      this.registrations.push(...params.registrations);
+      return null;
+    });
     connection.onRequest("window/workDoneProgress/create", () => null);
     connection.listen();
   }
@@ -163,6 +168,7 @@ export class LspClient {
             completion: { completionItem: { snippetSupport: false, documentationFormat: ["markdown"] } },
             rename: { prepareSupport: true },
           },
+          workspace: { didChangeWatchedFiles: { dynamicRegistration: true } },
           general: { positionEncodings: ["utf-16"] },
         },
       }) as Promise<LspClient["initializeResult"]>,
@@ -231,6 +237,11 @@ export class LspClient {
     const [waiter] = this.#waiters.splice(index, 1);
     publication.taken = true;
     waiter!.resolve(params);
+  }
+
+  /** Tells the server that files changed on disk (`workspace/didChangeWatchedFiles`; type 1 created, 2 changed, 3 deleted). */
+  async filesChanged(paths: readonly string[], type: 1 | 2 | 3 = 2): Promise<void> {
+    await this.connection.sendNotification("workspace/didChangeWatchedFiles", { changes: paths.map((p) => ({ uri: uriOf(p), type })) });
   }
 
   /** Any request, e.g. `request("textDocument/hover", { textDocument: { uri }, position })`. */
