@@ -23,17 +23,23 @@ function schemaLine(text: string): "workflow" | "config" | undefined {
 }
 
 /**
- * A top-level `wfc` or `stages` key, found in the text rather than the data
- * so that a half-typed file that does not parse is still recognised.
+ * A top-level `wfc` key, or `stages` holding a map, found in the text rather
+ * than the data so that a half-typed file that does not parse is still
+ * recognised. `stages` alone is not enough: GitLab CI and Azure Pipelines
+ * files have a top-level `stages` too, but a list.
  */
 function hasWorkflowKey(text: string, format: "yaml" | "toml" | "json"): boolean {
   switch (format) {
     case "yaml":
-      return /^["']?(wfc|stages)["']?[ \t]*:/m.test(text);
+      // `stages: {…}`, or `stages:` then an indented line that is not a list item.
+      return (
+        /^["']?wfc["']?[ \t]*:/m.test(text) ||
+        /^["']?stages["']?[ \t]*:[ \t]*(\{|(#.*)?\r?\n(([ \t]*(#.*)?)?\r?\n)*[ \t]+[^-\s#])/m.test(text)
+      );
     case "toml":
-      return /^[ \t]*(["']?(wfc|stages)["']?[ \t]*=|["']?stages["']?[ \t]*\.|\[\[?[ \t]*["']?stages["']?[ \t]*[.\]])/m.test(text);
+      return /^[ \t]*(["']?wfc["']?[ \t]*=|["']?stages["']?[ \t]*(=[ \t]*\{|\.)|\[\[?[ \t]*["']?stages["']?[ \t]*[.\]])/m.test(text);
     case "json":
-      return /"(wfc|stages)"\s*:/.test(text);
+      return /"wfc"\s*:/.test(text) || /"stages"\s*:\s*\{/.test(text);
   }
 }
 

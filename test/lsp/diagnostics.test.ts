@@ -193,9 +193,22 @@ describe("wfc lsp diagnostics", () => {
       "pyproject.toml": '[project]\nname = "x"\nversion = 1\n',
       "package.json": '{ "name": "x", "version": "1.0.0", }\n',
       ".github/workflows/ci.yml": "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n",
+      // A top-level `stages` that is a list, not wfc's map of stages.
+      ".gitlab-ci.yml": "stages:\n  - build\n  - test\nbuild:\n  stage: build\n  script: make\n",
+      "azure-pipelines.yml": "trigger: [main]\nstages:\n- stage: Build\n  jobs:\n  - job: A\n",
+      "pipeline.toml": 'stages = ["build", "test"]\n',
     });
     const client = await start({ cwd: dir });
-    for (const name of ["docker-compose.yaml", "pyproject.toml", "package.json", ".github/workflows/ci.yml"]) {
+    const names = [
+      "docker-compose.yaml",
+      "pyproject.toml",
+      "package.json",
+      ".github/workflows/ci.yml",
+      ".gitlab-ci.yml",
+      "azure-pipelines.yml",
+      "pipeline.toml",
+    ];
+    for (const name of names) {
       const path = join(dir, name);
       const uri = uriOf(path);
       expect(await client.waitForDiagnostics(uri, await client.open(uri, readFileSync(path, "utf8"))), name).toEqual([]);
