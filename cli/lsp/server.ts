@@ -162,7 +162,12 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
       result = await analyze(path, text, kind, controller.signal);
     } catch (error) {
       if (controller.signal.aborted) return;
-      connection.console.error(`wfc: internal error validating ${path}: ${error instanceof Error ? error.message : String(error)}`);
+      // A bug in wfc, not the user's: say so where they look, and take down the diagnostics of an older text.
+      const message = `wfc: internal error validating ${path}: ${error instanceof Error ? error.message : String(error)}`;
+      connection.console.error(error instanceof Error && error.stack !== undefined ? error.stack : message);
+      void connection.window.showErrorMessage(`${message}. This is a bug in wfc; please report it with the file.`);
+      delete state.analysis;
+      setDiagnostics(uri, new Map());
       return;
     }
     // A newer version was typed meanwhile (or the file was closed): these results are stale.
