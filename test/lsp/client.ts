@@ -105,6 +105,8 @@ export class LspClient {
   readonly #versions = new Map<string, number>();
   /** What the server registered dynamically (`client/registerCapability`), e.g. file watchers. */
   readonly registrations: { method: string; registerOptions?: unknown }[] = [];
+  /** Messages the server asked the editor to show the user (`window/showMessage`, `window/showMessageRequest`). */
+  readonly messages: string[] = [];
   /** Log messages (`window/logMessage`) the server sent. */
   readonly logs: string[] = [];
 
@@ -128,6 +130,13 @@ export class LspClient {
       return null;
     });
     connection.onRequest("window/workDoneProgress/create", () => null);
+    connection.onRequest("window/showMessageRequest", (params: { message: string }) => {
+      this.messages.push(params.message);
+      return null;
+    });
+    connection.onNotification("window/showMessage", (params: { message: string }) => {
+      this.messages.push(params.message);
+    });
     connection.listen();
   }
 

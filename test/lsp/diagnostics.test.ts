@@ -118,6 +118,8 @@ describe("wfc lsp diagnostics", () => {
     // Every case that has its problem in the file shows it in the editor.
     expect(withDiagnostics).toBe(cases.filter((c) => expectedStart(c) !== undefined).length);
     expect(withDiagnostics).toBeGreaterThanOrEqual(cases.length - 2);
+    // Nothing went wrong inside the server.
+    expect(client.messages).toEqual([]);
     expect(await client.shutdown()).toEqual({ code: 0, signal: null });
   });
 
