@@ -303,9 +303,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     )
     .option("--stdio", "talk over stdin/stdout (the default and only transport; editors pass it)")
     .option("--clientProcessId <pid>", "the editor's process id (passed by some editors)")
-    .option("-v, --verbose", "log how long each validation took, to the editor's output panel", false)
-    .action(async (opts: { verbose: boolean }) => {
-      exitCode = await (await import("./commands/lsp.js")).lspCommand({ verbose: opts.verbose }, io);
+    .option("-v, --verbose", "log how long each validation took, to the editor's output panel")
+    .action(async (opts: { verbose?: boolean }) => {
+      exitCode = await (await import("./commands/lsp.js")).lspCommand({ verbose: opts.verbose === true }, io);
     });
 
   program
