@@ -1,9 +1,11 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { schemaText, wfcVersion } from "../compiler/schema/assets.js";
 import type { GraphFormat } from "./commands/graph.js";
+import type { ValidateFormat } from "./commands/validate.js";
 import type { PlanSource } from "./commands/plan-for.js";
 import { errorLine, ExitCode, UsageError, type Io } from "./io.js";
 import { stageList } from "../runtime/run/target.js";
+import { DEFAULT_TEMPLATE, templateNames } from "./templates.js";
 
 /** `--param k=v`, repeatable. */
 function collectParam(value: string, previous: Record<string, string>): Record<string, string> {
@@ -67,8 +69,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .argument("<files...>", "workflow files (.yaml, .yml, .toml, .json)")
     .option("-p, --param <name=value>", "override a param (repeatable)", collectParam, {})
     .option("--params-file <file>", "param values from a YAML, TOML or JSON file (`--param` overrides them)")
-    .addOption(new Option("--format <format>", "diagnostics as text or JSON").choices(["text", "json"]).default("text"))
-    .action(async (files: string[], opts: { param: Record<string, string>; paramsFile?: string; format: "text" | "json" }) => {
+    .addOption(
+      new Option("--format <format>", "diagnostics as text, JSON, GitHub annotations or SARIF")
+        .choices(["text", "json", "github", "sarif"])
+        .default("text"),
+    )
+    .action(async (files: string[], opts: { param: Record<string, string>; paramsFile?: string; format: ValidateFormat }) => {
       exitCode = await (
         await import("./commands/validate.js")
       ).validateCommand(
@@ -110,17 +116,43 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       },
     );
 
-  program
-    .command("graph")
-    .description("draw a compiled plan: tasks, fused stages, limits, executors and edge kinds, as Graphviz DOT or Mermaid")
-    .argument("<plan>", "a plan written by `wfc compile -o plan.json`")
+  planSourceOptions(program.command("graph"))
+    .description(
+      "draw a plan (or a workflow, compiled first): tasks, fused stages, limits, executors and edge kinds, as Graphviz DOT or Mermaid",
+    )
+    .argument("<file>", "plan.json, or a workflow file")
     .addOption(new Option("--format <format>", "output language").choices(["dot", "mermaid"]).default("dot"))
     .option("-o, --output <file>", "write the drawing here (default: standard output)")
-    .action(async (plan: string, opts: { format: GraphFormat; output?: string }) => {
-      exitCode = await (
-        await import("./commands/graph.js")
-      ).graphCommand(plan, { format: opts.format, ...(opts.output !== undefined ? { output: opts.output } : {}) }, io);
-    });
+    .option("--jobs", "one node per job, with an edge per job it waits for (small workflows: at most 500 jobs)", false)
+    .option("--no-legend", "leave out the legend of edge kinds")
+    .action(
+      async (
+        file: string,
+        opts: {
+          format: GraphFormat;
+          output?: string;
+          jobs: boolean;
+          legend: boolean;
+          param: Record<string, string>;
+          paramsFile?: string;
+          config: string[];
+        },
+      ) => {
+        exitCode = await (
+          await import("./commands/graph.js")
+        ).graphCommand(
+          file,
+          {
+            ...planSource(opts),
+            format: opts.format,
+            jobs: opts.jobs,
+            legend: opts.legend,
+            ...(opts.output !== undefined ? { output: opts.output } : {}),
+          },
+          io,
+        );
+      },
+    );
 
   planSourceOptions(program.command("run"))
     .description("run a plan (or a workflow, compiled first) on this machine")
@@ -294,6 +326,19 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .argument("<args>", "the function's argument, as JSON")
     .action(async (target: string, args: string) => {
       exitCode = await (await import("./commands/fn.js")).fnCommand(target, args, io);
+    });
+
+  program
+    .command("init")
+    .description("write a starter workflow from a sample, with the files it needs and the schema line for editors")
+    .argument("[template]", "the sample to start from (default: scipion-steps; the list is below)")
+    .option("-o, --output <file>", "the workflow to write (default: workflow.yaml; a .toml name writes TOML); its files go next to it")
+    .option("--force", "replace files that exist, but only the template's own", false)
+    .addHelpText("after", () => `\nTemplates: ${templateNames().join(", ")} (default ${DEFAULT_TEMPLATE})`)
+    .action(async (template: string | undefined, opts: { output?: string; force: boolean }) => {
+      exitCode = await (
+        await import("./commands/init.js")
+      ).initCommand(template, { force: opts.force, ...(opts.output !== undefined ? { output: opts.output } : {}) }, io);
     });
 
   program

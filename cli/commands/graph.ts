@@ -1,25 +1,48 @@
 import { resolve } from "node:path";
-import { renderDot } from "../../compiler/render/dot.js";
-import { renderMermaid } from "../../compiler/render/mermaid.js";
+import { renderDotModel } from "../../compiler/render/dot.js";
+import { jobGraphModel, jobGraphProblemText } from "../../compiler/render/jobs.js";
+import { renderMermaidModel } from "../../compiler/render/mermaid.js";
+import { graphModel } from "../../compiler/render/model.js";
 import { errorLine, ExitCode, type Io } from "../io.js";
-import { loadPlan } from "../../runtime/load-plan.js";
+import { planFor, type PlanSource } from "./plan-for.js";
 import { writeFileAtomic } from "../write-file.js";
 
 export type GraphFormat = "dot" | "mermaid";
 
-export interface GraphCommandOptions {
+export interface GraphCommandOptions extends PlanSource {
   readonly format: GraphFormat;
   readonly output?: string;
+  /** A legend of the edge kinds (on unless `--no-legend`). */
+  readonly legend: boolean;
+  /** One node per job instead of per task (`--jobs`), for small workflows. */
+  readonly jobs: boolean;
 }
 
-/** `wfc graph PLAN [--format dot|mermaid] [-o FILE]`: 0 with a drawing, 2 when the plan cannot be used. */
-export async function graphCommand(planPath: string, options: GraphCommandOptions, io: Io): Promise<number> {
-  const loaded = await loadPlan(planPath, io.cwd);
-  if (!loaded.ok) {
-    io.stderr.write(errorLine(`${loaded.message}`));
-    return ExitCode.invalid;
+/**
+ * `wfc graph FILE [--format dot|mermaid] [--jobs] [--no-legend] [-o FILE]`, FILE
+ * a plan or a workflow (compiled first, like `run`): 0 with a drawing, 2 when
+ * the input cannot be used or the job graph is too big or not known yet.
+ */
+export async function graphCommand(file: string, options: GraphCommandOptions, io: Io): Promise<number> {
+  const planned = await planFor(file, options, io);
+  if (typeof planned === "number") return planned;
+  const { plan } = planned;
+  let model;
+  let drawn: string;
+  if (options.jobs) {
+    const jobs = jobGraphModel(plan);
+    if (!jobs.ok) {
+      io.stderr.write(errorLine(jobGraphProblemText(jobs.problem)));
+      return ExitCode.invalid;
+    }
+    model = jobs.model;
+    drawn = `${jobs.jobs} job${jobs.jobs === 1 ? "" : "s"}`;
+  } else {
+    model = graphModel(plan);
+    drawn = `${plan.tasks.length} task${plan.tasks.length === 1 ? "" : "s"}`;
   }
-  const text = options.format === "dot" ? renderDot(loaded.plan) : renderMermaid(loaded.plan);
+  const render = { legend: options.legend };
+  const text = options.format === "dot" ? renderDotModel(model, plan.name, render) : renderMermaidModel(model, render);
   if (options.output === undefined) {
     io.stdout.write(text);
     return ExitCode.ok;
@@ -31,7 +54,6 @@ export async function graphCommand(planPath: string, options: GraphCommandOption
     io.stderr.write(errorLine(`cannot write \`${options.output}\`: ${code}`));
     return ExitCode.invalid;
   }
-  const n = loaded.plan.tasks.length;
-  io.stdout.write(`${options.output}: ${options.format} graph of ${n} task${n === 1 ? "" : "s"}\n`);
+  io.stdout.write(`${options.output}: ${options.format} graph of ${drawn}\n`);
   return ExitCode.ok;
 }

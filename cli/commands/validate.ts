@@ -1,6 +1,9 @@
 import type { Diagnostic } from "../../compiler/diagnostics/diagnostic.js";
 import { formatDiagnostic, formatSummary, type FileLookup } from "../../compiler/diagnostics/format.js";
+import { toGithubCommand } from "../../compiler/diagnostics/github.js";
 import { toJsonDiagnostic } from "../../compiler/diagnostics/json.js";
+import { toSarif } from "../../compiler/diagnostics/sarif.js";
+import { wfcVersion } from "../../compiler/schema/assets.js";
 import type { SourceFile } from "../../compiler/source/source-file.js";
 import { validateFile } from "../../compiler/validate.js";
 import { ExitCode, useColor, type Io } from "../io.js";
@@ -10,8 +13,11 @@ export interface ValidateCommandOptions {
   readonly params: Readonly<Record<string, string>>;
   /** `--params-file FILE`. */
   readonly paramsFile?: string;
-  readonly format: "text" | "json";
+  /** `github`: Actions workflow commands (annotations); `sarif`: a SARIF 2.1.0 log for code scanning. */
+  readonly format: ValidateFormat;
 }
+
+export type ValidateFormat = "text" | "json" | "github" | "sarif";
 
 /** `wfc validate FILE...`: 0 when every file is valid, 2 otherwise. */
 export async function validateCommand(files: readonly string[], options: ValidateCommandOptions, io: Io): Promise<number> {
@@ -57,19 +63,44 @@ export async function validateCommand(files: readonly string[], options: Validat
       })),
     };
     io.stdout.write(JSON.stringify(json, null, 2) + "\n");
+  } else if (options.format === "sarif") {
+    // One run for all files; every file's lookup serves the positions.
+    const lookup: FileLookup = (path) => reports.map((r) => r.lookup(path)).find((s) => s !== undefined);
+    const sarif = toSarif(
+      reports.flatMap((r) => r.diagnostics),
+      lookup,
+      io.cwd,
+      wfcVersion(),
+    );
+    io.stdout.write(JSON.stringify(sarif, null, 2) + "\n");
+    for (const r of reports) io.stderr.write(summaryLine(r) + "\n");
+  } else if (options.format === "github") {
+    // stdout is the runner's: only commands there; the summary goes to the log on stderr.
+    for (const r of reports) {
+      for (const d of r.diagnostics) io.stdout.write(toGithubCommand(d, r.lookup, io.cwd) + "\n");
+      io.stderr.write(summaryLine(r) + "\n");
+    }
   } else {
     const color = useColor(io.stderr, io.env);
     for (const r of reports) {
       for (const d of r.diagnostics) io.stderr.write(formatDiagnostic(d, r.lookup, { color }) + "\n\n");
-      if (r.valid) {
-        const warnings = r.diagnostics.length > 0 ? ` (${formatSummary(r.diagnostics, r.file).replace(/ in .*$/, "")})` : "";
-        io.stdout.write(
-          `${r.file}: valid, ${r.stages} stage${r.stages === 1 ? "" : "s"}, ${r.jobs} job${r.jobs === 1 ? "" : "s"}${r.later ? " known (more at run time)" : ""}${warnings}\n`,
-        );
-      } else {
-        io.stderr.write(formatSummary(r.diagnostics, r.file) + "\n");
-      }
+      if (r.valid) io.stdout.write(summaryLine(r) + "\n");
+      else io.stderr.write(summaryLine(r) + "\n");
     }
   }
   return reports.every((r) => r.valid) ? ExitCode.ok : ExitCode.invalid;
+}
+
+/** "wf.yaml: valid, 2 stages, 6 jobs" or "1 error in wf.yaml". */
+function summaryLine(r: {
+  file: string;
+  valid: boolean;
+  stages: number;
+  jobs: number;
+  later: boolean;
+  diagnostics: readonly Diagnostic[];
+}): string {
+  if (!r.valid) return formatSummary(r.diagnostics, r.file);
+  const warnings = r.diagnostics.length > 0 ? ` (${formatSummary(r.diagnostics, r.file).replace(/ in .*$/, "")})` : "";
+  return `${r.file}: valid, ${r.stages} stage${r.stages === 1 ? "" : "s"}, ${r.jobs} job${r.jobs === 1 ? "" : "s"}${r.later ? " known (more at run time)" : ""}${warnings}`;
 }

@@ -1,6 +1,7 @@
 import type { Plan } from "../../contract/plan.js";
 import { unreachable } from "../../contract/unreachable.js";
-import { graphModel, type GraphEdge } from "./model.js";
+import type { RenderOptions } from "./legend.js";
+import { graphModel, type GraphEdge, type GraphModel } from "./model.js";
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f]/g;
@@ -51,8 +52,8 @@ class MermaidIds {
 }
 
 /** Link text by kind: 1:1 solid, all thick, match and map dotted (map with a finer dash, set by `linkStyle`). */
-function arrow(edge: GraphEdge): string {
-  switch (edge.kind) {
+function arrow(kind: GraphEdge["kind"]): string {
+  switch (kind) {
     case "one-to-one":
       return "-->";
     case "all":
@@ -63,13 +64,17 @@ function arrow(edge: GraphEdge): string {
     case "expand":
       return "-->";
     default:
-      return unreachable(edge.kind);
+      return unreachable(kind);
   }
 }
 
 /** The plan as a Mermaid `flowchart LR`, the same drawing as the DOT output. */
-export function renderMermaid(plan: Plan): string {
-  const model = graphModel(plan);
+export function renderMermaid(plan: Plan, options: RenderOptions = {}): string {
+  return renderMermaidModel(graphModel(plan), options);
+}
+
+/** A drawing (the task graph, or the job graph of compiler/render/jobs.ts) as a Mermaid `flowchart LR`. */
+export function renderMermaidModel(model: GraphModel, options: RenderOptions = {}): string {
   const ids = new MermaidIds();
   const out: string[] = ["---", `title: ${JSON.stringify(model.title.join(" · "))}`, "---", "flowchart LR"];
   const fineDash: number[] = [];
@@ -81,7 +86,7 @@ export function renderMermaid(plan: Plan): string {
     for (const node of cluster.nodes) out.push(`    ${ids.add("s_", node.key)}[${mermaidText(node.lines)}]`);
     for (const [i, node] of cluster.nodes.entries()) {
       const next = cluster.nodes[i + 1];
-      if (next === undefined) continue;
+      if (!cluster.chained || next === undefined) continue;
       out.push(`    ${ids.of(node.key)} --> ${ids.of(next.key)}`);
       links++;
     }
@@ -90,9 +95,24 @@ export function renderMermaid(plan: Plan): string {
   for (const edge of model.edges) {
     const from = ids.of(edge.fromCluster ?? edge.from);
     const to = ids.of(edge.toCluster ?? edge.to);
-    out.push(`  ${from} ${arrow(edge)}|${mermaidText(edge.lines)}| ${to}`);
+    out.push(`  ${from} ${arrow(edge.kind)}${edge.lines.length > 0 ? `|${mermaidText(edge.lines)}|` : ""} ${to}`);
     if (edge.kind === "map") fineDash.push(links);
     links++;
+  }
+  if (options.legend === true && model.legend !== null) {
+    // Sample links between blank points, the way each kind is drawn (Mermaid has no hollow arrowhead: `after` edges say so in their label).
+    const legend = model.legend;
+    out.push(`  subgraph ${ids.add("l_", legend.key)}["edge kinds"]`, "    direction TB");
+    const points: string[] = [];
+    for (const entry of legend.entries) {
+      const from = ids.add("l_", entry.from);
+      const to = ids.add("l_", entry.to);
+      points.push(from, to);
+      out.push(`    ${from}[" "] ${arrow(entry.kind)}|${mermaidText([entry.text])}| ${to}[" "]`);
+      if (entry.kind === "map") fineDash.push(links);
+      links++;
+    }
+    out.push("  end", `  classDef wfcLegendPoint fill:none,stroke:none`, `  class ${points.join(",")} wfcLegendPoint`);
   }
   // Mermaid numbers links in the order they are written, internal ones included.
   if (fineDash.length > 0) out.push(`  linkStyle ${fineDash.join(",")} stroke-dasharray:2 4`);

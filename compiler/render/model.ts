@@ -1,6 +1,7 @@
 import type { ElementEdge } from "../plan/element-edges.js";
 import type { Plan, PlanDep, PlanTask } from "../../contract/plan.js";
 import { edgeLines, taskLabeller, titleLines } from "./labels.js";
+import { legendOf, type Legend } from "./legend.js";
 import { UniqueKeys } from "./unique-keys.js";
 
 /**
@@ -16,6 +17,8 @@ export interface GraphModel {
   readonly clusters: readonly GraphCluster[];
   /** Dependencies between tasks, sorted by endpoints, then label. */
   readonly edges: readonly GraphEdge[];
+  /** What each kind of edge drawn means; drawn only when asked for (`wfc graph` does by default). */
+  readonly legend: Legend | null;
 }
 
 export interface GraphNode {
@@ -26,8 +29,10 @@ export interface GraphNode {
 export interface GraphCluster {
   readonly key: string;
   readonly lines: readonly string[];
-  /** One node per step, in step order; each runs right after the one before it, per element. */
+  /** One node per step, in step order; each runs right after the one before it, per element. Or one per job (the job graph). */
   readonly nodes: readonly GraphNode[];
+  /** Whether the nodes are drawn as a chain (a fused task's steps), or apart (a task's jobs). */
+  readonly chained: boolean;
 }
 
 export interface GraphEdge {
@@ -79,7 +84,7 @@ export function graphModel(plan: Plan): GraphModel {
       if (!steps.has(step.stage)) steps.set(step.stage, key);
       members.push({ key, lines: [step.stage] });
     }
-    clusters.push({ key: cluster, lines: taskLines(task), nodes: members });
+    clusters.push({ key: cluster, lines: taskLines(task), nodes: members, chained: true });
     placed.set(task.id, { task, node: null, steps, cluster, first: members[0]!.key, last: members.at(-1)!.key });
   }
 
@@ -94,7 +99,8 @@ export function graphModel(plan: Plan): GraphModel {
       }
     }
   }
-  return { title: titleLines(plan), nodes, clusters, edges: [...edges.keys()].sort(byString).map((id) => edges.get(id)!) };
+  const sorted = [...edges.keys()].sort(byString).map((id) => edges.get(id)!);
+  return { title: titleLines(plan), nodes, clusters, edges: sorted, legend: legendOf(sorted, keys) };
 }
 
 /** The edges drawn for one dependency: from the step(s) that write the input to the step that reads it. */

@@ -99,10 +99,23 @@ function allowedKeys(schema: unknown): string[] {
   return properties ? Object.keys(properties).filter((k) => k !== "$schema") : [];
 }
 
+/**
+ * Whether the failing schema node says the compiler reports this problem
+ * (`"x-wfc-reported-as": "WFC210"`): the schema states some rules (`run` or
+ * `fn`, one `foreach` source, reserved names) only so that editors with
+ * nothing but the schema flag them; `wfc validate` reports each once, with
+ * its own code, message and location, from the phase that checks it.
+ */
+function reportedByCompiler(error: ErrorObject): boolean {
+  const parent = error.parentSchema as Record<string, unknown> | undefined;
+  return typeof parent?.["x-wfc-reported-as"] === "string";
+}
+
 function mapErrors(errors: readonly ErrorObject[], doc: ParsedDocument, root: string): Diagnostic[] {
   const out: Diagnostic[] = [];
   const file = doc.file.path;
   for (const error of errors) {
+    if (reportedByCompiler(error)) continue;
     const path = parsePointer(error.instancePath);
     const where = path.length === 0 ? root : describePath(path);
     const at = (p: DataPath, part: "key" | "value" = "value") => ({ file, span: doc.locate(p, part) });

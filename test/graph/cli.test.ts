@@ -15,15 +15,15 @@ describe("wfc graph", () => {
     const r = await wfc(["graph", "plan.json"], { cwd: dir });
     expect(r.stderr).toBe("");
     expect(r.exitCode).toBe(0);
-    // Labels hold nothing machine-specific, so the in-process plan draws the same.
-    expect(r.stdout + "\n").toBe(renderDot(await samplePlan("ruffus-jobs-limit")));
+    // Labels hold nothing machine-specific, so the in-process plan draws the same (with the legend `wfc graph` adds).
+    expect(r.stdout + "\n").toBe(renderDot(await samplePlan("ruffus-jobs-limit"), { legend: true }));
   });
 
   test("--format mermaid -o FILE writes the file and says so", async () => {
     const dir = fixture({ "plan.json": canonicalJson(awkwardPlan()) });
     const r = await wfc(["graph", "plan.json", "--format", "mermaid", "-o", "out/graph.mmd"], { cwd: dir });
     expect(r).toEqual({ exitCode: 0, stdout: "out/graph.mmd: mermaid graph of 6 tasks", stderr: "" });
-    expect(readFileSync(join(dir, "out/graph.mmd"), "utf8")).toBe(renderMermaid(awkwardPlan()));
+    expect(readFileSync(join(dir, "out/graph.mmd"), "utf8")).toBe(renderMermaid(awkwardPlan(), { legend: true }));
   });
 
   test("an unknown --format is a usage error", async () => {
