@@ -1,0 +1,120 @@
+import type { DataPath, ParsedDocument } from "../source/document.js";
+import { parseSource } from "../source/parse.js";
+import { SourceFile } from "../source/source-file.js";
+import { cursorContext } from "./context.js";
+import { describeSymbol, inline } from "./hover.js";
+import { keysAt, valuesAt } from "./schema-walk.js";
+import { schemaOf } from "./schema-of.js";
+import { symbolIndex, type SymbolIndex } from "./symbols.js";
+import type { CompletionItem, CompletionResult, ServiceDocument, ServiceFileKind, SymbolKind } from "./service.js";
+
+export function completionsAt(doc: ServiceDocument, offset: number): CompletionResult | undefined {
+  const { file, format } = doc.document;
+  const context = cursorContext(file.text, format, offset);
+  if (context === undefined) return undefined;
+  const parsed = parsable(doc.document, offset);
+  const index = symbolIndex(parsed, doc.kind);
+  const service: ServiceDocument = { ...doc, document: parsed };
+  switch (context.kind) {
+    case "placeholder": {
+      const stage = context.path[0] === "stages" && typeof context.path[1] === "string" ? context.path[1] : undefined;
+      const params = named(service, index, "param");
+      if (context.params) return { span: context.span, items: params };
+      const variables = stage === undefined ? [] : named(service, index, "variable", stage);
+      return {
+        span: context.span,
+        items: [...variables, ...params.map((p) => ({ ...p, label: `params.${p.label}` }))],
+      };
+    }
+    case "value": {
+      const want = nameKindAt(doc.kind, context.path);
+      if (want !== undefined) {
+        const stage = String(context.path[1]);
+        let items = named(service, index, want, want === "variable" ? stage : undefined);
+        // A stage never waits for itself.
+        if (want === "stage" && context.path[2] === "after") items = items.filter((item) => item.label !== stage);
+        const quote = format === "toml" && !context.quoted;
+        return { span: context.span, items: quote ? items.map((item) => ({ ...item, insertText: `"${item.label}"` })) : items };
+      }
+      const values = valuesAt(schemaOf(doc.kind), context.path).map(
+        (v): CompletionItem => ({ label: v, kind: "value", ...(format === "toml" && !context.quoted && !/^\d+$/.test(v) ? { insertText: `"${v}"` } : {}) }),
+      );
+      return { span: context.span, items: values };
+    }
+    case "key": {
+      const present = keysOf(dataAt(parsed.data, context.parent));
+      const separator = format === "toml" ? " = " : ": ";
+      const items = keysAt(schemaOf(doc.kind), context.parent)
+        .filter((key) => !present.has(key.name) || key.name === file.text.slice(context.span.start, context.span.end))
+        .map(
+          (key): CompletionItem => ({
+            label: key.name,
+            kind: "key",
+            ...(key.description !== undefined ? { documentation: key.description } : {}),
+            ...(context.separated ? {} : { insertText: `${key.name}${separator}` }),
+          }),
+        );
+      return { span: context.span, items };
+    }
+  }
+}
+
+/**
+ * The document to read names and present keys from. A half-typed line
+ * (`    lim`, `limit = `) usually breaks the whole file's syntax; without it,
+ * blanked to spaces so every offset stays put, the rest often parses.
+ */
+function parsable(document: ParsedDocument, offset: number): ParsedDocument {
+  if (document.data !== undefined) return document;
+  const text = document.file.text;
+  const start = text.lastIndexOf("\n", offset - 1) + 1;
+  const newline = text.indexOf("\n", offset);
+  const end = newline === -1 ? text.length : newline;
+  const blanked = text.slice(0, start) + text.slice(start, end).replace(/[^\r]/g, " ") + text.slice(end);
+  return parseSource(new SourceFile(document.file.path, blanked), document.format);
+}
+
+/** Which kind of name the value at `path` is, if any. */
+export function nameKindAt(kind: ServiceFileKind, path: DataPath): SymbolKind | undefined {
+  const [top, , key, ...rest] = path;
+  if (kind === "config") return top === "map" && (path[1] === "stages" || path[1] === "labels") && path.length === 3 ? "executor" : undefined;
+  if (top === "defaults" && path[1] === "executor") return "executor";
+  if (top !== "stages" || key === undefined) return undefined;
+  const tail = rest.filter((s) => typeof s !== "number");
+  if (key === "after" && tail.length === 0) return "stage";
+  if (key === "limit" && (tail.length === 0 || (tail.length === 1 && tail[0] === "name"))) return "limit";
+  if (key === "executor" && tail.length === 0) return "executor";
+  if (key === "zip" && tail.length === 0) return "variable";
+  if (key === "foreach" && tail.length === 2 && tail[1] === "from") return "stage";
+  return undefined;
+}
+
+function named(doc: ServiceDocument, index: SymbolIndex, kind: SymbolKind, stage?: string): CompletionItem[] {
+  const seen = new Set<string>();
+  const out: CompletionItem[] = [];
+  for (const def of index.definitions.values()) {
+    if (def.id.kind !== kind || def.id.stage !== stage || seen.has(def.id.name)) continue;
+    seen.add(def.id.name);
+    const detail = kind === "limit" ? inline(def.value) : kind === "executor" && def.builtin ? "built in" : undefined;
+    out.push({
+      label: def.id.name,
+      kind,
+      ...(detail !== undefined ? { detail } : {}),
+      documentation: describeSymbol(doc, def.id, def),
+    });
+  }
+  return out.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+}
+
+function dataAt(data: unknown, path: DataPath): unknown {
+  let value = data;
+  for (const segment of path) {
+    if (typeof value !== "object" || value === null) return undefined;
+    value = (value as Record<string, unknown>)[String(segment)];
+  }
+  return value;
+}
+
+function keysOf(value: unknown): Set<string> {
+  return new Set(typeof value === "object" && value !== null && !Array.isArray(value) ? Object.keys(value) : []);
+}
