@@ -36,9 +36,11 @@ export function completionsAt(doc: ServiceDocument, offset: number): CompletionR
         const quote = format === "toml" && !context.quoted;
         return { span: context.span, items: quote ? items.map((item) => ({ ...item, insertText: `"${item.label}"` })) : items };
       }
-      const values = valuesAt(schemaOf(doc.kind), context.path).map(
-        (v): CompletionItem => ({ label: v, kind: "value", ...(format === "toml" && !context.quoted && !/^\d+$/.test(v) ? { insertText: `"${v}"` } : {}) }),
-      );
+      const values = valuesAt(schemaOf(doc.kind), context.path).map((v): CompletionItem => ({
+        label: v,
+        kind: "value",
+        ...(format === "toml" && !context.quoted && !/^\d+$/.test(v) ? { insertText: `"${v}"` } : {}),
+      }));
       return { span: context.span, items: values };
     }
     case "key": {
@@ -46,14 +48,12 @@ export function completionsAt(doc: ServiceDocument, offset: number): CompletionR
       const separator = format === "toml" ? " = " : ": ";
       const items = keysAt(schemaOf(doc.kind), context.parent)
         .filter((key) => !present.has(key.name) || key.name === file.text.slice(context.span.start, context.span.end))
-        .map(
-          (key): CompletionItem => ({
-            label: key.name,
-            kind: "key",
-            ...(key.description !== undefined ? { documentation: key.description } : {}),
-            ...(context.separated ? {} : { insertText: `${key.name}${separator}` }),
-          }),
-        );
+        .map((key): CompletionItem => ({
+          label: key.name,
+          kind: "key",
+          ...(key.description !== undefined ? { documentation: key.description } : {}),
+          ...(context.separated ? {} : { insertText: `${key.name}${separator}` }),
+        }));
       return { span: context.span, items };
     }
   }
@@ -77,7 +77,8 @@ function parsable(document: ParsedDocument, offset: number): ParsedDocument {
 /** Which kind of name the value at `path` is, if any. */
 export function nameKindAt(kind: ServiceFileKind, path: DataPath): SymbolKind | undefined {
   const [top, , key, ...rest] = path;
-  if (kind === "config") return top === "map" && (path[1] === "stages" || path[1] === "labels") && path.length === 3 ? "executor" : undefined;
+  if (kind === "config")
+    return top === "map" && (path[1] === "stages" || path[1] === "labels") && path.length === 3 ? "executor" : undefined;
   if (top === "defaults" && path[1] === "executor") return "executor";
   if (top !== "stages" || key === undefined) return undefined;
   const tail = rest.filter((s) => typeof s !== "number");

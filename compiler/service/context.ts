@@ -111,7 +111,11 @@ function valueContext(path: string[], typed: string, span: Span, offset: number)
   const quoted = /^\s*["']/.test(typed) && !/^\s*(["']).*\1/.test(typed);
   const placeholder = /\{\s*([A-Za-z_][A-Za-z0-9_]*)?(\.)?([A-Za-z0-9_-]*)$/.exec(typed);
   const startsFlow = /^\s*[{[]/.test(typed) && !quoted;
-  if (placeholder && !/\{\{$/.test(typed.slice(0, placeholder.index + 1)) && (quoted || !startsFlow || placeholder.index > typed.search(/\S/))) {
+  if (
+    placeholder &&
+    !/\{\{$/.test(typed.slice(0, placeholder.index + 1)) &&
+    (quoted || !startsFlow || placeholder.index > typed.search(/\S/))
+  ) {
     const isParams = placeholder[1] === "params" && placeholder[2] === ".";
     // Inside a flow map (`{ name: d`) the `{` is YAML's, not a placeholder.
     if (!(startsFlow && /[:=]/.test(typed.slice(placeholder.index)))) {

@@ -49,7 +49,8 @@ export function describeSymbol(doc: ServiceDocument, id: SymbolId, definition: D
         typeof obj.description === "string" ? `\n\n${obj.description}` : ""
       }`;
     case "stage": {
-      const action = obj.run !== undefined ? `run: ${inline(obj.run)}` : obj.fn !== undefined ? `fn: ${inline(obj.fn)}` : "no `run` or `fn` yet";
+      const action =
+        obj.run !== undefined ? `run: ${inline(obj.run)}` : obj.fn !== undefined ? `fn: ${inline(obj.fn)}` : "no `run` or `fn` yet";
       return `${title}${at}: ${action}${typeof obj.description === "string" ? `\n\n${obj.description}` : ""}`;
     }
     case "param":
@@ -69,7 +70,8 @@ function variableSource(doc: ServiceDocument, id: SymbolId, source: unknown): st
     if (kind === "decides") return "decided by the stage's job when it runs";
     return `${kind} ${inline(what)}`;
   }
-  if (Array.isArray(source)) return `list, ${source.length} value${source.length === 1 ? "" : "s"}: ${source.slice(0, 3).map(inline).join(", ")}${source.length > 3 ? ", ..." : ""}`;
+  if (Array.isArray(source))
+    return `list, ${source.length} value${source.length === 1 ? "" : "s"}: ${source.slice(0, 3).map(inline).join(", ")}${source.length > 3 ? ", ..." : ""}`;
   return inline(source);
 }
 

@@ -27,14 +27,16 @@ function refusal(index: SymbolIndex, id: SymbolId): string | undefined {
   if (definition.spans.length === 0) return `cannot find where \`${id.name}\` is defined in the text`;
   // A name written with an escape has no span that is exactly it: renaming around it would miss one.
   const unlocated = referencesTo(index, id).find((r) => r.span === undefined);
-  if (unlocated !== undefined) return `cannot rename \`${id.name}\`: one of its uses is not written plainly (an escape?); rename it by hand`;
+  if (unlocated !== undefined)
+    return `cannot rename \`${id.name}\`: one of its uses is not written plainly (an escape?); rename it by hand`;
   return undefined;
 }
 
 export function renameAt(doc: ServiceDocument, offset: number, newName: string): RenameResult {
   const index = symbolIndex(doc.document, doc.kind);
   const symbol = symbolAt(index, offset);
-  if (symbol === undefined) return { ok: false, message: "nothing to rename here: put the cursor on a stage, limit, param or foreach variable" };
+  if (symbol === undefined)
+    return { ok: false, message: "nothing to rename here: put the cursor on a stage, limit, param or foreach variable" };
   const { id } = symbol;
   const refused = refusal(index, id);
   if (refused !== undefined) return { ok: false, message: refused };

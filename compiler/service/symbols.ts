@@ -218,7 +218,13 @@ function workflowSymbols(doc: ParsedDocument): SymbolIndex {
       const key = symbolKey({ kind: "variable", name, stage });
       if (!b.definitions.has(key)) {
         const span = nameIn(doc.file.text, doc.locate(path), name);
-        b.definitions.set(key, { id: { kind: "variable", name, stage }, spans: span ? [span] : [], path, value: { decides: true }, builtin: false });
+        b.definitions.set(key, {
+          id: { kind: "variable", name, stage },
+          spans: span ? [span] : [],
+          path,
+          value: { decides: true },
+          builtin: false,
+        });
       }
     });
     b.namesAt("stage", at("after"), raw.after);

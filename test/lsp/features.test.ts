@@ -60,7 +60,10 @@ describe("wfc lsp: hover, completion, definition, references, rename", () => {
     const hover = await client.request<Hover>("textDocument/hover", { textDocument: { uri }, position });
     expect(hover.contents).toEqual({ kind: "markdown", value: "limit `ftp_download_limit` (line 28): `3` slots" });
     expect(shown(text, hover.range!)).toBe("49:ftp_download_limit");
-    const key = await client.request<Hover>("textDocument/hover", { textDocument: { uri }, position: positionOf(text, "\njobs: 10", 0, 2) });
+    const key = await client.request<Hover>("textDocument/hover", {
+      textDocument: { uri },
+      position: positionOf(text, "\njobs: 10", 0, 2),
+    });
     expect(key.contents.value).toMatch(/^At most this many jobs at once across the whole workflow/);
     expect(shown(text, key.range!)).toBe("14:jobs");
     // A foreach variable, with the values the validated file gives it.
@@ -117,7 +120,10 @@ describe("wfc lsp: hover, completion, definition, references, rename", () => {
     });
     expect(executors.items.map((i) => i.label)).toEqual(["multiprocess", "processes", "threads"]);
 
-    const placeholder = base.replace('run: "sh scripts/job.sh {stage} {i} {params.sleep} {outputs} {inputs}"\n\n  stage1_big', 'run: "sh scripts/job.sh {"\n\n  stage1_big');
+    const placeholder = base.replace(
+      'run: "sh scripts/job.sh {stage} {i} {params.sleep} {outputs} {inputs}"\n\n  stage1_big',
+      'run: "sh scripts/job.sh {"\n\n  stage1_big',
+    );
     await client.change(uri, placeholder);
     const inside = await client.request<CompletionList>("textDocument/completion", {
       textDocument: { uri },
@@ -134,7 +140,10 @@ describe("wfc lsp: hover, completion, definition, references, rename", () => {
     await client.open(uri, text);
     expect(await client.waitForDiagnostics(uri, 1)).toEqual([]);
     const position = positionOf(text, "[stages.split]", 0, 9);
-    const prepared = await client.request<{ range: Range; placeholder: string }>("textDocument/prepareRename", { textDocument: { uri }, position });
+    const prepared = await client.request<{ range: Range; placeholder: string }>("textDocument/prepareRename", {
+      textDocument: { uri },
+      position,
+    });
     expect(prepared.placeholder).toBe("split");
     expect(shown(text, prepared.range).split(":")[1]).toBe("split");
     const edit = await client.request<{ changes: Record<string, TextEdit[]> }>("textDocument/rename", {
@@ -149,7 +158,11 @@ describe("wfc lsp: hover, completion, definition, references, rename", () => {
     expect((await client.waitForDiagnostics(uri, version)).filter((d) => d.severity === DiagnosticSeverity.Error)).toEqual([]);
     // A taken name is refused with the service's message.
     await expect(
-      client.request("textDocument/rename", { textDocument: { uri }, position: positionOf(renamed, "[stages.chop]", 0, 9), newName: "merge" }),
+      client.request("textDocument/rename", {
+        textDocument: { uri },
+        position: positionOf(renamed, "[stages.chop]", 0, 9),
+        newName: "merge",
+      }),
     ).rejects.toThrow("stage `merge` already exists");
     await client.close(uri);
   });

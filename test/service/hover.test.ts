@@ -9,11 +9,15 @@ describe("hover: a reference's definition and value, a key's schema description"
     expect(shown(text, limit?.span)).toBe("49:ftp_download_limit");
     expect(limit?.markdown).toBe("limit `ftp_download_limit` (line 28): `3` slots");
     expect(hover(doc, offsetOf(text, "{params.sleep}", 0, 9))?.markdown).toBe("param `sleep` (line 24): default `0.2`");
-    expect(hover(doc, offsetOf(text, "executor: multiprocess", 0, 12))?.markdown).toBe("executor `multiprocess` (line 16): type `processes`, max 10");
+    expect(hover(doc, offsetOf(text, "executor: multiprocess", 0, 12))?.markdown).toBe(
+      "executor `multiprocess` (line 16): type `processes`, max 10",
+    );
     expect(hover(doc, offsetOf(text, "size: [small", 0, 1))?.markdown).toBe(
       "foreach variable `size` of stage `make_files` (line 38): list, 10 values: `small`, `small`, `small`, ...",
     );
-    expect(hover(doc, offsetOf(text, "{i}", 0, 1))?.markdown).toBe("foreach variable `i` of stage `make_files` (line 37): range, 10 values: `0`, `1`, `2`, ...");
+    expect(hover(doc, offsetOf(text, "{i}", 0, 1))?.markdown).toBe(
+      "foreach variable `i` of stage `make_files` (line 37): range, 10 values: `0`, `1`, `2`, ...",
+    );
   });
 
   test("a stage shows its run or fn and description; a built-in executor says so", async () => {
@@ -47,7 +51,12 @@ describe("hover: a reference's definition and value, a key's schema description"
     const toml = await openFile("samples/qiime-search/workflow.toml");
     expect(hover(toml.doc, offsetOf(toml.text, "[stages.search]", 0, 2))?.markdown).toMatch(/^The stages, by name/);
     expect(hover(toml.doc, offsetOf(toml.text, "\ndecides = ", 0, 2))?.markdown).toMatch(/^Variables this stage's job decides/);
-    const config = await open('[executors.cluster]\ntype = "slurm"\n[map.stages]\nsearch = "cluster"\n', "toml", "config", "wfc.config.toml");
+    const config = await open(
+      '[executors.cluster]\ntype = "slurm"\n[map.stages]\nsearch = "cluster"\n',
+      "toml",
+      "config",
+      "wfc.config.toml",
+    );
     expect(hover(config.doc, offsetOf(config.text, "[map", 0, 2))?.markdown).toMatch(/^Which executor runs which stages/);
     expect(hover(config.doc, offsetOf(config.text, '"cluster"', 0, 2))?.markdown).toBe("executor `cluster` (line 1): type `slurm`");
   });

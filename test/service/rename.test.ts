@@ -7,7 +7,9 @@ import { applyEdits, offsetOf, open, openFile, type Opened } from "./helpers.js"
 function shape(v: Validated | undefined, map: (name: string) => string = (n) => n): unknown {
   if (v === undefined) return undefined;
   return {
-    stages: [...v.workflow.stages.values()].map((s) => `${map(s.name)}×${s.fanout.size} limits=${s.limits.map((l) => (l.kind === "named" ? map(l.name) : l.cap)).join(",")}`),
+    stages: [...v.workflow.stages.values()].map(
+      (s) => `${map(s.name)}×${s.fanout.size} limits=${s.limits.map((l) => (l.kind === "named" ? map(l.name) : l.cap)).join(",")}`,
+    ),
     limits: [...v.workflow.limits.keys()].map(map).sort(),
     edges: v.edges.map((e) => `${map(e.from)}->${map(e.to)}`).sort(),
   };
@@ -76,7 +78,10 @@ describe("rename: the definition and every reference, giving a file that validat
     expect(rename(opened.doc, stage, "stage2")).toEqual({ ok: false, message: "stage `stage2` already exists" });
     const executor = offsetOf(opened.text, "executor: multiprocess", 0, 11);
     expect(prepareRename(opened.doc, executor)).toBeUndefined();
-    expect(rename(opened.doc, executor, "pool")).toEqual({ ok: false, message: "executors are not renamed: config files may name them too" });
+    expect(rename(opened.doc, executor, "pool")).toEqual({
+      ok: false,
+      message: "executors are not renamed: config files may name them too",
+    });
     const variable = offsetOf(opened.text, 'inputs: "work/{i}.small', 0, 15);
     expect(rename(opened.doc, variable, "params")).toEqual({ ok: false, message: "`{params}` is reserved in templates" });
     expect(rename(opened.doc, offsetOf(opened.text, "jobs: 10", 0, 1), "x").ok).toBe(false);
@@ -92,7 +97,9 @@ describe("rename: the definition and every reference, giving a file that validat
   });
 
   test("a half-typed file can still rename", async () => {
-    const opened = await open(["wfc: 1", "limits: { ftp: 2 }", "stages:", "  a:", "    run: echo a", "    limit: ftp", "    cpus: [", ""].join("\n"));
+    const opened = await open(
+      ["wfc: 1", "limits: { ftp: 2 }", "stages:", "  a:", "    run: echo a", "    limit: ftp", "    cpus: [", ""].join("\n"),
+    );
     expect(opened.doc.document.data).toBeUndefined();
     // A syntax error leaves no data: nothing to rename, and no crash.
     expect(rename(opened.doc, offsetOf(opened.text, "limit: ftp", 0, 8), "x").ok).toBe(false);

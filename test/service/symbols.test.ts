@@ -57,12 +57,22 @@ describe("the symbol index: definitions and references with exact spans", () => 
 
   test("placeholders in quoted strings with escapes have exact spans", async () => {
     const yaml = await open(
-      ['wfc: 1', "stages:", "  a:", "    foreach: { x: [1] }", '    run: "printf \'\\t%s\\n\' {x} \\"{ x }\\""', '    outputs: "o/{x}"'].join("\n"),
+      [
+        "wfc: 1",
+        "stages:",
+        "  a:",
+        "    foreach: { x: [1] }",
+        '    run: "printf \'\\t%s\\n\' {x} \\"{ x }\\""',
+        '    outputs: "o/{x}"',
+      ].join("\n"),
     );
     expect(uses(yaml, offsetOf(yaml.text, "x: [1]", 0, 0))).toEqual(["4:x", "5:x", "5:x", "6:x"]);
     const spans = references(yaml.doc, offsetOf(yaml.text, "x: [1]", 0, 0), false).map((l) => l.span!.start);
     expect(spans.map((s) => yaml.text.slice(s - 1, s + 2))).toEqual(["{x}", " x ", "{x}"]);
-    const toml = await open(['wfc = 1', "[stages.a]", 'foreach = { x = [1] }', 'run = "a\\tb\\u0020{x}"', "outputs = 'o/{x}'"].join("\n"), "toml");
+    const toml = await open(
+      ["wfc = 1", "[stages.a]", "foreach = { x = [1] }", 'run = "a\\tb\\u0020{x}"', "outputs = 'o/{x}'"].join("\n"),
+      "toml",
+    );
     expect(uses(toml, offsetOf(toml.text, "x = [1]", 0, 0))).toEqual(["3:x", "4:x", "5:x"]);
   });
 
