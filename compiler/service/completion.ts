@@ -96,7 +96,8 @@ function named(doc: ServiceDocument, index: SymbolIndex, kind: SymbolKind, stage
   for (const def of index.definitions.values()) {
     if (def.id.kind !== kind || def.id.stage !== stage || seen.has(def.id.name)) continue;
     seen.add(def.id.name);
-    const detail = kind === "limit" ? inline(def.value) : kind === "executor" && def.builtin ? "built in" : undefined;
+    const detail =
+      kind === "limit" && def.value !== undefined ? inline(def.value) : kind === "executor" && def.builtin ? "built in" : undefined;
     out.push({
       label: def.id.name,
       kind,

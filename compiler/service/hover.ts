@@ -21,7 +21,7 @@ export function hoverAt(doc: ServiceDocument, offset: number): HoverResult | und
 
 /** One line of a value for a hover: short, in backticks. */
 export function inline(value: unknown): string {
-  const text = typeof value === "string" ? value : JSON.stringify(value);
+  const text = typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
   const short = text.length > 80 ? `${text.slice(0, 77)}...` : text;
   return `\`${short.replace(/`/g, "'").replace(/\s*\n\s*/g, " ")}\``;
 }
@@ -39,6 +39,8 @@ export function describeSymbol(doc: ServiceDocument, id: SymbolId, definition: D
   }
   const at = lineOf(doc, definition);
   const value = definition.value;
+  // Read from the lines of a file that does not parse: where, but no value.
+  if (value === undefined && !definition.builtin) return `${title}${at}`;
   const obj = typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
   switch (id.kind) {
     case "limit":

@@ -21,6 +21,7 @@ export function prepareRenameAt(doc: ServiceDocument, offset: number): RenameTar
 /** Why a symbol cannot be renamed in this file, if it cannot. */
 function refusal(index: SymbolIndex, id: SymbolId): string | undefined {
   const definition = index.definitions.get(symbolKey(id));
+  if (index.partial) return "the file does not parse: fix its syntax first, or the rename could miss uses of the name";
   if (id.kind === "executor") return "executors are not renamed: config files may name them too";
   if (definition === undefined) return `${id.kind} \`${id.name}\` is not defined in this file`;
   if (definition.builtin) return `\`${id.name}\` is built in`;

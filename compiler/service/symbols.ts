@@ -39,6 +39,8 @@ export interface Reference {
 export interface SymbolIndex {
   readonly definitions: ReadonlyMap<string, Definition>;
   readonly references: readonly Reference[];
+  /** Read from the lines of a file that does not parse: definitions only, no references. */
+  readonly partial: boolean;
 }
 
 /** Placeholder roots that are not foreach variables. */
@@ -72,7 +74,7 @@ const cache = new WeakMap<ParsedDocument, SymbolIndex>();
 export function symbolIndex(doc: ParsedDocument, kind: ServiceFileKind): SymbolIndex {
   let index = cache.get(doc);
   if (index === undefined) {
-    index = kind === "workflow" ? workflowSymbols(doc) : configSymbols(doc);
+    index = doc.data === undefined ? textSymbols(doc, kind) : kind === "workflow" ? workflowSymbols(doc) : configSymbols(doc);
     cache.set(doc, index);
   }
   return index;
@@ -167,8 +169,8 @@ class Builder {
     }
   }
 
-  index(): SymbolIndex {
-    return { definitions: this.definitions, references: this.references };
+  index(partial = false): SymbolIndex {
+    return { definitions: this.definitions, references: this.references, partial };
   }
 }
 
@@ -275,4 +277,56 @@ export function symbolAt(index: SymbolIndex, offset: number): { id: SymbolId; sp
 export function referencesTo(index: SymbolIndex, id: SymbolId): Reference[] {
   const key = symbolKey(id);
   return index.references.filter((r) => symbolKey(r.id) === key);
+}
+
+/**
+ * A file whose syntax is broken has no data; its top-level names are still
+ * worth offering while the user types. Read them from the lines: keys one
+ * level under `params:`, `limits:`, `executors:`, `stages:` in YAML, and the
+ * `[params]`/`[limits]` keys and `[stages.X]`/`[executors.X]` headers in TOML.
+ * Definitions only, with no values: references need the data.
+ */
+function textSymbols(doc: ParsedDocument, kind: ServiceFileKind): SymbolIndex {
+  const b = new Builder(doc);
+  const sections: Readonly<Record<string, SymbolKind>> =
+    kind === "workflow" ? { params: "param", limits: "limit", executors: "executor", stages: "stage" } : { executors: "executor" };
+  const spans = new Map<string, { id: SymbolId; spans: Span[] }>();
+  const define = (k: SymbolKind, name: string, start: number) => {
+    const id = { kind: k, name };
+    const entry = spans.get(symbolKey(id)) ?? { id, spans: [] as Span[] };
+    entry.spans.push({ start, end: start + name.length });
+    spans.set(symbolKey(id), entry);
+  };
+  let section: SymbolKind | undefined;
+  let childIndent: number | undefined;
+  let lineStart = 0;
+  for (const line of doc.file.text.split("\n")) {
+    if (doc.format === "toml") {
+      const header = /^(\s*\[\s*)([A-Za-z_][A-Za-z0-9_-]*)(?:\s*\.\s*)?([A-Za-z_][A-Za-z0-9_-]*)?/.exec(line);
+      if (header) {
+        const top = sections[header[2]!];
+        section = header[3] === undefined && (top === "param" || top === "limit") ? top : undefined;
+        if (header[3] !== undefined && (top === "stage" || top === "executor") && !line.startsWith("[[")) {
+          define(top, header[3], lineStart + line.indexOf(header[3], header[1]!.length + header[2]!.length));
+        }
+      } else if (section !== undefined) {
+        const key = /^(\s*)([A-Za-z_][A-Za-z0-9_-]*)\s*=/.exec(line);
+        if (key) define(section, key[2]!, lineStart + key[1]!.length);
+      }
+    } else if (/^[^\s#]/.test(line)) {
+      const top = /^([A-Za-z_]+)\s*:\s*(#.*)?$/.exec(line);
+      section = top ? sections[top[1]!] : undefined;
+      childIndent = undefined;
+    } else if (section !== undefined) {
+      const key = /^( +)([A-Za-z_][A-Za-z0-9_-]*)\s*:(\s|$)/.exec(line);
+      if (key) {
+        childIndent ??= key[1]!.length;
+        if (key[1]!.length === childIndent) define(section, key[2]!, lineStart + childIndent);
+      }
+    }
+    lineStart += line.length + 1;
+  }
+  for (const [key, { id, spans: found }] of spans) b.definitions.set(key, { id, spans: found, value: undefined, builtin: false });
+  b.builtinExecutors();
+  return b.index(true);
 }

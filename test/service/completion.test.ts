@@ -122,3 +122,25 @@ describe("completion", () => {
     expect((await offered("§", "toml", "config")).labels).toEqual(["$schema", "executors", "map", "containers", "conda", "resources"]);
   });
 });
+
+describe("completion in a file broken elsewhere too: names read from the lines", () => {
+  test("YAML with a duplicate key and TOML with a broken line still offer the defined names", async () => {
+    // `limit: 5` twice: blanking the cursor's line does not make it parse.
+    const yaml = `${YAML.replace("    run: echo", "    run: echo\n    cpus: 1\n    cpus: 2")}\n    limit: §\n`;
+    expect((await offered(yaml)).labels).toEqual(["db", "ftp"]);
+    expect((await offered(`${YAML}\n    cpus: [\n    after: §\n`)).labels).toEqual(["fetch"]);
+    const toml = [
+      "wfc = 1",
+      "[limits]",
+      "ftp = 3",
+      "[stages.a]",
+      'run = "echo',
+      "[stages.b]",
+      "limit = §",
+      "[stages.a.env]",
+      'X = "1"',
+    ].join("\n");
+    expect((await offered(toml, "toml")).labels).toEqual(["ftp"]);
+    expect((await offered(toml.replace("limit = §", "after = [§"), "toml")).labels).toEqual(["a"]);
+  });
+});

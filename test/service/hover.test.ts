@@ -67,3 +67,10 @@ describe("hover: a reference's definition and value, a key's schema description"
     expect(hover(doc, 2)).toBeUndefined();
   });
 });
+
+test("a file that does not parse: its names' definitions from the lines, without values", async () => {
+  const { doc, text } = await open(["wfc: 1", "limits:", "  ftp: 3", "stages:", "  a:", "    run: echo", "    cpus: [", ""].join("\n"));
+  expect(doc.document.data).toBeUndefined();
+  expect(hover(doc, offsetOf(text, "ftp", 0, 1))?.markdown).toBe("limit `ftp` (line 3)");
+  expect(hover(doc, offsetOf(text, "  a:", 0, 2))?.markdown).toBe("stage `a` (line 5)");
+});

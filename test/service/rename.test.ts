@@ -96,12 +96,18 @@ describe("rename: the definition and every reference, giving a file that validat
     expect(!result.ok && result.message).toMatch(/not written plainly/);
   });
 
-  test("a half-typed file can still rename", async () => {
+  test("a file that does not parse is not renamed", async () => {
     const opened = await open(
       ["wfc: 1", "limits: { ftp: 2 }", "stages:", "  a:", "    run: echo a", "    limit: ftp", "    cpus: [", ""].join("\n"),
     );
     expect(opened.doc.document.data).toBeUndefined();
-    // A syntax error leaves no data: nothing to rename, and no crash.
+    // A syntax error leaves no data: the names are read from the lines, but their uses are unknown.
     expect(rename(opened.doc, offsetOf(opened.text, "limit: ftp", 0, 8), "x").ok).toBe(false);
+    const definition = offsetOf(opened.text, "  ftp: 2", 0, 3);
+    expect(prepareRename(opened.doc, definition)).toBeUndefined();
+    expect(rename(opened.doc, definition, "x")).toEqual({
+      ok: false,
+      message: "the file does not parse: fix its syntax first, or the rename could miss uses of the name",
+    });
   });
 });
