@@ -98,7 +98,7 @@ describe("rename: the definition and every reference, giving a file that validat
 
   test("a file that does not parse is not renamed", async () => {
     const opened = await open(
-      ["wfc: 1", "limits: { ftp: 2 }", "stages:", "  a:", "    run: echo a", "    limit: ftp", "    cpus: [", ""].join("\n"),
+      ["wfc: 1", "limits:", "  ftp: 2", "stages:", "  a:", "    run: echo a", "    limit: ftp", "    cpus: [", ""].join("\n"),
     );
     expect(opened.doc.document.data).toBeUndefined();
     // A syntax error leaves no data: the names are read from the lines, but their uses are unknown.
