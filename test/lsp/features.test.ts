@@ -166,4 +166,29 @@ describe("wfc lsp: hover, completion, definition, references, rename", () => {
     ).rejects.toThrow("stage `merge` already exists");
     await client.close(uri);
   });
+
+  test("a config file: executor names for `[map.stages]`, hover with the config schema and the executor", async () => {
+    const uri = uriOf(join(repoRoot, "test/fixtures/lsp-features/wfc.config.toml"));
+    const text = '[executors.cluster]\ntype = "slurm"\n\n[map.stages]\nsearch = \n';
+    await client.open(uri, text);
+    const list = await client.request<CompletionList>("textDocument/completion", {
+      textDocument: { uri },
+      position: positionOf(text, "search = ", 0, 9),
+    });
+    expect(list.items.map((i) => [i.label, i.textEdit?.newText])).toEqual([
+      ["cluster", '"cluster"'],
+      ["processes", '"processes"'],
+      ["threads", '"threads"'],
+    ]);
+    const done = text.replace("search = ", 'search = "cluster"');
+    await client.change(uri, done);
+    const hover = await client.request<Hover>("textDocument/hover", {
+      textDocument: { uri },
+      position: positionOf(done, '"cluster"', 0, 3),
+    });
+    expect(hover.contents.value).toBe("executor `cluster` (line 1): type `slurm`");
+    const key = await client.request<Hover>("textDocument/hover", { textDocument: { uri }, position: positionOf(done, "[map", 0, 2) });
+    expect(key.contents.value).toMatch(/^Which executor runs which stages/);
+    await client.close(uri);
+  });
 });
