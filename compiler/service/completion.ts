@@ -19,11 +19,18 @@ export function completionsAt(doc: ServiceDocument, offset: number): CompletionR
     case "placeholder": {
       const stage = context.path[0] === "stages" && typeof context.path[1] === "string" ? context.path[1] : undefined;
       const params = named(service, index, "param");
-      if (context.params) return { span: context.span, items: params };
+      if (context.root === "params") return { span: context.span, items: params };
+      if (context.root !== undefined) return { span: context.span, items: fields(service, stage, context.root) };
       const variables = stage === undefined ? [] : named(service, index, "variable", stage);
+      // `{inputs}` and the like have values only where the job runs: in its command and env.
+      const command = context.path[2] === "run" || context.path[2] === "env";
       return {
         span: context.span,
-        items: [...variables, ...params.map((p) => ({ ...p, label: `params.${p.label}` }))],
+        items: [
+          ...variables,
+          ...params.map((p) => ({ ...p, label: `params.${p.label}` })),
+          ...(command ? commandRoots(service, stage) : []),
+        ],
       };
     }
     case "value": {
@@ -119,4 +126,34 @@ function dataAt(data: unknown, path: DataPath): unknown {
 
 function keysOf(value: unknown): Set<string> {
   return new Set(typeof value === "object" && value !== null && !Array.isArray(value) ? Object.keys(value) : []);
+}
+
+const COMMAND_ROOTS: Readonly<Record<string, string>> = {
+  inputs: "the stage's inputs, each a path",
+  outputs: "the stage's outputs, each a path",
+  log: "the stage's log file",
+  cpus: "the cores the job may use",
+  stage: "the stage's name",
+};
+
+/** `{inputs}`, `{outputs}`, `{cpus}`, `{stage}` (and `{log}` when the stage has one) in a command. */
+function commandRoots(doc: ServiceDocument, stage: string | undefined): CompletionItem[] {
+  const raw = dataAt(doc.document.data, ["stages", stage ?? ""]);
+  return Object.entries(COMMAND_ROOTS)
+    .filter(([root]) => root !== "log" || keysOf(raw).has("log"))
+    .map(([root, detail]) => ({ label: root, kind: "value" as const, detail }));
+}
+
+/** After `{inputs.`: the stage's named inputs (outputs, logs alike); after `{sample.`: its sheet's columns. */
+function fields(doc: ServiceDocument, stage: string | undefined, root: string): CompletionItem[] {
+  if (stage === undefined) return [];
+  if (root === "inputs" || root === "outputs" || root === "log") {
+    return [...keysOf(dataAt(doc.document.data, ["stages", stage, root]))].map((name) => ({ label: name, kind: "value" as const }));
+  }
+  const sheet = doc.validated?.workflow.stages.get(stage)?.fanout.vars.find((v) => v.name === root)?.sheet;
+  return (sheet?.columns ?? []).map((column) => ({
+    label: column,
+    kind: "value" as const,
+    detail: `a column of \`${root}\`'s sample sheet`,
+  }));
 }

@@ -12,8 +12,8 @@ export type CursorContext =
   | { readonly kind: "key"; readonly parent: DataPath; readonly span: Span; readonly separated: boolean }
   /** Typing the value of the key at `path` (or an item of its list); `quoted` when inside a string. */
   | { readonly kind: "value"; readonly path: DataPath; readonly span: Span; readonly quoted: boolean }
-  /** Inside `{…}` of a template at `path`; `params` after `{params.`. */
-  | { readonly kind: "placeholder"; readonly path: DataPath; readonly span: Span; readonly params: boolean };
+  /** Inside `{…}` of a template at `path`; `root` is `params` after `{params.`, `sample` after `{sample.`. */
+  | { readonly kind: "placeholder"; readonly path: DataPath; readonly span: Span; readonly root: string | undefined };
 
 const WORD = /[A-Za-z0-9_-]/;
 
@@ -116,11 +116,11 @@ function valueContext(path: string[], typed: string, span: Span, offset: number)
     !/\{\{$/.test(typed.slice(0, placeholder.index + 1)) &&
     (quoted || !startsFlow || placeholder.index > typed.search(/\S/))
   ) {
-    const isParams = placeholder[1] === "params" && placeholder[2] === ".";
+    const root = placeholder[2] === "." ? placeholder[1] : undefined;
     // Inside a flow map (`{ name: d`) the `{` is YAML's, not a placeholder.
     if (!(startsFlow && /[:=]/.test(typed.slice(placeholder.index)))) {
-      const partial = isParams ? placeholder[3]! : (placeholder[1] ?? "") + (placeholder[2] ?? "") + placeholder[3]!;
-      return { kind: "placeholder", path, span: { start: offset - partial.length, end: span.end }, params: isParams };
+      const partial = root !== undefined ? placeholder[3]! : (placeholder[1] ?? "") + placeholder[3]!;
+      return { kind: "placeholder", path, span: { start: offset - partial.length, end: span.end }, root };
     }
   }
   const inner = /[{,]\s*([A-Za-z_][A-Za-z0-9_-]*)\s*[:=]\s*["']?[A-Za-z0-9_-]*$/.exec(typed);

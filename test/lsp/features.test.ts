@@ -130,7 +130,7 @@ describe("wfc lsp: hover, completion, definition, references, rename", () => {
       position: positionOf(placeholder, 'job.sh {"', 0, 8),
       context: { triggerKind: 2, triggerCharacter: "{" },
     });
-    expect(inside.items.map((i) => i.label)).toEqual(["i", "params.sleep"]);
+    expect(inside.items.map((i) => i.label)).toEqual(["i", "params.sleep", "inputs", "outputs", "cpus", "stage"]);
     await client.close(uri);
   });
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { completions } from "../../compiler/service/service.js";
 import type { ServiceFileKind } from "../../compiler/service/service.js";
@@ -77,14 +80,24 @@ describe("completion", () => {
 
   test("inside `{` of a template: the stage's foreach variables and the params", async () => {
     const fetch = await offered(YAML.replace("curl -o {outputs}", "curl -o {outputs} {§"));
-    expect(fetch.labels).toEqual(["rep", "sample", "params.genome", "params.samples"]);
+    expect(fetch.labels).toEqual(["rep", "sample", "params.genome", "params.samples", "inputs", "outputs", "cpus", "stage"]);
     expect(fetch.replaces).toBe("");
     const partial = await offered(YAML.replace('"raw/{sample}', '"raw/{sa§}'));
     expect(partial.replaces).toBe("sa");
     expect((await offered(YAML.replace("    run: echo", "    run: echo {params.ge§"))).labels).toEqual(["genome", "samples"]);
     expect((await offered(YAML.replace("    run: echo", "    run: echo {params.ge§"))).replaces).toBe("ge");
     // The other stage's variables are not offered.
-    expect((await offered(YAML.replace("    run: echo", "    run: echo {§"))).labels).toEqual(["s", "params.genome", "params.samples"]);
+    expect((await offered(YAML.replace("    run: echo", "    run: echo {§"))).labels).toEqual([
+      "s",
+      "params.genome",
+      "params.samples",
+      "inputs",
+      "outputs",
+      "cpus",
+      "stage",
+    ]);
+    // In a path, only what a path may hold.
+    expect((await offered(YAML.replace('"raw/{sample}', '"raw/{§'))).labels).toEqual(["rep", "sample", "params.genome", "params.samples"]);
   });
 
   test("TOML: keys in the current table, names quoted when no quote is typed, placeholders", async () => {
@@ -121,6 +134,27 @@ describe("completion", () => {
     expect((await offered("[executors.cluster]\ntype = 'slurm'\n§", "toml", "config")).labels).toContain("max");
     expect((await offered("§", "toml", "config")).labels).toEqual(["$schema", "executors", "map", "containers", "conda", "resources"]);
   });
+});
+
+test("after `{inputs.`: the stage's named inputs; after `{var.`: its sample sheet's columns (known when the file validates)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "wfc-service-"));
+  writeFileSync(join(dir, "samples.tsv"), "id\treads\tgenome\nA\ta.fq\thg38\n");
+  const text = [
+    "wfc: 1",
+    "stages:",
+    "  align:",
+    "    foreach: { s: { sheet: samples.tsv } }",
+    '    inputs: { reads: "{s.reads}", index: "ref/{s.genome}.idx" }',
+    '    outputs: "out/{s}.bam"',
+    "    run: bwa {inputs.index} {s.re§ads}",
+  ].join("\n");
+  const { doc, cursor } = await open(text, "yaml", "workflow", join(dir, "wf.yaml"));
+  expect(doc.validated).toBeDefined();
+  expect(completions(doc, cursor)?.items.map((i) => i.label)).toEqual(["id", "reads", "genome"]);
+  // Typing a new one: the file does not validate until it is complete, but the stage's map is there.
+  const inputs = await open(text.replace("{inputs.index} {s.re§ads}", "{inputs.§"), "yaml", "workflow", join(dir, "wf.yaml"));
+  expect(completions(inputs.doc, inputs.cursor)?.items.map((i) => i.label)).toEqual(["reads", "index"]);
+  rmSync(dir, { recursive: true });
 });
 
 describe("completion in a file broken elsewhere too: names read from the lines", () => {
