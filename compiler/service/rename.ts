@@ -25,6 +25,11 @@ function refusal(index: SymbolIndex, id: SymbolId): string | undefined {
   if (id.kind === "executor") return "executors are not renamed: config files may name them too";
   if (definition === undefined) return `${id.kind} \`${id.name}\` is not defined in this file`;
   if (definition.builtin) return `\`${id.name}\` is built in`;
+  if (id.kind === "variable") {
+    const linked = fromLinks(index).get(id.stage ?? "");
+    if (linked !== undefined)
+      return `the foreach variables of stage \`${id.stage}\` are matched by name with those of stage \`${linked}\` (\`from\`): rename \`${id.name}\` in both by hand`;
+  }
   if (definition.spans.length === 0) return `cannot find where \`${id.name}\` is defined in the text`;
   // A name written with an escape has no span that is exactly it: renaming around it would miss one.
   const unlocated = referencesTo(index, id).find((r) => r.span === undefined);
@@ -56,4 +61,20 @@ export function renameAt(doc: ServiceDocument, offset: number, newName: string):
     edits.push({ span, newText: newName });
   }
   return { ok: true, edits };
+}
+
+/**
+ * Stages joined by `foreach: { v: { from: STAGE } }`: the consumer's variable
+ * is the producer's decided one by name, and it has the producer's foreach
+ * variables by name too, so a rename in one stage alone would break the link.
+ */
+function fromLinks(index: SymbolIndex): Map<string, string> {
+  const links = new Map<string, string>();
+  for (const ref of index.references) {
+    const [top, consumer, key] = ref.path;
+    if (ref.id.kind !== "stage" || top !== "stages" || key !== "foreach" || typeof consumer !== "string") continue;
+    links.set(consumer, ref.id.name);
+    links.set(ref.id.name, consumer);
+  }
+  return links;
 }

@@ -87,6 +87,17 @@ describe("rename: the definition and every reference, giving a file that validat
     expect(rename(opened.doc, offsetOf(opened.text, "jobs: 10", 0, 1), "x").ok).toBe(false);
   });
 
+  test("refused: a foreach variable of stages linked by `from`, whose names must agree", async () => {
+    const opened = await openFile("samples/qiime-search/workflow.toml");
+    const consumer = rename(opened.doc, offsetOf(opened.text, "foreach = { chunk", 0, 13), "piece");
+    expect(consumer).toEqual({
+      ok: false,
+      message:
+        "the foreach variables of stage `search` are matched by name with those of stage `split` (`from`): rename `chunk` in both by hand",
+    });
+    expect(rename(opened.doc, offsetOf(opened.text, 'decides = ["chunk"]', 0, 12), "piece").ok).toBe(false);
+  });
+
   test("refused when a use is written with an escape: renaming around it would miss it", async () => {
     const opened = await open(["wfc: 1", "stages:", "  a:", "    run: echo a", "  b:", "    run: echo b", '    after: "\\x61"'].join("\n"));
     const at = offsetOf(opened.text, "  a:", 0, 2);
