@@ -41,14 +41,17 @@ export function completionsAt(doc: ServiceDocument, offset: number): CompletionR
         // A stage never waits for itself.
         if (want === "stage" && context.path[2] === "after") items = items.filter((item) => item.label !== stage);
         const quote = format === "toml" && !context.quoted;
-        return { span: context.span, items: quote ? items.map((item) => ({ ...item, insertText: `"${item.label}"` })) : items };
+        return {
+          span: context.span,
+          items: withPrefix(context.prefix, quote ? items.map((item) => ({ ...item, insertText: `"${item.label}"` })) : items),
+        };
       }
       const values = valuesAt(schemaOf(doc.kind), context.path).map((v): CompletionItem => ({
         label: v,
         kind: "value",
         ...(format === "toml" && !context.quoted && !/^\d+$/.test(v) ? { insertText: `"${v}"` } : {}),
       }));
-      return { span: context.span, items: values };
+      return { span: context.span, items: withPrefix(context.prefix, values) };
     }
     case "key": {
       const present = keysOf(dataAt(parsed.data, context.parent));
@@ -156,4 +159,8 @@ function fields(doc: ServiceDocument, stage: string | undefined, root: string): 
     kind: "value" as const,
     detail: `a column of \`${root}\`'s sample sheet`,
   }));
+}
+
+function withPrefix(prefix: string, items: CompletionItem[]): CompletionItem[] {
+  return prefix === "" ? items : items.map((item) => ({ ...item, insertText: `${prefix}${item.insertText ?? item.label}` }));
 }

@@ -10,8 +10,12 @@ import type { DataPath, SourceFormat } from "../source/document.js";
 export type CursorContext =
   /** Typing a key of the map at `parent`; `separated` when the line already has its `:`/`=`. */
   | { readonly kind: "key"; readonly parent: DataPath; readonly span: Span; readonly separated: boolean }
-  /** Typing the value of the key at `path` (or an item of its list); `quoted` when inside a string. */
-  | { readonly kind: "value"; readonly path: DataPath; readonly span: Span; readonly quoted: boolean }
+  /**
+   * Typing the value of the key at `path` (or an item of its list); `quoted`
+   * when inside a string; `prefix` what to insert before it (a blank after
+   * YAML's bare `limit:`, which with a word glued on would be one string).
+   */
+  | { readonly kind: "value"; readonly path: DataPath; readonly span: Span; readonly quoted: boolean; readonly prefix: string }
   /** Inside `{…}` of a template at `path`; `root` is `params` after `{params.`, `sample` after `{sample.`. */
   | { readonly kind: "placeholder"; readonly path: DataPath; readonly span: Span; readonly root: string | undefined };
 
@@ -76,7 +80,8 @@ function yamlContext(lines: Line[], at: number, col: number, offset: number): Cu
   }
   const colon = contentCol + key[0].length;
   if (col < colon) return { kind: "key", parent: parents, span: absolute, separated: true };
-  return valueContext([...parents, unquote(key[1]!.trim())], line.text.slice(colon, col), absolute, offset);
+  const context = valueContext([...parents, unquote(key[1]!.trim())], line.text.slice(colon, col), absolute, offset);
+  return context.kind === "value" && col === colon ? { ...context, prefix: " " } : context;
 }
 
 function yamlParents(lines: Line[], at: number, column: number, dash: boolean): string[] {
@@ -125,7 +130,7 @@ function valueContext(path: string[], typed: string, span: Span, offset: number)
   }
   const inner = /[{,]\s*([A-Za-z_][A-Za-z0-9_-]*)\s*[:=]\s*["']?[A-Za-z0-9_-]*$/.exec(typed);
   if (startsFlow && inner) path = [...path, inner[1]!];
-  return { kind: "value", path, span, quoted: /["'][A-Za-z0-9_-]*$/.test(typed) };
+  return { kind: "value", path, span, quoted: /["'][A-Za-z0-9_-]*$/.test(typed), prefix: "" };
 }
 
 function tomlSegments(dotted: string): string[] {

@@ -74,6 +74,12 @@ describe("completion", () => {
     ]);
   });
 
+  test("right after a YAML key's colon (the `:` trigger), the value is inserted after a blank", async () => {
+    const glued = await offered(`${YAML}\n    limit:§\n`);
+    expect(glued.items.map((i) => i.insertText)).toEqual([" db", " ftp"]);
+    expect((await offered(`${YAML}\n    limit: §\n`)).items.map((i) => i.insertText)).toEqual([undefined, undefined]);
+  });
+
   test("fixed values from the schema", async () => {
     expect((await offered(`${YAML}\n    shell: §\n`)).labels).toEqual(["bash", "sh"]);
   });
