@@ -1,4 +1,5 @@
 import { parseTOML, type AST } from "toml-eslint-parser";
+import { isMap, isNode, isPair, isScalar, isSeq, parseDocument } from "yaml";
 import type { Span } from "../diagnostics/diagnostic.js";
 import type { DataPath, ParsedDocument } from "../source/document.js";
 
@@ -9,7 +10,34 @@ export interface KeyOccurrence {
   readonly span: Span;
 }
 
-const cache = new WeakMap<ParsedDocument, readonly KeyOccurrence[]>();
+interface Located {
+  readonly keys: readonly KeyOccurrence[];
+  /** By path (`pathKey`): where each key is written. */
+  readonly byPath: ReadonlyMap<string, Span[]>;
+  /** YAML and JSON only: the span of each value, by path; TOML's `locate` is already a lookup. */
+  readonly values?: ReadonlyMap<string, Span>;
+}
+
+const cache = new WeakMap<ParsedDocument, Located>();
+
+function pathKey(path: DataPath): string {
+  return JSON.stringify(path.map(String));
+}
+
+function located(doc: ParsedDocument): Located {
+  let found = cache.get(doc);
+  if (found === undefined) {
+    const walked = doc.format === "toml" ? { keys: tomlKeys(doc.file.text) } : yamlKeys(doc.file.text);
+    const byPath = new Map<string, Span[]>();
+    for (const k of walked.keys) {
+      const key = pathKey(k.path);
+      byPath.set(key, [...(byPath.get(key) ?? []), k.span]);
+    }
+    found = { ...walked, byPath };
+    cache.set(doc, found);
+  }
+  return found;
+}
 
 /**
  * Every key written in the file with the data path it names. A YAML key is
@@ -18,39 +46,48 @@ const cache = new WeakMap<ParsedDocument, readonly KeyOccurrence[]>();
  * a rename must change them all, so TOML is read from its own AST.
  */
 export function keyOccurrences(doc: ParsedDocument): readonly KeyOccurrence[] {
-  let found = cache.get(doc);
-  if (found === undefined) {
-    found = doc.format === "toml" ? tomlKeys(doc.file.text) : locatedKeys(doc);
-    cache.set(doc, found);
-  }
-  return found;
+  return located(doc).keys;
 }
 
 /** The spans where the key of `path` is written. */
 export function keySpans(doc: ParsedDocument, path: DataPath): Span[] {
-  const key = JSON.stringify(path.map(String));
-  return keyOccurrences(doc)
-    .filter((k) => JSON.stringify(k.path.map(String)) === key)
-    .map((k) => k.span);
+  return located(doc).byPath.get(pathKey(path)) ?? [];
 }
 
-/** YAML and JSON: walk the data and ask the document where each key is. */
-function locatedKeys(doc: ParsedDocument): KeyOccurrence[] {
-  const out: KeyOccurrence[] = [];
-  const visit = (value: unknown, path: DataPath) => {
-    if (Array.isArray(value)) {
-      value.forEach((item, i) => visit(item, [...path, i]));
-    } else if (typeof value === "object" && value !== null) {
-      for (const [key, child] of Object.entries(value)) {
-        const childPath = [...path, key];
-        const span = nameIn(doc.file.text, doc.locate(childPath, "key"), key);
-        if (span !== undefined) out.push({ path: childPath, span });
-        visit(child, childPath);
+/**
+ * The span of the value at `path`, as `locate` gives it but without walking
+ * from the root for each one (a file's every reference is asked for).
+ */
+export function valueSpan(doc: ParsedDocument, path: DataPath): Span {
+  return located(doc).values?.get(pathKey(path)) ?? doc.locate(path);
+}
+
+/**
+ * YAML and JSON: one walk of the `yaml` library's node tree (every node has
+ * its range), linear in the file; asking `locate` per key would walk from the
+ * root each time. It also works on a file with syntax errors.
+ */
+function yamlKeys(text: string): { keys: KeyOccurrence[]; values: Map<string, Span> } {
+  const keys: KeyOccurrence[] = [];
+  const values = new Map<string, Span>();
+  const visit = (node: unknown, path: DataPath) => {
+    if (isNode(node) && node.range != null) values.set(pathKey(path), { start: node.range[0], end: node.range[1] });
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (!isPair(pair) || !isScalar(pair.key) || pair.key.range == null) continue;
+        // A lone CR (old Mac line ending) stays in the yaml library's key but not in the data's.
+        const name = String(pair.key.value).replace(/\r/g, "");
+        const childPath = [...path, name];
+        const span = nameIn(text, { start: pair.key.range[0], end: pair.key.range[1] }, name);
+        if (span !== undefined) keys.push({ path: childPath, span });
+        visit(pair.value, childPath);
       }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => visit(item, [...path, i]));
     }
   };
-  visit(doc.data, []);
-  return out;
+  visit(parseDocument(text, { prettyErrors: false, uniqueKeys: false, keepSourceTokens: false }).contents, []);
+  return { keys, values };
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Span } from "../diagnostics/diagnostic.js";
 import { builtinExecutorTables } from "../config/executors.js";
 import { parseTemplate } from "../lower/template.js";
 import type { DataPath, ParsedDocument } from "../source/document.js";
-import { keySpans, nameIn } from "./keys.js";
+import { keySpans, nameIn, valueSpan } from "./keys.js";
 import type { ServiceFileKind, SymbolKind } from "./service.js";
 
 /**
@@ -111,7 +111,7 @@ class Builder {
   /** A name written as a whole string value at `path`. */
   nameAt(kind: SymbolKind, path: DataPath, value: unknown, stage?: string): void {
     if (typeof value !== "string" || value === "") return;
-    const span = nameIn(this.doc.file.text, this.doc.locate(path), value);
+    const span = nameIn(this.doc.file.text, valueSpan(this.doc, path), value);
     this.references.push({ id: stage === undefined ? { kind, name: value } : { kind, name: value, stage }, span, path });
   }
 
@@ -138,7 +138,7 @@ class Builder {
       return;
     }
     if (typeof value !== "string" || !value.includes("{")) return;
-    const located = this.doc.locate(path);
+    const located = valueSpan(this.doc, path);
     const written = this.doc.file.text.slice(located.start, located.end);
     for (const part of parseTemplate(value).template.parts) {
       if (part.kind !== "ref") continue;
@@ -219,7 +219,7 @@ function workflowSymbols(doc: ParsedDocument): SymbolIndex {
       // A decided variable is defined where `decides` names it.
       const key = symbolKey({ kind: "variable", name, stage });
       if (!b.definitions.has(key)) {
-        const span = nameIn(doc.file.text, doc.locate(path), name);
+        const span = nameIn(doc.file.text, valueSpan(doc, path), name);
         b.definitions.set(key, {
           id: { kind: "variable", name, stage },
           spans: span ? [span] : [],
