@@ -16,7 +16,7 @@ import {
   CompletionItemKind,
   createConnection,
   createProtocolConnection,
-  ErrorCodes,
+  LSPErrorCodes,
   ResponseError,
   TextDocuments,
   TextDocumentSyncKind,
@@ -283,7 +283,7 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
     const result = at(params, (doc, offset) => ({ doc, renamed: service.rename(doc, offset, params.newName) }));
     if (result === undefined) return null;
     const { doc, renamed } = result;
-    if (!renamed.ok) return new ResponseError(ErrorCodes.InvalidRequest, renamed.message);
+    if (!renamed.ok) return new ResponseError(LSPErrorCodes.RequestFailed, renamed.message);
     return { changes: { [params.textDocument.uri]: renamed.edits.map((e) => textEdit(doc.document.file, e)) } };
   });
 

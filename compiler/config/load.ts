@@ -162,6 +162,7 @@ function checkMappings(layers: readonly ConfigLayer[]): Diagnostic[] {
           ["map", key, name],
           {
             help: didYouMean(executor, known) ?? `define \`executors.${executor}\` in a config file, or in the workflow's \`executors\``,
+            typo: executor,
           },
         );
       }
