@@ -51,7 +51,25 @@ export function cursorContext(text: string, format: SourceFormat, offset: number
   while (at > 0 && lines[at]!.start > offset) at--;
   const line = lines[at]!;
   const col = offset - line.start;
+  if (inComment(line.text.slice(0, col))) return undefined;
   return format === "toml" ? tomlContext(lines, at, col, offset) : yamlContext(lines, at, col, offset);
+}
+
+/** Whether a `#` outside quotes starts a comment before the cursor (YAML's needs a blank before it). */
+function inComment(before: string): boolean {
+  let quote: string | undefined;
+  for (let i = 0; i < before.length; i++) {
+    const c = before[i]!;
+    if (quote !== undefined) {
+      if (c === "\\" && quote === '"') i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+    } else if (c === "#" && (i === 0 || /\s/.test(before[i - 1]!))) {
+      return true;
+    }
+  }
+  return false;
 }
 
 // `key:` or `"key":` at the start of a line's content, followed by a blank or the end.

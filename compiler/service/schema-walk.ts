@@ -74,7 +74,7 @@ function childrenOf(node: SchemaNode, segment: string | number): SchemaNode[] {
   const patterns = node.patternProperties;
   const out: SchemaNode[] = [];
   if (isNode(patterns)) {
-    for (const [pattern, child] of Object.entries(patterns)) if (isNode(child) && new RegExp(pattern, "u").test(segment)) out.push(child);
+    for (const [pattern, child] of Object.entries(patterns)) if (isNode(child) && matches(pattern, segment)) out.push(child);
   }
   if (out.length === 0 && isNode(node.additionalProperties)) out.push(node.additionalProperties);
   return out;
@@ -120,4 +120,13 @@ export function valuesAt(name: SchemaName, path: DataPath): string[] {
     }
   }
   return [...out];
+}
+
+/** A schema pattern this engine cannot compile matches nothing: a hover is not worth a crash. */
+function matches(pattern: string, text: string): boolean {
+  try {
+    return new RegExp(pattern, "u").test(text);
+  } catch {
+    return false;
+  }
 }

@@ -80,6 +80,13 @@ describe("completion", () => {
     expect((await offered(`${YAML}\n    limit: §\n`)).items.map((i) => i.insertText)).toEqual([undefined, undefined]);
   });
 
+  test("nothing inside a comment", async () => {
+    expect((await offered(`${YAML}\n    # lim§\n`)).labels).toEqual([]);
+    expect((await offered(`${YAML}\n    run: echo # {§\n`)).labels).toEqual([]);
+    // A `#` inside a string is no comment.
+    expect((await offered(`${YAML}\n    run: "echo # {§"\n`)).labels).toContain("s");
+  });
+
   test("fixed values from the schema", async () => {
     expect((await offered(`${YAML}\n    shell: §\n`)).labels).toEqual(["bash", "sh"]);
   });
