@@ -1,5 +1,6 @@
 import type { Span } from "../diagnostics/diagnostic.js";
 import { builtinExecutorTables } from "../config/executors.js";
+import { RESERVED_NAMES } from "../lower/fanout.js";
 import { parseTemplate } from "../lower/template.js";
 import type { DataPath, ParsedDocument } from "../source/document.js";
 import { keySpans, nameIn, valueSpan } from "./keys.js";
@@ -43,8 +44,8 @@ export interface SymbolIndex {
   readonly partial: boolean;
 }
 
-/** Placeholder roots that are not foreach variables. */
-export const RESERVED_ROOTS: ReadonlySet<string> = new Set(["params", "inputs", "outputs", "log", "cpus", "stage"]);
+/** Placeholder roots that are not foreach variables (the names a foreach variable may not take). */
+export const RESERVED_ROOTS: ReadonlySet<string> = new Set(RESERVED_NAMES);
 
 /** Keys of a stage whose strings are names or fixed words, not templates. */
 const NOT_TEMPLATES = new Set([
