@@ -38,8 +38,8 @@ export function completionsAt(doc: ServiceDocument, offset: number): CompletionR
       if (want !== undefined) {
         const stage = String(context.path[1]);
         let items = named(service, index, want, want === "variable" ? stage : undefined);
-        // A stage never waits for itself.
-        if (want === "stage" && context.path[2] === "after") items = items.filter((item) => item.label !== stage);
+        // A stage never waits for itself, nor takes values from itself.
+        if (want === "stage") items = items.filter((item) => item.label !== stage);
         const quote = format === "toml" && !context.quoted;
         return {
           span: context.span,

@@ -130,10 +130,11 @@ function yamlParents(lines: Line[], at: number, column: number, dash: boolean): 
  * a plain scalar cannot start with `{`), a flow map's `name: ` inside it, or
  * a name or word.
  */
-function valueContext(path: string[], typed: string, span: Span, offset: number): CursorContext {
+function valueContext(key: string[], typed: string, span: Span, offset: number): CursorContext {
   const quoted = /^\s*["']/.test(typed) && !/^\s*(["']).*\1/.test(typed);
   const placeholder = /\{\s*([A-Za-z_][A-Za-z0-9_]*)?(\.)?([A-Za-z0-9_-]*)$/.exec(typed);
   const startsFlow = /^\s*[{[]/.test(typed) && !quoted;
+  const path: DataPath = startsFlow ? [...key, ...flowPath(typed)] : key;
   if (
     placeholder &&
     !/\{\{$/.test(typed.slice(0, placeholder.index + 1)) &&
@@ -146,8 +147,6 @@ function valueContext(path: string[], typed: string, span: Span, offset: number)
       return { kind: "placeholder", path, span: { start: offset - partial.length, end: span.end }, root };
     }
   }
-  const inner = /[{,]\s*([A-Za-z_][A-Za-z0-9_-]*)\s*[:=]\s*["']?[A-Za-z0-9_-]*$/.exec(typed);
-  if (startsFlow && inner) path = [...path, inner[1]!];
   return { kind: "value", path, span, quoted: /["'][A-Za-z0-9_-]*$/.test(typed), prefix: "" };
 }
 
@@ -182,4 +181,36 @@ function tomlContext(lines: Line[], at: number, col: number, offset: number): Cu
     return { kind: "key", parent: [...table, ...dotted.slice(0, -1)], span: absolute, separated: kv !== null };
   }
   return valueContext([...table, ...tomlSegments(kv[1]!)], line.text.slice(kv[0].length, col), absolute, offset);
+}
+
+/**
+ * Where the cursor is inside a flow value typed so far: `{ chunk = { from = "`
+ * is `chunk.from`, `[ftp, { name: ` is `[0].name` (a list's index does not
+ * matter to the schema). Quoted text is skipped: its braces are a template's.
+ */
+function flowPath(typed: string): (string | number)[] {
+  const frames: { list: boolean; key: string | undefined }[] = [];
+  let word = "";
+  let quote: string | undefined;
+  for (let i = 0; i < typed.length; i++) {
+    const c = typed[i]!;
+    if (quote !== undefined) {
+      if (c === "\\" && quote === '"') i++;
+      else if (c === quote) quote = undefined;
+      else word += c;
+      continue;
+    }
+    const top = frames.at(-1);
+    if (c === '"' || c === "'") quote = c;
+    else if (c === "{" || c === "[") frames.push({ list: c === "[", key: undefined });
+    else if (c === "}" || c === "]") frames.pop();
+    else if (c === "," && top !== undefined && !top.list) top.key = undefined;
+    else if ((c === ":" || c === "=") && top !== undefined && !top.list) top.key = word.trim();
+    else {
+      word += c;
+      continue;
+    }
+    word = "";
+  }
+  return frames.flatMap((f): (string | number)[] => (f.list ? [0] : f.key !== undefined ? [f.key] : []));
 }

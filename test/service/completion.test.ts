@@ -134,6 +134,11 @@ describe("completion", () => {
     expect(quoted.items.map((i) => [i.label, i.insertText])).toEqual([["ftp", undefined]]);
     expect(quoted.replaces).toBe("f");
     expect((await offered(`${toml}\noutputs = "o/{§}"\n`, "toml")).labels).toEqual(["sample", "params.genome"]);
+    // Inside inline tables, as TOML writes foreach sources.
+    const from = toml.replace("[stages.fetch]", '[stages.use]\nforeach = { sample = [1, 2], chunk = { from = "§" } }\n[stages.fetch]');
+    expect((await offered(from, "toml")).labels).toEqual(["fetch"]);
+    const weighted = await offered(`${toml}\nlimit = [{ name = "f§" }]\n`, "toml");
+    expect(weighted.labels).toEqual(["ftp"]);
     expect((await offered(toml.replace("[stages.fetch]", "[stages.fetch]\n§"), "toml")).labels).toContain("limit");
     // A sub-table header: the stage's keys, but not `foreach`, which the stage already has.
     const header = await offered(`${toml}\n[stages.fetch.§`, "toml");
