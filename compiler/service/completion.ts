@@ -55,6 +55,11 @@ export function completionsAt(doc: ServiceDocument, offset: number): CompletionR
     }
     case "key": {
       const present = keysOf(dataAt(parsed.data, context.parent));
+      // A stage has `run` or `fn`, never both: the one it has rules the other out.
+      if (doc.kind === "workflow" && context.parent.length === 2 && context.parent[0] === "stages") {
+        if (present.has("run")) present.add("fn");
+        if (present.has("fn")) present.add("run");
+      }
       const separator = format === "toml" ? " = " : ": ";
       const items = keysAt(schemaOf(doc.kind), context.parent)
         .filter((key) => !present.has(key.name) || key.name === file.text.slice(context.span.start, context.span.end))

@@ -48,6 +48,8 @@ describe("completion", () => {
     expect(labels).toContain("after");
     expect(labels).not.toContain("run");
     expect(labels).not.toContain("foreach");
+    // The stage has `run`: `fn` would be a second action.
+    expect(labels).not.toContain("fn");
     const limit = items.find((i) => i.label === "limit")!;
     expect(limit.insertText).toBe("limit: ");
     expect(limit.documentation).toMatch(/^A concurrency limit on a stage/);
