@@ -349,6 +349,18 @@ export async function main(argv: readonly string[], given: Io, inspect?: (progra
     });
 
   program
+    .command("lsp")
+    .description(
+      "run the language server on stdin/stdout, for editors: diagnostics as `wfc validate`, hover, completion, rename, quick fixes",
+    )
+    .option("--stdio", "talk over stdin/stdout (the default and only transport; editors pass it)")
+    .option("--clientProcessId <pid>", "the editor's process id (passed by some editors)")
+    .option("-v, --verbose", "log how long each validation took, to the editor's output panel")
+    .action(async (opts: { verbose?: boolean }) => {
+      exitCode = await (await import("./commands/lsp.js")).lspCommand({ verbose: opts.verbose === true }, io);
+    });
+
+  program
     .command("schema")
     .description("print the workflow JSON Schema (for editors: yaml-language-server, taplo)")
     .action(() => {

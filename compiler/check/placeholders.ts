@@ -119,8 +119,9 @@ function check(
     const within = { offset: ref.offset, length: ref.length, text };
     const shown = `{${ref.field === undefined ? ref.root : `${ref.root}.${ref.field}`}}`;
     // WFC205 unless the placeholder names something that may not be used here.
-    const fail = (message: string, expected: string, help: string | undefined, code: DiagnosticCode = "WFC205") =>
-      sink.error(code, message, located.path, { within, expected, help });
+    // `typo`: the word a did-you-mean `help` is about (the field, or the root of `{smaple}`), for its quick fix.
+    const fail = (message: string, expected: string, help: string | undefined, code: DiagnosticCode = "WFC205", typo = ref.field) =>
+      sink.error(code, message, located.path, { within, expected, help, ...(typo !== undefined ? { typo } : {}) });
 
     if (ref.root === "params") {
       if (ref.field === undefined) {
@@ -193,6 +194,8 @@ function check(
           (owner
             ? `\`${ref.root}\` belongs to stage \`${owner.name}\`; add it to this stage's \`foreach\` too`
             : `add \`${ref.root}\` to the stage's \`foreach\``),
+        "WFC205",
+        ref.root,
       );
     } else if (ref.field !== undefined) {
       if (v.sheet === undefined) {

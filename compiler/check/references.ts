@@ -21,6 +21,7 @@ export function checkReferences(workflow: Workflow, sink: DiagnosticSink): void 
           "no other stages exist",
         )}`,
         help: didYouMean(ref.name, workflow.stages.keys()),
+        typo: ref.name,
       });
     }
 
@@ -36,6 +37,7 @@ export function checkReferences(workflow: Workflow, sink: DiagnosticSink): void 
           help:
             didYouMean(use.name, limitNames) ??
             `define it: \`limits: { ${use.name}: 1 }\`, or give the stage its own cap with \`limit: 2\``,
+          typo: use.name,
         });
       } else if (use.weight > limit.capacity) {
         sink.error(
@@ -62,6 +64,7 @@ export function checkReferences(workflow: Workflow, sink: DiagnosticSink): void 
           help:
             didYouMean(stage.executor.name, workflow.executors.keys()) ??
             "define it under `executors`, or use a built-in one: `threads` or `processes`",
+          typo: stage.executor.name,
         });
       } else if (action !== undefined) {
         const kind = action.kind === "fn" ? "fn" : "run";

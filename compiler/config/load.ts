@@ -53,6 +53,17 @@ export async function loadConfig(environment: ConfigEnvironment): Promise<LoadCo
   return { config: mergeConfigs(layers), diagnostics: sorted, documents, searched };
 }
 
+/**
+ * What loading reports for one config file on its own (syntax, schema, and
+ * mappings to executors no file defines): for an editor with the file open.
+ * An executor another config file defines is unknown here, so its warning
+ * may show in the editor and not in `wfc config show`.
+ */
+export function checkConfigDocument(document: ParsedDocument): readonly Diagnostic[] {
+  const checked = checkConfig(document);
+  return sortDiagnostics([...checked.diagnostics, ...checkMappings(checked.table !== undefined ? [checked.table] : [])]);
+}
+
 /** Syntax, then the schema. `table` is the file's data when it is a table, even an invalid one. */
 function checkConfig(document: ParsedDocument): { valid: boolean; table?: ConfigLayer; diagnostics: readonly Diagnostic[] } {
   if (document.diagnostics.length > 0 || document.data === undefined) return { valid: false, diagnostics: document.diagnostics };
@@ -151,6 +162,7 @@ function checkMappings(layers: readonly ConfigLayer[]): Diagnostic[] {
           ["map", key, name],
           {
             help: didYouMean(executor, known) ?? `define \`executors.${executor}\` in a config file, or in the workflow's \`executors\``,
+            typo: executor,
           },
         );
       }

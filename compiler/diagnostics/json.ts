@@ -12,6 +12,8 @@ export interface JsonDiagnostic {
   expected: string | null;
   help: string | null;
   related: { file: string; range: JsonDiagnostic["range"]; message: string }[];
+  /** Quick fixes (the did-you-mean suggestions as edits), each edit in `file`: replace `range` with `newText`. */
+  fixes: { title: string; edits: { range: JsonDiagnostic["range"]; newText: string }[] }[];
 }
 
 function range(file: string | undefined, span: { start: number; end: number } | undefined, files: FileLookup): JsonDiagnostic["range"] {
@@ -36,6 +38,10 @@ export function toJsonDiagnostic(d: Diagnostic, files: FileLookup): JsonDiagnost
       file: r.location.file,
       range: range(r.location.file, r.location.span, files),
       message: r.message,
+    })),
+    fixes: (d.fixes ?? []).map((f) => ({
+      title: f.title,
+      edits: f.edits.map((e) => ({ range: range(d.location?.file, e.span, files), newText: e.newText })),
     })),
   };
 }

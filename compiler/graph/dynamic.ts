@@ -123,6 +123,7 @@ export function resolveDynamic(
                 didYouMean(ref.name, deciders) ??
                 didYouMean(ref.name, workflow.stages.keys()) ??
                 `the producer declares \`decides: [${v.name}]\` and names \`{${v.name}}\` in an output`,
+              typo: ref.name,
             },
           );
           broken = true;

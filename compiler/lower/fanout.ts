@@ -90,6 +90,7 @@ export async function lowerFanOut(stagePath: DataPath, raw: Record<string, unkno
               name,
               vars.map((x) => x.name),
             ),
+            typo: name,
           });
         }
         return;
@@ -220,6 +221,7 @@ function paramRef(text: string, path: DataPath, ctx: FanOutContext, want: "list"
               .join(", ")}`
           : "a name defined under `params`",
       help: didYouMean(name, ctx.params.keys()) ?? `define \`${name}\` under \`params\``,
+      typo: name,
     });
     return undefined;
   }
@@ -317,6 +319,7 @@ async function lowerGlob(name: string, path: DataPath, pattern: string, ctx: Fan
         within: { ...part, text: pattern },
         expected: `\`{${name}}\` (the part that becomes the value) or a \`{params.name}\` reference`,
         help: part.root === "params" ? didYouMean(part.field ?? "", ctx.params.keys()) : undefined,
+        ...(part.field !== undefined ? { typo: part.field } : {}),
       });
       return undefined;
     }
@@ -403,6 +406,7 @@ async function lowerSheet(
     ctx.sink.error("WFC243", `sample sheet \`${file}\` has no column \`${keyColumn}\``, [...path, "key"], {
       expected: outside ? `a column of its header row ${unquoted}` : `one of ${oneOf(header)}`,
       help: outside ? undefined : didYouMean(keyColumn, header),
+      typo: keyColumn,
     });
     return undefined;
   }
@@ -478,6 +482,7 @@ async function lowerLines(name: string, path: DataPath, text: string, ctx: FanOu
           help: param
             ? didYouMean(part.field ?? "", ctx.params.keys())
             : "a file read at run time must be an output of a stage (check the path against that stage's `outputs`); a file read now is one file",
+          ...(part.field !== undefined ? { typo: part.field } : {}),
         },
       );
       return undefined;

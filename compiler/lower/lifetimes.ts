@@ -34,6 +34,7 @@ export function withLifetimes(
           sink.error("WFC252", `\`${key}\` names \`${item}\`, which is not an output of this stage`, [...at, i], {
             expected: oneOf(candidates, "the stage has no outputs"),
             help: didYouMean(item, candidates) ?? "name an output by its key in `outputs`, or by its template as written there",
+            typo: item,
           });
         }
         for (const o of named) claim(o, key, [...at, i]);

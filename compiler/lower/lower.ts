@@ -1,5 +1,6 @@
 import { basename, dirname, extname, resolve } from "node:path";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { suggestionFix } from "../diagnostics/fixes.js";
 import { didYouMean, oneOf } from "../diagnostics/suggest.js";
 import type { DataPath, ParsedDocument } from "../source/document.js";
 import type {
@@ -231,6 +232,7 @@ function applyParamsFile(file: ParamsFile, params: Map<string, Param>, out: Diag
     const declared = params.get(name);
     if (declared === undefined) {
       const help = didYouMean(name, params.keys());
+      const fixes = suggestionFix(file.document.file.text, at([name], "key").span, name, help);
       out.push({
         severity: "error",
         code: "WFC216",
@@ -238,6 +240,7 @@ function applyParamsFile(file: ParamsFile, params: Map<string, Param>, out: Diag
         location: at([name], "key"),
         expected: `one of ${oneOf(params.keys(), "no params are defined")}`,
         ...(help !== undefined ? { help } : {}),
+        ...(fixes !== undefined ? { fixes } : {}),
       });
       continue;
     }

@@ -1,5 +1,6 @@
 import type { DiagnosticCode } from "../diagnostics/codes.js";
 import type { Diagnostic, Related, Severity, Span } from "../diagnostics/diagnostic.js";
+import { suggestionFix } from "../diagnostics/fixes.js";
 import type { DataPath, ParsedDocument, SpanPart } from "../source/document.js";
 
 export interface ReportOptions {
@@ -9,6 +10,8 @@ export interface ReportOptions {
   readonly expected?: string | undefined;
   readonly help?: string | undefined;
   readonly related?: readonly { readonly path: DataPath; readonly message: string; readonly part?: SpanPart }[];
+  /** The misspelled word a "did you mean" `help` is about: it becomes a quick fix (`Diagnostic.fixes`). */
+  readonly typo?: string;
 }
 
 /** Collects located diagnostics for one document (STYLE habit 3: collect, don't throw). */
@@ -38,14 +41,17 @@ export class DiagnosticSink {
       location: { file: this.doc.file.path, span: this.span(r.path, { part: r.part ?? "value" }) },
       message: r.message,
     }));
+    const span = this.span(path, options);
+    const fixes = options.typo === undefined ? undefined : suggestionFix(this.doc.file.text, span, options.typo, options.help);
     this.diagnostics.push({
       severity,
       code,
       message,
-      location: { file: this.doc.file.path, span: this.span(path, options) },
+      location: { file: this.doc.file.path, span },
       ...(options.expected !== undefined ? { expected: options.expected } : {}),
       ...(options.help !== undefined ? { help: options.help } : {}),
       ...(related !== undefined && related.length > 0 ? { related } : {}),
+      ...(fixes !== undefined ? { fixes } : {}),
     });
   }
 

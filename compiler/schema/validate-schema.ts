@@ -1,5 +1,6 @@
 import type { ErrorObject } from "ajv";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { suggestionFix } from "../diagnostics/fixes.js";
 import { didYouMean, oneOf } from "../diagnostics/suggest.js";
 import type { DataPath, ParsedDocument } from "../source/document.js";
 import { describePath } from "./describe.js";
@@ -134,6 +135,7 @@ function mapErrors(errors: readonly ErrorObject[], doc: ParsedDocument, root: st
           location: at([...path, key], "key"),
           expected: allowed.length > 0 ? `one of ${oneOf(allowed)}` : undefined,
           help: didYouMean(key, allowed) ?? `remove \`${key}\`, or check the spelling against the language reference`,
+          fixes: suggestionFix(doc.file.text, doc.locate([...path, key], "key"), key, didYouMean(key, allowed)),
         } as Diagnostic);
         break;
       }
@@ -176,6 +178,10 @@ function mapErrors(errors: readonly ErrorObject[], doc: ParsedDocument, root: st
             ? "this wfc understands `wfc: 1`; a newer file needs a newer wfc"
             : typeof error.data === "string"
               ? didYouMean(error.data, allowed.map((a) => a.slice(1, -1)))
+              : undefined,
+          fixes:
+            !isVersion && typeof error.data === "string"
+              ? suggestionFix(doc.file.text, doc.locate(path), error.data, didYouMean(error.data, allowed.map((a) => a.slice(1, -1))))
               : undefined,
         } as Diagnostic);
         break;

@@ -12,6 +12,10 @@
 import type { Edit, Location, Span } from "../diagnostics/diagnostic.js";
 import type { ParsedDocument } from "../source/document.js";
 import type { Validated } from "../validate.js";
+import { completionsAt } from "./completion.js";
+import { hoverAt } from "./hover.js";
+import { prepareRenameAt, renameAt } from "./rename.js";
+import { referencesTo, symbolAt, symbolIndex, symbolKey } from "./symbols.js";
 
 export type ServiceFileKind = "workflow" | "config";
 
@@ -60,30 +64,41 @@ export interface RenameTarget {
 
 export type RenameResult = { readonly ok: true; readonly edits: readonly Edit[] } | { readonly ok: false; readonly message: string };
 
-export function hover(_doc: ServiceDocument, _offset: number): HoverResult | undefined {
-  return undefined;
+export function hover(doc: ServiceDocument, offset: number): HoverResult | undefined {
+  return hoverAt(doc, offset);
 }
 
-export function completions(_doc: ServiceDocument, _offset: number): CompletionResult | undefined {
-  return undefined;
+export function completions(doc: ServiceDocument, offset: number): CompletionResult | undefined {
+  return completionsAt(doc, offset);
 }
 
 /** Where the name at `offset` is defined (in this file). */
-export function definition(_doc: ServiceDocument, _offset: number): Location | undefined {
-  return undefined;
+export function definition(doc: ServiceDocument, offset: number): Location | undefined {
+  const index = symbolIndex(doc.document, doc.kind);
+  const symbol = symbolAt(index, offset);
+  const span = symbol && index.definitions.get(symbolKey(symbol.id))?.spans[0];
+  return span === undefined ? undefined : { file: doc.document.file.path, span };
 }
 
 /** Every place the name at `offset` is used, with its definition when asked. */
-export function references(_doc: ServiceDocument, _offset: number, _includeDefinition: boolean): readonly Location[] {
-  return [];
+export function references(doc: ServiceDocument, offset: number, includeDefinition: boolean): readonly Location[] {
+  const index = symbolIndex(doc.document, doc.kind);
+  const symbol = symbolAt(index, offset);
+  if (symbol === undefined) return [];
+  const file = doc.document.file.path;
+  const spans = [
+    ...(includeDefinition ? (index.definitions.get(symbolKey(symbol.id))?.spans ?? []) : []),
+    ...referencesTo(index, symbol.id).flatMap((r) => (r.span === undefined ? [] : [r.span])),
+  ];
+  return spans.sort((a, b) => a.start - b.start).map((span) => ({ file, span }));
 }
 
-/** The name at `offset` if it can be renamed (stages and limits; the issue asks no more). */
-export function prepareRename(_doc: ServiceDocument, _offset: number): RenameTarget | undefined {
-  return undefined;
+/** The name at `offset` if it can be renamed (stages, limits, params and foreach variables). */
+export function prepareRename(doc: ServiceDocument, offset: number): RenameTarget | undefined {
+  return prepareRenameAt(doc, offset);
 }
 
 /** Every edit that renames the name at `offset` to `newName` across the file, or why not. */
-export function rename(_doc: ServiceDocument, _offset: number, _newName: string): RenameResult {
-  return { ok: false, message: "rename is not supported yet" };
+export function rename(doc: ServiceDocument, offset: number, newName: string): RenameResult {
+  return renameAt(doc, offset, newName);
 }

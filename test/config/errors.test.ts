@@ -255,6 +255,13 @@ describe("config errors are located like workflow errors", () => {
         expected: "one of `threads`, `processes`, `slurm`",
         help: "did you mean `threads`?",
         related: [],
+        // The suggestion as an edit of the word inside the quotes.
+        fixes: [
+          {
+            title: "change `thread` to `threads`",
+            edits: [{ range: { start: { line: 2, column: 9, offset: 22 }, end: { line: 2, column: 15, offset: 28 } }, newText: "threads" }],
+          },
+        ],
       },
     ]);
   });

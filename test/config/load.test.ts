@@ -216,6 +216,8 @@ describe("merging", () => {
         message: "executor `clustr` is defined in no config file; it must come from the workflow",
         location: { file: "./wfc.config.toml", span: at('"clustr"') },
         help: "did you mean `cluster`?",
+        // The quick fix edits the name inside the quotes.
+        fixes: [{ title: "change `clustr` to `cluster`", edits: [{ span: at("clustr"), newText: "cluster" }] }],
       },
     ]);
   });

@@ -153,6 +153,23 @@ describe("--format sarif", () => {
                   },
                 },
               ],
+              // The did-you-mean as a fix (Diagnostic.fixes): `ftpp` replaced by `ftp`.
+              fixes: [
+                {
+                  description: { text: "change `ftpp` to `ftp`" },
+                  artifactChanges: [
+                    {
+                      artifactLocation: { uri: `${corpus}/unknown-limit.yaml`, index: 0 },
+                      replacements: [
+                        {
+                          deletedRegion: { startLine: 12, startColumn: 12, endLine: 12, endColumn: 16, charOffset: 165, charLength: 4 },
+                          insertedContent: { text: "ftp" },
+                        },
+                      ],
+                    },
+                  ],
+                },
+              ],
             },
           ],
         },

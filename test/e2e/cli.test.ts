@@ -81,7 +81,7 @@ describe("wfc validate", () => {
     expect(r.stderr.trimEnd().endsWith("2 errors in bad.yaml")).toBe(true);
   });
 
-  test("--format json gives 1-based ranges, codes and suggestions", async () => {
+  test("--format json gives 1-based ranges, codes, suggestions and their quick fixes", async () => {
     const dir = fixture({ "wf.yaml": "wfc: 1\nlimits: { ftp: 3 }\nstages:\n  a:\n    limit: ftpp\n    run: echo\n" });
     const r = await wfc(["validate", "--format", "json", "wf.yaml"], { cwd: dir });
     expect(r.exitCode).toBe(2);
@@ -100,6 +100,15 @@ describe("wfc validate", () => {
               expected: "one of the limits under `limits`: `ftp`",
               help: "did you mean `ftp`?",
               related: [],
+              // The suggestion as an edit, for editors and CI: replace the range with `newText`.
+              fixes: [
+                {
+                  title: "change `ftpp` to `ftp`",
+                  edits: [
+                    { range: { start: { line: 5, column: 12, offset: 50 }, end: { line: 5, column: 16, offset: 54 } }, newText: "ftp" },
+                  ],
+                },
+              ],
             },
           ],
         },
