@@ -156,6 +156,18 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     quiet: "no list of what was written, no next command",
     verbose: timing,
   },
+  lsp: {
+    examples: [
+      ["wfc lsp --stdio", "what an editor starts (docs/editors.md)"],
+      ["wfc lsp --stdio --verbose", "and log each validation's time to the editor's output"],
+    ],
+    exitCodes: [
+      ok("the editor asked it to shut down, then to exit"),
+      [ExitCode.jobFailed, "the editor sent exit without shutdown, or went away"],
+    ],
+    quiet: "nothing more to leave out: the server writes only to the editor",
+    verbose: "each validation's time, in the editor's output panel",
+  },
   schema: {
     examples: [
       ["wfc schema > workflow.schema.json", "save the schema for an editor"],
