@@ -19,17 +19,21 @@ export interface ValidateCommandOptions {
 
 export type ValidateFormat = "text" | "json" | "github" | "sarif";
 
+/** What validating one file found, for every format. */
+interface FileReport {
+  readonly file: string;
+  readonly valid: boolean;
+  readonly stages: number;
+  readonly jobs: number;
+  /** Some stage fans out at run time: `jobs` counts only the others'. */
+  readonly later: boolean;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly lookup: FileLookup;
+}
+
 /** `wfc validate FILE...`: 0 when every file is valid, 2 otherwise. */
 export async function validateCommand(files: readonly string[], options: ValidateCommandOptions, io: Io): Promise<number> {
-  const reports: {
-    file: string;
-    valid: boolean;
-    stages: number;
-    jobs: number;
-    later: boolean;
-    diagnostics: readonly Diagnostic[];
-    lookup: FileLookup;
-  }[] = [];
+  const reports: FileReport[] = [];
   const paramsFile = await paramsFileFor(options.paramsFile, io);
   if (typeof paramsFile === "number") return paramsFile;
   for (const file of files) {
@@ -95,14 +99,7 @@ export async function validateCommand(files: readonly string[], options: Validat
 }
 
 /** "wf.yaml: valid, 2 stages, 6 jobs" or "1 error in wf.yaml". */
-function summaryLine(r: {
-  file: string;
-  valid: boolean;
-  stages: number;
-  jobs: number;
-  later: boolean;
-  diagnostics: readonly Diagnostic[];
-}): string {
+function summaryLine(r: FileReport): string {
   if (!r.valid) return formatSummary(r.diagnostics, r.file);
   const warnings = r.diagnostics.length > 0 ? ` (${formatSummary(r.diagnostics, r.file).replace(/ in .*$/, "")})` : "";
   return `${r.file}: valid, ${r.stages} stage${r.stages === 1 ? "" : "s"}, ${r.jobs} job${r.jobs === 1 ? "" : "s"}${r.later ? " known (more at run time)" : ""}${warnings}`;
