@@ -19,11 +19,20 @@ export function hoverAt(doc: ServiceDocument, offset: number): HoverResult | und
   return description === undefined ? undefined : { span: key.span, markdown: description };
 }
 
-/** One line of a value for a hover: short, in backticks. */
+/**
+ * One line of a value for a hover: short, as a markdown code span, so that
+ * nothing in a value renders as markdown. A value with backticks in it is
+ * shown as it is, inside a longer fence (CommonMark), never with its
+ * backticks changed into something it does not contain.
+ */
 export function inline(value: unknown): string {
   const text = typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
-  const short = text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  return `\`${short.replace(/`/g, "'").replace(/\s*\n\s*/g, " ")}\``;
+  const short = (text.length > 80 ? `${text.slice(0, 77)}...` : text).replace(/\s*\n\s*/g, " ");
+  const longest = Math.max(0, ...(short.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(longest + 1);
+  // A span that starts or ends with a backtick needs a space inside its fence, which CommonMark strips.
+  const pad = short.startsWith("`") || short.endsWith("`") ? " " : "";
+  return `${fence}${pad}${short}${pad}${fence}`;
 }
 
 function lineOf(doc: ServiceDocument, definition: Definition | undefined): string {
