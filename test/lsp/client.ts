@@ -79,6 +79,8 @@ export interface StartOptions {
   /** Extra arguments after `lsp` (default: `--stdio`, as editors pass). */
   readonly args?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
+  /** Another server to start instead of `wfc lsp` (its argv; `args` is then ignored), e.g. yaml-language-server. */
+  readonly command?: readonly string[];
   /** The `initialize` request's `rootUri` (default: the cwd's). */
   readonly rootUri?: string | null;
 }
@@ -144,7 +146,8 @@ export class LspClient {
   static async start(options: StartOptions = {}): Promise<LspClient> {
     const cwd = options.cwd ?? repoRoot;
     const home = mkdtempSync(join(tmpdir(), "wfc-lsp-home-"));
-    const child = spawn(process.execPath, [join(repoRoot, "dist/cli/bin.js"), "lsp", ...(options.args ?? ["--stdio"])], {
+    const argv = options.command ?? [process.execPath, join(repoRoot, "dist/cli/bin.js"), "lsp", ...(options.args ?? ["--stdio"])];
+    const child = spawn(argv[0]!, argv.slice(1), {
       cwd,
       // Hermetic, like test/e2e/helpers.ts: no config file of this machine's user leaks in.
       env: {
@@ -162,7 +165,7 @@ export class LspClient {
     const client = new LspClient(child, connection);
     // A server that dies during the handshake must fail the test, not hang it.
     const died = client.exited.then((exit) => {
-      throw new Error(`wfc lsp exited during initialize (${JSON.stringify(exit)}): ${client.stderr}`);
+      throw new Error(`${argv.join(" ")} exited during initialize (${JSON.stringify(exit)}): ${client.stderr}`);
     });
     client.initializeResult = await Promise.race([
       connection.sendRequest("initialize", {
