@@ -1,6 +1,7 @@
 import { ElementSpace } from "../../contract/elements.js";
 import type { ElementEdge, Plan, PlanTask } from "../../contract/plan.js";
 import { unreachable } from "../../contract/unreachable.js";
+import { EdgeReader } from "../../contract/element-edges.js";
 import { taskLabeller } from "./labels.js";
 import { legendOf } from "./legend.js";
 import type { GraphCluster, GraphEdge, GraphModel, GraphNode } from "./model.js";
@@ -69,19 +70,20 @@ export function jobGraphModel(plan: Plan): JobGraph {
     clusters.push({ key: cluster, lines: taskLines(task), nodes, chained: false });
   }
 
+  const reader = new EdgeReader();
   const edges = new Map<string, GraphEdge>();
   for (const consumer of tasks) {
     for (const dep of consumer.deps) {
       const producer = tasks.find((t) => t.id === dep.task);
       if (producer === undefined) continue;
       const after = dep.input === null;
-      for (const [p, c] of elementPairs(dep.edge, spaces.get(producer.id)!, spaces.get(consumer.id)!)) {
+      for (const [p, c] of elementPairs(dep.edge, spaces.get(producer.id)!, spaces.get(consumer.id)!, reader)) {
         const from = jobKeys.get(producer.id)![Math.floor(p / producer.batch)]!;
         const to = jobKeys.get(consumer.id)![Math.floor(c / consumer.batch)]!;
         const id = JSON.stringify([from, to, dep.edge.kind, after]);
         if (!edges.has(id)) edges.set(id, { from, to, fromCluster: null, toCluster: null, kind: dep.edge.kind, after, lines: [] });
         if (edges.size > MAX_DRAWN_JOB_EDGES)
-          return { ok: false, problem: { kind: "too-many-edges", edges: countEdges(plan, spaces), limit: MAX_DRAWN_JOB_EDGES } };
+          return { ok: false, problem: { kind: "too-many-edges", edges: countEdges(plan, spaces, reader), limit: MAX_DRAWN_JOB_EDGES } };
       }
     }
   }
@@ -105,14 +107,14 @@ function jobLines(task: PlanTask, space: ElementSpace, job: number): string[] {
 }
 
 /** How many element pairs an edge of each dep has, for the refusal's message (counted, not built). */
-function countEdges(plan: Plan, spaces: ReadonlyMap<string, ElementSpace>): number {
+function countEdges(plan: Plan, spaces: ReadonlyMap<string, ElementSpace>, reader: EdgeReader): number {
   let n = 0;
   for (const consumer of plan.tasks) {
     for (const dep of consumer.deps) {
       const producer = plan.tasks.find((t) => t.id === dep.task);
       if (producer === undefined) continue;
       const seen = new Set<string>();
-      for (const [p, c] of elementPairs(dep.edge, spaces.get(producer.id)!, spaces.get(consumer.id)!)) {
+      for (const [p, c] of elementPairs(dep.edge, spaces.get(producer.id)!, spaces.get(consumer.id)!, reader)) {
         seen.add(`${Math.floor(p / producer.batch)} ${Math.floor(c / consumer.batch)}`);
       }
       n += seen.size;
@@ -121,58 +123,14 @@ function countEdges(plan: Plan, spaces: ReadonlyMap<string, ElementSpace>): numb
   return n;
 }
 
-/** Every (producer element, consumer element) pair an element edge makes one wait for the other. */
-function* elementPairs(edge: ElementEdge, ps: ElementSpace, cs: ElementSpace): Generator<[number, number]> {
-  switch (edge.kind) {
-    case "one-to-one":
-      for (let i = 0; i < Math.min(ps.size, cs.size); i++) yield [i, i];
-      return;
-    case "all":
-      for (let c = 0; c < cs.size; c++) for (let p = 0; p < ps.size; p++) yield [p, c];
-      return;
-    case "map":
-      // The plan's loader checks the map; a pair outside either space is still left out rather than drawn to nowhere.
-      for (let c = 0; c < cs.size; c++) {
-        for (let k = edge.offsets[c] ?? 0; k < (edge.offsets[c + 1] ?? 0); k++) {
-          const p = edge.indices[k];
-          if (p !== undefined && p >= 0 && p < ps.size) yield [p, c];
-        }
-      }
-      return;
-    case "match": {
-      // Keyed as the scheduler keys them: the `on` variables' values, among producers whose values are `where`, for consumers whose values are `when`.
-      const key = (space: ElementSpace, i: number, vars: readonly string[], fixed: Readonly<Record<string, string>>) => {
-        for (const [name, value] of Object.entries(fixed)) if (space.value(i, name) !== value) return undefined;
-        return vars.map((v) => space.value(i, v) ?? "").join("\u0000");
-      };
-      const byKey = new Map<string, number[]>();
-      for (let p = 0; p < ps.size; p++) {
-        const k = key(
-          ps,
-          p,
-          edge.on.map(([a]) => a),
-          edge.where,
-        );
-        if (k === undefined) continue;
-        const list = byKey.get(k);
-        if (list) list.push(p);
-        else byKey.set(k, [p]);
-      }
-      for (let c = 0; c < cs.size; c++) {
-        const k = key(
-          cs,
-          c,
-          edge.on.map(([, b]) => b),
-          edge.when,
-        );
-        for (const p of k === undefined ? [] : (byKey.get(k) ?? [])) yield [p, c];
-      }
-      return;
-    }
-    case "expand":
-      // Refused before: a dynamic consumer has no elements before the run.
-      return;
-    default:
-      return unreachable(edge);
+/**
+ * Every (producer element, consumer element) pair an element edge makes one
+ * wait for the other, as the runtime reads the edge (contract/element-edges.ts).
+ * The plan's loader checks a map edge's indices; one outside the producer is
+ * still left out rather than drawn to nowhere.
+ */
+function* elementPairs(edge: ElementEdge, ps: ElementSpace, cs: ElementSpace, reader: EdgeReader): Generator<[number, number]> {
+  for (let c = 0; c < cs.size; c++) {
+    for (const p of reader.producerElements(edge, c, ps, cs)) if (p >= 0 && p < ps.size) yield [p, c];
   }
 }

@@ -1,13 +1,13 @@
 import type { ElementEdge, Part, Plan, PlanEnvironment, PlanPath, PlanShell, PlanStep, PlanTask } from "../../contract/plan.js";
 import type { Binding } from "../../contract/elements.js";
 import { decidedPattern, patternText, type DecidedPattern } from "../../contract/expansion.js";
-import { RunElements, type TaskElements } from "../scheduler/elements.js";
+import { RunElements } from "../scheduler/elements.js";
 import { expandPath, paramWords, varText } from "../../contract/template.js";
 import { contextsOf, describeUnsafe } from "./command-check.js";
 import { globMatcher, walkGlob } from "../../contract/glob.js";
 import { describePathProblem, globProblem, outputPathProblem } from "../../contract/paths.js";
 import { quoteFor } from "../../contract/shell/quote.js";
-import { unreachable } from "../../contract/unreachable.js";
+import { EdgeReader } from "../../contract/element-edges.js";
 import { commandCpus } from "../../contract/cpus.js";
 import { describeStep } from "./describe.js";
 import { availableParallelism } from "node:os";
@@ -88,8 +88,8 @@ export class UnsafePathError extends Error {}
 export class Expander {
   readonly #elements: RunElements;
   readonly #index: Map<string, number>;
-  /** Per match edge: producer elements by key, indexed up to `size` (a dynamic producer's grow). */
-  readonly #matchIndex = new Map<object, { size: number; byKey: Map<string, number[]> }>();
+  /** Which producer elements each consumer element waits for; its match indexes grow with a dynamic producer. */
+  readonly #edges = new EdgeReader();
   /** Gathering inputs already looked at for files they leave out (by task, stage and input), each looked at once. */
   readonly #staleChecked = new Map<string, Promise<void>>();
 
@@ -267,56 +267,8 @@ export class Expander {
   *#producerElements(edges: readonly ElementEdge[], j: number, p: number, c: number): Generator<number> {
     const ps = this.#elements.of(p);
     const cs = this.#elements.of(c);
-    for (const edge of edges) {
-      switch (edge.kind) {
-        case "one-to-one":
-          yield j;
-          break;
-        case "all":
-          for (let k = 0; k < ps.size; k++) yield k;
-          break;
-        case "map":
-          for (let x = edge.offsets[j]!; x < edge.offsets[j + 1]!; x++) yield edge.indices[x]!;
-          break;
-        case "match": {
-          if (Object.entries(edge.when).some(([v, x]) => cs.value(j, v) !== x)) break;
-          const key = edge.on.map(([, b]) => cs.value(j, b) ?? "").join("\u0000");
-          yield* (
-            this.#matches(
-              edge,
-              edge.on.map(([a]) => a),
-              edge.where,
-              ps,
-            ).get(key) ?? []
-          );
-          break;
-        }
-        case "expand": {
-          // The producer element this one's block expanded from: the one with the same values of `per`.
-          const per = this.plan.tasks[c]!.space.dynamic?.per ?? [];
-          const key = per.map((v) => cs.value(j, v) ?? "").join("\u0000");
-          yield* this.#matches(edge, per, {}, ps).get(key) ?? [];
-          break;
-        }
-        default:
-          unreachable(edge);
-      }
-    }
-  }
-
-  /** A producer's elements by their values of `vars` (among those equal to `where`), indexed once and as a dynamic producer grows. */
-  #matches(edge: object, vars: readonly string[], where: Readonly<Record<string, string>>, ps: TaskElements): Map<string, number[]> {
-    let index = this.#matchIndex.get(edge);
-    if (index === undefined) this.#matchIndex.set(edge, (index = { size: 0, byKey: new Map() }));
-    for (let k = index.size; k < ps.size; k++) {
-      if (Object.entries(where).some(([v, x]) => ps.value(k, v) !== x)) continue;
-      const key = vars.map((v) => ps.value(k, v) ?? "").join("\u0000");
-      const list = index.byKey.get(key);
-      if (list) list.push(k);
-      else index.byKey.set(key, [k]);
-    }
-    index.size = ps.size;
-    return index.byKey;
+    const per = this.plan.tasks[c]!.space.dynamic?.per ?? [];
+    for (const edge of edges) yield* this.#edges.producerElements(edge, j, ps, cs, per);
   }
 
   async #input(task: number, element: number, input: PlanPath, expanded: string): Promise<ResolvedPath> {
