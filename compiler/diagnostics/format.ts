@@ -93,6 +93,18 @@ function sourceSnippet(location: Location, files: FileLookup): Snippet | undefin
   return { line, text, markerStart, markerLength };
 }
 
+/**
+ * A diagnostic as lines of plain text for tools that show one message (CI
+ * annotations, SARIF results): the message, then what was expected and the
+ * help, each on its own line as the text format shows them, escaped.
+ */
+export function messageLines(d: Diagnostic): string[] {
+  const lines = [visible(d.message)];
+  if (d.expected !== undefined) lines.push(`expected ${visible(d.expected)}`);
+  if (d.help !== undefined) lines.push(`help: ${visible(d.help)}`);
+  return lines;
+}
+
 /** A closing line: "2 errors, 1 warning in wf.yaml". */
 export function formatSummary(diagnostics: readonly Diagnostic[], what: string): string {
   const errors = diagnostics.filter((d) => d.severity === "error").length;

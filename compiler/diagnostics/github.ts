@@ -5,7 +5,7 @@
  * https://docs.github.com/actions/reference/workflow-commands-for-github-actions
  */
 import type { Diagnostic, Location } from "./diagnostic.js";
-import type { FileLookup } from "./format.js";
+import { messageLines, type FileLookup } from "./format.js";
 import { ciPath } from "./ci-path.js";
 import { visible } from "./visible.js";
 
@@ -33,9 +33,7 @@ function where(location: Location, files: FileLookup, cwd: string): string {
  * text format shows them) what was expected, the help and the related notes.
  */
 function body(d: Diagnostic, files: FileLookup, cwd: string): string {
-  const lines = [visible(d.message)];
-  if (d.expected !== undefined) lines.push(`expected ${visible(d.expected)}`);
-  if (d.help !== undefined) lines.push(`help: ${visible(d.help)}`);
+  const lines = messageLines(d);
   for (const r of d.related ?? []) lines.push(`note: ${where(r.location, files, cwd)}: ${visible(r.message)}`);
   return lines.join("\n");
 }

@@ -7,7 +7,7 @@
  */
 import type { Diagnostic, Fix, Location, Span } from "./diagnostic.js";
 import { CODES, type DiagnosticCode } from "./codes.js";
-import type { FileLookup } from "./format.js";
+import { messageLines, type FileLookup } from "./format.js";
 import { ciPath } from "./ci-path.js";
 import { visible } from "./visible.js";
 
@@ -96,14 +96,6 @@ function region(file: string, span: Span, files: FileLookup): SarifRegion | unde
   };
 }
 
-/** The result's text: the message, then what was expected and the help, each on its own line as the text format shows them. */
-function messageText(d: Diagnostic): string {
-  const lines = [visible(d.message)];
-  if (d.expected !== undefined) lines.push(`expected ${visible(d.expected)}`);
-  if (d.help !== undefined) lines.push(`help: ${visible(d.help)}`);
-  return lines.join("\n");
-}
-
 /** The diagnostics of one `wfc validate` as a SARIF log; `files` gives line/column, `cwd` makes paths relative. */
 export function toSarif(diagnostics: readonly Diagnostic[], files: FileLookup, cwd: string, version: string): SarifLog {
   const codes = [...new Set(diagnostics.map((d) => d.code))].sort();
@@ -148,7 +140,7 @@ export function toSarif(diagnostics: readonly Diagnostic[], files: FileLookup, c
       ruleId: d.code,
       ruleIndex: ruleIndex.get(d.code)!,
       level: d.severity,
-      message: { text: messageText(d) },
+      message: { text: messageLines(d).join("\n") },
       locations: location === undefined ? [] : [{ physicalLocation: physical(location) }],
       ...(related.length > 0 ? { relatedLocations: related } : {}),
       ...(fixes.length > 0 ? { fixes } : {}),
